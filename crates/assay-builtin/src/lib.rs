@@ -1,0 +1,17 @@
+//! # assay-builtin: the built-in rule pack
+//!
+//! The listing-QA rules every submission runs, compiled from `plugins/rules/*` to
+//! `wasm32-wasip2` components by this crate's build script and embedded in the binary, so
+//! `assay check` works offline with exactly the rules the service runs.
+//!
+//! The build script also builds the hostile test components in `plugins/hostile/`; tests find
+//! them through [`ARTIFACTS_DIR`].
+
+include!(concat!(env!("OUT_DIR"), "/builtin.rs"));
+
+/// The bytes of a component built from `plugins/`, by artifact name (e.g. `hostile_loop.wasm`).
+/// For tests and benchmarks; panics with the path when the artifact is missing.
+pub fn artifact(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(ARTIFACTS_DIR).join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}

@@ -1,0 +1,25 @@
+//! # assay-core: the domain of listing review
+//!
+//! Pure types and policies shared by every other assay crate:
+//!
+//! - [`manifest`]: `listing.toml`, parsed and validated, with every error located by file,
+//!   line, column and JSON Pointer, and a [`manifest::SourceMap`] that maps a finding's pointer
+//!   back to the line it is about.
+//! - [`severity`], [`finding`]: what a rule reports.
+//! - [`pack`]: `pack.toml`, a rule pack's name, version and per-rule configuration.
+//! - [`outcome`]: how one check run ended, what it used, and the [`outcome::Verdict`] of a run.
+//!
+//! Rules this crate keeps: no IO, no async, no wire formats. Callers read files and render
+//! reports; this crate only decides.
+
+pub mod finding;
+pub mod manifest;
+pub mod outcome;
+pub mod pack;
+pub mod pointer;
+pub mod severity;
+
+pub use finding::Finding;
+pub use manifest::{Manifest, ManifestError, SourceMap};
+pub use outcome::{CheckOutcome, CheckRun, ResourceUsage, Verdict};
+pub use severity::Severity;

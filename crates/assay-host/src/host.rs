@@ -1,0 +1,464 @@
+//! [`Host`]: one wasmtime engine per process, the component cache, and check execution.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use assay_core::{CheckOutcome, CheckRun, Finding, Manifest, ResourceUsage, Severity};
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
+
+use crate::bindings::{self, v0_1};
+use crate::cache::{ArtifactCache, Lookup};
+use crate::limits::LimitHit;
+use crate::plugin::{self, LoadError, Plugin, RuleMeta};
+use crate::sandbox::Sandbox;
+use crate::{Limits, PluginDigest};
+
+/// How often the epoch advances; wall-time limits are enforced at this granularity.
+const EPOCH_TICK: Duration = Duration::from_millis(5);
+
+/// How to build a [`Host`].
+#[derive(Debug, Clone)]
+pub struct HostConfig {
+    /// Limits applied to every check.
+    pub limits: Limits,
+    /// Where precompiled components are kept; `None` keeps them in memory only.
+    pub cache_dir: Option<PathBuf>,
+    /// How many checks run at once. Defaults to the number of cores.
+    pub workers: usize,
+}
+
+impl Default for HostConfig {
+    fn default() -> Self {
+        HostConfig {
+            limits: Limits::default(),
+            cache_dir: None,
+            workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        }
+    }
+}
+
+/// Why the host itself could not start. Plugin failures are never a `HostError`.
+#[derive(Debug, thiserror::Error)]
+pub enum HostError {
+    /// wasmtime refused the configuration (e.g. not enough virtual memory for the pool).
+    #[error("could not configure the WebAssembly engine: {0}")]
+    Engine(String),
+    /// The artifact cache directory could not be created.
+    #[error("could not open the component cache at {path}")]
+    Cache {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// One check to run in a review.
+#[derive(Debug, Clone)]
+pub struct CheckSpec {
+    /// A name for reports when the plugin cannot describe itself (usually its file name).
+    pub name: String,
+    /// The component's bytes.
+    pub bytes: Arc<[u8]>,
+    /// Pack configuration passed to the rule.
+    pub config: Vec<(String, String)>,
+    /// A severity that replaces the rule's own.
+    pub severity: Option<Severity>,
+    /// A platform rule (its failure makes the verdict `error`) or a partner's own check.
+    pub platform: bool,
+}
+
+/// What to review.
+#[derive(Debug, Clone, Copy)]
+pub struct ReviewInput<'a> {
+    /// The version under review.
+    pub listing: &'a Manifest,
+    /// The last approved version, if any.
+    pub previous: Option<&'a Manifest>,
+    /// The checks to run.
+    pub checks: &'a [CheckSpec],
+}
+
+/// The result of a review: one run per check, in the order given.
+#[derive(Debug, Clone)]
+pub struct Review {
+    /// Check runs.
+    pub runs: Vec<CheckRun>,
+}
+
+/// The plugin host. Create one per process and share it; it is `Sync`.
+pub struct Host {
+    engine: Engine,
+    linker: Linker<Sandbox>,
+    limits: Limits,
+    workers: usize,
+    plugins: Mutex<HashMap<PluginDigest, Arc<Plugin>>>,
+    artifacts: Option<ArtifactCache>,
+    stop_ticker: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for Host {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Host").field("limits", &self.limits).field("workers", &self.workers).finish_non_exhaustive()
+    }
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        self.stop_ticker.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The engine configuration every assay host uses (also the benchmark's "assay" side).
+pub fn engine_config(limits: &Limits, concurrent_stores: u32) -> Config {
+    let mut pool = PoolingAllocationConfig::default();
+    let per = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    pool.total_component_instances(concurrent_stores)
+        .total_core_instances(concurrent_stores.saturating_mul(per(limits.max_instances)))
+        .total_memories(concurrent_stores.saturating_mul(per(limits.max_memories)))
+        .total_tables(concurrent_stores.saturating_mul(per(limits.max_tables)))
+        .total_stacks(concurrent_stores)
+        .max_core_instances_per_component(per(limits.max_instances))
+        .max_memories_per_component(per(limits.max_memories))
+        .max_memories_per_module(per(limits.max_memories))
+        .max_tables_per_module(per(limits.max_tables))
+        .max_tables_per_component(per(limits.max_tables))
+        .max_memory_size(limits.max_memory_bytes)
+        // Reset what a small rule touches by memset instead of madvise: see BENCHMARKS.md.
+        .linear_memory_keep_resident(128 << 10)
+        .table_keep_resident(16 << 10);
+    let mut config = Config::new();
+    config
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
+        .memory_init_cow(true)
+        .epoch_interruption(true)
+        .consume_fuel(limits.fuel.is_some())
+        .max_wasm_stack(limits.max_wasm_stack)
+        .wasm_multi_memory(true);
+    config
+}
+
+impl Host {
+    /// Start a host: configure the engine, open the artifact cache, start the epoch ticker.
+    pub fn new(config: HostConfig) -> Result<Host, HostError> {
+        let workers = config.workers.max(1);
+        let slots = u32::try_from(workers * 2 + 2).unwrap_or(u32::MAX);
+        let engine = Engine::new(&engine_config(&config.limits, slots)).map_err(|e| HostError::Engine(format!("{e:#}")))?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| HostError::Engine(format!("{e:#}")))?;
+        v0_1::ListingRule::add_to_linker::<_, Sandbox>(&mut linker, |s| s).map_err(|e| HostError::Engine(format!("{e:#}")))?;
+        let artifacts = match &config.cache_dir {
+            Some(dir) => Some(ArtifactCache::open(dir, &engine).map_err(|source| HostError::Cache { path: dir.clone(), source })?),
+            None => None,
+        };
+        let stop_ticker = Arc::new(AtomicBool::new(false));
+        {
+            let engine = engine.clone();
+            let stop = stop_ticker.clone();
+            std::thread::Builder::new()
+                .name("assay-epoch".into())
+                .spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        std::thread::sleep(EPOCH_TICK);
+                        engine.increment_epoch();
+                    }
+                })
+                .map_err(|e| HostError::Engine(format!("could not start the epoch thread: {e}")))?;
+        }
+        Ok(Host { engine, linker, limits: config.limits, workers, plugins: Mutex::new(HashMap::new()), artifacts, stop_ticker })
+    }
+
+    /// The limits applied to every check.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// The engine (shared by every check).
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Load a plugin: from memory if this digest was loaded before, else from the artifact
+    /// cache, else compiled (and then cached). Checks the world and calls `describe()` once.
+    pub fn load(&self, bytes: &[u8]) -> Result<Arc<Plugin>, LoadError> {
+        plugin::sniff(bytes, self.limits.max_component_bytes)?;
+        let digest = PluginDigest::of(bytes);
+        if let Some(plugin) = self.lock_plugins().get(&digest) {
+            return Ok(plugin.clone());
+        }
+        let (component, from_cache) = self.compile(bytes, &digest)?;
+        let world_version = self.world_version(&component)?;
+        let instance_pre = self.linker.instantiate_pre(&component).map_err(|e| LoadError::Imports(format!("{e:#}")))?;
+        let pre = v0_1::ListingRulePre::new(instance_pre).map_err(|e| LoadError::Imports(format!("{e:#}")))?;
+        let meta = self.describe(&pre)?;
+        let plugin = Arc::new(Plugin { digest, meta, world_version, from_cache, pre });
+        self.lock_plugins().insert(digest, plugin.clone());
+        Ok(plugin)
+    }
+
+    fn lock_plugins(&self) -> std::sync::MutexGuard<'_, HashMap<PluginDigest, Arc<Plugin>>> {
+        // A panic while holding the lock cannot leave the map inconsistent (inserts are atomic).
+        self.plugins.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn compile(&self, bytes: &[u8], digest: &PluginDigest) -> Result<(Component, bool), LoadError> {
+        if let Some(cache) = &self.artifacts {
+            let (component, lookup) = cache.load(&self.engine, digest);
+            if let Some(component) = component {
+                return Ok((component, true));
+            }
+            if lookup == Lookup::Discarded {
+                tracing::info!(%digest, "recompiling after discarding a bad artifact");
+            }
+        }
+        let component = Component::new(&self.engine, bytes).map_err(|e| LoadError::Compile(format!("{e:#}")))?;
+        if let Some(cache) = &self.artifacts
+            && let Err(e) = cache.store(digest, &component)
+        {
+            tracing::warn!(%digest, error = %e, "could not write precompiled component");
+        }
+        Ok((component, false))
+    }
+
+    fn world_version(&self, component: &Component) -> Result<&'static str, LoadError> {
+        let ty = component.component_type();
+        let exports: Vec<String> = ty.exports(&self.engine).map(|(name, _)| name.to_owned()).collect();
+        if let Some(i) = bindings::RULE_EXPORTS.iter().position(|e| exports.iter().any(|x| x == e)) {
+            return Ok(bindings::SUPPORTED_VERSIONS[i]);
+        }
+        if let Some(found) = exports.iter().find(|e| e.starts_with("assay:plugin/rule")) {
+            return Err(LoadError::UnsupportedVersion { found: found.clone(), supported: bindings::SUPPORTED_VERSIONS.join(", ") });
+        }
+        let exports = if exports.is_empty() { "nothing".to_owned() } else { exports.join(", ") };
+        Err(LoadError::WrongWorld { exports })
+    }
+
+    fn store(&self) -> Store<Sandbox> {
+        let mut store = Store::new(&self.engine, Sandbox::new(&self.limits));
+        store.limiter(|s| &mut s.limiter);
+        let ticks = self.limits.wall_time.as_nanos().div_ceil(EPOCH_TICK.as_nanos()).max(1);
+        store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
+        if let Some(fuel) = self.limits.fuel {
+            // Fuel is enabled on the engine exactly when a budget is set.
+            let _ = store.set_fuel(fuel);
+        }
+        store
+    }
+
+    fn describe(&self, pre: &v0_1::ListingRulePre<Sandbox>) -> Result<RuleMeta, LoadError> {
+        let mut store = self.store();
+        let result = pre.instantiate(&mut store).and_then(|rule| rule.assay_plugin_rule().call_describe(&mut store));
+        match result {
+            Ok(info) => RuleMeta::from_wit(info),
+            Err(e) => {
+                let (outcome, message) = self.classify(&store, &e);
+                Err(LoadError::Describe { outcome, message })
+            }
+        }
+    }
+
+    /// Run every check of a review, concurrently across the host's workers. Never fails:
+    /// a check that cannot load or run is reported in its [`CheckRun`].
+    pub fn review(&self, input: ReviewInput<'_>) -> Review {
+        let check_input = v0_1::types::CheckInput {
+            listing: bindings::listing(input.listing),
+            previous: input.previous.map(bindings::listing),
+        };
+        let next = AtomicUsize::new(0);
+        let results: Vec<Mutex<Option<CheckRun>>> = input.checks.iter().map(|_| Mutex::new(None)).collect();
+        std::thread::scope(|scope| {
+            for _ in 0..self.workers.min(input.checks.len()) {
+                scope.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(spec) = input.checks.get(i) else { break };
+                        let run = self.run_spec(spec, &check_input);
+                        *results[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(run);
+                    }
+                });
+            }
+        });
+        let runs = results
+            .into_iter()
+            .zip(input.checks)
+            .map(|(slot, spec)| {
+                slot.into_inner()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .unwrap_or_else(|| failed_run(spec, PluginDigest::of(&spec.bytes), CheckOutcome::Trapped, "the check did not run".into()))
+            })
+            .collect();
+        Review { runs }
+    }
+
+    fn run_spec(&self, spec: &CheckSpec, input: &v0_1::types::CheckInput) -> CheckRun {
+        match self.load(&spec.bytes) {
+            Ok(plugin) => self.run(&plugin, spec, input),
+            Err(e) => failed_run(spec, PluginDigest::of(&spec.bytes), e.outcome(), e.to_string()),
+        }
+    }
+
+    /// Run one loaded plugin against one listing in a fresh store.
+    pub fn run(&self, plugin: &Plugin, spec: &CheckSpec, input: &v0_1::types::CheckInput) -> CheckRun {
+        let mut store = self.store();
+        let started = Instant::now();
+        let result = plugin
+            .pre
+            .instantiate(&mut store)
+            .and_then(|rule| rule.assay_plugin_rule().call_check(&mut store, input, &spec.config));
+        let wall_time = started.elapsed();
+        let mut usage = ResourceUsage {
+            wall_time,
+            fuel: self.limits.fuel.map(|budget| budget.saturating_sub(store.get_fuel().unwrap_or(0))),
+            peak_memory: store.data().limiter.peak_memory as u64,
+            output_bytes: 0,
+            log_bytes: store.data().log.bytes as u64,
+        };
+        let meta = &plugin.meta;
+        let mut run = CheckRun {
+            check_id: meta.id.clone(),
+            digest: plugin.digest.to_hex(),
+            version: Some(meta.version.to_string()),
+            outcome: CheckOutcome::Passed,
+            message: None,
+            findings: Vec::new(),
+            usage,
+            logs: std::mem::take(&mut store.data_mut().log.lines),
+            platform: spec.platform,
+        };
+        match result {
+            Ok(Ok(findings)) => {
+                usage.output_bytes = findings.iter().map(finding_bytes).sum::<usize>() as u64;
+                run.usage = usage;
+                if usage.output_bytes > self.limits.max_output_bytes as u64 {
+                    run.outcome = CheckOutcome::OutputTooLarge;
+                    run.message = Some(format!(
+                        "the rule returned {} findings totalling {} bytes; the limit is {} bytes",
+                        findings.len(),
+                        usage.output_bytes,
+                        self.limits.max_output_bytes
+                    ));
+                    return run;
+                }
+                run.findings = findings.into_iter().map(|f| finding(meta, spec.severity, f)).collect();
+                run.outcome = if run.findings.is_empty() { CheckOutcome::Passed } else { CheckOutcome::Findings };
+            }
+            Ok(Err(rule_error)) => {
+                run.outcome = CheckOutcome::RuleError;
+                run.message = Some(format!("the rule could not check this listing: {}", truncate(&rule_error.message, 1000)));
+            }
+            Err(e) => {
+                let (outcome, message) = self.classify(&store, &e);
+                run.outcome = outcome;
+                run.message = Some(message);
+            }
+        }
+        run
+    }
+
+    /// Turn a wasmtime error from a guest into an outcome and a message a partner can act on.
+    fn classify(&self, store: &Store<Sandbox>, error: &wasmtime::Error) -> (CheckOutcome, String) {
+        let sandbox = store.data();
+        let limits = &self.limits;
+        if let Some(hit) = sandbox.limiter.hit {
+            let message = match hit {
+                LimitHit::Memory { requested } => format!(
+                    "the check tried to use {} of linear memory (summed over all memories); the limit is {}",
+                    mib(requested),
+                    mib(limits.max_memory_bytes)
+                ),
+                LimitHit::Tables { requested } => format!(
+                    "the check tried to grow its tables to {requested} elements; the limit is {}",
+                    limits.max_table_elements
+                ),
+            };
+            return (CheckOutcome::OutOfMemory, message);
+        }
+        if sandbox.log.overflowed || sandbox.output_full() {
+            return (
+                CheckOutcome::OutputTooLarge,
+                format!("the check logged more than {} bytes and was stopped", limits.max_log_bytes),
+            );
+        }
+        match error.downcast_ref::<Trap>() {
+            Some(Trap::Interrupt) => (
+                CheckOutcome::TimedOut,
+                format!("the check ran longer than its wall-time limit of {:?} and was stopped", limits.wall_time),
+            ),
+            Some(Trap::OutOfFuel) => (
+                CheckOutcome::TimedOut,
+                format!("the check used its whole fuel budget of {} and was stopped", limits.fuel.unwrap_or(0)),
+            ),
+            Some(Trap::StackOverflow) => (
+                CheckOutcome::Trapped,
+                format!("stack overflow (the wasm stack limit is {} KiB): unbounded recursion?", limits.max_wasm_stack >> 10),
+            ),
+            Some(Trap::MemoryOutOfBounds) if sandbox.captured_output().is_empty() => (
+                CheckOutcome::Trapped,
+                "the check trapped (out-of-bounds memory access); in Rust guests this is usually a stack \
+                 overflow from unbounded recursion, since their stack lives in linear memory"
+                    .to_owned(),
+            ),
+            Some(trap) => {
+                let output = sandbox.captured_output();
+                let detail = if output.is_empty() { String::new() } else { format!(": {}", truncate(&output, 2000)) };
+                let what = if output.contains("panicked") { "the check panicked" } else { "the check trapped" };
+                (CheckOutcome::Trapped, format!("{what} ({trap}){detail}"))
+            }
+            None if store.get_fuel().ok() == Some(0) => {
+                (CheckOutcome::TimedOut, "the check used its whole fuel budget and was stopped".to_owned())
+            }
+            None => (CheckOutcome::InvalidPlugin, format!("the check could not be instantiated or called: {}", truncate(&format!("{error:#}"), 2000))),
+        }
+    }
+}
+
+fn finding(meta: &RuleMeta, pack_severity: Option<Severity>, f: v0_1::types::Finding) -> Finding {
+    let severity = pack_severity.or(f.severity.map(bindings::severity)).unwrap_or(meta.default_severity);
+    let pointer = if f.pointer.is_empty() || f.pointer.starts_with('/') { f.pointer } else { String::new() };
+    Finding {
+        rule_id: meta.id.clone(),
+        severity,
+        message: f.message,
+        pointer,
+        remediation: f.remediation,
+        help_url: meta.help_url.clone(),
+    }
+}
+
+fn finding_bytes(f: &v0_1::types::Finding) -> usize {
+    f.message.len() + f.pointer.len() + f.remediation.as_ref().map_or(0, String::len) + 8
+}
+
+fn failed_run(spec: &CheckSpec, digest: PluginDigest, outcome: CheckOutcome, message: String) -> CheckRun {
+    CheckRun {
+        check_id: spec.name.clone(),
+        digest: digest.to_hex(),
+        version: None,
+        outcome,
+        message: Some(message),
+        findings: Vec::new(),
+        usage: ResourceUsage::default(),
+        logs: Vec::new(),
+        platform: spec.platform,
+    }
+}
+
+fn mib(bytes: usize) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_owned();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}

@@ -1,0 +1,35 @@
+//! # assay-host: running untrusted rules, safely and fast
+//!
+//! This crate embeds wasmtime to run listing-QA rules — WebAssembly components that target the
+//! `assay:plugin` WIT package — against a listing. Read it in this order:
+//!
+//! - [`limits`]: what one check may use (time, fuel, memory summed over all memories, tables,
+//!   instances, stack, output and log bytes), with documented defaults, and the
+//!   [`wasmtime::ResourceLimiter`] that enforces the totals.
+//! - [`bindings`]: the generated bindings, one module per supported WIT version, and the
+//!   conversion from [`assay_core::Manifest`] to WIT values (done once per review).
+//! - [`plugin`]: a component identified by its SHA-256, checked to be a component for a
+//!   supported world, compiled once, with its rule metadata.
+//! - [`cache`]: precompiled artifacts on disk — written atomically, verified against a recorded
+//!   digest before the `unsafe` load, keyed by the engine configuration.
+//! - [`sandbox`]: the per-check store: no filesystem, network, environment, real clock or
+//!   randomness; bounded log and stderr capture.
+//! - [`host`]: [`Host`], one engine per process, the in-memory component cache, and
+//!   [`Host::review`], which runs a pack's rules concurrently and classifies every failure.
+//!
+//! Invariants: a guest never takes the host down — every trap, limit and malformed input
+//! becomes a [`assay_core::CheckOutcome`] with a message a partner can act on, and the other
+//! checks still report. A fresh store per check: a guest never sees another's state.
+
+pub mod bindings;
+pub mod cache;
+pub mod digest;
+pub mod host;
+pub mod limits;
+pub mod plugin;
+pub mod sandbox;
+
+pub use digest::PluginDigest;
+pub use host::{CheckSpec, Host, HostConfig, HostError, Review, ReviewInput};
+pub use limits::Limits;
+pub use plugin::{LoadError, Plugin, RuleMeta};

@@ -1,0 +1,272 @@
+//! The host against real components built from `plugins/`: honest rules, every hostile
+//! fixture, malformed files, and the precompiled-artifact cache.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use assay_core::{CheckOutcome, CheckRun, Manifest, Severity};
+use assay_host::{CheckSpec, Host, HostConfig, Limits, ReviewInput};
+
+const LISTING: &str = r#"
+slug = "acme-stock-sync"
+name = "Acme Stock Sync"
+version = "1.2.0"
+summary = "TODO"
+description = "Syncs inventory."
+category = "inventory"
+api-version = "2026-07"
+
+[pricing]
+model = "free"
+
+[[scopes]]
+name = "read_products"
+justification = "Reads stock levels to compare warehouses."
+"#;
+
+fn manifest() -> Manifest {
+    Manifest::parse("listing.toml", LISTING).unwrap().manifest
+}
+
+fn spec(name: &str, bytes: Vec<u8>) -> CheckSpec {
+    CheckSpec { name: name.into(), bytes: Arc::from(bytes), config: Vec::new(), severity: None, platform: true }
+}
+
+fn fixture(name: &str) -> CheckSpec {
+    spec(name, assay_builtin::artifact(name))
+}
+
+fn host_with(limits: Limits) -> Host {
+    Host::new(HostConfig { limits, ..HostConfig::default() }).unwrap()
+}
+
+fn review(host: &Host, checks: &[CheckSpec]) -> Vec<CheckRun> {
+    let listing = manifest();
+    host.review(ReviewInput { listing: &listing, previous: None, checks }).runs
+}
+
+/// Run `hostile` beside an honest rule; assert the classification and that the honest rule
+/// still reported its finding.
+fn check_contained(limits: Limits, hostile: CheckSpec, expect: CheckOutcome, message: &str) {
+    let host = host_with(limits);
+    let runs = review(&host, &[fixture("rule_required_fields.wasm"), hostile]);
+    let honest = &runs[0];
+    assert_eq!(honest.outcome, CheckOutcome::Findings, "{honest:?}");
+    assert!(honest.findings.iter().any(|f| f.pointer == "/summary"), "{honest:?}");
+    let run = &runs[1];
+    assert_eq!(run.outcome, expect, "{run:?}");
+    let text = run.message.as_deref().unwrap_or_default();
+    assert!(text.contains(message), "message {text:?} lacks {message:?}");
+    // The host survives: it can still run the honest rule afterwards.
+    assert_eq!(review(&host, &[fixture("rule_required_fields.wasm")])[0].outcome, CheckOutcome::Findings);
+}
+
+#[test]
+fn honest_rule_reports_findings_with_metadata() {
+    let host = host_with(Limits::default());
+    let plugin = host.load(&assay_builtin::artifact("rule_required_fields.wasm")).unwrap();
+    assert_eq!(plugin.meta.id, "listing.required-fields");
+    assert_eq!(plugin.meta.default_severity, Severity::Error);
+    let runs = review(&host, &[fixture("rule_required_fields.wasm")]);
+    let run = &runs[0];
+    assert_eq!(run.check_id, "listing.required-fields");
+    let pointers: Vec<_> = run.findings.iter().map(|f| f.pointer.as_str()).collect();
+    assert_eq!(pointers, ["/summary", "/description"]);
+    assert!(run.findings.iter().all(|f| f.remediation.is_some() && f.severity == Severity::Error));
+    assert!(run.usage.peak_memory > 0 && run.usage.output_bytes > 0, "{:?}", run.usage);
+}
+
+#[test]
+fn infinite_loop_times_out() {
+    let limits = Limits { wall_time: Duration::from_millis(200), ..Limits::default() };
+    check_contained(limits, fixture("hostile_loop.wasm"), CheckOutcome::TimedOut, "wall-time limit of 200ms");
+}
+
+#[test]
+fn infinite_loop_runs_out_of_fuel_when_fuel_is_set() {
+    let limits = Limits { fuel: Some(5_000_000), ..Limits::default() };
+    check_contained(limits, fixture("hostile_loop.wasm"), CheckOutcome::TimedOut, "fuel budget of 5000000");
+}
+
+#[test]
+fn memory_bomb_is_out_of_memory() {
+    let limits = Limits { max_memory_bytes: 16 << 20, ..Limits::default() };
+    check_contained(limits, fixture("hostile_memory.wasm"), CheckOutcome::OutOfMemory, "the limit is 16.0 MiB");
+}
+
+#[test]
+fn unbounded_recursion_is_a_stack_overflow() {
+    // Rust keeps its frames on a shadow stack in linear memory (64 KiB here): recursion runs off
+    // its bottom before the wasm stack limit, and the message says what that usually means.
+    check_contained(Limits::default(), fixture("hostile_recursion.wasm"), CheckOutcome::Trapped, "usually a stack overflow");
+}
+
+#[test]
+fn huge_return_value_is_output_too_large() {
+    check_contained(Limits::default(), fixture("hostile_huge_output.wasm"), CheckOutcome::OutputTooLarge, "4000 findings");
+}
+
+#[test]
+fn trap_is_classified() {
+    check_contained(Limits::default(), fixture("hostile_trap.wasm"), CheckOutcome::Trapped, "unreachable");
+}
+
+#[test]
+fn panic_message_reaches_the_report() {
+    check_contained(Limits::default(), fixture("hostile_panic.wasm"), CheckOutcome::Trapped, "deliberate panic while reading 1001 scopes");
+}
+
+#[test]
+fn log_flood_is_stopped() {
+    check_contained(Limits::default(), fixture("hostile_log_flood.wasm"), CheckOutcome::OutputTooLarge, "logged more than 65536 bytes");
+}
+
+#[test]
+fn wrong_world_is_invalid() {
+    check_contained(Limits::default(), fixture("hostile_wrong_world.wasm"), CheckOutcome::InvalidPlugin, "exports: greet");
+}
+
+#[test]
+fn core_module_is_invalid() {
+    let module = wat::parse_str("(module (func (export \"check\")))").unwrap();
+    check_contained(Limits::default(), spec("core.wasm", module), CheckOutcome::InvalidPlugin, "core WebAssembly module, not a component");
+}
+
+#[test]
+fn random_bytes_are_invalid() {
+    let bytes: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    check_contained(Limits::default(), spec("random.wasm", bytes), CheckOutcome::InvalidPlugin, "not a WebAssembly component");
+}
+
+#[test]
+fn truncated_component_fails_to_compile() {
+    let mut bytes = assay_builtin::artifact("rule_required_fields.wasm");
+    bytes.truncate(bytes.len() / 2);
+    check_contained(Limits::default(), spec("truncated.wasm", bytes), CheckOutcome::InvalidPlugin, "failed to compile");
+}
+
+#[test]
+fn oversized_file_is_refused_before_compiling() {
+    let limits = Limits { max_component_bytes: 1 << 20, ..Limits::default() };
+    let mut bytes = assay_builtin::artifact("rule_required_fields.wasm");
+    bytes.resize(2 << 20, 0);
+    check_contained(limits, spec("big.wasm", bytes), CheckOutcome::InvalidPlugin, "the limit for a component is 1048576 bytes");
+}
+
+#[test]
+fn a_partners_failing_check_fails_the_verdict_not_errors_it() {
+    let host = host_with(Limits::default());
+    let mut partner = fixture("hostile_trap.wasm");
+    partner.platform = false;
+    let runs = review(&host, &[partner]);
+    assert_eq!(assay_core::Verdict::decide(&runs, Severity::Error), assay_core::Verdict::Fail);
+    let runs = review(&host, &[fixture("hostile_trap.wasm")]);
+    assert_eq!(assay_core::Verdict::decide(&runs, Severity::Error), assay_core::Verdict::Error);
+}
+
+#[test]
+fn pack_severity_overrides_the_rules_own() {
+    let host = host_with(Limits::default());
+    let mut check = fixture("rule_required_fields.wasm");
+    check.severity = Some(Severity::Info);
+    let runs = review(&host, &[check]);
+    assert!(runs[0].findings.iter().all(|f| f.severity == Severity::Info));
+}
+
+#[test]
+fn runs_are_deterministic() {
+    let host = host_with(Limits::default());
+    let checks = [fixture("rule_required_fields.wasm"), fixture("hostile_panic.wasm")];
+    let strip = |runs: Vec<CheckRun>| runs.into_iter().map(|r| (r.outcome, r.message, r.findings, r.usage.peak_memory)).collect::<Vec<_>>();
+    assert_eq!(strip(review(&host, &checks)), strip(review(&host, &checks)));
+}
+
+/// wasmtime limits memories one at a time; the limiter must sum them. A real module with three
+/// memories, each under any per-memory limit, grows past the total.
+#[test]
+fn memory_is_limited_in_total_across_several_memories() {
+    use wasmtime::{Module, Store};
+    let limits = Limits { max_memory_bytes: 8 << 20, ..Limits::default() };
+    let host = host_with(limits.clone());
+    let wasm = wat::parse_str(
+        r#"(module
+            (memory $a 1) (memory $b 1) (memory $c 1)
+            (func (export "grow") (result i32)
+              ;; 48 pages = 3 MiB each: every memory alone is under the 8 MiB limit
+              (drop (memory.grow $a (i32.const 48)))
+              (drop (memory.grow $b (i32.const 48)))
+              (memory.grow $c (i32.const 48))))"#,
+    )
+    .unwrap();
+    let module = Module::new(host.engine(), wasm).unwrap();
+    let mut store = Store::new(host.engine(), assay_host::sandbox::Sandbox::new(&limits));
+    store.limiter(|s| &mut s.limiter);
+    store.set_epoch_deadline(1_000);
+    let instance = wasmtime::Instance::new(&mut store, &module, &[]).unwrap();
+    let grow = instance.get_typed_func::<(), i32>(&mut store, "grow").unwrap();
+    assert_eq!(grow.call(&mut store, ()).unwrap(), -1, "the third memory's growth must be refused");
+    assert!(store.data().limiter.hit.is_some());
+    assert_eq!(store.data().limiter.peak_memory, (3 * 64 + 2 * 48 * 64) << 10);
+}
+
+mod cache {
+    use super::*;
+
+    fn host_in(dir: &std::path::Path) -> Host {
+        Host::new(HostConfig { cache_dir: Some(dir.to_owned()), ..HostConfig::default() }).unwrap()
+    }
+
+    #[test]
+    fn restart_loads_the_precompiled_artifact() {
+        let dir = tempfile::tempdir().unwrap();
+        let bytes = assay_builtin::artifact("rule_required_fields.wasm");
+        assert!(!host_in(dir.path()).load(&bytes).unwrap().from_cache);
+        let plugin = host_in(dir.path()).load(&bytes).unwrap();
+        assert!(plugin.from_cache);
+        assert_eq!(plugin.meta.id, "listing.required-fields");
+    }
+
+    #[test]
+    fn corrupt_artifact_is_discarded_and_recompiled() {
+        let dir = tempfile::tempdir().unwrap();
+        let bytes = assay_builtin::artifact("rule_required_fields.wasm");
+        host_in(dir.path()).load(&bytes).unwrap();
+        let artifact = walk(dir.path()).into_iter().find(|p| p.extension().is_some_and(|e| e == "cwasm")).unwrap();
+        let mut data = std::fs::read(&artifact).unwrap();
+        let middle = data.len() / 2;
+        data[middle] ^= 0xFF;
+        std::fs::write(&artifact, &data).unwrap();
+        let plugin = host_in(dir.path()).load(&bytes).unwrap();
+        assert!(!plugin.from_cache, "a corrupt artifact must not be loaded");
+        // ... and the rewritten artifact is good again.
+        assert!(host_in(dir.path()).load(&bytes).unwrap().from_cache);
+        // A truncated one too.
+        std::fs::write(&artifact, &data[..10]).unwrap();
+        assert!(!host_in(dir.path()).load(&bytes).unwrap().from_cache);
+    }
+
+    #[test]
+    fn another_engine_configuration_does_not_reuse_the_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let bytes = assay_builtin::artifact("rule_required_fields.wasm");
+        host_in(dir.path()).load(&bytes).unwrap();
+        let fueled = Host::new(HostConfig {
+            cache_dir: Some(dir.path().to_owned()),
+            limits: Limits { fuel: Some(1_000_000), ..Limits::default() },
+            ..HostConfig::default()
+        })
+        .unwrap();
+        assert!(!fueled.load(&bytes).unwrap().from_cache);
+        let dirs = std::fs::read_dir(dir.path()).unwrap().count();
+        assert_eq!(dirs, 2, "each engine configuration has its own directory");
+    }
+
+    fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() { out.extend(walk(&path)) } else { out.push(path) }
+        }
+        out
+    }
+}

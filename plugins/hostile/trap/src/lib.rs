@@ -1,0 +1,16 @@
+//! Hostile fixture: executes `unreachable`.
+use assay_sdk::{CheckInput, Config, Finding, Rule, RuleInfo, Severity, export_rule};
+
+struct Trap;
+
+impl Rule for Trap {
+    fn info() -> RuleInfo {
+        RuleInfo::new("hostile.trap", "Trap", "1.0.0", Severity::Error)
+    }
+
+    fn check(_: &CheckInput, _: &Config) -> Result<Vec<Finding>, String> {
+        core::arch::wasm32::unreachable()
+    }
+}
+
+export_rule!(Trap);
