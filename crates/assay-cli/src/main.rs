@@ -1,1 +1,41 @@
-fn main() {}
+//! `assay`: the command line. Glue only: parse arguments, call the libraries, render, pick
+//! the exit code. See `assay --help`.
+
+mod args;
+mod check;
+mod exit;
+mod report;
+mod rules;
+mod setup;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::args::{Cli, Command, RulesCommand};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    setup::install_logging(cli.global.verbose);
+    match cli.global.color {
+        args::ColorChoice::Auto => {}
+        args::ColorChoice::Always => anstream::ColorChoice::Always.write_global(),
+        args::ColorChoice::Never => anstream::ColorChoice::Never.write_global(),
+    }
+    let result = match &cli.command {
+        Command::Check(args) => check::run(&cli.global, args),
+        Command::Rules { command: RulesCommand::List(args) } => rules::list(&cli.global, args),
+        Command::Schema => {
+            print!("{}", report::schema());
+            Ok(ExitCode::SUCCESS)
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(failure) => {
+            let mut stderr = anstream::stderr();
+            let _ = failure.report(&mut stderr);
+            failure.exit_code()
+        }
+    }
+}

@@ -5,7 +5,7 @@
 //! - [`manifest`]: `listing.toml`, parsed and validated, with every error located by file,
 //!   line, column and JSON Pointer, and a [`manifest::SourceMap`] that maps a finding's pointer
 //!   back to the line it is about.
-//! - [`severity`], [`finding`]: what a rule reports.
+//! - [`rule`], [`severity`], [`finding`]: what a rule is and what it reports.
 //! - [`pack`]: `pack.toml`, a rule pack's name, version and per-rule configuration.
 //! - [`outcome`]: how one check run ended, what it used, and the [`outcome::Verdict`] of a run.
 //!
@@ -17,9 +17,11 @@ pub mod manifest;
 pub mod outcome;
 pub mod pack;
 pub mod pointer;
+pub mod rule;
 pub mod severity;
 
 pub use finding::Finding;
 pub use manifest::{Manifest, ManifestError, SourceMap};
 pub use outcome::{CheckOutcome, CheckRun, ResourceUsage, Verdict};
+pub use rule::RuleInfo;
 pub use severity::Severity;

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::{Finding, Severity};
+use crate::{Finding, RuleInfo, Severity};
 
 /// How one check (one plugin against one listing version) ended.
 ///
@@ -78,8 +78,8 @@ pub struct CheckRun {
     pub check_id: String,
     /// The plugin's SHA-256 digest, hex.
     pub digest: String,
-    /// The rule's declared version, when known.
-    pub version: Option<String>,
+    /// What the rule says about itself; `None` when it could not be loaded.
+    pub rule: Option<RuleInfo>,
     /// How it ended.
     pub outcome: CheckOutcome,
     /// A message a partner can act on, for every outcome other than passed and findings.
@@ -142,7 +142,7 @@ mod tests {
         CheckRun {
             check_id: "t".into(),
             digest: String::new(),
-            version: None,
+            rule: None,
             outcome,
             message: None,
             findings: severities

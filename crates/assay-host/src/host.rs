@@ -6,14 +6,14 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use assay_core::{CheckOutcome, CheckRun, Finding, Manifest, ResourceUsage, Severity};
+use assay_core::{CheckOutcome, CheckRun, Finding, Manifest, ResourceUsage, RuleInfo, Severity};
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
 
 use crate::bindings::{self, v0_1};
 use crate::cache::{ArtifactCache, Lookup};
 use crate::limits::LimitHit;
-use crate::plugin::{self, LoadError, Plugin, RuleMeta};
+use crate::plugin::{self, LoadError, Plugin};
 use crate::sandbox::Sandbox;
 use crate::{Limits, PluginDigest};
 
@@ -250,11 +250,11 @@ impl Host {
         store
     }
 
-    fn describe(&self, pre: &v0_1::ListingRulePre<Sandbox>) -> Result<RuleMeta, LoadError> {
+    fn describe(&self, pre: &v0_1::ListingRulePre<Sandbox>) -> Result<RuleInfo, LoadError> {
         let mut store = self.store();
         let result = pre.instantiate(&mut store).and_then(|rule| rule.assay_plugin_rule().call_describe(&mut store));
         match result {
-            Ok(info) => RuleMeta::from_wit(info),
+            Ok(info) => plugin::rule_info(info),
             Err(e) => {
                 let (outcome, message) = self.classify(&store, &e);
                 Err(LoadError::Describe { outcome, message })
@@ -322,7 +322,7 @@ impl Host {
         let mut run = CheckRun {
             check_id: meta.id.clone(),
             digest: plugin.digest.to_hex(),
-            version: Some(meta.version.to_string()),
+            rule: Some(meta.clone()),
             outcome: CheckOutcome::Passed,
             message: None,
             findings: Vec::new(),
@@ -417,7 +417,7 @@ impl Host {
     }
 }
 
-fn finding(meta: &RuleMeta, pack_severity: Option<Severity>, f: v0_1::types::Finding) -> Finding {
+fn finding(meta: &RuleInfo, pack_severity: Option<Severity>, f: v0_1::types::Finding) -> Finding {
     let severity = pack_severity.or(f.severity.map(bindings::severity)).unwrap_or(meta.default_severity);
     let pointer = if f.pointer.is_empty() || f.pointer.starts_with('/') { f.pointer } else { String::new() };
     Finding {
@@ -438,7 +438,7 @@ fn failed_run(spec: &CheckSpec, digest: PluginDigest, outcome: CheckOutcome, mes
     CheckRun {
         check_id: spec.name.clone(),
         digest: digest.to_hex(),
-        version: None,
+        rule: None,
         outcome,
         message: Some(message),
         findings: Vec::new(),

@@ -14,6 +14,7 @@
 //!   digest before the `unsafe` load, keyed by the engine configuration.
 //! - [`sandbox`]: the per-check store: no filesystem, network, environment, real clock or
 //!   randomness; bounded log and stderr capture.
+//! - [`pack`]: a rule pack (`pack.toml` plus components) turned into configured checks.
 //! - [`host`]: [`Host`], one engine per process, the in-memory component cache, and
 //!   [`Host::review`], which runs a pack's rules concurrently and classifies every failure.
 //!
@@ -26,10 +27,12 @@ pub mod cache;
 pub mod digest;
 pub mod host;
 pub mod limits;
+pub mod pack;
 pub mod plugin;
 pub mod sandbox;
 
 pub use digest::PluginDigest;
 pub use host::{CheckSpec, Host, HostConfig, HostError, Review, ReviewInput};
 pub use limits::Limits;
-pub use plugin::{LoadError, Plugin, RuleMeta};
+pub use pack::{PackLoadError, RulePack};
+pub use plugin::{LoadError, Plugin};

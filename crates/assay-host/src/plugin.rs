@@ -1,7 +1,7 @@
 //! A loaded plugin: content-addressed, checked to target a supported world, ready to
 //! instantiate, with its rule metadata.
 
-use assay_core::{CheckOutcome, Severity};
+use assay_core::{CheckOutcome, RuleInfo};
 
 use crate::PluginDigest;
 use crate::bindings::v0_1;
@@ -12,7 +12,7 @@ pub struct Plugin {
     /// SHA-256 of the component's bytes.
     pub digest: PluginDigest,
     /// What the rule says about itself.
-    pub meta: RuleMeta,
+    pub meta: RuleInfo,
     /// The `assay:plugin` version the component targets.
     pub world_version: &'static str,
     /// Whether it was loaded from the on-disk cache rather than compiled.
@@ -26,22 +26,6 @@ impl std::fmt::Debug for Plugin {
     }
 }
 
-/// A rule's self-description (the WIT `rule-info`), validated.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RuleMeta {
-    /// Stable dotted id.
-    pub id: String,
-    /// Short human name.
-    pub name: String,
-    /// The rule's semver.
-    pub version: semver::Version,
-    /// What it checks and why.
-    pub description: String,
-    /// Severity of its findings unless overridden.
-    pub default_severity: Severity,
-    /// Where to read more.
-    pub help_url: String,
-}
 
 /// Why a plugin could not be loaded. Every variant is a message a plugin author can act on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -120,8 +104,8 @@ pub(crate) fn sniff(bytes: &[u8], max: usize) -> Result<(), LoadError> {
     Ok(())
 }
 
-impl RuleMeta {
-    pub(crate) fn from_wit(info: v0_1::types::RuleInfo) -> Result<Self, LoadError> {
+/// Validate what `describe()` returned.
+pub(crate) fn rule_info(info: v0_1::types::RuleInfo) -> Result<RuleInfo, LoadError> {
         let id_ok = !info.id.is_empty()
             && info.id.len() <= 64
             && info.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '-' | '_'));
@@ -140,7 +124,7 @@ impl RuleMeta {
                 Ok(value)
             }
         };
-        Ok(RuleMeta {
+        Ok(RuleInfo {
             name: bounded("name", info.name, 200)?,
             description: bounded("description", info.description, 4096)?,
             help_url: bounded("help-url", info.help_url, 2048)?,
@@ -149,4 +133,3 @@ impl RuleMeta {
             id: info.id,
         })
     }
-}

@@ -101,7 +101,7 @@ impl Rule for PricingConsistency {
             let currency = &plan.currency;
             if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
                 findings.push(
-                    finding(at("currency"), format!("plan `{name}` has currency `{currency}`, which is not a three-letter ISO 4217 code"))
+                    finding(at("currency"), format!("plan `{name}` has currency `{currency}`, which is not an upper-case three-letter ISO 4217 code"))
                         .remediation("Write the currency as an upper-case ISO 4217 code, e.g. USD or EUR."),
                 );
             }

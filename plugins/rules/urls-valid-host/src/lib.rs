@@ -114,7 +114,10 @@ fn host_problem(host: &str, bracketed: bool) -> Option<String> {
     if host.is_empty() {
         return Some("has no host".to_owned());
     }
-    if host == "localhost" || host.ends_with(".localhost") {
+    if host == "localhost" {
+        return Some("points at localhost".to_owned());
+    }
+    if host.ends_with(".localhost") {
         return Some(format!("points at localhost (`{host}`)"));
     }
     if let Some(domain) = RESERVED_DOMAINS.iter().find(|d| host == **d || host.ends_with(&format!(".{d}"))) {

@@ -1,0 +1,89 @@
+//! `assay check`: run the rule pack (and extra checks) against a listing.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use assay_core::manifest::ParsedManifest;
+use assay_core::{Manifest, Verdict};
+use assay_host::{CheckSpec, ReviewInput};
+
+use crate::args::{CheckArgs, Format, Global};
+use crate::exit::{self, Failure, InputContext};
+use crate::report::{self, Report};
+use crate::setup;
+
+/// Listings larger than this are refused before parsing.
+const MAX_MANIFEST_BYTES: u64 = 256 << 10;
+
+pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Failure> {
+    let listing = load_manifest(&listing_path(&args.path))?;
+    let previous = args.previous.as_deref().map(|p| load_manifest(&listing_path(p))).transpose()?;
+    let pack = setup::pack(args.rules.as_ref())?;
+    let mut checks = pack.checks();
+    for path in &args.checks {
+        let bytes = std::fs::read(path).with_context(|| format!("reading check {}", path.display())).input()?;
+        checks.push(CheckSpec {
+            name: path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned()),
+            bytes: Arc::from(bytes),
+            config: Vec::new(),
+            severity: None,
+            platform: false,
+        });
+    }
+    let host = setup::host(global)?;
+    tracing::info!(checks = checks.len(), "reviewing {}", listing.file);
+    let review = host.review(ReviewInput {
+        listing: &listing.parsed.manifest,
+        previous: previous.as_ref().map(|p| &p.parsed.manifest),
+        checks: &checks,
+    });
+    let fail_on = args.fail_on.into();
+    let verdict = Verdict::decide(&review.runs, fail_on);
+    let report = Report::new(&listing.file, &listing.parsed, &pack.manifest, review.runs, verdict, fail_on);
+    let rendered = match args.format {
+        Format::Human => report::human::render(&report, &listing.parsed.source_map),
+        Format::Json => report::json::render(&report),
+        Format::Sarif => report::sarif::render(&report),
+        Format::Junit => report::junit::render(&report),
+    }
+    .map_err(Failure::Host)?;
+    match &args.output {
+        Some(path) => std::fs::write(path, anstream::adapter::strip_str(&rendered).to_string()).with_context(|| format!("writing {}", path.display())).input()?,
+        None => {
+            use std::io::Write as _;
+            let mut out = anstream::stdout();
+            // A closed pipe (`assay check … | head`) is not an error worth reporting.
+            let _ = out.write_all(rendered.as_bytes());
+        }
+    }
+    Ok(ExitCode::from(match verdict {
+        Verdict::Pass => exit::PASS,
+        Verdict::Fail => exit::FAIL,
+        Verdict::Error => exit::HOST,
+    }))
+}
+
+/// A directory means its `listing.toml`.
+fn listing_path(path: &Path) -> PathBuf {
+    if path.is_dir() { path.join("listing.toml") } else { path.to_owned() }
+}
+
+pub struct LoadedManifest {
+    pub file: String,
+    pub parsed: ParsedManifest,
+}
+
+fn load_manifest(path: &Path) -> Result<LoadedManifest, Failure> {
+    let file = path.display().to_string();
+    let size = std::fs::metadata(path).with_context(|| format!("reading {file}")).input()?.len();
+    if size > MAX_MANIFEST_BYTES {
+        return Err(Failure::Input(anyhow::anyhow!("{file} is {size} bytes; a listing.toml may be at most {MAX_MANIFEST_BYTES} bytes"), None));
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("reading {file}")).input()?;
+    let source = String::from_utf8(bytes).map_err(|e| Failure::Input(anyhow::anyhow!("{file} is not UTF-8 text (byte {})", e.utf8_error().valid_up_to()), None))?;
+    let parsed = Manifest::parse(&file, &source)
+        .map_err(|e| Failure::Input(anyhow::Error::new(e.clone()), Some(report::human::manifest_error(&e, &source))))?;
+    Ok(LoadedManifest { file, parsed })
+}

@@ -1,0 +1,218 @@
+//! The report of one `assay check`, and its renderings.
+//!
+//! [`Report`] is the JSON report's shape (its schema is generated from these types and checked
+//! in as `docs/report.schema.json`); the human, SARIF and JUnit renderings are built from it.
+
+pub mod human;
+pub mod json;
+pub mod junit;
+pub mod sarif;
+
+use assay_core::manifest::ParsedManifest;
+use assay_core::pack::PackManifest;
+use assay_core::{CheckRun, Severity, Verdict};
+use schemars::JsonSchema;
+use serde::Serialize;
+
+/// The result of checking one listing.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Report {
+    /// Version of this report format.
+    pub report_version: u32,
+    /// The tool that produced it.
+    pub tool: ToolInfo,
+    /// What was checked.
+    pub listing: ListingInfo,
+    /// The rule pack.
+    pub pack: PackInfo,
+    /// `pass`, `fail` (blocking findings) or `error` (a platform rule could not run).
+    pub verdict: String,
+    /// The lowest severity that fails the verdict.
+    pub fail_on: String,
+    /// Findings per severity.
+    pub summary: Summary,
+    /// Every check that ran, with its outcome and resource usage.
+    pub checks: Vec<CheckReport>,
+    /// Every finding, most severe first.
+    pub findings: Vec<FindingReport>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ToolInfo {
+    pub name: String,
+    pub version: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ListingInfo {
+    /// The manifest file, as given.
+    pub file: String,
+    pub slug: String,
+    pub version: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PackInfo {
+    pub name: String,
+    pub version: String,
+}
+
+#[derive(Debug, Default, Serialize, JsonSchema)]
+pub struct Summary {
+    pub blocker: usize,
+    pub error: usize,
+    pub warning: usize,
+    pub info: usize,
+}
+
+/// One check run.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CheckReport {
+    /// The rule id (or the component's file name when it could not be loaded).
+    pub id: String,
+    /// The rule, when the component could describe itself.
+    pub rule: Option<RuleReport>,
+    /// SHA-256 of the component.
+    pub digest: String,
+    /// `passed`, `findings`, `trapped`, `timed_out`, `out_of_memory`, `output_too_large`,
+    /// `invalid_plugin` or `rule_error`.
+    pub outcome: String,
+    /// Why the check did not complete, for every outcome but `passed` and `findings`.
+    pub message: Option<String>,
+    /// A platform rule, or a partner's own check.
+    pub platform: bool,
+    /// Resources used.
+    pub usage: Usage,
+    /// Log lines the check wrote.
+    pub logs: Vec<String>,
+}
+
+/// What a rule says about itself.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RuleReport {
+    pub name: String,
+    pub version: String,
+    pub description: String,
+    pub default_severity: String,
+    pub help_url: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Usage {
+    pub wall_time_us: u64,
+    /// Fuel consumed, when a fuel budget was set.
+    pub fuel: Option<u64>,
+    /// Peak linear memory, summed over all memories.
+    pub peak_memory_bytes: u64,
+    pub output_bytes: u64,
+    pub log_bytes: u64,
+}
+
+/// One finding.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct FindingReport {
+    pub rule_id: String,
+    /// `info`, `warning`, `error` or `blocker`.
+    pub severity: String,
+    pub message: String,
+    /// JSON Pointer into the manifest; empty for the whole listing.
+    pub pointer: String,
+    /// 1-based line of the manifest the pointer resolves to.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    pub remediation: Option<String>,
+    pub help_url: String,
+}
+
+impl Report {
+    pub fn new(
+        file: &str,
+        listing: &ParsedManifest,
+        pack: &PackManifest,
+        runs: Vec<CheckRun>,
+        verdict: Verdict,
+        fail_on: Severity,
+    ) -> Report {
+        let mut findings: Vec<FindingReport> = runs
+            .iter()
+            .flat_map(|run| &run.findings)
+            .map(|f| {
+                let span = listing.source_map.span(&f.pointer).unwrap_or(0..0);
+                let (line, column) = listing.source_map.line_column(span.start);
+                FindingReport {
+                    rule_id: f.rule_id.clone(),
+                    severity: f.severity.to_string(),
+                    message: f.message.clone(),
+                    pointer: f.pointer.clone(),
+                    line,
+                    column,
+                    remediation: f.remediation.clone(),
+                    help_url: f.help_url.clone(),
+                }
+            })
+            .collect();
+        let rank = |s: &str| s.parse::<Severity>().map_or(0, |s| s as u8);
+        findings.sort_by(|a, b| rank(&b.severity).cmp(&rank(&a.severity)).then(a.line.cmp(&b.line)).then(a.rule_id.cmp(&b.rule_id)));
+        let mut summary = Summary::default();
+        for f in &findings {
+            match f.severity.as_str() {
+                "blocker" => summary.blocker += 1,
+                "error" => summary.error += 1,
+                "warning" => summary.warning += 1,
+                _ => summary.info += 1,
+            }
+        }
+        let checks = runs
+            .into_iter()
+            .map(|run| CheckReport {
+                id: run.check_id,
+                rule: run.rule.map(|r| RuleReport {
+                    name: r.name,
+                    version: r.version.to_string(),
+                    description: r.description,
+                    default_severity: r.default_severity.to_string(),
+                    help_url: r.help_url,
+                }),
+                digest: run.digest,
+                outcome: run.outcome.to_string(),
+                message: run.message,
+                platform: run.platform,
+                usage: Usage {
+                    wall_time_us: u64::try_from(run.usage.wall_time.as_micros()).unwrap_or(u64::MAX),
+                    fuel: run.usage.fuel,
+                    peak_memory_bytes: run.usage.peak_memory,
+                    output_bytes: run.usage.output_bytes,
+                    log_bytes: run.usage.log_bytes,
+                },
+                logs: run.logs,
+            })
+            .collect();
+        Report {
+            report_version: 1,
+            tool: ToolInfo { name: "assay".into(), version: env!("CARGO_PKG_VERSION").into() },
+            listing: ListingInfo {
+                file: file.to_owned(),
+                slug: listing.manifest.slug.to_string(),
+                version: listing.manifest.version.to_string(),
+            },
+            pack: PackInfo { name: pack.name.clone(), version: pack.version.to_string() },
+            verdict: verdict.to_string(),
+            fail_on: fail_on.to_string(),
+            summary,
+            checks,
+            findings,
+        }
+    }
+
+    /// Checks that did not complete.
+    pub fn failed_checks(&self) -> impl Iterator<Item = &CheckReport> {
+        self.checks.iter().filter(|c| c.outcome != "passed" && c.outcome != "findings")
+    }
+}
+
+/// The JSON Schema of the JSON report.
+pub fn schema() -> String {
+    let schema = schemars::schema_for!(Report);
+    serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n"
+}

@@ -1,0 +1,79 @@
+//! For people: findings most severe first, each with the manifest line it is about.
+
+use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
+use assay_core::{ManifestError, SourceMap};
+
+use super::Report;
+
+fn level(severity: &str) -> Level<'static> {
+    match severity {
+        "blocker" => Level::ERROR.with_name("blocker"),
+        "error" => Level::ERROR,
+        "warning" => Level::WARNING,
+        _ => Level::INFO,
+    }
+}
+
+pub fn render(report: &Report, source_map: &SourceMap) -> anyhow::Result<String> {
+    let renderer = Renderer::styled();
+    let mut out = String::new();
+    let file = report.listing.file.as_str();
+    for f in &report.findings {
+        let span = source_map.span(&f.pointer).unwrap_or(0..0);
+        let label = if f.pointer.is_empty() { "the listing".to_owned() } else { f.pointer.clone() };
+        let mut groups = vec![
+            level(&f.severity).primary_title(f.message.as_str()).id(f.rule_id.as_str()).element(
+                Snippet::source(source_map.source())
+                    .path(file)
+                    .fold(true)
+                    .annotation(AnnotationKind::Primary.span(span).label(label)),
+            ),
+        ];
+        if let Some(hint) = &f.remediation {
+            groups.push(Group::with_title(Level::HELP.secondary_title(hint.as_str())));
+        }
+        groups.push(Group::with_title(Level::NOTE.secondary_title(format!("see {}", f.help_url))));
+        out.push_str(&renderer.render(&groups));
+        out.push_str("\n\n");
+    }
+    for check in report.failed_checks() {
+        let what = if check.platform { "platform rule" } else { "partner check" };
+        let title = format!("{what} `{}` did not complete: {}", check.id, check.outcome);
+        let message = check.message.as_deref().unwrap_or("no details");
+        let groups = [
+            Group::with_title(Level::ERROR.with_name("check failed").primary_title(title)),
+            Group::with_title(Level::NOTE.secondary_title(message)),
+        ];
+        out.push_str(&renderer.render(&groups));
+        out.push_str("\n\n");
+    }
+    let s = &report.summary;
+    let style = match report.verdict.as_str() {
+        "pass" => anstyle::AnsiColor::Green.on_default().bold(),
+        _ => anstyle::AnsiColor::Red.on_default().bold(),
+    };
+    out.push_str(&format!(
+        "{style}{}{style:#}: {}@{} — {} blocker, {} error, {} warning, {} info from {} checks ({} did not complete); fails on {} and above\n",
+        report.verdict,
+        report.listing.slug,
+        report.listing.version,
+        s.blocker,
+        s.error,
+        s.warning,
+        s.info,
+        report.checks.len(),
+        report.failed_checks().count(),
+        report.fail_on,
+    ));
+    Ok(out)
+}
+
+/// A refused manifest, rustc-style.
+pub fn manifest_error(e: &ManifestError, source: &str) -> String {
+    let label = if e.field.is_empty() { "here".to_owned() } else { e.field.clone() };
+    let group = Level::ERROR.primary_title(e.message.as_str()).element(
+        Snippet::source(source).path(e.file.as_str()).fold(true).annotation(AnnotationKind::Primary.span(e.span.clone()).label(label)),
+    );
+    let pointer = format!("field: {} (JSON Pointer `{}`)", if e.field.is_empty() { "<document>" } else { &e.field }, e.pointer);
+    Renderer::styled().render(&[group, Group::with_title(Level::NOTE.secondary_title(pointer))])
+}

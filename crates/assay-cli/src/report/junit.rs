@@ -1,0 +1,46 @@
+//! JUnit XML, for CI test reports: one test suite per listing, one test case per check.
+//! Blocking findings fail their check's case; a check that did not complete is an error.
+
+use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
+
+use super::Report;
+
+pub fn render(report: &Report) -> anyhow::Result<String> {
+    let fail_on: assay_core::Severity = report.fail_on.parse()?;
+    let mut suite = TestSuite::new(format!("assay {}@{}", report.listing.slug, report.listing.version));
+    for check in &report.checks {
+        let findings: Vec<_> = report.findings.iter().filter(|f| f.rule_id == check.id).collect();
+        let blocking: Vec<_> = findings.iter().filter(|f| f.severity.parse::<assay_core::Severity>().is_ok_and(|s| s >= fail_on)).collect();
+        let describe = |list: &[&&super::FindingReport]| {
+            list.iter()
+                .map(|f| format!("{}:{}:{} [{}] {} ({})", report.listing.file, f.line, f.column, f.severity, f.message, f.pointer))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let status = if let Some(message) = &check.message {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+            status.set_type(check.outcome.as_str()).set_message(message.as_str());
+            status
+        } else if !blocking.is_empty() {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            status
+                .set_type("findings")
+                .set_message(format!("{} blocking finding(s)", blocking.len()))
+                .set_description(describe(&blocking));
+            status
+        } else {
+            TestCaseStatus::success()
+        };
+        let mut case = TestCase::new(check.id.as_str(), status);
+        case.set_classname(format!("assay.{}", report.listing.slug))
+            .set_time(std::time::Duration::from_micros(check.usage.wall_time_us));
+        let all: Vec<_> = findings.iter().collect();
+        if !all.is_empty() {
+            case.set_system_out(describe(&all));
+        }
+        suite.add_test_case(case);
+    }
+    let mut junit = quick_junit::Report::new("assay");
+    junit.add_test_suite(suite);
+    Ok(junit.to_string()?)
+}

@@ -1,0 +1,61 @@
+//! Process set-up: logging, the plugin host, the rule pack.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use assay_host::{Host, HostConfig, Limits, RulePack};
+
+use crate::args::Global;
+use crate::exit::{Failure, InputContext};
+
+/// Logs and progress go to stderr; data goes to stdout. `-v` for info, `-vv` for debug,
+/// `RUST_LOG` for anything finer.
+pub fn install_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "assay=info,assay_host=info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default.into());
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+}
+
+/// The plugin host with the limits and cache the flags ask for.
+pub fn host(global: &Global) -> Result<Host, Failure> {
+    let defaults = Limits::default();
+    let limits = Limits {
+        wall_time: std::time::Duration::from_millis(global.timeout_ms.unwrap_or(defaults.wall_time.as_millis() as u64)),
+        fuel: global.fuel,
+        max_memory_bytes: global.max_memory_mib.map_or(defaults.max_memory_bytes, |mib| mib << 20),
+        ..defaults
+    };
+    let cache_dir = if global.no_cache { None } else { Some(cache_dir(global)) };
+    Host::new(HostConfig { limits, cache_dir, ..HostConfig::default() }).map_err(|e| Failure::Host(e.into()))
+}
+
+fn cache_dir(global: &Global) -> PathBuf {
+    if let Some(dir) = &global.cache_dir {
+        return dir.clone();
+    }
+    use etcetera::BaseStrategy as _;
+    etcetera::choose_base_strategy()
+        .map(|dirs| dirs.cache_dir().join("assay").join("components"))
+        .unwrap_or_else(|_| std::env::temp_dir().join("assay-components"))
+}
+
+/// The built-in pack, or the pack in `dir`.
+pub fn pack(dir: Option<&PathBuf>) -> Result<RulePack, Failure> {
+    match dir {
+        Some(dir) => RulePack::from_dir(dir).with_context(|| format!("loading the rule pack in {}", dir.display())).input(),
+        None => builtin_pack().map_err(Failure::Host),
+    }
+}
+
+/// The pack embedded in this binary.
+pub fn builtin_pack() -> anyhow::Result<RulePack> {
+    RulePack::from_parts(assay_builtin::PACK_TOML, |name| {
+        assay_builtin::COMPONENTS.iter().find(|(n, _)| *n == name).map(|(_, bytes)| Arc::from(*bytes))
+    })
+    .context("the built-in rule pack is inconsistent")
+}

@@ -1,0 +1,242 @@
+//! `assay` as users run it: every example listing, every report format, exit codes.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// `assay` with a precompiled-component cache shared by the whole test run.
+fn assay() -> Command {
+    let mut cmd = Command::cargo_bin("assay").unwrap();
+    cmd.current_dir(root())
+        .env("ASSAY_CACHE_DIR", Path::new(env!("CARGO_TARGET_TMPDIR")).join("assay-cache"))
+        .env_remove("NO_COLOR")
+        .env_remove("RUST_LOG");
+    cmd
+}
+
+struct Output {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(cmd: &mut Command) -> Output {
+    let out = cmd.output().unwrap();
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn check(example: &str, extra: &[&str]) -> Output {
+    let dir = format!("examples/listings/{example}");
+    let mut cmd = assay();
+    cmd.args(["check", &dir]);
+    if root().join(&dir).join("previous.toml").exists() {
+        cmd.args(["--previous", &format!("{dir}/previous.toml")]);
+    }
+    run(cmd.args(extra))
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", out.stdout, out.stderr))
+}
+
+#[test]
+fn every_example_listing_gives_its_documented_findings_and_exit_code() {
+    let mut checked = 0;
+    for entry in std::fs::read_dir(root().join("examples/listings")).unwrap() {
+        let dir = entry.unwrap().path();
+        if !dir.is_dir() {
+            continue;
+        }
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let expect: toml::Table = toml::from_str(&std::fs::read_to_string(dir.join("expect.toml")).unwrap()).unwrap();
+        assert!(dir.join("README.md").exists(), "{name} has no README.md documenting its flaw");
+        let out = check(&name, &["--format", "json"]);
+        let exit = expect["exit"].as_integer().unwrap() as i32;
+        assert_eq!(out.code, exit, "{name}: exit code\n{}", out.stderr);
+        if exit == 2 {
+            let error = expect["error"].as_str().unwrap();
+            assert!(out.stderr.contains(error), "{name}: stderr lacks {error:?}:\n{}", out.stderr);
+            assert!(out.stderr.contains("listing.toml:"), "{name}: the error names no location:\n{}", out.stderr);
+        } else {
+            let report = json(&out);
+            let mut found: Vec<String> = report["findings"].as_array().unwrap().iter().map(|f| f["rule_id"].as_str().unwrap().to_owned()).collect();
+            found.sort();
+            found.dedup();
+            let mut expected: Vec<String> = expect["rules"].as_array().unwrap().iter().map(|r| r.as_str().unwrap().to_owned()).collect();
+            expected.sort();
+            assert_eq!(found, expected, "{name}: rule ids with findings");
+            assert_eq!(report["checks"].as_array().unwrap().len(), 20, "{name}: every rule of the pack ran");
+        }
+        checked += 1;
+    }
+    assert!(checked >= 12, "only {checked} examples");
+}
+
+#[test]
+fn human_output_points_at_the_manifest_line() {
+    let out = check("http-urls", &["--color", "never"]);
+    assert_eq!(out.code, 1);
+    assert!(out.stdout.contains("error[urls.https]"), "{}", out.stdout);
+    assert!(out.stdout.contains("examples/listings/http-urls/listing.toml:16:12"), "{}", out.stdout);
+    assert!(out.stdout.contains("homepage = \"http://acme-apps.com/stock-sync\""), "{}", out.stdout);
+    assert!(out.stdout.contains("help: Serve the page over HTTPS"), "{}", out.stdout);
+    assert!(!out.stdout.contains('\x1b'), "no colour when asked for none");
+    assert!(check("http-urls", &["--color", "always"]).stdout.contains('\x1b'));
+    let mut cmd = assay();
+    let no_color = run(cmd.env("NO_COLOR", "1").args(["check", "examples/listings/http-urls", "--color", "auto"]));
+    assert!(!no_color.stdout.contains('\x1b'), "NO_COLOR is honoured");
+}
+
+#[test]
+fn invalid_manifest_is_shown_with_a_code_frame() {
+    let out = check("invalid-unknown-field", &["--color", "never"]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("unknown field"), "{}", out.stderr);
+    assert!(out.stderr.contains("JSON Pointer `/"), "{}", out.stderr);
+    assert!(out.stdout.is_empty(), "nothing on stdout for bad input");
+}
+
+#[test]
+fn fail_on_sets_the_blocking_severity() {
+    assert_eq!(check("shouting", &[]).code, 0);
+    assert_eq!(check("shouting", &["--fail-on", "warning"]).code, 1);
+    assert_eq!(check("http-urls", &["--fail-on", "blocker"]).code, 0);
+}
+
+#[test]
+fn json_report_matches_its_published_schema() {
+    let schema_text = run(assay().arg("schema")).stdout;
+    let checked_in = std::fs::read_to_string(root().join("docs/report.schema.json")).unwrap();
+    assert_eq!(schema_text, checked_in, "docs/report.schema.json is stale: run `cargo run -- schema > docs/report.schema.json`");
+    let schema: Value = serde_json::from_str(&schema_text).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    for example in ["clean", "http-urls", "scope-escalation-minor-bump"] {
+        let report = json(&check(example, &["--format", "json"]));
+        let errors: Vec<String> = validator.iter_errors(&report).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{example}: {errors:?}");
+        let checks = report["checks"].as_array().unwrap();
+        assert!(checks.iter().all(|c| c["usage"]["peak_memory_bytes"].as_u64().unwrap() > 0), "resource usage is recorded");
+    }
+}
+
+#[test]
+fn sarif_is_valid_2_1_0_with_rules_and_locations() {
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(root().join("crates/assay-cli/tests/data/sarif-2.1.0.schema.json")).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let out = check("http-urls", &["--format", "sarif"]);
+    assert_eq!(out.code, 1);
+    let sarif = json(&out);
+    let errors: Vec<String> = validator.iter_errors(&sarif).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let run = &sarif["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 20);
+    let https = rules.iter().position(|r| r["id"] == "urls.https").unwrap();
+    assert_eq!(rules[https]["helpUri"], "https://docs.assay.dev/rules/urls.https");
+    assert_eq!(rules[https]["defaultConfiguration"]["level"], "error");
+    let result = &run["results"][0];
+    assert_eq!(result["ruleId"], "urls.https");
+    assert_eq!(result["ruleIndex"], https);
+    assert_eq!(result["locations"][0]["physicalLocation"]["region"]["startLine"], 16);
+    assert_eq!(result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "examples/listings/http-urls/listing.toml");
+    assert!(result["partialFingerprints"]["assayFinding/v1"].as_str().unwrap().len() == 64);
+}
+
+#[test]
+fn junit_marks_failing_rules_as_failures() {
+    let out = check("http-urls", &["--format", "junit"]);
+    assert_eq!(out.code, 1);
+    let xml = out.stdout;
+    assert!(xml.starts_with("<?xml"), "{xml}");
+    assert!(xml.contains(r#"tests="20""#) && xml.contains(r#"failures="1""#) && xml.contains(r#"errors="0""#), "{xml}");
+    assert!(xml.contains(r#"<testcase name="urls.https" classname="assay.acme-stock-sync""#), "{xml}");
+    assert!(xml.contains("<failure message=\"2 blocking finding(s)\" type=\"findings\">"), "{xml}");
+}
+
+#[test]
+fn output_flag_writes_a_file_without_colour() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("report.txt");
+    let mut cmd = assay();
+    let out = run(cmd.args(["check", "examples/listings/http-urls", "--color", "always", "--output"]).arg(&file));
+    assert_eq!(out.code, 1);
+    assert!(out.stdout.is_empty());
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("error[urls.https]") && !text.contains('\x1b'), "{text}");
+}
+
+#[test]
+fn a_hostile_partner_check_blocks_while_the_rules_still_report() {
+    let trap = format!("{}/hostile_panic.wasm", assay_builtin::ARTIFACTS_DIR);
+    let out = check("http-urls", &["--format", "json", "--check", &trap]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let report = json(&out);
+    let checks = report["checks"].as_array().unwrap();
+    let partner = checks.iter().find(|c| c["platform"] == false).unwrap();
+    assert_eq!(partner["outcome"], "trapped");
+    assert!(partner["message"].as_str().unwrap().contains("deliberate panic"));
+    assert!(report["findings"].as_array().unwrap().iter().any(|f| f["rule_id"] == "urls.https"));
+}
+
+#[test]
+fn a_platform_rule_that_cannot_run_is_exit_3() {
+    let pack = tempfile::tempdir().unwrap();
+    std::fs::write(
+        pack.path().join("pack.toml"),
+        "name = \"broken\"\nversion = \"1.0.0\"\n[[rule]]\ncomponent = \"rule_urls_https.wasm\"\n[[rule]]\ncomponent = \"hostile_loop.wasm\"\n",
+    )
+    .unwrap();
+    for name in ["rule_urls_https.wasm", "hostile_loop.wasm"] {
+        std::fs::write(pack.path().join(name), assay_builtin::artifact(name)).unwrap();
+    }
+    let out = check("http-urls", &["--format", "json", "--timeout-ms", "300", "--rules", pack.path().to_str().unwrap()]);
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    let report = json(&out);
+    assert_eq!(report["verdict"], "error");
+    assert_eq!(report["pack"]["name"], "broken");
+    assert_eq!(report["checks"][1]["outcome"], "timed_out");
+    assert_eq!(report["findings"].as_array().unwrap().len(), 2, "the honest rule still reports");
+}
+
+#[test]
+fn rules_list_shows_the_builtin_pack() {
+    let out = run(assay().args(["rules", "list", "--format", "json"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let pack = json(&out);
+    assert_eq!(pack["name"], "assay-builtin");
+    let rules = pack["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 20);
+    assert!(rules.iter().all(|r| !r["description"].as_str().unwrap().is_empty() && r["version"] == "1.0.0"));
+    let table = run(assay().args(["rules", "list"])).stdout;
+    assert!(table.contains("scopes.wildcard") && table.contains("blocker"), "{table}");
+}
+
+#[test]
+fn usage_errors_are_exit_2() {
+    let out = run(assay().args(["check", "examples/listings/no-such-listing"]));
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("no-such-listing"), "{}", out.stderr);
+    assert_eq!(run(assay().args(["check", "--format", "yaml", "x"])).code, 2);
+    let help = run(assay().args(["check", "--help"])).stdout;
+    assert!(help.contains("Exit codes:") && help.contains("3  a plugin or the host failed"), "{help}");
+}
+
+#[test]
+fn oversized_manifest_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("listing.toml");
+    std::fs::write(&file, "# padding\n".repeat(40_000)).unwrap();
+    let mut cmd = assay();
+    let out = run(cmd.arg("check").arg(&file));
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("may be at most 262144 bytes"), "{}", out.stderr);
+}

@@ -1,0 +1,90 @@
+//! Rule packs: a `pack.toml` and the components it names, turned into checks.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use assay_core::pack::{PackError, PackManifest};
+
+use crate::host::CheckSpec;
+
+/// A rule pack with its components' bytes.
+#[derive(Debug, Clone)]
+pub struct RulePack {
+    /// The pack's manifest.
+    pub manifest: PackManifest,
+    /// Component bytes, in the order of `manifest.rules`.
+    pub components: Vec<Arc<[u8]>>,
+}
+
+/// Why a pack could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum PackLoadError {
+    /// `pack.toml` is malformed.
+    #[error(transparent)]
+    Manifest(#[from] PackError),
+    /// A file could not be read.
+    #[error("could not read {path}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The manifest names a component the pack does not have.
+    #[error("pack.toml names `{0}`, which the pack does not contain")]
+    Missing(String),
+}
+
+impl RulePack {
+    /// A pack from its manifest text and a lookup of component bytes by file name.
+    pub fn from_parts(
+        manifest_source: &str,
+        mut component: impl FnMut(&str) -> Option<Arc<[u8]>>,
+    ) -> Result<RulePack, PackLoadError> {
+        let manifest = PackManifest::parse("pack.toml", manifest_source)?;
+        let components = manifest
+            .rules
+            .iter()
+            .map(|rule| component(&rule.component).ok_or_else(|| PackLoadError::Missing(rule.component.clone())))
+            .collect::<Result<_, _>>()?;
+        Ok(RulePack { manifest, components })
+    }
+
+    /// A pack from a directory holding `pack.toml` and the components it names.
+    pub fn from_dir(dir: &Path) -> Result<RulePack, PackLoadError> {
+        let read = |path: &Path| std::fs::read(path).map_err(|source| PackLoadError::Read { path: path.display().to_string(), source });
+        let manifest_path = dir.join("pack.toml");
+        let source = String::from_utf8_lossy(&read(&manifest_path)?).into_owned();
+        let mut error = None;
+        let pack = RulePack::from_parts(&source, |name| match read(&dir.join(name)) {
+            Ok(bytes) => Some(Arc::from(bytes)),
+            Err(e) => {
+                error.get_or_insert(e);
+                None
+            }
+        });
+        match (pack, error) {
+            (Ok(pack), _) => Ok(pack),
+            (Err(_), Some(read_error)) => Err(read_error),
+            (Err(e), None) => Err(e),
+        }
+    }
+
+    /// The enabled rules as checks, configured as the pack says.
+    pub fn checks(&self) -> Vec<CheckSpec> {
+        self.manifest
+            .rules
+            .iter()
+            .zip(&self.components)
+            .filter(|(rule, _)| rule.enabled)
+            .map(|(rule, bytes)| CheckSpec {
+                name: rule.component.clone(),
+                bytes: bytes.clone(),
+                config: rule.config.clone(),
+                severity: rule.severity,
+                platform: true,
+            })
+            .collect()
+    }
+}
