@@ -13,7 +13,16 @@ fn main() {
     let manifest_dir = PathBuf::from(env("CARGO_MANIFEST_DIR"));
     let root = manifest_dir.join("../..").canonicalize().expect("workspace root");
     let plugins = root.join("plugins");
-    for path in ["plugins/Cargo.toml", "plugins/Cargo.lock", "plugins/pack.toml", "plugins/rules", "plugins/hostile", "plugins/.cargo", "crates/assay-sdk", "wit"] {
+    for path in [
+        "plugins/Cargo.toml",
+        "plugins/Cargo.lock",
+        "plugins/pack.toml",
+        "plugins/rules",
+        "plugins/hostile",
+        "plugins/.cargo",
+        "crates/assay-sdk",
+        "wit",
+    ] {
         println!("cargo:rerun-if-changed={}", root.join(path).display());
     }
     println!("cargo:rerun-if-env-changed=CI");
@@ -30,7 +39,14 @@ fn main() {
     if std::env::var_os("CI").is_some() {
         build.arg("--locked");
     }
-    for var in ["CARGO_ENCODED_RUSTFLAGS", "RUSTFLAGS", "CARGO_BUILD_TARGET", "RUSTC_WORKSPACE_WRAPPER", "CARGO_BUILD_RUSTFLAGS", "CARGO_PROFILE_RELEASE_DEBUG"] {
+    for var in [
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTFLAGS",
+        "CARGO_BUILD_TARGET",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "CARGO_BUILD_RUSTFLAGS",
+        "CARGO_PROFILE_RELEASE_DEBUG",
+    ] {
         build.env_remove(var);
     }
     let status = build.status().expect("could not run cargo to build plugins/");
@@ -50,7 +66,8 @@ fn main() {
         writeln!(generated, "    ({component:?}, include_bytes!({:?})),", path.display().to_string()).unwrap();
     }
     writeln!(generated, "];").unwrap();
-    writeln!(generated, "/// Where every component built from `plugins/` is (hostile test fixtures included).").unwrap();
+    writeln!(generated, "/// Where every component built from `plugins/` is (hostile test fixtures included).")
+        .unwrap();
     writeln!(generated, "pub const ARTIFACTS_DIR: &str = {:?};", artifacts.display().to_string()).unwrap();
     std::fs::write(out_dir.join("builtin.rs"), generated).expect("write builtin.rs");
 }

@@ -24,13 +24,8 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Failure> {
     let mut checks = pack.checks();
     for path in &args.checks {
         let bytes = std::fs::read(path).with_context(|| format!("reading check {}", path.display())).input()?;
-        checks.push(CheckSpec {
-            name: path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned()),
-            bytes: Arc::from(bytes),
-            config: Vec::new(),
-            severity: None,
-            platform: false,
-        });
+        let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        checks.push(CheckSpec::partner(name, Arc::from(bytes)));
     }
     let host = setup::host(global)?;
     tracing::info!(checks = checks.len(), "reviewing {}", listing.file);
@@ -50,7 +45,9 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Failure> {
     }
     .map_err(Failure::Host)?;
     match &args.output {
-        Some(path) => std::fs::write(path, anstream::adapter::strip_str(&rendered).to_string()).with_context(|| format!("writing {}", path.display())).input()?,
+        Some(path) => std::fs::write(path, anstream::adapter::strip_str(&rendered).to_string())
+            .with_context(|| format!("writing {}", path.display()))
+            .input()?,
         None => {
             use std::io::Write as _;
             let mut out = anstream::stdout();
@@ -79,10 +76,15 @@ fn load_manifest(path: &Path) -> Result<LoadedManifest, Failure> {
     let file = path.display().to_string();
     let size = std::fs::metadata(path).with_context(|| format!("reading {file}")).input()?.len();
     if size > MAX_MANIFEST_BYTES {
-        return Err(Failure::Input(anyhow::anyhow!("{file} is {size} bytes; a listing.toml may be at most {MAX_MANIFEST_BYTES} bytes"), None));
+        return Err(Failure::Input(
+            anyhow::anyhow!("{file} is {size} bytes; a listing.toml may be at most {MAX_MANIFEST_BYTES} bytes"),
+            None,
+        ));
     }
     let bytes = std::fs::read(path).with_context(|| format!("reading {file}")).input()?;
-    let source = String::from_utf8(bytes).map_err(|e| Failure::Input(anyhow::anyhow!("{file} is not UTF-8 text (byte {})", e.utf8_error().valid_up_to()), None))?;
+    let source = String::from_utf8(bytes).map_err(|e| {
+        Failure::Input(anyhow::anyhow!("{file} is not UTF-8 text (byte {})", e.utf8_error().valid_up_to()), None)
+    })?;
     let parsed = Manifest::parse(&file, &source)
         .map_err(|e| Failure::Input(anyhow::Error::new(e.clone()), Some(report::human::manifest_error(&e, &source))))?;
     Ok(LoadedManifest { file, parsed })

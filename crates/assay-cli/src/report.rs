@@ -153,7 +153,9 @@ impl Report {
             })
             .collect();
         let rank = |s: &str| s.parse::<Severity>().map_or(0, |s| s as u8);
-        findings.sort_by(|a, b| rank(&b.severity).cmp(&rank(&a.severity)).then(a.line.cmp(&b.line)).then(a.rule_id.cmp(&b.rule_id)));
+        findings.sort_by(|a, b| {
+            rank(&b.severity).cmp(&rank(&a.severity)).then(a.line.cmp(&b.line)).then(a.rule_id.cmp(&b.rule_id))
+        });
         let mut summary = Summary::default();
         for f in &findings {
             match f.severity.as_str() {

@@ -13,7 +13,8 @@ pub fn list(global: &Global, args: &RulesListArgs) -> Result<ExitCode, Failure> 
     let host = setup::host(global)?;
     let mut rows = Vec::new();
     for (rule, bytes) in pack.manifest.rules.iter().zip(&pack.components) {
-        let plugin = host.load(bytes).map_err(|e| Failure::Host(anyhow::anyhow!("rule component `{}`: {e}", rule.component)))?;
+        let plugin =
+            host.load(bytes).map_err(|e| Failure::Host(anyhow::anyhow!("rule component `{}`: {e}", rule.component)))?;
         let meta = &plugin.meta;
         rows.push((meta.clone(), rule.severity.unwrap_or(meta.default_severity), rule.enabled, rule.component.clone()));
     }
@@ -28,7 +29,8 @@ pub fn list(global: &Global, args: &RulesListArgs) -> Result<ExitCode, Failure> 
                     })
                 })
                 .collect();
-            let doc = json!({ "name": pack.manifest.name, "version": pack.manifest.version.to_string(), "rules": rules });
+            let doc =
+                json!({ "name": pack.manifest.name, "version": pack.manifest.version.to_string(), "rules": rules });
             serde_json::to_string_pretty(&doc).map_err(|e| Failure::Host(e.into()))? + "\n"
         }
         ListFormat::Table => {
@@ -37,7 +39,13 @@ pub fn list(global: &Global, args: &RulesListArgs) -> Result<ExitCode, Failure> 
             out.push_str(&format!("{:<width$}  {:<7}  {:<8}  {}\n", "ID", "VERSION", "SEVERITY", "DESCRIPTION"));
             for (m, severity, enabled, _) in &rows {
                 let disabled = if *enabled { "" } else { " (disabled)" };
-                out.push_str(&format!("{:<width$}  {:<7}  {:<8}  {}{disabled}\n", m.id, m.version.to_string(), severity.to_string(), m.description));
+                out.push_str(&format!(
+                    "{:<width$}  {:<7}  {:<8}  {}{disabled}\n",
+                    m.id,
+                    m.version.to_string(),
+                    severity.to_string(),
+                    m.description
+                ));
             }
             out
         }

@@ -47,7 +47,9 @@ fn cache_dir(global: &Global) -> PathBuf {
 /// The built-in pack, or the pack in `dir`.
 pub fn pack(dir: Option<&PathBuf>) -> Result<RulePack, Failure> {
     match dir {
-        Some(dir) => RulePack::from_dir(dir).with_context(|| format!("loading the rule pack in {}", dir.display())).input(),
+        Some(dir) => {
+            RulePack::from_dir(dir).with_context(|| format!("loading the rule pack in {}", dir.display())).input()
+        }
         None => builtin_pack().map_err(Failure::Host),
     }
 }

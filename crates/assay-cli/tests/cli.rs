@@ -68,10 +68,16 @@ fn every_example_listing_gives_its_documented_findings_and_exit_code() {
             assert!(out.stderr.contains("listing.toml:"), "{name}: the error names no location:\n{}", out.stderr);
         } else {
             let report = json(&out);
-            let mut found: Vec<String> = report["findings"].as_array().unwrap().iter().map(|f| f["rule_id"].as_str().unwrap().to_owned()).collect();
+            let mut found: Vec<String> = report["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["rule_id"].as_str().unwrap().to_owned())
+                .collect();
             found.sort();
             found.dedup();
-            let mut expected: Vec<String> = expect["rules"].as_array().unwrap().iter().map(|r| r.as_str().unwrap().to_owned()).collect();
+            let mut expected: Vec<String> =
+                expect["rules"].as_array().unwrap().iter().map(|r| r.as_str().unwrap().to_owned()).collect();
             expected.sort();
             assert_eq!(found, expected, "{name}: rule ids with findings");
             assert_eq!(report["checks"].as_array().unwrap().len(), 20, "{name}: every rule of the pack ran");
@@ -116,7 +122,10 @@ fn fail_on_sets_the_blocking_severity() {
 fn json_report_matches_its_published_schema() {
     let schema_text = run(assay().arg("schema")).stdout;
     let checked_in = std::fs::read_to_string(root().join("docs/report.schema.json")).unwrap();
-    assert_eq!(schema_text, checked_in, "docs/report.schema.json is stale: run `cargo run -- schema > docs/report.schema.json`");
+    assert_eq!(
+        schema_text, checked_in,
+        "docs/report.schema.json is stale: run `cargo run -- schema > docs/report.schema.json`"
+    );
     let schema: Value = serde_json::from_str(&schema_text).unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
     for example in ["clean", "http-urls", "scope-escalation-minor-bump"] {
@@ -124,13 +133,19 @@ fn json_report_matches_its_published_schema() {
         let errors: Vec<String> = validator.iter_errors(&report).map(|e| e.to_string()).collect();
         assert!(errors.is_empty(), "{example}: {errors:?}");
         let checks = report["checks"].as_array().unwrap();
-        assert!(checks.iter().all(|c| c["usage"]["peak_memory_bytes"].as_u64().unwrap() > 0), "resource usage is recorded");
+        assert!(
+            checks.iter().all(|c| c["usage"]["peak_memory_bytes"].as_u64().unwrap() > 0),
+            "resource usage is recorded"
+        );
     }
 }
 
 #[test]
 fn sarif_is_valid_2_1_0_with_rules_and_locations() {
-    let schema: Value = serde_json::from_str(&std::fs::read_to_string(root().join("crates/assay-cli/tests/data/sarif-2.1.0.schema.json")).unwrap()).unwrap();
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("crates/assay-cli/tests/data/sarif-2.1.0.schema.json")).unwrap(),
+    )
+    .unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
     let out = check("http-urls", &["--format", "sarif"]);
     assert_eq!(out.code, 1);
@@ -147,7 +162,10 @@ fn sarif_is_valid_2_1_0_with_rules_and_locations() {
     assert_eq!(result["ruleId"], "urls.https");
     assert_eq!(result["ruleIndex"], https);
     assert_eq!(result["locations"][0]["physicalLocation"]["region"]["startLine"], 16);
-    assert_eq!(result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "examples/listings/http-urls/listing.toml");
+    assert_eq!(
+        result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "examples/listings/http-urls/listing.toml"
+    );
     assert!(result["partialFingerprints"]["assayFinding/v1"].as_str().unwrap().len() == 64);
 }
 
@@ -198,7 +216,8 @@ fn a_platform_rule_that_cannot_run_is_exit_3() {
     for name in ["rule_urls_https.wasm", "hostile_loop.wasm"] {
         std::fs::write(pack.path().join(name), assay_builtin::artifact(name)).unwrap();
     }
-    let out = check("http-urls", &["--format", "json", "--timeout-ms", "300", "--rules", pack.path().to_str().unwrap()]);
+    let out =
+        check("http-urls", &["--format", "json", "--timeout-ms", "300", "--rules", pack.path().to_str().unwrap()]);
     assert_eq!(out.code, 3, "{}", out.stderr);
     let report = json(&out);
     assert_eq!(report["verdict"], "error");

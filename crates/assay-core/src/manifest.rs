@@ -224,9 +224,8 @@ impl Manifest {
             }
         };
         let source_map = SourceMap::new(source, Some(&root));
-        let raw: raw::Manifest =
-            serde_path_to_error::deserialize(toml::de::Deserializer::from(root))
-                .map_err(|e| structural_error(file, &source_map, e))?;
+        let raw: raw::Manifest = serde_path_to_error::deserialize(toml::de::Deserializer::from(root))
+            .map_err(|e| structural_error(file, &source_map, e))?;
         let manifest = raw.validate().map_err(|(pointer, message)| {
             let span = source_map.span(&pointer).unwrap_or(0..0);
             source_map.error(file, &pointer, span, message)
@@ -235,11 +234,7 @@ impl Manifest {
     }
 }
 
-fn structural_error(
-    file: &str,
-    map: &SourceMap,
-    e: serde_path_to_error::Error<toml::de::Error>,
-) -> ManifestError {
+fn structural_error(file: &str, map: &SourceMap, e: serde_path_to_error::Error<toml::de::Error>) -> ManifestError {
     let mut pointer = String::new();
     for segment in e.path().iter() {
         match segment {
@@ -256,14 +251,15 @@ fn structural_error(
         let parent_span = map.span(&pointer).unwrap_or(0..0);
         let mut field_pointer = pointer.clone();
         pointer::push(&mut field_pointer, field);
-        return map.error(file, &field_pointer, parent_span, format!("missing required field `{}`", dotted(&field_pointer)));
+        return map.error(
+            file,
+            &field_pointer,
+            parent_span,
+            format!("missing required field `{}`", dotted(&field_pointer)),
+        );
     }
     let span = inner.span().or_else(|| map.span(&pointer)).unwrap_or(0..0);
-    let message = if pointer.is_empty() {
-        message
-    } else {
-        format!("{}: {message}", dotted(&pointer))
-    };
+    let message = if pointer.is_empty() { message } else { format!("{}: {message}", dotted(&pointer)) };
     map.error(file, &pointer, span, message)
 }
 
@@ -293,9 +289,7 @@ pub struct SourceMap {
 
 impl SourceMap {
     fn new(source: &str, root: Option<&Spanned<DeTable<'_>>>) -> Self {
-        let line_starts = std::iter::once(0)
-            .chain(source.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
+        let line_starts = std::iter::once(0).chain(source.match_indices('\n').map(|(i, _)| i + 1)).collect();
         let mut spans = HashMap::new();
         if let Some(root) = root {
             spans.insert(String::new(), root.span());
@@ -439,9 +433,8 @@ mod raw {
 type Invalid = (String, String);
 
 fn url(pointer: &str, value: &str) -> Result<url::Url, Invalid> {
-    url::Url::parse(value).map_err(|e| {
-        (pointer.to_owned(), format!("{}: `{value}` is not a valid absolute URL ({e})", dotted(pointer)))
-    })
+    url::Url::parse(value)
+        .map_err(|e| (pointer.to_owned(), format!("{}: `{value}` is not a valid absolute URL ({e})", dotted(pointer))))
 }
 
 fn optional_url(pointer: &str, value: Option<String>) -> Result<Option<url::Url>, Invalid> {
@@ -452,7 +445,13 @@ impl raw::Manifest {
     fn validate(self) -> Result<Manifest, Invalid> {
         let slug = ListingSlug::parse(&self.slug).map_err(|m| ("/slug".to_owned(), format!("slug: {m}")))?;
         let version = semver::Version::parse(&self.version).map_err(|e| {
-            ("/version".to_owned(), format!("version: `{}` is not valid semver 2.0 ({e}); write MAJOR.MINOR.PATCH, e.g. 1.4.0", self.version))
+            (
+                "/version".to_owned(),
+                format!(
+                    "version: `{}` is not valid semver 2.0 ({e}); write MAJOR.MINOR.PATCH, e.g. 1.4.0",
+                    self.version
+                ),
+            )
         })?;
         let urls = Urls {
             homepage: optional_url("/urls/homepage", self.urls.homepage)?,

@@ -80,7 +80,10 @@ impl PackManifest {
             .into_iter()
             .map(|rule| {
                 if rule.component.contains(['/', '\\']) || rule.component.starts_with('.') {
-                    return Err(error(format!("rule component `{}` must be a file name inside the pack", rule.component)));
+                    return Err(error(format!(
+                        "rule component `{}` must be a file name inside the pack",
+                        rule.component
+                    )));
                 }
                 let severity = rule
                     .severity
@@ -134,7 +137,8 @@ supported = "2026-01"
     fn refuses_paths_outside_the_pack_and_bad_severities() {
         let bad_path = "name = \"p\"\nversion = \"1.0.0\"\n[[rule]]\ncomponent = \"../x.wasm\"\n";
         assert!(PackManifest::parse("pack.toml", bad_path).unwrap_err().message.contains("inside the pack"));
-        let bad_severity = "name = \"p\"\nversion = \"1.0.0\"\n[[rule]]\ncomponent = \"x.wasm\"\nseverity = \"fatal\"\n";
+        let bad_severity =
+            "name = \"p\"\nversion = \"1.0.0\"\n[[rule]]\ncomponent = \"x.wasm\"\nseverity = \"fatal\"\n";
         assert!(PackManifest::parse("pack.toml", bad_severity).unwrap_err().message.contains("unknown severity"));
     }
 }

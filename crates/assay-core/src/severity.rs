@@ -51,10 +51,7 @@ impl FromStr for Severity {
     type Err = UnknownSeverity;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Severity::ALL
-            .into_iter()
-            .find(|severity| severity.as_str() == s)
-            .ok_or_else(|| UnknownSeverity(s.to_owned()))
+        Severity::ALL.into_iter().find(|severity| severity.as_str() == s).ok_or_else(|| UnknownSeverity(s.to_owned()))
     }
 }
 

@@ -65,21 +65,26 @@ pub fn listing(m: &Manifest) -> wit::Listing {
             .iter()
             .map(|s| wit::Scope { name: s.name.clone(), justification: s.justification.clone() })
             .collect(),
-        webhooks: m
-            .webhooks
-            .iter()
-            .map(|w| wit::Webhook { topic: w.topic.clone(), url: w.url.to_string() })
-            .collect(),
+        webhooks: m.webhooks.iter().map(|w| wit::Webhook { topic: w.topic.clone(), url: w.url.to_string() }).collect(),
         data_shared: m
             .data_shared
             .iter()
-            .map(|d| wit::DataShare { data: d.data.clone(), recipient: d.recipient.clone(), purpose: d.purpose.clone() })
+            .map(|d| wit::DataShare {
+                data: d.data.clone(),
+                recipient: d.recipient.clone(),
+                purpose: d.purpose.clone(),
+            })
             .collect(),
     }
 }
 
 fn plan(p: &manifest::Plan) -> wit::Plan {
-    wit::Plan { name: p.name.clone(), price_cents: p.price_cents, currency: p.currency.clone(), interval: p.interval.clone() }
+    wit::Plan {
+        name: p.name.clone(),
+        price_cents: p.price_cents,
+        currency: p.currency.clone(),
+        interval: p.interval.clone(),
+    }
 }
 
 /// The WIT severity as the domain's.

@@ -73,7 +73,9 @@ impl ArtifactCache {
             #[allow(unsafe_code)]
             match unsafe { Component::deserialize(engine, &bytes[HEADER..]) } {
                 Ok(component) => return (Some(component), Lookup::Hit),
-                Err(e) => tracing::warn!(path = %path.display(), error = %e, "discarding incompatible precompiled component"),
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %e, "discarding incompatible precompiled component")
+                }
             }
         } else {
             tracing::warn!(path = %path.display(), "discarding corrupt precompiled component");

@@ -2,11 +2,12 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use assay_core::{CheckOutcome, CheckRun, Finding, Manifest, ResourceUsage, RuleInfo, Severity};
+use rayon::prelude::*;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
 
@@ -65,12 +66,33 @@ pub struct CheckSpec {
     pub name: String,
     /// The component's bytes.
     pub bytes: Arc<[u8]>,
+    /// Their SHA-256, computed once so a review of a loaded plugin never rehashes it.
+    pub digest: PluginDigest,
     /// Pack configuration passed to the rule.
     pub config: Vec<(String, String)>,
     /// A severity that replaces the rule's own.
     pub severity: Option<Severity>,
     /// A platform rule (its failure makes the verdict `error`) or a partner's own check.
     pub platform: bool,
+}
+
+impl CheckSpec {
+    /// A platform rule with no pack configuration.
+    pub fn platform(name: impl Into<String>, bytes: Arc<[u8]>) -> Self {
+        CheckSpec {
+            name: name.into(),
+            digest: PluginDigest::of(&bytes),
+            bytes,
+            config: Vec::new(),
+            severity: None,
+            platform: true,
+        }
+    }
+
+    /// A partner's own check: its failures block the listing instead of erroring the review.
+    pub fn partner(name: impl Into<String>, bytes: Arc<[u8]>) -> Self {
+        CheckSpec { platform: false, ..CheckSpec::platform(name, bytes) }
+    }
 }
 
 /// What to review.
@@ -100,6 +122,7 @@ pub struct Host {
     plugins: Mutex<HashMap<PluginDigest, Arc<Plugin>>>,
     artifacts: Option<ArtifactCache>,
     stop_ticker: Arc<AtomicBool>,
+    pool: rayon::ThreadPool,
 }
 
 impl std::fmt::Debug for Host {
@@ -148,12 +171,16 @@ impl Host {
     pub fn new(config: HostConfig) -> Result<Host, HostError> {
         let workers = config.workers.max(1);
         let slots = u32::try_from(workers * 2 + 2).unwrap_or(u32::MAX);
-        let engine = Engine::new(&engine_config(&config.limits, slots)).map_err(|e| HostError::Engine(format!("{e:#}")))?;
+        let engine =
+            Engine::new(&engine_config(&config.limits, slots)).map_err(|e| HostError::Engine(format!("{e:#}")))?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| HostError::Engine(format!("{e:#}")))?;
-        v0_1::ListingRule::add_to_linker::<_, Sandbox>(&mut linker, |s| s).map_err(|e| HostError::Engine(format!("{e:#}")))?;
+        v0_1::ListingRule::add_to_linker::<_, Sandbox>(&mut linker, |s| s)
+            .map_err(|e| HostError::Engine(format!("{e:#}")))?;
         let artifacts = match &config.cache_dir {
-            Some(dir) => Some(ArtifactCache::open(dir, &engine).map_err(|source| HostError::Cache { path: dir.clone(), source })?),
+            Some(dir) => Some(
+                ArtifactCache::open(dir, &engine).map_err(|source| HostError::Cache { path: dir.clone(), source })?,
+            ),
             None => None,
         };
         let stop_ticker = Arc::new(AtomicBool::new(false));
@@ -170,7 +197,21 @@ impl Host {
                 })
                 .map_err(|e| HostError::Engine(format!("could not start the epoch thread: {e}")))?;
         }
-        Ok(Host { engine, linker, limits: config.limits, workers, plugins: Mutex::new(HashMap::new()), artifacts, stop_ticker })
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(workers)
+            .thread_name(|i| format!("assay-check-{i}"))
+            .build()
+            .map_err(|e| HostError::Engine(format!("could not start the check workers: {e}")))?;
+        Ok(Host {
+            pool,
+            engine,
+            linker,
+            limits: config.limits,
+            workers,
+            plugins: Mutex::new(HashMap::new()),
+            artifacts,
+            stop_ticker,
+        })
     }
 
     /// The limits applied to every check.
@@ -186,11 +227,14 @@ impl Host {
     /// Load a plugin: from memory if this digest was loaded before, else from the artifact
     /// cache, else compiled (and then cached). Checks the world and calls `describe()` once.
     pub fn load(&self, bytes: &[u8]) -> Result<Arc<Plugin>, LoadError> {
-        plugin::sniff(bytes, self.limits.max_component_bytes)?;
-        let digest = PluginDigest::of(bytes);
+        self.load_digested(bytes, PluginDigest::of(bytes))
+    }
+
+    fn load_digested(&self, bytes: &[u8], digest: PluginDigest) -> Result<Arc<Plugin>, LoadError> {
         if let Some(plugin) = self.lock_plugins().get(&digest) {
             return Ok(plugin.clone());
         }
+        plugin::sniff(bytes, self.limits.max_component_bytes)?;
         let (component, from_cache) = self.compile(bytes, &digest)?;
         let world_version = self.world_version(&component)?;
         let instance_pre = self.linker.instantiate_pre(&component).map_err(|e| LoadError::Imports(format!("{e:#}")))?;
@@ -232,7 +276,10 @@ impl Host {
             return Ok(bindings::SUPPORTED_VERSIONS[i]);
         }
         if let Some(found) = exports.iter().find(|e| e.starts_with("assay:plugin/rule")) {
-            return Err(LoadError::UnsupportedVersion { found: found.clone(), supported: bindings::SUPPORTED_VERSIONS.join(", ") });
+            return Err(LoadError::UnsupportedVersion {
+                found: found.clone(),
+                supported: bindings::SUPPORTED_VERSIONS.join(", "),
+            });
         }
         let exports = if exports.is_empty() { "nothing".to_owned() } else { exports.join(", ") };
         Err(LoadError::WrongWorld { exports })
@@ -269,29 +316,10 @@ impl Host {
             listing: bindings::listing(input.listing),
             previous: input.previous.map(bindings::listing),
         };
-        let next = AtomicUsize::new(0);
-        let results: Vec<Mutex<Option<CheckRun>>> = input.checks.iter().map(|_| Mutex::new(None)).collect();
-        std::thread::scope(|scope| {
-            for _ in 0..self.workers.min(input.checks.len()) {
-                scope.spawn(|| {
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(spec) = input.checks.get(i) else { break };
-                        let run = self.run_spec(spec, &check_input);
-                        *results[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(run);
-                    }
-                });
-            }
-        });
-        let runs = results
-            .into_iter()
-            .zip(input.checks)
-            .map(|(slot, spec)| {
-                slot.into_inner()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .unwrap_or_else(|| failed_run(spec, PluginDigest::of(&spec.bytes), CheckOutcome::Trapped, "the check did not run".into()))
-            })
-            .collect();
+        // A persistent pool: spawning threads per review costs more than the checks themselves
+        // (see BENCHMARKS.md). `collect` keeps the order of `checks`.
+        let runs =
+            self.pool.install(|| input.checks.par_iter().map(|spec| self.run_spec(spec, &check_input)).collect());
         Review { runs }
     }
 
@@ -349,7 +377,8 @@ impl Host {
             }
             Ok(Err(rule_error)) => {
                 run.outcome = CheckOutcome::RuleError;
-                run.message = Some(format!("the rule could not check this listing: {}", truncate(&rule_error.message, 1000)));
+                run.message =
+                    Some(format!("the rule could not check this listing: {}", truncate(&rule_error.message, 1000)));
             }
             Err(e) => {
                 let (outcome, message) = self.classify(&store, &e);
@@ -395,7 +424,10 @@ impl Host {
             ),
             Some(Trap::StackOverflow) => (
                 CheckOutcome::Trapped,
-                format!("stack overflow (the wasm stack limit is {} KiB): unbounded recursion?", limits.max_wasm_stack >> 10),
+                format!(
+                    "stack overflow (the wasm stack limit is {} KiB): unbounded recursion?",
+                    limits.max_wasm_stack >> 10
+                ),
             ),
             Some(Trap::MemoryOutOfBounds) if sandbox.captured_output().is_empty() => (
                 CheckOutcome::Trapped,
@@ -412,7 +444,10 @@ impl Host {
             None if store.get_fuel().ok() == Some(0) => {
                 (CheckOutcome::TimedOut, "the check used its whole fuel budget and was stopped".to_owned())
             }
-            None => (CheckOutcome::InvalidPlugin, format!("the check could not be instantiated or called: {}", truncate(&format!("{error:#}"), 2000))),
+            None => (
+                CheckOutcome::InvalidPlugin,
+                format!("the check could not be instantiated or called: {}", truncate(&format!("{error:#}"), 2000)),
+            ),
         }
     }
 }

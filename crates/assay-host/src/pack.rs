@@ -53,7 +53,9 @@ impl RulePack {
 
     /// A pack from a directory holding `pack.toml` and the components it names.
     pub fn from_dir(dir: &Path) -> Result<RulePack, PackLoadError> {
-        let read = |path: &Path| std::fs::read(path).map_err(|source| PackLoadError::Read { path: path.display().to_string(), source });
+        let read = |path: &Path| {
+            std::fs::read(path).map_err(|source| PackLoadError::Read { path: path.display().to_string(), source })
+        };
         let manifest_path = dir.join("pack.toml");
         let source = String::from_utf8_lossy(&read(&manifest_path)?).into_owned();
         let mut error = None;
@@ -79,11 +81,9 @@ impl RulePack {
             .zip(&self.components)
             .filter(|(rule, _)| rule.enabled)
             .map(|(rule, bytes)| CheckSpec {
-                name: rule.component.clone(),
-                bytes: bytes.clone(),
                 config: rule.config.clone(),
                 severity: rule.severity,
-                platform: true,
+                ..CheckSpec::platform(rule.component.clone(), bytes.clone())
             })
             .collect()
     }

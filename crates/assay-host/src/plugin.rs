@@ -26,7 +26,6 @@ impl std::fmt::Debug for Plugin {
     }
 }
 
-
 /// Why a plugin could not be loaded. Every variant is a message a plugin author can act on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LoadError {
@@ -51,7 +50,9 @@ pub enum LoadError {
     #[error("the component failed to compile: {0}")]
     Compile(String),
     /// Exports no rule interface at all.
-    #[error("the component does not target the `listing-rule` world: it exports no `assay:plugin/rule` interface (it exports: {exports})")]
+    #[error(
+        "the component does not target the `listing-rule` world: it exports no `assay:plugin/rule` interface (it exports: {exports})"
+    )]
     WrongWorld {
         /// What it exports instead.
         exports: String,
@@ -106,30 +107,31 @@ pub(crate) fn sniff(bytes: &[u8], max: usize) -> Result<(), LoadError> {
 
 /// Validate what `describe()` returned.
 pub(crate) fn rule_info(info: v0_1::types::RuleInfo) -> Result<RuleInfo, LoadError> {
-        let id_ok = !info.id.is_empty()
-            && info.id.len() <= 64
-            && info.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '-' | '_'));
-        if !id_ok {
-            return Err(LoadError::Metadata(format!(
-                "rule id `{}` must be 1-64 characters of a-z, 0-9, '.', '-' and '_'",
-                info.id.escape_debug()
-            )));
-        }
-        let version = semver::Version::parse(&info.version)
-            .map_err(|e| LoadError::Metadata(format!("rule `{}` version `{}` is not semver: {e}", info.id, info.version)))?;
-        let bounded = |field: &str, value: String, max: usize| {
-            if value.len() > max {
-                Err(LoadError::Metadata(format!("rule `{}` {field} is longer than {max} bytes", info.id)))
-            } else {
-                Ok(value)
-            }
-        };
-        Ok(RuleInfo {
-            name: bounded("name", info.name, 200)?,
-            description: bounded("description", info.description, 4096)?,
-            help_url: bounded("help-url", info.help_url, 2048)?,
-            default_severity: crate::bindings::severity(info.default_severity),
-            version,
-            id: info.id,
-        })
+    let id_ok = !info.id.is_empty()
+        && info.id.len() <= 64
+        && info.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '-' | '_'));
+    if !id_ok {
+        return Err(LoadError::Metadata(format!(
+            "rule id `{}` must be 1-64 characters of a-z, 0-9, '.', '-' and '_'",
+            info.id.escape_debug()
+        )));
     }
+    let version = semver::Version::parse(&info.version).map_err(|e| {
+        LoadError::Metadata(format!("rule `{}` version `{}` is not semver: {e}", info.id, info.version))
+    })?;
+    let bounded = |field: &str, value: String, max: usize| {
+        if value.len() > max {
+            Err(LoadError::Metadata(format!("rule `{}` {field} is longer than {max} bytes", info.id)))
+        } else {
+            Ok(value)
+        }
+    };
+    Ok(RuleInfo {
+        name: bounded("name", info.name, 200)?,
+        description: bounded("description", info.description, 4096)?,
+        help_url: bounded("help-url", info.help_url, 2048)?,
+        default_severity: crate::bindings::severity(info.default_severity),
+        version,
+        id: info.id,
+    })
+}

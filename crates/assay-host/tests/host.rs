@@ -29,7 +29,7 @@ fn manifest() -> Manifest {
 }
 
 fn spec(name: &str, bytes: Vec<u8>) -> CheckSpec {
-    CheckSpec { name: name.into(), bytes: Arc::from(bytes), config: Vec::new(), severity: None, platform: true }
+    CheckSpec::platform(name, Arc::from(bytes))
 }
 
 fn fixture(name: &str) -> CheckSpec {
@@ -98,12 +98,22 @@ fn memory_bomb_is_out_of_memory() {
 fn unbounded_recursion_is_a_stack_overflow() {
     // Rust keeps its frames on a shadow stack in linear memory (64 KiB here): recursion runs off
     // its bottom before the wasm stack limit, and the message says what that usually means.
-    check_contained(Limits::default(), fixture("hostile_recursion.wasm"), CheckOutcome::Trapped, "usually a stack overflow");
+    check_contained(
+        Limits::default(),
+        fixture("hostile_recursion.wasm"),
+        CheckOutcome::Trapped,
+        "usually a stack overflow",
+    );
 }
 
 #[test]
 fn huge_return_value_is_output_too_large() {
-    check_contained(Limits::default(), fixture("hostile_huge_output.wasm"), CheckOutcome::OutputTooLarge, "4000 findings");
+    check_contained(
+        Limits::default(),
+        fixture("hostile_huge_output.wasm"),
+        CheckOutcome::OutputTooLarge,
+        "4000 findings",
+    );
 }
 
 #[test]
@@ -113,29 +123,54 @@ fn trap_is_classified() {
 
 #[test]
 fn panic_message_reaches_the_report() {
-    check_contained(Limits::default(), fixture("hostile_panic.wasm"), CheckOutcome::Trapped, "deliberate panic while reading 1001 scopes");
+    check_contained(
+        Limits::default(),
+        fixture("hostile_panic.wasm"),
+        CheckOutcome::Trapped,
+        "deliberate panic while reading 1001 scopes",
+    );
 }
 
 #[test]
 fn log_flood_is_stopped() {
-    check_contained(Limits::default(), fixture("hostile_log_flood.wasm"), CheckOutcome::OutputTooLarge, "logged more than 65536 bytes");
+    check_contained(
+        Limits::default(),
+        fixture("hostile_log_flood.wasm"),
+        CheckOutcome::OutputTooLarge,
+        "logged more than 65536 bytes",
+    );
 }
 
 #[test]
 fn wrong_world_is_invalid() {
-    check_contained(Limits::default(), fixture("hostile_wrong_world.wasm"), CheckOutcome::InvalidPlugin, "exports: greet");
+    check_contained(
+        Limits::default(),
+        fixture("hostile_wrong_world.wasm"),
+        CheckOutcome::InvalidPlugin,
+        "exports: greet",
+    );
 }
 
 #[test]
 fn core_module_is_invalid() {
     let module = wat::parse_str("(module (func (export \"check\")))").unwrap();
-    check_contained(Limits::default(), spec("core.wasm", module), CheckOutcome::InvalidPlugin, "core WebAssembly module, not a component");
+    check_contained(
+        Limits::default(),
+        spec("core.wasm", module),
+        CheckOutcome::InvalidPlugin,
+        "core WebAssembly module, not a component",
+    );
 }
 
 #[test]
 fn random_bytes_are_invalid() {
     let bytes: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
-    check_contained(Limits::default(), spec("random.wasm", bytes), CheckOutcome::InvalidPlugin, "not a WebAssembly component");
+    check_contained(
+        Limits::default(),
+        spec("random.wasm", bytes),
+        CheckOutcome::InvalidPlugin,
+        "not a WebAssembly component",
+    );
 }
 
 #[test]
@@ -150,7 +185,12 @@ fn oversized_file_is_refused_before_compiling() {
     let limits = Limits { max_component_bytes: 1 << 20, ..Limits::default() };
     let mut bytes = assay_builtin::artifact("rule_required_fields.wasm");
     bytes.resize(2 << 20, 0);
-    check_contained(limits, spec("big.wasm", bytes), CheckOutcome::InvalidPlugin, "the limit for a component is 1048576 bytes");
+    check_contained(
+        limits,
+        spec("big.wasm", bytes),
+        CheckOutcome::InvalidPlugin,
+        "the limit for a component is 1048576 bytes",
+    );
 }
 
 #[test]
@@ -177,7 +217,9 @@ fn pack_severity_overrides_the_rules_own() {
 fn runs_are_deterministic() {
     let host = host_with(Limits::default());
     let checks = [fixture("rule_required_fields.wasm"), fixture("hostile_panic.wasm")];
-    let strip = |runs: Vec<CheckRun>| runs.into_iter().map(|r| (r.outcome, r.message, r.findings, r.usage.peak_memory)).collect::<Vec<_>>();
+    let strip = |runs: Vec<CheckRun>| {
+        runs.into_iter().map(|r| (r.outcome, r.message, r.findings, r.usage.peak_memory)).collect::<Vec<_>>()
+    };
     assert_eq!(strip(review(&host, &checks)), strip(review(&host, &checks)));
 }
 

@@ -63,8 +63,8 @@ pub mod __private {
 }
 
 pub use bindings::assay::plugin::types::{
-    CheckInput, DataShare, Finding, Listing, Plan, Pricing, PricingModel, RuleInfo, Scope,
-    Severity, SupportContact, Urls, Webhook,
+    CheckInput, DataShare, Finding, Listing, Plan, Pricing, PricingModel, RuleInfo, Scope, Severity, SupportContact,
+    Urls, Webhook,
 };
 
 /// A listing-QA rule.
@@ -124,13 +124,12 @@ macro_rules! export_rule {
                     ::std::vec::Vec<$crate::Finding>,
                     $crate::bindings::assay::plugin::types::RuleError,
                 > {
-                    <$rule as $crate::Rule>::check(&input, &$crate::Config::new(config)).map_err(|message| {
-                        $crate::bindings::assay::plugin::types::RuleError { message }
-                    })
+                    <$rule as $crate::Rule>::check(&input, &$crate::Config::new(config))
+                        .map_err(|message| $crate::bindings::assay::plugin::types::RuleError { message })
                 }
             }
 
-            $crate::__export_listing_rule_impl!(AssayRuleExport with_types_in $crate::bindings);
+    $crate::__export_listing_rule_impl!(AssayRuleExport with_types_in $crate::bindings);
         };
     };
 }
@@ -138,12 +137,7 @@ macro_rules! export_rule {
 /// A finding at `pointer` (a JSON Pointer into the manifest, see [`pointer`]) with the rule's
 /// default severity. Chain [`Finding::remediation`] and [`Finding::severity`] to refine it.
 pub fn finding(pointer: impl Into<String>, message: impl Into<String>) -> Finding {
-    Finding {
-        message: message.into(),
-        pointer: pointer.into(),
-        remediation: None,
-        severity: None,
-    }
+    Finding { message: message.into(), pointer: pointer.into(), remediation: None, severity: None }
 }
 
 impl Finding {

@@ -72,8 +72,12 @@ pub fn render(report: &Report, source_map: &SourceMap) -> anyhow::Result<String>
 pub fn manifest_error(e: &ManifestError, source: &str) -> String {
     let label = if e.field.is_empty() { "here".to_owned() } else { e.field.clone() };
     let group = Level::ERROR.primary_title(e.message.as_str()).element(
-        Snippet::source(source).path(e.file.as_str()).fold(true).annotation(AnnotationKind::Primary.span(e.span.clone()).label(label)),
+        Snippet::source(source)
+            .path(e.file.as_str())
+            .fold(true)
+            .annotation(AnnotationKind::Primary.span(e.span.clone()).label(label)),
     );
-    let pointer = format!("field: {} (JSON Pointer `{}`)", if e.field.is_empty() { "<document>" } else { &e.field }, e.pointer);
+    let pointer =
+        format!("field: {} (JSON Pointer `{}`)", if e.field.is_empty() { "<document>" } else { &e.field }, e.pointer);
     Renderer::styled().render(&[group, Group::with_title(Level::NOTE.secondary_title(pointer))])
 }

@@ -10,10 +10,18 @@ pub fn render(report: &Report) -> anyhow::Result<String> {
     let mut suite = TestSuite::new(format!("assay {}@{}", report.listing.slug, report.listing.version));
     for check in &report.checks {
         let findings: Vec<_> = report.findings.iter().filter(|f| f.rule_id == check.id).collect();
-        let blocking: Vec<_> = findings.iter().filter(|f| f.severity.parse::<assay_core::Severity>().is_ok_and(|s| s >= fail_on)).collect();
+        let blocking: Vec<_> = findings
+            .iter()
+            .filter(|f| f.severity.parse::<assay_core::Severity>().is_ok_and(|s| s >= fail_on))
+            .collect();
         let describe = |list: &[&&super::FindingReport]| {
             list.iter()
-                .map(|f| format!("{}:{}:{} [{}] {} ({})", report.listing.file, f.line, f.column, f.severity, f.message, f.pointer))
+                .map(|f| {
+                    format!(
+                        "{}:{}:{} [{}] {} ({})",
+                        report.listing.file, f.line, f.column, f.severity, f.message, f.pointer
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join("\n")
         };

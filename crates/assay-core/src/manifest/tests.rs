@@ -79,7 +79,11 @@ fn unknown_nested_field_points_into_the_array() {
 
 #[test]
 fn wrong_type_names_the_field() {
-    check_error("price-cents = 1900", "price-cents = \"19.00\"", (23, 15, "/pricing/plans/0/price-cents", "pricing.plans[0].price-cents"));
+    check_error(
+        "price-cents = 1900",
+        "price-cents = \"19.00\"",
+        (23, 15, "/pricing/plans/0/price-cents", "pricing.plans[0].price-cents"),
+    );
 }
 
 #[test]
@@ -98,7 +102,11 @@ fn malformed_url_is_located() {
 
 #[test]
 fn missing_required_field_names_it() {
-    check_error("summary = \"Keep stock levels in sync across warehouses\"\n", "", (1, 1, "/summary", "missing required field `summary`"));
+    check_error(
+        "summary = \"Keep stock levels in sync across warehouses\"\n",
+        "",
+        (1, 1, "/summary", "missing required field `summary`"),
+    );
 }
 
 #[test]
@@ -108,7 +116,11 @@ fn missing_nested_field_points_at_its_table() {
 
 #[test]
 fn unknown_enum_value_lists_the_choices() {
-    check_error("model = \"subscription\"", "model = \"donationware\"", (18, 9, "/pricing/model", "unknown variant `donationware`"));
+    check_error(
+        "model = \"subscription\"",
+        "model = \"donationware\"",
+        (18, 9, "/pricing/model", "unknown variant `donationware`"),
+    );
 }
 
 #[test]

@@ -8,14 +8,8 @@ struct Placeholder;
 
 /// Word sequences that mark unfinished copy, matched case-insensitively on whole words
 /// (so `TODO:` matches but `Mastodon` does not).
-const PHRASES: &[&[&str]] = &[
-    &["lorem", "ipsum"],
-    &["todo"],
-    &["tbd"],
-    &["fixme"],
-    &["coming", "soon"],
-    &["your", "app", "name"],
-];
+const PHRASES: &[&[&str]] =
+    &[&["lorem", "ipsum"], &["todo"], &["tbd"], &["fixme"], &["coming", "soon"], &["your", "app", "name"]];
 
 /// How many words may sit between `insert` and `here`, as in "insert app name here".
 const INSERT_GAP: usize = 5;
@@ -99,8 +93,9 @@ impl Rule for Placeholder {
             }
             let quoted: Vec<String> = found.iter().map(|p| format!("`{p}`")).collect();
             findings.push(
-                finding(pointer, format!("the {label} contains placeholder text: {}", quoted.join(", ")))
-                    .remediation(format!("Replace the placeholder text in the {label} with the final copy merchants will read.")),
+                finding(pointer, format!("the {label} contains placeholder text: {}", quoted.join(", "))).remediation(
+                    format!("Replace the placeholder text in the {label} with the final copy merchants will read."),
+                ),
             );
         }
         Ok(findings)

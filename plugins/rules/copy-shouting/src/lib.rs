@@ -43,8 +43,11 @@ impl Rule for Shouting {
             let bangs = text.matches('!').count();
             if bangs > MAX_BANGS {
                 findings.push(
-                    finding(pointer, format!("the {label} has {bangs} exclamation marks; at most {MAX_BANGS} is allowed"))
-                        .remediation(format!("Remove the extra exclamation marks from the {label}.")),
+                    finding(
+                        pointer,
+                        format!("the {label} has {bangs} exclamation marks; at most {MAX_BANGS} is allowed"),
+                    )
+                    .remediation(format!("Remove the extra exclamation marks from the {label}.")),
                 );
             }
         }

@@ -22,8 +22,16 @@ impl Rule for SharingDisclosed {
         let mut findings = Vec::new();
         if !l.data_shared.is_empty() && l.urls.privacy_policy.as_deref().is_none_or(|u| u.trim().is_empty()) {
             findings.push(
-                finding("/urls/privacy-policy", format!("the app shares {} kind(s) of data with third parties but links no privacy policy", l.data_shared.len()))
-                    .remediation("Publish a privacy policy that names each recipient and set urls.privacy-policy to its URL."),
+                finding(
+                    "/urls/privacy-policy",
+                    format!(
+                        "the app shares {} kind(s) of data with third parties but links no privacy policy",
+                        l.data_shared.len()
+                    ),
+                )
+                .remediation(
+                    "Publish a privacy policy that names each recipient and set urls.privacy-policy to its URL.",
+                ),
             );
         }
         for (i, share) in l.data_shared.iter().enumerate() {
@@ -48,7 +56,9 @@ impl Rule for SharingDisclosed {
                 let message = if len == 0 {
                     format!("{what} gives no purpose")
                 } else {
-                    format!("the purpose for {what} has {len} characters; at least {MIN_PURPOSE_CHARS} are required (\"{purpose}\")")
+                    format!(
+                        "the purpose for {what} has {len} characters; at least {MIN_PURPOSE_CHARS} are required (\"{purpose}\")"
+                    )
                 };
                 findings.push(
                     finding(at("purpose"), message)

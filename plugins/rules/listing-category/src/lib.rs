@@ -37,9 +37,7 @@ impl Rule for Category {
             Some(c) => format!("Write the category exactly as `{c}`."),
             None => format!("Choose one of: {}.", categories.join(", ")),
         };
-        Ok(vec![
-            finding("/category", format!("`{category}` is not a marketplace category")).remediation(remediation),
-        ])
+        Ok(vec![finding("/category", format!("`{category}` is not a marketplace category")).remediation(remediation)])
     }
 }
 

@@ -27,8 +27,11 @@ impl Rule for Keywords {
             );
         } else if l.keywords.len() > MAX_KEYWORDS {
             findings.push(
-                finding("/keywords", format!("the listing has {} keywords; the limit is {MAX_KEYWORDS}", l.keywords.len()))
-                    .remediation(format!("Keep the {MAX_KEYWORDS} keywords that describe the app best.")),
+                finding(
+                    "/keywords",
+                    format!("the listing has {} keywords; the limit is {MAX_KEYWORDS}", l.keywords.len()),
+                )
+                .remediation(format!("Keep the {MAX_KEYWORDS} keywords that describe the app best.")),
             );
         }
         let name = l.name.trim().to_lowercase();
@@ -39,19 +42,31 @@ impl Rule for Keywords {
             let len = keyword.trim().chars().count();
             if !(MIN_CHARS..=MAX_CHARS).contains(&len) {
                 findings.push(
-                    finding(pointer.clone(), format!("keyword `{keyword}` has {len} characters; keywords have {MIN_CHARS} to {MAX_CHARS}"))
-                        .remediation("Use a word or short phrase merchants would type into search."),
+                    finding(
+                        pointer.clone(),
+                        format!("keyword `{keyword}` has {len} characters; keywords have {MIN_CHARS} to {MAX_CHARS}"),
+                    )
+                    .remediation("Use a word or short phrase merchants would type into search."),
                 );
             }
             if let Some(first) = seen.iter().position(|s| *s == normalized) {
                 findings.push(
-                    finding(pointer.clone(), format!("keyword `{keyword}` repeats the earlier keyword `{}` (keywords ignore case)", l.keywords[first]))
-                        .remediation("Remove the duplicate keyword."),
+                    finding(
+                        pointer.clone(),
+                        format!(
+                            "keyword `{keyword}` repeats the earlier keyword `{}` (keywords ignore case)",
+                            l.keywords[first]
+                        ),
+                    )
+                    .remediation("Remove the duplicate keyword."),
                 );
             } else if normalized == name {
                 findings.push(
-                    finding(pointer.clone(), format!("keyword `{keyword}` is the app name, which search already matches"))
-                        .remediation("Replace it with a keyword that describes what the app does."),
+                    finding(
+                        pointer.clone(),
+                        format!("keyword `{keyword}` is the app name, which search already matches"),
+                    )
+                    .remediation("Replace it with a keyword that describes what the app does."),
                 );
             }
             seen.push(normalized);

@@ -33,8 +33,11 @@ impl Rule for ApiVersion {
             return Ok(Vec::new());
         }
         Ok(vec![
-            finding("/api-version", format!("api-version `{version}` is not supported; supported versions are {supported_list}"))
-                .remediation(format!("Target a supported API version, preferably {newest}, and test the app against it.")),
+            finding(
+                "/api-version",
+                format!("api-version `{version}` is not supported; supported versions are {supported_list}"),
+            )
+            .remediation(format!("Target a supported API version, preferably {newest}, and test the app against it.")),
         ])
     }
 }

@@ -36,12 +36,17 @@ impl Rule for PricingConsistency {
             if pricing.model == PricingModel::Free && days > 0 {
                 findings.push(
                     finding("/pricing/trial-days", format!("the app is free but declares a {days}-day trial"))
-                        .remediation("Remove trial-days, or choose the pricing model the app is actually billed under."),
+                        .remediation(
+                            "Remove trial-days, or choose the pricing model the app is actually billed under.",
+                        ),
                 );
             } else if days > MAX_TRIAL_DAYS {
                 findings.push(
-                    finding("/pricing/trial-days", format!("the free trial lasts {days} days; the limit is {MAX_TRIAL_DAYS}"))
-                        .remediation(format!("Shorten the trial to at most {MAX_TRIAL_DAYS} days.")),
+                    finding(
+                        "/pricing/trial-days",
+                        format!("the free trial lasts {days} days; the limit is {MAX_TRIAL_DAYS}"),
+                    )
+                    .remediation(format!("Shorten the trial to at most {MAX_TRIAL_DAYS} days.")),
                 );
             }
         }
@@ -49,8 +54,11 @@ impl Rule for PricingConsistency {
         if pricing.model == PricingModel::Free {
             if !pricing.plans.is_empty() {
                 findings.push(
-                    finding("/pricing/plans", format!("the app is free but lists {} paid plan(s)", pricing.plans.len()))
-                        .remediation("Remove the plans, or set pricing.model to freemium, paid or subscription."),
+                    finding(
+                        "/pricing/plans",
+                        format!("the app is free but lists {} paid plan(s)", pricing.plans.len()),
+                    )
+                    .remediation("Remove the plans, or set pricing.model to freemium, paid or subscription."),
                 );
             }
             return Ok(findings);
@@ -75,8 +83,11 @@ impl Rule for PricingConsistency {
             let interval = plan.interval.as_str();
             if pricing.model == PricingModel::Subscription && !matches!(interval, "month" | "year") {
                 findings.push(
-                    finding(at("interval"), format!("plan `{name}` bills `{interval}`, but subscription plans bill per `month` or `year`"))
-                        .remediation("Set the interval to `month` or `year`, or use the paid model for one-off charges."),
+                    finding(
+                        at("interval"),
+                        format!("plan `{name}` bills `{interval}`, but subscription plans bill per `month` or `year`"),
+                    )
+                    .remediation("Set the interval to `month` or `year`, or use the paid model for one-off charges."),
                 );
             } else if !matches!(interval, "month" | "year" | "once") {
                 findings.push(
@@ -93,8 +104,9 @@ impl Rule for PricingConsistency {
                         "plans of a paid or subscription app must cost more than zero"
                     };
                     findings.push(
-                        finding(at("price-cents"), format!("plan `{name}` costs nothing; {why}"))
-                            .remediation("Set the plan's price in minor units (e.g. 1900 for 19.00), or remove the plan."),
+                        finding(at("price-cents"), format!("plan `{name}` costs nothing; {why}")).remediation(
+                            "Set the plan's price in minor units (e.g. 1900 for 19.00), or remove the plan.",
+                        ),
                     );
                 }
             }

@@ -18,7 +18,9 @@ fn bounds(input: &CheckInput) -> [(&'static str, &'static str, &str, usize, usiz
 impl Rule for RequiredFields {
     fn info() -> RuleInfo {
         RuleInfo::new("listing.required-fields", "Required fields and length bounds", "1.0.0", Severity::Error)
-            .description("Name, summary, description and category are present and within the lengths the storefront can show.")
+            .description(
+                "Name, summary, description and category are present and within the lengths the storefront can show.",
+            )
     }
 
     fn check(input: &CheckInput, _config: &Config) -> Result<Vec<Finding>, String> {

@@ -9,8 +9,26 @@ const MIN_CHARS: usize = 20;
 
 /// Words that add nothing to a restated scope name ("We need the read orders scope").
 const FILLER: &[&str] = &[
-    "a", "access", "an", "app", "for", "is", "it", "need", "needed", "needs", "our", "permission",
-    "require", "required", "requires", "scope", "the", "this", "to", "we",
+    "a",
+    "access",
+    "an",
+    "app",
+    "for",
+    "is",
+    "it",
+    "need",
+    "needed",
+    "needs",
+    "our",
+    "permission",
+    "require",
+    "required",
+    "requires",
+    "scope",
+    "the",
+    "this",
+    "to",
+    "we",
 ];
 
 /// Lower-cased words (runs of letters and digits) of `text`.
@@ -46,7 +64,9 @@ impl Rule for ScopesJustified {
             } else if restates(name, text) {
                 format!("the justification of scope `{name}` only restates the scope name (\"{text}\")")
             } else if len < MIN_CHARS {
-                format!("the justification of scope `{name}` has {len} characters; at least {MIN_CHARS} are required (\"{text}\")")
+                format!(
+                    "the justification of scope `{name}` has {len} characters; at least {MIN_CHARS} are required (\"{text}\")"
+                )
             } else {
                 continue;
             };

@@ -6,7 +6,16 @@ struct ScopesKnown;
 
 /// The resources of the platform's scope catalogue; each has a `read_` and a `write_` scope.
 const RESOURCES: &[&str] = &[
-    "shop", "products", "orders", "customers", "inventory", "fulfillments", "discounts", "webhooks", "analytics", "themes",
+    "shop",
+    "products",
+    "orders",
+    "customers",
+    "inventory",
+    "fulfillments",
+    "discounts",
+    "webhooks",
+    "analytics",
+    "themes",
 ];
 
 /// Whether `name` is `read_<resource>` or `write_<resource>` from the catalogue.

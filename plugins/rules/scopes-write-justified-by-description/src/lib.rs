@@ -51,8 +51,13 @@ impl Rule for WriteDescribed {
         let l = &input.listing;
         let mut findings = Vec::new();
         for (i, scope) in l.scopes.iter().enumerate() {
-            let Some(resource) = scope.name.strip_prefix("write_") else { continue };
-            if words(resource).is_empty() || mentions(&l.description, resource) || mentions(&scope.justification, resource) {
+            let Some(resource) = scope.name.strip_prefix("write_") else {
+                continue;
+            };
+            if words(resource).is_empty()
+                || mentions(&l.description, resource)
+                || mentions(&scope.justification, resource)
+            {
                 continue;
             }
             let name = &scope.name;

@@ -51,15 +51,23 @@ impl Rule for SupportContact {
         let mut findings = Vec::new();
         if l.support.email.is_none() && l.support.url.is_none() && l.urls.support.is_none() {
             findings.push(
-                finding("/support/email", "no support contact is given: set support.email, support.url or urls.support")
-                    .remediation("Add a monitored support e-mail address (support.email) or a support page (urls.support)."),
+                finding(
+                    "/support/email",
+                    "no support contact is given: set support.email, support.url or urls.support",
+                )
+                .remediation(
+                    "Add a monitored support e-mail address (support.email) or a support page (urls.support).",
+                ),
             );
         }
         if let Some(email) = &l.support.email {
             if let Some(problem) = email_problem(email) {
                 findings.push(
-                    finding("/support/email", format!("the support e-mail `{email}` {problem}, so it is not a valid address"))
-                        .remediation("Write a single address such as `support@your-domain.com`."),
+                    finding(
+                        "/support/email",
+                        format!("the support e-mail `{email}` {problem}, so it is not a valid address"),
+                    )
+                    .remediation("Write a single address such as `support@your-domain.com`."),
                 );
             } else if is_no_reply(email) {
                 findings.push(

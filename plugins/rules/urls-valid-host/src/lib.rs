@@ -124,9 +124,9 @@ fn host_problem(host: &str, bracketed: bool) -> Option<String> {
         return Some(format!("uses `{domain}`, a domain reserved for documentation"));
     }
     let tld = host.rsplit('.').next().unwrap_or(host);
-    RESERVED_TLDS
-        .contains(&tld)
-        .then(|| format!("uses the reserved top-level domain `.{tld}` (`{host}`), which is not reachable on the public internet"))
+    RESERVED_TLDS.contains(&tld).then(|| {
+        format!("uses the reserved top-level domain `.{tld}` (`{host}`), which is not reachable on the public internet")
+    })
 }
 
 impl Rule for ValidHost {
@@ -153,7 +153,9 @@ impl Rule for ValidHost {
         }
         let mut findings = Vec::new();
         for (pointer, label, url) in urls {
-            let Some((userinfo, host, bracketed)) = url.and_then(authority) else { continue };
+            let Some((userinfo, host, bracketed)) = url.and_then(authority) else {
+                continue;
+            };
             if let Some(userinfo) = userinfo.filter(|u| !u.is_empty()) {
                 let redacted = url.unwrap_or_default().replacen(&format!("://{userinfo}@"), "://***@", 1);
                 findings.push(
@@ -185,7 +187,9 @@ mod tests {
 
     #[test]
     fn public_hosts_pass() {
-        for url in ["https://acme-apps.com/privacy", "https://8.8.8.8/", "https://[2001:db8::1]:8443/x", "https://172.32.0.1/"] {
+        for url in
+            ["https://acme-apps.com/privacy", "https://8.8.8.8/", "https://[2001:db8::1]:8443/x", "https://172.32.0.1/"]
+        {
             assert_eq!(problem(url), None, "{url}");
         }
     }

@@ -130,7 +130,9 @@ impl Rule for BumpUnderstated {
     }
 
     fn check(input: &CheckInput, _config: &Config) -> Result<Vec<Finding>, String> {
-        let Some(previous) = &input.previous else { return Ok(Vec::new()) };
+        let Some(previous) = &input.previous else {
+            return Ok(Vec::new());
+        };
         let after = &input.listing;
         let (Some((from, from_pre)), Some((to, _))) = (core(&previous.version), core(&after.version)) else {
             return Err(format!("cannot read versions `{}` and `{}` as semver", previous.version, after.version));
@@ -140,7 +142,11 @@ impl Rule for BumpUnderstated {
             return Ok(Vec::new());
         }
         let bump = declared(from, to);
-        let zero = if from[0] == 0 && to[0] == 0 && bump > Bump::Patch { " (below 1.0.0 a bump counts one level higher)" } else { "" };
+        let zero = if from[0] == 0 && to[0] == 0 && bump > Bump::Patch {
+            " (below 1.0.0 a bump counts one level higher)"
+        } else {
+            ""
+        };
         let declared_text = match bump {
             Bump::None => format!("{} → {} is no version bump", previous.version, after.version),
             _ => format!("{} → {} is {} bump{zero}", previous.version, after.version, bump.name()),
@@ -153,7 +159,11 @@ impl Rule for BumpUnderstated {
                     change.pointer,
                     format!("{}, which needs {} version bump; {declared_text}", change.what, change.needs.name()),
                 )
-                .remediation(format!("Declare version {} or later, or {}.", smallest(from, change.needs), change.undo))
+                .remediation(format!(
+                    "Declare version {} or later, or {}.",
+                    smallest(from, change.needs),
+                    change.undo
+                ))
             })
             .collect())
     }

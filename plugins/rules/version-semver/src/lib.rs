@@ -17,9 +17,7 @@ struct Version<'a> {
 /// A dot-separated list of non-empty `[0-9A-Za-z-]` identifiers.
 fn identifiers(s: &str) -> Option<Vec<&str>> {
     let ids: Vec<&str> = s.split('.').collect();
-    ids.iter()
-        .all(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
-        .then_some(ids)
+    ids.iter().all(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')).then_some(ids)
 }
 
 /// Whether `id` is a numeric identifier.
@@ -44,7 +42,9 @@ fn parse(s: &str) -> Option<Version<'_>> {
         return None;
     }
     let parts: Vec<&str> = core.split('.').collect();
-    let [major, minor, patch] = parts.as_slice() else { return None };
+    let [major, minor, patch] = parts.as_slice() else {
+        return None;
+    };
     let number = |p: &str| -> Option<u64> {
         (!p.is_empty() && numeric(p) && (p == "0" || !p.starts_with('0'))).then(|| p.parse().ok()).flatten()
     };
@@ -104,16 +104,25 @@ impl Rule for VersionSemver {
         let mut findings = Vec::new();
         if !version.pre.is_empty() {
             findings.push(
-                finding("/version", format!("version `{text}` is a pre-release (`{}`); marketplace listings should be releases", version.pre.join(".")))
-                    .remediation(format!("Submit the release version `{release}` once it is final."))
-                    .severity(Severity::Warning),
+                finding(
+                    "/version",
+                    format!(
+                        "version `{text}` is a pre-release (`{}`); marketplace listings should be releases",
+                        version.pre.join(".")
+                    ),
+                )
+                .remediation(format!("Submit the release version `{release}` once it is final."))
+                .severity(Severity::Warning),
             );
         }
         if let Some(build) = version.build {
             findings.push(
-                finding("/version", format!("version `{text}` carries build metadata (`+{build}`), which version ordering ignores"))
-                    .remediation("Drop the build metadata; the marketplace shows and compares only the version itself.")
-                    .severity(Severity::Info),
+                finding(
+                    "/version",
+                    format!("version `{text}` carries build metadata (`+{build}`), which version ordering ignores"),
+                )
+                .remediation("Drop the build metadata; the marketplace shows and compares only the version itself.")
+                .severity(Severity::Info),
             );
         }
         if let Some(previous) = &input.previous
@@ -122,8 +131,18 @@ impl Rule for VersionSemver {
         {
             let how = if precedence(&version, &before) == Ordering::Equal { "the same as" } else { "lower than" };
             findings.push(
-                finding("/version", format!("version `{text}` is {how} the previously approved version `{}`; a new version must be greater", previous.version))
-                    .remediation(format!("Declare a version greater than {}, e.g. {}.", previous.version, next_release(&before))),
+                finding(
+                    "/version",
+                    format!(
+                        "version `{text}` is {how} the previously approved version `{}`; a new version must be greater",
+                        previous.version
+                    ),
+                )
+                .remediation(format!(
+                    "Declare a version greater than {}, e.g. {}.",
+                    previous.version,
+                    next_release(&before)
+                )),
             );
         }
         Ok(findings)
@@ -151,8 +170,18 @@ mod tests {
     #[test]
     fn orders_by_semver_precedence() {
         let ordered = [
-            "1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta", "1.0.0-beta.2", "1.0.0-beta.11",
-            "1.0.0-rc.1", "1.0.0", "1.0.1", "1.1.0", "2.0.0", "10.0.0",
+            "1.0.0-alpha",
+            "1.0.0-alpha.1",
+            "1.0.0-alpha.beta",
+            "1.0.0-beta",
+            "1.0.0-beta.2",
+            "1.0.0-beta.11",
+            "1.0.0-rc.1",
+            "1.0.0",
+            "1.0.1",
+            "1.1.0",
+            "2.0.0",
+            "10.0.0",
         ];
         for pair in ordered.windows(2) {
             assert_eq!(precedence(&v(pair[0]), &v(pair[1])), Ordering::Less, "{pair:?}");

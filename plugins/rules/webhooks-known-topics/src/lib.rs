@@ -49,8 +49,11 @@ impl Rule for KnownTopics {
             }
             if let Some(first) = webhooks[..i].iter().position(|w| w.topic == *topic) {
                 findings.push(
-                    finding(pointer, format!("webhook topic `{topic}` is subscribed twice (first at /webhooks/{first})"))
-                        .remediation("Keep one subscription per topic."),
+                    finding(
+                        pointer,
+                        format!("webhook topic `{topic}` is subscribed twice (first at /webhooks/{first})"),
+                    )
+                    .remediation("Keep one subscription per topic."),
                 );
             }
         }

@@ -1,0 +1,201 @@
+//! Per-check cost of assay's host against the floor: a bare wasmtime program that instantiates
+//! the same component from an `InstancePre` and calls it. Everything is measured in this one
+//! process, interleaved, and reported as ratios, because absolute times on a shared machine
+//! drift. Run with `cargo bench -p assay-host --bench per_check`; see BENCHMARKS.md.
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use assay_core::Manifest;
+use assay_host::bindings::{self, v0_1};
+use assay_host::{CheckSpec, Host, HostConfig, ReviewInput, RulePack};
+use wasmtime::component::{Component, HasData, Linker, ResourceTable};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+const RULE: &str = "rule_required_fields.wasm";
+const ROUNDS: usize = 7;
+const ITERATIONS: usize = 3_000;
+
+/// The bare store data: just what the component's imports need.
+struct Bare {
+    wasi: WasiCtx,
+    table: ResourceTable,
+}
+
+impl WasiView for Bare {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+impl HasData for Bare {
+    type Data<'a> = &'a mut Bare;
+}
+
+impl v0_1::assay::plugin::types::Host for Bare {}
+
+impl v0_1::assay::plugin::log::Host for Bare {
+    fn log(&mut self, _: v0_1::assay::plugin::log::Level, _: String) -> wasmtime::Result<()> {
+        Ok(())
+    }
+}
+
+/// A floor variant: an engine configuration and an `InstancePre` on it.
+struct Floor {
+    name: &'static str,
+    engine: Engine,
+    pre: v0_1::ListingRulePre<Bare>,
+}
+
+impl Floor {
+    fn new(name: &'static str, config: &Config, bytes: &[u8]) -> Floor {
+        let engine = Engine::new(config).unwrap();
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
+        v0_1::ListingRule::add_to_linker::<_, Bare>(&mut linker, |s| s).unwrap();
+        let component = Component::new(&engine, bytes).unwrap();
+        let pre = v0_1::ListingRulePre::new(linker.instantiate_pre(&component).unwrap()).unwrap();
+        Floor { name, engine, pre }
+    }
+
+    fn check(&self, input: &v0_1::types::CheckInput) -> usize {
+        let mut store =
+            Store::new(&self.engine, Bare { wasi: WasiCtx::builder().build(), table: ResourceTable::new() });
+        let rule = self.pre.instantiate(&mut store).unwrap();
+        rule.assay_plugin_rule().call_check(&mut store, input, &Vec::new()).unwrap().unwrap().len()
+    }
+}
+
+fn pooling(tuned: bool) -> Config {
+    let mut pool = PoolingAllocationConfig::default();
+    pool.total_component_instances(16)
+        .total_core_instances(64)
+        .total_memories(64)
+        .total_tables(64)
+        .max_memory_size(64 << 20);
+    if tuned {
+        pool.linear_memory_keep_resident(128 << 10).table_keep_resident(16 << 10);
+    }
+    let mut config = Config::new();
+    config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool)).memory_init_cow(true);
+    if tuned {
+        config.max_wasm_stack(512 << 10);
+    }
+    config
+}
+
+/// Median per-iteration time of each contender over interleaved rounds.
+fn measure(contenders: &mut [(&str, &mut dyn FnMut() -> usize)]) -> Vec<(String, Duration)> {
+    let mut samples: Vec<Vec<Duration>> = contenders.iter().map(|_| Vec::new()).collect();
+    for _ in 0..ROUNDS {
+        for (i, (_, f)) in contenders.iter_mut().enumerate() {
+            let start = Instant::now();
+            for _ in 0..ITERATIONS {
+                black_box(f());
+            }
+            samples[i].push(start.elapsed() / ITERATIONS as u32);
+        }
+    }
+    contenders
+        .iter()
+        .zip(samples)
+        .map(|((name, _), mut s)| {
+            s.sort();
+            (name.to_string(), s[s.len() / 2])
+        })
+        .collect()
+}
+
+fn main() {
+    let source =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/listings/clean/listing.toml"))
+            .unwrap();
+    let listing = Manifest::parse("listing.toml", &source).unwrap().manifest;
+    let input = v0_1::types::CheckInput { listing: bindings::listing(&listing), previous: None };
+    let bytes = assay_builtin::artifact(RULE);
+
+    let naive_on_demand = Floor::new("floor: on-demand (naive)", &Config::new(), &bytes);
+    let naive_pooling = Floor::new("floor: pooling (naive)", &pooling(false), &bytes);
+    let tuned = Floor::new("floor: pooling (tuned)", &pooling(true), &bytes);
+    let host = Host::new(HostConfig { workers: 1, ..HostConfig::default() }).unwrap();
+    let plugin = host.load(&bytes).unwrap();
+    let spec = CheckSpec::platform(RULE, Arc::from(bytes.clone()));
+
+    println!("per-check cost of `{RULE}` on examples/listings/clean ({ROUNDS} rounds x {ITERATIONS} checks, median)\n");
+    let results = measure(&mut [
+        (naive_on_demand.name, &mut || naive_on_demand.check(&input)),
+        (naive_pooling.name, &mut || naive_pooling.check(&input)),
+        (tuned.name, &mut || tuned.check(&input)),
+        ("assay Host::run", &mut || host.run(&plugin, &spec, &input).findings.len()),
+    ]);
+    let floor = results[2].1.as_secs_f64();
+    for (name, t) in &results {
+        println!("{name:<28} {:>8.2} µs   {:>5.2}x tuned floor", t.as_secs_f64() * 1e6, t.as_secs_f64() / floor);
+    }
+
+    // Compiling vs loading a verified precompiled artifact, over the whole built-in pack.
+    let pack = RulePack::from_parts(assay_builtin::PACK_TOML, |name| {
+        assay_builtin::COMPONENTS.iter().find(|(n, _)| *n == name).map(|(_, b)| Arc::from(*b))
+    })
+    .unwrap();
+    let cache_dir = tempfile::tempdir().unwrap();
+    let config = HostConfig { cache_dir: Some(cache_dir.path().to_owned()), ..HostConfig::default() };
+    let compile_start = Instant::now();
+    let cold = Host::new(config.clone()).unwrap();
+    for component in &pack.components {
+        assert!(!cold.load(component).unwrap().from_cache);
+    }
+    let compile = compile_start.elapsed();
+    let load_start = Instant::now();
+    let warm = Host::new(config).unwrap();
+    for component in &pack.components {
+        assert!(warm.load(component).unwrap().from_cache);
+    }
+    let load = load_start.elapsed();
+    println!(
+        "\nbuilt-in pack ({} components): compile {:.1} ms, load precompiled {:.1} ms ({:.1}x faster)",
+        pack.components.len(),
+        compile.as_secs_f64() * 1e3,
+        load.as_secs_f64() * 1e3,
+        compile.as_secs_f64() / load.as_secs_f64()
+    );
+
+    // Each rule on its own, and all of them in turn on one thread.
+    let checks = pack.checks();
+    let clean_input = v0_1::types::CheckInput { listing: bindings::listing(&listing), previous: None };
+    let plugins: Vec<_> = checks.iter().map(|c| warm.load(&c.bytes).unwrap()).collect();
+    if std::env::var_os("ASSAY_BENCH_PER_RULE").is_some() {
+        for (plugin, spec) in plugins.iter().zip(&checks) {
+            let start = Instant::now();
+            for _ in 0..500 {
+                black_box(warm.run(plugin, spec, &clean_input));
+            }
+            println!("  {:<40} {:>8.2} µs", plugin.meta.id, start.elapsed().as_secs_f64() * 1e6 / 500.0);
+        }
+    }
+    let start = Instant::now();
+    for _ in 0..200 {
+        for (plugin, spec) in plugins.iter().zip(&checks) {
+            black_box(warm.run(plugin, spec, &clean_input));
+        }
+    }
+    println!(
+        "every rule of the pack in turn (Host::run, one thread): {:.0} µs per listing",
+        start.elapsed().as_secs_f64() * 1e6 / 200.0
+    );
+
+    // A whole review: every rule of the pack against the clean listing, warm.
+    let warm_review = || warm.review(ReviewInput { listing: &listing, previous: None, checks: &checks }).runs.len();
+    let start = Instant::now();
+    for _ in 0..200 {
+        black_box(warm_review());
+    }
+    println!(
+        "Host::review, the same {} rules on {} workers: {:.0} µs per listing",
+        checks.len(),
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        start.elapsed().as_secs_f64() * 1e6 / 200.0
+    );
+}
