@@ -1,5 +1,7 @@
 //! `assay` as users run it: every example listing, every report format, exit codes.
 
+#![allow(clippy::unwrap_used)] // test code fails by panicking
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;

@@ -214,6 +214,8 @@ pub struct ParsedManifest {
 
 impl Manifest {
     /// Parse and validate `source`, naming `file` in errors.
+    // The error is large but rare, and carrying it unboxed keeps the API plain.
+    #[allow(clippy::result_large_err)]
     pub fn parse(file: &str, source: &str) -> Result<ParsedManifest, ManifestError> {
         let root = match DeTable::parse(source) {
             Ok(root) => root,

@@ -3,6 +3,8 @@
 //! process, interleaved, and reported as ratios, because absolute times on a shared machine
 //! drift. Run with `cargo bench -p assay-host --bench per_check`; see BENCHMARKS.md.
 
+#![allow(clippy::unwrap_used)] // test code fails by panicking
+
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -1,6 +1,8 @@
 //! The host against real components built from `plugins/`: honest rules, every hostile
 //! fixture, malformed files, and the precompiled-artifact cache.
 
+#![allow(clippy::unwrap_used)] // test code fails by panicking
+
 use std::sync::Arc;
 use std::time::Duration;
 
