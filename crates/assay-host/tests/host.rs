@@ -225,6 +225,33 @@ fn runs_are_deterministic() {
     assert_eq!(strip(review(&host, &checks)), strip(review(&host, &checks)));
 }
 
+/// `plugins/hostile-wat/multi-memory.wat` wrapped into a `listing-rule` component.
+fn multi_memory_component() -> Vec<u8> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut module = wat::parse_file(root.join("plugins/hostile-wat/multi-memory.wat")).unwrap();
+    let mut resolve = wit_parser::Resolve::default();
+    let (pkg, _) = resolve.push_dir(root.join("wit")).unwrap();
+    let world = resolve.select_world(&[pkg], Some("listing-rule")).unwrap();
+    wit_component::embed_component_metadata(&mut module, &resolve, world, wit_component::StringEncoding::UTF8).unwrap();
+    wit_component::ComponentEncoder::default().module(&module).unwrap().validate(true).encode().unwrap()
+}
+
+#[test]
+fn memory_bomb_across_several_memories_is_out_of_memory() {
+    // Each of the three memories grows to 25 MiB, under any per-memory limit; the total is not.
+    check_contained(
+        Limits::default(),
+        spec("multi-memory.wasm", multi_memory_component()),
+        CheckOutcome::OutOfMemory,
+        "(summed over all memories); the limit is 64.0 MiB",
+    );
+    // Under a larger total limit the same component runs to completion: the limit is what stops it.
+    let host = host_with(Limits { max_memory_bytes: 128 << 20, ..Limits::default() });
+    let runs = review(&host, &[spec("multi-memory.wasm", multi_memory_component())]);
+    assert_eq!(runs[0].outcome, CheckOutcome::Passed, "{:?}", runs[0]);
+    assert!(runs[0].usage.peak_memory >= 75 << 20, "{:?}", runs[0].usage);
+}
+
 /// wasmtime limits memories one at a time; the limiter must sum them. A real module with three
 /// memories, each under any per-memory limit, grows past the total.
 #[test]

@@ -4,7 +4,7 @@
 //! `assay:plugin@0.1.0` WIT package (`wit/assay-plugin.wit` in the assay repository). This crate
 //! hides the component-model glue: implement [`Rule`] and export it with [`export_rule!`].
 //!
-//! ```ignore
+//! ```no_run
 //! use assay_sdk::{export_rule, finding, CheckInput, Config, Finding, Rule, RuleInfo, Severity};
 //!
 //! struct SummaryLength;
