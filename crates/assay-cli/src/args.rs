@@ -31,7 +31,7 @@ pub struct Global {
     /// More logging on stderr (-v info, -vv debug); RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
-    /// When to use colour [default: auto, honouring NO_COLOR].
+    /// When to use colour; `auto` honours NO_COLOR and whether output is a terminal.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
     /// Where precompiled components are cached [default: $XDG_CACHE_HOME/assay/components].
@@ -70,6 +70,11 @@ pub enum Command {
     },
     /// Print the JSON Schema of `assay check --format json` reports.
     Schema,
+    /// Print a shell completion script, e.g. `assay completions bash > /etc/bash_completion.d/assay`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Debug, Args)]

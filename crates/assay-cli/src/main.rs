@@ -25,6 +25,11 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Check(args) => check::run(&cli.global, args),
         Command::Rules { command: RulesCommand::List(args) } => rules::list(&cli.global, args),
+        Command::Completions { shell } => {
+            use clap::CommandFactory as _;
+            clap_complete::generate(*shell, &mut Cli::command(), "assay", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Schema => {
             print!("{}", report::schema());
             Ok(ExitCode::SUCCESS)

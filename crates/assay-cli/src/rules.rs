@@ -39,12 +39,13 @@ pub fn list(global: &Global, args: &RulesListArgs) -> Result<ExitCode, Failure> 
             out.push_str(&format!("{:<width$}  {:<7}  {:<8}  {}\n", "ID", "VERSION", "SEVERITY", "DESCRIPTION"));
             for (m, severity, enabled, _) in &rows {
                 let disabled = if *enabled { "" } else { " (disabled)" };
+                // The first sentence; `--format json` has the whole description.
+                let summary = m.description.split_inclusive(". ").next().unwrap_or_default().trim_end();
                 out.push_str(&format!(
-                    "{:<width$}  {:<7}  {:<8}  {}{disabled}\n",
+                    "{:<width$}  {:<7}  {:<8}  {summary}{disabled}\n",
                     m.id,
                     m.version.to_string(),
                     severity.to_string(),
-                    m.description
                 ));
             }
             out

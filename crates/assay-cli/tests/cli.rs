@@ -252,6 +252,13 @@ fn usage_errors_are_exit_2() {
 }
 
 #[test]
+fn shell_completions_cover_the_commands() {
+    let out = run(assay().args(["completions", "bash"]));
+    assert_eq!(out.code, 0);
+    assert!(out.stdout.contains("--fail-on") && out.stdout.contains("check"), "{}", out.stdout);
+}
+
+#[test]
 fn oversized_manifest_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("listing.toml");

@@ -436,7 +436,13 @@ impl Host {
                     .to_owned(),
             ),
             Some(trap) => {
-                let output = sandbox.captured_output();
+                // Rust's panic output ends with a hint about RUST_BACKTRACE, which means nothing here.
+                let output: String = sandbox
+                    .captured_output()
+                    .lines()
+                    .filter(|line| !line.starts_with("note: run with `RUST_BACKTRACE"))
+                    .collect::<Vec<_>>()
+                    .join("\n");
                 let detail = if output.is_empty() { String::new() } else { format!(": {}", truncate(&output, 2000)) };
                 let what = if output.contains("panicked") { "the check panicked" } else { "the check trapped" };
                 (CheckOutcome::Trapped, format!("{what} ({trap}){detail}"))
