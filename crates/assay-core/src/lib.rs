@@ -7,12 +7,14 @@
 //!   back to the line it is about.
 //! - [`rule`], [`severity`], [`finding`]: what a rule is and what it reports.
 //! - [`pack`]: `pack.toml`, a rule pack's name, version and per-rule configuration.
+//! - [`lifecycle`]: the version state machine (`submitted → checking → … → retired`).
 //! - [`outcome`]: how one check run ended, what it used, and the [`outcome::Verdict`] of a run.
 //!
 //! Rules this crate keeps: no IO, no async, no wire formats. Callers read files and render
 //! reports; this crate only decides.
 
 pub mod finding;
+pub mod lifecycle;
 pub mod manifest;
 pub mod outcome;
 pub mod pack;
@@ -21,6 +23,7 @@ pub mod rule;
 pub mod severity;
 
 pub use finding::Finding;
+pub use lifecycle::{Transition, VersionState};
 pub use manifest::{Manifest, ManifestError, SourceMap};
 pub use outcome::{CheckOutcome, CheckRun, ResourceUsage, Verdict};
 pub use rule::RuleInfo;
