@@ -6,8 +6,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 const EXIT_CODES: &str = "\
 Exit codes:
-  0  the listing passes (no un-waived finding at or above --fail-on)
-  1  blocking findings
+  0  the listing passes (no finding at or above --fail-on)
+  1  blocking findings, or a partner's own check (--check) failed
   2  bad input or usage (e.g. a malformed listing.toml)
   3  a plugin or the host failed (a platform rule could not run)";
 
@@ -41,14 +41,14 @@ pub struct Global {
     #[arg(long, global = true)]
     pub no_cache: bool,
     /// Wall-time limit per check, in milliseconds [default: 2000].
-    #[arg(long, global = true, value_name = "MS")]
+    #[arg(long, global = true, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
     pub timeout_ms: Option<u64>,
     /// Fuel budget per check (deterministic instruction budget) [default: off].
-    #[arg(long, global = true, value_name = "UNITS")]
+    #[arg(long, global = true, value_name = "UNITS", value_parser = clap::value_parser!(u64).range(1..))]
     pub fuel: Option<u64>,
     /// Linear memory per check, summed over all memories, in MiB [default: 64].
-    #[arg(long, global = true, value_name = "MIB")]
-    pub max_memory_mib: Option<usize>,
+    #[arg(long, global = true, value_name = "MIB", value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub max_memory_mib: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use assay_core::manifest::ParsedManifest;
 use assay_core::{Manifest, Verdict};
-use assay_host::{CheckSpec, ReviewInput};
+use assay_host::{CheckSpec, Limits, ReviewInput};
 
 use crate::args::{CheckArgs, Format, Global};
 use crate::exit::{self, Failure, InputContext};
@@ -20,10 +20,21 @@ const MAX_MANIFEST_BYTES: u64 = 256 << 10;
 pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Failure> {
     let listing = load_manifest(&listing_path(&args.path))?;
     let previous = args.previous.as_deref().map(|p| load_manifest(&listing_path(p))).transpose()?;
+    if let Some(previous) = &previous {
+        let (now, before) = (&listing.parsed.manifest.slug, &previous.parsed.manifest.slug);
+        if now != before {
+            return Err(Failure::Input(
+                anyhow::anyhow!("{} is listing `{before}`, but {} is listing `{now}`", previous.file, listing.file),
+                None,
+            ));
+        }
+    }
     let pack = setup::pack(args.rules.as_ref())?;
     let mut checks = pack.checks();
     for path in &args.checks {
-        let bytes = std::fs::read(path).with_context(|| format!("reading check {}", path.display())).input()?;
+        let bytes = assay_host::read_bounded(path, Limits::default().max_component_bytes)
+            .with_context(|| format!("reading check {}", path.display()))
+            .input()?;
         let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
         checks.push(CheckSpec::partner(name, Arc::from(bytes)));
     }

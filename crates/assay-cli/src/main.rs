@@ -16,7 +16,7 @@ use crate::args::{Cli, Command, RulesCommand};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    setup::install_logging(cli.global.verbose);
+    setup::install_logging(cli.global.verbose, cli.global.color);
     match cli.global.color {
         args::ColorChoice::Auto => {}
         args::ColorChoice::Always => anstream::ColorChoice::Always.write_global(),

@@ -123,6 +123,8 @@ pub struct FindingReport {
     pub column: usize,
     pub remediation: Option<String>,
     pub help_url: String,
+    /// Who wrote the rule: `platform` (the rule pack) or `partner` (a `--check` component).
+    pub author: String,
 }
 
 impl Report {
@@ -136,8 +138,8 @@ impl Report {
     ) -> Report {
         let mut findings: Vec<FindingReport> = runs
             .iter()
-            .flat_map(|run| &run.findings)
-            .map(|f| {
+            .flat_map(|run| run.findings.iter().map(move |f| (f, run.platform)))
+            .map(|(f, platform)| {
                 let span = listing.source_map.span(&f.pointer).unwrap_or(0..0);
                 let (line, column) = listing.source_map.line_column(span.start);
                 FindingReport {
@@ -149,6 +151,7 @@ impl Report {
                     column,
                     remediation: f.remediation.clone(),
                     help_url: f.help_url.clone(),
+                    author: if platform { "platform" } else { "partner" }.to_owned(),
                 }
             })
             .collect();

@@ -40,7 +40,7 @@ pub fn list(global: &Global, args: &RulesListArgs) -> Result<ExitCode, Failure> 
             for (m, severity, enabled, _) in &rows {
                 let disabled = if *enabled { "" } else { " (disabled)" };
                 // The first sentence; `--format json` has the whole description.
-                let summary = m.description.split_inclusive(". ").next().unwrap_or_default().trim_end();
+                let summary = first_sentence(&m.description);
                 out.push_str(&format!(
                     "{:<width$}  {:<7}  {:<8}  {summary}{disabled}\n",
                     m.id,
@@ -54,4 +54,24 @@ pub fn list(global: &Global, args: &RulesListArgs) -> Result<ExitCode, Failure> 
     use std::io::Write as _;
     let _ = anstream::stdout().write_all(out.as_bytes());
     Ok(ExitCode::SUCCESS)
+}
+
+/// Up to the first ". " that is followed by a capital letter ("e.g. orders" does not end it).
+fn first_sentence(text: &str) -> &str {
+    let bytes = text.as_bytes();
+    for (i, _) in text.match_indices(". ") {
+        if bytes.get(i + 2).is_some_and(u8::is_ascii_uppercase) {
+            return &text[..=i];
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn first_sentence_skips_abbreviations() {
+        assert_eq!(super::first_sentence("Checks x (e.g. y). More."), "Checks x (e.g. y).");
+        assert_eq!(super::first_sentence("One sentence"), "One sentence");
+    }
 }

@@ -6,19 +6,32 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use assay_host::{Host, HostConfig, Limits, RulePack};
 
-use crate::args::Global;
+use crate::args::{ColorChoice, Global};
 use crate::exit::{Failure, InputContext};
 
 /// Logs and progress go to stderr; data goes to stdout. `-v` for info, `-vv` for debug,
 /// `RUST_LOG` for anything finer.
-pub fn install_logging(verbose: u8) {
+pub fn install_logging(verbose: u8, color: ColorChoice) {
     let default = match verbose {
         0 => "warn",
         1 => "assay=info,assay_host=info",
         _ => "debug",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default.into());
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+    use std::io::IsTerminal as _;
+    let ansi = match color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi)
+        .with_target(false)
+        .init();
 }
 
 /// The plugin host with the limits and cache the flags ask for.
@@ -27,11 +40,19 @@ pub fn host(global: &Global) -> Result<Host, Failure> {
     let limits = Limits {
         wall_time: std::time::Duration::from_millis(global.timeout_ms.unwrap_or(defaults.wall_time.as_millis() as u64)),
         fuel: global.fuel,
-        max_memory_bytes: global.max_memory_mib.map_or(defaults.max_memory_bytes, |mib| mib << 20),
+        max_memory_bytes: global.max_memory_mib.map_or(defaults.max_memory_bytes, |mib| (mib as usize) << 20),
         ..defaults
     };
     let cache_dir = if global.no_cache { None } else { Some(cache_dir(global)) };
-    Host::new(HostConfig { limits, cache_dir, ..HostConfig::default() }).map_err(|e| Failure::Host(e.into()))
+    match Host::new(HostConfig { limits: limits.clone(), cache_dir, ..HostConfig::default() }) {
+        // A read-only or missing cache (a sandboxed CI, say) costs compile time, not the check.
+        Err(assay_host::HostError::Cache { path, source }) => {
+            tracing::warn!("not caching compiled rules: cannot use {}: {source}", path.display());
+            Host::new(HostConfig { limits, cache_dir: None, ..HostConfig::default() })
+        }
+        other => other,
+    }
+    .map_err(|e| Failure::Host(e.into()))
 }
 
 fn cache_dir(global: &Global) -> PathBuf {
@@ -47,9 +68,9 @@ fn cache_dir(global: &Global) -> PathBuf {
 /// The built-in pack, or the pack in `dir`.
 pub fn pack(dir: Option<&PathBuf>) -> Result<RulePack, Failure> {
     match dir {
-        Some(dir) => {
-            RulePack::from_dir(dir).with_context(|| format!("loading the rule pack in {}", dir.display())).input()
-        }
+        Some(dir) => RulePack::from_dir(dir, Limits::default().max_component_bytes)
+            .with_context(|| format!("loading the rule pack in {}", dir.display()))
+            .input(),
         None => builtin_pack().map_err(Failure::Host),
     }
 }

@@ -202,6 +202,7 @@ fn a_hostile_partner_check_blocks_while_the_rules_still_report() {
     let report = json(&out);
     let checks = report["checks"].as_array().unwrap();
     let partner = checks.iter().find(|c| c["platform"] == false).unwrap();
+    assert!(report["findings"].as_array().unwrap().iter().all(|f| f["author"] == "platform"));
     assert_eq!(partner["outcome"], "trapped");
     assert!(partner["message"].as_str().unwrap().contains("deliberate panic"));
     assert!(report["findings"].as_array().unwrap().iter().any(|f| f["rule_id"] == "urls.https"));
@@ -249,6 +250,35 @@ fn usage_errors_are_exit_2() {
     assert_eq!(run(assay().args(["check", "--format", "yaml", "x"])).code, 2);
     let help = run(assay().args(["check", "--help"])).stdout;
     assert!(help.contains("Exit codes:") && help.contains("3  a plugin or the host failed"), "{help}");
+}
+
+#[test]
+fn an_unusable_cache_directory_only_costs_compile_time() {
+    let mut cmd = assay();
+    let out = run(cmd.args(["--cache-dir", "/dev/null/cache", "check", "examples/listings/clean"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("not caching compiled rules"), "{}", out.stderr);
+}
+
+#[test]
+fn limits_are_validated_as_usage_errors() {
+    for bad in [["--max-memory-mib", "0"], ["--max-memory-mib", "8192"], ["--timeout-ms", "0"], ["--fuel", "0"]] {
+        let out = run(assay().args(bad).args(["check", "examples/listings/clean"]));
+        assert_eq!(out.code, 2, "{bad:?}: {}", out.stderr);
+    }
+    assert_eq!(check("clean", &["--max-memory-mib", "32"]).code, 0);
+}
+
+#[test]
+fn previous_must_be_the_same_listing() {
+    let dir = tempfile::tempdir().unwrap();
+    let other = dir.path().join("previous.toml");
+    let source = std::fs::read_to_string(root().join("examples/listings/clean/previous.toml")).unwrap();
+    std::fs::write(&other, source.replacen("slug = \"acme-stock-sync\"", "slug = \"someone-else\"", 1)).unwrap();
+    let mut cmd = assay();
+    let out = run(cmd.args(["check", "examples/listings/clean", "--previous"]).arg(&other));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("is listing `someone-else`, but"), "{}", out.stderr);
 }
 
 #[test]

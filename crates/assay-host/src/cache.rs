@@ -20,8 +20,18 @@ use wasmtime::component::Component;
 
 use crate::PluginDigest;
 
-const MAGIC: &[u8; 12] = b"assay-cwasm1";
-const HEADER: usize = MAGIC.len() + 32;
+const MAGIC: &[u8; 12] = b"assay-cwasm2";
+/// MAGIC, the component's digest, SHA-256(component digest ‖ payload).
+const HEADER: usize = MAGIC.len() + 32 + 32;
+
+/// What the header records: binds the payload to the component it was compiled from, so an
+/// artifact copied under another component's name is refused like a corrupt one.
+fn seal(digest: &PluginDigest, payload: &[u8]) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(digest.as_bytes());
+    hasher.update(payload);
+    hasher.finalize().into()
+}
 
 /// A directory of precompiled components for one engine configuration.
 #[derive(Debug, Clone)]
@@ -45,7 +55,8 @@ impl ArtifactCache {
     pub fn open(root: &Path, engine: &Engine) -> io::Result<Self> {
         let mut hasher = DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut hasher);
-        let dir = root.join(format!("wasmtime-{}-{:016x}", env!("CARGO_PKG_VERSION"), hasher.finish()));
+        // The compatibility hash covers wasmtime's version and every setting that shapes code.
+        let dir = root.join(format!("engine-{:016x}", hasher.finish()));
         std::fs::create_dir_all(&dir)?;
         Ok(ArtifactCache { dir })
     }
@@ -64,12 +75,14 @@ impl ArtifactCache {
         };
         let verified = bytes.len() >= HEADER
             && &bytes[..MAGIC.len()] == MAGIC
-            && bytes[MAGIC.len()..HEADER] == Sha256::digest(&bytes[HEADER..])[..];
+            && bytes[MAGIC.len()..MAGIC.len() + 32] == digest.as_bytes()[..]
+            && bytes[MAGIC.len() + 32..HEADER] == seal(digest, &bytes[HEADER..]);
         if verified {
-            // SAFETY: the payload is byte-for-byte what `Component::serialize` produced for an
-            // engine with this configuration (the directory is keyed by the compatibility hash
-            // and the payload's SHA-256 was recorded when it was written and has just been
-            // checked). wasmtime additionally checks its own version and settings header.
+            // SAFETY: the payload is byte-for-byte what `Component::serialize` produced for this
+            // component (the header names its digest and the seal over digest and payload has just
+            // been checked), on an engine with this configuration (the directory is keyed by the
+            // compatibility hash; wasmtime also checks its own header). The cache directory is
+            // trusted like the binary: whoever can write it can forge a seal.
             #[allow(unsafe_code)]
             match unsafe { Component::deserialize(engine, &bytes[HEADER..]) } {
                 Ok(component) => return (Some(component), Lookup::Hit),
@@ -89,7 +102,8 @@ impl ArtifactCache {
         let payload = component.serialize().map_err(io::Error::other)?;
         let mut file = tempfile::NamedTempFile::new_in(&self.dir)?;
         file.write_all(MAGIC)?;
-        file.write_all(&Sha256::digest(&payload))?;
+        file.write_all(digest.as_bytes())?;
+        file.write_all(&seal(digest, &payload))?;
         file.write_all(&payload)?;
         file.as_file().sync_all()?;
         file.persist(self.path(digest)).map_err(|e| e.error)?;

@@ -152,6 +152,7 @@ pub fn engine_config(limits: &Limits, concurrent_stores: u32) -> Config {
         .max_tables_per_module(per(limits.max_tables))
         .max_tables_per_component(per(limits.max_tables))
         .max_memory_size(limits.max_memory_bytes)
+        .table_elements(limits.max_table_elements)
         // Reset what a small rule touches by memset instead of madvise: see BENCHMARKS.md.
         .linear_memory_keep_resident(128 << 10)
         .table_keep_resident(16 << 10);
@@ -177,6 +178,7 @@ impl Host {
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| HostError::Engine(format!("{e:#}")))?;
         v0_1::ListingRule::add_to_linker::<_, Sandbox>(&mut linker, |s| s)
             .map_err(|e| HostError::Engine(format!("{e:#}")))?;
+        refuse_to_wait(&mut linker).map_err(|e| HostError::Engine(format!("{e:#}")))?;
         let artifacts = match &config.cache_dir {
             Some(dir) => Some(
                 ArtifactCache::open(dir, &engine).map_err(|source| HostError::Cache { path: dir.clone(), source })?,
@@ -318,15 +320,27 @@ impl Host {
         };
         // A persistent pool: spawning threads per review costs more than the checks themselves
         // (see BENCHMARKS.md). `collect` keeps the order of `checks`.
-        let runs =
+        let mut runs: Vec<CheckRun> =
             self.pool.install(|| input.checks.par_iter().map(|spec| self.run_spec(spec, &check_input)).collect());
+        // Rule ids name findings in every report: a later check may not reuse an earlier one's id
+        // (a partner check posing as a platform rule, or the same rule twice).
+        let mut seen = std::collections::HashSet::new();
+        for (run, spec) in runs.iter_mut().zip(input.checks) {
+            if run.rule.is_some() && !seen.insert(run.check_id.clone()) {
+                let message = format!(
+                    "rule id `{}` is already used by another check in this review; every check needs its own id",
+                    run.check_id
+                );
+                *run = failed_run(spec, CheckOutcome::InvalidPlugin, message);
+            }
+        }
         Review { runs }
     }
 
     fn run_spec(&self, spec: &CheckSpec, input: &v0_1::types::CheckInput) -> CheckRun {
-        match self.load(&spec.bytes) {
+        match self.load_digested(&spec.bytes, spec.digest) {
             Ok(plugin) => self.run(&plugin, spec, input),
-            Err(e) => failed_run(spec, PluginDigest::of(&spec.bytes), e.outcome(), e.to_string()),
+            Err(e) => failed_run(spec, e.outcome(), e.to_string()),
         }
     }
 
@@ -407,6 +421,20 @@ impl Host {
             };
             return (CheckOutcome::OutOfMemory, message);
         }
+        if sandbox.waited {
+            return (
+                CheckOutcome::Trapped,
+                "the check tried to sleep or wait on a clock; the sandbox has no clock, so it would never wake \
+                 (return findings instead of waiting)"
+                    .to_owned(),
+            );
+        }
+        if let Some(exit) = error.downcast_ref::<wasmtime_wasi::I32Exit>() {
+            return (
+                CheckOutcome::Trapped,
+                format!("the check called exit({}) instead of returning its findings", exit.0),
+            );
+        }
         if sandbox.log.overflowed || sandbox.output_full() {
             return (
                 CheckOutcome::OutputTooLarge,
@@ -458,6 +486,26 @@ impl Host {
     }
 }
 
+/// WASI's clock subscriptions block the host thread on a real timer, where epoch interruption
+/// cannot reach: a guest that sleeps for a day would hold its worker for a day. There is no clock
+/// in the sandbox, so waiting on one traps instead.
+fn refuse_to_wait(linker: &mut Linker<Sandbox>) -> wasmtime::Result<()> {
+    linker.allow_shadowing(true);
+    let mut clock = linker.instance(MONOTONIC_CLOCK)?;
+    for name in ["subscribe-duration", "subscribe-instant"] {
+        clock.func_new(name, |mut store, _, _, _| {
+            store.data_mut().waited = true;
+            Err(wasmtime::format_err!("the sandbox has no clock to wait on"))
+        })?;
+    }
+    linker.allow_shadowing(false);
+    Ok(())
+}
+
+/// The monotonic-clock interface as wasmtime-wasi 48 defines it (`tests/host.rs` fails if an
+/// upgrade changes the version and the shadowing above stops applying).
+const MONOTONIC_CLOCK: &str = "wasi:clocks/monotonic-clock@0.2.12";
+
 fn finding(meta: &RuleInfo, pack_severity: Option<Severity>, f: v0_1::types::Finding) -> Finding {
     let severity = pack_severity.or(f.severity.map(bindings::severity)).unwrap_or(meta.default_severity);
     let pointer = if f.pointer.is_empty() || f.pointer.starts_with('/') { f.pointer } else { String::new() };
@@ -475,10 +523,10 @@ fn finding_bytes(f: &v0_1::types::Finding) -> usize {
     f.message.len() + f.pointer.len() + f.remediation.as_ref().map_or(0, String::len) + 8
 }
 
-fn failed_run(spec: &CheckSpec, digest: PluginDigest, outcome: CheckOutcome, message: String) -> CheckRun {
+fn failed_run(spec: &CheckSpec, outcome: CheckOutcome, message: String) -> CheckRun {
     CheckRun {
         check_id: spec.name.clone(),
-        digest: digest.to_hex(),
+        digest: spec.digest.to_hex(),
         rule: None,
         outcome,
         message: Some(message),

@@ -34,5 +34,5 @@ pub mod sandbox;
 pub use digest::PluginDigest;
 pub use host::{CheckSpec, Host, HostConfig, HostError, Review, ReviewInput};
 pub use limits::Limits;
-pub use pack::{PackLoadError, RulePack};
+pub use pack::{PackLoadError, RulePack, read_bounded};
 pub use plugin::{LoadError, Plugin};

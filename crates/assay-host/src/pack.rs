@@ -36,6 +36,14 @@ pub enum PackLoadError {
     Missing(String),
 }
 
+/// Read at most `max + 1` bytes of a file: enough to tell that it is too large.
+pub fn read_bounded(path: &Path, max: usize) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?.take(max as u64 + 1).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
 impl RulePack {
     /// A pack from its manifest text and a lookup of component bytes by file name.
     pub fn from_parts(
@@ -52,9 +60,12 @@ impl RulePack {
     }
 
     /// A pack from a directory holding `pack.toml` and the components it names.
-    pub fn from_dir(dir: &Path) -> Result<RulePack, PackLoadError> {
+    /// Components are read up to `max_component_bytes + 1` bytes, so an oversized file costs
+    /// no memory and is refused (`invalid_plugin`) when it is loaded.
+    pub fn from_dir(dir: &Path, max_component_bytes: usize) -> Result<RulePack, PackLoadError> {
         let read = |path: &Path| {
-            std::fs::read(path).map_err(|source| PackLoadError::Read { path: path.display().to_string(), source })
+            read_bounded(path, max_component_bytes)
+                .map_err(|source| PackLoadError::Read { path: path.display().to_string(), source })
         };
         let manifest_path = dir.join("pack.toml");
         let source = String::from_utf8_lossy(&read(&manifest_path)?).into_owned();

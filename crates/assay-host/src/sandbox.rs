@@ -30,6 +30,8 @@ pub struct Sandbox {
     pub limiter: StoreLimiter,
     /// Lines logged through the `log` interface.
     pub log: LogSink,
+    /// Whether the guest tried to wait on a clock (and was stopped).
+    pub waited: bool,
     output: MemoryOutputPipe,
     output_capacity: usize,
 }
@@ -58,6 +60,7 @@ impl Sandbox {
             table: ResourceTable::new(),
             limiter: StoreLimiter::new(limits),
             log: LogSink::new(limits.max_log_bytes),
+            waited: false,
             output,
             output_capacity: limits.max_log_bytes,
         }

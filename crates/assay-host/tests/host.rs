@@ -109,6 +109,48 @@ fn unbounded_recursion_is_a_stack_overflow() {
 }
 
 #[test]
+fn recursion_on_the_wasm_stack_is_a_stack_overflow() {
+    check_contained(
+        Limits::default(),
+        spec("recursion.wasm", wat_component("recursion.wat")),
+        CheckOutcome::Trapped,
+        "stack overflow (the wasm stack limit is 512 KiB)",
+    );
+}
+
+#[test]
+fn sleeping_is_refused_instead_of_blocking_the_host() {
+    // With WASI's real timers this would hold its worker for a day, past any epoch deadline.
+    check_contained(
+        Limits::default(),
+        fixture("hostile_sleep.wasm"),
+        CheckOutcome::Trapped,
+        "tried to sleep or wait on a clock",
+    );
+}
+
+#[test]
+fn calling_exit_is_classified() {
+    check_contained(
+        Limits::default(),
+        fixture("hostile_exit.wasm"),
+        CheckOutcome::Trapped,
+        "called exit(0) instead of returning",
+    );
+}
+
+#[test]
+fn a_second_check_with_the_same_rule_id_is_refused() {
+    let host = host_with(Limits::default());
+    let mut impostor = fixture("rule_required_fields.wasm");
+    impostor.platform = false;
+    let runs = review(&host, &[fixture("rule_required_fields.wasm"), impostor]);
+    assert_eq!(runs[0].outcome, CheckOutcome::Findings);
+    assert_eq!(runs[1].outcome, CheckOutcome::InvalidPlugin);
+    assert!(runs[1].message.as_deref().unwrap().contains("rule id `listing.required-fields` is already used"));
+}
+
+#[test]
 fn huge_return_value_is_output_too_large() {
     check_contained(
         Limits::default(),
@@ -216,6 +258,21 @@ fn pack_severity_overrides_the_rules_own() {
 }
 
 #[test]
+fn guests_see_a_fixed_clock_and_seeded_randomness() {
+    let observe = || {
+        let host = host_with(Limits::default());
+        let runs = review(&host, &[fixture("hostile_clock.wasm")]);
+        assert_eq!(runs[0].outcome, CheckOutcome::Findings, "{:?}", runs[0]);
+        runs[0].findings[0].message.clone()
+    };
+    let first = observe();
+    let wall = assay_host::sandbox::FIXED_WALL_CLOCK.as_secs();
+    assert!(first.starts_with(&format!("wall={wall} elapsed=0 hash=")), "{first}");
+    // A new host, a new store, the same randomness.
+    assert_eq!(observe(), first);
+}
+
+#[test]
 fn runs_are_deterministic() {
     let host = host_with(Limits::default());
     let checks = [fixture("rule_required_fields.wasm"), fixture("hostile_panic.wasm")];
@@ -225,10 +282,10 @@ fn runs_are_deterministic() {
     assert_eq!(strip(review(&host, &checks)), strip(review(&host, &checks)));
 }
 
-/// `plugins/hostile-wat/multi-memory.wat` wrapped into a `listing-rule` component.
-fn multi_memory_component() -> Vec<u8> {
+/// A hand-written core module from `plugins/hostile-wat/` wrapped into a `listing-rule` component.
+fn wat_component(file: &str) -> Vec<u8> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let mut module = wat::parse_file(root.join("plugins/hostile-wat/multi-memory.wat")).unwrap();
+    let mut module = wat::parse_file(root.join("plugins/hostile-wat").join(file)).unwrap();
     let mut resolve = wit_parser::Resolve::default();
     let (pkg, _) = resolve.push_dir(root.join("wit")).unwrap();
     let world = resolve.select_world(&[pkg], Some("listing-rule")).unwrap();
@@ -241,13 +298,13 @@ fn memory_bomb_across_several_memories_is_out_of_memory() {
     // Each of the three memories grows to 25 MiB, under any per-memory limit; the total is not.
     check_contained(
         Limits::default(),
-        spec("multi-memory.wasm", multi_memory_component()),
+        spec("multi-memory.wasm", wat_component("multi-memory.wat")),
         CheckOutcome::OutOfMemory,
         "(summed over all memories); the limit is 64.0 MiB",
     );
     // Under a larger total limit the same component runs to completion: the limit is what stops it.
     let host = host_with(Limits { max_memory_bytes: 128 << 20, ..Limits::default() });
-    let runs = review(&host, &[spec("multi-memory.wasm", multi_memory_component())]);
+    let runs = review(&host, &[spec("multi-memory.wasm", wat_component("multi-memory.wat"))]);
     assert_eq!(runs[0].outcome, CheckOutcome::Passed, "{:?}", runs[0]);
     assert!(runs[0].usage.peak_memory >= 75 << 20, "{:?}", runs[0].usage);
 }
@@ -314,6 +371,26 @@ mod cache {
         // A truncated one too.
         std::fs::write(&artifact, &data[..10]).unwrap();
         assert!(!host_in(dir.path()).load(&bytes).unwrap().from_cache);
+    }
+
+    #[test]
+    fn an_artifact_under_another_components_name_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = assay_builtin::artifact("rule_urls_https.wasm");
+        let b = assay_builtin::artifact("rule_required_fields.wasm");
+        let host = host_in(dir.path());
+        host.load(&a).unwrap();
+        host.load(&b).unwrap();
+        let artifacts: Vec<_> =
+            walk(dir.path()).into_iter().filter(|p| p.extension().is_some_and(|e| e == "cwasm")).collect();
+        assert_eq!(artifacts.len(), 2);
+        let name = |bytes: &[u8]| format!("{}.cwasm", assay_host::PluginDigest::of(bytes).to_hex());
+        let path_of = |bytes: &[u8]| artifacts.iter().find(|p| p.ends_with(name(bytes))).unwrap().clone();
+        // A well-formed artifact, but A's, placed where B's belongs.
+        std::fs::copy(path_of(&a), path_of(&b)).unwrap();
+        let plugin = host_in(dir.path()).load(&b).unwrap();
+        assert!(!plugin.from_cache, "A's artifact must not be loaded as B");
+        assert_eq!(plugin.meta.id, "listing.required-fields");
     }
 
     #[test]
