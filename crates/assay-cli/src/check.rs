@@ -18,7 +18,19 @@ use crate::setup;
 const MAX_MANIFEST_BYTES: u64 = 256 << 10;
 
 pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Failure> {
-    let listing = load_manifest(&listing_path(&args.path))?;
+    let pack = setup::pack(args.rules.as_ref())?;
+    let listing = match load_manifest(&listing_path(&args.path)) {
+        Ok(listing) => listing,
+        Err(failure) => {
+            // CI uploads the report file whatever happened: a refused manifest gets one too.
+            if let (Failure::Input(e, _), true) = (&failure, args.format != Format::Human)
+                && let Some(error) = e.downcast_ref::<assay_core::ManifestError>()
+            {
+                emit(args, &Report::invalid(error, &pack.manifest, args.fail_on.into()), None)?;
+            }
+            return Err(failure);
+        }
+    };
     let previous = args.previous.as_deref().map(|p| load_manifest(&listing_path(p))).transpose()?;
     if let Some(previous) = &previous {
         let (now, before) = (&listing.parsed.manifest.slug, &previous.parsed.manifest.slug);
@@ -29,7 +41,6 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Failure> {
             ));
         }
     }
-    let pack = setup::pack(args.rules.as_ref())?;
     let mut checks = pack.checks();
     for path in &args.checks {
         let bytes = assay_host::read_bounded(path, Limits::default().max_component_bytes)
@@ -48,11 +59,22 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Failure> {
     let fail_on = args.fail_on.into();
     let verdict = Verdict::decide(&review.runs, fail_on);
     let report = Report::new(&listing.file, &listing.parsed, &pack.manifest, review.runs, verdict, fail_on);
-    let rendered = match args.format {
-        Format::Human => report::human::render(&report, &listing.parsed.source_map),
-        Format::Json => report::json::render(&report),
-        Format::Sarif => report::sarif::render(&report),
-        Format::Junit => report::junit::render(&report),
+    emit(args, &report, Some(&listing.parsed.source_map))?;
+    Ok(ExitCode::from(match verdict {
+        Verdict::Pass => exit::PASS,
+        Verdict::Fail => exit::FAIL,
+        Verdict::Error => exit::HOST,
+    }))
+}
+
+/// Render the report as asked and write it to `--output` or stdout.
+fn emit(args: &CheckArgs, report: &Report, source_map: Option<&assay_core::SourceMap>) -> Result<(), Failure> {
+    let rendered = match (args.format, source_map) {
+        (Format::Human, Some(source_map)) => report::human::render(report, source_map),
+        (Format::Human, None) => return Ok(()),
+        (Format::Json, _) => report::json::render(report),
+        (Format::Sarif, _) => report::sarif::render(report),
+        (Format::Junit, _) => report::junit::render(report),
     }
     .map_err(Failure::Host)?;
     match &args.output {
@@ -61,16 +83,11 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Failure> {
             .input()?,
         None => {
             use std::io::Write as _;
-            let mut out = anstream::stdout();
             // A closed pipe (`assay check … | head`) is not an error worth reporting.
-            let _ = out.write_all(rendered.as_bytes());
+            let _ = anstream::stdout().write_all(rendered.as_bytes());
         }
     }
-    Ok(ExitCode::from(match verdict {
-        Verdict::Pass => exit::PASS,
-        Verdict::Fail => exit::FAIL,
-        Verdict::Error => exit::HOST,
-    }))
+    Ok(())
 }
 
 /// A directory means its `listing.toml`.

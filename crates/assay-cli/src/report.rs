@@ -25,8 +25,11 @@ pub struct Report {
     pub listing: ListingInfo,
     /// The rule pack.
     pub pack: PackInfo,
-    /// `pass`, `fail` (blocking findings) or `error` (a platform rule could not run).
+    /// `pass`, `fail` (blocking findings), `error` (a platform rule could not run) or
+    /// `invalid` (the manifest was refused; see `error`).
     pub verdict: String,
+    /// Why the manifest was refused, when the verdict is `invalid`.
+    pub error: Option<InputError>,
     /// The lowest severity that fails the verdict.
     pub fail_on: String,
     /// Findings per severity.
@@ -47,8 +50,22 @@ pub struct ToolInfo {
 pub struct ListingInfo {
     /// The manifest file, as given.
     pub file: String,
-    pub slug: String,
-    pub version: String,
+    /// Absent when the manifest was refused.
+    pub slug: Option<String>,
+    /// Absent when the manifest was refused.
+    pub version: Option<String>,
+}
+
+/// A refused manifest, located.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct InputError {
+    pub message: String,
+    /// The offending field as a dotted path; empty for the whole document.
+    pub field: String,
+    /// The same place as a JSON Pointer.
+    pub pointer: String,
+    pub line: usize,
+    pub column: usize,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -198,15 +215,46 @@ impl Report {
             tool: ToolInfo { name: "assay".into(), version: env!("CARGO_PKG_VERSION").into() },
             listing: ListingInfo {
                 file: file.to_owned(),
-                slug: listing.manifest.slug.to_string(),
-                version: listing.manifest.version.to_string(),
+                slug: Some(listing.manifest.slug.to_string()),
+                version: Some(listing.manifest.version.to_string()),
             },
+            error: None,
             pack: PackInfo { name: pack.name.clone(), version: pack.version.to_string() },
             verdict: verdict.to_string(),
             fail_on: fail_on.to_string(),
             summary,
             checks,
             findings,
+        }
+    }
+
+    /// The report for a manifest that was refused before any rule ran.
+    pub fn invalid(error: &assay_core::ManifestError, pack: &PackManifest, fail_on: Severity) -> Report {
+        Report {
+            report_version: 1,
+            tool: ToolInfo { name: "assay".into(), version: env!("CARGO_PKG_VERSION").into() },
+            listing: ListingInfo { file: error.file.clone(), slug: None, version: None },
+            pack: PackInfo { name: pack.name.clone(), version: pack.version.to_string() },
+            verdict: "invalid".into(),
+            error: Some(InputError {
+                message: error.message.clone(),
+                field: error.field.clone(),
+                pointer: error.pointer.clone(),
+                line: error.line,
+                column: error.column,
+            }),
+            fail_on: fail_on.to_string(),
+            summary: Summary::default(),
+            checks: Vec::new(),
+            findings: Vec::new(),
+        }
+    }
+
+    /// `slug@version`, or the file name for a refused manifest.
+    pub fn subject(&self) -> String {
+        match (&self.listing.slug, &self.listing.version) {
+            (Some(slug), Some(version)) => format!("{slug}@{version}"),
+            _ => self.listing.file.clone(),
         }
     }
 

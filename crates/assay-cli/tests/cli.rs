@@ -114,6 +114,33 @@ fn invalid_manifest_is_shown_with_a_code_frame() {
 }
 
 #[test]
+fn a_refused_manifest_still_gets_a_machine_readable_report() {
+    let sarif_schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("crates/assay-cli/tests/data/sarif-2.1.0.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let report_schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("docs/report.schema.json")).unwrap()).unwrap();
+    let out = check("invalid-url", &["--format", "sarif"]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("is not a valid absolute URL"), "the human error still goes to stderr");
+    let sarif = json(&out);
+    assert!(jsonschema::validator_for(&sarif_schema).unwrap().is_valid(&sarif));
+    let result = &sarif["runs"][0]["results"][0];
+    assert_eq!(result["ruleId"], "manifest.invalid");
+    assert_eq!(result["locations"][0]["physicalLocation"]["region"]["startLine"], 17);
+    assert_eq!(sarif["runs"][0]["invocations"][0]["executionSuccessful"], false);
+
+    let report = json(&check("invalid-url", &["--format", "json"]));
+    assert!(jsonschema::validator_for(&report_schema).unwrap().is_valid(&report));
+    assert_eq!(report["verdict"], "invalid");
+    assert_eq!(report["error"]["pointer"], "/urls/privacy-policy");
+
+    let junit = check("invalid-url", &["--format", "junit"]).stdout;
+    assert!(junit.contains(r#"errors="1""#) && junit.contains(r#"type="invalid_manifest""#), "{junit}");
+}
+
+#[test]
 fn fail_on_sets_the_blocking_severity() {
     assert_eq!(check("shouting", &[]).code, 0);
     assert_eq!(check("shouting", &["--fail-on", "warning"]).code, 1);

@@ -65,7 +65,7 @@ pub struct ResourceUsage {
     pub fuel: Option<u64>,
     /// Highest total linear memory, summed over all memories, in bytes.
     pub peak_memory: u64,
-    /// Bytes returned across the boundary (findings and rule metadata).
+    /// Bytes of findings returned across the boundary.
     pub output_bytes: u64,
     /// Log bytes the plugin tried to write (kept or not).
     pub log_bytes: u64,

@@ -20,11 +20,6 @@ impl Severity {
     /// All severities, least serious first.
     pub const ALL: [Severity; 4] = [Severity::Info, Severity::Warning, Severity::Error, Severity::Blocker];
 
-    /// Whether an un-waived finding of this severity fails the verdict.
-    pub fn blocks(self) -> bool {
-        self >= Severity::Error
-    }
-
     /// The lowercase name used in manifests, reports and the WIT contract.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -58,12 +53,6 @@ impl FromStr for Severity {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_error_and_blocker_block() {
-        let blocking: Vec<_> = Severity::ALL.into_iter().filter(|s| s.blocks()).collect();
-        assert_eq!(blocking, [Severity::Error, Severity::Blocker]);
-    }
 
     #[test]
     fn round_trips_through_its_name() {

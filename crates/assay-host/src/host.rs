@@ -318,10 +318,15 @@ impl Host {
             listing: bindings::listing(input.listing),
             previous: input.previous.map(bindings::listing),
         };
-        // A persistent pool: spawning threads per review costs more than the checks themselves
-        // (see BENCHMARKS.md). `collect` keeps the order of `checks`.
-        let mut runs: Vec<CheckRun> =
-            self.pool.install(|| input.checks.par_iter().map(|spec| self.run_spec(spec, &check_input)).collect());
+        // A persistent pool: spawning threads per review costs more than the checks themselves.
+        // A lone check runs on the calling thread: handing it to the pool costs more than it saves.
+        // `collect` keeps the order of `checks`.
+        let run = |spec| self.run_spec(spec, &check_input);
+        let mut runs: Vec<CheckRun> = if input.checks.len() <= 1 || self.workers == 1 {
+            input.checks.iter().map(run).collect()
+        } else {
+            self.pool.install(|| input.checks.par_iter().map(run).collect())
+        };
         // Rule ids name findings in every report: a later check may not reuse an earlier one's id
         // (a partner check posing as a platform rule, or the same rule twice).
         let mut seen = std::collections::HashSet::new();

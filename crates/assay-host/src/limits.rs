@@ -26,10 +26,12 @@ pub struct Limits {
     pub max_tables: usize,
     /// Native stack available to wasm code. Default 512 KiB.
     pub max_wasm_stack: usize,
-    /// Bytes of findings and rule metadata a check may return. Default 1 MiB.
+    /// Bytes of findings a check may return. Default 1 MiB. Checked once the findings are
+    /// lifted into the host; what a guest can make the host lift is bounded by its memory limit.
     pub max_output_bytes: usize,
-    /// Bytes a check may log (log interface and stderr together). Default 64 KiB; a check
-    /// that logs more is stopped and reported as `output_too_large`.
+    /// Bytes a check may write through the log interface, and separately to stdout and stderr
+    /// together. Default 64 KiB each; a check that writes more is stopped and reported as
+    /// `output_too_large`.
     pub max_log_bytes: usize,
     /// Size of a component file. Default 32 MiB.
     pub max_component_bytes: usize,

@@ -38,8 +38,9 @@
 //! rustflags = ["-C", "link-arg=-zstack-size=65536"]
 //! ```
 //!
-//! Rules must be deterministic and must return findings as data: printing goes nowhere, and
-//! there is no clock, randomness, filesystem or network in the sandbox. Use [`log`] for
+//! Rules must be deterministic and must return findings as data: printing is captured only to
+//! explain a panic, and there is no clock (sleeping stops the check), randomness, filesystem or
+//! network in the sandbox. Use [`log`] for
 //! diagnostics; the host keeps a bounded number of log bytes per check.
 
 // The generated bindings and the export macro refer to this crate by name.

@@ -53,10 +53,9 @@ pub fn render(report: &Report, source_map: &SourceMap) -> anyhow::Result<String>
         _ => anstyle::AnsiColor::Red.on_default().bold(),
     };
     out.push_str(&format!(
-        "{style}{}{style:#}: {}@{} — {} blocker, {} error, {} warning, {} info from {} checks ({} did not complete); fails on {} and above\n",
+        "{style}{}{style:#}: {} — {} blocker, {} error, {} warning, {} info from {} checks ({} did not complete); fails on {} and above\n",
         report.verdict,
-        report.listing.slug,
-        report.listing.version,
+        report.subject(),
         s.blocker,
         s.error,
         s.warning,

@@ -7,7 +7,17 @@ use super::Report;
 
 pub fn render(report: &Report) -> anyhow::Result<String> {
     let fail_on: assay_core::Severity = report.fail_on.parse()?;
-    let mut suite = TestSuite::new(format!("assay {}@{}", report.listing.slug, report.listing.version));
+    let mut suite = TestSuite::new(format!("assay {}", report.subject()));
+    let classname = format!("assay.{}", report.listing.slug.as_deref().unwrap_or("listing"));
+    if let Some(error) = &report.error {
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+        status
+            .set_type("invalid_manifest")
+            .set_message(format!("{}:{}:{}: {}", report.listing.file, error.line, error.column, error.message));
+        let mut case = TestCase::new("listing.toml", status);
+        case.set_classname(classname.as_str());
+        suite.add_test_case(case);
+    }
     for check in &report.checks {
         let findings: Vec<_> = report.findings.iter().filter(|f| f.rule_id == check.id).collect();
         let blocking: Vec<_> = findings
@@ -40,8 +50,7 @@ pub fn render(report: &Report) -> anyhow::Result<String> {
             TestCaseStatus::success()
         };
         let mut case = TestCase::new(check.id.as_str(), status);
-        case.set_classname(format!("assay.{}", report.listing.slug))
-            .set_time(std::time::Duration::from_micros(check.usage.wall_time_us));
+        case.set_classname(classname.as_str()).set_time(std::time::Duration::from_micros(check.usage.wall_time_us));
         let all: Vec<_> = findings.iter().collect();
         if !all.is_empty() {
             case.set_system_out(describe(&all));

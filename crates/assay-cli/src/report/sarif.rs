@@ -33,7 +33,21 @@ pub fn render(report: &Report) -> anyhow::Result<String> {
             })
         })
         .collect();
-    let results: Vec<Value> = report
+    let invalid = report.error.iter().map(|e| {
+        json!({
+            "ruleId": "manifest.invalid",
+            "level": "error",
+            "message": { "text": e.message },
+            "locations": [{
+                "physicalLocation": {
+                    "artifactLocation": { "uri": uri(&report.listing.file) },
+                    "region": { "startLine": e.line, "startColumn": e.column },
+                },
+                "logicalLocations": [{ "fullyQualifiedName": e.pointer, "kind": "member" }],
+            }],
+        })
+    });
+    let results: Vec<Value> = invalid.chain(report
         .findings
         .iter()
         .map(|f| {
@@ -56,7 +70,7 @@ pub fn render(report: &Report) -> anyhow::Result<String> {
                 result["ruleIndex"] = json!(i);
             }
             result
-        })
+        }))
         .collect();
     let notifications: Vec<Value> = report
         .failed_checks()
@@ -80,7 +94,7 @@ pub fn render(report: &Report) -> anyhow::Result<String> {
                 "properties": { "pack": report.pack.name, "packVersion": report.pack.version },
             }},
             "invocations": [{
-                "executionSuccessful": report.verdict != "error",
+                "executionSuccessful": report.verdict != "error" && report.verdict != "invalid",
                 "toolExecutionNotifications": notifications,
             }],
             "results": results,
@@ -96,7 +110,16 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// A relative path as a URI reference (forward slashes).
+/// The manifest as a URI reference: relative to the working directory where it can be (code
+/// scanning maps those onto the repository), a `file://` URI otherwise.
 fn uri(path: &str) -> String {
-    path.replace('\\', "/").trim_start_matches("./").to_owned()
+    let path = std::path::Path::new(path);
+    let relative = match std::env::current_dir() {
+        Ok(cwd) if path.is_absolute() => path.strip_prefix(&cwd).ok(),
+        _ => (!path.is_absolute()).then_some(path),
+    };
+    match relative {
+        Some(relative) => relative.to_string_lossy().replace('\\', "/").trim_start_matches("./").to_owned(),
+        None => format!("file://{}", path.to_string_lossy().replace('\\', "/")),
+    }
 }
