@@ -144,3 +144,40 @@ fn source_map_finds_values_and_falls_back_to_the_parent() {
     assert_eq!(at("/urls/terms").map(|(line, _)| line), Some(10));
     assert_eq!(at("/no/such/field"), at(""));
 }
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn located(err: &ManifestError, source: &str) {
+        assert!(err.line >= 1 && err.column >= 1, "{err:?}");
+        assert!(err.line <= source.lines().count().max(1) + 1, "{err:?}");
+        assert!(err.span.start <= source.len() && err.span.end <= source.len(), "{err:?}");
+        assert!(err.pointer.is_empty() || err.pointer.starts_with('/'), "{err:?}");
+        assert!(!err.message.is_empty());
+    }
+
+    proptest! {
+        /// Any text: a manifest or a located error, never a panic.
+        #[test]
+        fn arbitrary_text_never_panics(source in ".{0,400}") {
+            if let Err(err) = Manifest::parse("listing.toml", &source) {
+                located(&err, &source);
+            }
+        }
+
+        /// The clean manifest with one line replaced by arbitrary TOML-ish text.
+        #[test]
+        fn mutated_manifests_are_parsed_or_located(line in 0usize..40, text in "[a-z_\\-]{1,12} = (\"[^\"\\\\]{0,20}\"|[0-9]{1,5}|true|\\[\\])") {
+            let mut lines: Vec<&str> = CLEAN.lines().collect();
+            let at = line % lines.len();
+            lines[at] = &text;
+            let source = lines.join("\n");
+            match Manifest::parse("listing.toml", &source) {
+                Ok(parsed) => prop_assert_eq!(parsed.manifest.slug.as_str().is_empty(), false),
+                Err(err) => located(&err, &source),
+            }
+        }
+    }
+}
