@@ -1,0 +1,141 @@
+//! Rows as the rest of assay sees them.
+
+use std::fmt;
+use std::str::FromStr;
+
+use assay_core::VersionState;
+
+/// A partner's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PartnerId(pub i64);
+
+/// A listing's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ListingId(pub i64);
+
+/// A listing version's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct VersionId(pub i64);
+
+/// What the platform lets a partner do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Capability {
+    /// Publish listings.
+    List,
+    /// Hold certification.
+    Certify,
+    /// Ship integration checks.
+    Checks,
+}
+
+impl Capability {
+    /// The name stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Capability::List => "list",
+            Capability::Certify => "certify",
+            Capability::Checks => "checks",
+        }
+    }
+
+    pub(crate) fn encode(capabilities: &[Capability]) -> String {
+        let mut names: Vec<_> = capabilities.iter().map(|c| c.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        names.join(",")
+    }
+
+    pub(crate) fn decode(text: &str) -> Vec<Capability> {
+        text.split(',').filter_map(|name| name.parse().ok()).collect()
+    }
+}
+
+impl FromStr for Capability {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "list" => Ok(Capability::List),
+            "certify" => Ok(Capability::Certify),
+            "checks" => Ok(Capability::Checks),
+            other => Err(format!("unknown capability `{other}`; expected list, certify or checks")),
+        }
+    }
+}
+
+/// What a token may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// Acts for one partner.
+    Partner,
+    /// Platform staff who decide.
+    Reviewer,
+    /// Platform operators.
+    Admin,
+}
+
+impl Role {
+    /// The name stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Partner => "partner",
+            Role::Reviewer => "reviewer",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "partner" => Ok(Role::Partner),
+            "reviewer" => Ok(Role::Reviewer),
+            "admin" => Ok(Role::Admin),
+            other => Err(format!("unknown role `{other}`; expected partner, reviewer or admin")),
+        }
+    }
+}
+
+/// Who is calling: an authenticated token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The token's role.
+    pub role: Role,
+    /// The partner a partner token acts for.
+    pub partner: Option<PartnerId>,
+    /// That partner's capabilities.
+    pub capabilities: Vec<Capability>,
+    /// How the audit log names this principal, e.g. `token:7`.
+    pub actor: String,
+}
+
+/// A listing version as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionRecord {
+    /// Its id.
+    pub id: VersionId,
+    /// The listing it belongs to.
+    pub listing: ListingId,
+    /// The listing's slug.
+    pub slug: String,
+    /// The declared version.
+    pub version: String,
+    /// The `listing.toml` as submitted.
+    pub manifest: String,
+    /// SHA-256 of the manifest, hex.
+    pub digest: String,
+    /// Where it is in its life.
+    pub state: VersionState,
+    /// Bumped by every transition; what `ETag`s are made of.
+    pub revision: i64,
+    /// Whether a reviewer certified it.
+    pub certified: bool,
+}

@@ -1,0 +1,215 @@
+//! The conformance suite: every store operation, against SQLite always and against PostgreSQL
+//! when `ASSAY_TEST_POSTGRES_URL` names a server (CI sets it; `.ci/run` shows the value). Each
+//! case gets a fresh database.
+
+#![allow(clippy::unwrap_used)] // test code fails by panicking
+
+use assay_core::{Transition, Verdict, VersionState};
+use assay_store::{Backend, Capability, Role, Store, StoreError};
+use sqlx::{AssertSqlSafe, Connection, Executor};
+
+const POSTGRES_VAR: &str = "ASSAY_TEST_POSTGRES_URL";
+
+/// A fresh store and what it takes to clean it up.
+struct Fresh {
+    store: Store,
+    _dir: Option<tempfile::TempDir>,
+    postgres: Option<(String, String)>,
+}
+
+async fn backends() -> Vec<Fresh> {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = Store::open_data_dir(dir.path()).await.unwrap();
+    assert_eq!(sqlite.backend(), Backend::Sqlite);
+    let mut out = vec![Fresh { store: sqlite, _dir: Some(dir), postgres: None }];
+    if let Ok(admin) = std::env::var(POSTGRES_VAR) {
+        sqlx::any::install_default_drivers();
+        let name = format!("assay_test_{}", hex::encode(rand::random::<[u8; 8]>()));
+        let mut conn = sqlx::AnyConnection::connect(&admin).await.unwrap();
+        conn.execute(AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.unwrap();
+        let url = match admin.rsplit_once('/') {
+            Some((server, _)) => format!("{server}/{name}"),
+            None => panic!("{POSTGRES_VAR} must end with /DATABASE"),
+        };
+        let store = Store::open(&url).await.unwrap();
+        assert_eq!(store.backend(), Backend::Postgres);
+        out.push(Fresh { store, _dir: None, postgres: Some((admin, name)) });
+    } else if std::env::var_os("CI").is_some() {
+        panic!("CI must set {POSTGRES_VAR} so the conformance suite runs against PostgreSQL");
+    }
+    out
+}
+
+async fn cleanup(fresh: Fresh) {
+    fresh.store.close().await;
+    if let Some((admin, name)) = fresh.postgres {
+        let mut conn = sqlx::AnyConnection::connect(&admin).await.unwrap();
+        conn.execute(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).await.unwrap();
+    }
+}
+
+/// `conformance!(name)` runs `async fn name(store: Store)` against every backend.
+macro_rules! conformance {
+    ($($case:ident),* $(,)?) => {
+        mod every_backend {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    for fresh in super::backends().await {
+                        super::$case(fresh.store.clone()).await;
+                        super::cleanup(fresh).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    partners_are_created_once,
+    tokens_authenticate_by_hash_only,
+    listing_slugs_and_versions_are_unique,
+    versions_move_through_the_lifecycle,
+    concurrent_decisions_have_exactly_one_winner,
+    an_edited_audit_row_breaks_the_chain,
+    a_deleted_audit_row_breaks_the_chain,
+    reopening_applies_no_migration_twice,
+);
+
+async fn submitted(store: &Store) -> (String, String) {
+    let partner = store.ensure_partner("test", "acme", &[Capability::List]).await.unwrap();
+    store.create_listing("test", partner, "acme-stock-sync", "Acme Stock Sync").await.unwrap();
+    store.create_version("test", "acme-stock-sync", "1.0.0", "slug = \"acme-stock-sync\"").await.unwrap();
+    ("acme-stock-sync".into(), "1.0.0".into())
+}
+
+async fn partners_are_created_once(store: Store) {
+    let a = store.ensure_partner("admin", "acme", &[Capability::List, Capability::Certify]).await.unwrap();
+    let b = store.ensure_partner("admin", "acme", &[]).await.unwrap();
+    assert_eq!(a, b);
+    let events = store.audit_events().await.unwrap();
+    assert_eq!(events.iter().filter(|e| e.action == "partner.create").count(), 1);
+}
+
+async fn tokens_authenticate_by_hash_only(store: Store) {
+    let acme = store.ensure_partner("admin", "acme", &[Capability::Certify, Capability::List]).await.unwrap();
+    let token = store.create_token("admin", Role::Partner, Some(acme)).await.unwrap();
+    let principal = store.authenticate(&token).await.unwrap().unwrap();
+    assert_eq!((principal.role, principal.partner), (Role::Partner, Some(acme)));
+    assert!(principal.capabilities.contains(&Capability::Certify));
+    let reviewer = store.create_token("admin", Role::Reviewer, None).await.unwrap();
+    assert_eq!(store.authenticate(&reviewer).await.unwrap().unwrap().role, Role::Reviewer);
+    // Wrong, truncated and foreign tokens are nobody.
+    assert_eq!(store.authenticate(&token[..token.len() - 1]).await.unwrap(), None);
+    assert_eq!(store.authenticate("Bearer nonsense").await.unwrap(), None);
+    // The secret itself is nowhere in the audit log.
+    assert!(
+        store
+            .audit_events()
+            .await
+            .unwrap()
+            .iter()
+            .all(|e| !e.detail.contains(&token[6..]) && !e.subject.contains(&token[6..]))
+    );
+    // A partner token without a partner is refused by the schema.
+    assert!(store.create_token("admin", Role::Partner, None).await.is_err());
+}
+
+async fn listing_slugs_and_versions_are_unique(store: Store) {
+    let (slug, version) = submitted(&store).await;
+    let other = store.ensure_partner("admin", "globex", &[]).await.unwrap();
+    assert!(matches!(store.create_listing("test", other, &slug, "Copycat").await, Err(StoreError::Exists(_))));
+    assert!(matches!(store.create_version("test", &slug, &version, "again").await, Err(StoreError::Exists(_))));
+    assert!(matches!(
+        store.create_version("test", "no-such-listing", "1.0.0", "x").await,
+        Err(StoreError::NotFound(_))
+    ));
+    let stored = store.version(&slug, &version).await.unwrap().unwrap();
+    assert_eq!((stored.state, stored.revision, stored.certified), (VersionState::Submitted, 0, false));
+    assert_eq!(stored.digest.len(), 64);
+}
+
+async fn versions_move_through_the_lifecycle(store: Store) {
+    let (slug, version) = submitted(&store).await;
+    let steps = [
+        (VersionState::Submitted, Transition::StartChecks, VersionState::Checking),
+        (VersionState::Checking, Transition::ChecksFinished(Verdict::Pass), VersionState::AwaitingReview),
+        (VersionState::AwaitingReview, Transition::Approve, VersionState::Approved),
+        (VersionState::Approved, Transition::Certify, VersionState::Approved),
+        (VersionState::Approved, Transition::Publish, VersionState::Published),
+    ];
+    for (i, (from, transition, to)) in steps.into_iter().enumerate() {
+        let record = store.transition("reviewer", &slug, &version, from, transition, "ok").await.unwrap();
+        assert_eq!((record.state, record.revision), (to, i as i64 + 1));
+    }
+    assert!(store.version(&slug, &version).await.unwrap().unwrap().certified);
+    // A transition the state machine forbids never reaches the database.
+    let err = store.transition("reviewer", &slug, &version, VersionState::Published, Transition::Approve, "").await;
+    assert!(matches!(err, Err(StoreError::Transition(_))), "{err:?}");
+    // Naming a stale state is a conflict that reports the current one.
+    let err = store.transition("reviewer", &slug, &version, VersionState::Approved, Transition::Publish, "").await;
+    assert!(matches!(err, Err(StoreError::Conflict { current: VersionState::Published })), "{err:?}");
+    assert_eq!(store.verify_audit().await.unwrap(), Ok(3 + steps.len()));
+}
+
+async fn concurrent_decisions_have_exactly_one_winner(store: Store) {
+    let (slug, version) = submitted(&store).await;
+    store.transition("w", &slug, &version, VersionState::Submitted, Transition::StartChecks, "").await.unwrap();
+    store
+        .transition("w", &slug, &version, VersionState::Checking, Transition::ChecksFinished(Verdict::Pass), "")
+        .await
+        .unwrap();
+    let decisions = [Transition::Approve, Transition::Reject, Transition::RequestChanges];
+    let tasks: Vec<_> = (0..24)
+        .map(|i| {
+            let (store, slug, version) = (store.clone(), slug.clone(), version.clone());
+            tokio::spawn(async move {
+                let decision = decisions[i % decisions.len()];
+                store
+                    .transition(&format!("reviewer{i}"), &slug, &version, VersionState::AwaitingReview, decision, "")
+                    .await
+            })
+        })
+        .collect();
+    let mut winners = Vec::new();
+    let mut conflicts = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(record) => winners.push(record.state),
+            Err(StoreError::Conflict { current }) => {
+                assert_ne!(current, VersionState::AwaitingReview);
+                conflicts += 1;
+            }
+            Err(other) => panic!("unexpected: {other:?}"),
+        }
+    }
+    println!("{:?}: {} winner, {conflicts} conflicts", store.backend(), winners.len());
+    assert_eq!((winners.len(), conflicts), (1, 23));
+    let stored = store.version(&slug, &version).await.unwrap().unwrap();
+    assert_eq!(stored.state, winners[0]);
+    assert_eq!(store.verify_audit().await.unwrap(), Ok(6));
+}
+
+async fn an_edited_audit_row_breaks_the_chain(store: Store) {
+    submitted(&store).await;
+    assert_eq!(store.verify_audit().await.unwrap(), Ok(3));
+    store.execute_unchecked("UPDATE audit_events SET actor = 'someone-else' WHERE seq = 2").await.unwrap();
+    let broken = store.verify_audit().await.unwrap().unwrap_err();
+    assert_eq!(broken.seq, 2);
+    assert!(broken.reason.contains("changed"), "{broken}");
+}
+
+async fn a_deleted_audit_row_breaks_the_chain(store: Store) {
+    submitted(&store).await;
+    store.execute_unchecked("DELETE FROM audit_events WHERE seq = 2").await.unwrap();
+    let broken = store.verify_audit().await.unwrap().unwrap_err();
+    assert_eq!(broken.seq, 2);
+    assert!(broken.reason.contains("missing"), "{broken}");
+}
+
+async fn reopening_applies_no_migration_twice(store: Store) {
+    submitted(&store).await;
+    // A second pool on the same database runs the migrator again: nothing to do, data intact.
+    let count = store.execute_unchecked("UPDATE versions SET digest = digest").await.unwrap();
+    assert_eq!(count, 1);
+}
