@@ -68,6 +68,11 @@ pub enum Command {
         #[command(subcommand)]
         command: RulesCommand,
     },
+    /// Manage API tokens directly on the store (for bootstrap).
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Print the JSON Schema of `assay check --format json` reports.
     Schema,
     /// Print a shell completion script, e.g. `assay completions bash > /etc/bash_completion.d/assay`.
@@ -152,4 +157,53 @@ pub struct RulesListArgs {
 pub enum ListFormat {
     Table,
     Json,
+}
+
+/// Where the lifecycle store is: an embedded SQLite data directory (the default) or a database URL.
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// The data directory of the embedded SQLite store [default: $XDG_DATA_HOME/assay].
+    #[arg(long, env = "ASSAY_DATA_DIR", value_name = "DIR", conflicts_with = "database_url")]
+    pub data_dir: Option<PathBuf>,
+    /// A database URL instead (`postgres://…` or `sqlite://PATH`).
+    #[arg(long, env = "ASSAY_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print it once, as the last word of the output.
+    Create(TokenCreateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TokenCreateArgs {
+    /// What the token may do.
+    #[arg(long, value_enum)]
+    pub role: RoleArg,
+    /// The partner a partner token acts for; created if it does not exist yet.
+    #[arg(long, value_name = "NAME", required_if_eq("role", "partner"))]
+    pub partner: Option<String>,
+    /// Capabilities of a partner created here (repeatable).
+    #[arg(long = "capability", value_enum, value_name = "CAPABILITY", default_values_t = [CapabilityArg::List])]
+    pub capabilities: Vec<CapabilityArg>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RoleArg {
+    Partner,
+    Reviewer,
+    Admin,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CapabilityArg {
+    /// Publish listings.
+    List,
+    /// Hold certification.
+    Certify,
+    /// Ship integration checks.
+    Checks,
 }

@@ -7,12 +7,13 @@ mod exit;
 mod report;
 mod rules;
 mod setup;
+mod token;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::args::{Cli, Command, RulesCommand};
+use crate::args::{Cli, Command, RulesCommand, TokenCommand};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -25,6 +26,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Check(args) => check::run(&cli.global, args),
         Command::Rules { command: RulesCommand::List(args) } => rules::list(&cli.global, args),
+        Command::Token { command: TokenCommand::Create(args) } => token::create(args),
         Command::Completions { shell } => {
             use clap::CommandFactory as _;
             clap_complete::generate(*shell, &mut Cli::command(), "assay", &mut std::io::stdout());

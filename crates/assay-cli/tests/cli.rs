@@ -309,6 +309,40 @@ fn previous_must_be_the_same_listing() {
 }
 
 #[test]
+fn token_create_prints_a_token_the_store_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let create = |args: &[&str]| {
+        let mut cmd = assay();
+        run(cmd.args(["token", "create"]).args(args).arg("--data-dir").arg(dir.path()))
+    };
+    let out = create(&["--role", "partner", "--partner", "acme", "--capability", "certify", "--capability", "list"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let token = out.stdout.split_whitespace().last().unwrap().to_owned();
+    assert!(token.starts_with("assay_"), "{}", out.stdout);
+    // Creating a second token for the same partner reuses it.
+    let again = create(&["--role", "partner", "--partner", "acme"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    let reviewer = create(&["--role", "reviewer"]);
+    assert_eq!(reviewer.code, 0, "{}", reviewer.stderr);
+    assert_eq!(create(&["--role", "partner"]).code, 2, "a partner token needs --partner");
+    let mut cmd = assay();
+    let bad_url = run(cmd.args(["token", "create", "--role", "admin", "--database-url", "mysql://db"]));
+    assert_eq!(bad_url.code, 2);
+    assert!(bad_url.stderr.contains("use sqlite://PATH or postgres://"), "{}", bad_url.stderr);
+
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let store = assay_store::Store::open_data_dir(dir.path()).await.unwrap();
+        let principal = store.authenticate(&token).await.unwrap().unwrap();
+        assert_eq!(principal.role, assay_store::Role::Partner);
+        assert!(principal.capabilities.contains(&assay_store::Capability::Certify));
+        let second = again.stdout.split_whitespace().last().unwrap();
+        assert_eq!(store.authenticate(second).await.unwrap().unwrap().partner, principal.partner);
+        assert_eq!(store.verify_audit().await.unwrap(), Ok(4), "one partner and three tokens");
+    });
+}
+
+#[test]
 fn shell_completions_cover_the_commands() {
     let out = run(assay().args(["completions", "bash"]));
     assert_eq!(out.code, 0);
