@@ -24,4 +24,4 @@ pub mod store;
 pub mod token;
 
 pub use model::{Capability, ListingId, PartnerId, Principal, Role, VersionId, VersionRecord};
-pub use store::{Backend, Store, StoreError};
+pub use store::{Backend, ReviewRecord, Store, StoreError};

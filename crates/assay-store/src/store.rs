@@ -4,7 +4,7 @@ use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use assay_core::lifecycle::{self, TransitionError};
-use assay_core::{Transition, VersionState};
+use assay_core::{CheckRun, Finding, Transition, Verdict, VersionState};
 use sha2::{Digest, Sha256};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{Any, AnyConnection, AnyPool, Executor, Row, Transaction};
@@ -12,6 +12,19 @@ use sqlx::{Any, AnyConnection, AnyPool, Executor, Row, Transaction};
 use crate::audit::{self, AuditEvent, ChainBroken};
 use crate::model::{Capability, ListingId, PartnerId, Principal, Role, VersionId, VersionRecord};
 use crate::token;
+
+/// A finished review, as [`Store::record_review`] takes it.
+#[derive(Debug, Clone, Copy)]
+pub struct ReviewRecord<'a> {
+    /// The rule pack's name.
+    pub pack_name: &'a str,
+    /// The rule pack's version.
+    pub pack_version: &'a str,
+    /// Every check run, with findings and resource usage.
+    pub runs: &'a [CheckRun],
+    /// The verdict over them.
+    pub verdict: Verdict,
+}
 
 /// Which database is behind a [`Store`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -345,6 +358,130 @@ impl Store {
         .await?;
         tx.commit().await?;
         self.version(slug, version).await?.ok_or_else(|| StoreError::NotFound(format!("version {version} of `{slug}`")))
+    }
+
+    /// Record a finished review of a version that is `checking`: the review run, every check run
+    /// and finding, the version's transition by the verdict and the audit event, in one
+    /// transaction. A version that is no longer `checking` (a concurrent or repeated delivery)
+    /// records nothing and gets [`StoreError::Conflict`].
+    pub async fn record_review(
+        &self,
+        actor: &str,
+        slug: &str,
+        version: &str,
+        review: &ReviewRecord<'_>,
+    ) -> Result<VersionRecord, StoreError> {
+        let next = lifecycle::apply(VersionState::Checking, Transition::ChecksFinished(review.verdict))?;
+        let mut tx = self.write().await?;
+        let version_id = sqlx::query(
+            "UPDATE versions SET state = $1, revision = revision + 1, updated_at = $2 \
+             WHERE state = $3 AND listing_id = (SELECT id FROM listings WHERE slug = $4) AND version = $5 RETURNING id",
+        )
+        .bind(next.as_str())
+        .bind(now())
+        .bind(VersionState::Checking.as_str())
+        .bind(slug)
+        .bind(version)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(version_id) = version_id else {
+            drop(tx);
+            return match self.version(slug, version).await? {
+                Some(current) => Err(StoreError::Conflict { current: current.state }),
+                None => Err(StoreError::NotFound(format!("version {version} of `{slug}`"))),
+            };
+        };
+        let version_id: i64 = version_id.try_get(0)?;
+        let review_id: i64 = sqlx::query(
+            "INSERT INTO review_runs (version_id, pack_name, pack_version, verdict, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(version_id)
+        .bind(review.pack_name)
+        .bind(review.pack_version)
+        .bind(review.verdict.as_str())
+        .bind(now())
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        for run in review.runs {
+            let micros = i64::try_from(run.usage.wall_time.as_micros()).unwrap_or(i64::MAX);
+            sqlx::query(
+                "INSERT INTO check_runs (review_id, check_id, digest, rule_version, platform, outcome, message, wall_time_us, fuel, \
+                 peak_memory_bytes, output_bytes, log_bytes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            )
+            .bind(review_id)
+            .bind(&run.check_id)
+            .bind(&run.digest)
+            .bind(run.rule.as_ref().map(|r| r.version.to_string()))
+            .bind(i64::from(run.platform))
+            .bind(run.outcome.as_str())
+            .bind(run.message.as_deref())
+            .bind(micros)
+            .bind(run.usage.fuel.map(|f| i64::try_from(f).unwrap_or(i64::MAX)))
+            .bind(i64::try_from(run.usage.peak_memory).unwrap_or(i64::MAX))
+            .bind(i64::try_from(run.usage.output_bytes).unwrap_or(i64::MAX))
+            .bind(i64::try_from(run.usage.log_bytes).unwrap_or(i64::MAX))
+            .execute(&mut *tx)
+            .await?;
+            for f in &run.findings {
+                sqlx::query(
+                    "INSERT INTO findings (review_id, rule_id, severity, message, pointer, remediation, help_url, author) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(review_id)
+                .bind(&f.rule_id)
+                .bind(f.severity.as_str())
+                .bind(&f.message)
+                .bind(&f.pointer)
+                .bind(f.remediation.as_deref())
+                .bind(&f.help_url)
+                .bind(if run.platform { "platform" } else { "partner" })
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        let findings: usize = review.runs.iter().map(|r| r.findings.len()).sum();
+        let detail = format!(
+            "checking -> {next}; verdict {} from {}@{} ({} checks, {findings} findings)",
+            review.verdict,
+            review.pack_name,
+            review.pack_version,
+            review.runs.len()
+        );
+        append(&mut tx, actor, "version.review", &format!("listing:{slug}@{version}"), &detail).await?;
+        tx.commit().await?;
+        self.version(slug, version).await?.ok_or_else(|| StoreError::NotFound(format!("version {version} of `{slug}`")))
+    }
+
+    /// The findings of a version's latest review, most severe first.
+    pub async fn latest_findings(&self, slug: &str, version: &str) -> Result<Vec<Finding>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT f.rule_id, f.severity, f.message, f.pointer, f.remediation, f.help_url FROM findings f \
+             WHERE f.review_id = (SELECT r.id FROM review_runs r JOIN versions v ON v.id = r.version_id \
+             JOIN listings l ON l.id = v.listing_id WHERE l.slug = $1 AND v.version = $2 ORDER BY r.id DESC LIMIT 1) ORDER BY f.id",
+        )
+        .bind(slug)
+        .bind(version)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut findings = rows
+            .iter()
+            .map(|row| {
+                let severity: String = row.try_get(1)?;
+                Ok(Finding {
+                    rule_id: row.try_get(0)?,
+                    severity: severity
+                        .parse()
+                        .map_err(|e: assay_core::severity::UnknownSeverity| StoreError::Corrupt(e.to_string()))?,
+                    message: row.try_get(2)?,
+                    pointer: row.try_get(3)?,
+                    remediation: row.try_get(4)?,
+                    help_url: row.try_get(5)?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        findings.sort_by(|a, b| b.severity.cmp(&a.severity));
+        Ok(findings)
     }
 
     /// Every audit event, in order.

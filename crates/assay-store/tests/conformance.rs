@@ -4,8 +4,10 @@
 
 #![allow(clippy::unwrap_used)] // test code fails by panicking
 
-use assay_core::{Transition, Verdict, VersionState};
-use assay_store::{Backend, Capability, Role, Store, StoreError};
+use std::time::Duration;
+
+use assay_core::{CheckOutcome, CheckRun, Finding, ResourceUsage, Severity, Transition, Verdict, VersionState};
+use assay_store::{Backend, Capability, ReviewRecord, Role, Store, StoreError};
 use sqlx::{AssertSqlSafe, Connection, Executor};
 
 const POSTGRES_VAR: &str = "ASSAY_TEST_POSTGRES_URL";
@@ -74,6 +76,7 @@ conformance!(
     an_edited_audit_row_breaks_the_chain,
     a_deleted_audit_row_breaks_the_chain,
     reopening_applies_no_migration_twice,
+    a_review_is_recorded_with_its_transition_in_one_transaction,
 );
 
 async fn submitted(store: &Store) -> (String, String) {
@@ -212,4 +215,65 @@ async fn reopening_applies_no_migration_twice(store: Store) {
     // A second pool on the same database runs the migrator again: nothing to do, data intact.
     let count = store.execute_unchecked("UPDATE versions SET digest = digest").await.unwrap();
     assert_eq!(count, 1);
+}
+
+fn run(check_id: &str, platform: bool, severities: &[Severity]) -> CheckRun {
+    CheckRun {
+        check_id: check_id.into(),
+        digest: "ab".repeat(32),
+        rule: None,
+        outcome: if severities.is_empty() { CheckOutcome::Passed } else { CheckOutcome::Findings },
+        message: None,
+        findings: severities
+            .iter()
+            .enumerate()
+            .map(|(i, &severity)| Finding {
+                rule_id: check_id.into(),
+                severity,
+                message: format!("finding {i}"),
+                pointer: format!("/scopes/{i}"),
+                remediation: Some("fix it".into()),
+                help_url: "https://docs.assay.dev/rules/x".into(),
+            })
+            .collect(),
+        usage: ResourceUsage {
+            wall_time: Duration::from_micros(12),
+            fuel: None,
+            peak_memory: 1 << 20,
+            output_bytes: 90,
+            log_bytes: 0,
+        },
+        logs: Vec::new(),
+        platform,
+    }
+}
+
+async fn a_review_is_recorded_with_its_transition_in_one_transaction(store: Store) {
+    let (slug, version) = submitted(&store).await;
+    let runs = [
+        run("urls.https", true, &[Severity::Error, Severity::Warning]),
+        run("partner.check", false, &[]),
+        run("copy.shouting", true, &[Severity::Blocker]),
+    ];
+    let review =
+        ReviewRecord { pack_name: "assay-builtin", pack_version: "0.1.0", runs: &runs, verdict: Verdict::Fail };
+    // Not checking yet: nothing is recorded.
+    let early = store.record_review("worker", &slug, &version, &review).await;
+    assert!(matches!(early, Err(StoreError::Conflict { current: VersionState::Submitted })), "{early:?}");
+    assert!(store.latest_findings(&slug, &version).await.unwrap().is_empty());
+    store.transition("worker", &slug, &version, VersionState::Submitted, Transition::StartChecks, "").await.unwrap();
+    let record = store.record_review("worker", &slug, &version, &review).await.unwrap();
+    assert_eq!(record.state, VersionState::ChangesRequested);
+    let findings = store.latest_findings(&slug, &version).await.unwrap();
+    assert_eq!(findings.len(), 3);
+    assert_eq!(findings[0].severity, Severity::Blocker, "most severe first");
+    assert_eq!(findings[1].pointer, "/scopes/0");
+    // A second delivery of the same result finds the version moved on and records nothing.
+    let again = store.record_review("worker", &slug, &version, &review).await;
+    assert!(matches!(again, Err(StoreError::Conflict { current: VersionState::ChangesRequested })), "{again:?}");
+    assert_eq!(store.latest_findings(&slug, &version).await.unwrap().len(), 3);
+    let events = store.audit_events().await.unwrap();
+    assert_eq!(events.last().unwrap().action, "version.review");
+    assert!(events.last().unwrap().detail.contains("3 checks, 3 findings"), "{:?}", events.last());
+    assert_eq!(store.verify_audit().await.unwrap(), Ok(5));
 }
