@@ -342,10 +342,7 @@ impl Store {
         .rows_affected();
         if updated == 0 {
             drop(tx);
-            return match self.version(slug, version).await? {
-                Some(current) => Err(StoreError::Conflict { current: current.state }),
-                None => Err(StoreError::NotFound(format!("version {version} of `{slug}`"))),
-            };
+            return Err(self.lost_race(slug, version).await);
         }
         let detail = format!("{expected} -> {next}; {note}");
         append(
@@ -386,10 +383,7 @@ impl Store {
         .await?;
         let Some(version_id) = version_id else {
             drop(tx);
-            return match self.version(slug, version).await? {
-                Some(current) => Err(StoreError::Conflict { current: current.state }),
-                None => Err(StoreError::NotFound(format!("version {version} of `{slug}`"))),
-            };
+            return Err(self.lost_race(slug, version).await);
         };
         let version_id: i64 = version_id.try_get(0)?;
         let review_id: i64 = sqlx::query(
@@ -482,6 +476,15 @@ impl Store {
             .collect::<Result<Vec<_>, StoreError>>()?;
         findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
         Ok(findings)
+    }
+
+    /// Why a conditional update changed nothing: the version is in another state now, or gone.
+    async fn lost_race(&self, slug: &str, version: &str) -> StoreError {
+        match self.version(slug, version).await {
+            Ok(Some(current)) => StoreError::Conflict { current: current.state },
+            Ok(None) => StoreError::NotFound(format!("version {version} of `{slug}`")),
+            Err(e) => e,
+        }
     }
 
     /// Every audit event, in order.
