@@ -71,6 +71,9 @@ pub enum StoreError {
         /// The state it is in now.
         current: VersionState,
     },
+    /// A reviewer decision needs a note saying why.
+    #[error("a decision needs a note saying why")]
+    NoteRequired,
     /// A row the store wrote cannot be read back (e.g. an unknown state name).
     #[error("corrupt row: {0}")]
     Corrupt(String),
@@ -314,7 +317,9 @@ impl Store {
 
     /// Move a version from the state the caller read (`expected`) by `transition`. Exactly one
     /// of several concurrent transitions from the same state wins; the others get
-    /// [`StoreError::Conflict`] with the state the winner left.
+    /// [`StoreError::Conflict`] with the state the winner left. A reviewer's decision (approve,
+    /// request changes, reject, certify) needs a `note` and is recorded in `decisions` with its
+    /// actor, in the same transaction.
     pub async fn transition(
         &self,
         actor: &str,
@@ -325,11 +330,14 @@ impl Store {
         note: &str,
     ) -> Result<VersionRecord, StoreError> {
         let next = lifecycle::apply(expected, transition)?;
+        if is_decision(transition) && note.trim().is_empty() {
+            return Err(StoreError::NoteRequired);
+        }
         let certify = i64::from(transition == Transition::Certify);
         let mut tx = self.write().await?;
         let updated = sqlx::query(
             "UPDATE versions SET state = $1, revision = revision + 1, certified = CASE WHEN $2 = 1 THEN 1 ELSE certified END, updated_at = $3 \
-             WHERE state = $4 AND listing_id = (SELECT id FROM listings WHERE slug = $5) AND version = $6",
+             WHERE state = $4 AND listing_id = (SELECT id FROM listings WHERE slug = $5) AND version = $6 RETURNING id",
         )
         .bind(next.as_str())
         .bind(certify)
@@ -337,12 +345,27 @@ impl Store {
         .bind(expected.as_str())
         .bind(slug)
         .bind(version)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if updated == 0 {
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(updated) = updated else {
             drop(tx);
             return Err(self.lost_race(slug, version).await);
+        };
+        if is_decision(transition) {
+            let version_id: i64 = updated.try_get(0)?;
+            sqlx::query(
+                "INSERT INTO decisions (version_id, actor, action, note, from_state, to_state, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(version_id)
+            .bind(actor)
+            .bind(transition.as_str())
+            .bind(note)
+            .bind(expected.as_str())
+            .bind(next.as_str())
+            .bind(now())
+            .execute(&mut *tx)
+            .await?;
         }
         let detail = format!("{expected} -> {next}; {note}");
         append(
@@ -487,6 +510,19 @@ impl Store {
         }
     }
 
+    /// The decisions on a version, oldest first: (actor, action, note).
+    pub async fn decisions(&self, slug: &str, version: &str) -> Result<Vec<(String, String, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT d.actor, d.action, d.note FROM decisions d JOIN versions v ON v.id = d.version_id \
+             JOIN listings l ON l.id = v.listing_id WHERE l.slug = $1 AND v.version = $2 ORDER BY d.id",
+        )
+        .bind(slug)
+        .bind(version)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))).collect()
+    }
+
     /// Every audit event, in order.
     pub async fn audit_events(&self) -> Result<Vec<AuditEvent>, StoreError> {
         let rows = sqlx::query(
@@ -520,6 +556,11 @@ impl Store {
     pub async fn execute_unchecked(&self, sql: &'static str) -> Result<u64, StoreError> {
         Ok(sqlx::query(sql).execute(&self.pool).await?.rows_affected())
     }
+}
+
+/// Transitions that are a reviewer's decision: recorded with who, when and why.
+fn is_decision(transition: Transition) -> bool {
+    matches!(transition, Transition::Approve | Transition::RequestChanges | Transition::Reject | Transition::Certify)
 }
 
 fn version_record(row: &AnyRow) -> Result<VersionRecord, StoreError> {

@@ -77,6 +77,7 @@ conformance!(
     a_deleted_audit_row_breaks_the_chain,
     reopening_applies_no_migration_twice,
     a_review_is_recorded_with_its_transition_in_one_transaction,
+    decisions_need_a_note_and_are_recorded,
 );
 
 async fn submitted(store: &Store) -> (String, String) {
@@ -169,7 +170,14 @@ async fn concurrent_decisions_have_exactly_one_winner(store: Store) {
             tokio::spawn(async move {
                 let decision = decisions[i % decisions.len()];
                 store
-                    .transition(&format!("reviewer{i}"), &slug, &version, VersionState::AwaitingReview, decision, "")
+                    .transition(
+                        &format!("reviewer{i}"),
+                        &slug,
+                        &version,
+                        VersionState::AwaitingReview,
+                        decision,
+                        "decided concurrently",
+                    )
                     .await
             })
         })
@@ -276,4 +284,42 @@ async fn a_review_is_recorded_with_its_transition_in_one_transaction(store: Stor
     assert_eq!(events.last().unwrap().action, "version.review");
     assert!(events.last().unwrap().detail.contains("3 checks, 3 findings"), "{:?}", events.last());
     assert_eq!(store.verify_audit().await.unwrap(), Ok(5));
+}
+
+async fn decisions_need_a_note_and_are_recorded(store: Store) {
+    let (slug, version) = submitted(&store).await;
+    store.transition("w", &slug, &version, VersionState::Submitted, Transition::StartChecks, "").await.unwrap();
+    store
+        .transition("w", &slug, &version, VersionState::Checking, Transition::ChecksFinished(Verdict::Pass), "")
+        .await
+        .unwrap();
+    let silent =
+        store.transition("token:2", &slug, &version, VersionState::AwaitingReview, Transition::Approve, "  ").await;
+    assert!(matches!(silent, Err(StoreError::NoteRequired)), "{silent:?}");
+    assert_eq!(store.version(&slug, &version).await.unwrap().unwrap().state, VersionState::AwaitingReview);
+    store
+        .transition(
+            "token:2",
+            &slug,
+            &version,
+            VersionState::AwaitingReview,
+            Transition::Approve,
+            "copy and scopes fine",
+        )
+        .await
+        .unwrap();
+    store
+        .transition("token:3", &slug, &version, VersionState::Approved, Transition::Certify, "integration verified")
+        .await
+        .unwrap();
+    let decisions = store.decisions(&slug, &version).await.unwrap();
+    assert_eq!(
+        decisions,
+        [
+            ("token:2".to_owned(), "approve".to_owned(), "copy and scopes fine".to_owned()),
+            ("token:3".to_owned(), "certify".to_owned(), "integration verified".to_owned())
+        ]
+    );
+    // Automation's transitions are not decisions.
+    assert_eq!(decisions.len(), 2);
 }
