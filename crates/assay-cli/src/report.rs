@@ -46,6 +46,12 @@ pub struct ToolInfo {
     pub version: String,
 }
 
+impl ToolInfo {
+    fn current() -> Self {
+        ToolInfo { name: "assay".into(), version: env!("CARGO_PKG_VERSION").into() }
+    }
+}
+
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ListingInfo {
     /// The manifest file, as given.
@@ -212,7 +218,7 @@ impl Report {
             .collect();
         Report {
             report_version: 1,
-            tool: ToolInfo { name: "assay".into(), version: env!("CARGO_PKG_VERSION").into() },
+            tool: ToolInfo::current(),
             listing: ListingInfo {
                 file: file.to_owned(),
                 slug: Some(listing.manifest.slug.to_string()),
@@ -232,7 +238,7 @@ impl Report {
     pub fn invalid(error: &assay_core::ManifestError, pack: &PackManifest, fail_on: Severity) -> Report {
         Report {
             report_version: 1,
-            tool: ToolInfo { name: "assay".into(), version: env!("CARGO_PKG_VERSION").into() },
+            tool: ToolInfo::current(),
             listing: ListingInfo { file: error.file.clone(), slug: None, version: None },
             pack: PackInfo { name: pack.name.clone(), version: pack.version.to_string() },
             verdict: "invalid".into(),

@@ -333,26 +333,14 @@ impl Store {
         if is_decision(transition) && note.trim().is_empty() {
             return Err(StoreError::NoteRequired);
         }
-        let certify = i64::from(transition == Transition::Certify);
         let mut tx = self.write().await?;
-        let updated = sqlx::query(
-            "UPDATE versions SET state = $1, revision = revision + 1, certified = CASE WHEN $2 = 1 THEN 1 ELSE certified END, updated_at = $3 \
-             WHERE state = $4 AND listing_id = (SELECT id FROM listings WHERE slug = $5) AND version = $6 RETURNING id",
-        )
-        .bind(next.as_str())
-        .bind(certify)
-        .bind(now())
-        .bind(expected.as_str())
-        .bind(slug)
-        .bind(version)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(updated) = updated else {
+        let Some(version_id) =
+            advance(&mut tx, slug, version, expected, next, transition == Transition::Certify).await?
+        else {
             drop(tx);
             return Err(self.lost_race(slug, version).await);
         };
         if is_decision(transition) {
-            let version_id: i64 = updated.try_get(0)?;
             sqlx::query(
                 "INSERT INTO decisions (version_id, actor, action, note, from_state, to_state, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -393,22 +381,10 @@ impl Store {
     ) -> Result<VersionRecord, StoreError> {
         let next = lifecycle::apply(VersionState::Checking, Transition::ChecksFinished(review.verdict))?;
         let mut tx = self.write().await?;
-        let version_id = sqlx::query(
-            "UPDATE versions SET state = $1, revision = revision + 1, updated_at = $2 \
-             WHERE state = $3 AND listing_id = (SELECT id FROM listings WHERE slug = $4) AND version = $5 RETURNING id",
-        )
-        .bind(next.as_str())
-        .bind(now())
-        .bind(VersionState::Checking.as_str())
-        .bind(slug)
-        .bind(version)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(version_id) = version_id else {
+        let Some(version_id) = advance(&mut tx, slug, version, VersionState::Checking, next, false).await? else {
             drop(tx);
             return Err(self.lost_race(slug, version).await);
         };
-        let version_id: i64 = version_id.try_get(0)?;
         let review_id: i64 = sqlx::query(
             "INSERT INTO review_runs (version_id, pack_name, pack_version, verdict, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
@@ -577,6 +553,32 @@ fn version_record(row: &AnyRow) -> Result<VersionRecord, StoreError> {
         revision: row.try_get(7)?,
         certified: certified != 0,
     })
+}
+
+/// The optimistic step every state change goes through: move the version from `expected` to
+/// `next` (bumping its revision, and certifying it if asked) only if it is still in `expected`.
+/// Returns its id, or `None` when another writer got there first (or it does not exist).
+async fn advance(
+    tx: &mut AnyConnection,
+    slug: &str,
+    version: &str,
+    expected: VersionState,
+    next: VersionState,
+    certify: bool,
+) -> Result<Option<i64>, sqlx::Error> {
+    let row = sqlx::query(
+        "UPDATE versions SET state = $1, revision = revision + 1, certified = CASE WHEN $2 = 1 THEN 1 ELSE certified END, updated_at = $3 \
+         WHERE state = $4 AND listing_id = (SELECT id FROM listings WHERE slug = $5) AND version = $6 RETURNING id",
+    )
+    .bind(next.as_str())
+    .bind(i64::from(certify))
+    .bind(now())
+    .bind(expected.as_str())
+    .bind(slug)
+    .bind(version)
+    .fetch_optional(&mut *tx)
+    .await?;
+    row.map(|row| row.try_get(0)).transpose()
 }
 
 /// Append to the audit chain inside the caller's write transaction.
