@@ -220,9 +220,29 @@ async fn a_deleted_audit_row_breaks_the_chain(store: Store) {
 
 async fn reopening_applies_no_migration_twice(store: Store) {
     submitted(&store).await;
-    // A second pool on the same database runs the migrator again: nothing to do, data intact.
     let count = store.execute_unchecked("UPDATE versions SET digest = digest").await.unwrap();
     assert_eq!(count, 1);
+    // Every migration file is recorded exactly once.
+    let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../migrations/sqlite")).unwrap().count();
+    let applied = store.execute_unchecked("UPDATE _sqlx_migrations SET success = success").await.unwrap();
+    assert_eq!(applied, files as u64);
+}
+
+/// Opening the same data directory again finds its data and migrates nothing.
+#[tokio::test]
+async fn a_reopened_sqlite_store_keeps_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_data_dir(dir.path()).await.unwrap();
+    let (slug, version) = submitted(&store).await;
+    store.close().await;
+    let reopened = Store::open_data_dir(dir.path()).await.unwrap();
+    assert_eq!(reopened.version(&slug, &version).await.unwrap().unwrap().state, VersionState::Submitted);
+    assert_eq!(reopened.verify_audit().await.unwrap(), Ok(3));
+    let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../migrations/sqlite")).unwrap().count();
+    assert_eq!(
+        reopened.execute_unchecked("UPDATE _sqlx_migrations SET success = success").await.unwrap(),
+        files as u64
+    );
 }
 
 fn run(check_id: &str, platform: bool, severities: &[Severity]) -> CheckRun {
