@@ -9,6 +9,7 @@
 //! - [`pack`]: `pack.toml`, a rule pack's name, version and per-rule configuration.
 //! - [`lifecycle`]: the version state machine (`submitted → checking → … → retired`).
 //! - [`outcome`]: how one check run ended, what it used, and the [`outcome::Verdict`] of a run.
+//! - [`waiver`]: a reviewer's exception to one rule for a range of versions, until it expires.
 //!
 //! Rules this crate keeps: no IO, no async, no wire formats. Callers read files and render
 //! reports; this crate only decides.
@@ -21,6 +22,7 @@ pub mod pack;
 pub mod pointer;
 pub mod rule;
 pub mod severity;
+pub mod waiver;
 
 pub use finding::Finding;
 pub use lifecycle::{Transition, VersionState};
@@ -28,3 +30,4 @@ pub use manifest::{Manifest, ManifestError, SourceMap};
 pub use outcome::{CheckOutcome, CheckRun, ResourceUsage, Verdict};
 pub use rule::RuleInfo;
 pub use severity::Severity;
+pub use waiver::Waiver;

@@ -50,6 +50,37 @@ impl CheckOutcome {
     }
 }
 
+/// A string that names no outcome or verdict.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {kind} `{name}`")]
+pub struct UnknownName {
+    kind: &'static str,
+    name: String,
+}
+
+impl std::str::FromStr for CheckOutcome {
+    type Err = UnknownName;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        use CheckOutcome::*;
+        [Passed, Findings, Trapped, TimedOut, OutOfMemory, OutputTooLarge, InvalidPlugin, RuleError]
+            .into_iter()
+            .find(|o| o.as_str() == s)
+            .ok_or_else(|| UnknownName { kind: "check outcome", name: s.to_owned() })
+    }
+}
+
+impl std::str::FromStr for Verdict {
+    type Err = UnknownName;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [Verdict::Pass, Verdict::Fail, Verdict::Error]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| UnknownName { kind: "verdict", name: s.to_owned() })
+    }
+}
+
 impl fmt::Display for CheckOutcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -109,12 +140,18 @@ pub enum Verdict {
 impl Verdict {
     /// Decide from the check runs, counting findings at or above `fail_on` as blocking.
     pub fn decide(runs: &[CheckRun], fail_on: Severity) -> Verdict {
+        Verdict::decide_waived(runs, fail_on, |_| false)
+    }
+
+    /// Decide as [`Verdict::decide`], not counting the findings `waived` says are covered by a
+    /// live waiver. A waiver exempts findings only: a check that could not run is never waived.
+    pub fn decide_waived(runs: &[CheckRun], fail_on: Severity, waived: impl Fn(&Finding) -> bool) -> Verdict {
         if runs.iter().any(|run| run.platform && !run.outcome.completed()) {
             return Verdict::Error;
         }
         // A partner's own check that cannot run is the partner's problem: it blocks.
         let partner_failed = runs.iter().any(|run| !run.platform && !run.outcome.completed());
-        let blocking = runs.iter().flat_map(|run| &run.findings).any(|f| f.severity >= fail_on);
+        let blocking = runs.iter().flat_map(|run| &run.findings).any(|f| f.severity >= fail_on && !waived(f));
         if blocking || partner_failed { Verdict::Fail } else { Verdict::Pass }
     }
 
@@ -173,6 +210,31 @@ mod tests {
         assert_eq!(Verdict::decide(&[run(Passed, &[]), run(Trapped, &[])], Error), Verdict::Error);
         let mut partner = run(TimedOut, &[]);
         partner.platform = false;
-        assert_eq!(Verdict::decide(&[run(Passed, &[]), partner], Error), Verdict::Fail);
+        assert_eq!(Verdict::decide(&[run(Passed, &[]), partner.clone()], Error), Verdict::Fail);
+    }
+
+    #[test]
+    fn names_round_trip() {
+        use CheckOutcome::*;
+        for o in [Passed, Findings, Trapped, TimedOut, OutOfMemory, OutputTooLarge, InvalidPlugin, RuleError] {
+            assert_eq!(o.as_str().parse::<CheckOutcome>(), Ok(o));
+        }
+        for v in [Verdict::Pass, Verdict::Fail, Verdict::Error] {
+            assert_eq!(v.as_str().parse::<Verdict>(), Ok(v));
+        }
+        assert!("crashed".parse::<CheckOutcome>().is_err());
+    }
+
+    #[test]
+    fn waived_findings_do_not_block_but_failed_checks_still_do() {
+        use CheckOutcome::*;
+        use Severity::*;
+        let all = |_: &Finding| true;
+        assert_eq!(Verdict::decide_waived(&[run(Findings, &[Blocker])], Error, all), Verdict::Pass);
+        assert_eq!(Verdict::decide_waived(&[run(Findings, &[Blocker])], Error, |_| false), Verdict::Fail);
+        let mut partner = run(Trapped, &[]);
+        partner.platform = false;
+        assert_eq!(Verdict::decide_waived(&[partner], Error, all), Verdict::Fail);
+        assert_eq!(Verdict::decide_waived(&[run(TimedOut, &[])], Error, all), Verdict::Error);
     }
 }

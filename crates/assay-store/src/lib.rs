@@ -1,6 +1,7 @@
 //! # assay-store: the lifecycle store
 //!
-//! Partners, API tokens, listings, listing versions and the hash-chained audit log, behind one
+//! Partners, API tokens, listings, listing versions, review runs and jobs, partner check
+//! components (by digest), waivers and the hash-chained audit log, behind one
 //! [`Store`] that runs on either backend:
 //!
 //! - **SQLite** (the embedded default): created and migrated on first open in the data
@@ -23,5 +24,8 @@ pub mod model;
 pub mod store;
 pub mod token;
 
-pub use model::{Capability, ListingId, PartnerId, Principal, Role, VersionId, VersionRecord};
-pub use store::{Backend, ReviewRecord, Store, StoreError};
+pub use model::{Capability, JobId, ListingId, PartnerId, Principal, Role, VersionId, VersionRecord};
+pub use store::{
+    Backend, ClaimedReview, ListingRecord, NewCheck, NewWaiver, QueueEntry, ReviewRecord, Store, StoreError,
+    StoredReview, Submission, WaiverRecord,
+};

@@ -1,10 +1,11 @@
 //! [`Store`]: one interface, two backends.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use assay_core::lifecycle::{self, TransitionError};
-use assay_core::{CheckRun, Finding, Transition, Verdict, VersionState};
+use assay_core::{Transition, VersionState};
 use sha2::{Digest, Sha256};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{Any, AnyConnection, AnyPool, Executor, Row, Transaction};
@@ -13,18 +14,15 @@ use crate::audit::{self, AuditEvent, ChainBroken};
 use crate::model::{Capability, ListingId, PartnerId, Principal, Role, VersionId, VersionRecord};
 use crate::token;
 
-/// A finished review, as [`Store::record_review`] takes it.
-#[derive(Debug, Clone, Copy)]
-pub struct ReviewRecord<'a> {
-    /// The rule pack's name.
-    pub pack_name: &'a str,
-    /// The rule pack's version.
-    pub pack_version: &'a str,
-    /// Every check run, with findings and resource usage.
-    pub runs: &'a [CheckRun],
-    /// The verdict over them.
-    pub verdict: Verdict,
-}
+mod jobs;
+mod listings;
+mod reviews;
+mod waivers;
+
+pub use jobs::ClaimedReview;
+pub use listings::{ListingRecord, QueueEntry};
+pub use reviews::{ReviewRecord, StoredReview};
+pub use waivers::{NewWaiver, WaiverRecord};
 
 /// Which database is behind a [`Store`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +82,40 @@ pub enum StoreError {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    faults: FaultHook,
+}
+
+/// A new version as [`Store::submit_version`] takes it.
+#[derive(Debug, Clone, Copy)]
+pub struct Submission<'a> {
+    /// The listing's slug.
+    pub slug: &'a str,
+    /// The declared version.
+    pub version: &'a str,
+    /// The `listing.toml` as submitted.
+    pub manifest: &'a str,
+    /// The partner checks it ships, in order.
+    pub checks: &'a [NewCheck<'a>],
+}
+
+/// A partner check component shipped with a version.
+#[derive(Debug, Clone, Copy)]
+pub struct NewCheck<'a> {
+    /// Its file name, for reports when it cannot describe itself.
+    pub name: &'a str,
+    /// SHA-256 of `bytes`, hex.
+    pub digest: &'a str,
+    /// The component.
+    pub bytes: &'a [u8],
+}
+
+#[derive(Clone, Default)]
+struct FaultHook(Option<Arc<dyn Fn(&'static str) + Send + Sync>>);
+
+impl std::fmt::Debug for FaultHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "FaultHook(set)" } else { "FaultHook(none)" })
+    }
 }
 
 const SQLITE_FILE: &str = "assay.db";
@@ -92,7 +124,7 @@ const SQLITE_FILE: &str = "assay.db";
 /// on SQLite. Readers are never blocked.
 const PG_WRITE_LOCK: &str = "SELECT pg_advisory_xact_lock(7245001)";
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
@@ -130,7 +162,7 @@ impl Store {
             Backend::Sqlite => sqlx::migrate!("../../migrations/sqlite").run(&pool).await?,
             Backend::Postgres => sqlx::migrate!("../../migrations/postgres").run(&pool).await?,
         }
-        Ok(Store { pool, backend })
+        Ok(Store { pool, backend, faults: FaultHook::default() })
     }
 
     /// Which database this is.
@@ -257,14 +289,11 @@ impl Store {
         Ok(ListingId(id))
     }
 
-    /// Record a submitted version (state `submitted`).
-    pub async fn create_version(
-        &self,
-        actor: &str,
-        slug: &str,
-        version: &str,
-        manifest: &str,
-    ) -> Result<VersionRecord, StoreError> {
+    /// Record a submitted version (state `submitted`) with the partner checks it ships, and
+    /// enqueue its review, in one transaction: after a crash the submission is either all there,
+    /// job included, or not there at all. Components are stored once per digest.
+    pub async fn submit_version(&self, actor: &str, submission: &Submission<'_>) -> Result<VersionRecord, StoreError> {
+        let Submission { slug, version, manifest, checks } = *submission;
         let mut tx = self.write().await?;
         let listing =
             sqlx::query("SELECT id FROM listings WHERE slug = $1").bind(slug).fetch_optional(&mut *tx).await?;
@@ -286,8 +315,33 @@ impl Store {
         .await?;
         let Some(inserted) = inserted else { return Err(StoreError::Exists(format!("version {version} of `{slug}`"))) };
         let id: i64 = inserted.try_get(0)?;
-        append(&mut tx, actor, "version.submit", &format!("listing:{slug}@{version}"), &format!("digest={digest}"))
+        self.fault("submit.version-inserted");
+        for (position, check) in checks.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO plugins (digest, bytes, size, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (digest) DO NOTHING",
+            )
+            .bind(check.digest)
+            .bind(check.bytes.to_vec())
+            .bind(i64::try_from(check.bytes.len()).unwrap_or(i64::MAX))
+            .bind(at)
+            .execute(&mut *tx)
             .await?;
+            sqlx::query("INSERT INTO version_checks (version_id, position, name, digest) VALUES ($1, $2, $3, $4)")
+                .bind(id)
+                .bind(i64::try_from(position).unwrap_or(i64::MAX))
+                .bind(check.name)
+                .bind(check.digest)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("INSERT INTO review_jobs (version_id, state, created_at) VALUES ($1, 'pending', $2)")
+            .bind(id)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+        let detail = format!("digest={digest} checks={}", checks.len());
+        append(&mut tx, actor, "version.submit", &format!("listing:{slug}@{version}"), &detail).await?;
+        self.fault("submit.before-commit");
         tx.commit().await?;
         Ok(VersionRecord {
             id: VersionId(id),
@@ -300,6 +354,21 @@ impl Store {
             revision: 0,
             certified: false,
         })
+    }
+
+    /// Calls the fault hook, if one is set, at a named point (crash tests abort the process here).
+    fn fault(&self, point: &'static str) {
+        if let Some(hook) = &self.faults.0 {
+            hook(point);
+        }
+    }
+
+    /// Install a hook called at named points inside write transactions. Crash tests use it to
+    /// kill the process mid-transaction; nothing else should.
+    #[doc(hidden)]
+    pub fn with_fault_hook(mut self, hook: impl Fn(&'static str) + Send + Sync + 'static) -> Store {
+        self.faults = FaultHook(Some(Arc::new(hook)));
+        self
     }
 
     /// A version by listing slug and version.
@@ -366,115 +435,6 @@ impl Store {
         .await?;
         tx.commit().await?;
         self.version(slug, version).await?.ok_or_else(|| StoreError::NotFound(format!("version {version} of `{slug}`")))
-    }
-
-    /// Record a finished review of a version that is `checking`: the review run, every check run
-    /// and finding, the version's transition by the verdict and the audit event, in one
-    /// transaction. A version that is no longer `checking` (a concurrent or repeated delivery)
-    /// records nothing and gets [`StoreError::Conflict`].
-    pub async fn record_review(
-        &self,
-        actor: &str,
-        slug: &str,
-        version: &str,
-        review: &ReviewRecord<'_>,
-    ) -> Result<VersionRecord, StoreError> {
-        let next = lifecycle::apply(VersionState::Checking, Transition::ChecksFinished(review.verdict))?;
-        let mut tx = self.write().await?;
-        let Some(version_id) = advance(&mut tx, slug, version, VersionState::Checking, next, false).await? else {
-            drop(tx);
-            return Err(self.lost_race(slug, version).await);
-        };
-        let review_id: i64 = sqlx::query(
-            "INSERT INTO review_runs (version_id, pack_name, pack_version, verdict, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-        )
-        .bind(version_id)
-        .bind(review.pack_name)
-        .bind(review.pack_version)
-        .bind(review.verdict.as_str())
-        .bind(now())
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
-        for run in review.runs {
-            let micros = i64::try_from(run.usage.wall_time.as_micros()).unwrap_or(i64::MAX);
-            sqlx::query(
-                "INSERT INTO check_runs (review_id, check_id, digest, rule_version, platform, outcome, message, wall_time_us, fuel, \
-                 peak_memory_bytes, output_bytes, log_bytes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-            )
-            .bind(review_id)
-            .bind(&run.check_id)
-            .bind(&run.digest)
-            .bind(run.rule.as_ref().map(|r| r.version.to_string()))
-            .bind(i64::from(run.platform))
-            .bind(run.outcome.as_str())
-            .bind(run.message.as_deref())
-            .bind(micros)
-            .bind(run.usage.fuel.map(|f| i64::try_from(f).unwrap_or(i64::MAX)))
-            .bind(i64::try_from(run.usage.peak_memory).unwrap_or(i64::MAX))
-            .bind(i64::try_from(run.usage.output_bytes).unwrap_or(i64::MAX))
-            .bind(i64::try_from(run.usage.log_bytes).unwrap_or(i64::MAX))
-            .execute(&mut *tx)
-            .await?;
-            for f in &run.findings {
-                sqlx::query(
-                    "INSERT INTO findings (review_id, rule_id, severity, message, pointer, remediation, help_url, author) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                )
-                .bind(review_id)
-                .bind(&f.rule_id)
-                .bind(f.severity.as_str())
-                .bind(&f.message)
-                .bind(&f.pointer)
-                .bind(f.remediation.as_deref())
-                .bind(&f.help_url)
-                .bind(if run.platform { "platform" } else { "partner" })
-                .execute(&mut *tx)
-                .await?;
-            }
-        }
-        let findings: usize = review.runs.iter().map(|r| r.findings.len()).sum();
-        let detail = format!(
-            "checking -> {next}; verdict {} from {}@{} ({} checks, {findings} findings)",
-            review.verdict,
-            review.pack_name,
-            review.pack_version,
-            review.runs.len()
-        );
-        append(&mut tx, actor, "version.review", &format!("listing:{slug}@{version}"), &detail).await?;
-        tx.commit().await?;
-        self.version(slug, version).await?.ok_or_else(|| StoreError::NotFound(format!("version {version} of `{slug}`")))
-    }
-
-    /// The findings of a version's latest review, most severe first.
-    pub async fn latest_findings(&self, slug: &str, version: &str) -> Result<Vec<Finding>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT f.rule_id, f.severity, f.message, f.pointer, f.remediation, f.help_url FROM findings f \
-             WHERE f.review_id = (SELECT r.id FROM review_runs r JOIN versions v ON v.id = r.version_id \
-             JOIN listings l ON l.id = v.listing_id WHERE l.slug = $1 AND v.version = $2 ORDER BY r.id DESC LIMIT 1) ORDER BY f.id",
-        )
-        .bind(slug)
-        .bind(version)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut findings = rows
-            .iter()
-            .map(|row| {
-                let severity: String = row.try_get(1)?;
-                Ok(Finding {
-                    rule_id: row.try_get(0)?,
-                    severity: severity
-                        .parse()
-                        .map_err(|e: assay_core::severity::UnknownSeverity| StoreError::Corrupt(e.to_string()))?,
-                    message: row.try_get(2)?,
-                    pointer: row.try_get(3)?,
-                    remediation: row.try_get(4)?,
-                    help_url: row.try_get(5)?,
-                })
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
-        Ok(findings)
     }
 
     /// Why a conditional update changed nothing: the version is in another state now, or gone.

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use assay_core::{CheckOutcome, CheckRun, Finding, ResourceUsage, Severity, Transition, Verdict, VersionState};
-use assay_store::{Backend, Capability, ReviewRecord, Role, Store, StoreError};
+use assay_store::{Backend, Capability, NewCheck, NewWaiver, ReviewRecord, Role, Store, StoreError, Submission};
 use sqlx::{AssertSqlSafe, Connection, Executor};
 
 const POSTGRES_VAR: &str = "ASSAY_TEST_POSTGRES_URL";
@@ -78,12 +78,20 @@ conformance!(
     reopening_applies_no_migration_twice,
     a_review_is_recorded_with_its_transition_in_one_transaction,
     decisions_need_a_note_and_are_recorded,
+    a_submission_enqueues_its_review_and_stores_checks_once,
+    an_interrupted_review_is_claimed_again_and_finishes_once,
+    waivers_are_recorded_with_approver_and_justification,
+    listings_are_filtered_by_owner_and_the_queue_by_waiting_time,
 );
+
+fn submission<'a>(slug: &'a str, version: &'a str) -> Submission<'a> {
+    Submission { slug, version, manifest: "slug = \"acme-stock-sync\"", checks: &[] }
+}
 
 async fn submitted(store: &Store) -> (String, String) {
     let partner = store.ensure_partner("test", "acme", &[Capability::List]).await.unwrap();
     store.create_listing("test", partner, "acme-stock-sync", "Acme Stock Sync").await.unwrap();
-    store.create_version("test", "acme-stock-sync", "1.0.0", "slug = \"acme-stock-sync\"").await.unwrap();
+    store.submit_version("test", &submission("acme-stock-sync", "1.0.0")).await.unwrap();
     ("acme-stock-sync".into(), "1.0.0".into())
 }
 
@@ -123,9 +131,9 @@ async fn listing_slugs_and_versions_are_unique(store: Store) {
     let (slug, version) = submitted(&store).await;
     let other = store.ensure_partner("admin", "globex", &[]).await.unwrap();
     assert!(matches!(store.create_listing("test", other, &slug, "Copycat").await, Err(StoreError::Exists(_))));
-    assert!(matches!(store.create_version("test", &slug, &version, "again").await, Err(StoreError::Exists(_))));
+    assert!(matches!(store.submit_version("test", &submission(&slug, &version)).await, Err(StoreError::Exists(_))));
     assert!(matches!(
-        store.create_version("test", "no-such-listing", "1.0.0", "x").await,
+        store.submit_version("test", &submission("no-such-listing", "1.0.0")).await,
         Err(StoreError::NotFound(_))
     ));
     let stored = store.version(&slug, &version).await.unwrap().unwrap();
@@ -283,23 +291,30 @@ async fn a_review_is_recorded_with_its_transition_in_one_transaction(store: Stor
         run("partner.check", false, &[]),
         run("copy.shouting", true, &[Severity::Blocker]),
     ];
-    let review =
-        ReviewRecord { pack_name: "assay-builtin", pack_version: "0.1.0", runs: &runs, verdict: Verdict::Fail };
+    let review = ReviewRecord {
+        pack_name: "assay-builtin",
+        pack_version: "0.1.0",
+        runs: &runs,
+        verdict: Verdict::Fail,
+        job: None,
+    };
     // Not checking yet: nothing is recorded.
     let early = store.record_review("worker", &slug, &version, &review).await;
     assert!(matches!(early, Err(StoreError::Conflict { current: VersionState::Submitted })), "{early:?}");
-    assert!(store.latest_findings(&slug, &version).await.unwrap().is_empty());
+    assert_eq!(store.latest_review(&slug, &version).await.unwrap(), None);
     store.transition("worker", &slug, &version, VersionState::Submitted, Transition::StartChecks, "").await.unwrap();
     let record = store.record_review("worker", &slug, &version, &review).await.unwrap();
     assert_eq!(record.state, VersionState::ChangesRequested);
-    let findings = store.latest_findings(&slug, &version).await.unwrap();
-    assert_eq!(findings.len(), 3);
-    assert_eq!(findings[0].severity, Severity::Blocker, "most severe first");
-    assert_eq!(findings[1].pointer, "/scopes/0");
+    let stored = store.latest_review(&slug, &version).await.unwrap().unwrap();
+    assert_eq!((stored.verdict, stored.pack_name.as_str(), stored.runs.len()), (Verdict::Fail, "assay-builtin", 3));
+    // Every run comes back as it went in: outcome, usage and its own findings, in order.
+    for (back, sent) in stored.runs.iter().zip(&runs) {
+        assert_eq!(back, sent);
+    }
     // A second delivery of the same result finds the version moved on and records nothing.
     let again = store.record_review("worker", &slug, &version, &review).await;
     assert!(matches!(again, Err(StoreError::Conflict { current: VersionState::ChangesRequested })), "{again:?}");
-    assert_eq!(store.latest_findings(&slug, &version).await.unwrap().len(), 3);
+    assert_eq!(store.latest_review(&slug, &version).await.unwrap().unwrap().runs, stored.runs);
     let events = store.audit_events().await.unwrap();
     assert_eq!(events.last().unwrap().action, "version.review");
     assert!(events.last().unwrap().detail.contains("3 checks, 3 findings"), "{:?}", events.last());
@@ -342,4 +357,122 @@ async fn decisions_need_a_note_and_are_recorded(store: Store) {
     );
     // Automation's transitions are not decisions.
     assert_eq!(decisions.len(), 2);
+}
+
+async fn a_submission_enqueues_its_review_and_stores_checks_once(store: Store) {
+    let acme = store.ensure_partner("test", "acme", &[Capability::List, Capability::Checks]).await.unwrap();
+    store.create_listing("test", acme, "acme-stock-sync", "Acme Stock Sync").await.unwrap();
+    let component = b"\0asm not really, the store does not care".to_vec();
+    let digest = "cd".repeat(32);
+    let checks = [
+        NewCheck { name: "smoke.wasm", digest: &digest, bytes: &component },
+        NewCheck { name: "same-again.wasm", digest: &digest, bytes: &component },
+    ];
+    let submission = Submission { checks: &checks, ..submission("acme-stock-sync", "1.0.0") };
+    store.submit_version("partner", &submission).await.unwrap();
+    assert_eq!(store.pending_reviews().await.unwrap(), 1);
+    // One row per digest, however many versions or positions ship it.
+    assert_eq!(store.execute_unchecked("UPDATE plugins SET size = size").await.unwrap(), 1);
+    let claimed = store.claim_review("worker", 60).await.unwrap().unwrap();
+    assert_eq!((claimed.version.state, claimed.attempt), (VersionState::Checking, 1));
+    assert_eq!(claimed.checks.len(), 2);
+    assert_eq!((claimed.checks[0].0.as_str(), &claimed.checks[0].2), ("smoke.wasm", &component));
+    assert_eq!(claimed.previous_manifest, None);
+    // Leased: nobody else gets it meanwhile.
+    assert!(store.claim_review("worker-2", 60).await.unwrap().is_none());
+    let review = ReviewRecord {
+        pack_name: "assay-builtin",
+        pack_version: "0.1.0",
+        runs: &[],
+        verdict: Verdict::Pass,
+        job: Some(claimed.job),
+    };
+    let done = store.record_review("worker", "acme-stock-sync", "1.0.0", &review).await.unwrap();
+    assert_eq!(done.state, VersionState::AwaitingReview);
+    assert_eq!(store.pending_reviews().await.unwrap(), 0);
+    assert_eq!(store.release_leases().await.unwrap(), 0, "a finished job holds no lease");
+    assert!(store.claim_review("worker", 60).await.unwrap().is_none());
+    let actions: Vec<_> = store.audit_events().await.unwrap().into_iter().map(|e| e.action).collect();
+    assert_eq!(actions[actions.len() - 3..], ["version.submit", "version.start_checks", "version.review"]);
+}
+
+async fn an_interrupted_review_is_claimed_again_and_finishes_once(store: Store) {
+    let (slug, version) = submitted(&store).await;
+    let first = store.claim_review("worker", 3600).await.unwrap().unwrap();
+    // The worker dies here. After a restart the lease is released and the review runs again.
+    assert_eq!(store.release_leases().await.unwrap(), 1);
+    let second = store.claim_review("worker", 3600).await.unwrap().unwrap();
+    assert_eq!((second.job, second.attempt, second.version.state), (first.job, 2, VersionState::Checking));
+    let review = ReviewRecord {
+        pack_name: "p",
+        pack_version: "1.0.0",
+        runs: &[],
+        verdict: Verdict::Fail,
+        job: Some(second.job),
+    };
+    store.record_review("worker", &slug, &version, &review).await.unwrap();
+    // A late delivery from the first attempt finds the version moved on and records nothing.
+    let late = ReviewRecord { job: Some(first.job), ..review };
+    assert!(matches!(
+        store.record_review("worker", &slug, &version, &late).await,
+        Err(StoreError::Conflict { current: VersionState::ChangesRequested })
+    ));
+    assert_eq!(store.execute_unchecked("UPDATE review_runs SET verdict = verdict").await.unwrap(), 1);
+    assert_eq!(store.pending_reviews().await.unwrap(), 0);
+    // A withdrawn version's job ends without a review.
+    store.submit_version("partner", &submission(&slug, "1.1.0")).await.unwrap();
+    store.transition("partner", &slug, "1.1.0", VersionState::Submitted, Transition::Withdraw, "").await.unwrap();
+    assert!(store.claim_review("worker", 60).await.unwrap().is_none());
+    assert_eq!(store.pending_reviews().await.unwrap(), 0);
+}
+
+async fn waivers_are_recorded_with_approver_and_justification(store: Store) {
+    let (slug, _) = submitted(&store).await;
+    let versions: semver::VersionReq = ">=1.0.0, <2.0.0".parse().unwrap();
+    let new = NewWaiver { slug: &slug, rule_id: "urls.https", versions: &versions, justification: "", expires_at: 10 };
+    assert!(matches!(store.create_waiver("token:2", &new).await, Err(StoreError::NoteRequired)));
+    let granted =
+        store.create_waiver("token:2", &NewWaiver { justification: "legacy CDN, fixed in 2.0", ..new }).await.unwrap();
+    assert_eq!((granted.approver.as_str(), granted.waiver.expires_at), ("token:2", 10));
+    let missing = NewWaiver { slug: "nope", justification: "x", ..new };
+    assert!(matches!(store.create_waiver("token:2", &missing).await, Err(StoreError::NotFound(_))));
+    let all = store.waivers(&slug).await.unwrap();
+    assert_eq!(all, vec![granted]);
+    assert!(all[0].waiver.covers("urls.https", &semver::Version::new(1, 2, 0), 9));
+    assert_eq!(store.audit_events().await.unwrap().last().unwrap().action, "waiver.grant");
+}
+
+async fn listings_are_filtered_by_owner_and_the_queue_by_waiting_time(store: Store) {
+    let acme = store.ensure_partner("test", "acme", &[Capability::List]).await.unwrap();
+    let globex = store.ensure_partner("test", "globex", &[Capability::List]).await.unwrap();
+    store.create_listing("test", acme, "acme-a", "A").await.unwrap();
+    store.create_listing("test", globex, "globex-b", "B").await.unwrap();
+    for (slug, version) in [("globex-b", "1.0.0"), ("acme-a", "1.0.0"), ("acme-a", "1.1.0")] {
+        store.submit_version("test", &submission(slug, version)).await.unwrap();
+    }
+    let mine = store.listings(Some(acme)).await.unwrap();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(
+        mine[0].versions,
+        [("1.0.0".to_owned(), VersionState::Submitted), ("1.1.0".into(), VersionState::Submitted)]
+    );
+    assert_eq!(store.listings(None).await.unwrap().len(), 2);
+    assert_eq!(store.listing("globex-b").await.unwrap().unwrap().partner_name, "globex");
+    assert_eq!(store.listing("nope").await.unwrap(), None);
+    // Reviews finish in submission order; the queue shows the longest-waiting first.
+    while let Some(claimed) = store.claim_review("worker", 60).await.unwrap() {
+        let review = ReviewRecord {
+            pack_name: "p",
+            pack_version: "1",
+            runs: &[],
+            verdict: Verdict::Pass,
+            job: Some(claimed.job),
+        };
+        store.record_review("worker", &claimed.version.slug, &claimed.version.version, &review).await.unwrap();
+    }
+    let queue: Vec<_> =
+        store.review_queue().await.unwrap().into_iter().map(|e| (e.slug, e.version, e.verdict)).collect();
+    assert_eq!(queue.len(), 3);
+    assert_eq!(queue[0], ("globex-b".into(), "1.0.0".into(), Some(Verdict::Pass)));
+    assert_eq!(store.partner_capabilities(acme).await.unwrap(), vec![Capability::List]);
 }

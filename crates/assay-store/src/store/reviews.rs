@@ -1,0 +1,230 @@
+//! Review runs: recorded in one transaction with the version's transition and the job's end.
+
+use std::time::Duration;
+
+use assay_core::lifecycle;
+use assay_core::{CheckOutcome, CheckRun, Finding, ResourceUsage, Transition, Verdict, VersionState};
+use sqlx::Row;
+
+use super::{Store, StoreError, advance, append, now};
+use crate::model::JobId;
+
+/// A finished review, as [`Store::record_review`] takes it.
+#[derive(Debug, Clone, Copy)]
+pub struct ReviewRecord<'a> {
+    /// The rule pack's name.
+    pub pack_name: &'a str,
+    /// The rule pack's version.
+    pub pack_version: &'a str,
+    /// Every check run, with findings and resource usage.
+    pub runs: &'a [CheckRun],
+    /// The verdict over them.
+    pub verdict: Verdict,
+    /// The review job this completes, if it came from one.
+    pub job: Option<JobId>,
+}
+
+/// A version's latest review as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredReview {
+    /// The rule pack's name.
+    pub pack_name: String,
+    /// The rule pack's version.
+    pub pack_version: String,
+    /// The verdict recorded when the review finished (waivers granted later do not change it;
+    /// callers decide the current verdict from `runs` and the live waivers).
+    pub verdict: Verdict,
+    /// When it finished, seconds since the Unix epoch.
+    pub finished_at: i64,
+    /// Every check run with its findings, in the order they ran. `rule` is `None`: the store
+    /// keeps the rule's id (`check_id`) and version (`rule_versions`), not its description.
+    pub runs: Vec<CheckRun>,
+    /// The rule version each run reported, parallel to `runs`.
+    pub rule_versions: Vec<Option<String>>,
+}
+
+fn int(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+impl Store {
+    /// Record a finished review of a version that is `checking`: the review run, every check run
+    /// and finding, the version's transition by the verdict, the end of its job and the audit
+    /// event, in one transaction. A version that is no longer `checking` (a concurrent or
+    /// repeated delivery) records nothing and gets [`StoreError::Conflict`].
+    pub async fn record_review(
+        &self,
+        actor: &str,
+        slug: &str,
+        version: &str,
+        review: &ReviewRecord<'_>,
+    ) -> Result<crate::VersionRecord, StoreError> {
+        let next = lifecycle::apply(VersionState::Checking, Transition::ChecksFinished(review.verdict))?;
+        let mut tx = self.write().await?;
+        let Some(version_id) = advance(&mut tx, slug, version, VersionState::Checking, next, false).await? else {
+            drop(tx);
+            return Err(self.lost_race(slug, version).await);
+        };
+        let at = now();
+        let review_id: i64 = sqlx::query(
+            "INSERT INTO review_runs (version_id, pack_name, pack_version, verdict, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(version_id)
+        .bind(review.pack_name)
+        .bind(review.pack_version)
+        .bind(review.verdict.as_str())
+        .bind(at)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        for run in review.runs {
+            let check_run_id: i64 = sqlx::query(
+                "INSERT INTO check_runs (review_id, check_id, digest, rule_version, platform, outcome, message, wall_time_us, fuel, \
+                 peak_memory_bytes, output_bytes, log_bytes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+            )
+            .bind(review_id)
+            .bind(&run.check_id)
+            .bind(&run.digest)
+            .bind(run.rule.as_ref().map(|r| r.version.to_string()))
+            .bind(i64::from(run.platform))
+            .bind(run.outcome.as_str())
+            .bind(run.message.as_deref())
+            .bind(i64::try_from(run.usage.wall_time.as_micros()).unwrap_or(i64::MAX))
+            .bind(run.usage.fuel.map(int))
+            .bind(int(run.usage.peak_memory))
+            .bind(int(run.usage.output_bytes))
+            .bind(int(run.usage.log_bytes))
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+            for f in &run.findings {
+                sqlx::query(
+                    "INSERT INTO findings (review_id, check_run_id, rule_id, severity, message, pointer, remediation, help_url, author) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(review_id)
+                .bind(check_run_id)
+                .bind(&f.rule_id)
+                .bind(f.severity.as_str())
+                .bind(&f.message)
+                .bind(&f.pointer)
+                .bind(f.remediation.as_deref())
+                .bind(&f.help_url)
+                .bind(if run.platform { "platform" } else { "partner" })
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        if let Some(job) = review.job {
+            sqlx::query("UPDATE review_jobs SET state = 'done', finished_at = $1 WHERE id = $2")
+                .bind(at)
+                .bind(job.0)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let findings: usize = review.runs.iter().map(|r| r.findings.len()).sum();
+        let detail = format!(
+            "checking -> {next}; verdict {} from {}@{} ({} checks, {findings} findings)",
+            review.verdict,
+            review.pack_name,
+            review.pack_version,
+            review.runs.len()
+        );
+        append(&mut tx, actor, "version.review", &format!("listing:{slug}@{version}"), &detail).await?;
+        self.fault("review.before-commit");
+        tx.commit().await?;
+        self.version(slug, version).await?.ok_or_else(|| StoreError::NotFound(format!("version {version} of `{slug}`")))
+    }
+
+    /// The latest review of a version, with every check run and its findings.
+    pub async fn latest_review(&self, slug: &str, version: &str) -> Result<Option<StoredReview>, StoreError> {
+        let review = sqlx::query(
+            "SELECT r.id, r.pack_name, r.pack_version, r.verdict, r.created_at FROM review_runs r \
+             JOIN versions v ON v.id = r.version_id JOIN listings l ON l.id = v.listing_id \
+             WHERE l.slug = $1 AND v.version = $2 ORDER BY r.id DESC LIMIT 1",
+        )
+        .bind(slug)
+        .bind(version)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(review) = review else { return Ok(None) };
+        let review_id: i64 = review.try_get(0)?;
+        let verdict: String = review.try_get(3)?;
+        let checks = sqlx::query(
+            "SELECT id, check_id, digest, rule_version, platform, outcome, message, wall_time_us, fuel, peak_memory_bytes, \
+             output_bytes, log_bytes FROM check_runs WHERE review_id = $1 ORDER BY id",
+        )
+        .bind(review_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let findings = sqlx::query(
+            "SELECT check_run_id, rule_id, severity, message, pointer, remediation, help_url FROM findings \
+             WHERE review_id = $1 ORDER BY id",
+        )
+        .bind(review_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut runs = Vec::with_capacity(checks.len());
+        let mut ids = Vec::with_capacity(checks.len());
+        let mut rule_versions = Vec::with_capacity(checks.len());
+        for row in &checks {
+            let outcome: String = row.try_get(5)?;
+            let platform: i64 = row.try_get(4)?;
+            let fuel: Option<i64> = row.try_get(8)?;
+            let uint =
+                |i: usize| -> Result<u64, StoreError> { Ok(u64::try_from(row.try_get::<i64, _>(i)?).unwrap_or(0)) };
+            ids.push(row.try_get::<i64, _>(0)?);
+            rule_versions.push(row.try_get(3)?);
+            runs.push(CheckRun {
+                check_id: row.try_get(1)?,
+                digest: row.try_get(2)?,
+                rule: None,
+                outcome: outcome.parse::<CheckOutcome>().map_err(corrupt)?,
+                message: row.try_get(6)?,
+                findings: Vec::new(),
+                usage: ResourceUsage {
+                    wall_time: Duration::from_micros(uint(7)?),
+                    fuel: fuel.map(|f| u64::try_from(f).unwrap_or(0)),
+                    peak_memory: uint(9)?,
+                    output_bytes: uint(10)?,
+                    log_bytes: uint(11)?,
+                },
+                logs: Vec::new(),
+                platform: platform != 0,
+            });
+        }
+        for row in &findings {
+            let check_run: Option<i64> = row.try_get(0)?;
+            let severity: String = row.try_get(2)?;
+            let finding = Finding {
+                rule_id: row.try_get(1)?,
+                severity: severity.parse().map_err(corrupt)?,
+                message: row.try_get(3)?,
+                pointer: row.try_get(4)?,
+                remediation: row.try_get(5)?,
+                help_url: row.try_get(6)?,
+            };
+            // Rows from before findings named their check run belong to the run of their rule.
+            let index = match check_run {
+                Some(id) => ids.iter().position(|&i| i == id),
+                None => runs.iter().position(|r| r.check_id == finding.rule_id),
+            };
+            match index {
+                Some(i) => runs[i].findings.push(finding),
+                None => return Err(StoreError::Corrupt(format!("finding of `{}` has no check run", finding.rule_id))),
+            }
+        }
+        Ok(Some(StoredReview {
+            pack_name: review.try_get(1)?,
+            pack_version: review.try_get(2)?,
+            verdict: verdict.parse().map_err(corrupt)?,
+            finished_at: review.try_get(4)?,
+            runs,
+            rule_versions,
+        }))
+    }
+}

@@ -1,0 +1,109 @@
+//! Waivers: granted by reviewers, recorded with approver and justification, never edited.
+
+use assay_core::Waiver;
+use sqlx::Row;
+
+use super::{Store, StoreError, append, now};
+
+/// A waiver to grant.
+#[derive(Debug, Clone, Copy)]
+pub struct NewWaiver<'a> {
+    /// The listing it is for.
+    pub slug: &'a str,
+    /// The rule it exempts.
+    pub rule_id: &'a str,
+    /// The versions it covers (a semver requirement such as `>=1.0.0, <2.0.0`).
+    pub versions: &'a semver::VersionReq,
+    /// Why the exception is acceptable.
+    pub justification: &'a str,
+    /// When it stops covering, seconds since the Unix epoch.
+    pub expires_at: i64,
+}
+
+/// A waiver as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaiverRecord {
+    /// What the verdict needs.
+    pub waiver: Waiver,
+    /// The listing's slug.
+    pub slug: String,
+    /// Why.
+    pub justification: String,
+    /// Who granted it (the audit log's name for the reviewer).
+    pub approver: String,
+    /// When, seconds since the Unix epoch.
+    pub created_at: i64,
+}
+
+impl Store {
+    /// Grant a waiver (`actor` is its approver). Recorded with an audit event.
+    pub async fn create_waiver(&self, actor: &str, new: &NewWaiver<'_>) -> Result<WaiverRecord, StoreError> {
+        if new.justification.trim().is_empty() {
+            return Err(StoreError::NoteRequired);
+        }
+        let mut tx = self.write().await?;
+        let listing =
+            sqlx::query("SELECT id FROM listings WHERE slug = $1").bind(new.slug).fetch_optional(&mut *tx).await?;
+        let Some(listing) = listing else { return Err(StoreError::NotFound(format!("listing `{}`", new.slug))) };
+        let listing: i64 = listing.try_get(0)?;
+        let at = now();
+        let versions = new.versions.to_string();
+        let id: i64 = sqlx::query(
+            "INSERT INTO waivers (listing_id, rule_id, versions, justification, approver, expires_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(listing)
+        .bind(new.rule_id)
+        .bind(&versions)
+        .bind(new.justification)
+        .bind(actor)
+        .bind(new.expires_at)
+        .bind(at)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        let detail = format!("{} for {versions} until {}; {}", new.rule_id, new.expires_at, new.justification);
+        append(&mut tx, actor, "waiver.grant", &format!("listing:{}", new.slug), &detail).await?;
+        tx.commit().await?;
+        Ok(WaiverRecord {
+            waiver: Waiver {
+                id,
+                rule_id: new.rule_id.to_owned(),
+                versions: new.versions.clone(),
+                expires_at: new.expires_at,
+            },
+            slug: new.slug.to_owned(),
+            justification: new.justification.to_owned(),
+            approver: actor.to_owned(),
+            created_at: at,
+        })
+    }
+
+    /// Every waiver of a listing, expired ones included, oldest first.
+    pub async fn waivers(&self, slug: &str) -> Result<Vec<WaiverRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT w.id, w.rule_id, w.versions, w.justification, w.approver, w.expires_at, w.created_at FROM waivers w \
+             JOIN listings l ON l.id = w.listing_id WHERE l.slug = $1 ORDER BY w.id",
+        )
+        .bind(slug)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let versions: String = row.try_get(2)?;
+                Ok(WaiverRecord {
+                    waiver: Waiver {
+                        id: row.try_get(0)?,
+                        rule_id: row.try_get(1)?,
+                        versions: versions.parse().map_err(|e: semver::Error| StoreError::Corrupt(e.to_string()))?,
+                        expires_at: row.try_get(5)?,
+                    },
+                    slug: slug.to_owned(),
+                    justification: row.try_get(3)?,
+                    approver: row.try_get(4)?,
+                    created_at: row.try_get(6)?,
+                })
+            })
+            .collect()
+    }
+}
