@@ -1,1 +1,32 @@
-//! placeholder
+//! # assay-service: the use cases
+//!
+//! What partners, reviewers and the automation do, independent of how they ask: the server and
+//! the CLI both call [`Service`]. Every operation takes the caller's [`Principal`] and decides
+//! permission here, once:
+//!
+//! - [`access`]: who may do what — roles, partner isolation (another partner's listing is
+//!   *not found*, never *forbidden*, so existence does not leak) and capabilities.
+//! - [`submit`](Service::submit): validate the manifest and every partner check component, then
+//!   store the version, its components and its review job in one transaction.
+//! - [`worker`]: claim review jobs, run the rule pack and the partner checks in the plugin host,
+//!   apply live waivers, record the verdict and end the job in one transaction.
+//! - [`decide`](Service::decide), [`grant_waiver`](Service::grant_waiver): reviewer decisions
+//!   with notes, applied with optimistic concurrency; waivers with approver and expiry.
+//! - [`view`]: a version as callers see it, with the verdict decided *now* from its findings
+//!   and the waivers live now (an expired waiver re-opens its finding).
+//!
+//! Rules this crate keeps: no HTTP and no clap; the time comes from an injected [`Clock`].
+
+pub mod access;
+mod clock;
+mod error;
+mod service;
+pub mod view;
+pub mod worker;
+
+pub use clock::{Clock, SystemClock};
+pub use error::ServiceError;
+pub use service::{Action, Service, ServiceConfig, UploadedCheck, WaiverRequest};
+pub use view::{FindingView, VersionView};
+
+pub use assay_store::{Capability, Principal, Role};

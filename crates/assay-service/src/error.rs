@@ -1,0 +1,75 @@
+//! Why a use case refused or failed. The server maps each variant to a status and a stable code.
+
+use assay_core::{ManifestError, VersionState};
+use assay_store::{Capability, StoreError};
+
+/// Why an operation did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// No valid token.
+    #[error("a valid bearer token is required")]
+    Unauthenticated,
+    /// The caller's role may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The partner lacks a capability the operation needs.
+    #[error("the partner does not hold the `{0}` capability")]
+    CapabilityRequired(Capability),
+    /// Nothing the caller may see has this identity.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// It exists already.
+    #[error("{0} already exists")]
+    Exists(String),
+    /// The manifest does not parse or validate.
+    #[error("the manifest is invalid: {0}")]
+    InvalidManifest(ManifestError),
+    /// A request field is invalid.
+    #[error("{message}")]
+    Invalid {
+        /// A JSON Pointer to the field (into the manifest or the request body).
+        pointer: String,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+    /// A partner check component was refused.
+    #[error("check `{name}` was refused: {message}")]
+    InvalidPlugin {
+        /// Its file name.
+        name: String,
+        /// Why.
+        message: String,
+    },
+    /// Another decision won; the version is now in `current`.
+    #[error("the version changed concurrently; it is now {current}")]
+    Conflict {
+        /// Its state now.
+        current: VersionState,
+    },
+    /// The action is not possible from the version's state.
+    #[error("{message}")]
+    NotAllowed {
+        /// Why, naming the state.
+        message: String,
+        /// Its state now.
+        current: VersionState,
+    },
+    /// A decision or waiver needs a note.
+    #[error("a note saying why is required")]
+    NoteRequired,
+    /// The store failed; details are logged, not shown.
+    #[error("the store failed")]
+    Store(#[source] StoreError),
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Exists(what) => ServiceError::Exists(what),
+            StoreError::NotFound(what) => ServiceError::NotFound(what),
+            StoreError::Conflict { current } => ServiceError::Conflict { current },
+            StoreError::NoteRequired => ServiceError::NoteRequired,
+            other => ServiceError::Store(other),
+        }
+    }
+}

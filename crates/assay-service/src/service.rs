@@ -1,0 +1,319 @@
+//! [`Service`]: the use cases.
+
+use std::sync::Arc;
+
+use assay_core::lifecycle::TransitionError;
+use assay_core::manifest::ListingSlug;
+use assay_core::{Manifest, Transition, VersionState};
+use assay_host::{Host, RulePack};
+use assay_store::{
+    Capability, ListingRecord, NewCheck, NewWaiver, Principal, QueueEntry, Role, Store, Submission, VersionRecord,
+    WaiverRecord,
+};
+use tokio::sync::Notify;
+
+use crate::ServiceError;
+use crate::access::{require_capability, require_owner, require_role, visible};
+use crate::clock::{Clock, SystemClock};
+use crate::view::{self, VersionView};
+
+/// How the service runs.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    /// How long a worker holds a review job before another may take it over, in seconds.
+    pub lease_secs: i64,
+    /// The largest `listing.toml` accepted, in bytes.
+    pub max_manifest_bytes: usize,
+    /// The most partner checks one version may ship.
+    pub max_checks: usize,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        ServiceConfig { lease_secs: 300, max_manifest_bytes: 256 << 10, max_checks: 8 }
+    }
+}
+
+/// A partner check component uploaded with a version.
+#[derive(Debug, Clone)]
+pub struct UploadedCheck {
+    /// Its file name.
+    pub name: String,
+    /// The component.
+    pub bytes: Vec<u8>,
+}
+
+/// A reviewer's decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Approve the version.
+    Approve,
+    /// Send it back to the partner.
+    RequestChanges,
+    /// Refuse it.
+    Reject,
+    /// Mark an approved (or live) version certified; the partner must hold `certify`.
+    Certify,
+}
+
+impl Action {
+    fn transition(self) -> Transition {
+        match self {
+            Action::Approve => Transition::Approve,
+            Action::RequestChanges => Transition::RequestChanges,
+            Action::Reject => Transition::Reject,
+            Action::Certify => Transition::Certify,
+        }
+    }
+}
+
+/// A waiver to grant.
+#[derive(Debug, Clone)]
+pub struct WaiverRequest {
+    /// The listing.
+    pub slug: String,
+    /// The rule it exempts.
+    pub rule_id: String,
+    /// The versions it covers, a semver requirement (`>=1.0.0, <2.0.0`, `1.2.3`, `*`).
+    pub versions: String,
+    /// Why the exception is acceptable.
+    pub justification: String,
+    /// When it stops covering, seconds since the Unix epoch; must be in the future.
+    pub expires_at: i64,
+}
+
+/// The use cases. Cheap to clone; share one per process.
+#[derive(Debug, Clone)]
+pub struct Service {
+    pub(crate) store: Store,
+    pub(crate) host: Arc<Host>,
+    pub(crate) pack: Arc<RulePack>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) config: ServiceConfig,
+    pub(crate) wake: Arc<Notify>,
+}
+
+impl Service {
+    /// A service over `store`, reviewing with `pack` in `host`, on the system clock.
+    pub fn new(store: Store, host: Arc<Host>, pack: Arc<RulePack>, config: ServiceConfig) -> Service {
+        Service { store, host, pack, clock: Arc::new(SystemClock), config, wake: Arc::new(Notify::new()) }
+    }
+
+    /// The same service reading time from `clock`.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Service {
+        self.clock = clock;
+        self
+    }
+
+    /// The store underneath (health checks, bootstrap).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The rule pack reviews run.
+    pub fn pack(&self) -> &RulePack {
+        &self.pack
+    }
+
+    /// The principal a bearer token stands for.
+    pub async fn authenticate(&self, token: &str) -> Result<Principal, ServiceError> {
+        self.store.authenticate(token).await?.ok_or(ServiceError::Unauthenticated)
+    }
+
+    /// A partner creates a listing it will own. Needs the `list` capability.
+    pub async fn create_listing(&self, who: &Principal, slug: &str, name: &str) -> Result<ListingRecord, ServiceError> {
+        require_role(who, &[Role::Partner], "create listings")?;
+        require_capability(who, Capability::List)?;
+        let slug = ListingSlug::parse(slug).map_err(|message| invalid("/slug", message))?;
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 80 {
+            return Err(invalid("/name", "a listing name has 1 to 80 characters".into()));
+        }
+        let Some(partner) = who.partner else { return Err(ServiceError::Forbidden("the token has no partner".into())) };
+        self.store.create_listing(&who.actor, partner, slug.as_str(), name).await?;
+        self.store.listing(slug.as_str()).await?.ok_or_else(|| ServiceError::NotFound(format!("listing `{slug}`")))
+    }
+
+    /// A partner submits a version of its listing: the manifest is parsed and validated, every
+    /// check must be a loadable component for a supported world, and then the version, its
+    /// components and its review job are stored in one transaction. The review runs in the
+    /// background ([`crate::worker`]).
+    pub async fn submit(
+        &self,
+        who: &Principal,
+        slug: &str,
+        manifest: &str,
+        checks: Vec<UploadedCheck>,
+    ) -> Result<VersionRecord, ServiceError> {
+        let listing = visible(who, self.store.listing(slug).await?, slug)?;
+        require_owner(who, &listing)?;
+        if manifest.len() > self.config.max_manifest_bytes {
+            let limit = self.config.max_manifest_bytes;
+            return Err(invalid("", format!("the manifest is {} bytes; the limit is {limit}", manifest.len())));
+        }
+        let parsed = Manifest::parse("listing.toml", manifest).map_err(ServiceError::InvalidManifest)?.manifest;
+        if parsed.slug.as_str() != slug {
+            return Err(invalid(
+                "/slug",
+                format!("the manifest is for listing `{}`, but it was submitted to `{slug}`", parsed.slug.as_str()),
+            ));
+        }
+        if !checks.is_empty() {
+            require_capability(who, Capability::Checks)?;
+        }
+        if checks.len() > self.config.max_checks {
+            return Err(invalid("", format!("at most {} checks per version", self.config.max_checks)));
+        }
+        let digests = self.validate_checks(&checks).await?;
+        let new_checks: Vec<_> = checks
+            .iter()
+            .zip(&digests)
+            .map(|(c, digest)| NewCheck { name: &c.name, digest, bytes: &c.bytes })
+            .collect();
+        let version = parsed.version.to_string();
+        let submission = Submission { slug, version: &version, manifest, checks: &new_checks };
+        let record = self.store.submit_version(&who.actor, &submission).await?;
+        self.wake.notify_one();
+        Ok(record)
+    }
+
+    /// Compile and describe every check (off the async threads); the first refusal wins.
+    async fn validate_checks(&self, checks: &[UploadedCheck]) -> Result<Vec<String>, ServiceError> {
+        let mut digests = Vec::with_capacity(checks.len());
+        for check in checks {
+            let host = self.host.clone();
+            let bytes = check.bytes.clone();
+            let loaded = tokio::task::spawn_blocking(move || host.load(&bytes).map(|plugin| plugin.digest)).await;
+            match loaded {
+                Ok(Ok(digest)) => digests.push(digest.to_string()),
+                Ok(Err(e)) => {
+                    return Err(ServiceError::InvalidPlugin { name: check.name.clone(), message: e.to_string() });
+                }
+                Err(join) => {
+                    tracing::error!(error = %join, check = %check.name, "loading a check panicked");
+                    return Err(ServiceError::InvalidPlugin {
+                        name: check.name.clone(),
+                        message: "the component could not be loaded".into(),
+                    });
+                }
+            }
+        }
+        Ok(digests)
+    }
+
+    /// The caller's listings (staff: all of them).
+    pub async fn listings(&self, who: &Principal) -> Result<Vec<ListingRecord>, ServiceError> {
+        let owner = match who.role {
+            Role::Partner => {
+                Some(who.partner.ok_or_else(|| ServiceError::Forbidden("the token has no partner".into()))?)
+            }
+            Role::Reviewer | Role::Admin => None,
+        };
+        Ok(self.store.listings(owner).await?)
+    }
+
+    /// One listing, if the caller may see it.
+    pub async fn listing(&self, who: &Principal, slug: &str) -> Result<ListingRecord, ServiceError> {
+        visible(who, self.store.listing(slug).await?, slug)
+    }
+
+    /// A version with its latest review and the verdict decided now.
+    pub async fn version(&self, who: &Principal, slug: &str, version: &str) -> Result<VersionView, ServiceError> {
+        let listing = self.listing(who, slug).await?;
+        let not_found = || ServiceError::NotFound(format!("version {version} of `{slug}`"));
+        let record = self.store.version(slug, version).await?.ok_or_else(not_found)?;
+        let review = self.store.latest_review(slug, version).await?;
+        let waivers = self.store.waivers(slug).await?;
+        let live: Vec<_> = waivers.iter().map(|w| w.waiver.clone()).collect();
+        let (verdict, findings) = match &review {
+            Some(review) => {
+                let (verdict, findings) = view::decide(&review.runs, &live, version, self.clock.now());
+                (Some(verdict), findings)
+            }
+            None => (None, Vec::new()),
+        };
+        let decisions = self.store.decisions(slug, version).await?;
+        Ok(VersionView { record, listing, review, verdict, findings, waivers, decisions })
+    }
+
+    /// Versions waiting for a reviewer, longest-waiting first.
+    pub async fn review_queue(&self, who: &Principal) -> Result<Vec<QueueEntry>, ServiceError> {
+        require_role(who, &[Role::Reviewer, Role::Admin], "see the review queue")?;
+        Ok(self.store.review_queue().await?)
+    }
+
+    /// A reviewer decides on a version. Of several concurrent decisions exactly one wins; the
+    /// others get [`ServiceError::Conflict`] with the state the winner left.
+    pub async fn decide(
+        &self,
+        who: &Principal,
+        slug: &str,
+        version: &str,
+        action: Action,
+        note: &str,
+    ) -> Result<VersionRecord, ServiceError> {
+        require_role(who, &[Role::Reviewer], "decide on versions")?;
+        let listing = self.listing(who, slug).await?;
+        if note.trim().is_empty() {
+            return Err(ServiceError::NoteRequired);
+        }
+        if action == Action::Certify
+            && !self.store.partner_capabilities(listing.partner).await?.contains(&Capability::Certify)
+        {
+            return Err(ServiceError::CapabilityRequired(Capability::Certify));
+        }
+        let current = self
+            .store
+            .version(slug, version)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("version {version} of `{slug}`")))?;
+        match self.store.transition(&who.actor, slug, version, current.state, action.transition(), note).await {
+            Ok(record) => Ok(record),
+            Err(assay_store::StoreError::Transition(e)) => Err(not_allowed(e, current.state)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// A reviewer grants a waiver.
+    pub async fn grant_waiver(&self, who: &Principal, request: &WaiverRequest) -> Result<WaiverRecord, ServiceError> {
+        require_role(who, &[Role::Reviewer], "grant waivers")?;
+        self.listing(who, &request.slug).await?;
+        let versions: semver::VersionReq = request
+            .versions
+            .parse()
+            .map_err(|e| invalid("/versions", format!("`{}` is not a semver range: {e}", request.versions)))?;
+        if request.rule_id.trim().is_empty() {
+            return Err(invalid("/rule_id", "name the rule the waiver exempts".into()));
+        }
+        if request.expires_at <= self.clock.now() {
+            return Err(invalid("/expires_at", "a waiver must expire in the future".into()));
+        }
+        let new = NewWaiver {
+            slug: &request.slug,
+            rule_id: &request.rule_id,
+            versions: &versions,
+            justification: &request.justification,
+            expires_at: request.expires_at,
+        };
+        Ok(self.store.create_waiver(&who.actor, &new).await?)
+    }
+
+    /// The listing's waivers, if the caller may see the listing.
+    pub async fn waivers(&self, who: &Principal, slug: &str) -> Result<Vec<WaiverRecord>, ServiceError> {
+        self.listing(who, slug).await?;
+        Ok(self.store.waivers(slug).await?)
+    }
+
+    /// The time now, by the service's clock.
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+}
+
+fn invalid(pointer: &str, message: String) -> ServiceError {
+    ServiceError::Invalid { pointer: pointer.to_owned(), message }
+}
+
+fn not_allowed(e: TransitionError, current: VersionState) -> ServiceError {
+    ServiceError::NotAllowed { message: e.to_string(), current }
+}

@@ -1,0 +1,234 @@
+//! The use cases end to end: a real plugin host running the built-in pack, a real SQLite store.
+
+#![allow(clippy::unwrap_used)] // test code fails by panicking
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use assay_core::{Verdict, VersionState};
+use assay_host::{Host, HostConfig, RulePack};
+use assay_service::{
+    Action, Capability, Clock, Principal, Role, Service, ServiceConfig, ServiceError, UploadedCheck, WaiverRequest,
+};
+use assay_store::Store;
+
+#[derive(Debug)]
+struct TestClock(AtomicI64);
+
+impl Clock for TestClock {
+    fn now(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+fn host() -> Arc<Host> {
+    static HOST: OnceLock<Arc<Host>> = OnceLock::new();
+    HOST.get_or_init(|| {
+        let cache_dir = Some(std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("service-components"));
+        Arc::new(Host::new(HostConfig { cache_dir, ..HostConfig::default() }).unwrap())
+    })
+    .clone()
+}
+
+fn pack() -> Arc<RulePack> {
+    Arc::new(
+        RulePack::from_parts(assay_builtin::PACK_TOML, |name| {
+            assay_builtin::COMPONENTS.iter().find(|(n, _)| *n == name).map(|(_, b)| Arc::from(*b))
+        })
+        .unwrap(),
+    )
+}
+
+struct World {
+    service: Service,
+    clock: Arc<TestClock>,
+    acme: Principal,
+    globex: Principal,
+    reviewer: Principal,
+    _dir: tempfile::TempDir,
+}
+
+async fn world(acme_capabilities: &[Capability]) -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_data_dir(dir.path()).await.unwrap();
+    let acme_id = store.ensure_partner("test", "acme", acme_capabilities).await.unwrap();
+    let globex_id = store.ensure_partner("test", "globex", &[Capability::List, Capability::Checks]).await.unwrap();
+    let clock = Arc::new(TestClock(AtomicI64::new(1_800_000_000)));
+    let service = Service::new(store.clone(), host(), pack(), ServiceConfig::default()).with_clock(clock.clone());
+    let acme = principal(&store, Role::Partner, Some(acme_id)).await;
+    let globex = principal(&store, Role::Partner, Some(globex_id)).await;
+    let reviewer = principal(&store, Role::Reviewer, None).await;
+    World { service, clock, acme, globex, reviewer, _dir: dir }
+}
+
+async fn principal(store: &Store, role: Role, partner: Option<assay_store::PartnerId>) -> Principal {
+    let token = store.create_token("test", role, partner).await.unwrap();
+    store.authenticate(&token).await.unwrap().unwrap()
+}
+
+fn example(name: &str) -> String {
+    std::fs::read_to_string(format!("{}/../../examples/listings/{name}/listing.toml", env!("CARGO_MANIFEST_DIR")))
+        .unwrap()
+}
+
+fn slug_of(manifest: &str) -> String {
+    assay_core::Manifest::parse("listing.toml", manifest).unwrap().manifest.slug.as_str().to_owned()
+}
+
+/// Create the listing of example `name` for `who`, submit it and run its review.
+async fn reviewed(world: &World, who: &Principal, name: &str) -> (String, String) {
+    let manifest = example(name);
+    let slug = slug_of(&manifest);
+    world.service.create_listing(who, &slug, "Example").await.unwrap();
+    let record = world.service.submit(who, &slug, &manifest, Vec::new()).await.unwrap();
+    assert_eq!(record.state, VersionState::Submitted);
+    let done = world.service.review_next().await.unwrap().unwrap();
+    assert_eq!(done.version, record.version);
+    (slug, record.version)
+}
+
+#[tokio::test]
+async fn a_clean_listing_is_reviewed_approved_and_certified() {
+    let world = world(&[Capability::List, Capability::Certify]).await;
+    let (slug, version) = reviewed(&world, &world.acme, "clean").await;
+    let view = world.service.version(&world.acme, &slug, &version).await.unwrap();
+    assert_eq!((view.record.state, view.verdict), (VersionState::AwaitingReview, Some(Verdict::Pass)));
+    assert_eq!(view.review.as_ref().unwrap().runs.len(), world.service.pack().components.len());
+    let queue = world.service.review_queue(&world.reviewer).await.unwrap();
+    assert_eq!(queue.iter().map(|e| e.slug.as_str()).collect::<Vec<_>>(), [slug.as_str()]);
+    // The partner cannot decide, and a decision needs a note.
+    assert!(matches!(
+        world.service.decide(&world.acme, &slug, &version, Action::Approve, "mine").await,
+        Err(ServiceError::Forbidden(_))
+    ));
+    assert!(matches!(
+        world.service.decide(&world.reviewer, &slug, &version, Action::Approve, " ").await,
+        Err(ServiceError::NoteRequired)
+    ));
+    let approved =
+        world.service.decide(&world.reviewer, &slug, &version, Action::Approve, "looks right").await.unwrap();
+    assert_eq!(approved.state, VersionState::Approved);
+    let certified = world.service.decide(&world.reviewer, &slug, &version, Action::Certify, "audited").await.unwrap();
+    assert!(certified.certified);
+    // Rejecting an approved version is not a transition the lifecycle has.
+    let refused = world.service.decide(&world.reviewer, &slug, &version, Action::Reject, "changed my mind").await;
+    assert!(
+        matches!(&refused, Err(ServiceError::NotAllowed { current: VersionState::Approved, message }) if message.contains("approved")),
+        "{refused:?}"
+    );
+    assert!(world.service.review_queue(&world.reviewer).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn certification_needs_the_partners_capability() {
+    let world = world(&[Capability::List]).await;
+    let (slug, version) = reviewed(&world, &world.acme, "clean").await;
+    world.service.decide(&world.reviewer, &slug, &version, Action::Approve, "ok").await.unwrap();
+    let refused = world.service.decide(&world.reviewer, &slug, &version, Action::Certify, "audited").await;
+    assert!(matches!(refused, Err(ServiceError::CapabilityRequired(Capability::Certify))), "{refused:?}");
+    // Partner checks need the `checks` capability; nothing is stored when refused.
+    let manifest = example("clean").replace("version = \"1.4.0\"", "version = \"1.5.0\"");
+    let check = UploadedCheck { name: "x.wasm".into(), bytes: b"\0asm".to_vec() };
+    let refused = world.service.submit(&world.acme, &slug, &manifest, vec![check]).await;
+    assert!(matches!(refused, Err(ServiceError::CapabilityRequired(Capability::Checks))), "{refused:?}");
+    assert_eq!(world.service.store().pending_reviews().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_waiver_passes_a_finding_until_it_expires() {
+    let world = world(&[Capability::List]).await;
+    let (slug, version) = reviewed(&world, &world.acme, "http-urls").await;
+    let view = world.service.version(&world.acme, &slug, &version).await.unwrap();
+    assert_eq!((view.record.state, view.verdict), (VersionState::ChangesRequested, Some(Verdict::Fail)));
+    assert!(view.findings.iter().all(|f| f.finding.rule_id == "urls.https" && f.waived_by.is_none()));
+    let request = WaiverRequest {
+        slug: slug.clone(),
+        rule_id: "urls.https".into(),
+        versions: "^1".into(),
+        justification: "the CDN moves to HTTPS next quarter".into(),
+        expires_at: world.clock.now() + 3600,
+    };
+    // Only reviewers grant waivers; a waiver must expire in the future and name a semver range.
+    assert!(matches!(world.service.grant_waiver(&world.acme, &request).await, Err(ServiceError::Forbidden(_))));
+    let past = WaiverRequest { expires_at: world.clock.now(), ..request.clone() };
+    assert!(matches!(world.service.grant_waiver(&world.reviewer, &past).await, Err(ServiceError::Invalid { .. })));
+    let bad = WaiverRequest { versions: "one point oh".into(), ..request.clone() };
+    assert!(matches!(world.service.grant_waiver(&world.reviewer, &bad).await, Err(ServiceError::Invalid { .. })));
+    let waiver = world.service.grant_waiver(&world.reviewer, &request).await.unwrap();
+    let view = world.service.version(&world.acme, &slug, &version).await.unwrap();
+    assert_eq!(view.verdict, Some(Verdict::Pass));
+    assert!(view.findings.iter().all(|f| f.waived_by == Some(waiver.waiver.id)));
+    // The next version is reviewed with the waiver live: it passes to a reviewer.
+    let next = example("http-urls").replace("version = \"1.4.0\"", "version = \"1.4.1\"");
+    world.service.submit(&world.acme, &slug, &next, Vec::new()).await.unwrap();
+    let done = world.service.review_next().await.unwrap().unwrap();
+    assert_eq!(done.state, VersionState::AwaitingReview);
+    // Time passes; the waiver expires and its findings count again.
+    world.clock.0.fetch_add(3600, Ordering::SeqCst);
+    let view = world.service.version(&world.acme, &slug, "1.4.1").await.unwrap();
+    assert_eq!(view.verdict, Some(Verdict::Fail));
+    assert!(view.findings.iter().all(|f| f.waived_by.is_none()));
+}
+
+#[tokio::test]
+async fn partners_see_only_their_own_listings() {
+    let world = world(&[Capability::List]).await;
+    let (slug, version) = reviewed(&world, &world.acme, "clean").await;
+    let hidden = |r: Result<_, ServiceError>| matches!(r, Err(ServiceError::NotFound(_)));
+    assert!(hidden(world.service.listing(&world.globex, &slug).await.map(|_| ())));
+    assert!(hidden(world.service.version(&world.globex, &slug, &version).await.map(|_| ())));
+    assert!(hidden(world.service.waivers(&world.globex, &slug).await.map(|_| ())));
+    let manifest = example("clean").replace("version = \"1.4.0\"", "version = \"2.0.0\"");
+    assert!(hidden(world.service.submit(&world.globex, &slug, &manifest, Vec::new()).await.map(|_| ())));
+    assert!(world.service.listings(&world.globex).await.unwrap().is_empty());
+    assert_eq!(world.service.listings(&world.reviewer).await.unwrap().len(), 1);
+    assert!(matches!(world.service.review_queue(&world.globex).await, Err(ServiceError::Forbidden(_))));
+}
+
+#[tokio::test]
+async fn bad_submissions_are_refused_with_their_field_and_leave_nothing() {
+    let world = world(&[Capability::List, Capability::Checks]).await;
+    let manifest = example("clean");
+    let slug = slug_of(&manifest);
+    world.service.create_listing(&world.acme, &slug, "Example").await.unwrap();
+    let refused = world.service.submit(&world.acme, &slug, "slug = 3", Vec::new()).await;
+    assert!(matches!(refused, Err(ServiceError::InvalidManifest(_))), "{refused:?}");
+    let other = manifest.replacen(&format!("slug = \"{slug}\""), "slug = \"someone-else\"", 1);
+    let refused = world.service.submit(&world.acme, &slug, &other, Vec::new()).await;
+    assert!(matches!(&refused, Err(ServiceError::Invalid { pointer, .. }) if pointer == "/slug"), "{refused:?}");
+    for (name, bytes) in
+        [("random.wasm", b"not wasm at all".to_vec()), ("core.wasm", wat::parse_str("(module)").unwrap())]
+    {
+        let check = UploadedCheck { name: name.into(), bytes };
+        let refused = world.service.submit(&world.acme, &slug, &manifest, vec![check]).await;
+        assert!(matches!(&refused, Err(ServiceError::InvalidPlugin { name: n, .. }) if n == name), "{refused:?}");
+    }
+    assert!(world.service.listing(&world.acme, &slug).await.unwrap().versions.is_empty());
+    assert_eq!(world.service.store().pending_reviews().await.unwrap(), 0);
+    assert!(matches!(
+        world.service.create_listing(&world.acme, "Bad Slug", "x").await,
+        Err(ServiceError::Invalid { .. })
+    ));
+    assert!(matches!(world.service.create_listing(&world.acme, &slug, "again").await, Err(ServiceError::Exists(_))));
+}
+
+#[tokio::test]
+async fn a_partner_check_runs_in_the_review_and_its_failure_blocks() {
+    let world = world(&[Capability::List, Capability::Checks]).await;
+    let manifest = example("clean");
+    let slug = slug_of(&manifest);
+    world.service.create_listing(&world.acme, &slug, "Example").await.unwrap();
+    let trap = assay_builtin::artifact("hostile_trap.wasm");
+    world
+        .service
+        .submit(&world.acme, &slug, &manifest, vec![UploadedCheck { name: "trap.wasm".into(), bytes: trap }])
+        .await
+        .unwrap();
+    let done = world.service.review_next().await.unwrap().unwrap();
+    assert_eq!(done.state, VersionState::ChangesRequested);
+    let view = world.service.version(&world.acme, &slug, "1.4.0").await.unwrap();
+    let partner: Vec<_> = view.review.unwrap().runs.into_iter().filter(|r| !r.platform).collect();
+    assert_eq!(partner.len(), 1);
+    assert_eq!(partner[0].outcome.as_str(), "trapped");
+    assert_eq!(view.verdict, Some(Verdict::Fail));
+}
