@@ -1,1 +1,193 @@
-//! placeholder
+//! # assay-server: the HTTP API
+//!
+//! [`router`] builds the whole application; `assay serve` binds it to a socket, tests drive it
+//! with `tower::ServiceExt::oneshot` (no socket needed).
+//!
+//! - [`api`]: the `/v1` routes — listings, versions (multipart submissions), the review queue,
+//!   decisions and waivers. Handlers are glue over [`assay_service::Service`], which decides
+//!   every permission.
+//! - [`dto`]: the JSON shapes, converted from the service's types at this edge.
+//! - [`problem`]: every error as `application/problem+json` with a stable `code`.
+//! - [`auth`]: bearer tokens.
+//! - [`ops`]: `/healthz`, `/readyz`, `/metrics`, request metrics.
+//!
+//! The OpenAPI 3.1 document is generated from the handlers ([`openapi`]), served at
+//! `/openapi.json` and checked in at `docs/openapi.json`; a test fails when they differ.
+//!
+//! Rules this crate keeps: it is the only crate that knows HTTP; nothing internal reaches a
+//! response body (causes are logged with the request id).
+
+pub mod api;
+pub mod auth;
+pub mod dto;
+pub mod ops;
+pub mod problem;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Request, StatusCode};
+use axum::response::{IntoResponse, Response};
+use metrics_exporter_prometheus::PrometheusHandle;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi as _;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use assay_service::Service;
+
+use crate::problem::ApiError;
+
+/// How the server behaves.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// The largest JSON body, in bytes.
+    pub max_body_bytes: usize,
+    /// The largest submission (manifest and check components together), in bytes.
+    pub max_upload_bytes: usize,
+    /// Requests taking longer are answered 503 (uploads validate components, which compiles them).
+    pub request_timeout: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig { max_body_bytes: 64 << 10, max_upload_bytes: 48 << 20, request_timeout: Duration::from_secs(120) }
+    }
+}
+
+/// What every handler can reach.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The use cases.
+    pub service: Service,
+    /// Limits.
+    pub config: Arc<ServerConfig>,
+    metrics: PrometheusHandle,
+    openapi: Arc<String>,
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "assay",
+        description = "Review service for an app marketplace: partners submit listing versions, the platform's \
+                       rules and the partners' own checks run as sandboxed WebAssembly components, reviewers decide.\n\n\
+                       Authenticate with `Authorization: Bearer <token>` (`assay token create`). Errors are \
+                       `application/problem+json` with a stable `code`.",
+        license(name = "Apache-2.0")
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "listings", description = "Listings a partner owns"),
+        (name = "versions", description = "Submitting versions and following their review"),
+        (name = "review", description = "The reviewers' queue, decisions and waivers"),
+        (name = "operations", description = "Health, readiness and metrics"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(
+                HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("assay_<64 hex>").build(),
+            ),
+        );
+    }
+}
+
+fn routes(config: &ServerConfig) -> OpenApiRouter<AppState> {
+    // The innermost body limit wins: JSON routes get the small one, submissions the large one.
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(api::create_listing, api::list_listings))
+        .routes(routes!(api::get_listing))
+        .routes(routes!(api::get_version))
+        .routes(routes!(api::review_queue))
+        .routes(routes!(api::decide))
+        .routes(routes!(api::create_waiver))
+        .routes(routes!(api::list_waivers))
+        .routes(routes!(ops::healthz))
+        .routes(routes!(ops::readyz))
+        .routes(routes!(ops::metrics_text))
+        .route_layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .routes(routes!(api::submit_version))
+        .route_layer(DefaultBodyLimit::max(config.max_upload_bytes))
+}
+
+/// The OpenAPI 3.1 document of the API.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes(&ServerConfig::default()).split_for_parts().1
+}
+
+/// The OpenAPI document as served and checked in (pretty JSON with a trailing newline).
+pub fn openapi_json() -> String {
+    let mut json = openapi().to_pretty_json().unwrap_or_default();
+    json.push('\n');
+    json
+}
+
+/// The whole application.
+pub fn router(service: Service, config: ServerConfig) -> Router {
+    let (router, _) = routes(&config).split_for_parts();
+    let state = AppState {
+        service,
+        config: Arc::new(config.clone()),
+        metrics: ops::prometheus(),
+        openapi: Arc::new(openapi_json()),
+    };
+    let request_id = HeaderName::from_static("x-request-id");
+    router
+        .route("/openapi.json", axum::routing::get(serve_openapi))
+        .layer(axum::middleware::from_fn(ops::track))
+        .fallback(|| async { ApiError::not_found("no such route; see /openapi.json") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed", "see /openapi.json")
+        })
+        .with_state(state)
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, config.request_timeout))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error", "the request failed; it has been logged")
+                .into_response()
+        }))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+            let id = request.extensions().get::<RequestId>().and_then(|id| id.header_value().to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id, actor = tracing::field::Empty)
+        }))
+        .layer(SetRequestIdLayer::new(request_id, Counter::default()))
+}
+
+async fn serve_openapi(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], state.openapi.as_str().to_owned()).into_response()
+}
+
+/// Request ids: a per-process random prefix and a counter, unless the client sent one.
+#[derive(Debug, Clone)]
+struct Counter {
+    prefix: u32,
+    next: Arc<AtomicU64>,
+}
+
+impl Default for Counter {
+    fn default() -> Self {
+        let prefix = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+        Counter { prefix, next: Arc::new(AtomicU64::new(1)) }
+    }
+}
+
+impl MakeRequestId for Counter {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        format!("{:08x}-{n}", self.prefix).parse().ok().map(RequestId::new)
+    }
+}

@@ -23,7 +23,7 @@ pub enum ServiceError {
     Exists(String),
     /// The manifest does not parse or validate.
     #[error("the manifest is invalid: {0}")]
-    InvalidManifest(ManifestError),
+    InvalidManifest(Box<ManifestError>),
     /// A request field is invalid.
     #[error("{message}")]
     Invalid {

@@ -151,7 +151,8 @@ impl Service {
             let limit = self.config.max_manifest_bytes;
             return Err(invalid("", format!("the manifest is {} bytes; the limit is {limit}", manifest.len())));
         }
-        let parsed = Manifest::parse("listing.toml", manifest).map_err(ServiceError::InvalidManifest)?.manifest;
+        let parsed =
+            Manifest::parse("listing.toml", manifest).map_err(|e| ServiceError::InvalidManifest(Box::new(e)))?.manifest;
         if parsed.slug.as_str() != slug {
             return Err(invalid(
                 "/slug",

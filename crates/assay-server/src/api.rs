@@ -1,0 +1,272 @@
+//! The `/v1` routes. Handlers are glue: extract, call the service, convert to DTOs.
+
+use axum::Json;
+use axum::extract::{Multipart, Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use assay_service::{Action, UploadedCheck, WaiverRequest};
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::dto::{
+    CreateListing, CreateWaiver, Decide, DecisionAction, Listing, QueueItem, SubmitForm, Submitted, Version, Waiver,
+};
+use crate::problem::{ApiError, ApiJson, Problem};
+
+fn created(location: &str, status: StatusCode, body: impl serde::Serialize) -> Response {
+    let mut response = (status, Json(body)).into_response();
+    if let Ok(value) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+}
+
+/// Create a listing owned by the calling partner.
+#[utoipa::path(
+    post, path = "/v1/listings", tag = "listings",
+    request_body = CreateListing,
+    responses(
+        (status = 201, description = "Created", body = Listing, headers(("Location" = String, description = "The listing"))),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a partner token, or no `list` capability", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid slug or name", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("token" = []))
+)]
+pub async fn create_listing(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    ApiJson(body): ApiJson<CreateListing>,
+) -> Result<Response, ApiError> {
+    let listing = state.service.create_listing(&who, &body.slug, &body.name).await?;
+    let dto = Listing::from(&listing);
+    Ok(created(&dto.url.clone(), StatusCode::CREATED, dto))
+}
+
+/// The caller's listings; a reviewer or admin sees every listing.
+#[utoipa::path(
+    get, path = "/v1/listings", tag = "listings",
+    responses(
+        (status = 200, description = "Listings by slug", body = [Listing]),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("token" = []))
+)]
+pub async fn list_listings(State(state): State<AppState>, Caller(who): Caller) -> Result<Json<Vec<Listing>>, ApiError> {
+    Ok(Json(state.service.listings(&who).await?.iter().map(Listing::from).collect()))
+}
+
+/// One listing with its versions.
+#[utoipa::path(
+    get, path = "/v1/listings/{slug}", tag = "listings",
+    params(("slug" = String, Path, description = "The listing")),
+    responses(
+        (status = 200, description = "The listing", body = Listing),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such listing the caller may see", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("token" = []))
+)]
+pub async fn get_listing(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(slug): Path<String>,
+) -> Result<Json<Listing>, ApiError> {
+    Ok(Json(Listing::from(&state.service.listing(&who, &slug).await?)))
+}
+
+/// Submit a version: the manifest and any partner check components. The version is stored
+/// with its review job; the review runs in the background. Poll the returned URL.
+#[utoipa::path(
+    post, path = "/v1/listings/{slug}/versions", tag = "versions",
+    params(("slug" = String, Path, description = "The listing")),
+    request_body(content = SubmitForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 202, description = "Accepted; the review is queued", body = Submitted, headers(("Location" = String, description = "The version"))),
+        (status = 400, description = "Malformed form", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the owner's token, or no `checks` capability for components", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such listing the caller may see", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "This version was submitted before", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The upload is too large", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid manifest (with the field's pointer, line and column) or check component", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("token" = []))
+)]
+pub async fn submit_version(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(slug): Path<String>,
+    mut form: Multipart,
+) -> Result<Response, ApiError> {
+    let mut manifest = None;
+    let mut checks = Vec::new();
+    let read_error = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::too_large(format!("the upload exceeds {} bytes", state.config.max_upload_bytes))
+        } else {
+            ApiError::bad_request(format!("the multipart form could not be read: {}", e.body_text()))
+        }
+    };
+    while let Some(field) = form.next_field().await.map_err(read_error)? {
+        match field.name() {
+            Some("manifest") => {
+                let bytes = field.bytes().await.map_err(read_error)?;
+                let text = String::from_utf8(bytes.to_vec())
+                    .map_err(|_| ApiError::bad_request("the `manifest` field is not UTF-8 text"))?;
+                if manifest.replace(text).is_some() {
+                    return Err(ApiError::bad_request("send one `manifest` field"));
+                }
+            }
+            Some("check") => {
+                let name = field.file_name().unwrap_or("check.wasm").to_owned();
+                let bytes = field.bytes().await.map_err(read_error)?;
+                checks.push(UploadedCheck { name, bytes: bytes.to_vec() });
+            }
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "unexpected form field `{}`; send `manifest` and optional `check` fields",
+                    other.unwrap_or_default()
+                )));
+            }
+        }
+    }
+    let Some(manifest) = manifest else {
+        return Err(ApiError::bad_request("the form needs a `manifest` field with the listing.toml"));
+    };
+    let record = state.service.submit(&who, &slug, &manifest, checks).await?;
+    let dto = Submitted::from(&record);
+    Ok(created(&dto.url.clone(), StatusCode::ACCEPTED, dto))
+}
+
+/// A version with its state, verdict (live waivers applied), findings and resource usage.
+#[utoipa::path(
+    get, path = "/v1/listings/{slug}/versions/{version}", tag = "versions",
+    params(("slug" = String, Path, description = "The listing"), ("version" = String, Path, description = "The version")),
+    responses(
+        (status = 200, description = "The version", body = Version, headers(("ETag" = String, description = "Changes with every state change"))),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such version the caller may see", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("token" = []))
+)]
+pub async fn get_version(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path((slug, version)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let view = state.service.version(&who, &slug, &version).await?;
+    let mut headers = HeaderMap::new();
+    if let Ok(etag) = HeaderValue::from_str(&format!("\"r{}\"", view.record.revision)) {
+        headers.insert(header::ETAG, etag);
+    }
+    Ok((headers, Json(Version::from(&view))).into_response())
+}
+
+/// Versions waiting for a reviewer, longest-waiting first.
+#[utoipa::path(
+    get, path = "/v1/review-queue", tag = "review",
+    responses(
+        (status = 200, description = "The queue", body = [QueueItem]),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a reviewer or admin token", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("token" = []))
+)]
+pub async fn review_queue(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+) -> Result<Json<Vec<QueueItem>>, ApiError> {
+    let now = state.service.now();
+    Ok(Json(state.service.review_queue(&who).await?.iter().map(|e| QueueItem::new(e, now)).collect()))
+}
+
+/// A reviewer's decision. Of several concurrent decisions on one version exactly one wins;
+/// the others get 409 with `current_state`.
+#[utoipa::path(
+    post, path = "/v1/listings/{slug}/versions/{version}/decisions", tag = "review",
+    params(("slug" = String, Path, description = "The listing"), ("version" = String, Path, description = "The version")),
+    request_body = Decide,
+    responses(
+        (status = 200, description = "Decided; the version as it is now", body = Version),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a reviewer token, or the partner lacks `certify`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such version", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another decision won, or the action is not possible in the current state", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No note", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("token" = []))
+)]
+pub async fn decide(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path((slug, version)): Path<(String, String)>,
+    ApiJson(body): ApiJson<Decide>,
+) -> Result<Json<Version>, ApiError> {
+    let action = match body.action {
+        DecisionAction::Approve => Action::Approve,
+        DecisionAction::RequestChanges => Action::RequestChanges,
+        DecisionAction::Reject => Action::Reject,
+        DecisionAction::Certify => Action::Certify,
+    };
+    state.service.decide(&who, &slug, &version, action, &body.note).await?;
+    Ok(Json(Version::from(&state.service.version(&who, &slug, &version).await?)))
+}
+
+/// Grant a waiver: a rule, for a listing's version range, until it expires.
+#[utoipa::path(
+    post, path = "/v1/waivers", tag = "review",
+    request_body = CreateWaiver,
+    responses(
+        (status = 201, description = "Granted", body = Waiver),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a reviewer token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such listing", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid range, expiry or missing justification", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("token" = []))
+)]
+pub async fn create_waiver(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    ApiJson(body): ApiJson<CreateWaiver>,
+) -> Result<Response, ApiError> {
+    let expires_at = body.expires_at.parse::<jiff::Timestamp>().map_err(|e| {
+        ApiError::from(assay_service::ServiceError::Invalid {
+            pointer: "/expires_at".into(),
+            message: format!("`{}` is not an RFC 3339 time such as 2027-03-31T00:00:00Z: {e}", body.expires_at),
+        })
+    })?;
+    let request = WaiverRequest {
+        slug: body.slug,
+        rule_id: body.rule_id,
+        versions: body.versions,
+        justification: body.justification,
+        expires_at: expires_at.as_second(),
+    };
+    let record = state.service.grant_waiver(&who, &request).await?;
+    let location = format!("/v1/listings/{}/waivers", record.slug);
+    Ok(created(&location, StatusCode::CREATED, Waiver::new(&record, state.service.now())))
+}
+
+/// A listing's waivers, expired ones included.
+#[utoipa::path(
+    get, path = "/v1/listings/{slug}/waivers", tag = "review",
+    params(("slug" = String, Path, description = "The listing")),
+    responses(
+        (status = 200, description = "Waivers, oldest first", body = [Waiver]),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such listing the caller may see", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("token" = []))
+)]
+pub async fn list_waivers(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(slug): Path<String>,
+) -> Result<Json<Vec<Waiver>>, ApiError> {
+    let now = state.service.now();
+    Ok(Json(state.service.waivers(&who, &slug).await?.iter().map(|w| Waiver::new(w, now)).collect()))
+}

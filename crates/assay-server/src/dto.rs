@@ -1,0 +1,425 @@
+//! The JSON shapes of the API: what goes over the wire, converted at this edge from the
+//! service's types. Clients (the CLI) deserialize the same types.
+
+use assay_service::{FindingView, VersionView};
+use assay_store::{ListingRecord, QueueEntry, VersionRecord, WaiverRecord};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Seconds since the Unix epoch as RFC 3339.
+pub fn timestamp(secs: i64) -> String {
+    jiff::Timestamp::from_second(secs).map(|t| t.to_string()).unwrap_or_default()
+}
+
+/// `POST /v1/listings`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateListing {
+    /// The listing's stable id: 3–64 of `a-z`, `0-9`, `-`, starting with a letter.
+    #[schema(example = "acme-stock-sync")]
+    pub slug: String,
+    /// Display name.
+    #[schema(example = "Acme Stock Sync")]
+    pub name: String,
+}
+
+/// A listing and its versions.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Listing {
+    /// Its slug.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// The partner that owns it.
+    pub partner: String,
+    /// Its versions, oldest first.
+    pub versions: Vec<VersionSummary>,
+    /// This resource.
+    pub url: String,
+}
+
+/// A version in a list.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct VersionSummary {
+    /// The semver version.
+    pub version: String,
+    /// Its lifecycle state.
+    pub state: String,
+    /// The version's resource.
+    pub url: String,
+}
+
+impl From<&ListingRecord> for Listing {
+    fn from(l: &ListingRecord) -> Self {
+        Listing {
+            slug: l.slug.clone(),
+            name: l.name.clone(),
+            partner: l.partner_name.clone(),
+            versions: l
+                .versions
+                .iter()
+                .map(|(version, state)| VersionSummary {
+                    version: version.clone(),
+                    state: state.as_str().to_owned(),
+                    url: version_url(&l.slug, version),
+                })
+                .collect(),
+            url: format!("/v1/listings/{}", l.slug),
+        }
+    }
+}
+
+/// The path of a version's resource.
+pub fn version_url(slug: &str, version: &str) -> String {
+    format!("/v1/listings/{slug}/versions/{version}")
+}
+
+/// The answer to a submission: where to follow the review.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Submitted {
+    /// The listing.
+    pub slug: String,
+    /// The version, as the manifest declares it.
+    pub version: String,
+    /// `submitted`: the review runs in the background.
+    pub state: String,
+    /// SHA-256 of the manifest, hex.
+    pub digest: String,
+    /// Poll this for the review.
+    pub url: String,
+}
+
+impl From<&VersionRecord> for Submitted {
+    fn from(r: &VersionRecord) -> Self {
+        Submitted {
+            slug: r.slug.clone(),
+            version: r.version.clone(),
+            state: r.state.as_str().to_owned(),
+            digest: r.digest.clone(),
+            url: version_url(&r.slug, &r.version),
+        }
+    }
+}
+
+/// A listing version with its latest review.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Version {
+    /// The listing.
+    pub slug: String,
+    /// The semver version.
+    pub version: String,
+    /// Lifecycle state: `submitted`, `checking`, `changes_requested`, `awaiting_review`,
+    /// `approved`, `published`, `deprecated`, `retired`, `rejected` or `withdrawn`.
+    pub state: String,
+    /// Whether a reviewer certified it.
+    pub certified: bool,
+    /// Bumped by every state change (also the `ETag`).
+    pub revision: i64,
+    /// SHA-256 of the manifest, hex.
+    pub digest: String,
+    /// `pass`, `fail` or `error` as of now (live waivers applied); `null` until reviewed.
+    pub verdict: Option<String>,
+    /// The latest review; `null` until one finished.
+    pub review: Option<ReviewSummary>,
+    /// Every check of the latest review with its outcome and resource usage.
+    pub checks: Vec<CheckResult>,
+    /// Every finding of the latest review, most severe first.
+    pub findings: Vec<FindingDto>,
+    /// Reviewer decisions, oldest first.
+    pub decisions: Vec<DecisionDto>,
+    /// This resource.
+    pub url: String,
+}
+
+/// Which pack reviewed a version, when, and what it decided then.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ReviewSummary {
+    /// The rule pack's name.
+    pub pack: String,
+    /// The rule pack's version.
+    pub pack_version: String,
+    /// When the review finished (RFC 3339).
+    pub finished_at: String,
+    /// The verdict recorded when it finished (before any later waiver).
+    pub recorded_verdict: String,
+}
+
+/// One check run.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CheckResult {
+    /// The rule id (or the partner check's id).
+    pub check_id: String,
+    /// The component's SHA-256, hex.
+    pub digest: String,
+    /// The rule's version, when it could describe itself.
+    pub rule_version: Option<String>,
+    /// A platform rule (`true`) or the partner's own check.
+    pub platform: bool,
+    /// `passed`, `findings`, `trapped`, `timed_out`, `out_of_memory`, `output_too_large`,
+    /// `invalid_plugin` or `rule_error`.
+    pub outcome: String,
+    /// What to do about an outcome other than `passed` or `findings`.
+    pub message: Option<String>,
+    /// What it used.
+    pub usage: Usage,
+}
+
+/// Resources one check used.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+pub struct Usage {
+    /// Wall time, microseconds.
+    pub wall_time_us: u64,
+    /// Fuel, when a fuel budget was set.
+    pub fuel: Option<u64>,
+    /// Peak linear memory over all memories, bytes.
+    pub peak_memory_bytes: u64,
+    /// Bytes of findings returned.
+    pub output_bytes: u64,
+    /// Log bytes written.
+    pub log_bytes: u64,
+}
+
+/// One finding.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct FindingDto {
+    /// The rule that reported it.
+    pub rule_id: String,
+    /// The check run that reported it.
+    pub check_id: String,
+    /// `info`, `warning`, `error` or `blocker`.
+    pub severity: String,
+    /// What is wrong.
+    pub message: String,
+    /// A JSON Pointer into the manifest.
+    pub pointer: String,
+    /// How to fix it.
+    pub remediation: Option<String>,
+    /// Where to read more.
+    pub help_url: String,
+    /// `platform` or `partner`.
+    pub author: String,
+    /// The id of the live waiver exempting it, if any.
+    pub waived_by: Option<i64>,
+}
+
+impl From<&FindingView> for FindingDto {
+    fn from(f: &FindingView) -> Self {
+        FindingDto {
+            rule_id: f.finding.rule_id.clone(),
+            check_id: f.check_id.clone(),
+            severity: f.finding.severity.as_str().to_owned(),
+            message: f.finding.message.clone(),
+            pointer: f.finding.pointer.clone(),
+            remediation: f.finding.remediation.clone(),
+            help_url: f.finding.help_url.clone(),
+            author: if f.platform { "platform" } else { "partner" }.to_owned(),
+            waived_by: f.waived_by,
+        }
+    }
+}
+
+/// A reviewer's decision as recorded.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DecisionDto {
+    /// Who decided (the audit log's name for their token).
+    pub actor: String,
+    /// `approve`, `request_changes`, `reject` or `certify`.
+    pub action: String,
+    /// Why.
+    pub note: String,
+}
+
+impl From<&VersionView> for Version {
+    fn from(v: &VersionView) -> Self {
+        let r = &v.record;
+        let checks = v
+            .review
+            .iter()
+            .flat_map(|review| review.runs.iter().zip(&review.rule_versions))
+            .map(|(run, rule_version)| CheckResult {
+                check_id: run.check_id.clone(),
+                digest: run.digest.clone(),
+                rule_version: rule_version.clone(),
+                platform: run.platform,
+                outcome: run.outcome.as_str().to_owned(),
+                message: run.message.clone(),
+                usage: Usage {
+                    wall_time_us: u64::try_from(run.usage.wall_time.as_micros()).unwrap_or(u64::MAX),
+                    fuel: run.usage.fuel,
+                    peak_memory_bytes: run.usage.peak_memory,
+                    output_bytes: run.usage.output_bytes,
+                    log_bytes: run.usage.log_bytes,
+                },
+            })
+            .collect();
+        Version {
+            slug: r.slug.clone(),
+            version: r.version.clone(),
+            state: r.state.as_str().to_owned(),
+            certified: r.certified,
+            revision: r.revision,
+            digest: r.digest.clone(),
+            verdict: v.verdict.map(|v| v.as_str().to_owned()),
+            review: v.review.as_ref().map(|review| ReviewSummary {
+                pack: review.pack_name.clone(),
+                pack_version: review.pack_version.clone(),
+                finished_at: timestamp(review.finished_at),
+                recorded_verdict: review.verdict.as_str().to_owned(),
+            }),
+            checks,
+            findings: v.findings.iter().map(FindingDto::from).collect(),
+            decisions: v
+                .decisions
+                .iter()
+                .map(|(actor, action, note)| DecisionDto {
+                    actor: actor.clone(),
+                    action: action.clone(),
+                    note: note.clone(),
+                })
+                .collect(),
+            url: version_url(&r.slug, &r.version),
+        }
+    }
+}
+
+/// A version waiting for a reviewer.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct QueueItem {
+    /// The listing.
+    pub slug: String,
+    /// The version.
+    pub version: String,
+    /// The owning partner.
+    pub partner: String,
+    /// Waiting since (RFC 3339).
+    pub waiting_since: String,
+    /// Waiting for this many seconds.
+    pub waiting_secs: i64,
+    /// The latest review's verdict.
+    pub verdict: Option<String>,
+    /// The version's resource.
+    pub url: String,
+}
+
+impl QueueItem {
+    /// The entry as of `now`.
+    pub fn new(e: &QueueEntry, now: i64) -> Self {
+        QueueItem {
+            slug: e.slug.clone(),
+            version: e.version.clone(),
+            partner: e.partner_name.clone(),
+            waiting_since: timestamp(e.waiting_since),
+            waiting_secs: (now - e.waiting_since).max(0),
+            verdict: e.verdict.map(|v| v.as_str().to_owned()),
+            url: version_url(&e.slug, &e.version),
+        }
+    }
+}
+
+/// A reviewer's decision.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionAction {
+    /// Approve the version.
+    Approve,
+    /// Send it back to the partner.
+    RequestChanges,
+    /// Refuse it.
+    Reject,
+    /// Certify an approved version (the partner must hold `certify`).
+    Certify,
+}
+
+/// `POST /v1/listings/{slug}/versions/{version}/decisions`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Decide {
+    /// What to do.
+    pub action: DecisionAction,
+    /// Why (required, shown to the partner and kept in the audit log).
+    pub note: String,
+}
+
+/// `POST /v1/waivers`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateWaiver {
+    /// The listing.
+    pub slug: String,
+    /// The rule it exempts.
+    #[schema(example = "urls.https")]
+    pub rule_id: String,
+    /// The versions it covers, a semver requirement.
+    #[schema(example = ">=1.4.0, <2.0.0")]
+    pub versions: String,
+    /// Why the exception is acceptable.
+    pub justification: String,
+    /// When it stops covering (RFC 3339); must be in the future.
+    #[schema(example = "2027-03-31T00:00:00Z")]
+    pub expires_at: String,
+}
+
+/// A waiver.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Waiver {
+    /// Its id (findings name it in `waived_by`).
+    pub id: i64,
+    /// The listing.
+    pub slug: String,
+    /// The rule it exempts.
+    pub rule_id: String,
+    /// The versions it covers.
+    pub versions: String,
+    /// Why.
+    pub justification: String,
+    /// Who granted it.
+    pub approver: String,
+    /// When it was granted (RFC 3339).
+    pub created_at: String,
+    /// When it stops covering (RFC 3339).
+    pub expires_at: String,
+    /// Whether it covers findings now.
+    pub live: bool,
+}
+
+impl Waiver {
+    /// The waiver as of `now`.
+    pub fn new(w: &WaiverRecord, now: i64) -> Self {
+        Waiver {
+            id: w.waiver.id,
+            slug: w.slug.clone(),
+            rule_id: w.waiver.rule_id.clone(),
+            versions: w.waiver.versions.to_string(),
+            justification: w.justification.clone(),
+            approver: w.approver.clone(),
+            created_at: timestamp(w.created_at),
+            expires_at: timestamp(w.waiver.expires_at),
+            live: now < w.waiver.expires_at,
+        }
+    }
+}
+
+/// The multipart form of `POST /v1/listings/{slug}/versions`.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)] // documents the form for OpenAPI; the handler reads the fields as a stream
+pub struct SubmitForm {
+    /// The `listing.toml`.
+    #[schema(format = Binary, content_media_type = "application/toml")]
+    manifest: String,
+    /// Partner check components (`.wasm`), zero or more.
+    #[schema(format = Binary, content_media_type = "application/wasm")]
+    check: Vec<String>,
+}
+
+/// `GET /readyz`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Readiness {
+    /// `ready` or `unavailable`.
+    pub status: String,
+    /// `sqlite` or `postgres`.
+    pub database: String,
+    /// The rule pack reviews run, `name@version`.
+    pub rule_pack: String,
+    /// Review jobs waiting or running.
+    pub pending_reviews: i64,
+}

@@ -1,0 +1,93 @@
+//! Operations: liveness, readiness, Prometheus metrics, and the request metrics middleware.
+
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use axum::Json;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+use crate::AppState;
+use crate::dto::Readiness;
+
+/// The process's Prometheus recorder, installed on first use. A second server in the same
+/// process (tests) shares it.
+pub fn prometheus() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let builder = PrometheusBuilder::new();
+            match builder.install_recorder() {
+                Ok(handle) => handle,
+                // Someone else installed a recorder: render an empty one rather than fail.
+                Err(e) => {
+                    tracing::warn!(error = %e, "metrics recorder already installed; /metrics will be empty");
+                    PrometheusBuilder::new().build_recorder().handle()
+                }
+            }
+        })
+        .clone()
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "Alive", body = String)))]
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Readiness: the database answers and is migrated, and the rule pack is loaded.
+#[utoipa::path(
+    get, path = "/readyz", tag = "operations",
+    responses(
+        (status = 200, description = "Ready", body = Readiness),
+        (status = 503, description = "The database does not answer", body = Readiness),
+    )
+)]
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    let store = state.service.store();
+    let pack = &state.service.pack().manifest;
+    let database = match store.backend() {
+        assay_store::Backend::Sqlite => "sqlite",
+        assay_store::Backend::Postgres => "postgres",
+    };
+    let (status, pending) = match store.pending_reviews().await {
+        Ok(pending) => (StatusCode::OK, pending),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check: the store does not answer");
+            (StatusCode::SERVICE_UNAVAILABLE, -1)
+        }
+    };
+    metrics::gauge!("assay_pending_reviews").set(pending as f64);
+    let body = Readiness {
+        status: if status == StatusCode::OK { "ready" } else { "unavailable" }.to_owned(),
+        database: database.to_owned(),
+        rule_pack: format!("{}@{}", pack.name, pack.version),
+        pending_reviews: pending,
+    };
+    (status, Json(body)).into_response()
+}
+
+/// Prometheus text exposition.
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus metrics", body = String, content_type = "text/plain")))]
+pub async fn metrics_text(State(state): State<AppState>) -> Response {
+    if let Ok(pending) = state.service.store().pending_reviews().await {
+        metrics::gauge!("assay_pending_reviews").set(pending as f64);
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
+}
+
+/// Count and time every request by route template (never by raw path: slugs are unbounded).
+pub async fn track(request: Request, next: Next) -> Response {
+    let route = request.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str()).to_owned();
+    let method = request.method().to_string();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    let labels = [("method", method), ("route", route), ("status", status)];
+    metrics::counter!("assay_http_requests_total", &labels).increment(1);
+    metrics::histogram!("assay_http_request_duration_seconds", &labels).record(started.elapsed().as_secs_f64());
+    response
+}
