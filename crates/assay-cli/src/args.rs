@@ -6,10 +6,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 const EXIT_CODES: &str = "\
 Exit codes:
-  0  the listing passes (no finding at or above --fail-on)
+  0  the listing passes (no finding at or above --fail-on); other commands: success
   1  blocking findings, or a partner's own check (--check) failed
-  2  bad input or usage (e.g. a malformed listing.toml)
-  3  a plugin or the host failed (a platform rule could not run)";
+  2  bad input or usage (e.g. a malformed listing.toml, a request the server refused)
+  3  a plugin, the host or the service failed (a platform rule could not run, the
+     server or the database could not be reached)";
 
 /// Review marketplace listings with sandboxed WebAssembly rules.
 ///
@@ -34,6 +35,9 @@ pub struct Global {
     /// When to use colour; `auto` honours NO_COLOR and whether output is a terminal.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Log lines as human text or as JSON objects (one per line, for log collectors).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "ASSAY_LOG_FORMAT")]
+    pub log_format: LogFormat,
     /// Where precompiled components are cached [default: $XDG_CACHE_HOME/assay/components].
     #[arg(long, global = true, env = "ASSAY_CACHE_DIR", value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
@@ -49,6 +53,12 @@ pub struct Global {
     /// Linear memory per check, summed over all memories, in MiB [default: 64].
     #[arg(long, global = true, value_name = "MIB", value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub max_memory_mib: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -68,6 +78,26 @@ pub enum Command {
         #[command(subcommand)]
         command: RulesCommand,
     },
+    /// Run the review service: the JSON API, the review worker and the store.
+    ///
+    /// With no flags it serves http://127.0.0.1:8420 on the embedded SQLite store in the
+    /// default data directory. `--demo` loads the example listings so the queue is not empty.
+    Serve(ServeArgs),
+    /// Submit a listing version to a review service and follow its review.
+    ///
+    /// Creates the listing first if it does not exist yet, uploads listing.toml (and any
+    /// --check components), waits for the review and prints the findings as `assay check` does.
+    #[command(after_help = CLIENT_EXIT_CODES)]
+    Submit(SubmitArgs),
+    /// Show your listings, a listing's versions (SLUG) or one version's review (SLUG@VERSION).
+    Status(StatusArgs),
+    /// Reviewer commands against a review service: the queue, decisions, waivers.
+    Review {
+        #[command(subcommand)]
+        command: ReviewCommand,
+    },
+    /// Print the OpenAPI 3.1 document of the service's API (also served at /openapi.json).
+    Openapi,
     /// Manage API tokens directly on the store (for bootstrap).
     Token {
         #[command(subcommand)]
@@ -168,6 +198,129 @@ pub struct StoreArgs {
     /// A database URL instead (`postgres://…` or `sqlite://PATH`).
     #[arg(long, env = "ASSAY_DATABASE_URL", value_name = "URL", hide_env_values = true)]
     pub database_url: Option<String>,
+}
+
+const CLIENT_EXIT_CODES: &str = "\
+Exit codes:
+  0  reviewed: the version passes (it waits for a reviewer); with --no-wait: accepted
+  1  reviewed: blocking findings (changes requested)
+  2  the server refused the submission (invalid manifest, unknown listing, bad token, ...)
+  3  the review could not run (verdict `error`), or the server could not be reached";
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The address to listen on.
+    #[arg(long, env = "ASSAY_LISTEN", value_name = "ADDR", default_value = "127.0.0.1:8420")]
+    pub listen: std::net::SocketAddr,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Load the example listings (from DIR, default `examples/listings`) for a demo partner,
+    /// and print a partner and a reviewer token.
+    #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "examples/listings")]
+    pub demo: Option<PathBuf>,
+    /// The largest submission (manifest and components), in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 48, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub max_upload_mib: u32,
+}
+
+/// Where the review service is and who you are.
+#[derive(Debug, Args)]
+pub struct ClientArgs {
+    /// The review service's base URL.
+    #[arg(long, env = "ASSAY_SERVER", value_name = "URL", default_value = "http://127.0.0.1:8420")]
+    pub server: String,
+    /// Your API token (`assay token create`).
+    #[arg(long, env = "ASSAY_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    pub token: String,
+}
+
+#[derive(Debug, Args)]
+pub struct SubmitArgs {
+    /// A listing directory (holding listing.toml) or a listing.toml file.
+    pub path: PathBuf,
+    /// A partner check component to ship with the version (repeatable).
+    #[arg(long = "check", value_name = "FILE.wasm")]
+    pub checks: Vec<PathBuf>,
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// Output format: findings as `assay check` shows them, or the version's JSON.
+    #[arg(long, value_enum, default_value_t = ClientFormat::Human)]
+    pub format: ClientFormat,
+    /// Return once the server accepted the version, without waiting for the review.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Give up waiting for the review after this many seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 600)]
+    pub wait_secs: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// SLUG or SLUG@VERSION; nothing for all your listings.
+    pub target: Option<String>,
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ClientFormat::Human)]
+    pub format: ClientFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReviewCommand {
+    /// Versions waiting for a decision, longest-waiting first.
+    Queue {
+        #[command(flatten)]
+        client: ClientArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ClientFormat::Human)]
+        format: ClientFormat,
+    },
+    /// Decide on a version: approve, request changes, reject or certify. A note is required.
+    Decide {
+        /// SLUG@VERSION.
+        target: String,
+        /// The decision.
+        #[arg(long, value_enum)]
+        action: DecisionArg,
+        /// Why; shown to the partner and kept in the audit log.
+        #[arg(long)]
+        note: String,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Grant a waiver: exempt one rule for a range of a listing's versions until a date.
+    Waive {
+        /// The listing.
+        slug: String,
+        /// The rule id, e.g. `urls.https`.
+        #[arg(long)]
+        rule: String,
+        /// The versions covered, a semver range.
+        #[arg(long, default_value = "*")]
+        versions: String,
+        /// When it expires (RFC 3339, e.g. 2027-03-31T00:00:00Z).
+        #[arg(long, value_name = "TIME")]
+        expires: String,
+        /// Why the exception is acceptable.
+        #[arg(long)]
+        justification: String,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DecisionArg {
+    Approve,
+    RequestChanges,
+    Reject,
+    Certify,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClientFormat {
+    Human,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]

@@ -58,7 +58,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Failure> {
     });
     let fail_on = args.fail_on.into();
     let verdict = Verdict::decide(&review.runs, fail_on);
-    let report = Report::new(&listing.file, &listing.parsed, &pack.manifest, review.runs, verdict, fail_on);
+    let report = Report::new(&listing.file, &listing.parsed, (&pack.manifest).into(), review.runs, verdict, fail_on);
     emit(args, &report, Some(&listing.parsed.source_map))?;
     Ok(ExitCode::from(match verdict {
         Verdict::Pass => exit::PASS,
@@ -68,7 +68,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Failure> {
 }
 
 /// Render the report as asked and write it to `--output` or stdout.
-fn emit(args: &CheckArgs, report: &Report, source_map: Option<&assay_core::SourceMap>) -> Result<(), Failure> {
+pub fn emit(args: &CheckArgs, report: &Report, source_map: Option<&assay_core::SourceMap>) -> Result<(), Failure> {
     let rendered = match (args.format, source_map) {
         (Format::Human, Some(source_map)) => report::human::render(report, source_map),
         (Format::Human, None) => return Ok(()),
@@ -91,7 +91,7 @@ fn emit(args: &CheckArgs, report: &Report, source_map: Option<&assay_core::Sourc
 }
 
 /// A directory means its `listing.toml`.
-fn listing_path(path: &Path) -> PathBuf {
+pub fn listing_path(path: &Path) -> PathBuf {
     if path.is_dir() { path.join("listing.toml") } else { path.to_owned() }
 }
 
@@ -100,7 +100,7 @@ pub struct LoadedManifest {
     pub parsed: ParsedManifest,
 }
 
-fn load_manifest(path: &Path) -> Result<LoadedManifest, Failure> {
+pub fn load_manifest(path: &Path) -> Result<LoadedManifest, Failure> {
     let file = path.display().to_string();
     let size = std::fs::metadata(path).with_context(|| format!("reading {file}")).input()?.len();
     if size > MAX_MANIFEST_BYTES {

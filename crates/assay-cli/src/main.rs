@@ -3,10 +3,15 @@
 
 mod args;
 mod check;
+mod client;
 mod exit;
 mod report;
+mod review;
 mod rules;
+mod serve;
 mod setup;
+mod status;
+mod submit;
 mod token;
 
 use std::process::ExitCode;
@@ -17,7 +22,8 @@ use crate::args::{Cli, Command, RulesCommand, TokenCommand};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    setup::install_logging(cli.global.verbose, cli.global.color);
+    let server = matches!(cli.command, Command::Serve(_));
+    setup::install_logging(cli.global.verbose, cli.global.color, cli.global.log_format, server);
     match cli.global.color {
         args::ColorChoice::Auto => {}
         args::ColorChoice::Always => anstream::ColorChoice::Always.write_global(),
@@ -27,6 +33,14 @@ fn main() -> ExitCode {
         Command::Check(args) => check::run(&cli.global, args),
         Command::Rules { command: RulesCommand::List(args) } => rules::list(&cli.global, args),
         Command::Token { command: TokenCommand::Create(args) } => token::create(args),
+        Command::Serve(args) => serve::run(&cli.global, args),
+        Command::Submit(args) => submit::run(args),
+        Command::Status(args) => status::run(args),
+        Command::Review { command } => review::run(command),
+        Command::Openapi => {
+            print!("{}", assay_server::openapi_json());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Completions { shell } => {
             use clap::CommandFactory as _;
             clap_complete::generate(*shell, &mut Cli::command(), "assay", &mut std::io::stdout());

@@ -43,7 +43,14 @@ pub struct Report {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ToolInfo {
     pub name: String,
+    /// Its version.
     pub version: String,
+}
+
+impl From<&PackManifest> for PackInfo {
+    fn from(pack: &PackManifest) -> Self {
+        PackInfo { name: pack.name.clone(), version: pack.version.to_string() }
+    }
 }
 
 impl ToolInfo {
@@ -76,6 +83,7 @@ pub struct InputError {
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct PackInfo {
+    /// The pack's name.
     pub name: String,
     pub version: String,
 }
@@ -154,7 +162,7 @@ impl Report {
     pub fn new(
         file: &str,
         listing: &ParsedManifest,
-        pack: &PackManifest,
+        pack: PackInfo,
         runs: Vec<CheckRun>,
         verdict: Verdict,
         fail_on: Severity,
@@ -225,7 +233,7 @@ impl Report {
                 version: Some(listing.manifest.version.to_string()),
             },
             error: None,
-            pack: PackInfo { name: pack.name.clone(), version: pack.version.to_string() },
+            pack,
             verdict: verdict.to_string(),
             fail_on: fail_on.to_string(),
             summary,
@@ -240,7 +248,7 @@ impl Report {
             report_version: 1,
             tool: ToolInfo::current(),
             listing: ListingInfo { file: error.file.clone(), slug: None, version: None },
-            pack: PackInfo { name: pack.name.clone(), version: pack.version.to_string() },
+            pack: pack.into(),
             verdict: "invalid".into(),
             error: Some(InputError {
                 message: error.message.clone(),

@@ -6,15 +6,15 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use assay_host::{Host, HostConfig, Limits, RulePack};
 
-use crate::args::{ColorChoice, Global};
+use crate::args::{ColorChoice, Global, LogFormat};
 use crate::exit::{Failure, InputContext};
 
 /// Logs and progress go to stderr; data goes to stdout. `-v` for info, `-vv` for debug,
-/// `RUST_LOG` for anything finer.
-pub fn install_logging(verbose: u8, color: ColorChoice) {
-    let default = match verbose {
-        0 => "warn",
-        1 => "assay=info,assay_host=info",
+/// `RUST_LOG` for anything finer. A server logs its requests at info by default.
+pub fn install_logging(verbose: u8, color: ColorChoice, format: LogFormat, server: bool) {
+    let default = match (verbose, server) {
+        (0, false) => "warn",
+        (0, true) | (1, _) => "info,sqlx=warn,tower_http=info",
         _ => "debug",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default.into());
@@ -26,12 +26,11 @@ pub fn install_logging(verbose: u8, color: ColorChoice) {
             std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(ansi)
-        .with_target(false)
-        .init();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false);
+    match format {
+        LogFormat::Json => builder.json().with_current_span(true).init(),
+        LogFormat::Text => builder.with_ansi(ansi).init(),
+    }
 }
 
 /// The plugin host with the limits and cache the flags ask for.

@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use serde_json::Value;
 
+#[path = "cli/serve.rs"]
+mod serve;
+
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -276,7 +279,7 @@ fn usage_errors_are_exit_2() {
     assert!(out.stderr.contains("no-such-listing"), "{}", out.stderr);
     assert_eq!(run(assay().args(["check", "--format", "yaml", "x"])).code, 2);
     let help = run(assay().args(["check", "--help"])).stdout;
-    assert!(help.contains("Exit codes:") && help.contains("3  a plugin or the host failed"), "{help}");
+    assert!(help.contains("Exit codes:") && help.contains("3  a plugin, the host or the service failed"), "{help}");
 }
 
 #[test]

@@ -1,0 +1,114 @@
+//! A small blocking client for the review service's API, with its errors mapped to exit codes:
+//! a request the server refused (4xx) is the user's to fix (exit 2); a server that fails or
+//! cannot be reached is exit 3.
+
+use std::time::Duration;
+
+use anyhow::anyhow;
+use assay_server::problem::Problem;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use ureq::unversioned::multipart::{Form, Part};
+
+use crate::args::ClientArgs;
+use crate::exit::Failure;
+
+#[derive(Debug)]
+pub struct Client {
+    base: String,
+    auth: String,
+    agent: ureq::Agent,
+}
+
+/// What a request came back with, when the server answered.
+pub enum Answer<T> {
+    Ok(T),
+    Refused(u16, Problem),
+}
+
+impl Client {
+    pub fn new(args: &ClientArgs) -> Result<Client, Failure> {
+        let base = args.server.trim_end_matches('/').to_owned();
+        if !(base.starts_with("http://") || base.starts_with("https://")) {
+            return Err(Failure::Input(anyhow!("--server must be an http:// or https:// URL, not `{base}`"), None));
+        }
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(300)))
+            .user_agent(concat!("assay/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .into();
+        Ok(Client { base, auth: format!("Bearer {}", args.token.trim()), agent })
+    }
+
+    pub fn get<T: DeserializeOwned>(&self, path: &str) -> Result<Answer<T>, Failure> {
+        let request = self.agent.get(format!("{}{path}", self.base)).header("Authorization", &self.auth);
+        self.answer(path, request.call())
+    }
+
+    pub fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<Answer<T>, Failure> {
+        let request = self.agent.post(format!("{}{path}", self.base)).header("Authorization", &self.auth);
+        self.answer(path, request.send_json(body))
+    }
+
+    /// POST a multipart form of `(field, file name, bytes)` parts.
+    pub fn post_form<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        parts: &[(&str, &str, &[u8])],
+    ) -> Result<Answer<T>, Failure> {
+        let mut form = Form::new();
+        for (field, file, bytes) in parts {
+            form = form.part(field, Part::bytes(bytes).file_name(file));
+        }
+        let request = self.agent.post(format!("{}{path}", self.base)).header("Authorization", &self.auth);
+        self.answer(path, request.send(form))
+    }
+
+    fn answer<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> Result<Answer<T>, Failure> {
+        let mut response =
+            result.map_err(|e| Failure::Host(anyhow!("could not reach the review service at {}: {e}", self.base)))?;
+        let status = response.status().as_u16();
+        let text = response
+            .body_mut()
+            .with_config()
+            .limit(64 << 20)
+            .read_to_string()
+            .map_err(|e| Failure::Host(anyhow!("reading the answer to {path}: {e}")))?;
+        if (200..300).contains(&status) {
+            return serde_json::from_str(&text).map(Answer::Ok).map_err(|e| {
+                Failure::Host(anyhow!("the service's answer to {path} is not what this assay expects: {e}"))
+            });
+        }
+        match serde_json::from_str::<Problem>(&text) {
+            Ok(problem) if status < 500 => Ok(Answer::Refused(status, problem)),
+            Ok(problem) => Err(Failure::Host(anyhow!("the review service failed ({status}): {}", problem.detail))),
+            Err(_) => Err(Failure::Host(anyhow!("{} answered {status} to {path}; is it an assay server?", self.base))),
+        }
+    }
+}
+
+/// A refusal as an input failure: the detail, each field error, and the stable code.
+pub fn refused(status: u16, problem: &Problem) -> Failure {
+    let mut message = format!("the server refused the request ({status} {}): {}", problem.code, problem.detail);
+    for e in &problem.errors {
+        let at = match (e.line, e.column) {
+            (Some(line), Some(column)) => format!(" (line {line}, column {column})"),
+            _ => String::new(),
+        };
+        message.push_str(&format!("\n  {}{at}: {}", if e.pointer.is_empty() { "/" } else { &e.pointer }, e.detail));
+    }
+    Failure::Input(anyhow!(message), None)
+}
+
+/// The answer, or the refusal as a failure.
+pub fn expect<T>(answer: Answer<T>) -> Result<T, Failure> {
+    match answer {
+        Answer::Ok(value) => Ok(value),
+        Answer::Refused(status, problem) => Err(refused(status, &problem)),
+    }
+}

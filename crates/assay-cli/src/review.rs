@@ -1,0 +1,75 @@
+//! `assay review queue|decide|waive`: the reviewer's side, from the command line.
+
+use std::process::ExitCode;
+
+use anyhow::anyhow;
+use assay_server::dto::{CreateWaiver, Decide, DecisionAction, QueueItem, Version, Waiver};
+
+use crate::args::{ClientFormat, DecisionArg, ReviewCommand};
+use crate::client::{Client, expect};
+use crate::exit::Failure;
+
+pub fn run(command: &ReviewCommand) -> Result<ExitCode, Failure> {
+    match command {
+        ReviewCommand::Queue { client, format } => {
+            let queue: Vec<QueueItem> = expect(Client::new(client)?.get("/v1/review-queue")?)?;
+            if *format == ClientFormat::Json {
+                println!("{}", serde_json::to_string_pretty(&queue).map_err(|e| Failure::Host(e.into()))?);
+            } else if queue.is_empty() {
+                println!("the review queue is empty");
+            } else {
+                println!("{:<40} {:<14} {:<16} {:<8} waiting", "listing", "version", "partner", "verdict");
+                for item in &queue {
+                    let verdict = item.verdict.as_deref().unwrap_or("-");
+                    println!(
+                        "{:<40} {:<14} {:<16} {:<8} {}",
+                        item.slug,
+                        item.version,
+                        item.partner,
+                        verdict,
+                        waited(item.waiting_secs)
+                    );
+                }
+            }
+        }
+        ReviewCommand::Decide { target, action, note, client } => {
+            let Some((slug, version)) = target.split_once('@') else {
+                return Err(Failure::Input(anyhow!("name the version as SLUG@VERSION, not `{target}`"), None));
+            };
+            let action = match action {
+                DecisionArg::Approve => DecisionAction::Approve,
+                DecisionArg::RequestChanges => DecisionAction::RequestChanges,
+                DecisionArg::Reject => DecisionAction::Reject,
+                DecisionArg::Certify => DecisionAction::Certify,
+            };
+            let path = format!("/v1/listings/{slug}/versions/{version}/decisions");
+            let decided: Version = expect(Client::new(client)?.post(&path, &Decide { action, note: note.clone() })?)?;
+            let certified = if decided.certified { ", certified" } else { "" };
+            println!("{}@{} is now {}{certified}", decided.slug, decided.version, decided.state);
+        }
+        ReviewCommand::Waive { slug, rule, versions, expires, justification, client } => {
+            let body = CreateWaiver {
+                slug: slug.clone(),
+                rule_id: rule.clone(),
+                versions: versions.clone(),
+                justification: justification.clone(),
+                expires_at: expires.clone(),
+            };
+            let waiver: Waiver = expect(Client::new(client)?.post("/v1/waivers", &body)?)?;
+            println!(
+                "waiver #{} granted: {} on {} {} until {}",
+                waiver.id, waiver.rule_id, waiver.slug, waiver.versions, waiver.expires_at
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn waited(secs: i64) -> String {
+    match secs {
+        s if s < 120 => format!("{s}s"),
+        s if s < 7200 => format!("{}m", s / 60),
+        s if s < 172_800 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86_400),
+    }
+}

@@ -1,0 +1,162 @@
+//! `assay serve`: the API, the review worker and the store in one process.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use assay_server::ServerConfig;
+use assay_service::{Capability, Role, Service, ServiceConfig};
+use assay_store::{Backend, Store};
+
+use crate::args::{Global, ServeArgs};
+use crate::exit::{Failure, InputContext};
+use crate::{setup, token};
+
+/// Crash tests set this to a fault point name (see `Store::with_fault_hook`): the process
+/// aborts there, mid-transaction, as a power cut would stop it.
+const FAULT_VAR: &str = "ASSAY_FAULT";
+
+pub fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode, Failure> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")
+        .map_err(Failure::Host)?;
+    runtime.block_on(serve(global, args))
+}
+
+async fn serve(global: &Global, args: &ServeArgs) -> Result<ExitCode, Failure> {
+    let mut store = token::open_store(&args.store).await?;
+    if let Ok(point) = std::env::var(FAULT_VAR) {
+        tracing::warn!(%point, "fault injection armed: the process will abort there");
+        store = store.with_fault_hook(move |at| {
+            if at == point {
+                eprintln!("fault injection: aborting at {at}");
+                std::process::abort();
+            }
+        });
+    }
+    if store.backend() == Backend::Sqlite {
+        // One process owns a SQLite store: reviews a crash interrupted resume at once.
+        let released = store.release_leases().await.context("releasing review leases").map_err(Failure::Host)?;
+        if released > 0 {
+            tracing::info!(released, "resuming reviews interrupted by the last shutdown");
+        }
+    }
+    let host = Arc::new(setup::host(global)?);
+    let pack = Arc::new(setup::builtin_pack().map_err(Failure::Host)?);
+    let service = Service::new(store.clone(), host, pack, ServiceConfig::default());
+    if let Some(dir) = &args.demo {
+        seed(&service, dir).await?;
+    }
+    let config = ServerConfig { max_upload_bytes: (args.max_upload_mib as usize) << 20, ..ServerConfig::default() };
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))
+        .input()?;
+    let address = listener.local_addr().context("reading the bound address").map_err(Failure::Host)?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker = {
+        let service = service.clone();
+        let mut stopped = stopped.clone();
+        tokio::spawn(async move { service.run_worker(async move { drop(stopped.wait_for(|s| *s).await) }).await })
+    };
+    let pack = &service.pack().manifest;
+    tracing::info!(%address, database = ?store.backend(), pack = %format!("{}@{}", pack.name, pack.version), "assay is serving");
+    eprintln!("assay: serving http://{address} (API under /v1, OpenAPI at /openapi.json); Ctrl-C stops");
+    let app = assay_server::router(service.clone(), config);
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            shutdown_signal().await;
+            tracing::info!("shutting down: finishing requests in flight");
+        })
+        .await;
+    let _ = stop.send(true);
+    let _ = worker.await;
+    store.close().await;
+    served.context("serving HTTP").map_err(Failure::Host)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(term) => term,
+            Err(_) => return drop(ctrl_c.await),
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+/// Load every example listing under `dir` for partner `demo` (each under its directory's name,
+/// so listings that share a slug do not collide) and print tokens to try them with.
+async fn seed(service: &Service, dir: &Path) -> Result<(), Failure> {
+    let store: &Store = service.store();
+    let entries = std::fs::read_dir(dir)
+        .with_context(|| {
+            format!("reading the example listings in {} (run from the repository, or pass --demo DIR)", dir.display())
+        })
+        .input()?;
+    let mut names: Vec<_> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.path().join("listing.toml").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| !name.starts_with("invalid-"))
+        .collect();
+    names.sort();
+    let host_err = |e: assay_service::ServiceError| Failure::Host(anyhow::Error::new(e).context("seeding the demo"));
+    let partner = store
+        .ensure_partner("demo", "demo", &[Capability::List, Capability::Checks, Capability::Certify])
+        .await
+        .context("creating the demo partner")
+        .map_err(Failure::Host)?;
+    let partner_token = store
+        .create_token("demo", Role::Partner, Some(partner))
+        .await
+        .context("creating a token")
+        .map_err(Failure::Host)?;
+    let reviewer_token =
+        store.create_token("demo", Role::Reviewer, None).await.context("creating a token").map_err(Failure::Host)?;
+    let demo = service.authenticate(&partner_token).await.map_err(host_err)?;
+    let mut loaded = 0;
+    for name in &names {
+        if store.listing(name).await.context("reading listings").map_err(Failure::Host)?.is_some() {
+            continue;
+        }
+        let text = std::fs::read_to_string(dir.join(name).join("listing.toml"))
+            .with_context(|| format!("reading {name}/listing.toml"))
+            .input()?;
+        let manifest = with_slug(&text, name);
+        service.create_listing(&demo, name, name).await.map_err(host_err)?;
+        service.submit(&demo, name, &manifest, Vec::new()).await.map_err(host_err)?;
+        loaded += 1;
+    }
+    eprintln!("assay: demo: {loaded} example listings submitted for partner `demo` (reviews run in the background)");
+    eprintln!("assay: demo partner token:  {partner_token}");
+    eprintln!("assay: demo reviewer token: {reviewer_token}");
+    Ok(())
+}
+
+/// The manifest with its `slug` replaced.
+fn with_slug(manifest: &str, slug: &str) -> String {
+    manifest
+        .lines()
+        .map(|line| {
+            if line.trim_start().starts_with("slug ") || line.trim_start().starts_with("slug=") {
+                format!("slug = \"{slug}\"")
+            } else {
+                line.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}

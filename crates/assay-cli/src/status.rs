@@ -1,0 +1,106 @@
+//! `assay status [SLUG[@VERSION]]`: where your listings stand.
+
+use std::process::ExitCode;
+
+use assay_server::dto::{Listing, Version};
+
+use crate::args::{ClientFormat, StatusArgs};
+use crate::client::{Client, expect};
+use crate::exit::Failure;
+
+pub fn run(args: &StatusArgs) -> Result<ExitCode, Failure> {
+    let client = Client::new(&args.client)?;
+    let print_json = |value: &dyn erased::Json| -> Result<(), Failure> {
+        println!("{}", value.pretty().map_err(|e| Failure::Host(e.into()))?);
+        Ok(())
+    };
+    match args.target.as_deref().map(|t| t.split_once('@').map_or((t, None), |(s, v)| (s, Some(v)))) {
+        None => {
+            let listings: Vec<Listing> = expect(client.get("/v1/listings")?)?;
+            if args.format == ClientFormat::Json {
+                return print_json(&listings).map(|()| ExitCode::SUCCESS);
+            }
+            if listings.is_empty() {
+                println!("no listings yet; `assay submit PATH` creates one");
+            }
+            for listing in &listings {
+                print_listing(listing);
+            }
+        }
+        Some((slug, None)) => {
+            let listing: Listing = expect(client.get(&format!("/v1/listings/{slug}"))?)?;
+            if args.format == ClientFormat::Json {
+                return print_json(&listing).map(|()| ExitCode::SUCCESS);
+            }
+            print_listing(&listing);
+        }
+        Some((slug, Some(version))) => {
+            let v: Version = expect(client.get(&format!("/v1/listings/{slug}/versions/{version}"))?)?;
+            if args.format == ClientFormat::Json {
+                return print_json(&v).map(|()| ExitCode::SUCCESS);
+            }
+            print_version(&v);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_listing(listing: &Listing) {
+    println!("{} — {} (partner {})", listing.slug, listing.name, listing.partner);
+    if listing.versions.is_empty() {
+        println!("  no versions");
+    }
+    for v in &listing.versions {
+        println!("  {:<12} {}", v.version, v.state);
+    }
+}
+
+fn print_version(v: &Version) {
+    let certified = if v.certified { ", certified" } else { "" };
+    println!("{}@{}: {}{certified}", v.slug, v.version, v.state);
+    match (&v.verdict, &v.review) {
+        (Some(verdict), Some(review)) => println!(
+            "verdict: {verdict} (review by {}@{} finished {})",
+            review.pack, review.pack_version, review.finished_at
+        ),
+        _ => println!("verdict: not reviewed yet"),
+    }
+    let wall: u64 = v.checks.iter().map(|c| c.usage.wall_time_us).sum();
+    let peak = v.checks.iter().map(|c| c.usage.peak_memory_bytes).max().unwrap_or(0);
+    let failed: Vec<_> = v.checks.iter().filter(|c| !matches!(c.outcome.as_str(), "passed" | "findings")).collect();
+    if !v.checks.is_empty() {
+        println!(
+            "checks: {} ran in {:.1} ms total, peak memory {} KiB; {} did not complete",
+            v.checks.len(),
+            wall as f64 / 1000.0,
+            peak >> 10,
+            failed.len()
+        );
+    }
+    for c in failed {
+        println!("  {} {}: {}", c.check_id, c.outcome, c.message.as_deref().unwrap_or(""));
+    }
+    for f in &v.findings {
+        let waived = f.waived_by.map(|id| format!(" [waived by #{id}]")).unwrap_or_default();
+        println!("  {:<8} {:<32} {} ({}){waived}", f.severity, f.rule_id, f.message, f.pointer);
+        if let Some(fix) = &f.remediation {
+            println!("  {:<8} {:<32} fix: {fix}", "", "");
+        }
+    }
+    for d in &v.decisions {
+        println!("decision: {} by {}: {}", d.action, d.actor, d.note);
+    }
+}
+
+/// Pretty JSON for any of the answer types.
+mod erased {
+    pub trait Json {
+        fn pretty(&self) -> serde_json::Result<String>;
+    }
+
+    impl<T: serde::Serialize> Json for T {
+        fn pretty(&self) -> serde_json::Result<String> {
+            serde_json::to_string_pretty(self)
+        }
+    }
+}

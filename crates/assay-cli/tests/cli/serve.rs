@@ -1,0 +1,375 @@
+//! `assay serve` as a real process, driven by the real CLI: the walkthrough of a partner and a
+//! reviewer, and crashes (SIGKILL, and aborts at chosen points inside write transactions) that
+//! must leave every submission fully recorded or absent and every review finished after restart.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use assay_store::{Role, Store};
+use serde_json::Value;
+
+use super::{assay, root, run};
+
+/// A running `assay serve`.
+struct Server {
+    child: Child,
+    url: String,
+    stderr: mpsc::Receiver<String>,
+}
+
+/// Where the server keeps its data: an SQLite directory, or a PostgreSQL URL.
+#[derive(Clone)]
+enum Data {
+    Dir(PathBuf),
+    Url(String),
+}
+
+impl Data {
+    fn args(&self) -> Vec<String> {
+        match self {
+            Data::Dir(dir) => vec!["--data-dir".into(), dir.display().to_string()],
+            Data::Url(url) => vec!["--database-url".into(), url.clone()],
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            Data::Dir(_) => "SQLite",
+            Data::Url(_) => "PostgreSQL",
+        }
+    }
+
+    async fn open(&self) -> Store {
+        match self {
+            Data::Dir(dir) => Store::open_data_dir(dir).await.unwrap(),
+            Data::Url(url) => Store::open(url).await.unwrap(),
+        }
+    }
+}
+
+impl Server {
+    fn start(data: &Data, fault: Option<&str>) -> Server {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("assay"));
+        cmd.current_dir(root())
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(data.args())
+            .env("ASSAY_CACHE_DIR", Path::new(env!("CARGO_TARGET_TMPDIR")).join("assay-cache"))
+            .env("RUST_LOG", "info,sqlx=warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        match fault {
+            Some(point) => cmd.env("ASSAY_FAULT", point),
+            None => cmd.env_remove("ASSAY_FAULT"),
+        };
+        let mut child = cmd.spawn().unwrap();
+        let (send, stderr) = mpsc::channel();
+        let pipe = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                let _ = send.send(line);
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let url = loop {
+            let line = stderr
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .expect("assay serve did not start");
+            if let Some(rest) = line.strip_prefix("assay: serving ") {
+                break rest.split_whitespace().next().unwrap().to_owned();
+            }
+        };
+        Server { child, url, stderr }
+    }
+
+    /// Wait until the process ends on its own (an injected fault aborts it).
+    fn wait_for_crash(mut self) -> Vec<String> {
+        let status = self.child.wait().unwrap();
+        assert!(!status.success(), "the server should have aborted");
+        self.stderr.try_iter().collect()
+    }
+
+    fn kill(mut self) {
+        self.child.kill().unwrap(); // SIGKILL
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn client(server: &Server, token: &str, args: &[&str]) -> super::Output {
+    run(assay().args(args).env("ASSAY_SERVER", &server.url).env("ASSAY_TOKEN", token))
+}
+
+fn token(data: &Data, role: &str, partner: Option<&str>) -> String {
+    let mut cmd = assay();
+    cmd.args(["token", "create", "--role", role]).args(data.args());
+    if let Some(partner) = partner {
+        cmd.args(["--partner", partner, "--capability", "list", "--capability", "checks"]);
+    }
+    let out = run(&mut cmd);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    out.stdout.split_whitespace().last().unwrap().to_owned()
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+}
+
+/// Fresh data for one test: SQLite always, and PostgreSQL when the suite has a server.
+fn backends(dir: &Path) -> Vec<Data> {
+    let mut out = vec![Data::Dir(dir.join("data"))];
+    if let Ok(admin) = std::env::var("ASSAY_TEST_POSTGRES_URL") {
+        use sqlx::{Connection as _, Executor as _};
+        let name = format!("assay_cli_{}", std::process::id() as u64 * 1000 + rand_suffix());
+        runtime().block_on(async {
+            sqlx::any::install_default_drivers();
+            let mut conn = sqlx::AnyConnection::connect(&admin).await.unwrap();
+            conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.unwrap();
+        });
+        let (server, _) = admin.rsplit_once('/').unwrap();
+        out.push(Data::Url(format!("{server}/{name}")));
+    }
+    out
+}
+
+fn rand_suffix() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos() as u64 % 1000
+}
+
+fn drop_database(data: &Data) {
+    if let (Data::Url(url), Ok(admin)) = (data, std::env::var("ASSAY_TEST_POSTGRES_URL")) {
+        use sqlx::{Connection as _, Executor as _};
+        let name = url.rsplit('/').next().unwrap().to_owned();
+        runtime().block_on(async {
+            let mut conn = sqlx::AnyConnection::connect(&admin).await.unwrap();
+            conn.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).await.unwrap();
+        });
+    }
+}
+
+#[test]
+fn a_partner_and_a_reviewer_walk_the_whole_flow() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = Data::Dir(dir.path().join("data"));
+    let partner = token(&data, "partner", Some("acme"));
+    let reviewer = token(&data, "reviewer", None);
+    let server = Server::start(&data, None);
+
+    // The partner submits a flawed listing: the findings come back as `assay check` shows them.
+    let flawed = client(&server, &partner, &["submit", "examples/listings/http-urls"]);
+    assert_eq!(flawed.code, 1, "{}{}", flawed.stdout, flawed.stderr);
+    assert!(flawed.stderr.contains("created listing `acme-stock-sync`"), "{}", flawed.stderr);
+    assert!(
+        flawed.stdout.contains("error[urls.https]") && flawed.stdout.contains("listing.toml:16:12"),
+        "{}",
+        flawed.stdout
+    );
+    assert!(flawed.stdout.contains("state: changes_requested"), "{}", flawed.stdout);
+
+    // Fixed and bumped: it passes and waits for a reviewer.
+    let fixed = dir.path().join("fixed");
+    std::fs::create_dir(&fixed).unwrap();
+    let text = std::fs::read_to_string(root().join("examples/listings/clean/listing.toml")).unwrap();
+    std::fs::write(fixed.join("listing.toml"), text.replace("version = \"1.4.0\"", "version = \"1.4.1\"")).unwrap();
+    let passed = client(&server, &partner, &["submit", fixed.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(passed.code, 0, "{}{}", passed.stdout, passed.stderr);
+    let version: Value = serde_json::from_str(&passed.stdout).unwrap();
+    assert_eq!((version["state"].as_str(), version["verdict"].as_str()), (Some("awaiting_review"), Some("pass")));
+
+    // The reviewer sees it in the queue and approves it; the partner sees the decision.
+    let queue = client(&server, &reviewer, &["review", "queue"]);
+    assert!(queue.stdout.contains("acme-stock-sync") && queue.stdout.contains("1.4.1"), "{}", queue.stdout);
+    let partner_queue = client(&server, &partner, &["review", "queue"]);
+    assert_eq!(partner_queue.code, 2, "{}", partner_queue.stderr);
+    assert!(partner_queue.stderr.contains("403 forbidden"), "{}", partner_queue.stderr);
+    let no_note =
+        client(&server, &reviewer, &["review", "decide", "acme-stock-sync@1.4.1", "--action", "approve", "--note", ""]);
+    assert_eq!(no_note.code, 2);
+    let approve = client(
+        &server,
+        &reviewer,
+        &["review", "decide", "acme-stock-sync@1.4.1", "--action", "approve", "--note", "ok"],
+    );
+    assert_eq!(approve.code, 0, "{}", approve.stderr);
+    assert!(approve.stdout.contains("is now approved"), "{}", approve.stdout);
+    let status = client(&server, &partner, &["status", "acme-stock-sync@1.4.1"]);
+    assert!(
+        status.stdout.contains("acme-stock-sync@1.4.1: approved") && status.stdout.contains("decision: approve"),
+        "{}",
+        status.stdout
+    );
+    let listings = client(&server, &partner, &["status", "--format", "json"]);
+    let listings: Value = serde_json::from_str(&listings.stdout).unwrap();
+    assert_eq!(listings[0]["versions"].as_array().unwrap().len(), 2);
+
+    // Wrong token and unreachable server: clear errors, documented exit codes.
+    let wrong = client(&server, "assay_0123", &["status"]);
+    assert_eq!(wrong.code, 2);
+    assert!(wrong.stderr.contains("401 unauthenticated"), "{}", wrong.stderr);
+    let gone = run(assay().args(["status"]).env("ASSAY_SERVER", "http://127.0.0.1:9").env("ASSAY_TOKEN", &partner));
+    assert_eq!(gone.code, 3);
+    assert!(gone.stderr.contains("could not reach the review service"), "{}", gone.stderr);
+    server.kill();
+}
+
+/// A crash inside the submission's transaction leaves nothing; a crash inside the review's
+/// transaction leaves the submission and its job, and the review finishes after restart.
+#[test]
+fn a_crash_mid_transaction_loses_nothing_and_records_nothing_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    for data in backends(dir.path()) {
+        let partner = token(&data, "partner", Some("acme"));
+        let listing = ["submit", "examples/listings/clean", "--no-wait"];
+
+        // 1. Abort after the version row is written, before commit: the version is absent.
+        let server = Server::start(&data, Some("submit.before-commit"));
+        let out = client(&server, &partner, &listing);
+        assert_eq!(out.code, 3, "{}", out.stderr);
+        let log = server.wait_for_crash();
+        assert!(log.iter().any(|l| l.contains("aborting at submit.before-commit")), "{log:?}");
+        runtime().block_on(async {
+            let store = data.open().await;
+            let listing = store.listing("acme-stock-sync").await.unwrap().unwrap();
+            assert!(listing.versions.is_empty(), "a half-written submission survived: {listing:?}");
+            assert_eq!(store.pending_reviews().await.unwrap(), 0);
+            assert!(store.verify_audit().await.unwrap().is_ok());
+            store.close().await;
+        });
+
+        // 2. Abort while recording the review: the submission and its job survive.
+        let server = Server::start(&data, Some("review.before-commit"));
+        let out = client(&server, &partner, &listing);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        server.wait_for_crash();
+        runtime().block_on(async {
+            let store = data.open().await;
+            let v = store.version("acme-stock-sync", "1.4.0").await.unwrap().unwrap();
+            assert_eq!(v.state.as_str(), "checking");
+            assert_eq!(store.latest_review("acme-stock-sync", "1.4.0").await.unwrap(), None);
+            assert_eq!(store.pending_reviews().await.unwrap(), 1);
+            store.close().await;
+        });
+
+        // 3. Restart: the interrupted review finishes, once. (PostgreSQL waits for the lease.)
+        // SQLite releases leases on start (one process owns it); on PostgreSQL another node
+        // takes over when the lease runs out, which the test does not wait for.
+        if let Data::Url(_) = &data {
+            runtime().block_on(async {
+                let store = data.open().await;
+                store.execute_unchecked("UPDATE review_jobs SET leased_until = 0").await.unwrap();
+                store.close().await;
+            });
+        }
+        let server = Server::start(&data, None);
+        let status = wait_for_state(&server, &partner, "acme-stock-sync@1.4.0");
+        assert_eq!(status["verdict"], "pass");
+        server.kill();
+        runtime().block_on(async {
+            let store = data.open().await;
+            assert_eq!(store.pending_reviews().await.unwrap(), 0);
+            assert_eq!(store.execute_unchecked("UPDATE review_runs SET verdict = verdict").await.unwrap(), 1);
+            assert!(store.verify_audit().await.unwrap().is_ok());
+            store.close().await;
+        });
+        println!(
+            "crash mid-transaction on {}: nothing half-written, the interrupted review finished once",
+            data.name()
+        );
+        drop_database(&data);
+    }
+}
+
+fn wait_for_state(server: &Server, token: &str, target: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let out = client(server, token, &["status", target, "--format", "json"]);
+        if out.code == 0 {
+            let v: Value = serde_json::from_str(&out.stdout).unwrap();
+            if !matches!(v["state"].as_str(), Some("submitted" | "checking")) {
+                return v;
+            }
+        }
+        assert!(Instant::now() < deadline, "{target} was not reviewed in time: {}", out.stdout);
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// kill -9 while partners are submitting: every submission the server acknowledged is there
+/// after restart and gets exactly one review; nothing is half-written; the audit chain holds.
+#[test]
+fn kill_9_during_submissions_loses_no_acknowledged_submission() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = Data::Dir(dir.path().join("data"));
+    let partner = token(&data, "partner", Some("acme"));
+    let template = std::fs::read_to_string(root().join("examples/listings/clean/listing.toml")).unwrap();
+    let versions: Vec<String> = (0..24).map(|i| format!("1.5.{i}")).collect();
+    for v in &versions {
+        let path = dir.path().join(v);
+        std::fs::create_dir(&path).unwrap();
+        std::fs::write(
+            path.join("listing.toml"),
+            template.replace("version = \"1.4.0\"", &format!("version = \"{v}\"")),
+        )
+        .unwrap();
+    }
+    let server = Server::start(&data, None);
+    let url = server.url.clone();
+    let submitters: Vec<_> = versions
+        .iter()
+        .map(|v| {
+            let (path, url, partner) = (dir.path().join(v), url.clone(), partner.clone());
+            let v = v.clone();
+            std::thread::spawn(move || {
+                let out = run(assay()
+                    .args(["submit", path.to_str().unwrap(), "--no-wait"])
+                    .env("ASSAY_SERVER", url)
+                    .env("ASSAY_TOKEN", partner));
+                (v, out.code)
+            })
+        })
+        .collect();
+    // Let some submissions land, then pull the plug.
+    std::thread::sleep(Duration::from_millis(700));
+    server.kill();
+    let results: Vec<(String, i32)> = submitters.into_iter().map(|t| t.join().unwrap()).collect();
+    let acknowledged: Vec<&String> = results.iter().filter(|(_, code)| *code == 0).map(|(v, _)| v).collect();
+    println!(
+        "kill -9 during {} submissions: {} acknowledged, {} cut off",
+        results.len(),
+        acknowledged.len(),
+        results.len() - acknowledged.len()
+    );
+    let server = Server::start(&data, None);
+    let store_state = runtime().block_on(async {
+        let store = data.open().await;
+        let listing = store.listing("acme-stock-sync").await.unwrap();
+        store.close().await;
+        listing.map(|l| l.versions).unwrap_or_default()
+    });
+    for v in &acknowledged {
+        assert!(store_state.iter().any(|(version, _)| version == *v), "acknowledged {v} was lost");
+    }
+    // Every stored version (acknowledged or not) is complete: it gets its review.
+    for (v, _) in &store_state {
+        let status = wait_for_state(&server, &partner, &format!("acme-stock-sync@{v}"));
+        assert!(status["verdict"].is_string(), "{status}");
+    }
+    server.kill();
+    runtime().block_on(async {
+        let store = data.open().await;
+        assert_eq!(store.pending_reviews().await.unwrap(), 0);
+        let reviews = store.execute_unchecked("UPDATE review_runs SET verdict = verdict").await.unwrap();
+        assert_eq!(reviews as usize, store_state.len(), "exactly one review per stored version");
+        assert!(store.verify_audit().await.unwrap().is_ok());
+        assert!(store.authenticate(&partner).await.unwrap().is_some_and(|p| p.role == Role::Partner));
+        store.close().await;
+    });
+}
