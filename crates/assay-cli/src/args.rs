@@ -218,6 +218,10 @@ pub struct ServeArgs {
     /// and print a partner and a reviewer token.
     #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "examples/listings")]
     pub demo: Option<PathBuf>,
+    /// Review workers in this process (reviews run concurrently; each spreads its checks over
+    /// the plugin host's threads).
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub workers: u16,
     /// The largest submission (manifest and components), in MiB.
     #[arg(long, value_name = "MIB", default_value_t = 48, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub max_upload_mib: u32,

@@ -57,11 +57,13 @@ async fn serve(global: &Global, args: &ServeArgs) -> Result<ExitCode, Failure> {
         .input()?;
     let address = listener.local_addr().context("reading the bound address").map_err(Failure::Host)?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let worker = {
-        let service = service.clone();
-        let mut stopped = stopped.clone();
-        tokio::spawn(async move { service.run_worker(async move { drop(stopped.wait_for(|s| *s).await) }).await })
-    };
+    let workers: Vec<_> = (0..args.workers)
+        .map(|_| {
+            let service = service.clone();
+            let mut stopped = stopped.clone();
+            tokio::spawn(async move { service.run_worker(async move { drop(stopped.wait_for(|s| *s).await) }).await })
+        })
+        .collect();
     let pack = &service.pack().manifest;
     tracing::info!(%address, database = ?store.backend(), pack = %format!("{}@{}", pack.name, pack.version), "assay is serving");
     eprintln!("assay: serving http://{address} (API under /v1, OpenAPI at /openapi.json); Ctrl-C stops");
@@ -72,8 +74,11 @@ async fn serve(global: &Global, args: &ServeArgs) -> Result<ExitCode, Failure> {
             tracing::info!("shutting down: finishing requests in flight");
         })
         .await;
+    // Workers finish the review in hand; an unfinished one resumes on the next start.
     let _ = stop.send(true);
-    let _ = worker.await;
+    for worker in workers {
+        let _ = worker.await;
+    }
     store.close().await;
     served.context("serving HTTP").map_err(Failure::Host)?;
     Ok(ExitCode::SUCCESS)

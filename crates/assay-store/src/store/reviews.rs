@@ -43,6 +43,20 @@ pub struct StoredReview {
     pub rule_versions: Vec<Option<String>>,
 }
 
+const CHECK_RUNS_PER_INSERT: usize = 100;
+const FINDINGS_PER_INSERT: usize = 500;
+
+/// `($1, $2), ($3, $4)` for `rows` rows of `columns` values (placeholders only, never data).
+fn placeholders(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|row| {
+            let values: Vec<String> = (1..=columns).map(|c| format!("${}", row * columns + c)).collect();
+            format!("({})", values.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn int(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
@@ -81,43 +95,66 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
-        for run in review.runs {
-            let check_run_id: i64 = sqlx::query(
-                "INSERT INTO check_runs (review_id, check_id, digest, rule_version, platform, outcome, message, wall_time_us, fuel, \
-                 peak_memory_bytes, output_bytes, log_bytes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
-            )
-            .bind(review_id)
-            .bind(&run.check_id)
-            .bind(&run.digest)
-            .bind(run.rule.as_ref().map(|r| r.version.to_string()))
-            .bind(i64::from(run.platform))
-            .bind(run.outcome.as_str())
-            .bind(run.message.as_deref())
-            .bind(i64::try_from(run.usage.wall_time.as_micros()).unwrap_or(i64::MAX))
-            .bind(run.usage.fuel.map(int))
-            .bind(int(run.usage.peak_memory))
-            .bind(int(run.usage.output_bytes))
-            .bind(int(run.usage.log_bytes))
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get(0)?;
-            for f in &run.findings {
-                sqlx::query(
-                    "INSERT INTO findings (review_id, check_run_id, rule_id, severity, message, pointer, remediation, help_url, author) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                )
-                .bind(review_id)
-                .bind(check_run_id)
-                .bind(&f.rule_id)
-                .bind(f.severity.as_str())
-                .bind(&f.message)
-                .bind(&f.pointer)
-                .bind(f.remediation.as_deref())
-                .bind(&f.help_url)
-                .bind(if run.platform { "platform" } else { "partner" })
-                .execute(&mut *tx)
-                .await?;
+        // Bulk inserts: a review is two statements per chunk, not one per check and finding.
+        let mut check_run_ids = Vec::with_capacity(review.runs.len());
+        for chunk in review.runs.chunks(CHECK_RUNS_PER_INSERT) {
+            let sql = format!(
+                "INSERT INTO check_runs (review_id, check_id, digest, rule_version, platform, outcome, message, wall_time_us, \
+                 fuel, peak_memory_bytes, output_bytes, log_bytes) VALUES {} RETURNING id",
+                placeholders(chunk.len(), 12)
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for run in chunk {
+                query = query
+                    .bind(review_id)
+                    .bind(&run.check_id)
+                    .bind(&run.digest)
+                    .bind(run.rule.as_ref().map(|r| r.version.to_string()))
+                    .bind(i64::from(run.platform))
+                    .bind(run.outcome.as_str())
+                    .bind(run.message.as_deref())
+                    .bind(i64::try_from(run.usage.wall_time.as_micros()).unwrap_or(i64::MAX))
+                    .bind(run.usage.fuel.map(int))
+                    .bind(int(run.usage.peak_memory))
+                    .bind(int(run.usage.output_bytes))
+                    .bind(int(run.usage.log_bytes));
             }
+            let mut ids = query
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|row| row.try_get::<i64, _>(0))
+                .collect::<Result<Vec<_>, _>>()?;
+            // Ids are assigned in row order under the write lock; RETURNING need not keep it.
+            ids.sort_unstable();
+            check_run_ids.extend(ids);
+        }
+        let findings: Vec<_> = review
+            .runs
+            .iter()
+            .zip(&check_run_ids)
+            .flat_map(|(run, id)| run.findings.iter().map(move |f| (run.platform, *id, f)))
+            .collect();
+        for chunk in findings.chunks(FINDINGS_PER_INSERT) {
+            let sql = format!(
+                "INSERT INTO findings (review_id, check_run_id, rule_id, severity, message, pointer, remediation, help_url, author) \
+                 VALUES {}",
+                placeholders(chunk.len(), 9)
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (platform, check_run_id, f) in chunk {
+                query = query
+                    .bind(review_id)
+                    .bind(*check_run_id)
+                    .bind(&f.rule_id)
+                    .bind(f.severity.as_str())
+                    .bind(&f.message)
+                    .bind(&f.pointer)
+                    .bind(f.remediation.as_deref())
+                    .bind(&f.help_url)
+                    .bind(if *platform { "platform" } else { "partner" });
+            }
+            query.execute(&mut *tx).await?;
         }
         if let Some(job) = review.job {
             sqlx::query("UPDATE review_jobs SET state = 'done', finished_at = $1 WHERE id = $2")
@@ -126,7 +163,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        let findings: usize = review.runs.iter().map(|r| r.findings.len()).sum();
+        let findings = findings.len();
         let detail = format!(
             "checking -> {next}; verdict {} from {}@{} ({} checks, {findings} findings)",
             review.verdict,

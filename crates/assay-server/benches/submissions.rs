@@ -1,0 +1,178 @@
+//! Submissions → verdicts through the whole service, on loopback, on SQLite and PostgreSQL.
+//!
+//! `cargo bench -p assay-server --bench submissions` (PostgreSQL when `ASSAY_TEST_POSTGRES_URL`
+//! names a server). For each backend: a real `assay_server::router` on 127.0.0.1, the review
+//! worker, and `CLIENTS` client threads that each submit a version (multipart, over HTTP) and
+//! poll it until its verdict. Reported: verdicts per second, p50/p99 submit→verdict latency,
+//! and where the worker's time went (plugin host vs store), from the service's own metrics.
+//! The baseline, measured in the same process: the same reviews straight through
+//! `Host::review`, no HTTP and no store.
+
+#![allow(clippy::unwrap_used)] // a benchmark fails by panicking
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use assay_host::{Host, HostConfig, ReviewInput, RulePack};
+use assay_service::{Capability, Role, Service, ServiceConfig};
+use assay_store::Store;
+
+const SUBMISSIONS: usize = 400;
+const CLIENTS: usize = 4;
+/// Review workers, as `assay serve --workers`.
+const WORKERS: usize = 2;
+/// How often a client asks whether its verdict is in (`assay submit` backs off from 100 ms).
+const POLL: Duration = Duration::from_millis(10);
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let cache_dir = Some(std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-components"));
+    let host = Arc::new(Host::new(HostConfig { cache_dir, ..HostConfig::default() }).unwrap());
+    let pack = Arc::new(
+        RulePack::from_parts(assay_builtin::PACK_TOML, |name| {
+            assay_builtin::COMPONENTS.iter().find(|(n, _)| *n == name).map(|(_, b)| Arc::from(*b))
+        })
+        .unwrap(),
+    );
+    let template =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/listings/clean/listing.toml"))
+            .unwrap();
+
+    // Baseline: the same reviews, host only.
+    let listing = assay_core::Manifest::parse("listing.toml", &template).unwrap().manifest;
+    let checks = pack.checks();
+    for _ in 0..20 {
+        host.review(ReviewInput { listing: &listing, previous: None, checks: &checks });
+    }
+    let started = Instant::now();
+    for _ in 0..SUBMISSIONS {
+        host.review(ReviewInput { listing: &listing, previous: None, checks: &checks });
+    }
+    let baseline = SUBMISSIONS as f64 / started.elapsed().as_secs_f64();
+    println!("baseline: Host::review of the 20-rule pack, no HTTP, no store: {baseline:.0} reviews/s");
+    println!();
+    println!("| backend | verdicts/s | vs baseline | p50 submit→verdict | p99 | worker time in host | in store |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut backends = vec![("SQLite", format!("sqlite://{}?mode=rwc", dir.path().join("assay.db").display()))];
+    let mut cleanup = None;
+    if let Ok(admin) = std::env::var("ASSAY_TEST_POSTGRES_URL") {
+        let name = format!("assay_bench_{}", std::process::id());
+        runtime.block_on(admin_sql(&admin, &format!("CREATE DATABASE {name}")));
+        let (server, _) = admin.rsplit_once('/').unwrap();
+        backends.push(("PostgreSQL", format!("{server}/{name}")));
+        cleanup = Some((admin, name));
+    }
+    for (backend, url) in backends {
+        let row = runtime.block_on(bench(&url, host.clone(), pack.clone(), &template, baseline));
+        println!("| {backend} | {row}");
+    }
+    if let Some((admin, name)) = cleanup {
+        runtime.block_on(admin_sql(&admin, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")));
+    }
+}
+
+async fn admin_sql(admin: &str, sql: &str) {
+    use sqlx::{Connection as _, Executor as _};
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(admin).await.unwrap();
+    conn.execute(sqlx::AssertSqlSafe(sql.to_owned())).await.unwrap();
+}
+
+async fn bench(url: &str, host: Arc<Host>, pack: Arc<RulePack>, template: &str, baseline: f64) -> String {
+    let store = Store::open(url).await.unwrap();
+    let partner = store.ensure_partner("bench", "acme", &[Capability::List]).await.unwrap();
+    let token = store.create_token("bench", Role::Partner, Some(partner)).await.unwrap();
+    let service = Service::new(store.clone(), host, pack, ServiceConfig::default());
+    let app = assay_server::router(service.clone(), assay_server::ServerConfig::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    for _ in 0..WORKERS {
+        let worker = service.clone();
+        tokio::spawn(async move { worker.run_worker(std::future::pending()).await });
+    }
+
+    let slug = "acme-stock-sync";
+    let before = (metric("assay_review_host_seconds_sum"), metric("assay_review_store_seconds_sum"));
+    let template = template.to_owned();
+    let (latencies, elapsed) = tokio::task::spawn_blocking(move || {
+        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+        let auth = format!("Bearer {token}");
+        let created = agent
+            .post(format!("{base}/v1/listings"))
+            .header("Authorization", &auth)
+            .send_json(serde_json::json!({"slug": slug, "name": "Bench"}))
+            .unwrap();
+        assert_eq!(created.status(), 201);
+        let started = Instant::now();
+        let threads: Vec<_> = (0..CLIENTS)
+            .map(|client| {
+                let (agent, auth, base, template) = (agent.clone(), auth.clone(), base.clone(), template.clone());
+                std::thread::spawn(move || {
+                    let mut latencies = Vec::new();
+                    for i in (client..SUBMISSIONS).step_by(CLIENTS) {
+                        let manifest = template.replace("version = \"1.4.0\"", &format!("version = \"2.0.{i}\""));
+                        let t = Instant::now();
+                        let form = ureq::unversioned::multipart::Form::new().part(
+                            "manifest",
+                            ureq::unversioned::multipart::Part::bytes(manifest.as_bytes()).file_name("listing.toml"),
+                        );
+                        let mut reply = agent
+                            .post(format!("{base}/v1/listings/{slug}/versions"))
+                            .header("Authorization", &auth)
+                            .send(form)
+                            .unwrap();
+                        assert_eq!(reply.status(), 202, "{}", reply.body_mut().read_to_string().unwrap());
+                        let path = format!("{base}/v1/listings/{slug}/versions/2.0.{i}");
+                        loop {
+                            let v: serde_json::Value = agent
+                                .get(&path)
+                                .header("Authorization", &auth)
+                                .call()
+                                .unwrap()
+                                .body_mut()
+                                .read_json()
+                                .unwrap();
+                            if v["verdict"].is_string() {
+                                break;
+                            }
+                            std::thread::sleep(POLL);
+                        }
+                        latencies.push(t.elapsed());
+                    }
+                    latencies
+                })
+            })
+            .collect();
+        let mut latencies: Vec<Duration> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
+        let elapsed = started.elapsed();
+        latencies.sort();
+        (latencies, elapsed)
+    })
+    .await
+    .unwrap();
+    let host_secs = metric("assay_review_host_seconds_sum") - before.0;
+    let store_secs = metric("assay_review_store_seconds_sum") - before.1;
+    store.close().await;
+    let rate = latencies.len() as f64 / elapsed.as_secs_f64();
+    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+    let busy = host_secs + store_secs;
+    format!(
+        "{rate:.0} | {:.2}× | {:.1} ms | {:.1} ms | {:.0} % ({:.2} ms/review) | {:.0} % ({:.2} ms/review) |",
+        rate / baseline,
+        pct(0.50).as_secs_f64() * 1e3,
+        pct(0.99).as_secs_f64() * 1e3,
+        100.0 * host_secs / busy,
+        1e3 * host_secs / latencies.len() as f64,
+        100.0 * store_secs / busy,
+        1e3 * store_secs / latencies.len() as f64,
+    )
+}
+
+/// A value from the process's Prometheus metrics (0 before the first sample).
+fn metric(name: &str) -> f64 {
+    let text = assay_server::ops::prometheus().render();
+    text.lines().find_map(|line| line.strip_prefix(name).and_then(|rest| rest.trim().parse().ok())).unwrap_or(0.0)
+}
