@@ -19,8 +19,6 @@ use assay_store::Store;
 
 const SUBMISSIONS: usize = 400;
 const CLIENTS: usize = 4;
-/// Review workers, as `assay serve --workers`.
-const WORKERS: usize = 2;
 /// How often a client asks whether its verdict is in (`assay submit` backs off from 100 ms).
 const POLL: Duration = Duration::from_millis(10);
 
@@ -51,8 +49,10 @@ fn main() {
     let baseline = SUBMISSIONS as f64 / started.elapsed().as_secs_f64();
     println!("baseline: Host::review of the 20-rule pack, no HTTP, no store: {baseline:.0} reviews/s");
     println!();
-    println!("| backend | verdicts/s | vs baseline | p50 submit→verdict | p99 | worker time in host | in store |");
-    println!("|---|---:|---:|---:|---:|---:|---:|");
+    println!(
+        "| backend | workers | verdicts/s | vs baseline | p50 submit→verdict | p99 | worker time in host | in store |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
 
     let dir = tempfile::tempdir().unwrap();
     let mut backends = vec![("SQLite", format!("sqlite://{}?mode=rwc", dir.path().join("assay.db").display()))];
@@ -65,8 +65,11 @@ fn main() {
         cleanup = Some((admin, name));
     }
     for (backend, url) in backends {
-        let row = runtime.block_on(bench(&url, host.clone(), pack.clone(), &template, baseline));
-        println!("| {backend} | {row}");
+        // `assay serve --workers`: 1, and the default 2.
+        for workers in [1, 2] {
+            let row = runtime.block_on(bench(&url, workers, host.clone(), pack.clone(), &template, baseline));
+            println!("| {backend} | {workers} | {row}");
+        }
     }
     if let Some((admin, name)) = cleanup {
         runtime.block_on(admin_sql(&admin, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")));
@@ -80,7 +83,14 @@ async fn admin_sql(admin: &str, sql: &str) {
     conn.execute(sqlx::AssertSqlSafe(sql.to_owned())).await.unwrap();
 }
 
-async fn bench(url: &str, host: Arc<Host>, pack: Arc<RulePack>, template: &str, baseline: f64) -> String {
+async fn bench(
+    url: &str,
+    workers: usize,
+    host: Arc<Host>,
+    pack: Arc<RulePack>,
+    template: &str,
+    baseline: f64,
+) -> String {
     let store = Store::open(url).await.unwrap();
     let partner = store.ensure_partner("bench", "acme", &[Capability::List]).await.unwrap();
     let token = store.create_token("bench", Role::Partner, Some(partner)).await.unwrap();
@@ -89,14 +99,15 @@ async fn bench(url: &str, host: Arc<Host>, pack: Arc<RulePack>, template: &str, 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    for _ in 0..WORKERS {
-        let worker = service.clone();
-        tokio::spawn(async move { worker.run_worker(std::future::pending()).await });
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    for _ in 0..workers {
+        let (worker, mut stopped) = (service.clone(), stopped.clone());
+        tokio::spawn(async move { worker.run_worker(async move { drop(stopped.wait_for(|s| *s).await) }).await });
     }
 
-    let slug = "acme-stock-sync";
+    let slug = format!("bench-{workers}-workers");
+    let template = template.replace("slug = \"acme-stock-sync\"", &format!("slug = \"{slug}\""));
     let before = (metric("assay_review_host_seconds_sum"), metric("assay_review_store_seconds_sum"));
-    let template = template.to_owned();
     let (latencies, elapsed) = tokio::task::spawn_blocking(move || {
         let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
         let auth = format!("Bearer {token}");
@@ -109,7 +120,8 @@ async fn bench(url: &str, host: Arc<Host>, pack: Arc<RulePack>, template: &str, 
         let started = Instant::now();
         let threads: Vec<_> = (0..CLIENTS)
             .map(|client| {
-                let (agent, auth, base, template) = (agent.clone(), auth.clone(), base.clone(), template.clone());
+                let (agent, auth, base, template, slug) =
+                    (agent.clone(), auth.clone(), base.clone(), template.clone(), slug.clone());
                 std::thread::spawn(move || {
                     let mut latencies = Vec::new();
                     for i in (client..SUBMISSIONS).step_by(CLIENTS) {
@@ -153,6 +165,7 @@ async fn bench(url: &str, host: Arc<Host>, pack: Arc<RulePack>, template: &str, 
     })
     .await
     .unwrap();
+    let _ = stop.send(true);
     let host_secs = metric("assay_review_host_seconds_sum") - before.0;
     let store_secs = metric("assay_review_store_seconds_sum") - before.1;
     store.close().await;
