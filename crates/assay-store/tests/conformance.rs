@@ -58,8 +58,12 @@ macro_rules! conformance {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $case() {
                     for fresh in super::backends().await {
-                        super::$case(fresh.store.clone()).await;
+                        // A failing case still drops its PostgreSQL database.
+                        let outcome = tokio::spawn(super::$case(fresh.store.clone())).await;
                         super::cleanup(fresh).await;
+                        if let Err(e) = outcome {
+                            std::panic::resume_unwind(e.into_panic());
+                        }
                     }
                 }
             )*

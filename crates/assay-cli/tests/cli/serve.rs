@@ -144,6 +144,15 @@ fn rand_suffix() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos() as u64 % 1000
 }
 
+/// Drops a test's PostgreSQL database when the test ends, passed or failed.
+struct DropDatabase(Data);
+
+impl Drop for DropDatabase {
+    fn drop(&mut self) {
+        drop_database(&self.0);
+    }
+}
+
 fn drop_database(data: &Data) {
     if let (Data::Url(url), Ok(admin)) = (data, std::env::var("ASSAY_TEST_POSTGRES_URL")) {
         use sqlx::{Connection as _, Executor as _};
@@ -226,6 +235,7 @@ fn a_partner_and_a_reviewer_walk_the_whole_flow() {
 fn a_crash_mid_transaction_loses_nothing_and_records_nothing_twice() {
     let dir = tempfile::tempdir().unwrap();
     for data in backends(dir.path()) {
+        let _drop = DropDatabase(data.clone());
         let partner = token(&data, "partner", Some("acme"));
         let listing = ["submit", "examples/listings/clean", "--no-wait"];
 
@@ -283,7 +293,6 @@ fn a_crash_mid_transaction_loses_nothing_and_records_nothing_twice() {
             "crash mid-transaction on {}: nothing half-written, the interrupted review finished once",
             data.name()
         );
-        drop_database(&data);
     }
 }
 
