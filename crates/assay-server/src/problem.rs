@@ -80,7 +80,7 @@ impl ApiError {
 
     /// 500 `internal`: the detail says nothing about the cause, which goes to the log.
     pub fn internal(cause: &dyn std::error::Error) -> ApiError {
-        tracing::error!(error = %chain(cause), "internal error");
+        tracing::error!(error = %assay_service::error_chain(cause), "internal error");
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",
@@ -103,17 +103,6 @@ impl ApiError {
         });
         self
     }
-}
-
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 impl From<ServiceError> for ApiError {

@@ -25,7 +25,7 @@ pub mod view;
 pub mod worker;
 
 pub use clock::{Clock, SystemClock};
-pub use error::ServiceError;
+pub use error::{ServiceError, error_chain};
 pub use service::{Action, Service, ServiceConfig, UploadedCheck, WaiverRequest};
 pub use view::{FindingView, VersionView};
 

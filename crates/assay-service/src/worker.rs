@@ -13,7 +13,7 @@ use assay_host::{CheckSpec, ReviewInput};
 use assay_store::{ClaimedReview, ReviewRecord, StoreError, VersionRecord};
 
 use crate::view;
-use crate::{Service, ServiceError};
+use crate::{Service, ServiceError, error_chain};
 
 /// How the audit log names the worker.
 const ACTOR: &str = "worker";
@@ -113,15 +113,4 @@ impl Service {
             }
         }
     }
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
