@@ -232,3 +232,24 @@ async fn a_partner_check_runs_in_the_review_and_its_failure_blocks() {
     assert_eq!(partner[0].outcome.as_str(), "trapped");
     assert_eq!(view.verdict, Some(Verdict::Fail));
 }
+
+#[tokio::test]
+async fn a_new_version_is_reviewed_against_the_last_approved_one() {
+    let world = world(&[Capability::List]).await;
+    let dir = format!("{}/../../examples/listings/scope-escalation-minor-bump", env!("CARGO_MANIFEST_DIR"));
+    let previous = std::fs::read_to_string(format!("{dir}/previous.toml")).unwrap();
+    let slug = slug_of(&previous);
+    world.service.create_listing(&world.acme, &slug, "Example").await.unwrap();
+    world.service.submit(&world.acme, &slug, &previous, Vec::new()).await.unwrap();
+    world.service.review_next().await.unwrap().unwrap();
+    world.service.decide(&world.reviewer, &slug, "1.3.0", Action::Approve, "ok").await.unwrap();
+    // 1.4.0 escalates read_orders to write_orders: a minor bump understates it.
+    let next = std::fs::read_to_string(format!("{dir}/listing.toml")).unwrap();
+    world.service.submit(&world.acme, &slug, &next, Vec::new()).await.unwrap();
+    let done = world.service.review_next().await.unwrap().unwrap();
+    assert_eq!(done.state, VersionState::ChangesRequested);
+    let view = world.service.version(&world.acme, &slug, "1.4.0").await.unwrap();
+    let rules: Vec<_> = view.findings.iter().map(|f| f.finding.rule_id.as_str()).collect();
+    assert_eq!(rules, ["version.bump-understated"]);
+    assert!(view.findings[0].finding.message.contains("write_orders"), "{:?}", view.findings[0]);
+}
