@@ -15,8 +15,9 @@ Exit codes:
 /// Review marketplace listings with sandboxed WebAssembly rules.
 ///
 /// assay runs the platform's listing-QA rules — WebAssembly components built against the
-/// `assay:plugin` WIT interface — against a listing's `listing.toml`, exactly as the review
-/// service does on submission.
+/// `assay:plugin` WIT interface — against a listing's `listing.toml`: locally with `check`,
+/// exactly as the review service (`serve`) does on submission. Partners `submit` versions and
+/// follow their `status`; reviewers work the `review` queue.
 #[derive(Debug, Parser)]
 #[command(name = "assay", version, after_help = EXIT_CODES, propagate_version = true)]
 pub struct Cli {
