@@ -223,6 +223,11 @@ pub struct ServeArgs {
     /// the plugin host's threads).
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub workers: u16,
+    /// How long a review job's lease lasts, in seconds. Workers renew it while they review;
+    /// after a crash, another node (or this one, restarted) takes a job over once it lapses.
+    /// On SQLite, jobs are released at start anyway.
+    #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(2..=3600))]
+    pub review_lease_secs: u32,
     /// The largest submission (manifest and components), in MiB.
     #[arg(long, value_name = "MIB", default_value_t = 48, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub max_upload_mib: u32,

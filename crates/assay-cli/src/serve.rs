@@ -46,7 +46,8 @@ async fn serve(global: &Global, args: &ServeArgs) -> Result<ExitCode, Failure> {
     }
     let host = Arc::new(setup::host(global)?);
     let pack = Arc::new(setup::builtin_pack().map_err(Failure::Host)?);
-    let service = Service::new(store.clone(), host, pack, ServiceConfig::default());
+    let reviews = ServiceConfig { lease_secs: i64::from(args.review_lease_secs), ..ServiceConfig::default() };
+    let service = Service::new(store.clone(), host, pack, reviews);
     if let Some(dir) = &args.demo {
         seed(&service, dir).await?;
     }

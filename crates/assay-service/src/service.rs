@@ -20,7 +20,8 @@ use crate::view::{self, VersionView};
 /// How the service runs.
 #[derive(Debug, Clone)]
 pub struct ServiceConfig {
-    /// How long a worker holds a review job before another may take it over, in seconds.
+    /// How long a review job's lease lasts, in seconds. A worker renews it while the review
+    /// runs; a job whose worker died is taken over when it lapses.
     pub lease_secs: i64,
     /// The largest `listing.toml` accepted, in bytes.
     pub max_manifest_bytes: usize,
@@ -30,7 +31,7 @@ pub struct ServiceConfig {
 
 impl Default for ServiceConfig {
     fn default() -> Self {
-        ServiceConfig { lease_secs: 300, max_manifest_bytes: 256 << 10, max_checks: 8 }
+        ServiceConfig { lease_secs: 30, max_manifest_bytes: 256 << 10, max_checks: 8 }
     }
 }
 

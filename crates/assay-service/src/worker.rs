@@ -45,7 +45,9 @@ impl Service {
         let Some(claimed) = self.store.claim_review(ACTOR, self.config.lease_secs).await? else { return Ok(None) };
         let (slug, version) = (claimed.version.slug.clone(), claimed.version.version.clone());
         let started = Instant::now();
+        let heartbeat = self.heartbeat(claimed.job);
         let runs = self.run_checks(&claimed).await;
+        heartbeat.abort();
         let host_time = started.elapsed();
         let waivers: Vec<_> = self.store.waivers(&slug).await?.into_iter().map(|w| w.waiver).collect();
         let verdict = match &runs {
@@ -79,6 +81,21 @@ impl Service {
             }
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Renew the job's lease every third of it until aborted, so a long review keeps its job
+    /// and a dead worker's job lapses quickly.
+    fn heartbeat(&self, job: assay_store::JobId) -> tokio::task::JoinHandle<()> {
+        let (store, lease) = (self.store.clone(), self.config.lease_secs);
+        tokio::spawn(async move {
+            let period = Duration::from_secs(u64::try_from(lease / 3).unwrap_or(1).max(1));
+            loop {
+                tokio::time::sleep(period).await;
+                if let Err(e) = store.extend_lease(job, lease).await {
+                    tracing::warn!(error = %error_chain(&e), "could not renew a review lease");
+                }
+            }
+        })
     }
 
     /// Run the pack and the version's partner checks; `None` when the stored manifest no longer

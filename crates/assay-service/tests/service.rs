@@ -49,12 +49,16 @@ struct World {
 }
 
 async fn world(acme_capabilities: &[Capability]) -> World {
+    world_with(acme_capabilities, host(), ServiceConfig::default()).await
+}
+
+async fn world_with(acme_capabilities: &[Capability], host: Arc<Host>, config: ServiceConfig) -> World {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open_data_dir(dir.path()).await.unwrap();
     let acme_id = store.ensure_partner("test", "acme", acme_capabilities).await.unwrap();
     let globex_id = store.ensure_partner("test", "globex", &[Capability::List, Capability::Checks]).await.unwrap();
     let clock = Arc::new(TestClock(AtomicI64::new(1_800_000_000)));
-    let service = Service::new(store.clone(), host(), pack(), ServiceConfig::default()).with_clock(clock.clone());
+    let service = Service::new(store.clone(), host, pack(), config).with_clock(clock.clone());
     let acme = principal(&store, Role::Partner, Some(acme_id)).await;
     let globex = principal(&store, Role::Partner, Some(globex_id)).await;
     let reviewer = principal(&store, Role::Reviewer, None).await;
@@ -252,4 +256,30 @@ async fn a_new_version_is_reviewed_against_the_last_approved_one() {
     let rules: Vec<_> = view.findings.iter().map(|f| f.finding.rule_id.as_str()).collect();
     assert_eq!(rules, ["version.bump-understated"]);
     assert!(view.findings[0].finding.message.contains("write_orders"), "{:?}", view.findings[0]);
+}
+
+/// A review that outlasts its lease keeps its job: the worker renews the lease while it runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_review_renews_its_lease() {
+    let limits = assay_host::Limits { wall_time: std::time::Duration::from_secs(5), ..Default::default() };
+    let cache_dir = Some(std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("service-components"));
+    let slow_host = Arc::new(Host::new(HostConfig { limits, cache_dir, ..HostConfig::default() }).unwrap());
+    let config = ServiceConfig { lease_secs: 2, ..ServiceConfig::default() };
+    let world = world_with(&[Capability::List, Capability::Checks], slow_host, config).await;
+    let manifest = example("clean");
+    let slug = slug_of(&manifest);
+    world.service.create_listing(&world.acme, &slug, "Example").await.unwrap();
+    // A partner check that spins until the 5 s wall-time limit stops it.
+    let spin = UploadedCheck { name: "loop.wasm".into(), bytes: assay_builtin::artifact("hostile_loop.wasm") };
+    world.service.submit(&world.acme, &slug, &manifest, vec![spin]).await.unwrap();
+    let service = world.service.clone();
+    let review = tokio::spawn(async move { service.review_next().await });
+    // Past the 2 s lease (and a whole second more, as leases are kept in seconds).
+    tokio::time::sleep(std::time::Duration::from_millis(3500)).await;
+    let stolen = world.service.store().claim_review("another-worker", 2).await.unwrap();
+    let stolen = stolen.map(|c| (c.job, c.attempt));
+    assert!(stolen.is_none(), "a running review's job was taken over: {stolen:?}");
+    let done = review.await.unwrap().unwrap().unwrap();
+    assert_eq!(done.state, VersionState::ChangesRequested, "the spinning partner check timed out and blocks");
+    assert_eq!(world.service.store().pending_reviews().await.unwrap(), 0);
 }

@@ -382,8 +382,9 @@ async fn a_submission_enqueues_its_review_and_stores_checks_once(store: Store) {
     assert_eq!(claimed.checks.len(), 2);
     assert_eq!((claimed.checks[0].0.as_str(), &claimed.checks[0].2), ("smoke.wasm", &component));
     assert_eq!(claimed.previous_manifest, None);
-    // Leased: nobody else gets it meanwhile.
+    // Leased: nobody else gets it meanwhile; the worker's heartbeat renews the lease.
     assert!(store.claim_review("worker-2", 60).await.unwrap().is_none());
+    assert!(store.extend_lease(claimed.job, 60).await.unwrap());
     let review = ReviewRecord {
         pack_name: "assay-builtin",
         pack_version: "0.1.0",
@@ -394,6 +395,7 @@ async fn a_submission_enqueues_its_review_and_stores_checks_once(store: Store) {
     let done = store.record_review("worker", "acme-stock-sync", "1.0.0", &review).await.unwrap();
     assert_eq!(done.state, VersionState::AwaitingReview);
     assert_eq!(store.pending_reviews().await.unwrap(), 0);
+    assert!(!store.extend_lease(claimed.job, 60).await.unwrap(), "a finished job has no lease to renew");
     assert_eq!(store.release_leases().await.unwrap(), 0, "a finished job holds no lease");
     assert!(store.claim_review("worker", 60).await.unwrap().is_none());
     let actions: Vec<_> = store.audit_events().await.unwrap().into_iter().map(|e| e.action).collect();

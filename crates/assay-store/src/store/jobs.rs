@@ -140,6 +140,20 @@ impl Store {
         Ok(())
     }
 
+    /// Extend a running job's lease to `lease_secs` from now (the worker's heartbeat). `false`
+    /// when the job is no longer pending.
+    pub async fn extend_lease(&self, job: JobId, lease_secs: i64) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        let extended = sqlx::query("UPDATE review_jobs SET leased_until = $1 WHERE id = $2 AND state = 'pending'")
+            .bind(now() + lease_secs)
+            .bind(job.0)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(extended > 0)
+    }
+
     /// Free every lease, so a restarted single-process service resumes interrupted reviews at
     /// once instead of waiting for their leases to run out. Only for SQLite, where one process
     /// owns the store; returns how many jobs were released.
