@@ -105,6 +105,12 @@ pub fn refused(status: u16, problem: &Problem) -> Failure {
     Failure::Input(anyhow!(message), None)
 }
 
+/// An answer as the API returned it, pretty-printed on stdout.
+pub fn print_json(value: &impl Serialize) -> Result<(), Failure> {
+    println!("{}", serde_json::to_string_pretty(value).map_err(|e| Failure::Host(e.into()))?);
+    Ok(())
+}
+
 /// The answer, or the refusal as a failure.
 pub fn expect<T>(answer: Answer<T>) -> Result<T, Failure> {
     match answer {

@@ -6,7 +6,7 @@ use anyhow::anyhow;
 use assay_server::dto::{CreateWaiver, Decide, DecisionAction, QueueItem, Version, Waiver};
 
 use crate::args::{ClientFormat, DecisionArg, ReviewCommand};
-use crate::client::{Client, expect};
+use crate::client::{Client, expect, print_json};
 use crate::exit::Failure;
 
 pub fn run(command: &ReviewCommand) -> Result<ExitCode, Failure> {
@@ -14,7 +14,7 @@ pub fn run(command: &ReviewCommand) -> Result<ExitCode, Failure> {
         ReviewCommand::Queue { client, format } => {
             let queue: Vec<QueueItem> = expect(Client::new(client)?.get("/v1/review-queue")?)?;
             if *format == ClientFormat::Json {
-                println!("{}", serde_json::to_string_pretty(&queue).map_err(|e| Failure::Host(e.into()))?);
+                print_json(&queue)?;
             } else if queue.is_empty() {
                 println!("the review queue is empty");
             } else {

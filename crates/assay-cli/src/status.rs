@@ -5,15 +5,11 @@ use std::process::ExitCode;
 use assay_server::dto::{Listing, Version};
 
 use crate::args::{ClientFormat, StatusArgs};
-use crate::client::{Client, expect};
+use crate::client::{Client, expect, print_json};
 use crate::exit::Failure;
 
 pub fn run(args: &StatusArgs) -> Result<ExitCode, Failure> {
     let client = Client::new(&args.client)?;
-    let print_json = |value: &dyn erased::Json| -> Result<(), Failure> {
-        println!("{}", value.pretty().map_err(|e| Failure::Host(e.into()))?);
-        Ok(())
-    };
     match args.target.as_deref().map(|t| t.split_once('@').map_or((t, None), |(s, v)| (s, Some(v)))) {
         None => {
             let listings: Vec<Listing> = expect(client.get("/v1/listings")?)?;
@@ -89,18 +85,5 @@ fn print_version(v: &Version) {
     }
     for d in &v.decisions {
         println!("decision: {} by {}: {}", d.action, d.actor, d.note);
-    }
-}
-
-/// Pretty JSON for any of the answer types.
-mod erased {
-    pub trait Json {
-        fn pretty(&self) -> serde_json::Result<String>;
-    }
-
-    impl<T: serde::Serialize> Json for T {
-        fn pretty(&self) -> serde_json::Result<String> {
-            serde_json::to_string_pretty(self)
-        }
     }
 }

@@ -10,7 +10,7 @@ use assay_server::dto::{CreateListing, Listing, Submitted, Version};
 
 use crate::args::{ClientFormat, SubmitArgs};
 use crate::check::{listing_path, load_manifest};
-use crate::client::{Answer, Client, expect, refused};
+use crate::client::{Answer, Client, expect, print_json, refused};
 use crate::exit::{self, Failure, InputContext};
 use crate::report::{self, PackInfo, Report};
 
@@ -46,14 +46,14 @@ pub fn run(args: &SubmitArgs) -> Result<ExitCode, Failure> {
     eprintln!("submitted {}@{} ({})", submitted.slug, submitted.version, submitted.url);
     if args.no_wait {
         if args.format == ClientFormat::Json {
-            println!("{}", serde_json::to_string_pretty(&submitted).map_err(|e| Failure::Host(e.into()))?);
+            print_json(&submitted)?;
         }
         return Ok(ExitCode::SUCCESS);
     }
     let version = wait_for_review(&client, &submitted.url, Duration::from_secs(args.wait_secs))?;
     match args.format {
         ClientFormat::Json => {
-            println!("{}", serde_json::to_string_pretty(&version).map_err(|e| Failure::Host(e.into()))?);
+            print_json(&version)?;
         }
         ClientFormat::Human => {
             let report = to_report(&local.file, &local.parsed, &version)?;
