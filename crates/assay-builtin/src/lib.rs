@@ -9,6 +9,12 @@
 
 include!(concat!(env!("OUT_DIR"), "/builtin.rs"));
 
+/// A component of the built-in pack by the name `pack.toml` gives it; what
+/// `RulePack::from_parts(PACK_TOML, ..)` looks components up with.
+pub fn component(name: &str) -> Option<&'static [u8]> {
+    COMPONENTS.iter().find(|(n, _)| *n == name).map(|(_, bytes)| *bytes)
+}
+
 /// The bytes of a component built from `plugins/`, by artifact name (e.g. `hostile_loop.wasm`).
 /// For tests and benchmarks; panics with the path when the artifact is missing.
 pub fn artifact(name: &str) -> Vec<u8> {

@@ -76,8 +76,6 @@ pub fn pack(dir: Option<&PathBuf>) -> Result<RulePack, Failure> {
 
 /// The pack embedded in this binary.
 pub fn builtin_pack() -> anyhow::Result<RulePack> {
-    RulePack::from_parts(assay_builtin::PACK_TOML, |name| {
-        assay_builtin::COMPONENTS.iter().find(|(n, _)| *n == name).map(|(_, bytes)| Arc::from(*bytes))
-    })
-    .context("the built-in rule pack is inconsistent")
+    RulePack::from_parts(assay_builtin::PACK_TOML, |name| assay_builtin::component(name).map(Arc::from))
+        .context("the built-in rule pack is inconsistent")
 }

@@ -27,10 +27,7 @@ fn main() {
     let cache_dir = Some(std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-components"));
     let host = Arc::new(Host::new(HostConfig { cache_dir, ..HostConfig::default() }).unwrap());
     let pack = Arc::new(
-        RulePack::from_parts(assay_builtin::PACK_TOML, |name| {
-            assay_builtin::COMPONENTS.iter().find(|(n, _)| *n == name).map(|(_, b)| Arc::from(*b))
-        })
-        .unwrap(),
+        RulePack::from_parts(assay_builtin::PACK_TOML, |name| assay_builtin::component(name).map(Arc::from)).unwrap(),
     );
     let template =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/listings/clean/listing.toml"))

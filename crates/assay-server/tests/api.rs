@@ -27,9 +27,7 @@ fn host() -> Arc<Host> {
 }
 
 fn pack() -> Arc<RulePack> {
-    let pack = RulePack::from_parts(assay_builtin::PACK_TOML, |name| {
-        assay_builtin::COMPONENTS.iter().find(|(n, _)| *n == name).map(|(_, b)| Arc::from(*b))
-    });
+    let pack = RulePack::from_parts(assay_builtin::PACK_TOML, |name| assay_builtin::component(name).map(Arc::from));
     Arc::new(pack.unwrap())
 }
 

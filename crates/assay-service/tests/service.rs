@@ -32,10 +32,7 @@ fn host() -> Arc<Host> {
 
 fn pack() -> Arc<RulePack> {
     Arc::new(
-        RulePack::from_parts(assay_builtin::PACK_TOML, |name| {
-            assay_builtin::COMPONENTS.iter().find(|(n, _)| *n == name).map(|(_, b)| Arc::from(*b))
-        })
-        .unwrap(),
+        RulePack::from_parts(assay_builtin::PACK_TOML, |name| assay_builtin::component(name).map(Arc::from)).unwrap(),
     )
 }
 

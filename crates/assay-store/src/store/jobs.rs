@@ -11,6 +11,7 @@ use sqlx::Row;
 
 use super::{Store, StoreError, advance, append, now, version_record};
 use crate::model::{JobId, VersionRecord};
+use sqlx::AnyConnection;
 
 /// A review job a worker holds the lease of, with everything the review needs.
 #[derive(Debug, Clone)]
@@ -82,11 +83,7 @@ impl Store {
                 }
                 // Withdrawn (or otherwise moved on) before its review ran: nothing to do.
                 _ => {
-                    sqlx::query("UPDATE review_jobs SET state = 'done', finished_at = $1 WHERE id = $2")
-                        .bind(at)
-                        .bind(job_id)
-                        .execute(&mut *tx)
-                        .await?;
+                    end_job(&mut tx, JobId(job_id), at).await?;
                     tx.commit().await?;
                     continue;
                 }
@@ -131,11 +128,7 @@ impl Store {
     /// another delivery).
     pub async fn finish_job(&self, job: JobId) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
-        sqlx::query("UPDATE review_jobs SET state = 'done', finished_at = $1 WHERE id = $2 AND state = 'pending'")
-            .bind(now())
-            .bind(job.0)
-            .execute(&mut *tx)
-            .await?;
+        end_job(&mut tx, job, now()).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -176,4 +169,14 @@ impl Store {
             .await?
             .try_get(0)?)
     }
+}
+
+/// End a pending job inside the caller's write transaction (an ended job stays ended).
+pub(super) async fn end_job(tx: &mut AnyConnection, job: JobId, at: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE review_jobs SET state = 'done', finished_at = $1 WHERE id = $2 AND state = 'pending'")
+        .bind(at)
+        .bind(job.0)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
 }

@@ -157,11 +157,7 @@ impl Store {
             query.execute(&mut *tx).await?;
         }
         if let Some(job) = review.job {
-            sqlx::query("UPDATE review_jobs SET state = 'done', finished_at = $1 WHERE id = $2")
-                .bind(at)
-                .bind(job.0)
-                .execute(&mut *tx)
-                .await?;
+            super::jobs::end_job(&mut tx, job, at).await?;
         }
         let findings = findings.len();
         let detail = format!(
