@@ -19,7 +19,7 @@ fn contract_snapshot() {
     let mut printer = wit_component::WitPrinter::default();
     printer.print(&resolve, pkg, &[]).unwrap();
     let name = &resolve.packages[pkg].name;
-    assert_eq!(name.to_string(), "assay:plugin@0.1.0");
+    assert_eq!(name.to_string(), "assay:plugin@0.1.1");
     insta::assert_snapshot!("assay-plugin", printer.output.to_string());
 }
 
@@ -72,4 +72,26 @@ fn every_item_is_documented() {
         need(&resolve.worlds[id].docs, format!("world {name}"));
     }
     assert!(missing.is_empty(), "undocumented WIT items: {missing:?}");
+}
+
+/// Released versions are frozen: every line of `assay:plugin@0.1.0` (kept in `tests/frozen/`)
+/// is still in the contract, in order. Additive changes only add lines (marked `@since`).
+#[test]
+fn released_versions_are_frozen() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let frozen = std::fs::read_to_string(root.join("tests/frozen/assay-plugin@0.1.0.wit")).unwrap();
+    let current = std::fs::read_to_string(root.join("wit/assay-plugin.wit")).unwrap();
+    let mut lines = current.lines().map(str::trim);
+    for line in
+        frozen.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with("//") && !l.starts_with("package "))
+    {
+        assert!(
+            lines.any(|l| l == line),
+            "`{line}` of assay:plugin@0.1.0 is gone or moved: released versions are frozen"
+        );
+    }
+    // And the frozen copy still parses as the package it claims to be.
+    let mut resolve = Resolve::default();
+    let pkg = resolve.push_file(root.join("tests/frozen/assay-plugin@0.1.0.wit")).unwrap();
+    assert_eq!(resolve.packages[pkg].name.to_string(), "assay:plugin@0.1.0");
 }

@@ -21,7 +21,12 @@ fn main() {
         "plugins/pack.toml",
         "plugins/rules",
         "plugins/hostile",
+        "plugins/compat",
+        "tests/frozen",
         "plugins/.cargo",
+        "examples/integration-check/src",
+        "examples/integration-check/Cargo.toml",
+        "examples/integration-check/Cargo.lock",
         "crates/assay-sdk",
         "wit",
     ] {
@@ -32,27 +37,10 @@ fn main() {
     ensure_wasm_target();
     let out_dir = PathBuf::from(env("OUT_DIR"));
     let target_dir = outer_target_dir(&out_dir).join("plugins");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut build = Command::new(cargo);
-    build
-        .current_dir(&plugins)
-        .args(["build", "--release", "--target", "wasm32-wasip2"])
-        .env("CARGO_TARGET_DIR", &target_dir);
-    if std::env::var_os("CI").is_some() {
-        build.arg("--locked");
-    }
-    for var in [
-        "CARGO_ENCODED_RUSTFLAGS",
-        "RUSTFLAGS",
-        "CARGO_BUILD_TARGET",
-        "RUSTC_WORKSPACE_WRAPPER",
-        "CARGO_BUILD_RUSTFLAGS",
-        "CARGO_PROFILE_RELEASE_DEBUG",
-    ] {
-        build.env_remove(var);
-    }
-    let status = build.status().expect("could not run cargo to build plugins/");
-    assert!(status.success(), "building the plugins/ workspace for wasm32-wasip2 failed (see above)");
+    // The built-in rules and fixtures, then the example partner check (its own workspace, as a
+    // partner's crate would be), into one target directory.
+    build_guests(&plugins, &target_dir);
+    build_guests(&root.join("examples/integration-check"), &target_dir);
 
     let artifacts = target_dir.join("wasm32-wasip2/release");
     let pack_toml = plugins.join("pack.toml");
@@ -72,6 +60,31 @@ fn main() {
         .unwrap();
     writeln!(generated, "pub const ARTIFACTS_DIR: &str = {:?};", artifacts.display().to_string()).unwrap();
     std::fs::write(out_dir.join("builtin.rs"), generated).expect("write builtin.rs");
+}
+
+/// `cargo build --release --target wasm32-wasip2` in `dir`, with the outer build's host flags removed.
+fn build_guests(dir: &Path, target_dir: &Path) {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut build = Command::new(cargo);
+    build
+        .current_dir(dir)
+        .args(["build", "--release", "--target", "wasm32-wasip2"])
+        .env("CARGO_TARGET_DIR", target_dir);
+    if std::env::var_os("CI").is_some() {
+        build.arg("--locked");
+    }
+    for var in [
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTFLAGS",
+        "CARGO_BUILD_TARGET",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "CARGO_BUILD_RUSTFLAGS",
+        "CARGO_PROFILE_RELEASE_DEBUG",
+    ] {
+        build.env_remove(var);
+    }
+    let status = build.status().unwrap_or_else(|e| panic!("could not run cargo to build {}: {e}", dir.display()));
+    assert!(status.success(), "building {} for wasm32-wasip2 failed (see above)", dir.display());
 }
 
 /// The `component = "..."` values of `pack.toml`, without a TOML parser at build time.

@@ -74,6 +74,12 @@ pub enum Command {
     /// Check a listing with the rule pack (and any extra checks), as the service would.
     #[command(after_help = EXIT_CODES)]
     Check(CheckArgs),
+    /// Run a run bundle again (from `assay check --bundle` or the API's
+    /// `/v1/listings/SLUG/versions/VERSION/bundle`) and say whether it matched, bit for bit.
+    #[command(
+        after_help = "Exit codes: 0 matched, 1 did not match, 2 not a usable bundle (altered, unreadable), 3 error."
+    )]
+    Replay(ReplayArgs),
     /// Inspect rule packs.
     Rules {
         #[command(subcommand)]
@@ -135,6 +141,22 @@ pub struct CheckArgs {
     /// The lowest severity that fails the check.
     #[arg(long, value_enum, default_value_t = SeverityArg::Error)]
     pub fail_on: SeverityArg,
+    /// The seed of the sandbox tenant integration checks run against (the service uses the
+    /// default, so transcripts match).
+    #[arg(long, value_name = "N", default_value_t = assay_host::platform::DEFAULT_SEED)]
+    pub seed: u64,
+    /// Also write a run bundle (everything this run used, and what it found) for `assay replay`.
+    #[arg(long, value_name = "FILE")]
+    pub bundle: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The run bundle (JSON, format `assay-run-bundle/1`).
+    pub bundle: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ClientFormat::Human)]
+    pub format: ClientFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -268,6 +290,9 @@ pub struct SubmitArgs {
 pub struct StatusArgs {
     /// SLUG or SLUG@VERSION; nothing for all your listings.
     pub target: Option<String>,
+    /// With SLUG@VERSION: write the run bundle of its latest review to FILE, for `assay replay`.
+    #[arg(long, value_name = "FILE")]
+    pub bundle: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub client: ClientArgs,
     /// Output format.

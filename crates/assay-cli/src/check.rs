@@ -9,7 +9,9 @@ use assay_core::manifest::ParsedManifest;
 use assay_core::{Manifest, Verdict};
 use assay_host::{CheckSpec, Limits, ReviewInput};
 
-use crate::args::{CheckArgs, Format, Global};
+use assay_service::bundle::RunBundle;
+
+use crate::args::{CheckArgs, ClientFormat, Format, Global, ReplayArgs};
 use crate::exit::{self, Failure, InputContext};
 use crate::report::{self, Report};
 use crate::setup;
@@ -42,20 +44,28 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Failure> {
         }
     }
     let mut checks = pack.checks();
-    for path in &args.checks {
-        let bytes = assay_host::read_bounded(path, Limits::default().max_component_bytes)
-            .with_context(|| format!("reading check {}", path.display()))
-            .input()?;
-        let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    for (name, bytes) in partner_checks(&listing_path(&args.path), &listing.parsed.manifest, &args.checks)? {
         checks.push(CheckSpec::partner(name, Arc::from(bytes)));
     }
     let host = setup::host(global)?;
-    tracing::info!(checks = checks.len(), "reviewing {}", listing.file);
-    let review = host.review(ReviewInput {
-        listing: &listing.parsed.manifest,
-        previous: previous.as_ref().map(|p| &p.parsed.manifest),
-        checks: &checks,
-    });
+    tracing::info!(checks = checks.len(), seed = args.seed, "reviewing {}", listing.file);
+    let input = ReviewInput::new(&listing.parsed.manifest, previous.as_ref().map(|p| &p.parsed.manifest), &checks);
+    let review = host.review(ReviewInput { seed: args.seed, ..input });
+    if let Some(path) = &args.bundle {
+        let text = |path: &Path| std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()));
+        let previous_text = args.previous.as_deref().map(|p| text(&listing_path(p))).transpose().input()?;
+        let bundle = assay_service::bundle::bundle(
+            host.limits(),
+            args.seed,
+            &text(&listing_path(&args.path)).input()?,
+            previous_text.as_deref(),
+            &checks,
+            &review.runs,
+        );
+        let json = serde_json::to_vec_pretty(&bundle).context("encoding the run bundle").map_err(Failure::Host)?;
+        std::fs::write(path, json).with_context(|| format!("writing {}", path.display())).input()?;
+        tracing::info!("wrote the run bundle to {}", path.display());
+    }
     let fail_on = args.fail_on.into();
     let verdict = Verdict::decide(&review.runs, fail_on);
     let report = Report::new(&listing.file, &listing.parsed, (&pack.manifest).into(), review.runs, verdict, fail_on);
@@ -88,6 +98,68 @@ pub fn emit(args: &CheckArgs, report: &Report, source_map: Option<&assay_core::S
         }
     }
     Ok(())
+}
+
+/// The partner's checks: the one the manifest declares (`[check] component`, relative to the
+/// manifest), then every `--check`, each as (file name, bytes).
+pub fn partner_checks(
+    manifest_path: &Path,
+    manifest: &Manifest,
+    extra: &[PathBuf],
+) -> Result<Vec<(String, Vec<u8>)>, Failure> {
+    let declared = manifest.check.as_ref().map(|c| manifest_path.parent().unwrap_or(Path::new(".")).join(&c.component));
+    let mut out = Vec::new();
+    for path in declared.iter().chain(extra) {
+        let bytes = assay_host::read_bounded(path, Limits::default().max_component_bytes)
+            .with_context(|| {
+                if Some(path) == declared.as_ref() {
+                    format!("reading the check the listing declares ([check] component), {}", path.display())
+                } else {
+                    format!("reading check {}", path.display())
+                }
+            })
+            .input()?;
+        let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        out.push((name, bytes));
+    }
+    Ok(out)
+}
+
+/// `assay replay BUNDLE`: run a bundle again and say whether it matched, bit for bit.
+pub fn replay(global: &Global, args: &ReplayArgs) -> Result<ExitCode, Failure> {
+    let json = std::fs::read(&args.bundle).with_context(|| format!("reading {}", args.bundle.display())).input()?;
+    let bundle =
+        RunBundle::parse(&json).with_context(|| format!("{} cannot be replayed", args.bundle.display())).input()?;
+    let host = setup::host_with(global, (&bundle.limits).into())?;
+    let replay = bundle.replay(&host).context("replaying").input()?;
+    let matched = replay.matched();
+    if args.format == ClientFormat::Json {
+        let out = serde_json::json!({
+            "matched": matched,
+            "recorded": { "verdict": replay.recorded.verdict, "runs_sha256": replay.recorded.runs_sha256 },
+            "replayed": { "verdict": replay.replayed.verdict, "runs_sha256": replay.replayed.runs_sha256 },
+            "differences": replay.differences,
+        });
+        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+    } else {
+        let calls: usize = replay.replayed.runs.iter().map(|r| r.transcript.len()).sum();
+        if matched {
+            println!(
+                "matched: {} runs, {calls} platform calls, verdict {}, runs digest {} (seed {}, recorded by assay {})",
+                replay.replayed.runs.len(),
+                replay.replayed.verdict,
+                replay.replayed.runs_sha256,
+                bundle.seed,
+                bundle.assay_version
+            );
+        } else {
+            println!("did not match: {} difference(s)", replay.differences.len());
+            for difference in &replay.differences {
+                println!("  {difference}");
+            }
+        }
+    }
+    Ok(ExitCode::from(if matched { exit::PASS } else { exit::FAIL }))
 }
 
 /// A directory means its `listing.toml`.

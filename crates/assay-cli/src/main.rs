@@ -31,6 +31,7 @@ fn main() -> ExitCode {
     }
     let result = match &cli.command {
         Command::Check(args) => check::run(&cli.global, args),
+        Command::Replay(args) => check::replay(&cli.global, args),
         Command::Rules { command: RulesCommand::List(args) } => rules::list(&cli.global, args),
         Command::Token { command: TokenCommand::Create(args) } => token::create(args),
         Command::Serve(args) => serve::run(&cli.global, args),

@@ -106,16 +106,33 @@ pub struct CheckReport {
     /// SHA-256 of the component.
     pub digest: String,
     /// `passed`, `findings`, `trapped`, `timed_out`, `out_of_memory`, `output_too_large`,
-    /// `invalid_plugin` or `rule_error`.
+    /// `invalid_plugin`, `rule_error` or `budget_exceeded`.
     pub outcome: String,
     /// Why the check did not complete, for every outcome but `passed` and `findings`.
     pub message: Option<String>,
     /// A platform rule, or a partner's own check.
     pub platform: bool,
+    /// An integration check (world `integration-check`), which drives the sandbox platform.
+    pub integration: bool,
     /// Resources used.
     pub usage: Usage,
     /// Log lines the check wrote.
     pub logs: Vec<String>,
+    /// An integration check's platform calls, in order.
+    pub transcript: Vec<CallReport>,
+}
+
+/// One platform call of an integration check.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CallReport {
+    /// The platform operation, e.g. `list-orders`.
+    pub operation: String,
+    /// The scope it needs.
+    pub scope: String,
+    /// `ok`, `forbidden`, `not_found`, `invalid` or `budget_exhausted`.
+    pub outcome: String,
+    /// Bytes sent in its arguments.
+    pub bytes_out: u64,
 }
 
 /// What a rule says about itself.
@@ -131,12 +148,16 @@ pub struct RuleReport {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Usage {
     pub wall_time_us: u64,
-    /// Fuel consumed, when a fuel budget was set.
+    /// Fuel consumed: deterministic, the same on every run of the same inputs.
     pub fuel: Option<u64>,
     /// Peak linear memory, summed over all memories.
     pub peak_memory_bytes: u64,
     pub output_bytes: u64,
     pub log_bytes: u64,
+    /// Platform calls an integration check made.
+    pub platform_calls: u64,
+    /// Bytes an integration check sent to the platform.
+    pub bytes_out: u64,
 }
 
 /// One finding.
@@ -214,14 +235,27 @@ impl Report {
                 outcome: run.outcome.to_string(),
                 message: run.message,
                 platform: run.platform,
+                integration: run.integration,
                 usage: Usage {
                     wall_time_us: u64::try_from(run.usage.wall_time.as_micros()).unwrap_or(u64::MAX),
                     fuel: run.usage.fuel,
                     peak_memory_bytes: run.usage.peak_memory,
                     output_bytes: run.usage.output_bytes,
                     log_bytes: run.usage.log_bytes,
+                    platform_calls: run.usage.platform_calls,
+                    bytes_out: run.usage.bytes_out,
                 },
                 logs: run.logs,
+                transcript: run
+                    .transcript
+                    .into_iter()
+                    .map(|c| CallReport {
+                        operation: c.operation,
+                        scope: c.scope,
+                        outcome: c.outcome.to_string(),
+                        bytes_out: c.bytes_out,
+                    })
+                    .collect(),
             })
             .collect();
         Report {

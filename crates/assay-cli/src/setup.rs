@@ -42,6 +42,11 @@ pub fn host(global: &Global) -> Result<Host, Failure> {
         max_memory_bytes: global.max_memory_mib.map_or(defaults.max_memory_bytes, |mib| (mib as usize) << 20),
         ..defaults
     };
+    host_with(global, limits)
+}
+
+/// The plugin host with exactly `limits` (a replay's) and the cache the flags ask for.
+pub fn host_with(global: &Global, limits: Limits) -> Result<Host, Failure> {
     let cache_dir = if global.no_cache { None } else { Some(cache_dir(global)) };
     match Host::new(HostConfig { limits: limits.clone(), cache_dir, ..HostConfig::default() }) {
         // A read-only or missing cache (a sandboxed CI, say) costs compile time, not the check.

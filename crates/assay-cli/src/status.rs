@@ -6,10 +6,14 @@ use assay_server::dto::{Listing, Version};
 
 use crate::args::{ClientFormat, StatusArgs};
 use crate::client::{Client, expect, print_json};
-use crate::exit::Failure;
+use crate::exit::{Failure, InputContext as _};
+use anyhow::Context as _;
 
 pub fn run(args: &StatusArgs) -> Result<ExitCode, Failure> {
     let client = Client::new(&args.client)?;
+    if let Some(path) = &args.bundle {
+        return bundle(&client, args.target.as_deref(), path);
+    }
     match args.target.as_deref().map(|t| t.split_once('@').map_or((t, None), |(s, v)| (s, Some(v)))) {
         None => {
             let listings: Vec<Listing> = expect(client.get("/v1/listings")?)?;
@@ -86,4 +90,20 @@ fn print_version(v: &Version) {
     for d in &v.decisions {
         println!("decision: {} by {}: {}", d.action, d.actor, d.note);
     }
+}
+
+/// `assay status SLUG@VERSION --bundle FILE`: the run bundle of the version's latest review.
+fn bundle(client: &Client, target: Option<&str>, path: &std::path::Path) -> Result<ExitCode, Failure> {
+    let Some((slug, version)) = target.and_then(|t| t.split_once('@')) else {
+        return Err(Failure::Input(anyhow::anyhow!("--bundle needs SLUG@VERSION"), None));
+    };
+    let bundle: serde_json::Value = expect(client.get(&format!("/v1/listings/{slug}/versions/{version}/bundle"))?)?;
+    let json = serde_json::to_vec_pretty(&bundle).unwrap_or_default();
+    std::fs::write(path, json).with_context(|| format!("writing {}", path.display())).input()?;
+    eprintln!(
+        "wrote the run bundle of {slug}@{version} to {}; `assay replay {}` runs it again",
+        path.display(),
+        path.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, anyhow};
+use assay_core::integration::PlatformCall;
 use assay_core::{CheckOutcome, CheckRun, Finding, ResourceUsage, Severity, Verdict};
 use assay_server::dto::{CreateListing, Listing, Submitted, Version};
 
@@ -21,14 +22,7 @@ pub fn run(args: &SubmitArgs) -> Result<ExitCode, Failure> {
     let local = load_manifest(&path)?;
     let manifest_text = std::fs::read(&path).with_context(|| format!("reading {}", path.display())).input()?;
     let slug = local.parsed.manifest.slug.as_str().to_owned();
-    let mut checks = Vec::new();
-    for check in &args.checks {
-        let bytes = assay_host::read_bounded(check, assay_host::Limits::default().max_component_bytes)
-            .with_context(|| format!("reading check {}", check.display()))
-            .input()?;
-        let name = check.file_name().map_or_else(|| "check.wasm".to_owned(), |n| n.to_string_lossy().into_owned());
-        checks.push((name, bytes));
-    }
+    let checks = crate::check::partner_checks(&path, &local.parsed.manifest, &args.checks)?;
     let mut parts: Vec<(&str, &str, &[u8])> = vec![("manifest", "listing.toml", &manifest_text)];
     parts.extend(checks.iter().map(|(name, bytes)| ("check", name.as_str(), bytes.as_slice())));
     let submit_path = format!("/v1/listings/{slug}/versions");
@@ -147,9 +141,24 @@ fn to_report(file: &str, parsed: &assay_core::manifest::ParsedManifest, v: &Vers
                 peak_memory: c.usage.peak_memory_bytes,
                 output_bytes: c.usage.output_bytes,
                 log_bytes: c.usage.log_bytes,
+                platform_calls: c.usage.platform_calls,
+                bytes_out: c.usage.bytes_out,
             },
             logs: Vec::new(),
             platform: c.platform,
+            integration: c.integration,
+            transcript: c
+                .transcript
+                .iter()
+                .map(|t| {
+                    Ok(PlatformCall {
+                        operation: t.operation.clone(),
+                        scope: t.scope.clone(),
+                        outcome: t.outcome.parse().map_err(|_| invalid(format!("call outcome `{}`", t.outcome)))?,
+                        bytes_out: t.bytes_out,
+                    })
+                })
+                .collect::<Result<_, Failure>>()?,
         });
     }
     let verdict =

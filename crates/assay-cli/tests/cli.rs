@@ -362,3 +362,82 @@ fn oversized_manifest_is_refused() {
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("may be at most 262144 bytes"), "{}", out.stderr);
 }
+
+/// A copy of `examples/integration-check` with its built component where `[check]` says, and
+/// the listing text passed through `edit`.
+fn integration_listing(edit: impl FnOnce(String) -> String) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(root().join("examples/integration-check/listing.toml")).unwrap();
+    std::fs::write(dir.path().join("listing.toml"), edit(text)).unwrap();
+    let component = dir.path().join("target/wasm32-wasip2/release");
+    std::fs::create_dir_all(&component).unwrap();
+    std::fs::write(component.join("shop_sync_check.wasm"), assay_builtin::artifact("shop_sync_check.wasm")).unwrap();
+    dir
+}
+
+#[test]
+fn the_declared_integration_check_runs_and_its_bundle_replays_bit_for_bit() {
+    let listing = integration_listing(|t| t);
+    let bundle = listing.path().join("run.bundle.json");
+    let out =
+        run(assay().args(["check", listing.path().to_str().unwrap(), "--format", "json", "--bundle"]).arg(&bundle));
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let report = json(&out);
+    let check = report["checks"].as_array().unwrap().iter().find(|c| c["id"] == "acme.shop-sync").unwrap();
+    assert_eq!((check["integration"].as_bool(), check["platform"].as_bool()), (Some(true), Some(false)));
+    assert_eq!(check["transcript"].as_array().unwrap().len(), 12, "{check:#}");
+    assert_eq!(check["transcript"][0]["operation"], "get-shop");
+
+    let replay = run(assay().args(["replay"]).arg(&bundle));
+    assert_eq!(replay.code, 0, "{}{}", replay.stdout, replay.stderr);
+    assert!(replay.stdout.starts_with("matched: 23 runs, 12 platform calls, verdict pass"), "{}", replay.stdout);
+
+    // A recorded result that differs from what the inputs give: exit 1, with the difference.
+    let mut doc: Value = serde_json::from_slice(&std::fs::read(&bundle).unwrap()).unwrap();
+    let runs = doc["result"]["runs"].as_array_mut().unwrap();
+    let recorded = runs.iter_mut().find(|r| r["check_id"] == "acme.shop-sync").unwrap();
+    recorded["transcript"].as_array_mut().unwrap().pop();
+    let altered = listing.path().join("altered.json");
+    std::fs::write(&altered, serde_json::to_vec(&doc).unwrap()).unwrap();
+    let mismatch = run(assay().args(["replay"]).arg(&altered));
+    assert_eq!(mismatch.code, 1, "{}{}", mismatch.stdout, mismatch.stderr);
+    assert!(
+        mismatch.stdout.contains("acme.shop-sync: transcript differs from call 11 (recorded 11 calls, replayed 12)"),
+        "{}",
+        mismatch.stdout
+    );
+
+    // An input that does not match its digest: not replayable at all (exit 2).
+    let mut doc: Value = serde_json::from_slice(&std::fs::read(&bundle).unwrap()).unwrap();
+    doc["checks"][0]["component"] = Value::String("AAAA".into());
+    std::fs::write(&altered, serde_json::to_vec(&doc).unwrap()).unwrap();
+    let tampered = run(assay().args(["replay"]).arg(&altered));
+    assert_eq!(tampered.code, 2, "{}{}", tampered.stdout, tampered.stderr);
+    assert!(tampered.stderr.contains("does not match its recorded SHA-256"), "{}", tampered.stderr);
+}
+
+#[test]
+fn an_under_privileged_listing_is_told_which_scope_its_integration_needs() {
+    let listing = integration_listing(|t| t.replace("name = \"write_webhooks\"", "name = \"read_webhooks\""));
+    let out = run(assay().args(["check", listing.path().to_str().unwrap()]));
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("error[integration.refused-call]: `register-webhook` needs scope `write_webhooks`"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("warning[integration.unused-scope]: scope `read_webhooks` is requested"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("register-webhook   write_webhooks       forbidden"), "{}", out.stdout);
+}
+
+#[test]
+fn a_missing_declared_check_is_a_clear_input_error() {
+    let listing = integration_listing(|t| t.replace("shop_sync_check.wasm", "missing.wasm"));
+    let out = run(assay().args(["check", listing.path().to_str().unwrap()]));
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("reading the check the listing declares ([check] component)"), "{}", out.stderr);
+}

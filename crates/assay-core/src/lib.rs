@@ -9,12 +9,14 @@
 //! - [`pack`]: `pack.toml`, a rule pack's name, version and per-rule configuration.
 //! - [`lifecycle`]: the version state machine (`submitted → checking → … → retired`).
 //! - [`outcome`]: how one check run ended, what it used, and the [`outcome::Verdict`] of a run.
+//! - [`integration`]: integration-check transcripts, least privilege and resource regressions.
 //! - [`waiver`]: a reviewer's exception to one rule for a range of versions, until it expires.
 //!
 //! Rules this crate keeps: no IO, no async, no wire formats. Callers read files and render
 //! reports; this crate only decides.
 
 pub mod finding;
+pub mod integration;
 pub mod lifecycle;
 pub mod manifest;
 pub mod outcome;

@@ -27,6 +27,9 @@ pub enum CheckOutcome {
     InvalidPlugin,
     /// The plugin ran and reported that it could not check this listing.
     RuleError,
+    /// An integration check kept calling the platform after its budget of calls or bytes was
+    /// spent, and was stopped.
+    BudgetExceeded,
 }
 
 impl CheckOutcome {
@@ -41,6 +44,7 @@ impl CheckOutcome {
             CheckOutcome::OutputTooLarge => "output_too_large",
             CheckOutcome::InvalidPlugin => "invalid_plugin",
             CheckOutcome::RuleError => "rule_error",
+            CheckOutcome::BudgetExceeded => "budget_exceeded",
         }
     }
 
@@ -58,15 +62,21 @@ pub struct UnknownName {
     name: String,
 }
 
+impl UnknownName {
+    pub(crate) fn new(kind: &'static str, name: &str) -> Self {
+        UnknownName { kind, name: name.to_owned() }
+    }
+}
+
 impl std::str::FromStr for CheckOutcome {
     type Err = UnknownName;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         use CheckOutcome::*;
-        [Passed, Findings, Trapped, TimedOut, OutOfMemory, OutputTooLarge, InvalidPlugin, RuleError]
+        [Passed, Findings, Trapped, TimedOut, OutOfMemory, OutputTooLarge, InvalidPlugin, RuleError, BudgetExceeded]
             .into_iter()
             .find(|o| o.as_str() == s)
-            .ok_or_else(|| UnknownName { kind: "check outcome", name: s.to_owned() })
+            .ok_or_else(|| UnknownName::new("check outcome", s))
     }
 }
 
@@ -77,7 +87,7 @@ impl std::str::FromStr for Verdict {
         [Verdict::Pass, Verdict::Fail, Verdict::Error]
             .into_iter()
             .find(|v| v.as_str() == s)
-            .ok_or_else(|| UnknownName { kind: "verdict", name: s.to_owned() })
+            .ok_or_else(|| UnknownName::new("verdict", s))
     }
 }
 
@@ -92,7 +102,7 @@ impl fmt::Display for CheckOutcome {
 pub struct ResourceUsage {
     /// Wall time from instantiation to the end of the call.
     pub wall_time: Duration,
-    /// Fuel consumed, when a fuel budget was set.
+    /// Fuel consumed: a deterministic measure of work, the same on every run of the same inputs.
     pub fuel: Option<u64>,
     /// Highest total linear memory, summed over all memories, in bytes.
     pub peak_memory: u64,
@@ -100,6 +110,10 @@ pub struct ResourceUsage {
     pub output_bytes: u64,
     /// Log bytes the plugin tried to write (kept or not).
     pub log_bytes: u64,
+    /// Platform calls an integration check made (refused ones included).
+    pub platform_calls: u64,
+    /// Bytes an integration check sent to the platform in its calls' arguments.
+    pub bytes_out: u64,
 }
 
 /// One check run: which plugin, how it ended, what it found and used.
@@ -124,6 +138,10 @@ pub struct CheckRun {
     /// Whether this is a platform rule (its failure makes the verdict `error`) or a partner's
     /// own check (its failure is reported as a blocking finding of the partner's).
     pub platform: bool,
+    /// Whether the plugin is an integration check (world `integration-check`).
+    pub integration: bool,
+    /// The platform calls an integration check made, in order; empty for rules.
+    pub transcript: Vec<crate::integration::PlatformCall>,
 }
 
 /// The verdict of a review.
@@ -196,6 +214,8 @@ mod tests {
             usage: ResourceUsage::default(),
             logs: Vec::new(),
             platform: true,
+            integration: false,
+            transcript: Vec::new(),
         }
     }
 

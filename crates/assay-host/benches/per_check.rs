@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use assay_core::Manifest;
 use assay_host::bindings::{self, v0_1};
+use assay_host::platform::PlatformState;
 use assay_host::{CheckSpec, Host, HostConfig, ReviewInput, RulePack};
 use wasmtime::component::{Component, HasData, Linker, ResourceTable};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
@@ -130,13 +131,11 @@ fn main() {
         (naive_on_demand.name, &mut || naive_on_demand.check(&input)),
         (naive_pooling.name, &mut || naive_pooling.check(&input)),
         (tuned.name, &mut || tuned.check(&input)),
-        ("assay Host::run", &mut || host.run(&plugin, &spec, &input).findings.len()),
+        ("assay Host::run", &mut || host.run(&plugin, &spec, &input, PlatformState::closed()).findings.len()),
         // What `assay check` does for one rule: convert the listing, hand off to the pool, look
         // the plugin up by digest, run, check ids.
         ("assay Host::review (1 check)", &mut || {
-            host.review(ReviewInput { listing: &listing, previous: None, checks: std::slice::from_ref(&spec) })
-                .runs
-                .len()
+            host.review(ReviewInput::new(&listing, None, std::slice::from_ref(&spec))).runs.len()
         }),
     ]);
     let floor = results[2].1.as_secs_f64();
@@ -177,7 +176,7 @@ fn main() {
         for (plugin, spec) in plugins.iter().zip(&checks) {
             let start = Instant::now();
             for _ in 0..500 {
-                black_box(warm.run(plugin, spec, &clean_input));
+                black_box(warm.run(plugin, spec, &clean_input, PlatformState::closed()));
             }
             println!("  {:<40} {:>8.2} µs", plugin.meta.id, start.elapsed().as_secs_f64() * 1e6 / 500.0);
         }
@@ -185,7 +184,7 @@ fn main() {
     let start = Instant::now();
     for _ in 0..200 {
         for (plugin, spec) in plugins.iter().zip(&checks) {
-            black_box(warm.run(plugin, spec, &clean_input));
+            black_box(warm.run(plugin, spec, &clean_input, PlatformState::closed()));
         }
     }
     println!(
@@ -194,7 +193,7 @@ fn main() {
     );
 
     // A whole review: every rule of the pack against the clean listing, warm.
-    let warm_review = || warm.review(ReviewInput { listing: &listing, previous: None, checks: &checks }).runs.len();
+    let warm_review = || warm.review(ReviewInput::new(&listing, None, &checks)).runs.len();
     let start = Instant::now();
     for _ in 0..200 {
         black_box(warm_review());

@@ -6,7 +6,8 @@
 
 use assay_core::manifest::{self, Manifest, PricingModel};
 
-/// `assay:plugin@0.1.0`.
+/// `assay:plugin@0.1.x`: 0.1.0 (`listing-rule`) and 0.1.1 (adds `integration-check`). wasmtime
+/// matches semver-compatible names, so a component built against 0.1.0 links against these.
 pub mod v0_1 {
     wasmtime::component::bindgen!({
         path: "../../wit",
@@ -16,13 +17,62 @@ pub mod v0_1 {
     });
 
     pub use assay::plugin::types;
+
+    /// The `integration-check` world (since 0.1.1), sharing `types` and `log` with the above.
+    pub mod integration {
+        wasmtime::component::bindgen!({
+            path: "../../wit",
+            world: "integration-check",
+            // Every platform call may trap: a guest that keeps calling past its budget is stopped.
+            imports: { default: trappable },
+            with: {
+                "assay:plugin/types": super::assay::plugin::types,
+                "assay:plugin/log": super::assay::plugin::log,
+            },
+        });
+    }
 }
 
-/// The interface a listing rule exports, per supported version (`name@version`).
-pub const RULE_EXPORTS: &[&str] = &["assay:plugin/rule@0.1.0"];
+/// The worlds a plugin can target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum World {
+    /// A platform listing-QA rule.
+    ListingRule,
+    /// A partner's integration check.
+    IntegrationCheck,
+}
 
-/// The package versions this host runs, for messages.
-pub const SUPPORTED_VERSIONS: &[&str] = &["0.1.0"];
+impl World {
+    /// The world's WIT name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            World::ListingRule => "listing-rule",
+            World::IntegrationCheck => "integration-check",
+        }
+    }
+
+    /// The interface the world exports, without a version.
+    pub fn export(self) -> &'static str {
+        match self {
+            World::ListingRule => "assay:plugin/rule",
+            World::IntegrationCheck => "assay:plugin/integration",
+        }
+    }
+
+    /// The first package version that has the world.
+    pub fn since(self) -> semver::Version {
+        match self {
+            World::ListingRule => semver::Version::new(0, 1, 0),
+            World::IntegrationCheck => semver::Version::new(0, 1, 1),
+        }
+    }
+}
+
+/// The package versions this host runs: 0.1.0 up to and including this one.
+pub const SUPPORTED_VERSIONS: &str = "0.1.0 to 0.1.1";
+
+/// The newest package version this host knows.
+pub const NEWEST: semver::Version = semver::Version::new(0, 1, 1);
 
 use v0_1::types as wit;
 

@@ -11,10 +11,11 @@ use rayon::prelude::*;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
 
-use crate::bindings::{self, v0_1};
+use crate::bindings::{self, World, v0_1};
 use crate::cache::{ArtifactCache, Lookup};
 use crate::limits::LimitHit;
-use crate::plugin::{self, LoadError, Plugin};
+use crate::platform::{BudgetHit, PlatformState};
+use crate::plugin::{self, LoadError, Plugin, Pre};
 use crate::sandbox::Sandbox;
 use crate::{Limits, PluginDigest};
 
@@ -104,6 +105,16 @@ pub struct ReviewInput<'a> {
     pub previous: Option<&'a Manifest>,
     /// The checks to run.
     pub checks: &'a [CheckSpec],
+    /// The seed of the sandbox tenant integration checks run against
+    /// ([`crate::platform::DEFAULT_SEED`] unless a replay says otherwise).
+    pub seed: u64,
+}
+
+impl<'a> ReviewInput<'a> {
+    /// A review of `listing` with the default sandbox seed.
+    pub fn new(listing: &'a Manifest, previous: Option<&'a Manifest>, checks: &'a [CheckSpec]) -> Self {
+        ReviewInput { listing, previous, checks, seed: crate::platform::DEFAULT_SEED }
+    }
 }
 
 /// The result of a review: one run per check, in the order given.
@@ -161,7 +172,8 @@ pub fn engine_config(limits: &Limits, concurrent_stores: u32) -> Config {
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
         .memory_init_cow(true)
         .epoch_interruption(true)
-        .consume_fuel(limits.fuel.is_some())
+        // Always counted: fuel is the deterministic measure replays compare (BENCHMARKS.md has its cost).
+        .consume_fuel(true)
         .max_wasm_stack(limits.max_wasm_stack)
         .wasm_multi_memory(true);
     config
@@ -177,6 +189,9 @@ impl Host {
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| HostError::Engine(format!("{e:#}")))?;
         v0_1::ListingRule::add_to_linker::<_, Sandbox>(&mut linker, |s| s)
+            .map_err(|e| HostError::Engine(format!("{e:#}")))?;
+        // The integration world shares `types` and `log`; only `platform` is new.
+        v0_1::integration::assay::plugin::platform::add_to_linker::<_, Sandbox>(&mut linker, |s| s)
             .map_err(|e| HostError::Engine(format!("{e:#}")))?;
         refuse_to_wait(&mut linker).map_err(|e| HostError::Engine(format!("{e:#}")))?;
         let artifacts = match &config.cache_dir {
@@ -238,11 +253,17 @@ impl Host {
         }
         plugin::sniff(bytes, self.limits.max_component_bytes)?;
         let (component, from_cache) = self.compile(bytes, &digest)?;
-        let world_version = self.world_version(&component)?;
+        let (world, world_version) = self.world(&component)?;
         let instance_pre = self.linker.instantiate_pre(&component).map_err(|e| LoadError::Imports(format!("{e:#}")))?;
-        let pre = v0_1::ListingRulePre::new(instance_pre).map_err(|e| LoadError::Imports(format!("{e:#}")))?;
+        let imports = |e: wasmtime::Error| LoadError::Imports(format!("{e:#}"));
+        let pre = match world {
+            World::ListingRule => Pre::Rule(v0_1::ListingRulePre::new(instance_pre).map_err(imports)?),
+            World::IntegrationCheck => {
+                Pre::Integration(v0_1::integration::IntegrationCheckPre::new(instance_pre).map_err(imports)?)
+            }
+        };
         let meta = self.describe(&pre)?;
-        let plugin = Arc::new(Plugin { digest, meta, world_version, from_cache, pre });
+        let plugin = Arc::new(Plugin { digest, meta, world, world_version, from_cache, pre });
         self.lock_plugins().insert(digest, plugin.clone());
         Ok(plugin)
     }
@@ -271,37 +292,49 @@ impl Host {
         Ok((component, false))
     }
 
-    fn world_version(&self, component: &Component) -> Result<&'static str, LoadError> {
+    /// Which world, at which package version, the component targets. A version is supported
+    /// when it is `0.1.x`, at least the version that introduced the world: wasmtime links
+    /// semver-compatible names, and a newer `0.1.x` import the host lacks fails at link time
+    /// with the missing name.
+    fn world(&self, component: &Component) -> Result<(World, semver::Version), LoadError> {
         let ty = component.component_type();
         let exports: Vec<String> = ty.exports(&self.engine).map(|(name, _)| name.to_owned()).collect();
-        if let Some(i) = bindings::RULE_EXPORTS.iter().position(|e| exports.iter().any(|x| x == e)) {
-            return Ok(bindings::SUPPORTED_VERSIONS[i]);
-        }
-        if let Some(found) = exports.iter().find(|e| e.starts_with("assay:plugin/rule")) {
-            return Err(LoadError::UnsupportedVersion {
-                found: found.clone(),
-                supported: bindings::SUPPORTED_VERSIONS.join(", "),
-            });
+        for world in [World::ListingRule, World::IntegrationCheck] {
+            let prefix = format!("{}@", world.export());
+            let Some(found) = exports.iter().find(|e| e.starts_with(&prefix)) else { continue };
+            let version = semver::Version::parse(&found[prefix.len()..]).ok();
+            return match version {
+                Some(v) if v.major == 0 && v.minor == 1 && v >= world.since() => Ok((world, v)),
+                _ => Err(LoadError::UnsupportedVersion {
+                    found: format!("{found} (world `{}`)", world.as_str()),
+                    supported: bindings::SUPPORTED_VERSIONS.to_owned(),
+                }),
+            };
         }
         let exports = if exports.is_empty() { "nothing".to_owned() } else { exports.join(", ") };
         Err(LoadError::WrongWorld { exports })
     }
 
-    fn store(&self) -> Store<Sandbox> {
-        let mut store = Store::new(&self.engine, Sandbox::new(&self.limits));
+    fn store(&self, platform: PlatformState) -> Store<Sandbox> {
+        let mut store = Store::new(&self.engine, Sandbox::with_platform(&self.limits, platform));
         store.limiter(|s| &mut s.limiter);
         let ticks = self.limits.wall_time.as_nanos().div_ceil(EPOCH_TICK.as_nanos()).max(1);
         store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
-        if let Some(fuel) = self.limits.fuel {
-            // Fuel is enabled on the engine exactly when a budget is set.
-            let _ = store.set_fuel(fuel);
-        }
+        // Fuel is always consumed (see `engine_config`); without a budget, only counted.
+        let _ = store.set_fuel(self.limits.fuel.unwrap_or(u64::MAX));
         store
     }
 
-    fn describe(&self, pre: &v0_1::ListingRulePre<Sandbox>) -> Result<RuleInfo, LoadError> {
-        let mut store = self.store();
-        let result = pre.instantiate(&mut store).and_then(|rule| rule.assay_plugin_rule().call_describe(&mut store));
+    fn describe(&self, pre: &Pre) -> Result<RuleInfo, LoadError> {
+        let mut store = self.store(PlatformState::closed());
+        let result = match pre {
+            Pre::Rule(pre) => {
+                pre.instantiate(&mut store).and_then(|rule| rule.assay_plugin_rule().call_describe(&mut store))
+            }
+            Pre::Integration(pre) => {
+                pre.instantiate(&mut store).and_then(|check| check.assay_plugin_integration().call_describe(&mut store))
+            }
+        };
         match result {
             Ok(info) => plugin::rule_info(info),
             Err(e) => {
@@ -321,7 +354,7 @@ impl Host {
         // A persistent pool: spawning threads per review costs more than the checks themselves.
         // A lone check runs on the calling thread: handing it to the pool costs more than it saves.
         // `collect` keeps the order of `checks`.
-        let run = |spec| self.run_spec(spec, &check_input);
+        let run = |spec| self.run_spec(spec, &check_input, &input);
         let mut runs: Vec<CheckRun> = if input.checks.len() <= 1 || self.workers == 1 {
             input.checks.iter().map(run).collect()
         } else {
@@ -339,31 +372,62 @@ impl Host {
                 *run = failed_run(spec, CheckOutcome::InvalidPlugin, message);
             }
         }
+        // Least privilege, measured from what the integration checks did.
+        let judged = assay_core::integration::least_privilege(input.listing, &runs);
+        runs.extend(judged);
         Review { runs }
     }
 
-    fn run_spec(&self, spec: &CheckSpec, input: &v0_1::types::CheckInput) -> CheckRun {
+    fn run_spec(&self, spec: &CheckSpec, check_input: &v0_1::types::CheckInput, review: &ReviewInput<'_>) -> CheckRun {
         match self.load_digested(&spec.bytes, spec.digest) {
-            Ok(plugin) => self.run(&plugin, spec, input),
+            Ok(plugin) => {
+                let platform = match plugin.world {
+                    World::ListingRule => PlatformState::closed(),
+                    World::IntegrationCheck => {
+                        let scopes: Vec<String> = review.listing.scopes.iter().map(|s| s.name.clone()).collect();
+                        PlatformState::new(
+                            review.seed,
+                            &scopes,
+                            self.limits.max_platform_calls,
+                            self.limits.max_platform_bytes,
+                        )
+                    }
+                };
+                self.run(&plugin, spec, check_input, platform)
+            }
             Err(e) => failed_run(spec, e.outcome(), e.to_string()),
         }
     }
 
-    /// Run one loaded plugin against one listing in a fresh store.
-    pub fn run(&self, plugin: &Plugin, spec: &CheckSpec, input: &v0_1::types::CheckInput) -> CheckRun {
-        let mut store = self.store();
+    /// Run one loaded plugin against one listing in a fresh store; an integration check talks
+    /// to `platform` (rules get [`PlatformState::closed`]).
+    pub fn run(
+        &self,
+        plugin: &Plugin,
+        spec: &CheckSpec,
+        input: &v0_1::types::CheckInput,
+        platform: PlatformState,
+    ) -> CheckRun {
+        let mut store = self.store(platform);
         let started = Instant::now();
-        let result = plugin
-            .pre
-            .instantiate(&mut store)
-            .and_then(|rule| rule.assay_plugin_rule().call_check(&mut store, input, &spec.config));
+        let result = match &plugin.pre {
+            Pre::Rule(pre) => pre
+                .instantiate(&mut store)
+                .and_then(|rule| rule.assay_plugin_rule().call_check(&mut store, input, &spec.config)),
+            Pre::Integration(pre) => pre
+                .instantiate(&mut store)
+                .and_then(|check| check.assay_plugin_integration().call_run(&mut store, input)),
+        };
         let wall_time = started.elapsed();
+        let budget = self.limits.fuel.unwrap_or(u64::MAX);
         let mut usage = ResourceUsage {
             wall_time,
-            fuel: self.limits.fuel.map(|budget| budget.saturating_sub(store.get_fuel().unwrap_or(0))),
+            fuel: Some(budget.saturating_sub(store.get_fuel().unwrap_or(0))),
             peak_memory: store.data().limiter.peak_memory as u64,
             output_bytes: 0,
             log_bytes: store.data().log.bytes as u64,
+            platform_calls: store.data().platform.calls,
+            bytes_out: store.data().platform.bytes_out,
         };
         let meta = &plugin.meta;
         let mut run = CheckRun {
@@ -376,6 +440,8 @@ impl Host {
             usage,
             logs: std::mem::take(&mut store.data_mut().log.lines),
             platform: spec.platform,
+            integration: plugin.world == World::IntegrationCheck,
+            transcript: std::mem::take(&mut store.data_mut().platform.transcript),
         };
         match result {
             Ok(Ok(findings)) => {
@@ -425,6 +491,19 @@ impl Host {
                 ),
             };
             return (CheckOutcome::OutOfMemory, message);
+        }
+        if sandbox.platform.stopped {
+            let what = match sandbox.platform.exhausted {
+                Some(BudgetHit::Bytes) => format!("sent more than {} bytes to the platform", limits.max_platform_bytes),
+                _ => format!("made more than {} platform calls", limits.max_platform_calls),
+            };
+            return (
+                CheckOutcome::BudgetExceeded,
+                format!(
+                    "the check {what}, was told `budget-exhausted`, and kept calling; it was stopped \
+                     (handle `budget-exhausted` by returning your findings)"
+                ),
+            );
         }
         if sandbox.waited {
             return (
@@ -539,6 +618,8 @@ fn failed_run(spec: &CheckSpec, outcome: CheckOutcome, message: String) -> Check
         usage: ResourceUsage::default(),
         logs: Vec::new(),
         platform: spec.platform,
+        integration: false,
+        transcript: Vec::new(),
     }
 }
 

@@ -28,6 +28,7 @@ pub mod digest;
 pub mod host;
 pub mod limits;
 pub mod pack;
+pub mod platform;
 pub mod plugin;
 pub mod sandbox;
 

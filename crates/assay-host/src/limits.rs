@@ -11,8 +11,9 @@ use std::time::Duration;
 pub struct Limits {
     /// Wall time from instantiation to return. Default 2 s. Enforced with epoch interruption.
     pub wall_time: Duration,
-    /// Fuel (roughly, wasm instructions) per check; `None` (the default) disables fuel, which
-    /// is cheaper. Set it where a deterministic budget is wanted.
+    /// Fuel (roughly, wasm instructions) per check; `None` (the default) sets no budget beyond
+    /// wall time. Fuel is always *counted* — it is the deterministic measure of work a replay
+    /// compares and resource regressions are judged on.
     pub fuel: Option<u64>,
     /// Total linear memory summed over all memories of the check. Default 64 MiB.
     pub max_memory_bytes: usize,
@@ -35,6 +36,12 @@ pub struct Limits {
     pub max_log_bytes: usize,
     /// Size of a component file. Default 32 MiB.
     pub max_component_bytes: usize,
+    /// Platform calls an integration check may make. Default 1 000. The first call past the
+    /// budget returns `budget-exhausted`; a check that calls again is stopped (`budget_exceeded`).
+    pub max_platform_calls: usize,
+    /// Bytes an integration check may send to the platform in its calls' arguments, in total.
+    /// Default 1 MiB; enforced like `max_platform_calls`.
+    pub max_platform_bytes: usize,
 }
 
 impl Default for Limits {
@@ -51,6 +58,8 @@ impl Default for Limits {
             max_output_bytes: 1 << 20,
             max_log_bytes: 64 << 10,
             max_component_bytes: 32 << 20,
+            max_platform_calls: 1_000,
+            max_platform_bytes: 1 << 20,
         }
     }
 }

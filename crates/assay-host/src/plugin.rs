@@ -4,20 +4,28 @@
 use assay_core::{CheckOutcome, RuleInfo};
 
 use crate::PluginDigest;
-use crate::bindings::v0_1;
+use crate::bindings::{World, v0_1};
 use crate::sandbox::Sandbox;
 
-/// A listing rule ready to run: compiled, linked, described.
+/// A listing rule or integration check ready to run: compiled, linked, described.
 pub struct Plugin {
     /// SHA-256 of the component's bytes.
     pub digest: PluginDigest,
-    /// What the rule says about itself.
+    /// What the plugin says about itself.
     pub meta: RuleInfo,
-    /// The `assay:plugin` version the component targets.
-    pub world_version: &'static str,
+    /// The world it targets.
+    pub world: World,
+    /// The `assay:plugin` version the component was built against.
+    pub world_version: semver::Version,
     /// Whether it was loaded from the on-disk cache rather than compiled.
     pub from_cache: bool,
-    pub(crate) pre: v0_1::ListingRulePre<Sandbox>,
+    pub(crate) pre: Pre,
+}
+
+/// The instantiation recipe, per world.
+pub(crate) enum Pre {
+    Rule(v0_1::ListingRulePre<Sandbox>),
+    Integration(v0_1::integration::IntegrationCheckPre<Sandbox>),
 }
 
 impl std::fmt::Debug for Plugin {
@@ -49,16 +57,17 @@ pub enum LoadError {
     /// Failed validation or compilation.
     #[error("the component failed to compile: {0}")]
     Compile(String),
-    /// Exports no rule interface at all.
+    /// Exports neither a rule nor an integration check.
     #[error(
-        "the component does not target the `listing-rule` world: it exports no `assay:plugin/rule` interface (it exports: {exports})"
+        "the component targets neither the `listing-rule` nor the `integration-check` world: it exports no \
+         `assay:plugin/rule` or `assay:plugin/integration` interface (it exports: {exports})"
     )]
     WrongWorld {
         /// What it exports instead.
         exports: String,
     },
     /// Targets a version of the package this host does not run.
-    #[error("the component targets {found}, which this assay does not support (supported: assay:plugin@{supported})")]
+    #[error("the component targets {found}, which this assay does not support (supported: assay:plugin {supported})")]
     UnsupportedVersion {
         /// The interface it exports.
         found: String,
@@ -110,6 +119,12 @@ pub(crate) fn rule_info(info: v0_1::types::RuleInfo) -> Result<RuleInfo, LoadErr
     let id_ok = !info.id.is_empty()
         && info.id.len() <= 64
         && info.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '-' | '_'));
+    if info.id.starts_with("integration.") {
+        return Err(LoadError::Metadata(format!(
+            "rule id `{}` is reserved: ids starting with `integration.` name the findings assay itself makes",
+            info.id
+        )));
+    }
     if !id_ok {
         return Err(LoadError::Metadata(format!(
             "rule id `{}` must be 1-64 characters of a-z, 0-9, '.', '-' and '_'",

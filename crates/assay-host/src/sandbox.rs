@@ -18,6 +18,7 @@ use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, Was
 use crate::Limits;
 use crate::bindings::v0_1;
 use crate::limits::StoreLimiter;
+use crate::platform::PlatformState;
 
 /// The time every guest sees: 2026-01-01T00:00:00Z.
 pub const FIXED_WALL_CLOCK: Duration = Duration::from_secs(1_767_225_600);
@@ -32,6 +33,8 @@ pub struct Sandbox {
     pub log: LogSink,
     /// Whether the guest tried to wait on a clock (and was stopped).
     pub waited: bool,
+    /// The sandbox platform (integration checks); closed for rules.
+    pub platform: PlatformState,
     output: MemoryOutputPipe,
     output_capacity: usize,
 }
@@ -43,8 +46,13 @@ impl std::fmt::Debug for Sandbox {
 }
 
 impl Sandbox {
-    /// A fresh sandbox with the given limits.
+    /// A fresh sandbox with the given limits and no platform.
     pub fn new(limits: &Limits) -> Self {
+        Sandbox::with_platform(limits, PlatformState::closed())
+    }
+
+    /// A fresh sandbox whose guest talks to `platform`.
+    pub fn with_platform(limits: &Limits, platform: PlatformState) -> Self {
         let output = MemoryOutputPipe::new(limits.max_log_bytes);
         let wasi = WasiCtx::builder()
             .stdout(output.clone())
@@ -61,6 +69,7 @@ impl Sandbox {
             limiter: StoreLimiter::new(limits),
             log: LogSink::new(limits.max_log_bytes),
             waited: false,
+            platform,
             output,
             output_capacity: limits.max_log_bytes,
         }

@@ -44,7 +44,7 @@ fn host_with(limits: Limits) -> Host {
 
 fn review(host: &Host, checks: &[CheckSpec]) -> Vec<CheckRun> {
     let listing = manifest();
-    host.review(ReviewInput { listing: &listing, previous: None, checks }).runs
+    host.review(ReviewInput::new(&listing, None, checks)).runs
 }
 
 /// Run `hostile` beside an honest rule; assert the classification and that the honest rule
@@ -282,12 +282,13 @@ fn runs_are_deterministic() {
     assert_eq!(strip(review(&host, &checks)), strip(review(&host, &checks)));
 }
 
-/// A hand-written core module from `plugins/hostile-wat/` wrapped into a `listing-rule` component.
+/// A hand-written core module from `plugins/hostile-wat/` wrapped into a `listing-rule@0.1.0` component.
 fn wat_component(file: &str) -> Vec<u8> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let mut module = wat::parse_file(root.join("plugins/hostile-wat").join(file)).unwrap();
+    // The fixtures are written against the released 0.1.0 (which also proves 0.1.0 still runs).
     let mut resolve = wit_parser::Resolve::default();
-    let (pkg, _) = resolve.push_dir(root.join("wit")).unwrap();
+    let pkg = resolve.push_file(root.join("tests/frozen/assay-plugin@0.1.0.wit")).unwrap();
     let world = resolve.select_world(&[pkg], Some("listing-rule")).unwrap();
     wit_component::embed_component_metadata(&mut module, &resolve, world, wit_component::StringEncoding::UTF8).unwrap();
     wit_component::ComponentEncoder::default().module(&module).unwrap().validate(true).encode().unwrap()
@@ -330,6 +331,7 @@ fn memory_is_limited_in_total_across_several_memories() {
     let mut store = Store::new(host.engine(), assay_host::sandbox::Sandbox::new(&limits));
     store.limiter(|s| &mut s.limiter);
     store.set_epoch_deadline(1_000);
+    store.set_fuel(u64::MAX).unwrap(); // the engine always counts fuel
     let instance = wasmtime::Instance::new(&mut store, &module, &[]).unwrap();
     let grow = instance.get_typed_func::<(), i32>(&mut store, "grow").unwrap();
     assert_eq!(grow.call(&mut store, ()).unwrap(), -1, "the third memory's growth must be refused");
@@ -398,13 +400,13 @@ mod cache {
         let dir = tempfile::tempdir().unwrap();
         let bytes = assay_builtin::artifact("rule_required_fields.wasm");
         host_in(dir.path()).load(&bytes).unwrap();
-        let fueled = Host::new(HostConfig {
-            cache_dir: Some(dir.path().to_owned()),
-            limits: Limits { fuel: Some(1_000_000), ..Limits::default() },
-            ..HostConfig::default()
-        })
-        .unwrap();
-        assert!(!fueled.load(&bytes).unwrap().from_cache);
+        // An engine that compiles differently (here: without fuel counting) has its own directory.
+        let mut config = assay_host::host::engine_config(&Limits::default(), 4);
+        config.consume_fuel(false);
+        let other = wasmtime::Engine::new(&config).unwrap();
+        let cache = assay_host::cache::ArtifactCache::open(dir.path(), &other).unwrap();
+        let digest = assay_host::PluginDigest::of(&bytes);
+        assert!(cache.load(&other, &digest).0.is_none(), "an artifact of another configuration was offered");
         let dirs = std::fs::read_dir(dir.path()).unwrap().count();
         assert_eq!(dirs, 2, "each engine configuration has its own directory");
     }
@@ -416,5 +418,171 @@ mod cache {
             if path.is_dir() { out.extend(walk(&path)) } else { out.push(path) }
         }
         out
+    }
+}
+
+/// Integration checks (world `integration-check`) against the sandbox platform.
+mod integration {
+    use assay_core::integration::{CallOutcome, REFUSED_CALL, UNUSED_SCOPE};
+
+    use super::*;
+
+    /// The example partner check's own listing (`examples/integration-check/listing.toml`).
+    fn example_listing(edit: impl FnOnce(String) -> String) -> Manifest {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let text = std::fs::read_to_string(root.join("examples/integration-check/listing.toml")).unwrap();
+        Manifest::parse("listing.toml", &edit(text)).unwrap().manifest
+    }
+
+    fn example_check() -> CheckSpec {
+        CheckSpec::partner("shop_sync_check.wasm", Arc::from(assay_builtin::artifact("shop_sync_check.wasm")))
+    }
+
+    fn run_example(listing: &Manifest) -> Vec<CheckRun> {
+        let host = host_with(Limits::default());
+        host.review(ReviewInput::new(listing, None, &[example_check()])).runs
+    }
+
+    fn run<'a>(runs: &'a [CheckRun], id: &str) -> &'a CheckRun {
+        runs.iter().find(|r| r.check_id == id).unwrap_or_else(|| panic!("no run {id} in {runs:#?}"))
+    }
+
+    #[test]
+    fn the_example_check_passes_with_exactly_the_scopes_it_uses() {
+        let runs = run_example(&example_listing(|t| t));
+        let check = run(&runs, "acme.shop-sync");
+        assert_eq!(check.outcome, CheckOutcome::Passed, "{check:#?}");
+        assert!(check.integration && !check.platform);
+        let ops: Vec<&str> = check.transcript.iter().map(|c| c.operation.as_str()).collect();
+        assert_eq!(
+            ops.iter().filter(|o| **o == "list-products").count(),
+            4,
+            "24 products in pages of 10, then an empty page: {ops:?}"
+        );
+        assert_eq!(ops.iter().filter(|o| **o == "tag-order").count(), 5);
+        assert!(check.transcript.iter().all(|c| c.outcome == CallOutcome::Ok), "{:#?}", check.transcript);
+        assert_eq!(check.usage.platform_calls, check.transcript.len() as u64);
+        assert!(check.usage.bytes_out > 0 && check.usage.fuel.unwrap() > 0);
+        assert!(check.logs.iter().any(|l| l.contains("24 products mirrored")), "{:?}", check.logs);
+        assert!(run(&runs, REFUSED_CALL).findings.is_empty());
+        assert!(run(&runs, UNUSED_SCOPE).findings.is_empty(), "{:#?}", run(&runs, UNUSED_SCOPE));
+    }
+
+    #[test]
+    fn an_over_privileged_listing_gets_unused_scope_findings() {
+        let listing = example_listing(|t| {
+            t.replace("name = \"read_products\"", "name = \"write_products\"")
+                + "\n[[scopes]]\nname = \"read_customers\"\njustification = \"Might email customers one day.\"\n"
+        });
+        let runs = run_example(&listing);
+        let unused = &run(&runs, UNUSED_SCOPE).findings;
+        let messages: Vec<&str> = unused.iter().map(|f| f.message.as_str()).collect();
+        assert_eq!(unused.len(), 2, "{messages:#?}");
+        assert!(messages[0].contains("`write_products` was only used to read"), "{messages:?}");
+        assert!(messages[1].contains("`read_customers` is requested but no integration check"), "{messages:?}");
+        assert_eq!(unused[1].pointer, "/scopes/4/name");
+        assert!(unused.iter().all(|f| f.severity == Severity::Warning));
+    }
+
+    #[test]
+    fn an_under_privileged_listing_gets_refused_call_findings() {
+        let listing = example_listing(|t| t.replace("name = \"write_webhooks\"", "name = \"read_webhooks\""));
+        let runs = run_example(&listing);
+        let check = run(&runs, "acme.shop-sync");
+        let refused: Vec<_> = check.transcript.iter().filter(|c| c.outcome == CallOutcome::Forbidden).collect();
+        assert_eq!(refused.len(), 1, "{:#?}", check.transcript);
+        assert_eq!((refused[0].operation.as_str(), refused[0].scope.as_str()), ("register-webhook", "write_webhooks"));
+        // The partner's own check says what broke, and assay says which scope was missing.
+        assert_eq!(check.outcome, CheckOutcome::Findings);
+        assert_eq!(check.findings[0].pointer, "/webhooks/0");
+        let judged = &run(&runs, REFUSED_CALL).findings;
+        assert_eq!(judged.len(), 1);
+        assert!(judged[0].message.contains("`register-webhook` needs scope `write_webhooks`"), "{}", judged[0].message);
+        assert_eq!(judged[0].severity, Severity::Error);
+        // `read_webhooks` was granted but nothing needed it.
+        assert!(run(&runs, UNUSED_SCOPE).findings.iter().any(|f| f.message.contains("`read_webhooks`")));
+        let verdict = assay_core::Verdict::decide(&runs, Severity::Error);
+        assert_eq!(verdict, assay_core::Verdict::Fail);
+    }
+
+    #[test]
+    fn the_same_inputs_give_the_same_transcript_and_another_seed_another_shop() {
+        let listing = example_listing(|t| t);
+        let host = host_with(Limits::default());
+        let checks = [example_check()];
+        let once = host.review(ReviewInput::new(&listing, None, &checks)).runs;
+        let twice = host.review(ReviewInput::new(&listing, None, &checks)).runs;
+        let deterministic = |r: &CheckRun| {
+            (r.transcript.clone(), r.findings.clone(), r.usage.fuel, r.usage.peak_memory, r.logs.clone())
+        };
+        assert_eq!(deterministic(&once[0]), deterministic(&twice[0]));
+        let other = host.review(ReviewInput { seed: 7, ..ReviewInput::new(&listing, None, &checks) }).runs;
+        assert_ne!(once[0].logs, other[0].logs, "the log names the seeded shop");
+    }
+
+    #[test]
+    fn a_call_flood_is_stopped_after_the_budget() {
+        let limits = Limits { max_platform_calls: 50, ..Limits::default() };
+        let host = host_with(limits);
+        let runs = review(&host, &[fixture("hostile_platform_flood.wasm")]);
+        let flood = &runs[0];
+        assert_eq!(flood.outcome, CheckOutcome::BudgetExceeded, "{flood:#?}");
+        assert!(flood.message.as_deref().unwrap().contains("made more than 50 platform calls"), "{:?}", flood.message);
+        assert_eq!(flood.transcript.len(), 51, "50 allowed calls and the one told `budget-exhausted`");
+        assert_eq!(flood.transcript[50].outcome, CallOutcome::BudgetExhausted);
+    }
+
+    #[test]
+    fn huge_payloads_are_refused_and_a_sender_that_insists_is_stopped() {
+        let host = host_with(Limits::default());
+        let runs = review(&host, &[fixture("hostile_platform_payload.wasm")]);
+        let payload = &runs[0];
+        assert_eq!(payload.outcome, CheckOutcome::BudgetExceeded, "{payload:#?}");
+        assert!(payload.message.as_deref().unwrap().contains("sent more than 1048576 bytes"), "{:?}", payload.message);
+        assert_eq!(payload.transcript.len(), 1);
+        assert_eq!(payload.transcript[0].outcome, CallOutcome::BudgetExhausted);
+        assert_eq!(payload.transcript[0].bytes_out, 8 << 20);
+    }
+
+    #[test]
+    fn a_spinning_check_times_out_and_keeps_its_transcript() {
+        let limits = Limits { wall_time: Duration::from_millis(200), ..Limits::default() };
+        let runs = review(&host_with(limits), &[fixture("hostile_platform_spin.wasm")]);
+        assert_eq!(runs[0].outcome, CheckOutcome::TimedOut);
+        assert_eq!(runs[0].transcript.len(), 1, "{:#?}", runs[0].transcript);
+        // The listing asks for `read_products` only: the shop read was refused, and the check
+        // never finished, so its unused scopes are not judged.
+        assert_eq!(runs[0].transcript[0].outcome, CallOutcome::Forbidden);
+        assert!(run(&runs, REFUSED_CALL).findings[0].message.contains("`get-shop` needs scope `read_shop`"));
+        assert!(runs.iter().all(|r| r.check_id != UNUSED_SCOPE));
+    }
+
+    #[test]
+    fn a_hoarding_check_is_out_of_memory() {
+        let limits = Limits { max_memory_bytes: 16 << 20, ..Limits::default() };
+        let runs = review(&host_with(limits), &[fixture("hostile_platform_hoard.wasm")]);
+        assert_eq!(runs[0].outcome, CheckOutcome::OutOfMemory, "{:#?}", runs[0]);
+        assert_eq!(runs[0].transcript.len(), 1);
+    }
+
+    #[test]
+    fn a_rule_built_against_0_1_0_runs_on_this_host() {
+        let host = host_with(Limits::default());
+        let plugin = host.load(&assay_builtin::artifact("compat_rule_v0_1_0.wasm")).unwrap();
+        assert_eq!(plugin.world_version, semver::Version::new(0, 1, 0));
+        let runs = review(&host, &[fixture("compat_rule_v0_1_0.wasm")]);
+        assert_eq!(runs[0].outcome, CheckOutcome::Findings, "{:#?}", runs[0]);
+        assert_eq!(runs[0].findings[0].message, "saw listing `acme-stock-sync`");
+        assert_eq!(runs[0].logs, ["info: legacy rule ran"]);
+    }
+
+    #[test]
+    fn each_component_is_loaded_for_the_world_it_targets() {
+        let host = host_with(Limits::default());
+        let rule = host.load(&assay_builtin::artifact("rule_urls_https.wasm")).unwrap();
+        assert_eq!(rule.world, assay_host::bindings::World::ListingRule);
+        let check = host.load(&assay_builtin::artifact("shop_sync_check.wasm")).unwrap();
+        assert_eq!(check.world, assay_host::bindings::World::IntegrationCheck);
+        assert_eq!(check.world_version, semver::Version::new(0, 1, 1));
     }
 }

@@ -1,8 +1,9 @@
 //! # assay-sdk: write an assay rule in a dozen lines
 //!
 //! A rule is a WebAssembly component that targets the `listing-rule` world of the
-//! `assay:plugin@0.1.0` WIT package (`wit/assay-plugin.wit` in the assay repository). This crate
-//! hides the component-model glue: implement [`Rule`] and export it with [`export_rule!`].
+//! `assay:plugin@0.1.1` WIT package (`wit/assay-plugin.wit` in the assay repository). This crate
+//! hides the component-model glue: implement [`Rule`] and export it with [`export_rule!`]; for a
+//! partner's integration check, implement [`Integration`] and export it with [`export_integration!`].
 //!
 //! ```no_run
 //! use assay_sdk::{export_rule, finding, CheckInput, Config, Finding, Rule, RuleInfo, Severity};
@@ -56,6 +57,33 @@ pub mod bindings {
         default_bindings_module: "assay_sdk::bindings",
         runtime_path: "assay_sdk::__private::wit_bindgen::rt",
     });
+}
+
+/// The `integration-check` world (since `assay:plugin@0.1.1`); shares `types` and `log` above.
+#[doc(hidden)]
+pub mod integration_bindings {
+    wit_bindgen::generate!({
+        path: "../../wit",
+        world: "integration-check",
+        pub_export_macro: true,
+        export_macro_name: "__export_integration_check",
+        default_bindings_module: "assay_sdk::integration_bindings",
+        runtime_path: "assay_sdk::__private::wit_bindgen::rt",
+        with: {
+            "assay:plugin/types@0.1.1": crate::bindings::assay::plugin::types,
+            "assay:plugin/log@0.1.1": crate::bindings::assay::plugin::log,
+        },
+    });
+}
+
+/// The sandbox platform an integration check drives: the marketplace API as an installed app
+/// sees it, served from a seeded tenant that is fresh for every run.
+///
+/// Every function needs a scope (see its documentation); a call the listing's scopes do not
+/// cover returns [`PlatformError::Forbidden`] and is reported to the reviewer. Calls are
+/// budgeted: after [`PlatformError::BudgetExhausted`], return your findings.
+pub mod platform {
+    pub use crate::integration_bindings::assay::plugin::platform::*;
 }
 
 #[doc(hidden)]
@@ -131,6 +159,71 @@ macro_rules! export_rule {
             }
 
     $crate::__export_listing_rule_impl!(AssayRuleExport with_types_in $crate::bindings);
+        };
+    };
+}
+
+/// A partner's integration check: exercises the integration against the sandbox platform.
+///
+/// ```no_run
+/// use assay_sdk::platform::{self, PlatformError};
+/// use assay_sdk::{export_integration, finding, CheckInput, Finding, Integration, RuleInfo, Severity};
+///
+/// struct OrdersReadable;
+///
+/// impl Integration for OrdersReadable {
+///     fn info() -> RuleInfo {
+///         RuleInfo::new("acme.orders-readable", "Orders are readable", "1.0.0", Severity::Error)
+///     }
+///
+///     fn run(_input: &CheckInput) -> Result<Vec<Finding>, String> {
+///         match platform::list_orders(None, 10) {
+///             Ok(_) => Ok(vec![]),
+///             Err(PlatformError::BudgetExhausted) => Err("out of platform budget".into()),
+///             Err(e) => Ok(vec![finding("/scopes", format!("listing orders failed: {e:?}"))]),
+///         }
+///     }
+/// }
+///
+/// export_integration!(OrdersReadable);
+/// ```
+pub trait Integration {
+    /// The check's identity and defaults. Must not depend on any input; the platform is closed
+    /// while it runs.
+    fn info() -> RuleInfo;
+
+    /// Exercise the integration for this listing version and return every finding (none means
+    /// it works as the listing says), or `Err` when the check itself cannot run.
+    fn run(input: &CheckInput) -> Result<Vec<Finding>, String>;
+}
+
+/// Export a type implementing [`Integration`] as this component's integration check.
+///
+/// Use it once per crate, at the top level, and never together with [`export_rule!`]:
+/// `assay_sdk::export_integration!(MyCheck);`
+#[macro_export]
+macro_rules! export_integration {
+    ($check:ty) => {
+        const _: () = {
+            struct AssayIntegrationExport;
+
+            impl $crate::integration_bindings::exports::assay::plugin::integration::Guest for AssayIntegrationExport {
+                fn describe() -> $crate::RuleInfo {
+                    <$check as $crate::Integration>::info()
+                }
+
+                fn run(
+                    input: $crate::CheckInput,
+                ) -> ::core::result::Result<
+                    ::std::vec::Vec<$crate::Finding>,
+                    $crate::bindings::assay::plugin::types::RuleError,
+                > {
+                    <$check as $crate::Integration>::run(&input)
+                        .map_err(|message| $crate::bindings::assay::plugin::types::RuleError { message })
+                }
+            }
+
+    $crate::__export_integration_check_impl!(AssayIntegrationExport with_types_in $crate::integration_bindings);
         };
     };
 }

@@ -37,11 +37,11 @@ fn main() {
     let listing = assay_core::Manifest::parse("listing.toml", &template).unwrap().manifest;
     let checks = pack.checks();
     for _ in 0..20 {
-        host.review(ReviewInput { listing: &listing, previous: None, checks: &checks });
+        host.review(ReviewInput::new(&listing, None, &checks));
     }
     let started = Instant::now();
     for _ in 0..SUBMISSIONS {
-        host.review(ReviewInput { listing: &listing, previous: None, checks: &checks });
+        host.review(ReviewInput::new(&listing, None, &checks));
     }
     let baseline = SUBMISSIONS as f64 / started.elapsed().as_secs_f64();
     println!("baseline: Host::review of the 20-rule pack, no HTTP, no store: {baseline:.0} reviews/s");

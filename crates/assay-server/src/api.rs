@@ -165,6 +165,33 @@ pub async fn get_version(
     Ok((headers, Json(Version::from(&view))).into_response())
 }
 
+/// A replayable run bundle of the version's latest review (`assay replay FILE` runs it again
+/// and says whether it matched bit for bit): the manifests, every component with its SHA-256,
+/// the limits, the sandbox seed and the recorded result. Format `assay-run-bundle/1`.
+#[utoipa::path(
+    get, path = "/v1/listings/{slug}/versions/{version}/bundle", tag = "versions",
+    params(("slug" = String, Path, description = "The listing"), ("version" = String, Path, description = "The version")),
+    responses(
+        (status = 200, description = "The bundle (format `assay-run-bundle/1`)", body = serde_json::Value),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such version the caller may see, not reviewed yet, or reviewed by another pack", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("token" = []))
+)]
+pub async fn get_bundle(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path((slug, version)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let bundle = state.service.bundle(&who, &slug, &version).await?;
+    let file = format!("attachment; filename=\"{slug}-{version}.bundle.json\"");
+    let mut headers = HeaderMap::new();
+    if let Ok(value) = HeaderValue::from_str(&file) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    Ok((headers, Json(bundle)).into_response())
+}
+
 /// Versions waiting for a reviewer, longest-waiting first.
 #[utoipa::path(
     get, path = "/v1/review-queue", tag = "review",

@@ -155,13 +155,43 @@ pub struct CheckResult {
     pub rule_version: Option<String>,
     /// A platform rule (`true`) or the partner's own check.
     pub platform: bool,
+    /// An integration check (world `integration-check`).
+    #[serde(default)]
+    pub integration: bool,
     /// `passed`, `findings`, `trapped`, `timed_out`, `out_of_memory`, `output_too_large`,
-    /// `invalid_plugin` or `rule_error`.
+    /// `invalid_plugin`, `rule_error` or `budget_exceeded`.
     pub outcome: String,
     /// What to do about an outcome other than `passed` or `findings`.
     pub message: Option<String>,
     /// What it used.
     pub usage: Usage,
+    /// An integration check's platform calls, in order (empty for rules).
+    #[serde(default)]
+    pub transcript: Vec<PlatformCallDto>,
+}
+
+/// One platform call of an integration check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PlatformCallDto {
+    /// The platform operation (a WIT function of `assay:plugin/platform`), e.g. `list-orders`.
+    pub operation: String,
+    /// The scope it needs, e.g. `read_orders`.
+    pub scope: String,
+    /// `ok`, `forbidden`, `not_found`, `invalid` or `budget_exhausted`.
+    pub outcome: String,
+    /// Bytes sent in its arguments.
+    pub bytes_out: u64,
+}
+
+impl From<&assay_core::integration::PlatformCall> for PlatformCallDto {
+    fn from(c: &assay_core::integration::PlatformCall) -> Self {
+        PlatformCallDto {
+            operation: c.operation.clone(),
+            scope: c.scope.clone(),
+            outcome: c.outcome.as_str().to_owned(),
+            bytes_out: c.bytes_out,
+        }
+    }
 }
 
 /// Resources one check used.
@@ -169,7 +199,7 @@ pub struct CheckResult {
 pub struct Usage {
     /// Wall time, microseconds.
     pub wall_time_us: u64,
-    /// Fuel, when a fuel budget was set.
+    /// Fuel consumed (deterministic: the same inputs use the same fuel).
     pub fuel: Option<u64>,
     /// Peak linear memory over all memories, bytes.
     pub peak_memory_bytes: u64,
@@ -177,6 +207,12 @@ pub struct Usage {
     pub output_bytes: u64,
     /// Log bytes written.
     pub log_bytes: u64,
+    /// Platform calls made (integration checks).
+    #[serde(default)]
+    pub platform_calls: u64,
+    /// Bytes sent to the platform (integration checks).
+    #[serde(default)]
+    pub bytes_out: u64,
 }
 
 /// One finding.
@@ -241,6 +277,7 @@ impl From<&VersionView> for Version {
                 digest: run.digest.clone(),
                 rule_version: rule_version.clone(),
                 platform: run.platform,
+                integration: run.integration,
                 outcome: run.outcome.as_str().to_owned(),
                 message: run.message.clone(),
                 usage: Usage {
@@ -249,7 +286,10 @@ impl From<&VersionView> for Version {
                     peak_memory_bytes: run.usage.peak_memory,
                     output_bytes: run.usage.output_bytes,
                     log_bytes: run.usage.log_bytes,
+                    platform_calls: run.usage.platform_calls,
+                    bytes_out: run.usage.bytes_out,
                 },
+                transcript: run.transcript.iter().map(PlatformCallDto::from).collect(),
             })
             .collect();
         Version {

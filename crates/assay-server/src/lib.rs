@@ -112,6 +112,7 @@ fn routes(config: &ServerConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(api::create_listing, api::list_listings))
         .routes(routes!(api::get_listing))
         .routes(routes!(api::get_version))
+        .routes(routes!(api::get_bundle))
         .routes(routes!(api::review_queue))
         .routes(routes!(api::decide))
         .routes(routes!(api::create_waiver))

@@ -350,6 +350,7 @@ async fn partners_are_isolated_on_every_route() {
     let routes: Vec<(String, Method, Option<Value>, &[&str])> = vec![
         (format!("/v1/listings/{slug}"), Method::GET, None, &["acme", "reviewer", "admin"]),
         (v.clone(), Method::GET, None, &["acme", "reviewer", "admin"]),
+        (format!("{v}/bundle"), Method::GET, None, &["acme", "reviewer", "admin"]),
         (format!("/v1/listings/{slug}/waivers"), Method::GET, None, &["acme", "reviewer", "admin"]),
         (format!("{v}/decisions"), Method::POST, Some(decision), &["reviewer"]),
         ("/v1/waivers".into(), Method::POST, Some(waiver), &["reviewer"]),

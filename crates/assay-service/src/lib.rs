@@ -12,12 +12,14 @@
 //!   apply live waivers, record the verdict and end the job in one transaction.
 //! - [`decide`](Service::decide), [`grant_waiver`](Service::grant_waiver): reviewer decisions
 //!   with notes, applied with optimistic concurrency; waivers with approver and expiry.
+//! - [`bundle`]: run bundles — everything a review ran, replayable bit for bit (`assay replay`).
 //! - [`view`]: a version as callers see it, with the verdict decided *now* from its findings
 //!   and the waivers live now (an expired waiver re-opens its finding).
 //!
 //! Rules this crate keeps: no HTTP and no clap; the time comes from an injected [`Clock`].
 
 pub mod access;
+pub mod bundle;
 mod clock;
 mod error;
 mod service;

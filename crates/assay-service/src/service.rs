@@ -5,7 +5,7 @@ use std::sync::Arc;
 use assay_core::lifecycle::TransitionError;
 use assay_core::manifest::ListingSlug;
 use assay_core::{Manifest, Transition, VersionState};
-use assay_host::{Host, RulePack};
+use assay_host::{CheckSpec, Host, RulePack};
 use assay_store::{
     Capability, ListingRecord, NewCheck, NewWaiver, Principal, QueueEntry, Role, Store, Submission, VersionRecord,
     WaiverRecord,
@@ -14,6 +14,7 @@ use tokio::sync::Notify;
 
 use crate::ServiceError;
 use crate::access::{require_capability, require_owner, require_role, visible};
+use crate::bundle::RunBundle;
 use crate::clock::{Clock, SystemClock};
 use crate::view::{self, VersionView};
 
@@ -27,11 +28,14 @@ pub struct ServiceConfig {
     pub max_manifest_bytes: usize,
     /// The most partner checks one version may ship.
     pub max_checks: usize,
+    /// How much an integration check's fuel, peak memory or bytes sent may grow against the
+    /// last approved version's run before it is a finding (`integration.resource-regression`).
+    pub resource_regression_factor: f64,
 }
 
 impl Default for ServiceConfig {
     fn default() -> Self {
-        ServiceConfig { lease_secs: 30, max_manifest_bytes: 256 << 10, max_checks: 8 }
+        ServiceConfig { lease_secs: 30, max_manifest_bytes: 256 << 10, max_checks: 8, resource_regression_factor: 2.0 }
     }
 }
 
@@ -236,6 +240,38 @@ impl Service {
         };
         let decisions = self.store.decisions(slug, version).await?;
         Ok(VersionView { record, listing, review, verdict, findings, waivers, decisions })
+    }
+
+    /// A replayable bundle of a version's latest review: its manifest, the previous version's,
+    /// every component (the pack's and the partner's), the limits and the seed, and what it
+    /// found. Who may see the version may export it.
+    pub async fn bundle(&self, who: &Principal, slug: &str, version: &str) -> Result<RunBundle, ServiceError> {
+        let view = self.version(who, slug, version).await?;
+        let review = view.review.ok_or_else(|| ServiceError::NotFound(format!("a review of version {version}")))?;
+        let pack = &self.pack.manifest;
+        if review.pack_name != pack.name || review.pack_version != pack.version.to_string() {
+            return Err(ServiceError::NotFound(format!(
+                "a review of version {version} by the pack this server runs ({}@{}; it was reviewed by {}@{})",
+                pack.name, pack.version, review.pack_name, review.pack_version
+            )));
+        }
+        let previous = match &review.previous_version {
+            Some(previous) => self.store.version(slug, previous).await?.map(|v| v.manifest),
+            None => None,
+        };
+        let mut checks = self.pack.checks();
+        for (name, _digest, bytes) in self.store.version_checks(view.record.id).await? {
+            checks.push(CheckSpec::partner(name, Arc::from(bytes)));
+        }
+        let seed = review.seed.unwrap_or(assay_host::platform::DEFAULT_SEED);
+        Ok(crate::bundle::bundle(
+            self.host.limits(),
+            seed,
+            &view.record.manifest,
+            previous.as_deref(),
+            &checks,
+            &review.runs,
+        ))
     }
 
     /// Versions waiting for a reviewer, longest-waiting first.

@@ -46,9 +46,16 @@ impl Service {
         let (slug, version) = (claimed.version.slug.clone(), claimed.version.version.clone());
         let started = Instant::now();
         let heartbeat = self.heartbeat(claimed.job);
-        let runs = self.run_checks(&claimed).await;
+        let mut runs = self.run_checks(&claimed).await;
         heartbeat.abort();
         let host_time = started.elapsed();
+        if let (Some(runs), Some(previous)) = (runs.as_mut(), claimed.previous_version.as_deref()) {
+            // Resource regressions against the last approved version's own review.
+            if let Some(baseline) = self.store.latest_review(&slug, previous).await? {
+                let factor = self.config.resource_regression_factor;
+                runs.extend(assay_core::integration::resource_regressions(runs, &baseline.runs, factor));
+            }
+        }
         let waivers: Vec<_> = self.store.waivers(&slug).await?.into_iter().map(|w| w.waiver).collect();
         let verdict = match &runs {
             Some(runs) => view::decide(runs, &waivers, &version, self.clock.now()).0,
@@ -62,6 +69,8 @@ impl Service {
             runs: &runs,
             verdict,
             job: Some(claimed.job),
+            seed: assay_host::platform::DEFAULT_SEED,
+            previous_version: claimed.previous_version.as_deref(),
         };
         let started = Instant::now();
         let result = self.store.record_review(ACTOR, &slug, &version, &record).await;
@@ -119,7 +128,7 @@ impl Service {
         }
         let host = self.host.clone();
         let review = tokio::task::spawn_blocking(move || {
-            host.review(ReviewInput { listing: &listing, previous: previous.as_ref(), checks: &checks }).runs
+            host.review(ReviewInput::new(&listing, previous.as_ref(), &checks)).runs
         })
         .await;
         match review {

@@ -255,6 +255,64 @@ async fn a_new_version_is_reviewed_against_the_last_approved_one() {
     assert!(view.findings[0].finding.message.contains("write_orders"), "{:?}", view.findings[0]);
 }
 
+/// The example integration check, approved at 1.0.0, then 1.0.1 with the same check: with a
+/// regression factor below 1, the same resource use counts as a regression, which shows the
+/// comparison runs against the last approved version's own review.
+#[tokio::test]
+async fn integration_resources_are_compared_with_the_last_approved_version() {
+    let config = ServiceConfig { resource_regression_factor: 0.5, ..ServiceConfig::default() };
+    let world = world_with(&[Capability::List, Capability::Checks], host(), config).await;
+    let text = std::fs::read_to_string(format!(
+        "{}/../../examples/integration-check/listing.toml",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let slug = slug_of(&text);
+    let check = || {
+        vec![UploadedCheck {
+            name: "shop_sync_check.wasm".into(),
+            bytes: assay_builtin::artifact("shop_sync_check.wasm"),
+        }]
+    };
+    world.service.create_listing(&world.acme, &slug, "Shop Sync").await.unwrap();
+    world.service.submit(&world.acme, &slug, &text, check()).await.unwrap();
+    world.service.review_next().await.unwrap().unwrap();
+    let first = world.service.version(&world.acme, &slug, "1.0.0").await.unwrap();
+    assert_eq!(first.verdict, Some(Verdict::Pass), "{:#?}", first.findings);
+    let runs = &first.review.as_ref().unwrap().runs;
+    let integration = runs.iter().find(|r| r.integration).unwrap();
+    assert_eq!(integration.transcript.len(), 12, "the transcript is stored with the run");
+    assert!(runs.iter().all(|r| r.check_id != assay_core::integration::RESOURCE_REGRESSION), "no baseline yet");
+    world.service.decide(&world.reviewer, &slug, "1.0.0", Action::Approve, "ok").await.unwrap();
+
+    world
+        .service
+        .submit(&world.acme, &slug, &text.replace("version = \"1.0.0\"", "version = \"1.0.1\""), check())
+        .await
+        .unwrap();
+    world.service.review_next().await.unwrap().unwrap();
+    let second = world.service.version(&world.acme, &slug, "1.0.1").await.unwrap();
+    let regressions: Vec<_> = second
+        .findings
+        .iter()
+        .filter(|f| f.finding.rule_id == assay_core::integration::RESOURCE_REGRESSION)
+        .map(|f| f.finding.message.as_str())
+        .collect();
+    assert_eq!(regressions.len(), 3, "fuel, peak memory and bytes sent: {regressions:#?}");
+    assert!(
+        regressions[0].contains("check `acme.shop-sync` used") && regressions[0].contains("fuel against"),
+        "{regressions:?}"
+    );
+    // A warning: the version still passes and waits for a reviewer.
+    assert_eq!(second.verdict, Some(Verdict::Pass));
+    // The bundle of the second review names its previous version and replays.
+    let bundle = world.service.bundle(&world.acme, &slug, "1.0.1").await.unwrap();
+    assert!(bundle.previous.as_ref().unwrap().text.contains("version = \"1.0.0\""));
+    let replay = bundle.replay(&host()).unwrap();
+    assert!(replay.matched(), "{:#?}", replay.differences);
+    assert!(matches!(world.service.bundle(&world.globex, &slug, "1.0.1").await, Err(ServiceError::NotFound(_))));
+}
+
 /// A review that outlasts its lease keeps its job: the worker renews the lease while it runs.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_running_review_renews_its_lease() {

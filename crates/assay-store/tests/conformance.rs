@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use assay_core::integration::{CallOutcome, PlatformCall};
 use assay_core::{CheckOutcome, CheckRun, Finding, ResourceUsage, Severity, Transition, Verdict, VersionState};
 use assay_store::{Backend, Capability, NewCheck, NewWaiver, ReviewRecord, Role, Store, StoreError, Submission};
 use sqlx::{AssertSqlSafe, Connection, Executor};
@@ -282,17 +283,39 @@ fn run(check_id: &str, platform: bool, severities: &[Severity]) -> CheckRun {
             peak_memory: 1 << 20,
             output_bytes: 90,
             log_bytes: 0,
+            platform_calls: 0,
+            bytes_out: 0,
         },
         logs: Vec::new(),
         platform,
+        integration: false,
+        transcript: Vec::new(),
     }
 }
 
 async fn a_review_is_recorded_with_its_transition_in_one_transaction(store: Store) {
     let (slug, version) = submitted(&store).await;
+    let mut integration = run("partner.check", false, &[]);
+    integration.integration = true;
+    integration.usage.platform_calls = 2;
+    integration.usage.bytes_out = 40;
+    integration.transcript = vec![
+        PlatformCall {
+            operation: "get-shop".into(),
+            scope: "read_shop".into(),
+            outcome: CallOutcome::Ok,
+            bytes_out: 0,
+        },
+        PlatformCall {
+            operation: "register-webhook".into(),
+            scope: "write_webhooks".into(),
+            outcome: CallOutcome::Forbidden,
+            bytes_out: 40,
+        },
+    ];
     let runs = [
         run("urls.https", true, &[Severity::Error, Severity::Warning]),
-        run("partner.check", false, &[]),
+        integration,
         run("copy.shouting", true, &[Severity::Blocker]),
     ];
     let review = ReviewRecord {
@@ -301,6 +324,8 @@ async fn a_review_is_recorded_with_its_transition_in_one_transaction(store: Stor
         runs: &runs,
         verdict: Verdict::Fail,
         job: None,
+        seed: 2026,
+        previous_version: None,
     };
     // Not checking yet: nothing is recorded.
     let early = store.record_review("worker", &slug, &version, &review).await;
@@ -311,7 +336,8 @@ async fn a_review_is_recorded_with_its_transition_in_one_transaction(store: Stor
     assert_eq!(record.state, VersionState::ChangesRequested);
     let stored = store.latest_review(&slug, &version).await.unwrap().unwrap();
     assert_eq!((stored.verdict, stored.pack_name.as_str(), stored.runs.len()), (Verdict::Fail, "assay-builtin", 3));
-    // Every run comes back as it went in: outcome, usage and its own findings, in order.
+    assert_eq!(stored.seed, Some(2026));
+    // Every run comes back as it went in: outcome, usage, transcript and its own findings, in order.
     for (back, sent) in stored.runs.iter().zip(&runs) {
         assert_eq!(back, sent);
     }
@@ -391,6 +417,8 @@ async fn a_submission_enqueues_its_review_and_stores_checks_once(store: Store) {
         runs: &[],
         verdict: Verdict::Pass,
         job: Some(claimed.job),
+        seed: 2026,
+        previous_version: None,
     };
     let done = store.record_review("worker", "acme-stock-sync", "1.0.0", &review).await.unwrap();
     assert_eq!(done.state, VersionState::AwaitingReview);
@@ -415,6 +443,8 @@ async fn an_interrupted_review_is_claimed_again_and_finishes_once(store: Store) 
         runs: &[],
         verdict: Verdict::Fail,
         job: Some(second.job),
+        seed: 2026,
+        previous_version: None,
     };
     store.record_review("worker", &slug, &version, &review).await.unwrap();
     // A late delivery from the first attempt finds the version moved on and records nothing.
@@ -473,6 +503,8 @@ async fn listings_are_filtered_by_owner_and_the_queue_by_waiting_time(store: Sto
             runs: &[],
             verdict: Verdict::Pass,
             job: Some(claimed.job),
+            seed: 2026,
+            previous_version: None,
         };
         store.record_review("worker", &claimed.version.slug, &claimed.version.version, &review).await.unwrap();
     }

@@ -47,6 +47,9 @@ pub fn render(report: &Report, source_map: &SourceMap) -> anyhow::Result<String>
         out.push_str(&renderer.render(&groups));
         out.push_str("\n\n");
     }
+    for check in report.checks.iter().filter(|c| c.integration) {
+        out.push_str(&transcript(check));
+    }
     let s = &report.summary;
     let style = match report.verdict.as_str() {
         "pass" => anstyle::AnsiColor::Green.on_default().bold(),
@@ -65,6 +68,32 @@ pub fn render(report: &Report, source_map: &SourceMap) -> anyhow::Result<String>
         report.fail_on,
     ));
     Ok(out)
+}
+
+/// An integration check's platform calls, grouped by operation in first-call order.
+fn transcript(check: &super::CheckReport) -> String {
+    let mut groups: Vec<(&str, &str, &str, usize)> = Vec::new();
+    for call in &check.transcript {
+        match groups.iter_mut().find(|g| (g.0, g.1, g.2) == (&call.operation, &call.scope, &call.outcome)) {
+            Some(group) => group.3 += 1,
+            None => groups.push((&call.operation, &call.scope, &call.outcome, 1)),
+        }
+    }
+    let u = &check.usage;
+    let mut out = format!(
+        "integration check `{}` ({}): {} platform calls, {} bytes sent, fuel {}, peak memory {} KiB\n",
+        check.id,
+        check.outcome,
+        u.platform_calls,
+        u.bytes_out,
+        u.fuel.map_or_else(|| "-".to_owned(), |f| f.to_string()),
+        u.peak_memory_bytes >> 10
+    );
+    for (operation, scope, outcome, count) in groups {
+        out.push_str(&format!("  {count:>4} × {operation:<18} {scope:<20} {outcome}\n"));
+    }
+    out.push('\n');
+    out
 }
 
 /// A refused manifest, rustc-style.

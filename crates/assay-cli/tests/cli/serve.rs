@@ -375,3 +375,38 @@ fn kill_9_during_submissions_loses_no_acknowledged_submission() {
         store.close().await;
     });
 }
+
+#[test]
+fn the_example_integration_check_gives_the_same_transcript_in_the_service_and_locally() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = Data::Dir(dir.path().join("data"));
+    let partner = token(&data, "partner", Some("acme"));
+    let server = Server::start(&data, None);
+    let listing = super::integration_listing(|t| t);
+    let path = listing.path().to_str().unwrap();
+
+    let local = run(assay().args(["check", path, "--format", "json"]));
+    assert_eq!(local.code, 0, "{}", local.stderr);
+    let submitted = client(&server, &partner, &["submit", path, "--format", "json"]);
+    assert_eq!(submitted.code, 0, "{}{}", submitted.stdout, submitted.stderr);
+    let local: Value = serde_json::from_str(&local.stdout).unwrap();
+    let service: Value = serde_json::from_str(&submitted.stdout).unwrap();
+    let transcript = |checks: &Value| {
+        let check = checks
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == "acme.shop-sync" || c["check_id"] == "acme.shop-sync");
+        check.unwrap()["transcript"].clone()
+    };
+    assert_eq!(transcript(&service["checks"]).as_array().unwrap().len(), 12);
+    assert_eq!(transcript(&service["checks"]), transcript(&local["checks"]), "the service and `assay check` disagree");
+
+    // The service's run bundle replays locally, bit for bit.
+    let bundle = listing.path().join("service.bundle.json");
+    let out = client(&server, &partner, &["status", "acme-shop-sync@1.0.0", "--bundle", bundle.to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let replay = run(assay().args(["replay", bundle.to_str().unwrap()]));
+    assert_eq!(replay.code, 0, "{}{}", replay.stdout, replay.stderr);
+    assert!(replay.stdout.starts_with("matched: 23 runs, 12 platform calls, verdict pass"), "{}", replay.stdout);
+}

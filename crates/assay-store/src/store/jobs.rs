@@ -10,7 +10,7 @@ use assay_core::{Transition, VersionState};
 use sqlx::Row;
 
 use super::{Store, StoreError, advance, append, now, version_record};
-use crate::model::{JobId, VersionRecord};
+use crate::model::{JobId, VersionId, VersionRecord};
 use sqlx::AnyConnection;
 
 /// A review job a worker holds the lease of, with everything the review needs.
@@ -24,11 +24,27 @@ pub struct ClaimedReview {
     pub attempt: i64,
     /// The manifest of the listing's last live (approved, published or deprecated) version.
     pub previous_manifest: Option<String>,
+    /// That last approved version's version string (when there is one).
+    pub previous_version: Option<String>,
     /// The partner checks the version ships: name, digest and component bytes, in order.
     pub checks: Vec<(String, String, Vec<u8>)>,
 }
 
 impl Store {
+    /// The partner checks a version ships: name, digest and component bytes, in order.
+    pub async fn version_checks(&self, version: VersionId) -> Result<Vec<(String, String, Vec<u8>)>, StoreError> {
+        sqlx::query(
+            "SELECT c.name, c.digest, p.bytes FROM version_checks c JOIN plugins p ON p.digest = c.digest \
+             WHERE c.version_id = $1 ORDER BY c.position",
+        )
+        .bind(version.0)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
+        .collect()
+    }
+
     /// Claim the oldest pending review job for `lease_secs` seconds, starting its version's
     /// checks. `None` when nothing is waiting.
     pub async fn claim_review(&self, actor: &str, lease_secs: i64) -> Result<Option<ClaimedReview>, StoreError> {
@@ -94,31 +110,24 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await?;
-            let previous_manifest = sqlx::query(
-                "SELECT manifest FROM versions WHERE listing_id = $1 AND id < $2 \
+            let previous: Option<(String, String)> = sqlx::query(
+                "SELECT manifest, version FROM versions WHERE listing_id = $1 AND id < $2 \
                  AND state IN ('approved', 'published', 'deprecated') ORDER BY id DESC LIMIT 1",
             )
             .bind(version.listing.0)
             .bind(version.id.0)
             .fetch_optional(&self.pool)
             .await?
-            .map(|row| row.try_get(0))
+            .map(|row| Ok::<_, sqlx::Error>((row.try_get(0)?, row.try_get(1)?)))
             .transpose()?;
-            let checks = sqlx::query(
-                "SELECT c.name, c.digest, p.bytes FROM version_checks c JOIN plugins p ON p.digest = c.digest \
-                 WHERE c.version_id = $1 ORDER BY c.position",
-            )
-            .bind(version.id.0)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
-            .collect::<Result<_, StoreError>>()?;
+            let (previous_manifest, previous_version) = previous.unzip();
+            let checks = self.version_checks(version.id).await?;
             return Ok(Some(ClaimedReview {
                 job: JobId(job_id),
                 version,
                 attempt: attempts + 1,
                 previous_manifest,
+                previous_version,
                 checks,
             }));
         }

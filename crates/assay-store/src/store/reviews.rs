@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use assay_core::integration::PlatformCall;
 use assay_core::lifecycle;
 use assay_core::{CheckOutcome, CheckRun, Finding, ResourceUsage, Transition, Verdict, VersionState};
 use sqlx::Row;
@@ -22,6 +23,10 @@ pub struct ReviewRecord<'a> {
     pub verdict: Verdict,
     /// The review job this completes, if it came from one.
     pub job: Option<JobId>,
+    /// The sandbox seed the integration checks ran against.
+    pub seed: u64,
+    /// The version of the same listing the review compared against, if any.
+    pub previous_version: Option<&'a str>,
 }
 
 /// A version's latest review as stored.
@@ -41,10 +46,15 @@ pub struct StoredReview {
     pub runs: Vec<CheckRun>,
     /// The rule version each run reported, parallel to `runs`.
     pub rule_versions: Vec<Option<String>>,
+    /// The sandbox seed (`None` for reviews recorded before seeds were).
+    pub seed: Option<u64>,
+    /// The version the review compared against.
+    pub previous_version: Option<String>,
 }
 
 const CHECK_RUNS_PER_INSERT: usize = 100;
 const FINDINGS_PER_INSERT: usize = 500;
+const CALLS_PER_INSERT: usize = 500;
 
 /// `($1, $2), ($3, $4)` for `rows` rows of `columns` values (placeholders only, never data).
 fn placeholders(rows: usize, columns: usize) -> String {
@@ -84,14 +94,29 @@ impl Store {
             return Err(self.lost_race(slug, version).await);
         };
         let at = now();
+        let previous_id: Option<i64> = match review.previous_version {
+            Some(previous) => sqlx::query(
+                "SELECT p.id FROM versions p JOIN versions v ON v.listing_id = p.listing_id WHERE v.id = $1 AND p.version = $2",
+            )
+            .bind(version_id)
+            .bind(previous)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|row| row.try_get(0))
+            .transpose()?,
+            None => None,
+        };
         let review_id: i64 = sqlx::query(
-            "INSERT INTO review_runs (version_id, pack_name, pack_version, verdict, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            "INSERT INTO review_runs (version_id, pack_name, pack_version, verdict, created_at, seed, previous_version_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(version_id)
         .bind(review.pack_name)
         .bind(review.pack_version)
         .bind(review.verdict.as_str())
         .bind(at)
+        .bind(int(review.seed))
+        .bind(previous_id)
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
@@ -100,8 +125,8 @@ impl Store {
         for chunk in review.runs.chunks(CHECK_RUNS_PER_INSERT) {
             let sql = format!(
                 "INSERT INTO check_runs (review_id, check_id, digest, rule_version, platform, outcome, message, wall_time_us, \
-                 fuel, peak_memory_bytes, output_bytes, log_bytes) VALUES {} RETURNING id",
-                placeholders(chunk.len(), 12)
+                 fuel, peak_memory_bytes, output_bytes, log_bytes, integration, platform_calls, bytes_out) VALUES {} RETURNING id",
+                placeholders(chunk.len(), 15)
             );
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
             for run in chunk {
@@ -117,7 +142,10 @@ impl Store {
                     .bind(run.usage.fuel.map(int))
                     .bind(int(run.usage.peak_memory))
                     .bind(int(run.usage.output_bytes))
-                    .bind(int(run.usage.log_bytes));
+                    .bind(int(run.usage.log_bytes))
+                    .bind(i64::from(run.integration))
+                    .bind(int(run.usage.platform_calls))
+                    .bind(int(run.usage.bytes_out));
             }
             let mut ids = query
                 .fetch_all(&mut *tx)
@@ -156,6 +184,29 @@ impl Store {
             }
             query.execute(&mut *tx).await?;
         }
+        let calls: Vec<_> = review
+            .runs
+            .iter()
+            .zip(&check_run_ids)
+            .flat_map(|(run, id)| run.transcript.iter().enumerate().map(move |(seq, c)| (*id, seq, c)))
+            .collect();
+        for chunk in calls.chunks(CALLS_PER_INSERT) {
+            let sql = format!(
+                "INSERT INTO platform_calls (check_run_id, seq, operation, scope, outcome, bytes_out) VALUES {}",
+                placeholders(chunk.len(), 6)
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (check_run_id, seq, call) in chunk {
+                query = query
+                    .bind(*check_run_id)
+                    .bind(*seq as i64)
+                    .bind(&call.operation)
+                    .bind(&call.scope)
+                    .bind(call.outcome.as_str())
+                    .bind(int(call.bytes_out));
+            }
+            query.execute(&mut *tx).await?;
+        }
         if let Some(job) = review.job {
             super::jobs::end_job(&mut tx, job, at).await?;
         }
@@ -176,8 +227,9 @@ impl Store {
     /// The latest review of a version, with every check run and its findings.
     pub async fn latest_review(&self, slug: &str, version: &str) -> Result<Option<StoredReview>, StoreError> {
         let review = sqlx::query(
-            "SELECT r.id, r.pack_name, r.pack_version, r.verdict, r.created_at FROM review_runs r \
+            "SELECT r.id, r.pack_name, r.pack_version, r.verdict, r.created_at, r.seed, p.version FROM review_runs r \
              JOIN versions v ON v.id = r.version_id JOIN listings l ON l.id = v.listing_id \
+             LEFT JOIN versions p ON p.id = r.previous_version_id \
              WHERE l.slug = $1 AND v.version = $2 ORDER BY r.id DESC LIMIT 1",
         )
         .bind(slug)
@@ -189,7 +241,7 @@ impl Store {
         let verdict: String = review.try_get(3)?;
         let checks = sqlx::query(
             "SELECT id, check_id, digest, rule_version, platform, outcome, message, wall_time_us, fuel, peak_memory_bytes, \
-             output_bytes, log_bytes FROM check_runs WHERE review_id = $1 ORDER BY id",
+             output_bytes, log_bytes, integration, platform_calls, bytes_out FROM check_runs WHERE review_id = $1 ORDER BY id",
         )
         .bind(review_id)
         .fetch_all(&self.pool)
@@ -225,10 +277,33 @@ impl Store {
                     peak_memory: uint(9)?,
                     output_bytes: uint(10)?,
                     log_bytes: uint(11)?,
+                    platform_calls: uint(13)?,
+                    bytes_out: uint(14)?,
                 },
                 logs: Vec::new(),
                 platform: platform != 0,
+                integration: row.try_get::<i64, _>(12)? != 0,
+                transcript: Vec::new(),
             });
+        }
+        let calls = sqlx::query(
+            "SELECT c.check_run_id, c.operation, c.scope, c.outcome, c.bytes_out FROM platform_calls c \
+             JOIN check_runs r ON r.id = c.check_run_id WHERE r.review_id = $1 ORDER BY c.check_run_id, c.seq",
+        )
+        .bind(review_id)
+        .fetch_all(&self.pool)
+        .await?;
+        for row in &calls {
+            let check_run: i64 = row.try_get(0)?;
+            let outcome: String = row.try_get(3)?;
+            let call = PlatformCall {
+                operation: row.try_get(1)?,
+                scope: row.try_get(2)?,
+                outcome: outcome.parse().map_err(corrupt)?,
+                bytes_out: u64::try_from(row.try_get::<i64, _>(4)?).unwrap_or(0),
+            };
+            let i = ids.iter().position(|&i| i == check_run).ok_or_else(|| corrupt("platform call of no check run"))?;
+            runs[i].transcript.push(call);
         }
         for row in &findings {
             let check_run: Option<i64> = row.try_get(0)?;
@@ -258,6 +333,8 @@ impl Store {
             finished_at: review.try_get(4)?,
             runs,
             rule_versions,
+            seed: review.try_get::<Option<i64>, _>(5)?.map(|s| s as u64),
+            previous_version: review.try_get(6)?,
         }))
     }
 }
