@@ -441,3 +441,31 @@ fn a_missing_declared_check_is_a_clear_input_error() {
     assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
     assert!(out.stderr.contains("reading the check the listing declares ([check] component)"), "{}", out.stderr);
 }
+
+/// The Python example (`examples/integration-check-python`, built by its `build.sh` with
+/// componentize-py): a check in another language, run and replayed like the Rust one. CI builds
+/// it and sets `ASSAY_TEST_PYTHON_CHECK`; under CI the test refuses to skip.
+#[test]
+fn a_python_integration_check_runs_and_replays() {
+    let Some(wasm) = std::env::var_os("ASSAY_TEST_PYTHON_CHECK") else {
+        assert!(std::env::var_os("CI").is_none(), "CI must build the Python example and set ASSAY_TEST_PYTHON_CHECK");
+        eprintln!("not run: set ASSAY_TEST_PYTHON_CHECK to examples/integration-check-python/shop_sync.wasm");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(root().join("examples/integration-check-python/listing.toml")).unwrap();
+    std::fs::write(dir.path().join("listing.toml"), text).unwrap();
+    std::fs::copy(&wasm, dir.path().join("shop_sync.wasm")).unwrap();
+    let bundle = dir.path().join("run.json");
+    let out = run(assay().args(["check", dir.path().to_str().unwrap(), "--format", "json", "--bundle"]).arg(&bundle));
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let report = json(&out);
+    let check = report["checks"].as_array().unwrap().iter().find(|c| c["id"] == "partner.shop-sync-py").unwrap();
+    let ops: Vec<&str> =
+        check["transcript"].as_array().unwrap().iter().map(|c| c["operation"].as_str().unwrap()).collect();
+    assert_eq!(ops, ["get-shop", "list-products", "list-orders", "register-webhook"]);
+    assert!(check["transcript"].as_array().unwrap().iter().all(|c| c["outcome"] == "ok"), "{check:#}");
+    let replay = run(assay().args(["replay"]).arg(&bundle));
+    assert_eq!(replay.code, 0, "{}{}", replay.stdout, replay.stderr);
+    assert!(replay.stdout.starts_with("matched: 23 runs, 4 platform calls, verdict pass"), "{}", replay.stdout);
+}

@@ -52,7 +52,10 @@ impl Integration for ShopSync {
                 for order in orders {
                     let lines: u64 = order.line_items.iter().map(|l| l.price_cents * u64::from(l.quantity)).sum();
                     if lines != order.total_cents {
-                        findings.push(finding("", format!("order {} totals {} but its lines add up to {lines}", order.id, order.total_cents)));
+                        findings.push(finding(
+                            "",
+                            format!("order {} totals {} but its lines add up to {lines}", order.id, order.total_cents),
+                        ));
                     }
                     if let Err(e) = platform::tag_order(order.id, SYNCED_TAG) {
                         findings.push(refused("/scopes", "tagging a synced order", e));
