@@ -14,6 +14,8 @@ CREATE TABLE platform_calls (
     PRIMARY KEY (check_run_id, seq)
 );
 
--- The sandbox seed and the previous version a review compared against (NULL: none).
+-- The sandbox seed, the limits every check ran under (JSON, as the run bundle records them) and
+-- the previous version a review compared against (NULL: none).
 ALTER TABLE review_runs ADD COLUMN seed BIGINT;
+ALTER TABLE review_runs ADD COLUMN limits TEXT;
 ALTER TABLE review_runs ADD COLUMN previous_version_id BIGINT REFERENCES versions (id);

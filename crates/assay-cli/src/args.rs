@@ -253,6 +253,25 @@ pub struct ServeArgs {
     /// The largest submission (manifest and components), in MiB.
     #[arg(long, value_name = "MIB", default_value_t = 48, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub max_upload_mib: u32,
+    /// How much an integration check's fuel, peak memory or bytes sent may grow against the
+    /// last approved version's run before it is an `integration.resource-regression` warning.
+    #[arg(long, value_name = "FACTOR", default_value_t = 2.0, value_parser = regression_factor)]
+    pub resource_regression_factor: f64,
+    /// How long compiling one uploaded check may take, in seconds; a slower one is refused
+    /// (`invalid_plugin`). Compilation cannot be interrupted: it keeps its slot until it ends.
+    #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=3600))]
+    pub max_compile_secs: u32,
+    /// How many uploaded checks may compile at once; an upload that waits longer than
+    /// --max-compile-secs for a slot is answered 503 `busy` with `Retry-After`.
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallel_compiles: u16,
+}
+
+fn regression_factor(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(f) if f.is_finite() && f >= 1.0 => Ok(f),
+        _ => Err(format!("`{s}` is not a factor of 1 or more (e.g. 2 or 1.5)")),
+    }
 }
 
 /// Where the review service is and who you are.

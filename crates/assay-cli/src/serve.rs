@@ -44,9 +44,18 @@ async fn serve(global: &Global, args: &ServeArgs) -> Result<ExitCode, Failure> {
             tracing::info!(released, "resuming reviews interrupted by the last shutdown");
         }
     }
-    let host = Arc::new(setup::host(global)?);
+    let limits = assay_host::Limits {
+        max_compile_time: std::time::Duration::from_secs(args.max_compile_secs.into()),
+        ..setup::limits(global)
+    };
+    let host = Arc::new(setup::host_with(global, limits)?);
     let pack = Arc::new(setup::builtin_pack().map_err(Failure::Host)?);
-    let reviews = ServiceConfig { lease_secs: i64::from(args.review_lease_secs), ..ServiceConfig::default() };
+    let reviews = ServiceConfig {
+        lease_secs: i64::from(args.review_lease_secs),
+        resource_regression_factor: args.resource_regression_factor,
+        parallel_compiles: args.parallel_compiles.into(),
+        ..ServiceConfig::default()
+    };
     let service = Service::new(store.clone(), host, pack, reviews);
     if let Some(dir) = &args.demo {
         seed(&service, dir).await?;

@@ -35,14 +35,18 @@ pub fn install_logging(verbose: u8, color: ColorChoice, format: LogFormat, serve
 
 /// The plugin host with the limits and cache the flags ask for.
 pub fn host(global: &Global) -> Result<Host, Failure> {
+    host_with(global, limits(global))
+}
+
+/// The limits the flags ask for.
+pub fn limits(global: &Global) -> Limits {
     let defaults = Limits::default();
-    let limits = Limits {
+    Limits {
         wall_time: std::time::Duration::from_millis(global.timeout_ms.unwrap_or(defaults.wall_time.as_millis() as u64)),
         fuel: global.fuel,
         max_memory_bytes: global.max_memory_mib.map_or(defaults.max_memory_bytes, |mib| (mib as usize) << 20),
         ..defaults
-    };
-    host_with(global, limits)
+    }
 }
 
 /// The plugin host with exactly `limits` (a replay's) and the cache the flags ask for.

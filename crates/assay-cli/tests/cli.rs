@@ -297,6 +297,9 @@ fn limits_are_validated_as_usage_errors() {
         assert_eq!(out.code, 2, "{bad:?}: {}", out.stderr);
     }
     assert_eq!(check("clean", &["--max-memory-mib", "32"]).code, 0);
+    let factor = run(assay().args(["serve", "--resource-regression-factor", "0.5"]));
+    assert_eq!(factor.code, 2, "{}", factor.stderr);
+    assert!(factor.stderr.contains("`0.5` is not a factor of 1 or more"), "{}", factor.stderr);
 }
 
 #[test]
@@ -447,20 +450,33 @@ fn a_missing_declared_check_is_a_clear_input_error() {
 /// it and sets `ASSAY_TEST_PYTHON_CHECK`; under CI the test refuses to skip.
 #[test]
 fn a_python_integration_check_runs_and_replays() {
-    let Some(wasm) = std::env::var_os("ASSAY_TEST_PYTHON_CHECK") else {
-        assert!(std::env::var_os("CI").is_none(), "CI must build the Python example and set ASSAY_TEST_PYTHON_CHECK");
-        eprintln!("not run: set ASSAY_TEST_PYTHON_CHECK to examples/integration-check-python/shop_sync.wasm");
+    foreign_check("ASSAY_TEST_PYTHON_CHECK", "integration-check-python", "partner.shop-sync-py");
+}
+
+/// The JavaScript example (`examples/integration-check-js`, componentize-js): the same check,
+/// the same transcript. CI builds it and sets `ASSAY_TEST_JS_CHECK`.
+#[test]
+fn a_javascript_integration_check_runs_and_replays() {
+    foreign_check("ASSAY_TEST_JS_CHECK", "integration-check-js", "partner.shop-sync-js");
+}
+
+/// Run an example check built from another language (its component named by `var`) with its
+/// listing: it passes with the four calls the examples make, and its bundle replays.
+fn foreign_check(var: &str, example: &str, id: &str) {
+    let Some(wasm) = std::env::var_os(var) else {
+        assert!(std::env::var_os("CI").is_none(), "CI must build examples/{example} and set {var}");
+        eprintln!("not run: set {var} to examples/{example}/shop_sync.wasm");
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(root().join("examples/integration-check-python/listing.toml")).unwrap();
+    let text = std::fs::read_to_string(root().join("examples").join(example).join("listing.toml")).unwrap();
     std::fs::write(dir.path().join("listing.toml"), text).unwrap();
     std::fs::copy(&wasm, dir.path().join("shop_sync.wasm")).unwrap();
     let bundle = dir.path().join("run.json");
     let out = run(assay().args(["check", dir.path().to_str().unwrap(), "--format", "json", "--bundle"]).arg(&bundle));
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     let report = json(&out);
-    let check = report["checks"].as_array().unwrap().iter().find(|c| c["id"] == "partner.shop-sync-py").unwrap();
+    let check = report["checks"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap();
     let ops: Vec<&str> =
         check["transcript"].as_array().unwrap().iter().map(|c| c["operation"].as_str().unwrap()).collect();
     assert_eq!(ops, ["get-shop", "list-products", "list-orders", "register-webhook"]);

@@ -242,7 +242,7 @@ pub fn least_privilege(listing: &Manifest, runs: &[CheckRun]) -> Vec<CheckRun> {
         let mut findings = Vec::new();
         for (i, requested) in listing.scopes.iter().enumerate() {
             let Some(scope) = Scope::parse(&requested.name) else { continue };
-            let exact = needed.iter().any(|n| *n == scope);
+            let exact = needed.contains(&scope);
             let read_only = scope.access == Access::Write && needed.iter().any(|n| scope.covers(n));
             let pointer = format!("/scopes/{i}/name");
             if exact {

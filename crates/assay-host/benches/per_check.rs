@@ -66,6 +66,8 @@ impl Floor {
     fn check(&self, input: &v0_1::types::CheckInput) -> usize {
         let mut store =
             Store::new(&self.engine, Bare { wasi: WasiCtx::builder().build(), table: ResourceTable::new() });
+        // Only engines that count fuel accept it.
+        let _ = store.set_fuel(u64::MAX);
         let rule = self.pre.instantiate(&mut store).unwrap();
         rule.assay_plugin_rule().call_check(&mut store, input, &Vec::new()).unwrap().unwrap().len()
     }
@@ -122,6 +124,10 @@ fn main() {
     let naive_on_demand = Floor::new("floor: on-demand (naive)", &Config::new(), &bytes);
     let naive_pooling = Floor::new("floor: pooling (naive)", &pooling(false), &bytes);
     let tuned = Floor::new("floor: pooling (tuned)", &pooling(true), &bytes);
+    // What counting fuel on every check costs (assay always counts it, for replays).
+    let mut fueled = pooling(true);
+    fueled.consume_fuel(true);
+    let tuned_fuel = Floor::new("floor: tuned + fuel counted", &fueled, &bytes);
     let host = Host::new(HostConfig { workers: 1, ..HostConfig::default() }).unwrap();
     let plugin = host.load(&bytes).unwrap();
     let spec = CheckSpec::platform(RULE, Arc::from(bytes.clone()));
@@ -131,6 +137,7 @@ fn main() {
         (naive_on_demand.name, &mut || naive_on_demand.check(&input)),
         (naive_pooling.name, &mut || naive_pooling.check(&input)),
         (tuned.name, &mut || tuned.check(&input)),
+        (tuned_fuel.name, &mut || tuned_fuel.check(&input)),
         ("assay Host::run", &mut || host.run(&plugin, &spec, &input, PlatformState::closed()).findings.len()),
         // What `assay check` does for one rule: convert the listing, hand off to the pool, look
         // the plugin up by digest, run, check ids.
@@ -190,6 +197,35 @@ fn main() {
     println!(
         "every rule of the pack in turn (Host::run, one thread): {:.0} µs per listing",
         start.elapsed().as_secs_f64() * 1e6 / 200.0
+    );
+
+    // The example partner integration check: a fresh seeded tenant and 12 platform calls per run.
+    let example =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/integration-check/listing.toml"))
+            .unwrap();
+    let example = Manifest::parse("listing.toml", &example).unwrap().manifest;
+    let example_input = v0_1::types::CheckInput { listing: bindings::listing(&example), previous: None };
+    let scopes: Vec<String> = example.scopes.iter().map(|s| s.name.clone()).collect();
+    let check_bytes = assay_builtin::artifact("shop_sync_check.wasm");
+    let check = warm.load(&check_bytes).unwrap();
+    let check_spec = CheckSpec::partner("shop_sync_check.wasm", Arc::from(check_bytes));
+    let limits = warm.limits().clone();
+    let platform = || {
+        assay_host::platform::PlatformState::new(
+            assay_host::platform::DEFAULT_SEED,
+            &scopes,
+            limits.max_platform_calls,
+            limits.max_platform_bytes,
+        )
+    };
+    let calls = warm.run(&check, &check_spec, &example_input, platform()).transcript.len();
+    let start = Instant::now();
+    for _ in 0..500 {
+        black_box(warm.run(&check, &check_spec, &example_input, platform()));
+    }
+    println!(
+        "integration check acme.shop-sync ({calls} platform calls, fresh tenant each run): {:.1} µs per run",
+        start.elapsed().as_secs_f64() * 1e6 / 500.0
     );
 
     // A whole review: every rule of the pack against the clean listing, warm.

@@ -263,6 +263,14 @@ impl Host {
             }
         };
         let meta = self.describe(&pre)?;
+        // Only a component that passed every check is kept on disk: a refused upload leaves
+        // nothing behind.
+        if !from_cache
+            && let Some(cache) = &self.artifacts
+            && let Err(e) = cache.store(&digest, &component)
+        {
+            tracing::warn!(%digest, error = %e, "could not write precompiled component");
+        }
         let plugin = Arc::new(Plugin { digest, meta, world, world_version, from_cache, pre });
         self.lock_plugins().insert(digest, plugin.clone());
         Ok(plugin)
@@ -283,11 +291,11 @@ impl Host {
                 tracing::info!(%digest, "recompiling after discarding a bad artifact");
             }
         }
+        let started = std::time::Instant::now();
         let component = Component::new(&self.engine, bytes).map_err(|e| LoadError::Compile(format!("{e:#}")))?;
-        if let Some(cache) = &self.artifacts
-            && let Err(e) = cache.store(digest, &component)
-        {
-            tracing::warn!(%digest, error = %e, "could not write precompiled component");
+        let limit = self.limits.max_compile_time;
+        if started.elapsed() > limit {
+            return Err(LoadError::CompileTooSlow { limit });
         }
         Ok((component, false))
     }

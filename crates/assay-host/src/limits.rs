@@ -36,6 +36,11 @@ pub struct Limits {
     pub max_log_bytes: usize,
     /// Size of a component file. Default 32 MiB.
     pub max_component_bytes: usize,
+    /// Time to compile a component that is not cached yet. Default 60 s. Compilation cannot be
+    /// interrupted, so a component that took longer is refused when it ends and is not kept;
+    /// the review service also stops waiting for it at this limit and bounds how many compile
+    /// at once.
+    pub max_compile_time: Duration,
     /// Platform calls an integration check may make. Default 1 000. The first call past the
     /// budget returns `budget-exhausted`; a check that calls again is stopped (`budget_exceeded`).
     pub max_platform_calls: usize,
@@ -58,6 +63,7 @@ impl Default for Limits {
             max_output_bytes: 1 << 20,
             max_log_bytes: 64 << 10,
             max_component_bytes: 32 << 20,
+            max_compile_time: Duration::from_secs(60),
             max_platform_calls: 1_000,
             max_platform_bytes: 1 << 20,
         }

@@ -24,15 +24,23 @@ const MAX_URL: usize = 2048;
 const MAX_TOPIC: usize = 128;
 const MAX_PAGE: u32 = 100;
 
-/// Webhook topics the platform knows.
-const TOPICS: &[&str] = &[
-    "orders/create",
-    "orders/updated",
-    "orders/fulfilled",
+/// Webhook topics the platform delivers: the same list as the `webhooks.known-topics` rule
+/// (`plugins/rules/webhooks-known-topics`), so a listing that passes the rule can subscribe to
+/// every topic it declares (a host test holds the two together).
+pub const TOPICS: &[&str] = &[
     "products/create",
     "products/update",
+    "products/delete",
+    "orders/create",
+    "orders/updated",
+    "orders/paid",
+    "orders/cancelled",
     "customers/create",
+    "customers/update",
+    "customers/delete",
     "app/uninstalled",
+    "inventory/update",
+    "fulfillments/create",
 ];
 
 /// A deterministic generator (splitmix64): stable across assay and dependency versions.
@@ -107,7 +115,7 @@ impl Tenant {
                     id: 9001 + i,
                     email: format!("{}.{}{}@example.com", f.to_ascii_lowercase(), l.to_ascii_lowercase(), i),
                     name: format!("{f} {l}"),
-                    accepts_marketing: rng.next() % 3 == 0,
+                    accepts_marketing: rng.next().is_multiple_of(3),
                     orders_count: 0,
                 }
             })
@@ -196,9 +204,10 @@ impl PlatformState {
         }
     }
 
-    /// No platform at all (rules, and `describe`): every call is refused.
+    /// No platform at all (rules, and `describe`): every call is refused with `forbidden`,
+    /// and a guest that insists past a small budget is stopped.
     pub fn closed() -> Self {
-        PlatformState::new(DEFAULT_SEED, &[], 0, 0)
+        PlatformState::new(DEFAULT_SEED, &[], 16, 4 << 10)
     }
 
     /// One call: budget, then scope, then the operation on the tenant. The tenant is built on
@@ -275,7 +284,7 @@ fn bounded(field: &str, value: &str, max: usize) -> Result<(), PlatformError> {
     Ok(())
 }
 
-fn find<'a, T>(items: &'a mut [T], id: impl Fn(&T) -> u64, wanted: u64) -> Result<&'a mut T, PlatformError> {
+fn find<T>(items: &mut [T], id: impl Fn(&T) -> u64, wanted: u64) -> Result<&mut T, PlatformError> {
     items.iter_mut().find(|x| id(x) == wanted).ok_or(PlatformError::NotFound)
 }
 
@@ -297,7 +306,9 @@ impl wit::Host for Sandbox {
     }
 
     fn create_product(&mut self, draft: ProductDraft) -> wasmtime::Result<Result<Product, PlatformError>> {
-        let bytes = draft.title.len() + draft.tags.iter().map(String::len).sum::<usize>();
+        // What crosses the boundary: each tag's text and its (pointer, length) pair, so a flood
+        // of empty tags is not free.
+        let bytes = draft.title.len() + draft.tags.iter().map(|tag| 8 + tag.len()).sum::<usize>();
         self.platform.call("create-product", "write_products", bytes, |t| {
             if draft.title.is_empty() {
                 return Err(PlatformError::Invalid("title is empty".into()));
@@ -432,5 +443,13 @@ mod tests {
         assert!(p.stopped);
         let outcomes: Vec<_> = p.transcript.iter().map(|c| c.outcome).collect();
         assert_eq!(outcomes, [CallOutcome::Ok, CallOutcome::Forbidden, CallOutcome::BudgetExhausted]);
+    }
+
+    #[test]
+    fn a_closed_platform_refuses_calls_as_forbidden() {
+        let mut p = PlatformState::closed();
+        let refused = p.call("get-shop", "read_shop", 0, |t| Ok(t.shop.clone())).unwrap();
+        assert!(matches!(refused, Err(PlatformError::Forbidden(s)) if s == "read_shop"));
+        assert!(p.tenant.is_none(), "a refused call builds no tenant");
     }
 }

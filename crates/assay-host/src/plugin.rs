@@ -57,6 +57,16 @@ pub enum LoadError {
     /// Failed validation or compilation.
     #[error("the component failed to compile: {0}")]
     Compile(String),
+    /// Compiling took longer than [`crate::Limits::max_compile_time`].
+    #[error(
+        "compiling the component took longer than the limit of {} s; make it smaller (fewer or \
+         smaller functions) or ask the platform for a higher limit",
+        limit.as_secs_f64()
+    )]
+    CompileTooSlow {
+        /// The limit.
+        limit: std::time::Duration,
+    },
     /// Exports neither a rule nor an integration check.
     #[error(
         "the component targets neither the `listing-rule` nor the `integration-check` world: it exports no \

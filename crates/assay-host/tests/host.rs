@@ -396,6 +396,37 @@ mod cache {
     }
 
     #[test]
+    fn a_refused_component_leaves_no_artifact() {
+        let dir = tempfile::tempdir().unwrap();
+        let host = host_in(dir.path());
+        // It compiles, then fails the world check; a panicking `describe` fails after linking.
+        for name in ["hostile_wrong_world.wasm", "hostile_panic.wasm"] {
+            let bytes = assay_builtin::artifact(name);
+            let loaded = host.load(&bytes);
+            if name == "hostile_wrong_world.wasm" {
+                assert!(loaded.is_err(), "{name} must be refused");
+            }
+            let kept = walk(dir.path()).into_iter().any(|p| p.extension().is_some_and(|e| e == "cwasm"));
+            assert_eq!(kept, loaded.is_ok(), "{name}: an artifact is kept exactly when the component loads");
+        }
+    }
+
+    #[test]
+    fn a_component_that_compiles_too_slowly_is_refused_and_not_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let limits = Limits { max_compile_time: Duration::ZERO, ..Limits::default() };
+        let host =
+            Host::new(HostConfig { limits, cache_dir: Some(dir.path().to_owned()), ..HostConfig::default() }).unwrap();
+        let bytes = assay_builtin::artifact("rule_required_fields.wasm");
+        let error = host.load(&bytes).unwrap_err();
+        assert_eq!(error, assay_host::LoadError::CompileTooSlow { limit: Duration::ZERO });
+        assert!(error.to_string().starts_with("compiling the component took longer than the limit of 0 s"), "{error}");
+        assert!(walk(dir.path()).iter().all(|p| p.extension().is_none_or(|e| e != "cwasm")), "nothing is kept");
+        // Refused again, not served from a cache, the second time.
+        assert!(host.load(&bytes).is_err());
+    }
+
+    #[test]
     fn another_engine_configuration_does_not_reuse_the_cache() {
         let dir = tempfile::tempdir().unwrap();
         let bytes = assay_builtin::artifact("rule_required_fields.wasm");
@@ -445,6 +476,43 @@ mod integration {
 
     fn run<'a>(runs: &'a [CheckRun], id: &str) -> &'a CheckRun {
         runs.iter().find(|r| r.check_id == id).unwrap_or_else(|| panic!("no run {id} in {runs:#?}"))
+    }
+
+    /// The sandbox delivers exactly the topics the `webhooks.known-topics` rule accepts: a
+    /// listing that subscribes to every one passes the rule, and the example check registers
+    /// each of them. A topic outside the list fails both.
+    #[test]
+    fn the_sandbox_and_the_known_topics_rule_agree_on_topics() {
+        let topics = assay_host::platform::TOPICS;
+        let listing = |extra: &str| {
+            example_listing(|mut text| {
+                text = text.replace(
+                    "[[webhooks]]\ntopic = \"orders/create\"\nurl = \"https://acme-apps.com/hooks/orders\"\n",
+                    "",
+                );
+                for (i, topic) in topics.iter().chain([extra].iter().filter(|t| !t.is_empty())).enumerate() {
+                    text.push_str(&format!(
+                        "\n[[webhooks]]\ntopic = \"{topic}\"\nurl = \"https://acme-apps.com/hooks/{i}\"\n"
+                    ));
+                }
+                text
+            })
+        };
+        let rule = spec("rule_webhooks_known_topics.wasm", assay_builtin::artifact("rule_webhooks_known_topics.wasm"));
+        let host = host_with(Limits::default());
+        let all = listing("");
+        assert_eq!(all.webhooks.len(), topics.len());
+        let runs = host.review(ReviewInput::new(&all, None, &[rule.clone(), example_check()])).runs;
+        assert_eq!(run(&runs, "webhooks.known-topics").findings, [], "the rule accepts every sandbox topic");
+        let check = run(&runs, "acme.shop-sync");
+        let registered = check.transcript.iter().filter(|c| c.operation == "register-webhook").collect::<Vec<_>>();
+        assert_eq!(registered.len(), topics.len());
+        assert!(registered.iter().all(|c| c.outcome == CallOutcome::Ok), "{registered:#?}");
+
+        let unknown = listing("orders/teleported");
+        let runs = host.review(ReviewInput::new(&unknown, None, &[rule, example_check()])).runs;
+        assert_eq!(run(&runs, "webhooks.known-topics").findings.len(), 1);
+        assert_eq!(run(&runs, "acme.shop-sync").transcript.last().unwrap().outcome, CallOutcome::Invalid);
     }
 
     #[test]
@@ -574,6 +642,28 @@ mod integration {
         assert_eq!(runs[0].outcome, CheckOutcome::Findings, "{:#?}", runs[0]);
         assert_eq!(runs[0].findings[0].message, "saw listing `acme-stock-sync`");
         assert_eq!(runs[0].logs, ["info: legacy rule ran"]);
+    }
+
+    #[test]
+    fn a_component_for_an_unsupported_version_is_refused_with_both_versions() {
+        // The WAT fixture and the frozen WIT, both moved to a 0.2.0 this host does not run.
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let wat = std::fs::read_to_string(root.join("plugins/hostile-wat/recursion.wat")).unwrap();
+        let mut module = wat::parse_str(wat.replace("@0.1.0", "@0.2.0")).unwrap();
+        let wit = std::fs::read_to_string(root.join("tests/frozen/assay-plugin@0.1.0.wit")).unwrap();
+        let mut resolve = wit_parser::Resolve::default();
+        let pkg =
+            resolve.push_str("assay-plugin.wit", &wit.replace("assay:plugin@0.1.0", "assay:plugin@0.2.0")).unwrap();
+        let world = resolve.select_world(&[pkg], Some("listing-rule")).unwrap();
+        wit_component::embed_component_metadata(&mut module, &resolve, world, wit_component::StringEncoding::UTF8)
+            .unwrap();
+        let bytes = wit_component::ComponentEncoder::default().module(&module).unwrap().encode().unwrap();
+        let error = host_with(Limits::default()).load(&bytes).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "the component targets assay:plugin/rule@0.2.0 (world `listing-rule`), which this assay does not support \
+             (supported: assay:plugin 0.1.0 to 0.1.1)"
+        );
     }
 
     #[test]

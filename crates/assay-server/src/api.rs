@@ -92,6 +92,7 @@ pub async fn get_listing(
         (status = 409, description = "This version was submitted before", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The upload is too large", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid manifest (with the field's pointer, line and column) or check component", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Every slot for compiling uploaded checks is busy; try again after `Retry-After` seconds", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ),
     security(("token" = []))
 )]

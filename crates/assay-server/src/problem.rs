@@ -55,12 +55,21 @@ pub struct ApiError {
     detail: String,
     errors: Vec<FieldError>,
     current_state: Option<String>,
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
     /// An error with no field details.
     pub fn new(status: StatusCode, code: &'static str, title: &'static str, detail: impl Into<String>) -> ApiError {
-        ApiError { status, code, title, detail: detail.into(), errors: Vec::new(), current_state: None }
+        ApiError {
+            status,
+            code,
+            title,
+            detail: detail.into(),
+            errors: Vec::new(),
+            current_state: None,
+            retry_after: None,
+        }
     }
 
     /// 400 `invalid_request`.
@@ -153,6 +162,10 @@ impl From<ServiceError> for ApiError {
                 ApiError::new(S::UNPROCESSABLE_ENTITY, "note_required", "A note is required", detail)
                     .with_field("/note", "say why")
             }
+            ServiceError::Busy { retry_after_secs, .. } => ApiError {
+                retry_after: Some(retry_after_secs),
+                ..ApiError::new(S::SERVICE_UNAVAILABLE, "busy", "The service is busy", detail)
+            },
             ServiceError::Store(ref source) => ApiError::internal(source),
         }
     }
@@ -189,6 +202,9 @@ impl IntoResponse for ApiError {
         };
         let mut response = (self.status, axum::Json(problem)).into_response();
         response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if let Some(secs) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
@@ -205,5 +221,19 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<
 
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
         Ok(ApiJson(axum::Json::<T>::from_request(req, state).await?.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_busy_service_says_when_to_come_back() {
+        let busy = ServiceError::Busy { message: "every compile slot is taken".into(), retry_after_secs: 60 };
+        let response = ApiError::from(busy).into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "60");
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "application/problem+json");
     }
 }

@@ -95,6 +95,18 @@ pub struct BundleLimits {
     pub max_platform_bytes: usize,
 }
 
+impl BundleLimits {
+    /// As JSON text, the way the store keeps a review's limits.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Read limits kept with [`BundleLimits::to_json`].
+    pub fn from_json(text: &str) -> Result<BundleLimits, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+}
+
 impl From<&Limits> for BundleLimits {
     fn from(l: &Limits) -> Self {
         BundleLimits {
@@ -131,6 +143,8 @@ impl From<&BundleLimits> for Limits {
             max_component_bytes: l.max_component_bytes,
             max_platform_calls: l.max_platform_calls,
             max_platform_bytes: l.max_platform_bytes,
+            // Not part of the record: a replay may compile on a slower machine.
+            ..Limits::default()
         }
     }
 }

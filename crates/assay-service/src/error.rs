@@ -57,6 +57,14 @@ pub enum ServiceError {
     /// A decision or waiver needs a note.
     #[error("a note saying why is required")]
     NoteRequired,
+    /// The service is saturated; the request can be repeated unchanged.
+    #[error("{message}")]
+    Busy {
+        /// What is saturated, and what to do.
+        message: String,
+        /// When to try again, in seconds.
+        retry_after_secs: u64,
+    },
     /// The store failed; details are logged, not shown.
     #[error("the store failed")]
     Store(#[source] StoreError),

@@ -10,7 +10,7 @@ use assay_store::{
     Capability, ListingRecord, NewCheck, NewWaiver, Principal, QueueEntry, Role, Store, Submission, VersionRecord,
     WaiverRecord,
 };
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
 
 use crate::ServiceError;
 use crate::access::{require_capability, require_owner, require_role, visible};
@@ -31,11 +31,22 @@ pub struct ServiceConfig {
     /// How much an integration check's fuel, peak memory or bytes sent may grow against the
     /// last approved version's run before it is a finding (`integration.resource-regression`).
     pub resource_regression_factor: f64,
+    /// How many uploaded components may compile at once (at least 1). Compilation cannot be
+    /// interrupted, so this, with [`assay_host::Limits::max_compile_time`], bounds what uploads
+    /// can make the host do; an upload that finds every slot taken for that long gets
+    /// [`ServiceError::Busy`].
+    pub parallel_compiles: usize,
 }
 
 impl Default for ServiceConfig {
     fn default() -> Self {
-        ServiceConfig { lease_secs: 30, max_manifest_bytes: 256 << 10, max_checks: 8, resource_regression_factor: 2.0 }
+        ServiceConfig {
+            lease_secs: 30,
+            max_manifest_bytes: 256 << 10,
+            max_checks: 8,
+            resource_regression_factor: 2.0,
+            parallel_compiles: 2,
+        }
     }
 }
 
@@ -96,12 +107,15 @@ pub struct Service {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) config: ServiceConfig,
     pub(crate) wake: Arc<Notify>,
+    /// One permit per upload compiling now.
+    compiles: Arc<Semaphore>,
 }
 
 impl Service {
     /// A service over `store`, reviewing with `pack` in `host`, on the system clock.
     pub fn new(store: Store, host: Arc<Host>, pack: Arc<RulePack>, config: ServiceConfig) -> Service {
-        Service { store, host, pack, clock: Arc::new(SystemClock), config, wake: Arc::new(Notify::new()) }
+        let compiles = Arc::new(Semaphore::new(config.parallel_compiles));
+        Service { store, host, pack, clock: Arc::new(SystemClock), config, wake: Arc::new(Notify::new()), compiles }
     }
 
     /// The same service reading time from `clock`.
@@ -183,13 +197,33 @@ impl Service {
         Ok(record)
     }
 
-    /// Compile and describe every check (off the async threads); the first refusal wins.
+    /// Compile and describe every check (off the async threads); the first refusal wins. At
+    /// most [`ServiceConfig::parallel_compiles`] compile at once, and none is waited for longer
+    /// than the host's compile limit: a compile that runs on keeps its slot until it ends, and
+    /// the host refuses (and does not keep) what it produces then.
     async fn validate_checks(&self, checks: &[UploadedCheck]) -> Result<Vec<String>, ServiceError> {
+        let limit = self.host.limits().max_compile_time;
         let mut digests = Vec::with_capacity(checks.len());
         for check in checks {
+            let Ok(Ok(permit)) = tokio::time::timeout(limit, self.compiles.clone().acquire_owned()).await else {
+                return Err(ServiceError::Busy {
+                    message: format!(
+                        "every slot for compiling uploaded checks was taken for {} s; submit again later",
+                        limit.as_secs()
+                    ),
+                    retry_after_secs: limit.as_secs().max(1),
+                });
+            };
             let host = self.host.clone();
             let bytes = check.bytes.clone();
-            let loaded = tokio::task::spawn_blocking(move || host.load(&bytes).map(|plugin| plugin.digest)).await;
+            let compile = tokio::task::spawn_blocking(move || {
+                let _slot = permit;
+                host.load(&bytes).map(|plugin| plugin.digest)
+            });
+            let Ok(loaded) = tokio::time::timeout(limit, compile).await else {
+                let message = assay_host::LoadError::CompileTooSlow { limit }.to_string();
+                return Err(ServiceError::InvalidPlugin { name: check.name.clone(), message });
+            };
             match loaded {
                 Ok(Ok(digest)) => digests.push(digest.to_string()),
                 Ok(Err(e)) => {
@@ -264,14 +298,17 @@ impl Service {
             checks.push(CheckSpec::partner(name, Arc::from(bytes)));
         }
         let seed = review.seed.unwrap_or(assay_host::platform::DEFAULT_SEED);
-        Ok(crate::bundle::bundle(
-            self.host.limits(),
-            seed,
-            &view.record.manifest,
-            previous.as_deref(),
-            &checks,
-            &review.runs,
-        ))
+        // The limits the review ran under; reviews recorded before they were kept ran under
+        // this server's.
+        let limits = match review.limits.as_deref().map(crate::bundle::BundleLimits::from_json) {
+            Some(Ok(recorded)) => assay_host::Limits::from(&recorded),
+            Some(Err(e)) => {
+                tracing::warn!(%slug, %version, error = %e, "unreadable limits on a review; using this server's");
+                self.host.limits().clone()
+            }
+            None => self.host.limits().clone(),
+        };
+        Ok(crate::bundle::bundle(&limits, seed, &view.record.manifest, previous.as_deref(), &checks, &review.runs))
     }
 
     /// Versions waiting for a reviewer, longest-waiting first.

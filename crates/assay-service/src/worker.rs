@@ -63,6 +63,7 @@ impl Service {
         };
         let runs = runs.unwrap_or_default();
         let pack = &self.pack.manifest;
+        let limits = crate::bundle::BundleLimits::from(self.host.limits()).to_json();
         let record = ReviewRecord {
             pack_name: &pack.name,
             pack_version: &pack.version.to_string(),
@@ -70,6 +71,7 @@ impl Service {
             verdict,
             job: Some(claimed.job),
             seed: assay_host::platform::DEFAULT_SEED,
+            limits: &limits,
             previous_version: claimed.previous_version.as_deref(),
         };
         let started = Instant::now();

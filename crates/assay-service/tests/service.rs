@@ -255,25 +255,32 @@ async fn a_new_version_is_reviewed_against_the_last_approved_one() {
     assert!(view.findings[0].finding.message.contains("write_orders"), "{:?}", view.findings[0]);
 }
 
-/// The example integration check, approved at 1.0.0, then 1.0.1 with the same check: with a
-/// regression factor below 1, the same resource use counts as a regression, which shows the
-/// comparison runs against the last approved version's own review.
+fn shop_sync_listing() -> String {
+    std::fs::read_to_string(format!("{}/../../examples/integration-check/listing.toml", env!("CARGO_MANIFEST_DIR")))
+        .unwrap()
+}
+
+fn shop_sync_check() -> Vec<UploadedCheck> {
+    vec![UploadedCheck { name: "shop_sync_check.wasm".into(), bytes: assay_builtin::artifact("shop_sync_check.wasm") }]
+}
+
+fn regressions(view: &assay_service::VersionView) -> Vec<String> {
+    view.findings
+        .iter()
+        .filter(|f| f.finding.rule_id == assay_core::integration::RESOURCE_REGRESSION)
+        .map(|f| f.finding.message.clone())
+        .collect()
+}
+
+/// The example integration check, approved at 1.0.0; 1.0.1 does the same work (no regression
+/// at the default factor of 2); 1.0.2 subscribes to five more webhooks, so it sends the
+/// platform more than twice the bytes 1.0.0 did, and that is a finding against 1.0.0's run.
 #[tokio::test]
 async fn integration_resources_are_compared_with_the_last_approved_version() {
-    let config = ServiceConfig { resource_regression_factor: 0.5, ..ServiceConfig::default() };
-    let world = world_with(&[Capability::List, Capability::Checks], host(), config).await;
-    let text = std::fs::read_to_string(format!(
-        "{}/../../examples/integration-check/listing.toml",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap();
+    let world = world(&[Capability::List, Capability::Checks]).await;
+    let text = shop_sync_listing();
     let slug = slug_of(&text);
-    let check = || {
-        vec![UploadedCheck {
-            name: "shop_sync_check.wasm".into(),
-            bytes: assay_builtin::artifact("shop_sync_check.wasm"),
-        }]
-    };
+    let check = shop_sync_check;
     world.service.create_listing(&world.acme, &slug, "Shop Sync").await.unwrap();
     world.service.submit(&world.acme, &slug, &text, check()).await.unwrap();
     world.service.review_next().await.unwrap().unwrap();
@@ -291,26 +298,109 @@ async fn integration_resources_are_compared_with_the_last_approved_version() {
         .await
         .unwrap();
     world.service.review_next().await.unwrap().unwrap();
-    let second = world.service.version(&world.acme, &slug, "1.0.1").await.unwrap();
-    let regressions: Vec<_> = second
-        .findings
-        .iter()
-        .filter(|f| f.finding.rule_id == assay_core::integration::RESOURCE_REGRESSION)
-        .map(|f| f.finding.message.as_str())
-        .collect();
-    assert_eq!(regressions.len(), 3, "fuel, peak memory and bytes sent: {regressions:#?}");
+    let same = world.service.version(&world.acme, &slug, "1.0.1").await.unwrap();
+    assert_eq!(regressions(&same), Vec::<String>::new(), "the same work is no regression");
+
+    let mut more = text.replace("version = \"1.0.0\"", "version = \"1.0.2\"");
+    for topic in ["orders/updated", "orders/paid", "products/create", "products/update", "app/uninstalled"] {
+        more.push_str(&format!(
+            "\n[[webhooks]]\ntopic = \"{topic}\"\nurl = \"https://acme-apps.com/hooks/{}\"\n",
+            topic.replace('/', "-")
+        ));
+    }
+    world.service.submit(&world.acme, &slug, &more, check()).await.unwrap();
+    world.service.review_next().await.unwrap().unwrap();
+    let grown = world.service.version(&world.acme, &slug, "1.0.2").await.unwrap();
+    let found = regressions(&grown);
     assert!(
-        regressions[0].contains("check `acme.shop-sync` used") && regressions[0].contains("fuel against"),
-        "{regressions:?}"
+        found.iter().any(|m| m.contains("check `acme.shop-sync` used") && m.contains("bytes sent")),
+        "a bytes-sent regression against 1.0.0: {found:#?}"
     );
+    assert!(found.iter().all(|m| !m.contains("peak memory")), "memory did not grow: {found:#?}");
     // A warning: the version still passes and waits for a reviewer.
-    assert_eq!(second.verdict, Some(Verdict::Pass));
-    // The bundle of the second review names its previous version and replays.
-    let bundle = world.service.bundle(&world.acme, &slug, "1.0.1").await.unwrap();
+    assert_eq!(grown.verdict, Some(Verdict::Pass), "{:#?}", grown.findings);
+    // The bundle of that review names its previous version and replays.
+    let bundle = world.service.bundle(&world.acme, &slug, "1.0.2").await.unwrap();
     assert!(bundle.previous.as_ref().unwrap().text.contains("version = \"1.0.0\""));
     let replay = bundle.replay(&host()).unwrap();
     assert!(replay.matched(), "{:#?}", replay.differences);
-    assert!(matches!(world.service.bundle(&world.globex, &slug, "1.0.1").await, Err(ServiceError::NotFound(_))));
+    assert!(matches!(world.service.bundle(&world.globex, &slug, "1.0.2").await, Err(ServiceError::NotFound(_))));
+    // A server restarted with other limits still exports the limits the review ran under.
+    let limits = assay_host::Limits { max_platform_calls: 7, ..Default::default() };
+    let other = Arc::new(Host::new(HostConfig { limits, ..HostConfig::default() }).unwrap());
+    let restarted = Service::new(world.service.store().clone(), other, pack(), ServiceConfig::default());
+    let again = restarted.bundle(&world.acme, &slug, "1.0.2").await.unwrap();
+    assert_eq!(again.limits, bundle.limits);
+    assert_eq!(again.limits.max_platform_calls, 1_000);
+}
+
+/// Hostile integration checks through the whole service: each is stopped and classified, the
+/// review still records every platform rule, and the version is blocked.
+#[tokio::test]
+async fn hostile_integration_checks_are_contained_in_a_review() {
+    let limits = assay_host::Limits { max_platform_calls: 50, ..Default::default() };
+    let host = Arc::new(Host::new(HostConfig { limits, ..HostConfig::default() }).unwrap());
+    let world = world_with(&[Capability::List, Capability::Checks], host, ServiceConfig::default()).await;
+    let text = shop_sync_listing();
+    let slug = slug_of(&text);
+    world.service.create_listing(&world.acme, &slug, "Shop Sync").await.unwrap();
+    let cases = [
+        ("hostile_platform_flood.wasm", "budget_exceeded"),
+        ("hostile_platform_payload.wasm", "budget_exceeded"),
+        ("hostile_platform_hoard.wasm", "out_of_memory"),
+    ];
+    for (i, (name, outcome)) in cases.into_iter().enumerate() {
+        let version = format!("1.0.{i}");
+        let manifest = text.replace("version = \"1.0.0\"", &format!("version = \"{version}\""));
+        let upload = vec![UploadedCheck { name: name.into(), bytes: assay_builtin::artifact(name) }];
+        world.service.submit(&world.acme, &slug, &manifest, upload).await.unwrap();
+        let done = world.service.review_next().await.unwrap().unwrap();
+        assert_eq!(done.state, VersionState::ChangesRequested, "{name}");
+        let view = world.service.version(&world.acme, &slug, &version).await.unwrap();
+        let runs = view.review.unwrap().runs;
+        let partner: Vec<_> = runs.iter().filter(|r| !r.platform).collect();
+        assert_eq!(partner.len(), 1, "{name}");
+        assert_eq!(partner[0].outcome.as_str(), outcome, "{name}: {:?}", partner[0].message);
+        assert!(partner[0].transcript.len() <= 51, "{name}: the budget bounds the transcript");
+        // Every rule of the pack still reported.
+        let rules = runs.iter().filter(|r| r.platform && !r.check_id.starts_with("integration.")).count();
+        assert_eq!(rules, world.service.pack().components.len(), "{name}");
+        assert_eq!(view.verdict, Some(Verdict::Fail), "{name}");
+    }
+}
+
+/// Uploads that would make the host compile without end are bounded: a compile past the limit
+/// is refused (and nothing is stored); with every compile slot taken, an upload is told to come
+/// back later.
+#[tokio::test]
+async fn uploads_are_bounded_in_compile_time_and_concurrency() {
+    let limits = assay_host::Limits { max_compile_time: std::time::Duration::ZERO, ..Default::default() };
+    let slow = Arc::new(Host::new(HostConfig { limits, ..HostConfig::default() }).unwrap());
+    let world = world_with(&[Capability::List, Capability::Checks], slow, ServiceConfig::default()).await;
+    let text = shop_sync_listing();
+    let slug = slug_of(&text);
+    world.service.create_listing(&world.acme, &slug, "Shop Sync").await.unwrap();
+    let refused = world.service.submit(&world.acme, &slug, &text, shop_sync_check()).await;
+    assert!(
+        matches!(&refused, Err(ServiceError::InvalidPlugin { name, message })
+            if name == "shop_sync_check.wasm" && message.starts_with("compiling the component took longer than the limit")),
+        "{refused:?}"
+    );
+    assert!(world.service.listing(&world.acme, &slug).await.unwrap().versions.is_empty());
+    assert_eq!(world.service.store().pending_reviews().await.unwrap(), 0);
+
+    // No compile slot at all stands for every slot held by compiles still running.
+    let limits = assay_host::Limits { max_compile_time: std::time::Duration::from_millis(50), ..Default::default() };
+    let busy = Arc::new(Host::new(HostConfig { limits, ..HostConfig::default() }).unwrap());
+    let config = ServiceConfig { parallel_compiles: 0, ..ServiceConfig::default() };
+    let world = world_with(&[Capability::List, Capability::Checks], busy, config).await;
+    world.service.create_listing(&world.acme, &slug, "Shop Sync").await.unwrap();
+    let refused = world.service.submit(&world.acme, &slug, &text, shop_sync_check()).await;
+    assert!(matches!(&refused, Err(ServiceError::Busy { retry_after_secs: 1, .. })), "{refused:?}");
+    assert!(world.service.listing(&world.acme, &slug).await.unwrap().versions.is_empty());
+    // A submission without components needs no slot.
+    let plain = text.split("[check]").next().unwrap().to_owned();
+    world.service.submit(&world.acme, &slug, &plain, Vec::new()).await.unwrap();
 }
 
 /// A review that outlasts its lease keeps its job: the worker renews the lease while it runs.

@@ -325,6 +325,7 @@ async fn a_review_is_recorded_with_its_transition_in_one_transaction(store: Stor
         verdict: Verdict::Fail,
         job: None,
         seed: 2026,
+        limits: r#"{"wall_time_ms":2000}"#,
         previous_version: None,
     };
     // Not checking yet: nothing is recorded.
@@ -337,6 +338,7 @@ async fn a_review_is_recorded_with_its_transition_in_one_transaction(store: Stor
     let stored = store.latest_review(&slug, &version).await.unwrap().unwrap();
     assert_eq!((stored.verdict, stored.pack_name.as_str(), stored.runs.len()), (Verdict::Fail, "assay-builtin", 3));
     assert_eq!(stored.seed, Some(2026));
+    assert_eq!(stored.limits.as_deref(), Some(r#"{"wall_time_ms":2000}"#), "the limits come back as they went in");
     // Every run comes back as it went in: outcome, usage, transcript and its own findings, in order.
     for (back, sent) in stored.runs.iter().zip(&runs) {
         assert_eq!(back, sent);
@@ -418,6 +420,7 @@ async fn a_submission_enqueues_its_review_and_stores_checks_once(store: Store) {
         verdict: Verdict::Pass,
         job: Some(claimed.job),
         seed: 2026,
+        limits: "{}",
         previous_version: None,
     };
     let done = store.record_review("worker", "acme-stock-sync", "1.0.0", &review).await.unwrap();
@@ -444,6 +447,7 @@ async fn an_interrupted_review_is_claimed_again_and_finishes_once(store: Store) 
         verdict: Verdict::Fail,
         job: Some(second.job),
         seed: 2026,
+        limits: "{}",
         previous_version: None,
     };
     store.record_review("worker", &slug, &version, &review).await.unwrap();
@@ -504,6 +508,7 @@ async fn listings_are_filtered_by_owner_and_the_queue_by_waiting_time(store: Sto
             verdict: Verdict::Pass,
             job: Some(claimed.job),
             seed: 2026,
+            limits: "{}",
             previous_version: None,
         };
         store.record_review("worker", &claimed.version.slug, &claimed.version.version, &review).await.unwrap();

@@ -25,6 +25,9 @@ pub struct ReviewRecord<'a> {
     pub job: Option<JobId>,
     /// The sandbox seed the integration checks ran against.
     pub seed: u64,
+    /// The limits every check ran under, as the caller serialises them (the store keeps the
+    /// text as it is, so a replay uses the limits of the review rather than today's).
+    pub limits: &'a str,
     /// The version of the same listing the review compared against, if any.
     pub previous_version: Option<&'a str>,
 }
@@ -48,6 +51,8 @@ pub struct StoredReview {
     pub rule_versions: Vec<Option<String>>,
     /// The sandbox seed (`None` for reviews recorded before seeds were).
     pub seed: Option<u64>,
+    /// The limits, as recorded (`None` for reviews recorded before limits were).
+    pub limits: Option<String>,
     /// The version the review compared against.
     pub previous_version: Option<String>,
 }
@@ -107,8 +112,9 @@ impl Store {
             None => None,
         };
         let review_id: i64 = sqlx::query(
-            "INSERT INTO review_runs (version_id, pack_name, pack_version, verdict, created_at, seed, previous_version_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            "INSERT INTO review_runs \
+             (version_id, pack_name, pack_version, verdict, created_at, seed, previous_version_id, limits) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
         .bind(version_id)
         .bind(review.pack_name)
@@ -117,6 +123,7 @@ impl Store {
         .bind(at)
         .bind(int(review.seed))
         .bind(previous_id)
+        .bind(review.limits)
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
@@ -227,7 +234,7 @@ impl Store {
     /// The latest review of a version, with every check run and its findings.
     pub async fn latest_review(&self, slug: &str, version: &str) -> Result<Option<StoredReview>, StoreError> {
         let review = sqlx::query(
-            "SELECT r.id, r.pack_name, r.pack_version, r.verdict, r.created_at, r.seed, p.version FROM review_runs r \
+            "SELECT r.id, r.pack_name, r.pack_version, r.verdict, r.created_at, r.seed, p.version, r.limits FROM review_runs r \
              JOIN versions v ON v.id = r.version_id JOIN listings l ON l.id = v.listing_id \
              LEFT JOIN versions p ON p.id = r.previous_version_id \
              WHERE l.slug = $1 AND v.version = $2 ORDER BY r.id DESC LIMIT 1",
@@ -335,6 +342,7 @@ impl Store {
             rule_versions,
             seed: review.try_get::<Option<i64>, _>(5)?.map(|s| s as u64),
             previous_version: review.try_get(6)?,
+            limits: review.try_get(7)?,
         }))
     }
 }
