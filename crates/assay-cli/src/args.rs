@@ -265,6 +265,10 @@ pub struct ServeArgs {
     /// --max-compile-secs for a slot is answered 503 `busy` with `Retry-After`.
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub parallel_compiles: u16,
+    /// How often the scheduler applies deprecation schedules (deprecating versions on their
+    /// deprecated-from date and retiring them at their sunset), in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=86_400))]
+    pub scheduler_interval_secs: u32,
 }
 
 fn regression_factor(s: &str) -> Result<f64, String> {

@@ -74,6 +74,15 @@ async fn serve(global: &Global, args: &ServeArgs) -> Result<ExitCode, Failure> {
             tokio::spawn(async move { service.run_worker(async move { drop(stopped.wait_for(|s| *s).await) }).await })
         })
         .collect();
+    // Deprecation schedules: versions are deprecated and retired as their dates pass.
+    let scheduler = {
+        let service = service.clone();
+        let mut stopped = stopped.clone();
+        let period = std::time::Duration::from_secs(args.scheduler_interval_secs.into());
+        tokio::spawn(
+            async move { service.run_scheduler(period, async move { drop(stopped.wait_for(|s| *s).await) }).await },
+        )
+    };
     let pack = &service.pack().manifest;
     tracing::info!(%address, database = ?store.backend(), pack = %format!("{}@{}", pack.name, pack.version), "assay is serving");
     eprintln!("assay: serving http://{address} (API under /v1, OpenAPI at /openapi.json); Ctrl-C stops");
@@ -89,6 +98,7 @@ async fn serve(global: &Global, args: &ServeArgs) -> Result<ExitCode, Failure> {
     for worker in workers {
         let _ = worker.await;
     }
+    let _ = scheduler.await;
     store.close().await;
     served.context("serving HTTP").map_err(Failure::Host)?;
     Ok(ExitCode::SUCCESS)

@@ -267,7 +267,11 @@ fn rules_list_shows_the_builtin_pack() {
     assert_eq!(pack["name"], "assay-builtin");
     let rules = pack["rules"].as_array().unwrap();
     assert_eq!(rules.len(), 20);
-    assert!(rules.iter().all(|r| !r["description"].as_str().unwrap().is_empty() && r["version"] == "1.0.0"));
+    assert!(rules.iter().all(|r| !r["description"].as_str().unwrap().is_empty()));
+    let version = |id: &str| rules.iter().find(|r| r["id"] == id).unwrap()["version"].as_str().unwrap().to_owned();
+    // Each rule is versioned on its own: the bump rule grew the semver policy table.
+    assert_eq!(version("version.bump-understated"), "1.1.0");
+    assert_eq!(version("urls.https"), "1.0.0");
     let table = run(assay().args(["rules", "list"])).stdout;
     assert!(table.contains("scopes.wildcard") && table.contains("blocker"), "{table}");
 }

@@ -11,17 +11,22 @@
 //! - [`outcome`]: how one check run ended, what it used, and the [`outcome::Verdict`] of a run.
 //! - [`integration`]: integration-check transcripts, least privilege and resource regressions.
 //! - [`waiver`]: a reviewer's exception to one rule for a range of versions, until it expires.
+//! - [`notice`], [`deprecation`], [`policy`]: change notices and their lead time, deprecation
+//!   schedules and their minimum notice per stability level, and the rule a refusal names.
 //!
 //! Rules this crate keeps: no IO, no async, no wire formats. Callers read files and render
 //! reports; this crate only decides.
 
+pub mod deprecation;
 pub mod finding;
 pub mod integration;
 pub mod lifecycle;
 pub mod manifest;
+pub mod notice;
 pub mod outcome;
 pub mod pack;
 pub mod pointer;
+pub mod policy;
 pub mod rule;
 pub mod severity;
 pub mod waiver;

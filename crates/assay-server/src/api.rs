@@ -14,7 +14,7 @@ use crate::dto::{
 };
 use crate::problem::{ApiError, ApiJson, Problem};
 
-fn created(location: &str, status: StatusCode, body: impl serde::Serialize) -> Response {
+pub(crate) fn created(location: &str, status: StatusCode, body: impl serde::Serialize) -> Response {
     let mut response = (status, Json(body)).into_response();
     if let Ok(value) = HeaderValue::from_str(location) {
         response.headers_mut().insert(header::LOCATION, value);
@@ -147,7 +147,12 @@ pub async fn submit_version(
     get, path = "/v1/listings/{slug}/versions/{version}", tag = "versions",
     params(("slug" = String, Path, description = "The listing"), ("version" = String, Path, description = "The version")),
     responses(
-        (status = 200, description = "The version", body = Version, headers(("ETag" = String, description = "Changes with every state change"))),
+        (status = 200, description = "The version", body = Version, headers(
+            ("ETag" = String, description = "Changes with every state change"),
+            ("Deprecation" = String, description = "When a deprecation schedule covers the version: when it is (or was) deprecated, `@<unix seconds>` (RFC 9745)"),
+            ("Sunset" = String, description = "When it is retired, an HTTP-date (RFC 8594)"),
+            ("Link" = String, description = "The deprecation notice, `rel=\"deprecation\"` and `rel=\"sunset\"`"),
+        )),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such version the caller may see", body = Problem, content_type = "application/problem+json"),
     ),
@@ -162,6 +167,9 @@ pub async fn get_version(
     let mut headers = HeaderMap::new();
     if let Ok(etag) = HeaderValue::from_str(&format!("\"r{}\"", view.record.revision)) {
         headers.insert(header::ETAG, etag);
+    }
+    if let Some(deprecation) = state.service.deprecation_of(&slug, &version).await? {
+        crate::notices::deprecation_headers(&deprecation, &mut headers);
     }
     Ok((headers, Json(Version::from(&view))).into_response())
 }

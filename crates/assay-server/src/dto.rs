@@ -463,3 +463,154 @@ pub struct Readiness {
     /// Review jobs waiting or running.
     pub pending_reviews: i64,
 }
+
+/// A change notice.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+pub struct Notice {
+    /// Its id.
+    pub id: i64,
+    /// The listing it is about; absent for a platform notice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listing: Option<String>,
+    /// `breaking`, `feature`, `fix`, `security` or `deprecation`.
+    pub kind: String,
+    /// What changes.
+    pub summary: String,
+    /// The day it takes effect (`YYYY-MM-DD`, UTC).
+    pub effective: String,
+    /// What the audience has to do.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action_required: Option<String>,
+    /// `merchants`, `partners` or `everyone`.
+    pub audience: String,
+    /// Who published it.
+    pub author: String,
+    /// When (RFC 3339).
+    pub published_at: String,
+}
+
+impl From<&assay_store::NoticeRecord> for Notice {
+    fn from(n: &assay_store::NoticeRecord) -> Self {
+        Notice {
+            id: n.id,
+            listing: n.slug.clone(),
+            kind: n.kind.to_string(),
+            summary: n.summary.clone(),
+            effective: n.effective.to_string(),
+            action_required: n.action_required.clone(),
+            audience: n.audience.to_string(),
+            author: n.author.clone(),
+            published_at: timestamp(n.created_at),
+        }
+    }
+}
+
+/// `POST /v1/listings/{slug}/notices` and `POST /v1/notices`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateNotice {
+    /// `breaking` (needs the policy's lead time, 30 days by default), `feature`, `fix`,
+    /// `security` or `deprecation`.
+    pub kind: String,
+    /// What changes, 1 to 500 characters.
+    pub summary: String,
+    /// The day it takes effect, `YYYY-MM-DD` (UTC).
+    pub effective: String,
+    /// What the audience has to do; required for `breaking` and `deprecation`.
+    #[serde(default)]
+    pub action_required: Option<String>,
+    /// `merchants` (the default for a listing's notice), `partners` (the default for a
+    /// platform notice) or `everyone`.
+    #[serde(default)]
+    pub audience: Option<String>,
+}
+
+/// A deprecation schedule.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+pub struct Deprecation {
+    /// Its id.
+    pub id: i64,
+    /// The listing whose versions it deprecates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listing: Option<String>,
+    /// The versions, a semver range.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub versions: Option<String>,
+    /// Or the platform API version it deprecates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_version: Option<String>,
+    /// `ga`, `beta` or `alpha`.
+    pub stability: String,
+    /// When it was announced (`YYYY-MM-DD`).
+    pub announced: String,
+    /// From when it is deprecated.
+    pub deprecated_from: String,
+    /// When it is retired.
+    pub sunset: String,
+    /// `announced`, `deprecated` or `sunset`, today.
+    pub phase: String,
+    /// Days from today to the sunset (negative after it).
+    pub days_to_sunset: i64,
+    /// The notice that announced it: `/v1/notices/{id}`.
+    pub notice: String,
+}
+
+impl Deprecation {
+    /// The schedule as of `today`.
+    pub fn new(d: &assay_store::DeprecationRecord, today: jiff::civil::Date) -> Self {
+        use assay_core::deprecation::Phase;
+        use assay_store::DeprecationTarget;
+        let (listing, versions, api_version) = match &d.target {
+            DeprecationTarget::Listing { slug, versions } => (Some(slug.clone()), Some(versions.to_string()), None),
+            DeprecationTarget::ApiVersion(api) => (None, None, Some(api.clone())),
+        };
+        Deprecation {
+            id: d.id,
+            listing,
+            versions,
+            api_version,
+            stability: d.stability.to_string(),
+            announced: d.schedule.announced.to_string(),
+            deprecated_from: d.schedule.deprecated_from.to_string(),
+            sunset: d.schedule.sunset.to_string(),
+            phase: match d.schedule.phase(today) {
+                Phase::Announced => "announced",
+                Phase::Deprecated => "deprecated",
+                Phase::Sunset => "sunset",
+            }
+            .to_owned(),
+            days_to_sunset: d.schedule.days_to_sunset(today),
+            notice: format!("/v1/notices/{}", d.notice_id),
+        }
+    }
+}
+
+/// `POST /v1/deprecations`: a range of a listing's versions (`listing` + `versions`) or a
+/// platform API version (`api_version`; staff only).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateDeprecation {
+    /// The listing whose versions are deprecated.
+    #[serde(default)]
+    pub listing: Option<String>,
+    /// The versions, a semver range (`<2.0.0`).
+    #[serde(default)]
+    pub versions: Option<String>,
+    /// Or a platform API version (`2026-04`).
+    #[serde(default)]
+    pub api_version: Option<String>,
+    /// `ga` (default; 12 months' notice by default), `beta` (9) or `alpha` (none).
+    #[serde(default)]
+    pub stability: Option<String>,
+    /// When it is announced, `YYYY-MM-DD`; default today, never in the past.
+    #[serde(default)]
+    pub announced: Option<String>,
+    /// From when it is deprecated, `YYYY-MM-DD`.
+    pub deprecated_from: String,
+    /// When it is retired, `YYYY-MM-DD`.
+    pub sunset: String,
+    /// The announcing notice's summary.
+    pub summary: String,
+    /// What the audience has to do before the sunset.
+    pub action_required: String,
+}

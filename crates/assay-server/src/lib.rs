@@ -20,6 +20,7 @@
 pub mod api;
 pub mod auth;
 pub mod dto;
+pub mod notices;
 pub mod ops;
 pub mod problem;
 
@@ -87,6 +88,7 @@ pub struct AppState {
         (name = "listings", description = "Listings a partner owns"),
         (name = "versions", description = "Submitting versions and following their review"),
         (name = "review", description = "The reviewers' queue, decisions and waivers"),
+        (name = "lifecycle", description = "Change notices (JSON and Atom) and deprecation schedules"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]
@@ -117,6 +119,12 @@ fn routes(config: &ServerConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(api::decide))
         .routes(routes!(api::create_waiver))
         .routes(routes!(api::list_waivers))
+        .routes(routes!(notices::create_listing_notice, notices::list_listing_notices))
+        .routes(routes!(notices::listing_notices_feed))
+        .routes(routes!(notices::create_platform_notice, notices::list_notices))
+        .routes(routes!(notices::get_notice))
+        .routes(routes!(notices::create_deprecation, notices::list_deprecations))
+        .routes(routes!(notices::list_listing_deprecations))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::metrics_text))

@@ -162,6 +162,13 @@ impl From<ServiceError> for ApiError {
                 ApiError::new(S::UNPROCESSABLE_ENTITY, "note_required", "A note is required", detail)
                     .with_field("/note", "say why")
             }
+            ServiceError::Policy(violation) => ApiError::new(
+                S::UNPROCESSABLE_ENTITY,
+                "policy_violation",
+                "The request breaks a lifecycle policy",
+                detail,
+            )
+            .with_field(violation.pointer, &violation.message),
             ServiceError::Busy { retry_after_secs, .. } => ApiError {
                 retry_after: Some(retry_after_secs),
                 ..ApiError::new(S::SERVICE_UNAVAILABLE, "busy", "The service is busy", detail)

@@ -147,6 +147,12 @@ fn slug_of(manifest: &str) -> String {
     assay_core::Manifest::parse("listing.toml", manifest).unwrap().manifest.slug.as_str().to_owned()
 }
 
+/// The day `days` from today (UTC), `YYYY-MM-DD`: the API tests run on the system clock.
+fn in_days(days: i64) -> String {
+    let today = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    today.saturating_add(jiff::Span::new().days(days)).to_string()
+}
+
 fn assert_problem(reply: &Reply, status: StatusCode, code: &str) {
     assert_eq!(reply.status, status, "{}", reply.body);
     assert_eq!(reply.headers[header::CONTENT_TYPE], "application/problem+json");
@@ -346,6 +352,13 @@ async fn partners_are_isolated_on_every_route() {
     let bumped = example("clean").replace("version = \"1.4.0\"", "version = \"1.5.0\"");
     let waiver = json!({"slug": slug, "rule_id": "urls.https", "versions": "*", "justification": "x", "expires_at": "2099-01-01T00:00:00Z"});
     let decision = json!({"action": "request_changes", "note": "x"});
+    let effective = in_days(60);
+    let notice = json!({"kind": "feature", "summary": "Forecasts", "effective": effective});
+    let published =
+        app.call(Method::POST, &format!("/v1/listings/{slug}/notices"), Some(&app.acme), Some(notice.clone())).await;
+    assert_eq!(published.status, StatusCode::CREATED, "{}", published.body);
+    let deprecation = json!({"listing": slug, "versions": "<1.0.0", "deprecated_from": in_days(1), "sunset": in_days(400),
+        "summary": "0.x goes", "action_required": "Upgrade"});
     // (route, method, body, who may succeed)
     let routes: Vec<(String, Method, Option<Value>, &[&str])> = vec![
         (format!("/v1/listings/{slug}"), Method::GET, None, &["acme", "reviewer", "admin"]),
@@ -355,6 +368,17 @@ async fn partners_are_isolated_on_every_route() {
         (format!("{v}/decisions"), Method::POST, Some(decision), &["reviewer"]),
         ("/v1/waivers".into(), Method::POST, Some(waiver), &["reviewer"]),
         ("/v1/review-queue".into(), Method::GET, None, &["reviewer", "admin"]),
+        (format!("/v1/listings/{slug}/notices"), Method::GET, None, &["acme", "reviewer", "admin"]),
+        (format!("/v1/listings/{slug}/notices.atom"), Method::GET, None, &["acme", "reviewer", "admin"]),
+        (
+            published.headers[header::LOCATION].to_str().unwrap().to_owned(),
+            Method::GET,
+            None,
+            &["acme", "reviewer", "admin"],
+        ),
+        (format!("/v1/listings/{slug}/deprecations"), Method::GET, None, &["acme", "reviewer", "admin"]),
+        (format!("/v1/listings/{slug}/notices"), Method::POST, Some(notice), &["acme", "reviewer", "admin"]),
+        ("/v1/deprecations".into(), Method::POST, Some(deprecation), &["acme", "reviewer", "admin"]),
     ];
     let callers = [
         ("acme", Some(app.acme.as_str())),
@@ -471,4 +495,104 @@ async fn the_openapi_document_is_checked_in_and_served() {
     let app = app().await;
     let served = app.call(Method::GET, "/openapi.json", None, None).await;
     assert_eq!(served.body, doc);
+}
+
+/// Notices keep their lead time (a refusal names the rule and the field), list as JSON and as
+/// Atom; a deprecation schedule keeps its minimum notice and marks the versions it covers with
+/// `Deprecation`, `Sunset` and `Link` headers.
+#[tokio::test]
+async fn notices_and_deprecations_through_the_api() {
+    let app = app().await;
+    let (slug, version) = app.reviewed("clean").await;
+    let notices = format!("/v1/listings/{slug}/notices");
+    let breaking = |effective: String| {
+        json!({"kind": "breaking", "summary": "Stock webhooks drop `legacy_id`", "effective": effective,
+               "action_required": "Read `id` instead"})
+    };
+    let early = app.call(Method::POST, &notices, Some(&app.acme), Some(breaking(in_days(10)))).await;
+    assert_problem(&early, StatusCode::UNPROCESSABLE_ENTITY, "policy_violation");
+    assert_eq!(early.body["errors"][0]["pointer"], "/effective");
+    assert!(early.body["detail"].as_str().unwrap().contains("(rule notice.breaking-lead-time)"), "{}", early.body);
+    let published = app.call(Method::POST, &notices, Some(&app.acme), Some(breaking(in_days(45)))).await;
+    assert_eq!(published.status, StatusCode::CREATED, "{}", published.body);
+    assert_eq!(published.body["audience"], "merchants");
+    let unknown = app
+        .call(
+            Method::POST,
+            &notices,
+            Some(&app.acme),
+            Some(json!({"kind": "urgent", "summary": "x", "effective": in_days(1)})),
+        )
+        .await;
+    assert_problem(&unknown, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field");
+    assert_eq!(unknown.body["errors"][0]["pointer"], "/kind");
+
+    let listed = app.call(Method::GET, &notices, Some(&app.acme), None).await;
+    assert_eq!(listed.body.as_array().unwrap().len(), 1);
+    let feed = app.call(Method::GET, &format!("{notices}.atom"), Some(&app.acme), None).await;
+    assert_eq!(feed.status, StatusCode::OK);
+    assert_eq!(feed.headers[header::CONTENT_TYPE], "application/atom+xml; charset=utf-8");
+    let feed: atom_syndication::Feed = feed.body.as_str().unwrap().parse().unwrap();
+    assert_eq!(feed.entries.len(), 1);
+    assert_eq!(feed.entries[0].title.value, "[breaking] Stock webhooks drop `legacy_id`");
+    assert!(
+        feed.entries[0]
+            .content
+            .as_ref()
+            .unwrap()
+            .value
+            .as_ref()
+            .unwrap()
+            .contains("Action required: Read `id` instead")
+    );
+    let platform = app
+        .call(
+            Method::POST,
+            "/v1/notices",
+            Some(&app.acme),
+            Some(json!({"kind": "fix", "summary": "x", "effective": in_days(0)})),
+        )
+        .await;
+    assert_problem(&platform, StatusCode::FORBIDDEN, "forbidden");
+
+    // Six months' notice for a GA range is refused; thirteen is scheduled.
+    let schedule = |sunset: String| {
+        json!({"listing": slug, "versions": "<2.0.0", "deprecated_from": in_days(0), "sunset": sunset,
+               "summary": "1.x is replaced by 2.0", "action_required": "Install 2.0"})
+    };
+    let short = app.call(Method::POST, "/v1/deprecations", Some(&app.acme), Some(schedule(in_days(180)))).await;
+    assert_problem(&short, StatusCode::UNPROCESSABLE_ENTITY, "policy_violation");
+    assert!(short.body["detail"].as_str().unwrap().contains("(rule deprecation.minimum-notice)"), "{}", short.body);
+    assert_eq!(short.body["errors"][0]["pointer"], "/sunset");
+    let sunset = in_days(400);
+    let scheduled = app.call(Method::POST, "/v1/deprecations", Some(&app.acme), Some(schedule(sunset.clone()))).await;
+    assert_eq!(scheduled.status, StatusCode::CREATED, "{}", scheduled.body);
+    assert_eq!(scheduled.body["phase"], "deprecated");
+    assert_eq!(scheduled.body["days_to_sunset"], 400);
+    let notice = scheduled.body["notice"].as_str().unwrap().to_owned();
+    let announcing = app.call(Method::GET, &notice, Some(&app.acme), None).await;
+    assert_eq!(
+        (announcing.body["kind"].as_str(), announcing.body["effective"].as_str()),
+        (Some("deprecation"), Some(sunset.as_str()))
+    );
+
+    let reply = app.call(Method::GET, &format!("/v1/listings/{slug}/versions/{version}"), Some(&app.acme), None).await;
+    let today = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    let midnight = today.to_zoned(jiff::tz::TimeZone::UTC).unwrap().timestamp().as_second();
+    assert_eq!(reply.headers["deprecation"], format!("@{midnight}"));
+    let sunset_date: jiff::civil::Date = sunset.parse().unwrap();
+    let http_date =
+        sunset_date.to_zoned(jiff::tz::TimeZone::UTC).unwrap().strftime("%a, %d %b %Y 00:00:00 GMT").to_string();
+    assert_eq!(reply.headers["sunset"], http_date);
+    assert_eq!(
+        reply.headers[header::LINK],
+        format!(
+            "<{notice}>; rel=\"deprecation\"; type=\"application/json\", <{notice}>; rel=\"sunset\"; type=\"application/json\""
+        )
+    );
+    // A version the schedule does not cover carries none of them.
+    let calendar = app.call(Method::GET, "/v1/deprecations", Some(&app.globex), None).await;
+    assert_eq!(calendar.body, json!([]), "another partner's schedules are not in its calendar");
+    let theirs = app.call(Method::GET, "/v1/notices", Some(&app.globex), None).await;
+    assert_eq!(theirs.body, json!([]));
 }

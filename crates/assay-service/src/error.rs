@@ -57,6 +57,9 @@ pub enum ServiceError {
     /// A decision or waiver needs a note.
     #[error("a note saying why is required")]
     NoteRequired,
+    /// A notice or schedule breaks a lifecycle policy rule.
+    #[error(transparent)]
+    Policy(assay_core::policy::PolicyViolation),
     /// The service is saturated; the request can be repeated unchanged.
     #[error("{message}")]
     Busy {

@@ -13,6 +13,9 @@
 //! - [`decide`](Service::decide), [`grant_waiver`](Service::grant_waiver): reviewer decisions
 //!   with notes, applied with optimistic concurrency; waivers with approver and expiry.
 //! - [`bundle`]: run bundles — everything a review ran, replayable bit for bit (`assay replay`).
+//! - [`notices`]: change notices (lead time for breaking ones), deprecation schedules
+//!   (minimum notice per stability level), and the scheduler that deprecates and retires
+//!   versions as their dates pass.
 //! - [`view`]: a version as callers see it, with the verdict decided *now* from its findings
 //!   and the waivers live now (an expired waiver re-opens its finding).
 //!
@@ -22,12 +25,14 @@ pub mod access;
 pub mod bundle;
 mod clock;
 mod error;
+pub mod notices;
 mod service;
 pub mod view;
 pub mod worker;
 
 pub use clock::{Clock, SystemClock};
 pub use error::{ServiceError, error_chain};
+pub use notices::{DeprecationRequest, NoticeRequest, ScheduleReport};
 pub use service::{Action, Service, ServiceConfig, UploadedCheck, WaiverRequest};
 pub use view::{FindingView, VersionView};
 

@@ -36,6 +36,10 @@ pub struct ServiceConfig {
     /// can make the host do; an upload that finds every slot taken for that long gets
     /// [`ServiceError::Busy`].
     pub parallel_compiles: usize,
+    /// The lead time breaking notices need.
+    pub notice_policy: assay_core::notice::NoticePolicy,
+    /// The minimum notice deprecations need, per stability level.
+    pub deprecation_policy: assay_core::deprecation::DeprecationPolicy,
 }
 
 impl Default for ServiceConfig {
@@ -46,6 +50,8 @@ impl Default for ServiceConfig {
             max_checks: 8,
             resource_regression_factor: 2.0,
             parallel_compiles: 2,
+            notice_policy: Default::default(),
+            deprecation_policy: Default::default(),
         }
     }
 }

@@ -428,3 +428,95 @@ async fn a_running_review_renews_its_lease() {
     assert_eq!(done.state, VersionState::ChangesRequested, "the spinning partner check timed out and blocks");
     assert_eq!(world.service.store().pending_reviews().await.unwrap(), 0);
 }
+
+/// Notices keep their lead time, deprecations their minimum notice; a scheduled range is
+/// deprecated on its date and retired at its sunset, moved by the test clock.
+#[tokio::test]
+async fn notices_and_deprecation_schedules_keep_the_policy_and_retire_at_sunset() {
+    use assay_core::deprecation::{Schedule, Stability};
+    use assay_core::notice::{Audience, NoticeKind};
+    use assay_service::{DeprecationRequest, NoticeRequest};
+    use assay_store::DeprecationTarget;
+    use jiff::civil::date;
+
+    let world = world(&[Capability::List]).await;
+    // 1_800_000_000 is 2027-01-15 (UTC).
+    assert_eq!(world.service.today(), date(2027, 1, 15));
+    let (slug, version) = reviewed(&world, &world.acme, "clean").await;
+    world.service.decide(&world.reviewer, &slug, &version, Action::Approve, "ok").await.unwrap();
+
+    // A breaking notice 12 days out is refused with the rule; 30 days out it is published.
+    let breaking = NoticeRequest {
+        kind: NoticeKind::Breaking,
+        summary: "The stock webhook payload drops `legacy_id`.".into(),
+        effective: date(2027, 1, 27),
+        action_required: Some("Read `id` instead.".into()),
+        audience: Audience::Merchants,
+    };
+    let refused = world.service.publish_notice(&world.acme, Some(&slug), &breaking).await;
+    assert!(
+        matches!(&refused, Err(ServiceError::Policy(v)) if v.rule == "notice.breaking-lead-time" && v.message.contains("the earliest allowed date is 2027-02-14")),
+        "{refused:?}"
+    );
+    let published = world
+        .service
+        .publish_notice(&world.acme, Some(&slug), &NoticeRequest { effective: date(2027, 2, 14), ..breaking.clone() })
+        .await
+        .unwrap();
+    assert_eq!(world.service.notices(&world.acme, Some(&slug)).await.unwrap(), std::slice::from_ref(&published));
+    // Another partner cannot see or publish on it; a partner cannot publish platform notices.
+    assert!(matches!(world.service.notices(&world.globex, Some(&slug)).await, Err(ServiceError::NotFound(_))));
+    assert!(matches!(
+        world.service.publish_notice(&world.globex, Some(&slug), &breaking).await,
+        Err(ServiceError::NotFound(_))
+    ));
+    assert!(matches!(
+        world.service.publish_notice(&world.acme, None, &breaking).await,
+        Err(ServiceError::Forbidden(_))
+    ));
+    assert!(world.service.notices(&world.globex, None).await.unwrap().is_empty());
+
+    // A GA range with six months' notice is refused; with twelve it is scheduled.
+    let range = DeprecationTarget::Listing { slug: slug.clone(), versions: "<2.0.0".parse().unwrap() };
+    let mut request = DeprecationRequest {
+        target: range,
+        stability: Stability::Ga,
+        schedule: Schedule {
+            announced: date(2027, 1, 15),
+            deprecated_from: date(2027, 2, 1),
+            sunset: date(2027, 7, 15),
+        },
+        summary: "1.x is replaced by 2.0".into(),
+        action_required: "Install 2.0 before the sunset.".into(),
+    };
+    let refused = world.service.schedule_deprecation(&world.acme, &request).await;
+    assert!(
+        matches!(&refused, Err(ServiceError::Policy(v)) if v.rule == "deprecation.minimum-notice" && v.pointer == "/sunset"),
+        "{refused:?}"
+    );
+    request.schedule.sunset = date(2028, 1, 15);
+    let scheduled = world.service.schedule_deprecation(&world.acme, &request).await.unwrap();
+    assert_eq!(world.service.deprecation_of(&slug, &version).await.unwrap(), Some(scheduled.clone()));
+    assert!(world.service.deprecations(&world.globex, None).await.unwrap().is_empty());
+    assert_eq!(world.service.deprecations(&world.reviewer, None).await.unwrap().len(), 1);
+
+    // Nothing moves before deprecated-from; then the version is deprecated; at the sunset, retired.
+    assert_eq!(world.service.apply_schedules().await.unwrap(), assay_service::ScheduleReport::default());
+    let at = |d: jiff::civil::Date| d.to_zoned(jiff::tz::TimeZone::UTC).unwrap().timestamp().as_second();
+    world.clock.0.store(at(date(2027, 2, 1)), Ordering::SeqCst);
+    let report = world.service.apply_schedules().await.unwrap();
+    assert_eq!(report.deprecated, [format!("{slug}@{version}")]);
+    let state = |w: &World| {
+        let (slug, version) = (slug.clone(), version.clone());
+        let service = w.service.clone();
+        async move { service.store().version(&slug, &version).await.unwrap().unwrap().state }
+    };
+    assert_eq!(state(&world).await, VersionState::Deprecated);
+    world.clock.0.store(at(date(2028, 1, 14)), Ordering::SeqCst);
+    assert_eq!(world.service.apply_schedules().await.unwrap(), assay_service::ScheduleReport::default());
+    world.clock.0.store(at(date(2028, 1, 15)), Ordering::SeqCst);
+    assert_eq!(world.service.apply_schedules().await.unwrap().retired, [format!("{slug}@{version}")]);
+    assert_eq!(state(&world).await, VersionState::Retired);
+    // A second pass (or another node) finds nothing left to do.
+    assert_eq!(world.service.apply_schedules().await.unwrap(), assay_service::ScheduleReport::default());
+}

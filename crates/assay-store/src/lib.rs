@@ -26,6 +26,6 @@ pub mod token;
 
 pub use model::{Capability, JobId, ListingId, PartnerId, Principal, Role, VersionId, VersionRecord};
 pub use store::{
-    Backend, ClaimedReview, ListingRecord, NewCheck, NewWaiver, QueueEntry, ReviewRecord, Store, StoreError,
-    StoredReview, Submission, WaiverRecord,
+    Backend, ClaimedReview, DeprecationRecord, DeprecationTarget, ListingRecord, NewCheck, NewDeprecation, NewNotice,
+    NewWaiver, NoticeRecord, QueueEntry, ReviewRecord, Store, StoreError, StoredReview, Submission, WaiverRecord,
 };

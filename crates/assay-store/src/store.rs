@@ -16,11 +16,13 @@ use crate::token;
 
 mod jobs;
 mod listings;
+mod notices;
 mod reviews;
 mod waivers;
 
 pub use jobs::ClaimedReview;
 pub use listings::{ListingRecord, QueueEntry};
+pub use notices::{DeprecationRecord, DeprecationTarget, NewDeprecation, NewNotice, NoticeRecord};
 pub use reviews::{ReviewRecord, StoredReview};
 pub use waivers::{NewWaiver, WaiverRecord};
 

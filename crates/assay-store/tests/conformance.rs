@@ -87,6 +87,7 @@ conformance!(
     an_interrupted_review_is_claimed_again_and_finishes_once,
     waivers_are_recorded_with_approver_and_justification,
     listings_are_filtered_by_owner_and_the_queue_by_waiting_time,
+    notices_and_deprecations_are_recorded_and_listed,
 );
 
 fn submission<'a>(slug: &'a str, version: &'a str) -> Submission<'a> {
@@ -518,4 +519,95 @@ async fn listings_are_filtered_by_owner_and_the_queue_by_waiting_time(store: Sto
     assert_eq!(queue.len(), 3);
     assert_eq!(queue[0], ("globex-b".into(), "1.0.0".into(), Some(Verdict::Pass)));
     assert_eq!(store.partner_capabilities(acme).await.unwrap(), vec![Capability::List]);
+}
+
+async fn notices_and_deprecations_are_recorded_and_listed(store: Store) {
+    use assay_core::deprecation::{Schedule, Stability};
+    use assay_core::notice::{Audience, NoticeKind};
+    use assay_store::{DeprecationTarget, NewDeprecation, NewNotice};
+    use jiff::civil::date;
+
+    let (slug, _) = submitted(&store).await;
+    let acme = store.ensure_partner("test", "acme", &[Capability::List]).await.unwrap();
+    let globex = store.ensure_partner("test", "globex", &[Capability::List]).await.unwrap();
+    let notice = NewNotice {
+        slug: Some(&slug),
+        kind: NoticeKind::Feature,
+        summary: "Restock forecasts",
+        effective: date(2027, 1, 4),
+        action_required: None,
+        audience: Audience::Merchants,
+    };
+    let feature = store.create_notice("token:1", &notice).await.unwrap();
+    assert_eq!(
+        (feature.slug.as_deref(), feature.kind, feature.effective),
+        (Some(slug.as_str()), NoticeKind::Feature, date(2027, 1, 4))
+    );
+    let platform = NewNotice { slug: None, kind: NoticeKind::Security, audience: Audience::Partners, ..notice.clone() };
+    let platform = store.create_notice("token:2", &platform).await.unwrap();
+    assert_eq!(platform.slug, None);
+    let target = DeprecationTarget::Listing { slug: slug.clone(), versions: "<2.0.0".parse().unwrap() };
+    let schedule =
+        Schedule { announced: date(2026, 12, 1), deprecated_from: date(2027, 1, 1), sunset: date(2027, 12, 1) };
+    let deprecation = NewDeprecation {
+        target: &target,
+        stability: Stability::Ga,
+        schedule,
+        notice: NewNotice {
+            kind: NoticeKind::Deprecation,
+            summary: "1.x is retired",
+            effective: schedule.sunset,
+            action_required: Some("Upgrade to 2.x"),
+            ..notice.clone()
+        },
+    };
+    let recorded = store.create_deprecation("token:1", &deprecation).await.unwrap();
+    assert_eq!(
+        (recorded.target.clone(), recorded.stability, recorded.schedule),
+        (target.clone(), Stability::Ga, schedule)
+    );
+    let announcing = store.notice(recorded.notice_id).await.unwrap().unwrap();
+    assert_eq!(
+        (announcing.kind, announcing.action_required.as_deref()),
+        (NoticeKind::Deprecation, Some("Upgrade to 2.x"))
+    );
+    let api = DeprecationTarget::ApiVersion("2026-04".into());
+    let api = store
+        .create_deprecation(
+            "token:2",
+            &NewDeprecation {
+                target: &api,
+                notice: NewNotice { slug: None, ..deprecation.notice.clone() },
+                ..deprecation.clone()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(api.target, DeprecationTarget::ApiVersion("2026-04".into()));
+    // Listed: newest first for notices, by sunset for deprecations.
+    let listing = store.notices(Some(&slug), None).await.unwrap();
+    assert_eq!(listing.iter().map(|n| n.id).collect::<Vec<_>>(), [recorded.notice_id, feature.id]);
+    assert_eq!(store.notices(None, Some(acme)).await.unwrap().len(), 4, "acme's and the platform's");
+    let others = store.notices(None, Some(globex)).await.unwrap();
+    assert!(others.iter().all(|n| n.slug.is_none()), "another partner sees only platform notices: {others:?}");
+    assert_eq!(store.deprecations(Some(&slug)).await.unwrap(), std::slice::from_ref(&recorded));
+    assert_eq!(store.deprecations(None).await.unwrap().len(), 2);
+    // Nothing for a listing that does not exist, and nothing half-written.
+    let missing = NewDeprecation {
+        notice: NewNotice { slug: Some("nope"), ..deprecation.notice.clone() },
+        ..deprecation.clone()
+    };
+    assert!(matches!(store.create_deprecation("token:1", &missing).await, Err(StoreError::NotFound(_))));
+    assert_eq!(store.notices(None, Some(acme)).await.unwrap().len(), 4, "the refused deprecation left no notice");
+    let actions: Vec<_> = store.audit_events().await.unwrap().into_iter().map(|e| e.action).collect();
+    assert!(
+        actions.ends_with(&[
+            "notice.publish".into(),
+            "deprecation.schedule".into(),
+            "notice.publish".into(),
+            "deprecation.schedule".into()
+        ]),
+        "{actions:?}"
+    );
+    assert!(store.verify_audit().await.unwrap().is_ok());
 }

@@ -1,0 +1,292 @@
+//! Change notices, deprecation schedules, and the scheduler that deprecates and retires
+//! versions as their dates pass. The policies live in `assay_core::{notice, deprecation}`; this
+//! module decides who may publish what and applies the dates with the injected clock.
+
+use assay_core::deprecation::{self, Phase, Schedule, Stability};
+use assay_core::notice::{self, Audience, NoticeDraft, NoticeKind};
+use assay_core::{Transition, VersionState};
+use assay_store::{DeprecationRecord, DeprecationTarget, NewDeprecation, NewNotice, NoticeRecord, Role, StoreError};
+use jiff::civil::Date;
+
+use crate::ServiceError;
+use crate::access::{require_owner, require_role, visible};
+use crate::service::Service;
+use assay_store::Principal;
+
+/// A notice to publish.
+#[derive(Debug, Clone)]
+pub struct NoticeRequest {
+    /// What kind of change.
+    pub kind: NoticeKind,
+    /// What changes.
+    pub summary: String,
+    /// The day it takes effect (UTC).
+    pub effective: Date,
+    /// What the audience has to do (required for breaking and deprecation notices).
+    pub action_required: Option<String>,
+    /// Who it is for.
+    pub audience: Audience,
+}
+
+/// A deprecation to schedule.
+#[derive(Debug, Clone)]
+pub struct DeprecationRequest {
+    /// What is deprecated.
+    pub target: DeprecationTarget,
+    /// How stable it was declared (decides the minimum notice).
+    pub stability: Stability,
+    /// Its dates.
+    pub schedule: Schedule,
+    /// The announcing notice's summary.
+    pub summary: String,
+    /// What the audience has to do before the sunset.
+    pub action_required: String,
+}
+
+/// What one pass of the scheduler changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScheduleReport {
+    /// Versions moved to `deprecated`, as `slug@version`.
+    pub deprecated: Vec<String>,
+    /// Versions moved to `retired`.
+    pub retired: Vec<String>,
+}
+
+/// The scheduler's name in the audit log.
+const SCHEDULER: &str = "scheduler";
+
+impl Service {
+    /// Today (UTC) by the service's clock.
+    pub fn today(&self) -> Date {
+        jiff::Timestamp::from_second(self.clock.now()).map_or(Date::MIN, |t| t.to_zoned(jiff::tz::TimeZone::UTC).date())
+    }
+
+    /// Publish a notice: about a listing (its owner, or staff), or about the platform
+    /// (`slug: None`; staff only). Refused with the rule it breaks when it breaks the policy.
+    pub async fn publish_notice(
+        &self,
+        who: &Principal,
+        slug: Option<&str>,
+        request: &NoticeRequest,
+    ) -> Result<NoticeRecord, ServiceError> {
+        match slug {
+            Some(slug) => {
+                let listing = visible(who, self.store.listing(slug).await?, slug)?;
+                if who.role == Role::Partner {
+                    require_owner(who, &listing)?;
+                }
+            }
+            None => require_role(who, &[Role::Reviewer, Role::Admin], "publish platform notices")?,
+        }
+        let draft = NoticeDraft {
+            kind: request.kind,
+            summary: request.summary.clone(),
+            effective: request.effective,
+            action_required: request.action_required.clone(),
+            audience: request.audience,
+        };
+        notice::check(&draft, self.today(), &self.config.notice_policy).map_err(ServiceError::Policy)?;
+        let new = NewNotice {
+            slug,
+            kind: request.kind,
+            summary: request.summary.trim(),
+            effective: request.effective,
+            action_required: request.action_required.as_deref().map(str::trim).filter(|a| !a.is_empty()),
+            audience: request.audience,
+        };
+        Ok(self.store.create_notice(&who.actor, &new).await?)
+    }
+
+    /// Notices, newest first: a listing's (if the caller may see it), or with `slug: None` the
+    /// caller's — for a partner, those of its listings and the platform's; for staff, the
+    /// platform's.
+    pub async fn notices(&self, who: &Principal, slug: Option<&str>) -> Result<Vec<NoticeRecord>, ServiceError> {
+        match slug {
+            Some(slug) => {
+                visible(who, self.store.listing(slug).await?, slug)?;
+                Ok(self.store.notices(Some(slug), None).await?)
+            }
+            None => Ok(self.store.notices(None, who.partner).await?),
+        }
+    }
+
+    /// One notice, if the caller may see it (a listing's notice: whoever may see the listing;
+    /// a platform notice: everyone).
+    pub async fn notice(&self, who: &Principal, id: i64) -> Result<NoticeRecord, ServiceError> {
+        let not_found = || ServiceError::NotFound(format!("notice {id}"));
+        let record = self.store.notice(id).await?.ok_or_else(not_found)?;
+        if let Some(slug) = &record.slug {
+            visible(who, self.store.listing(slug).await?, slug).map_err(|_| not_found())?;
+        }
+        Ok(record)
+    }
+
+    /// Schedule a deprecation, with the notice that announces it: of a range of a listing's
+    /// versions (its owner, or staff), or of a platform API version (staff). Refused with the
+    /// rule it breaks when the dates break the policy for its stability level.
+    pub async fn schedule_deprecation(
+        &self,
+        who: &Principal,
+        request: &DeprecationRequest,
+    ) -> Result<DeprecationRecord, ServiceError> {
+        let (slug, audience) = match &request.target {
+            DeprecationTarget::Listing { slug, .. } => {
+                let listing = visible(who, self.store.listing(slug).await?, slug)?;
+                if who.role == Role::Partner {
+                    require_owner(who, &listing)?;
+                }
+                (Some(slug.as_str()), Audience::Merchants)
+            }
+            DeprecationTarget::ApiVersion(api) => {
+                require_role(who, &[Role::Reviewer, Role::Admin], "deprecate platform API versions")?;
+                if api.trim().is_empty() {
+                    return Err(ServiceError::Invalid {
+                        pointer: "/api_version".into(),
+                        message: "name the API version".into(),
+                    });
+                }
+                (None, Audience::Partners)
+            }
+        };
+        let today = self.today();
+        deprecation::check(&request.schedule, request.stability, today, &self.config.deprecation_policy)
+            .map_err(ServiceError::Policy)?;
+        let draft = NoticeDraft {
+            kind: NoticeKind::Deprecation,
+            summary: request.summary.clone(),
+            effective: request.schedule.sunset,
+            action_required: Some(request.action_required.clone()),
+            audience,
+        };
+        notice::check(&draft, today, &self.config.notice_policy).map_err(ServiceError::Policy)?;
+        let new = NewDeprecation {
+            target: &request.target,
+            stability: request.stability,
+            schedule: request.schedule,
+            notice: NewNotice {
+                slug,
+                kind: NoticeKind::Deprecation,
+                summary: request.summary.trim(),
+                effective: request.schedule.sunset,
+                action_required: Some(request.action_required.trim()),
+                audience,
+            },
+        };
+        Ok(self.store.create_deprecation(&who.actor, &new).await?)
+    }
+
+    /// Deprecation schedules by sunset: a listing's (if the caller may see it), or every one
+    /// the caller may see (a partner: its listings' and the platform's).
+    pub async fn deprecations(
+        &self,
+        who: &Principal,
+        slug: Option<&str>,
+    ) -> Result<Vec<DeprecationRecord>, ServiceError> {
+        if let Some(slug) = slug {
+            visible(who, self.store.listing(slug).await?, slug)?;
+            return Ok(self.store.deprecations(Some(slug)).await?);
+        }
+        let all = self.store.deprecations(None).await?;
+        if who.role != Role::Partner {
+            return Ok(all);
+        }
+        let mine: Vec<String> = self.store.listings(who.partner).await?.into_iter().map(|l| l.slug).collect();
+        Ok(all
+            .into_iter()
+            .filter(|d| match &d.target {
+                DeprecationTarget::Listing { slug, .. } => mine.contains(slug),
+                DeprecationTarget::ApiVersion(_) => true,
+            })
+            .collect())
+    }
+
+    /// The listing deprecation that covers `slug@version`, if any (the one with the earliest
+    /// sunset).
+    pub async fn deprecation_of(&self, slug: &str, version: &str) -> Result<Option<DeprecationRecord>, ServiceError> {
+        let Ok(version) = semver::Version::parse(version) else { return Ok(None) };
+        Ok(self.store.deprecations(Some(slug)).await?.into_iter().find(|d| covers(d, &version)))
+    }
+
+    /// One pass of the scheduler: every live version a listing deprecation covers is
+    /// deprecated once its deprecated-from date has come, and retired once its sunset has
+    /// passed. Safe to run on several nodes at once: each move names the state it expects.
+    pub async fn apply_schedules(&self) -> Result<ScheduleReport, ServiceError> {
+        let today = self.today();
+        let mut report = ScheduleReport::default();
+        for deprecation in self.store.deprecations(None).await? {
+            let DeprecationTarget::Listing { slug, .. } = &deprecation.target else { continue };
+            let phase = deprecation.schedule.phase(today);
+            if phase == Phase::Announced {
+                continue;
+            }
+            let Some(listing) = self.store.listing(slug).await? else { continue };
+            for (version, state) in listing.versions {
+                let Ok(parsed) = semver::Version::parse(&version) else { continue };
+                if !covers(&deprecation, &parsed) {
+                    continue;
+                }
+                let mut state = state;
+                if matches!(state, VersionState::Approved | VersionState::Published) {
+                    let note = format!(
+                        "deprecated from {} (deprecation #{}; sunset {})",
+                        deprecation.schedule.deprecated_from, deprecation.id, deprecation.schedule.sunset
+                    );
+                    if self.advance(slug, &version, state, Transition::Deprecate, &note).await? {
+                        report.deprecated.push(format!("{slug}@{version}"));
+                        state = VersionState::Deprecated;
+                    }
+                }
+                if phase == Phase::Sunset && state == VersionState::Deprecated {
+                    let note =
+                        format!("sunset {} passed (deprecation #{})", deprecation.schedule.sunset, deprecation.id);
+                    if self.advance(slug, &version, state, Transition::Retire, &note).await? {
+                        report.retired.push(format!("{slug}@{version}"));
+                    }
+                }
+            }
+        }
+        if !report.deprecated.is_empty() || !report.retired.is_empty() {
+            tracing::info!(deprecated = ?report.deprecated, retired = ?report.retired, "schedules applied");
+        }
+        Ok(report)
+    }
+
+    /// Move one version; `false` when another node moved it first.
+    async fn advance(
+        &self,
+        slug: &str,
+        version: &str,
+        from: VersionState,
+        transition: Transition,
+        note: &str,
+    ) -> Result<bool, ServiceError> {
+        match self.store.transition(SCHEDULER, slug, version, from, transition, note).await {
+            Ok(_) => Ok(true),
+            Err(StoreError::Conflict { .. } | StoreError::Transition(_)) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Run [`Service::apply_schedules`] every `period` until `stop` resolves.
+    pub async fn run_scheduler(&self, period: std::time::Duration, stop: impl std::future::Future<Output = ()>) {
+        tokio::pin!(stop);
+        let mut ticks = tokio::time::interval(period);
+        loop {
+            tokio::select! {
+                () = &mut stop => return,
+                _ = ticks.tick() => {
+                    if let Err(e) = self.apply_schedules().await {
+                        tracing::error!(error = %crate::error_chain(&e), "applying deprecation schedules failed");
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn covers(deprecation: &DeprecationRecord, version: &semver::Version) -> bool {
+    match &deprecation.target {
+        DeprecationTarget::Listing { versions, .. } => versions.matches(version),
+        DeprecationTarget::ApiVersion(_) => false,
+    }
+}
