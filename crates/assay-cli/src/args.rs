@@ -269,6 +269,10 @@ pub struct ServeArgs {
     /// deprecated-from date and retiring them at their sunset), in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=86_400))]
     pub scheduler_interval_secs: u32,
+    /// How often partner webhooks are fanned out and delivered (retries back off on their own
+    /// schedule), in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=3600))]
+    pub webhook_interval_secs: u32,
 }
 
 fn regression_factor(s: &str) -> Result<f64, String> {

@@ -56,7 +56,9 @@ async fn serve(global: &Global, args: &ServeArgs) -> Result<ExitCode, Failure> {
         parallel_compiles: args.parallel_compiles.into(),
         ..ServiceConfig::default()
     };
-    let service = Service::new(store.clone(), host, pack, reviews);
+    let webhooks = assay_service::WebhookConfig::default();
+    let service = Service::new(store.clone(), host, pack, reviews)
+        .with_webhooks(Arc::new(assay_server::webhooks::HttpSender::default()), webhooks);
     if let Some(dir) = &args.demo {
         seed(&service, dir).await?;
     }
@@ -83,6 +85,15 @@ async fn serve(global: &Global, args: &ServeArgs) -> Result<ExitCode, Failure> {
             async move { service.run_scheduler(period, async move { drop(stopped.wait_for(|s| *s).await) }).await },
         )
     };
+    // Partner webhooks: fanned out from the audit log, delivered from the outbox.
+    let dispatcher = {
+        let service = service.clone();
+        let mut stopped = stopped.clone();
+        let period = std::time::Duration::from_secs(args.webhook_interval_secs.into());
+        tokio::spawn(async move {
+            service.run_dispatcher(period, async move { drop(stopped.wait_for(|s| *s).await) }).await
+        })
+    };
     let pack = &service.pack().manifest;
     tracing::info!(%address, database = ?store.backend(), pack = %format!("{}@{}", pack.name, pack.version), "assay is serving");
     eprintln!("assay: serving http://{address} (API under /v1, OpenAPI at /openapi.json); Ctrl-C stops");
@@ -99,6 +110,7 @@ async fn serve(global: &Global, args: &ServeArgs) -> Result<ExitCode, Failure> {
         let _ = worker.await;
     }
     let _ = scheduler.await;
+    let _ = dispatcher.await;
     store.close().await;
     served.context("serving HTTP").map_err(Failure::Host)?;
     Ok(ExitCode::SUCCESS)

@@ -23,6 +23,7 @@ pub mod dto;
 pub mod notices;
 pub mod ops;
 pub mod problem;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -89,6 +90,7 @@ pub struct AppState {
         (name = "versions", description = "Submitting versions and following their review"),
         (name = "review", description = "The reviewers' queue, decisions and waivers"),
         (name = "lifecycle", description = "Change notices (JSON and Atom) and deprecation schedules"),
+        (name = "webhooks", description = "Partner webhook endpoints (Standard Webhooks signatures) and their delivery logs"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]
@@ -125,6 +127,8 @@ fn routes(config: &ServerConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(notices::get_notice))
         .routes(routes!(notices::create_deprecation, notices::list_deprecations))
         .routes(routes!(notices::list_listing_deprecations))
+        .routes(routes!(webhooks::create_endpoint, webhooks::list_endpoints))
+        .routes(routes!(webhooks::delivery_log))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::metrics_text))

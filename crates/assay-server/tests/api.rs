@@ -359,6 +359,11 @@ async fn partners_are_isolated_on_every_route() {
     assert_eq!(published.status, StatusCode::CREATED, "{}", published.body);
     let deprecation = json!({"listing": slug, "versions": "<1.0.0", "deprecated_from": in_days(1), "sunset": in_days(400),
         "summary": "0.x goes", "action_required": "Upgrade"});
+    let hook = app
+        .call(Method::POST, "/v1/webhooks", Some(&app.acme), Some(json!({"url": "https://acme.example/hook"})))
+        .await;
+    assert_eq!(hook.status, StatusCode::CREATED, "{}", hook.body);
+    let deliveries = format!("/v1/webhooks/{}/deliveries", hook.body["id"]);
     // (route, method, body, who may succeed)
     let routes: Vec<(String, Method, Option<Value>, &[&str])> = vec![
         (format!("/v1/listings/{slug}"), Method::GET, None, &["acme", "reviewer", "admin"]),
@@ -379,6 +384,7 @@ async fn partners_are_isolated_on_every_route() {
         (format!("/v1/listings/{slug}/deprecations"), Method::GET, None, &["acme", "reviewer", "admin"]),
         (format!("/v1/listings/{slug}/notices"), Method::POST, Some(notice), &["acme", "reviewer", "admin"]),
         ("/v1/deprecations".into(), Method::POST, Some(deprecation), &["acme", "reviewer", "admin"]),
+        (deliveries, Method::GET, None, &["acme", "reviewer", "admin"]),
     ];
     let callers = [
         ("acme", Some(app.acme.as_str())),
@@ -595,4 +601,135 @@ async fn notices_and_deprecations_through_the_api() {
     assert_eq!(calendar.body, json!([]), "another partner's schedules are not in its calendar");
     let theirs = app.call(Method::GET, "/v1/notices", Some(&app.globex), None).await;
     assert_eq!(theirs.body, json!([]));
+}
+
+/// A real receiver on loopback: records every request; answers 500 to the first `fail` ones.
+#[derive(Clone, Default)]
+struct Receiver {
+    seen: Arc<std::sync::Mutex<Vec<(axum::http::HeaderMap, String)>>>,
+    fail: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Receiver {
+    async fn start(fail: usize) -> (Receiver, String) {
+        let receiver = Receiver::default();
+        receiver.fail.store(fail, std::sync::atomic::Ordering::SeqCst);
+        let state = receiver.clone();
+        let app = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
+                let state = state.clone();
+                async move {
+                    state.seen.lock().unwrap().push((headers, body));
+                    let failing = state.fail.load(std::sync::atomic::Ordering::SeqCst);
+                    if failing > 0 {
+                        state.fail.store(failing - 1, std::sync::atomic::Ordering::SeqCst);
+                        StatusCode::INTERNAL_SERVER_ERROR
+                    } else {
+                        StatusCode::NO_CONTENT
+                    }
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        (receiver, url)
+    }
+
+    fn seen(&self) -> Vec<(axum::http::HeaderMap, String)> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+/// Webhooks are signed per Standard Webhooks (checked with the reference library), retried after
+/// a failure, and survive a restart between attempts and a crash in the middle of one: the
+/// receiver gets every event, with one `webhook-id` per event however often it was tried.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_are_signed_retried_and_survive_restarts() {
+    use assay_service::WebhookConfig;
+    let app = app().await;
+    let (receiver, url) = Receiver::start(1).await;
+    let created = app
+        .call(
+            Method::POST,
+            "/v1/webhooks",
+            Some(&app.acme),
+            Some(json!({"url": url, "events": ["listing.review.finished", "listing.version.approved"]})),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let secret = created.body["secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("whsec_"));
+    let endpoint = created.body["id"].as_i64().unwrap();
+    let listed = app.call(Method::GET, "/v1/webhooks", Some(&app.acme), None).await;
+    assert!(listed.body[0].get("secret").is_none(), "the secret is shown once: {}", listed.body);
+    let bad =
+        app.call(Method::POST, "/v1/webhooks", Some(&app.acme), Some(json!({"url": "http://example.com/hook"}))).await;
+    assert_problem(&bad, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field");
+
+    let config = WebhookConfig { first_backoff_secs: 0, ..WebhookConfig::default() };
+    let sender = Arc::new(assay_server::webhooks::HttpSender::default());
+    let node = |service: &Service| service.clone().with_webhooks(sender.clone(), config.clone());
+    let (slug, version) = app.reviewed("clean").await;
+    // The first attempt gets a 500 and is kept for a retry.
+    let first = node(&app.service).dispatch_webhooks().await.unwrap();
+    assert_eq!((first.enqueued, first.delivered, first.failed_attempts), (1, 0, 1), "{first:?}");
+    // A restart: a new service over the same store retries and delivers; nothing is enqueued twice.
+    let restarted = Service::new(app.service.store().clone(), host(), pack(), ServiceConfig::default());
+    let second = node(&restarted).dispatch_webhooks().await.unwrap();
+    assert_eq!((second.enqueued, second.delivered), (0, 1), "{second:?}");
+
+    // A crash in the middle of a delivery: the message was claimed (leased) and never recorded.
+    let reviewer = app.service.authenticate(&app.reviewer).await.unwrap();
+    app.service.decide(&reviewer, &slug, &version, assay_service::Action::Approve, "ok").await.unwrap();
+    let fanned = Service::new(app.service.store().clone(), host(), pack(), ServiceConfig::default());
+    assert_eq!(fanned.dispatch_webhooks().await.unwrap().enqueued, 1, "no sender: fan-out only");
+    let now = app.service.now();
+    let claimed = app.service.store().claim_due_messages(now, 3, 10).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(node(&restarted).dispatch_webhooks().await.unwrap().delivered, 0, "leased to the crashed node");
+    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+    assert_eq!(node(&restarted).dispatch_webhooks().await.unwrap().delivered, 1, "taken over once the lease lapsed");
+
+    let seen = receiver.seen();
+    assert_eq!(seen.len(), 3, "one failed attempt, then each event once");
+    let ids: Vec<_> = seen.iter().map(|(h, _)| h["webhook-id"].to_str().unwrap().to_owned()).collect();
+    assert_eq!(ids[0], ids[1], "a retry carries the same webhook-id");
+    assert_ne!(ids[1], ids[2]);
+    let verifier = standardwebhooks::Webhook::new(&secret).unwrap();
+    for (headers, body) in &seen {
+        verifier.verify(body.as_bytes(), headers).unwrap_or_else(|e| panic!("signature does not verify: {e:?}"));
+        assert!(headers["webhook-signature"].to_str().unwrap().starts_with("v1,"));
+    }
+    let types: Vec<String> = seen
+        .iter()
+        .map(|(_, b)| serde_json::from_str::<Value>(b).unwrap()["type"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(types, ["listing.review.finished", "listing.review.finished", "listing.version.approved"]);
+    let approved: Value = serde_json::from_str(&seen[2].1).unwrap();
+    assert_eq!(
+        (approved["data"]["listing"].as_str(), approved["data"]["version"].as_str()),
+        (Some(slug.as_str()), Some(version.as_str()))
+    );
+    // A tampered body does not verify.
+    assert!(verifier.verify(seen[2].1.replace("approved", "rejected").as_bytes(), &seen[2].0).is_err());
+
+    // The delivery log: every attempt, newest first; another partner cannot read it.
+    let log = app.call(Method::GET, &format!("/v1/webhooks/{endpoint}/deliveries"), Some(&app.acme), None).await;
+    assert_eq!(
+        (log.body["pending"].as_i64(), log.body["delivered"].as_i64(), log.body["failed"].as_i64()),
+        (Some(0), Some(2), Some(0)),
+        "{}",
+        log.body
+    );
+    let attempts: Vec<(i64, Option<i64>)> = log.body["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["attempt"].as_i64().unwrap(), d["status"].as_i64()))
+        .collect();
+    assert_eq!(attempts, [(1, Some(204)), (2, Some(204)), (1, Some(500))]);
+    let foreign = app.call(Method::GET, &format!("/v1/webhooks/{endpoint}/deliveries"), Some(&app.globex), None).await;
+    assert_problem(&foreign, StatusCode::NOT_FOUND, "not_found");
 }

@@ -16,6 +16,8 @@
 //! - [`notices`]: change notices (lead time for breaking ones), deprecation schedules
 //!   (minimum notice per stability level), and the scheduler that deprecates and retires
 //!   versions as their dates pass.
+//! - [`webhooks`]: partner webhooks (Standard Webhooks signatures) from a durable outbox fed by
+//!   the audit log, with retries, backoff, deprecation reminders and a delivery log.
 //! - [`view`]: a version as callers see it, with the verdict decided *now* from its findings
 //!   and the waivers live now (an expired waiver re-opens its finding).
 //!
@@ -28,6 +30,7 @@ mod error;
 pub mod notices;
 mod service;
 pub mod view;
+pub mod webhooks;
 pub mod worker;
 
 pub use clock::{Clock, SystemClock};
@@ -35,5 +38,6 @@ pub use error::{ServiceError, error_chain};
 pub use notices::{DeprecationRequest, NoticeRequest, ScheduleReport};
 pub use service::{Action, Service, ServiceConfig, UploadedCheck, WaiverRequest};
 pub use view::{FindingView, VersionView};
+pub use webhooks::{DispatchReport, Sender, WebhookConfig};
 
 pub use assay_store::{Capability, Principal, Role};

@@ -115,13 +115,27 @@ pub struct Service {
     pub(crate) wake: Arc<Notify>,
     /// One permit per upload compiling now.
     compiles: Arc<Semaphore>,
+    /// Sends webhooks, when this process delivers them.
+    pub(crate) sender: Option<Arc<dyn crate::webhooks::Sender>>,
+    /// How webhooks are delivered.
+    pub(crate) webhooks: crate::webhooks::WebhookConfig,
 }
 
 impl Service {
     /// A service over `store`, reviewing with `pack` in `host`, on the system clock.
     pub fn new(store: Store, host: Arc<Host>, pack: Arc<RulePack>, config: ServiceConfig) -> Service {
         let compiles = Arc::new(Semaphore::new(config.parallel_compiles));
-        Service { store, host, pack, clock: Arc::new(SystemClock), config, wake: Arc::new(Notify::new()), compiles }
+        Service {
+            store,
+            host,
+            pack,
+            clock: Arc::new(SystemClock),
+            config,
+            wake: Arc::new(Notify::new()),
+            compiles,
+            sender: None,
+            webhooks: crate::webhooks::WebhookConfig::default(),
+        }
     }
 
     /// The same service reading time from `clock`.

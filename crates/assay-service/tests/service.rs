@@ -520,3 +520,57 @@ async fn notices_and_deprecation_schedules_keep_the_policy_and_retire_at_sunset(
     // A second pass (or another node) finds nothing left to do.
     assert_eq!(world.service.apply_schedules().await.unwrap(), assay_service::ScheduleReport::default());
 }
+
+/// Deprecation reminders go out 30, 7 and 1 days before a sunset, each once however often the
+/// dispatcher runs; a new event is fanned out to the partner's endpoint once.
+#[tokio::test]
+async fn deprecation_reminders_are_enqueued_once_per_threshold() {
+    use assay_core::deprecation::{Schedule, Stability};
+    use assay_service::DeprecationRequest;
+    use assay_store::DeprecationTarget;
+    use jiff::civil::date;
+
+    let world = world(&[Capability::List]).await;
+    let (slug, version) = reviewed(&world, &world.acme, "clean").await;
+    let endpoint =
+        world.service.register_endpoint(&world.acme, "https://acme.example/hook", &[]).await.unwrap().endpoint;
+    assert!(matches!(
+        world.service.register_endpoint(&world.acme, "https://acme.example/hook", &["order.paid".into()]).await,
+        Err(ServiceError::Invalid { pointer, .. }) if pointer == "/events"
+    ));
+    let request = DeprecationRequest {
+        target: DeprecationTarget::Listing { slug: slug.clone(), versions: "*".parse().unwrap() },
+        stability: Stability::Alpha,
+        schedule: Schedule {
+            announced: date(2027, 1, 15),
+            deprecated_from: date(2027, 1, 15),
+            sunset: date(2027, 4, 1),
+        },
+        summary: "Retired".into(),
+        action_required: "Move to the new app".into(),
+    };
+    world.service.schedule_deprecation(&world.acme, &request).await.unwrap();
+    world.service.decide(&world.reviewer, &slug, &version, Action::Approve, "ok").await.unwrap();
+    // Fan-out: what happened since the endpoint was registered (the notice, the approval).
+    let first = world.service.dispatch_webhooks().await.unwrap();
+    let counts = world.service.store().message_counts(endpoint.id).await.unwrap();
+    assert_eq!(counts.0 as usize, first.enqueued);
+    assert!(first.enqueued >= 2, "{first:?}");
+    assert_eq!(world.service.dispatch_webhooks().await.unwrap().enqueued, 0, "nothing twice");
+    let at = |d: jiff::civil::Date| d.to_zoned(jiff::tz::TimeZone::UTC).unwrap().timestamp().as_second();
+    let reminders = |world: &World| {
+        let store = world.service.store().clone();
+        async move { store.message_counts(endpoint.id).await.unwrap().0 }
+    };
+    let before = reminders(&world).await;
+    world.clock.0.store(at(date(2027, 3, 2)), Ordering::SeqCst); // 30 days to go
+    world.service.dispatch_webhooks().await.unwrap();
+    world.service.dispatch_webhooks().await.unwrap();
+    assert_eq!(reminders(&world).await, before + 1, "the 30-day reminder, once");
+    world.clock.0.store(at(date(2027, 3, 26)), Ordering::SeqCst); // 6 days to go
+    world.service.dispatch_webhooks().await.unwrap();
+    assert_eq!(reminders(&world).await, before + 2, "the 7-day reminder");
+    world.clock.0.store(at(date(2027, 4, 1)), Ordering::SeqCst); // the sunset: no more reminders
+    world.service.dispatch_webhooks().await.unwrap();
+    assert_eq!(reminders(&world).await, before + 2);
+}

@@ -26,6 +26,7 @@ pub mod token;
 
 pub use model::{Capability, JobId, ListingId, PartnerId, Principal, Role, VersionId, VersionRecord};
 pub use store::{
-    Backend, ClaimedReview, DeprecationRecord, DeprecationTarget, ListingRecord, NewCheck, NewDeprecation, NewNotice,
-    NewWaiver, NoticeRecord, QueueEntry, ReviewRecord, Store, StoreError, StoredReview, Submission, WaiverRecord,
+    AttemptOutcome, Backend, ClaimedReview, DeliveryRecord, DeprecationRecord, DeprecationTarget, DueMessage,
+    EndpointRecord, ListingRecord, NewCheck, NewDeprecation, NewMessage, NewNotice, NewWaiver, NoticeRecord,
+    QueueEntry, ReviewRecord, Store, StoreError, StoredReview, Submission, WaiverRecord,
 };

@@ -19,12 +19,14 @@ mod listings;
 mod notices;
 mod reviews;
 mod waivers;
+mod webhooks;
 
 pub use jobs::ClaimedReview;
 pub use listings::{ListingRecord, QueueEntry};
 pub use notices::{DeprecationRecord, DeprecationTarget, NewDeprecation, NewNotice, NoticeRecord};
 pub use reviews::{ReviewRecord, StoredReview};
 pub use waivers::{NewWaiver, WaiverRecord};
+pub use webhooks::{AttemptOutcome, DeliveryRecord, DueMessage, EndpointRecord, NewMessage};
 
 /// Which database is behind a [`Store`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

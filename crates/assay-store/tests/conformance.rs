@@ -88,6 +88,7 @@ conformance!(
     waivers_are_recorded_with_approver_and_justification,
     listings_are_filtered_by_owner_and_the_queue_by_waiting_time,
     notices_and_deprecations_are_recorded_and_listed,
+    the_webhook_outbox_enqueues_once_leases_and_logs_attempts,
 );
 
 fn submission<'a>(slug: &'a str, version: &'a str) -> Submission<'a> {
@@ -610,4 +611,57 @@ async fn notices_and_deprecations_are_recorded_and_listed(store: Store) {
         "{actions:?}"
     );
     assert!(store.verify_audit().await.unwrap().is_ok());
+}
+
+async fn the_webhook_outbox_enqueues_once_leases_and_logs_attempts(store: Store) {
+    use assay_store::{AttemptOutcome, NewMessage};
+
+    let (slug, _) = submitted(&store).await;
+    let acme = store.ensure_partner("test", "acme", &[Capability::List]).await.unwrap();
+    let endpoint =
+        store.create_endpoint("token:1", acme, "https://acme.example/hook", &["*".into()], "whsec_AAAA").await.unwrap();
+    assert!(endpoint.wants("listing.version.approved"));
+    let (cursor, events) = store.audit_after_cursor(100).await.unwrap();
+    assert_eq!(cursor, 0);
+    assert!(events.iter().any(|e| e.subject == format!("listing:{slug}@1.0.0")));
+    let last = events.last().unwrap().seq;
+    let message = |msg_id: &str| NewMessage {
+        endpoint: endpoint.id,
+        msg_id: msg_id.into(),
+        event_type: "listing.review.finished".into(),
+        payload: "{}".into(),
+    };
+    assert!(store.fan_out(0, last, &[message("msg_1")], 1_000).await.unwrap());
+    // A second node with the same stale cursor writes nothing.
+    assert!(!store.fan_out(0, last, &[message("msg_2")], 1_000).await.unwrap());
+    assert_eq!(store.audit_after_cursor(100).await.unwrap().0, last);
+    // The same message id is stored once.
+    store.enqueue_messages(&[message("msg_1"), message("msg_3")], 1_000).await.unwrap();
+    assert_eq!(store.message_counts(endpoint.id).await.unwrap(), (2, 0, 0));
+    // Claimed messages are leased: not due again until the lease lapses.
+    let due = store.claim_due_messages(1_000, 60, 10).await.unwrap();
+    assert_eq!(due.iter().map(|m| m.msg_id.as_str()).collect::<Vec<_>>(), ["msg_1", "msg_3"]);
+    assert!(store.claim_due_messages(1_059, 60, 10).await.unwrap().is_empty());
+    store
+        .record_attempt(
+            due[0].id,
+            Some(500),
+            Some("the receiver answered 500"),
+            12,
+            &AttemptOutcome::Retry { next_at: 1_030 },
+            1_000,
+        )
+        .await
+        .unwrap();
+    store.record_attempt(due[1].id, None, Some("connection refused"), 3, &AttemptOutcome::Failed, 1_000).await.unwrap();
+    let retried = store.claim_due_messages(1_030, 60, 10).await.unwrap();
+    assert_eq!((retried.len(), retried[0].attempts), (1, 1));
+    store.record_attempt(retried[0].id, Some(204), None, 8, &AttemptOutcome::Delivered, 1_031).await.unwrap();
+    assert_eq!(store.message_counts(endpoint.id).await.unwrap(), (0, 1, 1));
+    let log = store.deliveries(endpoint.id, 10).await.unwrap();
+    let rows: Vec<_> = log.iter().map(|d| (d.msg_id.as_str(), d.attempt, d.status, d.state.as_str())).collect();
+    assert_eq!(
+        rows,
+        [("msg_1", 2, Some(204), "delivered"), ("msg_3", 1, None, "failed"), ("msg_1", 1, Some(500), "delivered")]
+    );
 }
