@@ -320,6 +320,9 @@ pub struct StatusArgs {
     /// With SLUG@VERSION: write the run bundle of its latest review to FILE, for `assay replay`.
     #[arg(long, value_name = "FILE")]
     pub bundle: Option<std::path::PathBuf>,
+    /// With SLUG: its timeline (versions, reviews, decisions, waivers, notices, deprecations).
+    #[arg(long)]
+    pub timeline: bool,
     #[command(flatten)]
     pub client: ClientArgs,
     /// Output format.

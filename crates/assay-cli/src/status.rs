@@ -2,10 +2,10 @@
 
 use std::process::ExitCode;
 
-use assay_server::dto::{Listing, Version};
+use assay_server::dto::{Listing, Standing, TimelineEvent, Version};
 
 use crate::args::{ClientFormat, StatusArgs};
-use crate::client::{Client, expect, print_json};
+use crate::client::{Answer, Client, expect, print_json};
 use crate::exit::{Failure, InputContext as _};
 use anyhow::Context as _;
 
@@ -26,6 +26,20 @@ pub fn run(args: &StatusArgs) -> Result<ExitCode, Failure> {
             for listing in &listings {
                 print_listing(listing);
             }
+            // Partners also see where they stand; staff tokens have no standing of their own.
+            if let Answer::Ok(standing) = client.get::<Standing>("/v1/standing")? {
+                print_standing(&standing);
+            }
+        }
+        Some((slug, None)) if args.timeline => {
+            let events: Vec<TimelineEvent> = expect(client.get(&format!("/v1/listings/{slug}/timeline"))?)?;
+            if args.format == ClientFormat::Json {
+                return print_json(&events).map(|()| ExitCode::SUCCESS);
+            }
+            for e in &events {
+                let version = e.version.as_deref().map(|v| format!(" {v}")).unwrap_or_default();
+                println!("{}  {:<22}{version:<10} {}  ({})", e.at, e.action, e.detail, e.actor);
+            }
         }
         Some((slug, None)) => {
             let listing: Listing = expect(client.get(&format!("/v1/listings/{slug}"))?)?;
@@ -43,6 +57,40 @@ pub fn run(args: &StatusArgs) -> Result<ExitCode, Failure> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn print_standing(standing: &Standing) {
+    println!();
+    println!("standing:");
+    for l in &standing.listings {
+        let mut parts = Vec::new();
+        if !l.live.is_empty() {
+            parts.push(format!("live {}", l.live.join(", ")));
+        }
+        for b in &l.blocked {
+            let rules = if b.rules.is_empty() { "a reviewer's request".to_owned() } else { b.rules.join(", ") };
+            parts.push(format!("{} blocked by {rules}", b.version));
+        }
+        for d in &l.deprecated {
+            parts.push(format!(
+                "{} deprecated{}",
+                d.version,
+                d.sunset.as_deref().map(|s| format!(" (sunset {s})")).unwrap_or_default()
+            ));
+        }
+        if !l.pending.is_empty() {
+            parts.push(format!("pending {}", l.pending.join(", ")));
+        }
+        let summary = if parts.is_empty() { "nothing live".to_owned() } else { parts.join("; ") };
+        println!("  {:<24} {summary}", l.listing);
+    }
+    if !standing.fix_by.is_empty() {
+        println!("fix by:");
+        for f in &standing.fix_by {
+            let listing = f.listing.as_deref().unwrap_or("platform");
+            println!("  {}  {:<7} {listing}: {}", f.date, f.kind, f.what);
+        }
+    }
 }
 
 fn print_listing(listing: &Listing) {

@@ -614,3 +614,128 @@ pub struct CreateDeprecation {
     /// What the audience has to do before the sunset.
     pub action_required: String,
 }
+
+/// `GET /v1/standing`: where the caller's listings stand, and every fix-by date.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Standing {
+    /// Per listing.
+    pub listings: Vec<ListingStanding>,
+    /// Every date by which something must be fixed or done, soonest first.
+    pub fix_by: Vec<FixBy>,
+}
+
+/// One listing's standing.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ListingStanding {
+    /// The listing.
+    pub listing: String,
+    /// Versions in front of merchants.
+    pub live: Vec<String>,
+    /// Versions sent back, with the rules that block them.
+    pub blocked: Vec<BlockedVersion>,
+    /// Deprecated versions and their sunsets.
+    pub deprecated: Vec<DeprecatedVersion>,
+    /// Versions on their way (submitted, checking, awaiting review).
+    pub pending: Vec<String>,
+}
+
+/// A version sent back.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BlockedVersion {
+    /// The version.
+    pub version: String,
+    /// The rules whose findings block it.
+    pub rules: Vec<String>,
+}
+
+/// A deprecated version.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DeprecatedVersion {
+    /// The version.
+    pub version: String,
+    /// Its sunset (`YYYY-MM-DD`), when a schedule gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sunset: Option<String>,
+}
+
+/// Something to fix or do by a date.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct FixBy {
+    /// The date (`YYYY-MM-DD`).
+    pub date: String,
+    /// The listing; absent for the platform.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listing: Option<String>,
+    /// `waiver`, `sunset` or `notice`.
+    pub kind: String,
+    /// What to do.
+    pub what: String,
+}
+
+impl From<&assay_service::Standing> for Standing {
+    fn from(s: &assay_service::Standing) -> Self {
+        Standing {
+            listings: s
+                .listings
+                .iter()
+                .map(|l| ListingStanding {
+                    listing: l.slug.clone(),
+                    live: l.live.clone(),
+                    blocked: l
+                        .blocked
+                        .iter()
+                        .map(|(version, rules)| BlockedVersion { version: version.clone(), rules: rules.clone() })
+                        .collect(),
+                    deprecated: l
+                        .deprecated
+                        .iter()
+                        .map(|(version, sunset)| DeprecatedVersion {
+                            version: version.clone(),
+                            sunset: sunset.map(|d| d.to_string()),
+                        })
+                        .collect(),
+                    pending: l.pending.clone(),
+                })
+                .collect(),
+            fix_by: s
+                .fix_by
+                .iter()
+                .map(|f| FixBy {
+                    date: f.date.to_string(),
+                    listing: f.listing.clone(),
+                    kind: f.kind.to_owned(),
+                    what: f.what.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// One event of a listing's timeline.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TimelineEvent {
+    /// When (RFC 3339).
+    pub at: String,
+    /// Who (`token:N`, `worker`, `scheduler`).
+    pub actor: String,
+    /// What, e.g. `version.submit`, `version.review`, `version.approve`, `waiver.grant`,
+    /// `notice.publish`, `deprecation.schedule`, `version.retire`.
+    pub action: String,
+    /// The version, when the event is about one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Details: a decision's note, a verdict, a schedule's dates.
+    pub detail: String,
+}
+
+impl From<&assay_store::audit::AuditEvent> for TimelineEvent {
+    fn from(e: &assay_store::audit::AuditEvent) -> Self {
+        TimelineEvent {
+            at: timestamp(e.at),
+            actor: e.actor.clone(),
+            action: e.action.clone(),
+            version: e.subject.split_once('@').map(|(_, v)| v.to_owned()),
+            detail: e.detail.clone(),
+        }
+    }
+}

@@ -127,6 +127,8 @@ fn routes(config: &ServerConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(notices::get_notice))
         .routes(routes!(notices::create_deprecation, notices::list_deprecations))
         .routes(routes!(notices::list_listing_deprecations))
+        .routes(routes!(notices::standing))
+        .routes(routes!(notices::timeline))
         .routes(routes!(webhooks::create_endpoint, webhooks::list_endpoints))
         .routes(routes!(webhooks::delivery_log))
         .routes(routes!(ops::healthz))

@@ -307,3 +307,41 @@ pub fn deprecation_headers(deprecation: &DeprecationRecord, headers: &mut Header
         headers.insert(header::LINK, value);
     }
 }
+
+/// The caller's standing: per listing, what is live, blocked (and by which rules), deprecated
+/// and pending, and every fix-by date (waiver expiries, sunsets, breaking notices). Partners.
+#[utoipa::path(
+    get, path = "/v1/standing", tag = "lifecycle",
+    responses(
+        (status = 200, description = "The standing", body = crate::dto::Standing),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a partner token", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("token" = []))
+)]
+pub async fn standing(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+) -> Result<Json<crate::dto::Standing>, ApiError> {
+    Ok(Json(crate::dto::Standing::from(&state.service.standing(&who).await?)))
+}
+
+/// A listing's timeline: versions, reviews, decisions, waivers, notices, deprecations and
+/// retirements, oldest first.
+#[utoipa::path(
+    get, path = "/v1/listings/{slug}/timeline", tag = "lifecycle",
+    params(("slug" = String, Path, description = "The listing")),
+    responses(
+        (status = 200, description = "Events, oldest first", body = [crate::dto::TimelineEvent]),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such listing the caller may see", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("token" = []))
+)]
+pub async fn timeline(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(slug): Path<String>,
+) -> Result<Json<Vec<crate::dto::TimelineEvent>>, ApiError> {
+    Ok(Json(state.service.timeline(&who, &slug).await?.iter().map(crate::dto::TimelineEvent::from).collect()))
+}

@@ -385,6 +385,7 @@ async fn partners_are_isolated_on_every_route() {
         (format!("/v1/listings/{slug}/notices"), Method::POST, Some(notice), &["acme", "reviewer", "admin"]),
         ("/v1/deprecations".into(), Method::POST, Some(deprecation), &["acme", "reviewer", "admin"]),
         (deliveries, Method::GET, None, &["acme", "reviewer", "admin"]),
+        (format!("/v1/listings/{slug}/timeline"), Method::GET, None, &["acme", "reviewer", "admin"]),
     ];
     let callers = [
         ("acme", Some(app.acme.as_str())),
@@ -601,6 +602,47 @@ async fn notices_and_deprecations_through_the_api() {
     assert_eq!(calendar.body, json!([]), "another partner's schedules are not in its calendar");
     let theirs = app.call(Method::GET, "/v1/notices", Some(&app.globex), None).await;
     assert_eq!(theirs.body, json!([]));
+
+    // Standing: the live version, a blocked one with its rules, and the fix-by dates.
+    let flawed = example("http-urls").replace(&format!("slug = \"{slug}\""), "slug = \"acme-http\"");
+    app.reviewed_manifest(flawed).await;
+    let standing = app.call(Method::GET, "/v1/standing", Some(&app.acme), None).await;
+    assert_eq!(standing.status, StatusCode::OK, "{}", standing.body);
+    let listings = standing.body["listings"].as_array().unwrap();
+    let clean = listings.iter().find(|l| l["listing"] == slug.as_str()).unwrap();
+    assert_eq!(clean["pending"], json!([version]), "awaiting review: {clean}");
+    let http = listings.iter().find(|l| l["listing"] == "acme-http").unwrap();
+    assert_eq!(http["blocked"][0]["rules"], json!(["urls.https"]), "{http}");
+    let fix_by: Vec<(&str, &str)> = standing.body["fix_by"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["kind"].as_str().unwrap(), f["date"].as_str().unwrap()))
+        .collect();
+    assert_eq!(fix_by, [("notice", in_days(45).as_str()), ("sunset", sunset.as_str())], "{}", standing.body);
+    let theirs = app.call(Method::GET, "/v1/standing", Some(&app.globex), None).await;
+    assert_eq!(theirs.body["listings"], json!([]));
+    assert_problem(
+        &app.call(Method::GET, "/v1/standing", Some(&app.reviewer), None).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
+    // The timeline, oldest first.
+    let timeline = app.call(Method::GET, &format!("/v1/listings/{slug}/timeline"), Some(&app.acme), None).await;
+    let actions: Vec<&str> = timeline.body.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(
+        actions,
+        [
+            "listing.create",
+            "version.submit",
+            "version.start_checks",
+            "version.review",
+            "notice.publish",
+            "notice.publish",
+            "deprecation.schedule"
+        ]
+    );
+    assert_eq!(timeline.body[1]["version"], version.as_str());
 }
 
 /// A real receiver on loopback: records every request; answers 500 to the first `fail` ones.

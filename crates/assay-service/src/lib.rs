@@ -18,6 +18,8 @@
 //!   versions as their dates pass.
 //! - [`webhooks`]: partner webhooks (Standard Webhooks signatures) from a durable outbox fed by
 //!   the audit log, with retries, backoff, deprecation reminders and a delivery log.
+//! - [`standing`]: a partner's standing (live, blocked by which rule, deprecated, fix-by
+//!   dates) and a listing's timeline.
 //! - [`view`]: a version as callers see it, with the verdict decided *now* from its findings
 //!   and the waivers live now (an expired waiver re-opens its finding).
 //!
@@ -29,6 +31,7 @@ mod clock;
 mod error;
 pub mod notices;
 mod service;
+pub mod standing;
 pub mod view;
 pub mod webhooks;
 pub mod worker;
@@ -37,6 +40,7 @@ pub use clock::{Clock, SystemClock};
 pub use error::{ServiceError, error_chain};
 pub use notices::{DeprecationRequest, NoticeRequest, ScheduleReport};
 pub use service::{Action, Service, ServiceConfig, UploadedCheck, WaiverRequest};
+pub use standing::{FixBy, ListingStanding, Standing};
 pub use view::{FindingView, VersionView};
 pub use webhooks::{DispatchReport, Sender, WebhookConfig};
 

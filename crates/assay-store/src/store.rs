@@ -463,6 +463,19 @@ impl Store {
         rows.iter().map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))).collect()
     }
 
+    /// The audit events about one listing and its versions, in order: its timeline.
+    pub async fn listing_events(&self, slug: &str) -> Result<Vec<AuditEvent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, at, actor, action, subject, detail, prev_hash, hash FROM audit_events \
+             WHERE subject = $1 OR substr(subject, 1, length($2)) = $2 ORDER BY seq",
+        )
+        .bind(format!("listing:{slug}"))
+        .bind(format!("listing:{slug}@"))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(audit_event).collect()
+    }
+
     /// Every audit event, in order.
     pub async fn audit_events(&self) -> Result<Vec<AuditEvent>, StoreError> {
         let rows = sqlx::query(
@@ -470,20 +483,7 @@ impl Store {
         )
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(AuditEvent {
-                    seq: row.try_get(0)?,
-                    at: row.try_get(1)?,
-                    actor: row.try_get(2)?,
-                    action: row.try_get(3)?,
-                    subject: row.try_get(4)?,
-                    detail: row.try_get(5)?,
-                    prev_hash: row.try_get(6)?,
-                    hash: row.try_get(7)?,
-                })
-            })
-            .collect()
+        rows.iter().map(audit_event).collect()
     }
 
     /// Verify the whole audit chain; the number of events when it is intact.
@@ -573,4 +573,18 @@ async fn append(
         .execute(&mut *tx)
         .await?;
     Ok(())
+}
+
+/// An audit row as an [`AuditEvent`].
+pub(crate) fn audit_event(row: &AnyRow) -> Result<AuditEvent, StoreError> {
+    Ok(AuditEvent {
+        seq: row.try_get(0)?,
+        at: row.try_get(1)?,
+        actor: row.try_get(2)?,
+        action: row.try_get(3)?,
+        subject: row.try_get(4)?,
+        detail: row.try_get(5)?,
+        prev_hash: row.try_get(6)?,
+        hash: row.try_get(7)?,
+    })
 }

@@ -218,6 +218,13 @@ fn a_partner_and_a_reviewer_walk_the_whole_flow() {
     let listings = client(&server, &partner, &["status", "--format", "json"]);
     let listings: Value = serde_json::from_str(&listings.stdout).unwrap();
     assert_eq!(listings[0]["versions"].as_array().unwrap().len(), 2);
+    // Where the partner stands, and the listing's timeline.
+    let standing = client(&server, &partner, &["status"]);
+    assert!(standing.stdout.contains("standing:"), "{}", standing.stdout);
+    assert!(standing.stdout.contains("acme-stock-sync          live 1.4.1"), "{}", standing.stdout);
+    let timeline = client(&server, &partner, &["status", "acme-stock-sync", "--timeline"]);
+    assert_eq!(timeline.code, 0, "{}", timeline.stderr);
+    assert!(timeline.stdout.contains("version.approve") && timeline.stdout.contains("1.4.1"), "{}", timeline.stdout);
 
     // Wrong token and unreachable server: clear errors, documented exit codes.
     let wrong = client(&server, "assay_0123", &["status"]);

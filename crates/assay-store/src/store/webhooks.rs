@@ -193,21 +193,7 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        let events = rows
-            .iter()
-            .map(|row| {
-                Ok(AuditEvent {
-                    seq: row.try_get(0)?,
-                    at: row.try_get(1)?,
-                    actor: row.try_get(2)?,
-                    action: row.try_get(3)?,
-                    subject: row.try_get(4)?,
-                    detail: row.try_get(5)?,
-                    prev_hash: row.try_get(6)?,
-                    hash: row.try_get(7)?,
-                })
-            })
-            .collect::<Result<_, StoreError>>()?;
+        let events = rows.iter().map(super::audit_event).collect::<Result<_, StoreError>>()?;
         Ok((cursor, events))
     }
 
