@@ -200,11 +200,25 @@ impl Service {
             .collect())
     }
 
-    /// The listing deprecation that covers `slug@version`, if any (the one with the earliest
-    /// sunset).
+    /// The deprecation that concerns `slug@version`, if any, the one with the earliest sunset:
+    /// a schedule of the listing's versions that covers it, or of the platform API version its
+    /// manifest targets.
     pub async fn deprecation_of(&self, slug: &str, version: &str) -> Result<Option<DeprecationRecord>, ServiceError> {
-        let Ok(version) = semver::Version::parse(version) else { return Ok(None) };
-        Ok(self.store.deprecations(Some(slug)).await?.into_iter().find(|d| covers(d, &version)))
+        let Ok(parsed) = semver::Version::parse(version) else { return Ok(None) };
+        let mut found: Vec<DeprecationRecord> =
+            self.store.deprecations(Some(slug)).await?.into_iter().filter(|d| covers(d, &parsed)).collect();
+        let target = match self.store.version(slug, version).await? {
+            Some(record) => {
+                assay_core::Manifest::parse("listing.toml", &record.manifest).ok().map(|m| m.manifest.api_version)
+            }
+            None => None,
+        };
+        if let Some(api) = target {
+            let all = self.store.deprecations(None).await?;
+            found
+                .extend(all.into_iter().filter(|d| matches!(&d.target, DeprecationTarget::ApiVersion(a) if *a == api)));
+        }
+        Ok(found.into_iter().min_by_key(|d| d.schedule.sunset))
     }
 
     /// One pass of the scheduler: every live version a listing deprecation covers is

@@ -497,8 +497,28 @@ async fn notices_and_deprecation_schedules_keep_the_policy_and_retire_at_sunset(
     request.schedule.sunset = date(2028, 1, 15);
     let scheduled = world.service.schedule_deprecation(&world.acme, &request).await.unwrap();
     assert_eq!(world.service.deprecation_of(&slug, &version).await.unwrap(), Some(scheduled.clone()));
-    assert!(world.service.deprecations(&world.globex, None).await.unwrap().is_empty());
-    assert_eq!(world.service.deprecations(&world.reviewer, None).await.unwrap().len(), 1);
+    // The platform API version the listing targets (2026-07) is deprecated too, with an
+    // earlier sunset: that is the one its headers name.
+    let api = DeprecationRequest {
+        target: DeprecationTarget::ApiVersion("2026-07".into()),
+        stability: Stability::Beta,
+        schedule: Schedule {
+            announced: date(2027, 1, 15),
+            deprecated_from: date(2027, 3, 1),
+            sunset: date(2027, 10, 15),
+        },
+        summary: "API 2026-07 is retired".into(),
+        action_required: "Target 2026-10".into(),
+    };
+    assert!(matches!(world.service.schedule_deprecation(&world.acme, &api).await, Err(ServiceError::Forbidden(_))));
+    let api = world.service.schedule_deprecation(&world.reviewer, &api).await.unwrap();
+    assert_eq!(world.service.deprecation_of(&slug, &version).await.unwrap(), Some(api.clone()));
+    assert_eq!(
+        world.service.deprecations(&world.globex, None).await.unwrap(),
+        std::slice::from_ref(&api),
+        "every partner sees platform schedules"
+    );
+    assert_eq!(world.service.deprecations(&world.reviewer, None).await.unwrap().len(), 2);
 
     // Nothing moves before deprecated-from; then the version is deprecated; at the sunset, retired.
     assert_eq!(world.service.apply_schedules().await.unwrap(), assay_service::ScheduleReport::default());
