@@ -103,6 +103,19 @@ pub enum Command {
         #[command(subcommand)]
         command: ReviewCommand,
     },
+    /// Change notices: publish one (a breaking one needs 30 days' lead), list them.
+    Notice {
+        #[command(subcommand)]
+        command: NoticeCommand,
+    },
+    /// Schedule the deprecation and sunset of a listing's versions (or, staff, of a platform
+    /// API version). The dates must give the minimum notice for the stability level.
+    Deprecate(DeprecateArgs),
+    /// Webhook endpoints (Standard Webhooks signatures) and their delivery logs.
+    Webhook {
+        #[command(subcommand)]
+        command: WebhookCommand,
+    },
     /// Print the OpenAPI 3.1 document of the service's API (also served at /openapi.json).
     Openapi,
     /// Manage API tokens directly on the store (for bootstrap).
@@ -424,4 +437,109 @@ pub enum CapabilityArg {
     Certify,
     /// Ship integration checks.
     Checks,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NoticeCommand {
+    /// Publish a notice about a listing (or, with --platform, a staff token, the platform).
+    Publish {
+        /// The listing; omit it with --platform.
+        #[arg(required_unless_present = "platform")]
+        slug: Option<String>,
+        /// A platform notice (reviewer or admin token).
+        #[arg(long, conflicts_with = "slug")]
+        platform: bool,
+        /// breaking, feature, fix, security or deprecation.
+        #[arg(long)]
+        kind: String,
+        /// What changes.
+        #[arg(long)]
+        summary: String,
+        /// The day it takes effect (YYYY-MM-DD, UTC).
+        #[arg(long, value_name = "DATE")]
+        effective: String,
+        /// What the audience has to do (required for breaking and deprecation notices).
+        #[arg(long = "action", value_name = "TEXT")]
+        action_required: Option<String>,
+        /// merchants, partners or everyone.
+        #[arg(long)]
+        audience: Option<String>,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Notices, newest first: a listing's, or yours and the platform's.
+    List {
+        /// The listing; nothing for all yours.
+        slug: Option<String>,
+        #[command(flatten)]
+        client: ClientArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ClientFormat::Human)]
+        format: ClientFormat,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct DeprecateArgs {
+    /// The listing whose versions are deprecated (or use --api-version).
+    #[arg(required_unless_present = "api_version")]
+    pub slug: Option<String>,
+    /// The versions, a semver range.
+    #[arg(long, default_value = "*")]
+    pub versions: String,
+    /// A platform API version instead of a listing (reviewer or admin token).
+    #[arg(long, conflicts_with = "slug")]
+    pub api_version: Option<String>,
+    /// ga (12 months' notice by default), beta (9) or alpha (none).
+    #[arg(long, default_value = "ga")]
+    pub stability: String,
+    /// When it is announced (YYYY-MM-DD) [default: today].
+    #[arg(long, value_name = "DATE")]
+    pub announced: Option<String>,
+    /// From when it is deprecated (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub deprecated_from: String,
+    /// When it is retired (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub sunset: String,
+    /// The announcing notice's summary.
+    #[arg(long)]
+    pub summary: String,
+    /// What merchants (or partners) have to do before the sunset.
+    #[arg(long = "action", value_name = "TEXT")]
+    pub action_required: String,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebhookCommand {
+    /// Register an endpoint; prints its signing secret (shown once).
+    Add {
+        /// Where to POST messages (https; http only on a loopback address).
+        url: String,
+        /// An event type to receive (repeatable); all when omitted.
+        #[arg(long = "event", value_name = "TYPE")]
+        events: Vec<String>,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Your endpoints.
+    List {
+        #[command(flatten)]
+        client: ClientArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ClientFormat::Human)]
+        format: ClientFormat,
+    },
+    /// An endpoint's delivery log, newest first.
+    Log {
+        /// The endpoint's id.
+        id: i64,
+        #[command(flatten)]
+        client: ClientArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ClientFormat::Human)]
+        format: ClientFormat,
+    },
 }

@@ -5,6 +5,7 @@ mod args;
 mod check;
 mod client;
 mod exit;
+mod lifecycle;
 mod report;
 mod review;
 mod rules;
@@ -38,6 +39,9 @@ fn main() -> ExitCode {
         Command::Submit(args) => submit::run(args),
         Command::Status(args) => status::run(args),
         Command::Review { command } => review::run(command),
+        Command::Notice { command } => lifecycle::notice(command),
+        Command::Deprecate(args) => lifecycle::deprecate(args),
+        Command::Webhook { command } => lifecycle::webhook(command),
         Command::Openapi => {
             print!("{}", assay_server::openapi_json());
             Ok(ExitCode::SUCCESS)

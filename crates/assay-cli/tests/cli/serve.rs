@@ -226,6 +226,71 @@ fn a_partner_and_a_reviewer_walk_the_whole_flow() {
     assert_eq!(timeline.code, 0, "{}", timeline.stderr);
     assert!(timeline.stdout.contains("version.approve") && timeline.stdout.contains("1.4.1"), "{}", timeline.stdout);
 
+    // The lifecycle from the command line: a too-early breaking notice is refused with its
+    // rule, a deprecation is scheduled, an endpoint is registered.
+    let in_days = |days: i64| {
+        let today = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
+        today.saturating_add(jiff::Span::new().days(days)).to_string()
+    };
+    let notice = |effective: &str| {
+        let args = [
+            "notice",
+            "publish",
+            "acme-stock-sync",
+            "--kind",
+            "breaking",
+            "--summary",
+            "Stock webhooks drop legacy_id",
+        ];
+        let mut args: Vec<&str> = args.to_vec();
+        args.extend(["--effective", effective, "--action", "Read id instead"]);
+        args.into_iter().map(str::to_owned).collect::<Vec<_>>()
+    };
+    let early = in_days(5);
+    let refused = client(&server, &partner, &notice(&early).iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("policy_violation") && refused.stderr.contains("notice.breaking-lead-time"),
+        "{}",
+        refused.stderr
+    );
+    let later = in_days(40);
+    let published = client(&server, &partner, &notice(&later).iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(published.code, 0, "{}", published.stderr);
+    assert!(published.stdout.contains("published: breaking effective"), "{}", published.stdout);
+    let (from, sunset) = (in_days(1), in_days(400));
+    let deprecate = client(
+        &server,
+        &partner,
+        &[
+            "deprecate",
+            "acme-stock-sync",
+            "--versions",
+            "<1.4.1",
+            "--deprecated-from",
+            &from,
+            "--sunset",
+            &sunset,
+            "--summary",
+            "1.4.0 is replaced by 1.4.1",
+            "--action",
+            "Update",
+        ],
+    );
+    assert_eq!(deprecate.code, 0, "{}", deprecate.stderr);
+    assert!(deprecate.stdout.contains("scheduled for acme-stock-sync <1.4.1"), "{}", deprecate.stdout);
+    let notices = client(&server, &partner, &["notice", "list", "acme-stock-sync"]);
+    assert!(notices.stdout.contains("deprecation") && notices.stdout.contains("breaking"), "{}", notices.stdout);
+    let hook = client(
+        &server,
+        &partner,
+        &["webhook", "add", "https://acme.example/hook", "--event", "listing.version.approved"],
+    );
+    assert_eq!(hook.code, 0, "{}", hook.stderr);
+    assert!(hook.stdout.contains("signing secret") && hook.stdout.contains("whsec_"), "{}", hook.stdout);
+    let hooks = client(&server, &partner, &["webhook", "list"]);
+    assert!(hooks.stdout.contains("https://acme.example/hook") && !hooks.stdout.contains("whsec_"), "{}", hooks.stdout);
+
     // Wrong token and unreachable server: clear errors, documented exit codes.
     let wrong = client(&server, "assay_0123", &["status"]);
     assert_eq!(wrong.code, 2);
