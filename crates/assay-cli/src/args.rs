@@ -286,6 +286,10 @@ pub struct ServeArgs {
     /// schedule), in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=3600))]
     pub webhook_interval_secs: u32,
+    /// Accept webhook endpoints on loopback and private addresses (and plain http to them).
+    /// For development only: otherwise partners could make the server call its own network.
+    #[arg(long)]
+    pub allow_private_webhooks: bool,
 }
 
 fn regression_factor(s: &str) -> Result<f64, String> {
@@ -484,9 +488,9 @@ pub struct DeprecateArgs {
     /// The listing whose versions are deprecated (or use --api-version).
     #[arg(required_unless_present = "api_version")]
     pub slug: Option<String>,
-    /// The versions, a semver range.
-    #[arg(long, default_value = "*")]
-    pub versions: String,
+    /// The versions, a semver range (`<2.0.0`; `*` for every version, later ones included).
+    #[arg(long, required_unless_present = "api_version")]
+    pub versions: Option<String>,
     /// A platform API version instead of a listing (reviewer or admin token).
     #[arg(long, conflicts_with = "slug")]
     pub api_version: Option<String>,

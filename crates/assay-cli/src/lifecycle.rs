@@ -52,7 +52,7 @@ pub fn notice(command: &NoticeCommand) -> Result<ExitCode, Failure> {
 pub fn deprecate(args: &DeprecateArgs) -> Result<ExitCode, Failure> {
     let body = CreateDeprecation {
         listing: args.slug.clone(),
-        versions: args.slug.as_ref().map(|_| args.versions.clone()),
+        versions: args.slug.as_ref().and(args.versions.clone()),
         api_version: args.api_version.clone(),
         stability: Some(args.stability.clone()),
         announced: args.announced.clone(),

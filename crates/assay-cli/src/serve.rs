@@ -56,7 +56,10 @@ async fn serve(global: &Global, args: &ServeArgs) -> Result<ExitCode, Failure> {
         parallel_compiles: args.parallel_compiles.into(),
         ..ServiceConfig::default()
     };
-    let webhooks = assay_service::WebhookConfig::default();
+    let webhooks = assay_service::WebhookConfig {
+        allow_private: args.allow_private_webhooks,
+        ..assay_service::WebhookConfig::default()
+    };
     let service = Service::new(store.clone(), host, pack, reviews)
         .with_webhooks(Arc::new(assay_server::webhooks::HttpSender::default()), webhooks);
     if let Some(dir) = &args.demo {

@@ -690,7 +690,12 @@ impl Receiver {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhooks_are_signed_retried_and_survive_restarts() {
     use assay_service::WebhookConfig;
-    let app = app().await;
+    let mut app = app().await;
+    // The receiver is on loopback, which only a development server accepts.
+    let config = WebhookConfig { allow_private: true, first_backoff_secs: 0, ..WebhookConfig::default() };
+    let sender = Arc::new(assay_server::webhooks::HttpSender::default());
+    app.service = app.service.clone().with_webhooks(sender.clone(), config.clone());
+    app.router = router(app.service.clone(), ServerConfig::default());
     let (receiver, url) = Receiver::start(1).await;
     let created = app
         .call(
@@ -710,8 +715,6 @@ async fn webhooks_are_signed_retried_and_survive_restarts() {
         app.call(Method::POST, "/v1/webhooks", Some(&app.acme), Some(json!({"url": "http://example.com/hook"}))).await;
     assert_problem(&bad, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field");
 
-    let config = WebhookConfig { first_backoff_secs: 0, ..WebhookConfig::default() };
-    let sender = Arc::new(assay_server::webhooks::HttpSender::default());
     let node = |service: &Service| service.clone().with_webhooks(sender.clone(), config.clone());
     let (slug, version) = app.reviewed("clean").await;
     // The first attempt gets a 500 and is kept for a retry.

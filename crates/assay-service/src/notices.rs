@@ -298,9 +298,14 @@ impl Service {
     }
 }
 
+/// Whether a listing schedule covers `version`. A pre-release is covered when its release
+/// would be (semver requirements never match pre-releases on their own).
 fn covers(deprecation: &DeprecationRecord, version: &semver::Version) -> bool {
     match &deprecation.target {
-        DeprecationTarget::Listing { versions, .. } => versions.matches(version),
+        DeprecationTarget::Listing { versions, .. } => {
+            let release = semver::Version { pre: semver::Prerelease::EMPTY, ..version.clone() };
+            versions.matches(version) || versions.matches(&release)
+        }
         DeprecationTarget::ApiVersion(_) => false,
     }
 }

@@ -120,7 +120,7 @@ impl Service {
             }
             listings.push(standing);
         }
-        for d in deprecations.iter().filter(|d| d.schedule.sunset >= today) {
+        for d in deprecations.iter().filter(|d| d.schedule.sunset > today) {
             let (listing, what) = match &d.target {
                 DeprecationTarget::Listing { slug, versions } => {
                     (Some(slug.clone()), format!("versions {versions} of `{slug}` are retired at the sunset"))

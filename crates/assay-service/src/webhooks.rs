@@ -51,6 +51,10 @@ pub struct WebhookConfig {
     pub lease_secs: i64,
     /// Days before a sunset on which reminders go out. Default 30, 7 and 1.
     pub reminder_days: Vec<i64>,
+    /// Accept endpoints on loopback and private addresses, and plain `http` to them: for
+    /// development and tests only (otherwise a partner could make the server call its own
+    /// network). Default off.
+    pub allow_private: bool,
 }
 
 impl Default for WebhookConfig {
@@ -61,6 +65,7 @@ impl Default for WebhookConfig {
             max_backoff_secs: 6 * 3600,
             lease_secs: 60,
             reminder_days: vec![30, 7, 1],
+            allow_private: false,
         }
     }
 }
@@ -146,12 +151,23 @@ impl Service {
         let Some(partner) = who.partner else { return Err(ServiceError::Forbidden("the token has no partner".into())) };
         let invalid = |pointer: &str, message: String| ServiceError::Invalid { pointer: pointer.into(), message };
         let parsed = url::Url::parse(url).map_err(|e| invalid("/url", format!("`{url}` is not a URL: {e}")))?;
-        let loopback = matches!(parsed.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
-        if !(parsed.scheme() == "https" || parsed.scheme() == "http" && loopback) || url.len() > 2048 {
-            return Err(invalid(
-                "/url",
-                "an endpoint URL is https (http only on a loopback address), at most 2048 bytes".into(),
-            ));
+        let private = match parsed.host() {
+            Some(url::Host::Ipv4(ip)) => {
+                ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified() || ip.is_broadcast()
+            }
+            Some(url::Host::Ipv6(ip)) => {
+                ip.is_loopback() || ip.is_unspecified() || ip.is_unique_local() || ip.is_unicast_link_local()
+            }
+            Some(url::Host::Domain(name)) => name == "localhost" || name.ends_with(".localhost"),
+            None => true,
+        };
+        if private && !self.webhooks.allow_private {
+            return Err(invalid("/url", format!("`{url}` is a loopback or private address; endpoints must be public")));
+        }
+        let scheme_ok =
+            parsed.scheme() == "https" || (parsed.scheme() == "http" && private && self.webhooks.allow_private);
+        if !scheme_ok || url.len() > 2048 {
+            return Err(invalid("/url", "an endpoint URL is https and at most 2048 bytes".into()));
         }
         let mut wanted: Vec<String> = events.iter().map(|e| e.trim().to_owned()).filter(|e| !e.is_empty()).collect();
         if wanted.is_empty() {
@@ -235,8 +251,8 @@ impl Service {
                 });
             }
         }
-        if self.store.fan_out(cursor, last, &messages, self.clock.now()).await? {
-            report.enqueued += messages.len();
+        if let Some(new) = self.store.fan_out(cursor, last, &messages, self.clock.now()).await? {
+            report.enqueued += new as usize;
         }
         Ok(events.len() as i64 == BATCH)
     }
@@ -280,8 +296,7 @@ impl Service {
             }
         }
         if !messages.is_empty() {
-            self.store.enqueue_messages(&messages, self.clock.now()).await?;
-            report.enqueued += messages.len();
+            report.enqueued += self.store.enqueue_messages(&messages, self.clock.now()).await? as usize;
         }
         Ok(())
     }
@@ -294,10 +309,14 @@ impl Service {
         self.reminders(&mut report).await?;
         let Some(sender) = self.sender.clone() else { return Ok(report) };
         let config = &self.webhooks;
-        let now = self.clock.now();
-        for message in self.store.claim_due_messages(now, config.lease_secs, 50).await? {
+        // A few at a time, so each claimed message is sent well inside its lease even when
+        // every send runs into the sender's timeout (10 s); the next pass takes the next few.
+        const CLAIM: i64 = 4;
+        for message in self.store.claim_due_messages(self.clock.now(), config.lease_secs, CLAIM).await? {
             let started = Instant::now();
-            let (status, error) = send(sender.clone(), &message, now).await;
+            // Signed at the moment it is sent, so the timestamp is fresh for the receiver.
+            let (status, error) = send(sender.clone(), &message, self.clock.now()).await;
+            let now = self.clock.now();
             let ok = status.is_some_and(|s| (200..300).contains(&s));
             let attempt = message.attempts + 1;
             let outcome = if ok {

@@ -558,6 +558,19 @@ async fn deprecation_reminders_are_enqueued_once_per_threshold() {
         world.service.register_endpoint(&world.acme, "https://acme.example/hook", &["order.paid".into()]).await,
         Err(ServiceError::Invalid { pointer, .. }) if pointer == "/events"
     ));
+    // The server's own network is off limits.
+    for inside in [
+        "https://10.0.0.5/hook",
+        "https://127.0.0.1:8420/v1",
+        "http://localhost/hook",
+        "https://[::1]/x",
+        "https://169.254.169.254/",
+    ] {
+        assert!(
+            matches!(world.service.register_endpoint(&world.acme, inside, &[]).await, Err(ServiceError::Invalid { pointer, .. }) if pointer == "/url"),
+            "{inside} was accepted"
+        );
+    }
     let request = DeprecationRequest {
         target: DeprecationTarget::Listing { slug: slug.clone(), versions: "*".parse().unwrap() },
         stability: Stability::Alpha,

@@ -631,12 +631,12 @@ async fn the_webhook_outbox_enqueues_once_leases_and_logs_attempts(store: Store)
         event_type: "listing.review.finished".into(),
         payload: "{}".into(),
     };
-    assert!(store.fan_out(0, last, &[message("msg_1")], 1_000).await.unwrap());
+    assert_eq!(store.fan_out(0, last, &[message("msg_1")], 1_000).await.unwrap(), Some(1));
     // A second node with the same stale cursor writes nothing.
-    assert!(!store.fan_out(0, last, &[message("msg_2")], 1_000).await.unwrap());
+    assert_eq!(store.fan_out(0, last, &[message("msg_2")], 1_000).await.unwrap(), None);
     assert_eq!(store.audit_after_cursor(100).await.unwrap().0, last);
     // The same message id is stored once.
-    store.enqueue_messages(&[message("msg_1"), message("msg_3")], 1_000).await.unwrap();
+    assert_eq!(store.enqueue_messages(&[message("msg_1"), message("msg_3")], 1_000).await.unwrap(), 1);
     assert_eq!(store.message_counts(endpoint.id).await.unwrap(), (2, 0, 0));
     // Claimed messages are leased: not due again until the lease lapses.
     let due = store.claim_due_messages(1_000, 60, 10).await.unwrap();
@@ -658,10 +658,21 @@ async fn the_webhook_outbox_enqueues_once_leases_and_logs_attempts(store: Store)
     assert_eq!((retried.len(), retried[0].attempts), (1, 1));
     store.record_attempt(retried[0].id, Some(204), None, 8, &AttemptOutcome::Delivered, 1_031).await.unwrap();
     assert_eq!(store.message_counts(endpoint.id).await.unwrap(), (0, 1, 1));
+    // A late result from a node whose lease lapsed is logged but does not reopen the message.
+    store
+        .record_attempt(retried[0].id, Some(500), Some("late"), 9, &AttemptOutcome::Retry { next_at: 1_100 }, 1_040)
+        .await
+        .unwrap();
+    assert_eq!(store.message_counts(endpoint.id).await.unwrap(), (0, 1, 1));
     let log = store.deliveries(endpoint.id, 10).await.unwrap();
     let rows: Vec<_> = log.iter().map(|d| (d.msg_id.as_str(), d.attempt, d.status, d.state.as_str())).collect();
     assert_eq!(
         rows,
-        [("msg_1", 2, Some(204), "delivered"), ("msg_3", 1, None, "failed"), ("msg_1", 1, Some(500), "delivered")]
+        [
+            ("msg_1", 3, Some(500), "delivered"),
+            ("msg_1", 2, Some(204), "delivered"),
+            ("msg_3", 1, None, "failed"),
+            ("msg_1", 1, Some(500), "delivered")
+        ]
     );
 }

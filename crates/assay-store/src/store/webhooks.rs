@@ -198,9 +198,15 @@ impl Store {
     }
 
     /// Move the fan-out cursor from `from` to `to` and enqueue `messages` (due at `at`, the
-    /// caller's clock), in one transaction. `false` (and nothing written) when another node
-    /// moved the cursor first.
-    pub async fn fan_out(&self, from: i64, to: i64, messages: &[NewMessage], at: i64) -> Result<bool, StoreError> {
+    /// caller's clock), in one transaction. `None` (and nothing written) when another node
+    /// moved the cursor first; otherwise how many messages were new.
+    pub async fn fan_out(
+        &self,
+        from: i64,
+        to: i64,
+        messages: &[NewMessage],
+        at: i64,
+    ) -> Result<Option<u64>, StoreError> {
         let mut tx = self.write().await?;
         let moved = sqlx::query("UPDATE webhook_cursor SET seq = $1 WHERE name = 'audit' AND seq = $2")
             .bind(to)
@@ -209,20 +215,20 @@ impl Store {
             .await?
             .rows_affected();
         if moved == 0 {
-            return Ok(false);
+            return Ok(None);
         }
-        insert_messages(&mut tx, messages, at).await?;
+        let inserted = insert_messages(&mut tx, messages, at).await?;
         tx.commit().await?;
-        Ok(true)
+        Ok(Some(inserted))
     }
 
     /// Enqueue messages that no trigger's transaction carries (deprecation reminders); a
-    /// message already enqueued for its endpoint is left as it is.
-    pub async fn enqueue_messages(&self, messages: &[NewMessage], at: i64) -> Result<(), StoreError> {
+    /// message already enqueued for its endpoint is left as it is. How many were new.
+    pub async fn enqueue_messages(&self, messages: &[NewMessage], at: i64) -> Result<u64, StoreError> {
         let mut tx = self.write().await?;
-        insert_messages(&mut tx, messages, at).await?;
+        let inserted = insert_messages(&mut tx, messages, at).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(inserted)
     }
 
     /// Claim up to `limit` messages due at `now`: each is leased for `lease_secs` (its next
@@ -308,8 +314,10 @@ impl Store {
             AttemptOutcome::Retry { next_at } => ("pending", *next_at, None),
             AttemptOutcome::Failed => ("failed", at, None),
         };
+        // A message another node finished meanwhile (its lease lapsed mid-send) stays finished.
         sqlx::query(
-            "UPDATE webhook_messages SET state = $1, next_attempt_at = $2, delivered_at = $3, last_error = $4 WHERE id = $5",
+            "UPDATE webhook_messages SET state = $1, next_attempt_at = $2, delivered_at = $3, last_error = $4 \
+             WHERE id = $5 AND state = 'pending'",
         )
         .bind(state)
         .bind(next)
@@ -373,9 +381,10 @@ async fn insert_messages(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     messages: &[NewMessage],
     at: i64,
-) -> Result<(), StoreError> {
+) -> Result<u64, StoreError> {
+    let mut inserted = 0;
     for m in messages {
-        sqlx::query(
+        inserted += sqlx::query(
             "INSERT INTO webhook_messages (endpoint_id, msg_id, event_type, payload, created_at, state, next_attempt_at) \
              VALUES ($1, $2, $3, $4, $5, 'pending', $6) ON CONFLICT (endpoint_id, msg_id) DO NOTHING",
         )
@@ -386,7 +395,8 @@ async fn insert_messages(
         .bind(at)
         .bind(at)
         .execute(&mut **tx)
-        .await?;
+        .await?
+        .rows_affected();
     }
-    Ok(())
+    Ok(inserted)
 }
