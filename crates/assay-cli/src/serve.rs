@@ -72,30 +72,28 @@ async fn serve(global: &Global, args: &ServeArgs) -> Result<ExitCode, Failure> {
         .input()?;
     let address = listener.local_addr().context("reading the bound address").map_err(Failure::Host)?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
+    // Resolves once shutdown begins; every background task stops on it.
+    let until_stopped = || {
+        let mut stopped = stopped.clone();
+        async move { drop(stopped.wait_for(|s| *s).await) }
+    };
     let workers: Vec<_> = (0..args.workers)
         .map(|_| {
-            let service = service.clone();
-            let mut stopped = stopped.clone();
-            tokio::spawn(async move { service.run_worker(async move { drop(stopped.wait_for(|s| *s).await) }).await })
+            let (service, stop) = (service.clone(), until_stopped());
+            tokio::spawn(async move { service.run_worker(stop).await })
         })
         .collect();
     // Deprecation schedules: versions are deprecated and retired as their dates pass.
     let scheduler = {
-        let service = service.clone();
-        let mut stopped = stopped.clone();
+        let (service, stop) = (service.clone(), until_stopped());
         let period = std::time::Duration::from_secs(args.scheduler_interval_secs.into());
-        tokio::spawn(
-            async move { service.run_scheduler(period, async move { drop(stopped.wait_for(|s| *s).await) }).await },
-        )
+        tokio::spawn(async move { service.run_scheduler(period, stop).await })
     };
     // Partner webhooks: fanned out from the audit log, delivered from the outbox.
     let dispatcher = {
-        let service = service.clone();
-        let mut stopped = stopped.clone();
+        let (service, stop) = (service.clone(), until_stopped());
         let period = std::time::Duration::from_secs(args.webhook_interval_secs.into());
-        tokio::spawn(async move {
-            service.run_dispatcher(period, async move { drop(stopped.wait_for(|s| *s).await) }).await
-        })
+        tokio::spawn(async move { service.run_dispatcher(period, stop).await })
     };
     let pack = &service.pack().manifest;
     tracing::info!(%address, database = ?store.backend(), pack = %format!("{}@{}", pack.name, pack.version), "assay is serving");

@@ -19,22 +19,18 @@ use crate::auth::Caller;
 use crate::dto::{CreateDeprecation, CreateNotice, Deprecation, Notice};
 use crate::problem::{ApiError, ApiJson, Problem};
 
-fn invalid(pointer: &str, detail: String) -> ServiceError {
-    ServiceError::Invalid { pointer: pointer.to_owned(), message: detail }
-}
-
 fn date(pointer: &str, text: &str) -> Result<Date, ServiceError> {
-    text.parse().map_err(|_| invalid(pointer, format!("`{text}` is not a date; write YYYY-MM-DD")))
+    text.parse().map_err(|_| ServiceError::invalid(pointer, format!("`{text}` is not a date; write YYYY-MM-DD")))
 }
 
 fn notice_request(body: &CreateNotice, default_audience: Audience) -> Result<NoticeRequest, ServiceError> {
     Ok(NoticeRequest {
-        kind: body.kind.parse::<NoticeKind>().map_err(|e| invalid("/kind", e))?,
+        kind: body.kind.parse::<NoticeKind>().map_err(|e| ServiceError::invalid("/kind", e))?,
         summary: body.summary.clone(),
         effective: date("/effective", &body.effective)?,
         action_required: body.action_required.clone(),
         audience: match &body.audience {
-            Some(a) => a.parse().map_err(|e| invalid("/audience", e))?,
+            Some(a) => a.parse().map_err(|e| ServiceError::invalid("/audience", e))?,
             None => default_audience,
         },
     })
@@ -216,13 +212,17 @@ pub async fn create_deprecation(
             slug: slug.clone(),
             versions: versions
                 .parse()
-                .map_err(|e| invalid("/versions", format!("`{versions}` is not a semver range: {e}")))?,
+                .map_err(|e| ServiceError::invalid("/versions", format!("`{versions}` is not a semver range: {e}")))?,
         },
         (None, None, Some(api)) => DeprecationTarget::ApiVersion(api.clone()),
-        _ => return Err(invalid("", "give either `listing` and `versions`, or `api_version`".into()).into()),
+        _ => {
+            return Err(
+                ServiceError::invalid("", "give either `listing` and `versions`, or `api_version`".into()).into()
+            );
+        }
     };
     let stability = match &body.stability {
-        Some(s) => s.parse::<Stability>().map_err(|e| invalid("/stability", e))?,
+        Some(s) => s.parse::<Stability>().map_err(|e| ServiceError::invalid("/stability", e))?,
         None => Stability::Ga,
     };
     let announced = match &body.announced {

@@ -73,6 +73,13 @@ pub enum ServiceError {
     Store(#[source] StoreError),
 }
 
+impl ServiceError {
+    /// [`ServiceError::Invalid`]: the field at `pointer`, and what is wrong with it.
+    pub fn invalid(pointer: &str, message: String) -> ServiceError {
+        ServiceError::Invalid { pointer: pointer.to_owned(), message }
+    }
+}
+
 /// An error and its sources, `: `-separated, for logs.
 pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();

@@ -163,10 +163,10 @@ impl Service {
     pub async fn create_listing(&self, who: &Principal, slug: &str, name: &str) -> Result<ListingRecord, ServiceError> {
         require_role(who, &[Role::Partner], "create listings")?;
         require_capability(who, Capability::List)?;
-        let slug = ListingSlug::parse(slug).map_err(|message| invalid("/slug", message))?;
+        let slug = ListingSlug::parse(slug).map_err(|message| ServiceError::invalid("/slug", message))?;
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 80 {
-            return Err(invalid("/name", "a listing name has 1 to 80 characters".into()));
+            return Err(ServiceError::invalid("/name", "a listing name has 1 to 80 characters".into()));
         }
         let Some(partner) = who.partner else { return Err(ServiceError::Forbidden("the token has no partner".into())) };
         self.store.create_listing(&who.actor, partner, slug.as_str(), name).await?;
@@ -188,12 +188,15 @@ impl Service {
         require_owner(who, &listing)?;
         if manifest.len() > self.config.max_manifest_bytes {
             let limit = self.config.max_manifest_bytes;
-            return Err(invalid("", format!("the manifest is {} bytes; the limit is {limit}", manifest.len())));
+            return Err(ServiceError::invalid(
+                "",
+                format!("the manifest is {} bytes; the limit is {limit}", manifest.len()),
+            ));
         }
         let parsed =
             Manifest::parse("listing.toml", manifest).map_err(|e| ServiceError::InvalidManifest(Box::new(e)))?.manifest;
         if parsed.slug.as_str() != slug {
-            return Err(invalid(
+            return Err(ServiceError::invalid(
                 "/slug",
                 format!("the manifest is for listing `{}`, but it was submitted to `{slug}`", parsed.slug.as_str()),
             ));
@@ -202,7 +205,7 @@ impl Service {
             require_capability(who, Capability::Checks)?;
         }
         if checks.len() > self.config.max_checks {
-            return Err(invalid("", format!("at most {} checks per version", self.config.max_checks)));
+            return Err(ServiceError::invalid("", format!("at most {} checks per version", self.config.max_checks)));
         }
         let digests = self.validate_checks(&checks).await?;
         let new_checks: Vec<_> = checks
@@ -373,15 +376,14 @@ impl Service {
     pub async fn grant_waiver(&self, who: &Principal, request: &WaiverRequest) -> Result<WaiverRecord, ServiceError> {
         require_role(who, &[Role::Reviewer], "grant waivers")?;
         self.listing(who, &request.slug).await?;
-        let versions: semver::VersionReq = request
-            .versions
-            .parse()
-            .map_err(|e| invalid("/versions", format!("`{}` is not a semver range: {e}", request.versions)))?;
+        let versions: semver::VersionReq = request.versions.parse().map_err(|e| {
+            ServiceError::invalid("/versions", format!("`{}` is not a semver range: {e}", request.versions))
+        })?;
         if request.rule_id.trim().is_empty() {
-            return Err(invalid("/rule_id", "name the rule the waiver exempts".into()));
+            return Err(ServiceError::invalid("/rule_id", "name the rule the waiver exempts".into()));
         }
         if request.expires_at <= self.clock.now() {
-            return Err(invalid("/expires_at", "a waiver must expire in the future".into()));
+            return Err(ServiceError::invalid("/expires_at", "a waiver must expire in the future".into()));
         }
         let new = NewWaiver {
             slug: &request.slug,
@@ -403,10 +405,6 @@ impl Service {
     pub fn now(&self) -> i64 {
         self.clock.now()
     }
-}
-
-fn invalid(pointer: &str, message: String) -> ServiceError {
-    ServiceError::Invalid { pointer: pointer.to_owned(), message }
 }
 
 fn not_allowed(e: TransitionError, current: VersionState) -> ServiceError {

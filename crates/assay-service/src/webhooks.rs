@@ -149,8 +149,8 @@ impl Service {
     ) -> Result<NewEndpoint, ServiceError> {
         require_role(who, &[Role::Partner], "register webhook endpoints")?;
         let Some(partner) = who.partner else { return Err(ServiceError::Forbidden("the token has no partner".into())) };
-        let invalid = |pointer: &str, message: String| ServiceError::Invalid { pointer: pointer.into(), message };
-        let parsed = url::Url::parse(url).map_err(|e| invalid("/url", format!("`{url}` is not a URL: {e}")))?;
+        let parsed =
+            url::Url::parse(url).map_err(|e| ServiceError::invalid("/url", format!("`{url}` is not a URL: {e}")))?;
         let private = match parsed.host() {
             Some(url::Host::Ipv4(ip)) => {
                 ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified() || ip.is_broadcast()
@@ -162,19 +162,22 @@ impl Service {
             None => true,
         };
         if private && !self.webhooks.allow_private {
-            return Err(invalid("/url", format!("`{url}` is a loopback or private address; endpoints must be public")));
+            return Err(ServiceError::invalid(
+                "/url",
+                format!("`{url}` is a loopback or private address; endpoints must be public"),
+            ));
         }
         let scheme_ok =
             parsed.scheme() == "https" || (parsed.scheme() == "http" && private && self.webhooks.allow_private);
         if !scheme_ok || url.len() > 2048 {
-            return Err(invalid("/url", "an endpoint URL is https and at most 2048 bytes".into()));
+            return Err(ServiceError::invalid("/url", "an endpoint URL is https and at most 2048 bytes".into()));
         }
         let mut wanted: Vec<String> = events.iter().map(|e| e.trim().to_owned()).filter(|e| !e.is_empty()).collect();
         if wanted.is_empty() {
             wanted.push("*".into());
         }
         if let Some(unknown) = wanted.iter().find(|e| *e != "*" && !EVENT_TYPES.contains(&e.as_str())) {
-            return Err(invalid(
+            return Err(ServiceError::invalid(
                 "/events",
                 format!("`{unknown}` is not an event type; known: {}", EVENT_TYPES.join(", ")),
             ));
@@ -259,8 +262,11 @@ impl Service {
 
     /// Enqueue the deprecation reminders that are due (once each, by message id).
     async fn reminders(&self, report: &mut DispatchReport) -> Result<(), ServiceError> {
-        let today = self.today();
         let endpoints = self.store.endpoints(None).await?;
+        if !endpoints.iter().any(|e| e.wants("deprecation.reminder")) {
+            return Ok(());
+        }
+        let today = self.today();
         let mut messages = Vec::new();
         for deprecation in self.store.deprecations(None).await? {
             let schedule = deprecation.schedule;
@@ -344,18 +350,7 @@ impl Service {
 
     /// Run [`Service::dispatch_webhooks`] every `period` until `stop` resolves.
     pub async fn run_dispatcher(&self, period: std::time::Duration, stop: impl std::future::Future<Output = ()>) {
-        tokio::pin!(stop);
-        let mut ticks = tokio::time::interval(period);
-        loop {
-            tokio::select! {
-                () = &mut stop => return,
-                _ = ticks.tick() => {
-                    if let Err(e) = self.dispatch_webhooks().await {
-                        tracing::error!(error = %crate::error_chain(&e), "dispatching webhooks failed");
-                    }
-                }
-            }
-        }
+        crate::clock::every(period, stop, "dispatching webhooks", || self.dispatch_webhooks()).await;
     }
 
     /// The same service delivering webhooks with `sender`, configured by `config`.

@@ -299,10 +299,7 @@ impl Store {
     pub async fn submit_version(&self, actor: &str, submission: &Submission<'_>) -> Result<VersionRecord, StoreError> {
         let Submission { slug, version, manifest, checks } = *submission;
         let mut tx = self.write().await?;
-        let listing =
-            sqlx::query("SELECT id FROM listings WHERE slug = $1").bind(slug).fetch_optional(&mut *tx).await?;
-        let Some(listing) = listing else { return Err(StoreError::NotFound(format!("listing `{slug}`"))) };
-        let listing: i64 = listing.try_get(0)?;
+        let listing = listing_id(&mut tx, slug).await?;
         let digest = hex::encode(Sha256::digest(manifest.as_bytes()));
         let at = now();
         let inserted = sqlx::query(
@@ -573,6 +570,13 @@ async fn append(
         .execute(&mut *tx)
         .await?;
     Ok(())
+}
+
+/// The id of the listing `slug`, or *not found*.
+pub(crate) async fn listing_id(tx: &mut AnyConnection, slug: &str) -> Result<i64, StoreError> {
+    let row = sqlx::query("SELECT id FROM listings WHERE slug = $1").bind(slug).fetch_optional(&mut *tx).await?;
+    let Some(row) = row else { return Err(StoreError::NotFound(format!("listing `{slug}`"))) };
+    Ok(row.try_get(0)?)
 }
 
 /// An audit row as an [`AuditEvent`].

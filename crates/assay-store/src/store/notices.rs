@@ -7,7 +7,7 @@ use jiff::civil::Date;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Store, StoreError, append, now};
+use super::{Store, StoreError, append, listing_id, now};
 use crate::model::PartnerId;
 
 /// A notice to publish.
@@ -256,6 +256,15 @@ impl Store {
         deprecation(&row)
     }
 
+    /// The schedules of one platform API version, by sunset.
+    pub async fn api_deprecations(&self, api_version: &str) -> Result<Vec<DeprecationRecord>, StoreError> {
+        let rows = sqlx::query(select_deprecations!("WHERE d.api_version = $1 ORDER BY d.sunset, d.id"))
+            .bind(api_version)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(deprecation).collect()
+    }
+
     /// Deprecation schedules, by sunset: a listing's (`Some(slug)`), or every one.
     pub async fn deprecations(&self, slug: Option<&str>) -> Result<Vec<DeprecationRecord>, StoreError> {
         let rows = match slug {
@@ -269,12 +278,6 @@ impl Store {
         };
         rows.iter().map(deprecation).collect()
     }
-}
-
-async fn listing_id(tx: &mut sqlx::Transaction<'static, sqlx::Any>, slug: &str) -> Result<i64, StoreError> {
-    let row = sqlx::query("SELECT id FROM listings WHERE slug = $1").bind(slug).fetch_optional(&mut **tx).await?;
-    let Some(row) = row else { return Err(StoreError::NotFound(format!("listing `{slug}`"))) };
-    Ok(row.try_get(0)?)
 }
 
 async fn insert_notice(

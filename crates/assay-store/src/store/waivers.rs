@@ -42,10 +42,7 @@ impl Store {
             return Err(StoreError::NoteRequired);
         }
         let mut tx = self.write().await?;
-        let listing =
-            sqlx::query("SELECT id FROM listings WHERE slug = $1").bind(new.slug).fetch_optional(&mut *tx).await?;
-        let Some(listing) = listing else { return Err(StoreError::NotFound(format!("listing `{}`", new.slug))) };
-        let listing: i64 = listing.try_get(0)?;
+        let listing = super::listing_id(&mut tx, new.slug).await?;
         let at = now();
         let versions = new.versions.to_string();
         let id: i64 = sqlx::query(

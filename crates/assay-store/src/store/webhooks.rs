@@ -101,6 +101,13 @@ pub struct DeliveryRecord {
     pub state: String,
 }
 
+/// `SELECT` every endpoint column, then `$rest` (static text: the queries stay literals).
+macro_rules! select_endpoints {
+    ($rest:literal) => {
+        concat!("SELECT id, partner_id, url, secret, events, created_at FROM webhook_endpoints ", $rest)
+    };
+}
+
 fn endpoint(row: &sqlx::any::AnyRow) -> Result<EndpointRecord, StoreError> {
     let events: String = row.try_get(4)?;
     Ok(EndpointRecord {
@@ -150,11 +157,7 @@ impl Store {
 
     /// One endpoint.
     pub async fn endpoint(&self, id: i64) -> Result<Option<EndpointRecord>, StoreError> {
-        let row =
-            sqlx::query("SELECT id, partner_id, url, secret, events, created_at FROM webhook_endpoints WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row = sqlx::query(select_endpoints!("WHERE id = $1")).bind(id).fetch_optional(&self.pool).await?;
         row.as_ref().map(endpoint).transpose()
     }
 
@@ -162,19 +165,12 @@ impl Store {
     pub async fn endpoints(&self, partner: Option<PartnerId>) -> Result<Vec<EndpointRecord>, StoreError> {
         let rows = match partner {
             Some(p) => {
-                sqlx::query(
-                    "SELECT id, partner_id, url, secret, events, created_at FROM webhook_endpoints \
-                     WHERE partner_id = $1 ORDER BY id",
-                )
-                .bind(p.0)
-                .fetch_all(&self.pool)
-                .await?
-            }
-            None => {
-                sqlx::query("SELECT id, partner_id, url, secret, events, created_at FROM webhook_endpoints ORDER BY id")
+                sqlx::query(select_endpoints!("WHERE partner_id = $1 ORDER BY id"))
+                    .bind(p.0)
                     .fetch_all(&self.pool)
                     .await?
             }
+            None => sqlx::query(select_endpoints!("ORDER BY id")).fetch_all(&self.pool).await?,
         };
         rows.iter().map(endpoint).collect()
     }
