@@ -80,7 +80,8 @@ pub enum Command {
         after_help = "Exit codes: 0 matched, 1 did not match, 2 not a usable bundle (altered, unreadable), 3 error."
     )]
     Replay(ReplayArgs),
-    /// Inspect rule packs.
+    /// Inspect rule packs, and roll new ones out to a review service: publish in shadow,
+    /// read the blast radius, enforce with a grace deadline.
     Rules {
         #[command(subcommand)]
         command: RulesCommand,
@@ -90,6 +91,13 @@ pub enum Command {
     /// With no flags it serves http://127.0.0.1:8420 on the embedded SQLite store in the
     /// default data directory. `--demo` loads the example listings so the queue is not empty.
     Serve(ServeArgs),
+    /// Run queue workers only (no API): reviews and re-checks from a shared store.
+    ///
+    /// For scale-out on PostgreSQL: any number of `assay worker` processes and `assay serve`
+    /// nodes share one database and claim jobs with `FOR UPDATE SKIP LOCKED`. A worker killed
+    /// mid-job loses nothing: its jobs are taken over when their leases lapse. SIGTERM or
+    /// Ctrl-C finishes the jobs in hand and exits.
+    Worker(WorkerArgs),
     /// Submit a listing version to a review service and follow its review.
     ///
     /// Creates the listing first if it does not exist yet, uploads listing.toml (and any
@@ -207,6 +215,72 @@ impl From<SeverityArg> for assay_core::Severity {
 pub enum RulesCommand {
     /// List the rules of a pack: ids, versions, severities, descriptions.
     List(RulesListArgs),
+    /// Publish a rule pack to a review service: `--shadow` re-checks every live listing
+    /// without blocking anything and reports the blast radius; `--enforce` then notifies the
+    /// affected partners and applies the new verdicts after `--grace` days.
+    ///
+    /// `--enforce` on a pack not yet published publishes it in shadow first and waits for that
+    /// re-check (the notices come from its verdicts).
+    #[command(after_help = "Exit codes: 0 done, 2 the server refused (not a reviewer, invalid pack, already published), 3 the server could not be reached.")]
+    Publish(RulesPublishArgs),
+    /// Show the rollouts of published rule packs (PACK@VERSION for one, with its blast radius).
+    Status(RulesStatusArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("mode").required(true).args(["shadow", "enforce"]))]
+pub struct RulesPublishArgs {
+    /// The pack: a directory holding pack.toml and its components, or `builtin` for the pack
+    /// built into this assay.
+    #[arg(value_name = "PACK")]
+    pub pack: String,
+    /// Publish in shadow mode: re-check every live listing, block nothing.
+    #[arg(long)]
+    pub shadow: bool,
+    /// Enforce the pack after the grace period (publishing it in shadow first if needed).
+    #[arg(long)]
+    pub enforce: bool,
+    /// Days between enforcing and the verdicts applying; affected partners get a change
+    /// notice now with that deadline.
+    #[arg(long, value_name = "DAYS", default_value_t = 30, requires = "enforce", value_parser = clap::value_parser!(u32).range(0..=3650))]
+    pub grace: u32,
+    /// Wait for the re-check to finish, with a progress bar (counts and ETA), then print the
+    /// blast radius.
+    #[arg(long)]
+    pub wait: bool,
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ClientFormat::Human)]
+    pub format: ClientFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesStatusArgs {
+    /// A published pack, `NAME@VERSION`; every pack when left out.
+    #[arg(value_name = "PACK@VERSION")]
+    pub pack: Option<String>,
+    /// Wait for its re-check to finish, with a progress bar.
+    #[arg(long, requires = "pack")]
+    pub wait: bool,
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ClientFormat::Human)]
+    pub format: ClientFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Workers in this process.
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub workers: u16,
+    /// How long a job's lease lasts, in seconds. Workers renew it while they run; a killed
+    /// worker's jobs are taken over once it lapses.
+    #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(2..=3600))]
+    pub lease_secs: u32,
 }
 
 #[derive(Debug, Args)]

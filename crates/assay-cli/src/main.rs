@@ -14,6 +14,7 @@ mod setup;
 mod status;
 mod submit;
 mod token;
+mod worker;
 
 use std::process::ExitCode;
 
@@ -23,7 +24,7 @@ use crate::args::{Cli, Command, RulesCommand, TokenCommand};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let server = matches!(cli.command, Command::Serve(_));
+    let server = matches!(cli.command, Command::Serve(_) | Command::Worker(_));
     setup::install_logging(cli.global.verbose, cli.global.color, cli.global.log_format, server);
     match cli.global.color {
         args::ColorChoice::Auto => {}
@@ -34,6 +35,9 @@ fn main() -> ExitCode {
         Command::Check(args) => check::run(&cli.global, args),
         Command::Replay(args) => check::replay(&cli.global, args),
         Command::Rules { command: RulesCommand::List(args) } => rules::list(&cli.global, args),
+        Command::Rules { command: RulesCommand::Publish(args) } => rules::publish(args),
+        Command::Rules { command: RulesCommand::Status(args) } => rules::status(args),
+        Command::Worker(args) => worker::run(&cli.global, args),
         Command::Token { command: TokenCommand::Create(args) } => token::create(args),
         Command::Serve(args) => serve::run(&cli.global, args),
         Command::Submit(args) => submit::run(args),

@@ -1,12 +1,22 @@
-//! `assay rules list`: what a pack contains.
+//! `assay rules list`: what a pack contains. `assay rules publish|status`: roll a pack out to
+//! a review service (shadow re-check, blast radius, enforcement) and follow it.
 
+use std::io::IsTerminal as _;
+use std::path::Path;
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
+use anyhow::{Context as _, anyhow};
+use assay_server::packs::{Enforce, PackRollout};
 use serde_json::json;
 
-use crate::args::{Global, ListFormat, RulesListArgs};
-use crate::exit::Failure;
+use crate::args::{ClientFormat, Global, ListFormat, RulesListArgs, RulesPublishArgs, RulesStatusArgs};
+use crate::client::{Answer, Client, expect, print_json, refused};
+use crate::exit::{Failure, InputContext};
 use crate::setup;
+
+/// How often `--wait` asks for progress.
+const POLL: Duration = Duration::from_millis(500);
 
 pub fn list(global: &Global, args: &RulesListArgs) -> Result<ExitCode, Failure> {
     let pack = setup::pack(args.rules.as_ref())?;
@@ -53,6 +63,210 @@ pub fn list(global: &Global, args: &RulesListArgs) -> Result<ExitCode, Failure> 
     };
     use std::io::Write as _;
     let _ = anstream::stdout().write_all(out.as_bytes());
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn publish(args: &RulesPublishArgs) -> Result<ExitCode, Failure> {
+    let client = Client::new(&args.client)?;
+    let (manifest, components) = pack_files(&args.pack)?;
+    let parsed = assay_core::pack::PackManifest::parse("pack.toml", &manifest).map_err(|e| Failure::Input(e.into(), None))?;
+    let path = format!("/v1/rule-packs/{}/{}", parsed.name, parsed.version);
+    let mut rollout: PackRollout = match client.get(&path)? {
+        Answer::Ok(existing) if args.shadow => {
+            return Err(Failure::Input(
+                anyhow!(
+                    "rule pack {}@{} is already published ({}); bump its version to publish a change, or follow it with `assay rules status {}@{}`",
+                    parsed.name, parsed.version, existing_phase(&existing), parsed.name, parsed.version
+                ),
+                None,
+            ));
+        }
+        Answer::Ok(existing) => existing,
+        Answer::Refused(404, _) => {
+            let mut parts: Vec<(&str, &str, &[u8])> = vec![("manifest", "pack.toml", manifest.as_bytes())];
+            parts.extend(components.iter().map(|(name, bytes)| ("component", name.as_str(), bytes.as_slice())));
+            let published: PackRollout = expect(client.post_form("/v1/rule-packs", &parts)?)?;
+            eprintln!(
+                "published {}@{} in shadow mode: re-checking {} live listings, blocking nothing",
+                published.name, published.version, published.progress.total
+            );
+            published
+        }
+        Answer::Refused(status, problem) => return Err(refused(status, &problem)),
+    };
+    if args.wait || args.enforce {
+        rollout = wait(&client, &path, rollout)?;
+    }
+    if args.enforce {
+        if rollout.phase != "shadow" {
+            eprintln!("{}@{} is already enforced ({})", rollout.name, rollout.version, existing_phase(&rollout));
+        } else {
+            rollout = expect(client.post(&format!("{path}/enforce"), &Enforce { grace_days: args.grace })?)?;
+            eprintln!(
+                "enforced {}@{}: its verdicts apply from {}; {} partner listing(s) notified",
+                rollout.name,
+                rollout.version,
+                rollout.enforce_at.as_deref().unwrap_or("?"),
+                rollout.verdicts.fail
+            );
+        }
+    }
+    render(&rollout, args.format)
+}
+
+pub fn status(args: &RulesStatusArgs) -> Result<ExitCode, Failure> {
+    let client = Client::new(&args.client)?;
+    let Some(pack) = &args.pack else {
+        let packs: Vec<PackRollout> = expect(client.get("/v1/rule-packs")?)?;
+        if args.format == ClientFormat::Json {
+            print_json(&packs)?;
+        } else if packs.is_empty() {
+            println!("no rule packs published; publish one with `assay rules publish DIR --shadow`");
+        } else {
+            println!("{:<28}  {:<8}  {:>9}  {:>7}  {:>7}  ENFORCED FROM", "PACK", "PHASE", "CHECKED", "PASS", "FAIL");
+            for p in &packs {
+                let checked = format!("{}/{}", p.progress.done + p.progress.dead, p.progress.total);
+                println!(
+                    "{:<28}  {:<8}  {:>9}  {:>7}  {:>7}  {}",
+                    format!("{}@{}", p.name, p.version),
+                    p.phase,
+                    checked,
+                    p.verdicts.pass,
+                    p.verdicts.fail,
+                    p.enforce_at.as_deref().unwrap_or("-")
+                );
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    };
+    let Some((name, version)) = pack.split_once('@') else {
+        return Err(Failure::Input(anyhow!("name a pack as NAME@VERSION, not `{pack}`"), None));
+    };
+    let path = format!("/v1/rule-packs/{name}/{version}");
+    let mut rollout: PackRollout = expect(client.get(&path)?)?;
+    if args.wait {
+        rollout = wait(&client, &path, rollout)?;
+    }
+    render(&rollout, args.format)
+}
+
+/// `pack.toml` and the components it names: from a directory, or the built-in pack.
+fn pack_files(pack: &str) -> Result<(String, Vec<(String, Vec<u8>)>), Failure> {
+    if pack == "builtin" {
+        let components = setup::builtin_pack()
+            .map_err(Failure::Host)?
+            .manifest
+            .rules
+            .iter()
+            .map(|rule| {
+                let bytes = assay_builtin::component(&rule.component).unwrap_or_default();
+                (rule.component.clone(), bytes.to_vec())
+            })
+            .collect();
+        return Ok((assay_builtin::PACK_TOML.to_owned(), components));
+    }
+    let dir = Path::new(pack);
+    let manifest = std::fs::read_to_string(dir.join("pack.toml"))
+        .with_context(|| format!("reading {} (a pack is a directory holding pack.toml, or `builtin`)", dir.join("pack.toml").display()))
+        .input()?;
+    let parsed = assay_core::pack::PackManifest::parse("pack.toml", &manifest).map_err(|e| Failure::Input(e.into(), None))?;
+    let mut components = Vec::new();
+    for rule in &parsed.rules {
+        let path = dir.join(&rule.component);
+        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display())).input()?;
+        components.push((rule.component.clone(), bytes));
+    }
+    Ok((manifest, components))
+}
+
+fn existing_phase(r: &PackRollout) -> String {
+    match (r.phase.as_str(), &r.enforce_at) {
+        ("shadow", _) => "in shadow mode".into(),
+        (phase, Some(at)) => format!("{phase}, enforced from {at}"),
+        (phase, None) => phase.to_owned(),
+    }
+}
+
+/// Poll the rollout until its re-check is complete: a progress bar with counts and ETA on a
+/// terminal, a line every few seconds otherwise.
+fn wait(client: &Client, path: &str, mut rollout: PackRollout) -> Result<PackRollout, Failure> {
+    let terminal = std::io::stderr().is_terminal();
+    let bar = indicatif::ProgressBar::new(rollout.progress.total.max(0) as u64);
+    if terminal {
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} re-checking {pos}/{len} live listings [{bar:30}] {per_sec} · ETA {eta} · {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        bar.enable_steady_tick(Duration::from_millis(120));
+    } else {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let mut last_line = Instant::now();
+    loop {
+        let p = &rollout.progress;
+        let finished = (p.done + p.dead).max(0) as u64;
+        bar.set_length(p.total.max(0) as u64);
+        bar.set_position(finished);
+        bar.set_message(format!("{} would fail", rollout.verdicts.fail));
+        if p.waiting + p.running == 0 {
+            break;
+        }
+        if !terminal && last_line.elapsed() >= Duration::from_secs(5) {
+            let eta = p.eta_secs.map_or_else(|| "?".to_owned(), |s| format!("{s}s"));
+            eprintln!("re-checked {finished}/{} live listings, {} would fail, ETA {eta}", p.total, rollout.verdicts.fail);
+            last_line = Instant::now();
+        }
+        std::thread::sleep(POLL);
+        rollout = expect(client.get(path)?)?;
+    }
+    bar.finish_and_clear();
+    let p = &rollout.progress;
+    eprintln!(
+        "re-checked {} live listings: {} pass, {} would fail, {} could not be decided{}",
+        p.done,
+        rollout.verdicts.pass,
+        rollout.verdicts.fail,
+        rollout.verdicts.error,
+        if p.dead > 0 { format!(", {} dead-lettered (see GET /v1/jobs)", p.dead) } else { String::new() }
+    );
+    Ok(rollout)
+}
+
+/// The rollout: JSON as the API gives it, or the blast radius as a table.
+fn render(rollout: &PackRollout, format: ClientFormat) -> Result<ExitCode, Failure> {
+    if format == ClientFormat::Json {
+        print_json(rollout)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let p = &rollout.progress;
+    println!("{}@{} — {}", rollout.name, rollout.version, existing_phase(rollout));
+    println!(
+        "re-checked {}/{} live listings: {} pass, {} fail, {} error{}",
+        p.done + p.dead,
+        p.total,
+        rollout.verdicts.pass,
+        rollout.verdicts.fail,
+        rollout.verdicts.error,
+        if p.waiting + p.running > 0 { " (still running)" } else { "" }
+    );
+    if rollout.rules.is_empty() {
+        println!("blast radius: no live listing fails this pack");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("\nblast radius, by rule:");
+    for rule in &rollout.rules {
+        println!("  {:<40} {:>6} listing(s)", rule.rule_id, rule.listings);
+    }
+    println!("\nlistings that would fail:");
+    for a in rollout.affected.iter().take(50) {
+        println!("  {}@{} ({}): {}", a.slug, a.version, a.partner, a.rules.join(", "));
+    }
+    if rollout.verdicts.fail > 50 {
+        println!("  … and {} more (`--format json` lists up to 500)", rollout.verdicts.fail - 50);
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -126,6 +126,9 @@ pub enum Transition {
     Withdraw,
     /// Something moved (a rule pack, a partner check, the platform API): review again.
     Recheck,
+    /// A rule pack enforced after its grace deadline fails the live version: it leaves the
+    /// marketplace and the partner ships a fixed version.
+    Enforce,
 }
 
 impl Transition {
@@ -143,6 +146,7 @@ impl Transition {
             Transition::Retire => "retire",
             Transition::Withdraw => "withdraw",
             Transition::Recheck => "recheck",
+            Transition::Enforce => "enforce",
         }
     }
 }
@@ -179,6 +183,7 @@ pub fn apply(from: VersionState, transition: Transition) -> Result<VersionState,
         (S::ChangesRequested | S::AwaitingReview, T::Recheck) => S::Checking,
         // Live versions are re-checked in place: their state does not move while they are.
         (S::Approved | S::Published | S::Deprecated, T::Recheck) => from,
+        (S::Approved | S::Published | S::Deprecated, T::Enforce) => S::ChangesRequested,
         _ => return Err(TransitionError { from, transition }),
     };
     Ok(to)
@@ -190,7 +195,7 @@ mod tests {
     use Transition as T;
     use VersionState as S;
 
-    const TRANSITIONS: [Transition; 13] = [
+    const TRANSITIONS: [Transition; 14] = [
         T::StartChecks,
         T::ChecksFinished(Verdict::Pass),
         T::ChecksFinished(Verdict::Fail),
@@ -204,6 +209,7 @@ mod tests {
         T::Retire,
         T::Withdraw,
         T::Recheck,
+        T::Enforce,
     ];
 
     /// Every allowed (from, transition, to); everything else must be refused.
@@ -226,12 +232,15 @@ mod tests {
         (S::Approved, T::Deprecate, S::Deprecated),
         (S::Approved, T::Withdraw, S::Withdrawn),
         (S::Approved, T::Recheck, S::Approved),
+        (S::Approved, T::Enforce, S::ChangesRequested),
         (S::Published, T::Certify, S::Published),
         (S::Published, T::Deprecate, S::Deprecated),
         (S::Published, T::Recheck, S::Published),
+        (S::Published, T::Enforce, S::ChangesRequested),
         (S::Deprecated, T::Certify, S::Deprecated),
         (S::Deprecated, T::Retire, S::Retired),
         (S::Deprecated, T::Recheck, S::Deprecated),
+        (S::Deprecated, T::Enforce, S::ChangesRequested),
     ];
 
     #[test]

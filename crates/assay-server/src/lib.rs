@@ -9,6 +9,8 @@
 //! - [`dto`]: the JSON shapes, converted from the service's types at this edge.
 //! - [`problem`]: every error as `application/problem+json` with a stable `code`.
 //! - [`auth`]: bearer tokens.
+//! - [`packs`]: rule-pack rollout (publish in shadow, progress and blast radius, enforce) and
+//!   the job queue with its dead letters.
 //! - [`ops`]: `/healthz`, `/readyz`, `/metrics`, request metrics.
 //!
 //! The OpenAPI 3.1 document is generated from the handlers ([`openapi`]), served at
@@ -22,6 +24,7 @@ pub mod auth;
 pub mod dto;
 pub mod notices;
 pub mod ops;
+pub mod packs;
 pub mod problem;
 pub mod webhooks;
 
@@ -90,6 +93,7 @@ pub struct AppState {
         (name = "versions", description = "Submitting versions and following their review"),
         (name = "review", description = "The reviewers' queue, decisions and waivers"),
         (name = "lifecycle", description = "Change notices (JSON and Atom) and deprecation schedules"),
+        (name = "rule-packs", description = "Rule-pack rollout (shadow re-check, blast radius, enforcement with a grace deadline) and the job queue"),
         (name = "webhooks", description = "Partner webhook endpoints (Standard Webhooks signatures) and their delivery logs"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
@@ -131,11 +135,16 @@ fn routes(config: &ServerConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(notices::timeline))
         .routes(routes!(webhooks::create_endpoint, webhooks::list_endpoints))
         .routes(routes!(webhooks::delivery_log))
+        .routes(routes!(packs::list_packs))
+        .routes(routes!(packs::get_pack))
+        .routes(routes!(packs::enforce_pack))
+        .routes(routes!(packs::queue))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::metrics_text))
         .route_layer(DefaultBodyLimit::max(config.max_body_bytes))
         .routes(routes!(api::submit_version))
+        .routes(routes!(packs::publish_pack))
         .route_layer(DefaultBodyLimit::max(config.max_upload_bytes))
 }
 

@@ -173,6 +173,7 @@ impl From<ServiceError> for ApiError {
                 retry_after: Some(retry_after_secs),
                 ..ApiError::new(S::SERVICE_UNAVAILABLE, "busy", "The service is busy", detail)
             },
+            ServiceError::NotReady(_) => ApiError::new(S::CONFLICT, "not_ready", "Not ready yet", detail),
             ServiceError::Store(ref source) => ApiError::internal(source),
         }
     }

@@ -68,6 +68,9 @@ pub enum ServiceError {
         /// When to try again, in seconds.
         retry_after_secs: u64,
     },
+    /// The operation needs something to finish first (a shadow re-check); try again later.
+    #[error("{0}")]
+    NotReady(String),
     /// The store failed; details are logged, not shown.
     #[error("the store failed")]
     Store(#[source] StoreError),

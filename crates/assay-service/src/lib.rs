@@ -8,8 +8,9 @@
 //!   *not found*, never *forbidden*, so existence does not leak) and capabilities.
 //! - [`submit`](Service::submit): validate the manifest and every partner check component, then
 //!   store the version, its components and its review job in one transaction.
-//! - [`worker`]: claim review jobs, run the rule pack and the partner checks in the plugin host,
-//!   apply live waivers, record the verdict and end the job in one transaction.
+//! - [`worker`]: claim jobs from the durable queue — reviews one at a time, re-checks in
+//!   batches — run the rule pack and the partner checks in the plugin host, apply live waivers,
+//!   and record each verdict with its job's completion in one transaction.
 //! - [`decide`](Service::decide), [`grant_waiver`](Service::grant_waiver): reviewer decisions
 //!   with notes, applied with optimistic concurrency; waivers with approver and expiry.
 //! - [`bundle`]: run bundles — everything a review ran, replayable bit for bit (`assay replay`).
@@ -18,6 +19,9 @@
 //!   versions as their dates pass.
 //! - [`webhooks`]: partner webhooks (Standard Webhooks signatures) from a durable outbox fed by
 //!   the audit log, with retries, backoff, deprecation reminders and a delivery log.
+//! - [`rollout`]: rule packs published in shadow (every live listing re-checked, nothing
+//!   blocked), their blast radius, enforcement with a grace deadline and change notices, and
+//!   the re-check whose failing verdicts are applied at the deadline.
 //! - [`standing`]: a partner's standing (live, blocked by which rule, deprecated, fix-by
 //!   dates) and a listing's timeline.
 //! - [`view`]: a version as callers see it, with the verdict decided *now* from its findings
@@ -30,6 +34,7 @@ pub mod bundle;
 mod clock;
 mod error;
 pub mod notices;
+pub mod rollout;
 mod service;
 pub mod standing;
 pub mod view;
@@ -39,6 +44,7 @@ pub mod worker;
 pub use clock::{Clock, SystemClock};
 pub use error::{ServiceError, error_chain};
 pub use notices::{DeprecationRequest, NoticeRequest, ScheduleReport};
+pub use rollout::{PackUpload, Phase, Rollout};
 pub use service::{Action, Service, ServiceConfig, UploadedCheck, WaiverRequest};
 pub use standing::{FixBy, ListingStanding, Standing};
 pub use view::{FindingView, VersionView};

@@ -50,6 +50,10 @@ pub struct ScheduleReport {
     pub deprecated: Vec<String>,
     /// Versions moved to `retired`.
     pub retired: Vec<String>,
+    /// Re-checks enqueued because a platform API version entered deprecation.
+    pub rechecks: u64,
+    /// Rule packs whose deadline came: now active, their verdicts applied (`name@version`).
+    pub packs_applied: Vec<String>,
 }
 
 /// The scheduler's name in the audit log.
@@ -253,8 +257,28 @@ impl Service {
                 }
             }
         }
-        if !report.deprecated.is_empty() || !report.retired.is_empty() {
-            tracing::info!(deprecated = ?report.deprecated, retired = ?report.retired, "schedules applied");
+        // A platform API version entering deprecation re-checks the listings that target it.
+        for (id, api) in self.store.api_deprecations_to_recheck(&today.to_string()).await? {
+            let targeting: Vec<i64> = self
+                .store
+                .live_versions()
+                .await?
+                .into_iter()
+                .filter(|(_, manifest)| {
+                    assay_core::Manifest::parse("listing.toml", manifest).is_ok_and(|m| m.manifest.api_version == api)
+                })
+                .map(|(id, _)| id)
+                .collect();
+            let enqueued =
+                self.store.enqueue_rechecks(&targeting, "api-deprecation", &format!("api:{id}"), Some(id)).await?;
+            report.rechecks += enqueued;
+        }
+        report.packs_applied = self.apply_rollouts().await?;
+        if report.rechecks > 0 {
+            self.wake.notify_waiters();
+        }
+        if !report.deprecated.is_empty() || !report.retired.is_empty() || report.rechecks > 0 {
+            tracing::info!(deprecated = ?report.deprecated, retired = ?report.retired, rechecks = report.rechecks, "schedules applied");
         }
         Ok(report)
     }

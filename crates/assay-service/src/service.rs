@@ -119,6 +119,8 @@ pub struct Service {
     pub(crate) sender: Option<Arc<dyn crate::webhooks::Sender>>,
     /// How webhooks are delivered.
     pub(crate) webhooks: crate::webhooks::WebhookConfig,
+    /// Published rule packs loaded so far, by id.
+    pub(crate) packs: Arc<std::sync::Mutex<std::collections::HashMap<i64, Arc<RulePack>>>>,
 }
 
 impl Service {
@@ -135,6 +137,7 @@ impl Service {
             compiles,
             sender: None,
             webhooks: crate::webhooks::WebhookConfig::default(),
+            packs: Arc::default(),
         }
     }
 
@@ -305,18 +308,17 @@ impl Service {
     pub async fn bundle(&self, who: &Principal, slug: &str, version: &str) -> Result<RunBundle, ServiceError> {
         let view = self.version(who, slug, version).await?;
         let review = view.review.ok_or_else(|| ServiceError::NotFound(format!("a review of version {version}")))?;
-        let pack = &self.pack.manifest;
-        if review.pack_name != pack.name || review.pack_version != pack.version.to_string() {
+        let Some(pack) = self.pack_named(&review.pack_name, &review.pack_version).await? else {
             return Err(ServiceError::NotFound(format!(
-                "a review of version {version} by the pack this server runs ({}@{}; it was reviewed by {}@{})",
-                pack.name, pack.version, review.pack_name, review.pack_version
+                "the rule pack version {version} was reviewed by ({}@{}) on this server",
+                review.pack_name, review.pack_version
             )));
-        }
+        };
         let previous = match &review.previous_version {
             Some(previous) => self.store.version(slug, previous).await?.map(|v| v.manifest),
             None => None,
         };
-        let mut checks = self.pack.checks();
+        let mut checks = pack.checks();
         for (name, _digest, bytes) in self.store.version_checks(view.record.id).await? {
             checks.push(CheckSpec::partner(name, Arc::from(bytes)));
         }

@@ -97,6 +97,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "listing.version.certified",
     "listing.version.deprecated",
     "listing.version.retired",
+    "listing.version.enforced",
     "notice.published",
     "deprecation.reminder",
 ];
@@ -128,6 +129,7 @@ fn event_type(action: &str) -> Option<&'static str> {
         "version.certify" => "listing.version.certified",
         "version.deprecate" => "listing.version.deprecated",
         "version.retire" => "listing.version.retired",
+        "version.enforce" => "listing.version.enforced",
         "notice.publish" => "notice.published",
         _ => return None,
     })

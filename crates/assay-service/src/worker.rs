@@ -1,16 +1,21 @@
-//! The review worker: claim a job, run the checks, record the verdict and end the job.
+//! The worker: claim jobs from the durable queue, run the checks, record the verdicts.
 //!
-//! Runs inside `assay serve`. Jobs are at-least-once (a review a crash interrupted runs again
-//! after restart); verdicts are recorded once, because recording needs the version to still be
-//! `checking` and ends the job in the same transaction.
+//! Review jobs (a new version) come first, one at a time, because a partner is waiting on each;
+//! re-check jobs (a rule pack, a partner check or the platform API moved) are claimed in
+//! batches, run, and recorded in one transaction per batch. Runs inside `assay serve`, and as
+//! `assay worker` processes on a shared PostgreSQL database. Jobs are at-least-once (a job whose
+//! worker died runs again when its lease lapses); verdicts are recorded once, because a verdict
+//! commits with its job's completion and a completion from a lapsed claim is refused.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use assay_core::{CheckRun, Manifest, Verdict};
-use assay_host::{CheckSpec, ReviewInput};
-use assay_store::{ClaimedReview, ReviewRecord, StoreError, VersionRecord};
+use assay_core::{CheckOutcome, CheckRun, Finding, Manifest, Severity, Verdict};
+use assay_host::{CheckSpec, ReviewInput, RulePack};
+use assay_store::{ClaimedRecheck, ClaimedReview, JobFate, Lease, RecheckResult, StoreError, VersionId, VersionRecord};
 
 use crate::view;
 use crate::{Service, ServiceError, error_chain};
@@ -19,18 +24,40 @@ use crate::{Service, ServiceError, error_chain};
 const ACTOR: &str = "worker";
 
 /// How often an idle worker looks for work it was not woken for (another node's submissions,
-/// expired leases).
+/// expired leases, retries whose backoff ended).
 const POLL: Duration = Duration::from_secs(2);
 
+/// Re-checks claimed, run and recorded together: one claim and one commit per batch.
+pub const RECHECK_BATCH: i64 = 32;
+
+/// Numbers this process's workers in their leases (`pid:n`).
+static WORKERS: AtomicUsize = AtomicUsize::new(0);
+
+/// What one pass of a worker did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Worked {
+    /// Reviews finished.
+    pub reviews: usize,
+    /// Re-check verdicts recorded.
+    pub rechecks: usize,
+}
+
+impl Worked {
+    fn any(&self) -> bool {
+        self.reviews + self.rechecks > 0
+    }
+}
+
 impl Service {
-    /// Review every waiting version until `shutdown` completes. Errors are logged and retried.
+    /// Work the queue until `shutdown` completes. Errors are logged and retried.
     pub async fn run_worker(&self, shutdown: impl Future<Output = ()>) {
+        let name = format!("{}:{}", std::process::id(), WORKERS.fetch_add(1, Ordering::Relaxed));
         tokio::pin!(shutdown);
         loop {
-            match self.review_next().await {
-                Ok(Some(_)) => continue,
-                Ok(None) => {}
-                Err(e) => tracing::error!(error = %error_chain(&e), "review worker failed; retrying"),
+            match self.work_once(&name).await {
+                Ok(worked) if worked.any() => continue,
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %error_chain(&e), "worker failed; retrying"),
             }
             tokio::select! {
                 () = &mut shutdown => return,
@@ -40,13 +67,22 @@ impl Service {
         }
     }
 
+    /// One review if one is waiting, else one batch of re-checks.
+    pub async fn work_once(&self, worker: &str) -> Result<Worked, ServiceError> {
+        if self.review_next().await?.is_some() {
+            return Ok(Worked { reviews: 1, rechecks: 0 });
+        }
+        Ok(Worked { reviews: 0, rechecks: self.recheck_batch(worker).await? })
+    }
+
     /// Claim and finish one review; `None` when nothing is waiting.
     pub async fn review_next(&self) -> Result<Option<VersionRecord>, ServiceError> {
         let Some(claimed) = self.store.claim_review(ACTOR, self.config.lease_secs).await? else { return Ok(None) };
         let (slug, version) = (claimed.version.slug.clone(), claimed.version.version.clone());
+        let pack = self.current_pack().await?;
         let started = Instant::now();
-        let heartbeat = self.heartbeat(claimed.job);
-        let mut runs = self.run_checks(&claimed).await;
+        let heartbeat = self.heartbeat(vec![claimed.lease]);
+        let mut runs = self.run_review(&claimed, pack.clone()).await;
         heartbeat.abort();
         let host_time = started.elapsed();
         if let (Some(runs), Some(previous)) = (runs.as_mut(), claimed.previous_version.as_deref()) {
@@ -62,14 +98,13 @@ impl Service {
             None => Verdict::Error,
         };
         let runs = runs.unwrap_or_default();
-        let pack = &self.pack.manifest;
         let limits = crate::bundle::BundleLimits::from(self.host.limits()).to_json();
-        let record = ReviewRecord {
-            pack_name: &pack.name,
-            pack_version: &pack.version.to_string(),
+        let record = assay_store::ReviewRecord {
+            pack_name: &pack.manifest.name,
+            pack_version: &pack.manifest.version.to_string(),
             runs: &runs,
             verdict,
-            job: Some(claimed.job),
+            job: Some(claimed.lease),
             seed: assay_host::platform::DEFAULT_SEED,
             limits: &limits,
             previous_version: claimed.previous_version.as_deref(),
@@ -87,23 +122,170 @@ impl Service {
             // Recorded by another delivery, or the version moved on: this job is over.
             Err(StoreError::Conflict { current }) => {
                 tracing::info!(%slug, %version, %current, "review result not needed any more");
-                self.store.finish_job(claimed.job).await?;
+                self.store.finish_job(claimed.lease.job).await?;
+                Ok(self.store.version(&slug, &version).await?)
+            }
+            // The lease lapsed while the review ran: whoever holds the job now records it.
+            Err(StoreError::LeaseLost) => {
+                tracing::warn!(%slug, %version, "review lease lapsed before the result was recorded; result dropped");
                 Ok(self.store.version(&slug, &version).await?)
             }
             Err(e) => Err(e.into()),
         }
     }
 
-    /// Renew the job's lease every third of it until aborted, so a long review keeps its job
-    /// and a dead worker's job lapses quickly.
-    fn heartbeat(&self, job: assay_store::JobId) -> tokio::task::JoinHandle<()> {
-        let (store, lease) = (self.store.clone(), self.config.lease_secs);
+    /// Claim a batch of re-checks, run them and record their verdicts; how many were recorded.
+    pub async fn recheck_batch(&self, worker: &str) -> Result<usize, ServiceError> {
+        let claimed = self.store.claim_rechecks(worker, self.config.lease_secs, RECHECK_BATCH).await?;
+        if claimed.is_empty() {
+            return Ok(0);
+        }
+        let leases: Vec<Lease> = claimed.iter().map(|c| c.lease).collect();
+        let heartbeat = self.heartbeat(leases.clone());
+        let outcome = self.run_rechecks(claimed).await;
+        heartbeat.abort();
+        let results = match outcome {
+            Ok(results) => results,
+            Err(e) => {
+                // Nothing recorded: every job of the batch is retried after a backoff.
+                let message = error_chain(&e);
+                for lease in leases {
+                    match self.store.fail_job(lease, &message).await? {
+                        JobFate::Dead => tracing::error!(job = lease.job.0, error = %message, "re-check dead-lettered"),
+                        JobFate::Retry(at) => tracing::warn!(job = lease.job.0, retry_at = at, error = %message, "re-check failed; will retry"),
+                        JobFate::LeaseLost => {}
+                    }
+                }
+                return Err(e);
+            }
+        };
+        let done = self.store.complete_rechecks(ACTOR, &results).await?;
+        if done.refused > 0 {
+            tracing::warn!(refused = done.refused, "re-check results refused: their leases lapsed");
+        }
+        metrics::counter!("assay_rechecks_total").increment(done.recorded as u64);
+        if done.enforced > 0 {
+            tracing::info!(enforced = done.enforced, "live versions failing an enforced rule pack left the marketplace");
+        }
+        Ok(done.recorded)
+    }
+
+    /// Run a batch of claimed re-checks in the plugin host.
+    async fn run_rechecks(&self, claimed: Vec<ClaimedRecheck>) -> Result<Vec<RecheckResult>, ServiceError> {
+        // Each job's pack (loaded once per batch), whether it applies its verdicts, the partner
+        // components (fetched once per digest) and the listing's waivers.
+        let mut packs: HashMap<Option<i64>, (Arc<RulePack>, Option<i64>, bool)> = HashMap::new();
+        let mut components: HashMap<String, Arc<[u8]>> = HashMap::new();
+        let mut jobs = Vec::with_capacity(claimed.len());
+        let now = self.clock.now();
+        for job in claimed {
+            if !packs.contains_key(&job.pack) {
+                let entry = match job.pack {
+                    Some(id) => {
+                        let record = self.store.pack_by_id(id).await?;
+                        let applied = record.as_ref().is_some_and(|p| p.applied_at.is_some());
+                        (self.pack_by_id(id).await?, Some(id), applied)
+                    }
+                    None => (self.current_pack().await?, None, false),
+                };
+                packs.insert(job.pack, entry);
+            }
+            for (_, digest) in &job.checks {
+                if !components.contains_key(digest) {
+                    let bytes = self.store.plugin_bytes(digest).await?.unwrap_or_default();
+                    components.insert(digest.clone(), Arc::from(bytes));
+                }
+            }
+            let waivers: Vec<_> = self.store.waivers(&job.version.slug).await?.into_iter().map(|w| w.waiver).collect();
+            let listing = match Manifest::parse("listing.toml", &job.version.manifest) {
+                Ok(parsed) => Some(parsed.manifest),
+                Err(e) => {
+                    tracing::error!(slug = %job.version.slug, error = %e, "a stored manifest no longer parses");
+                    None
+                }
+            };
+            let api_flag = match &listing {
+                Some(listing) => self.api_deprecation_finding(&listing.api_version).await?,
+                None => None,
+            };
+            jobs.push((job, listing, waivers, api_flag));
+        }
+        let host = self.host.clone();
+        let results = tokio::task::spawn_blocking(move || {
+            jobs.into_iter()
+                .map(|(job, listing, waivers, api_flag)| {
+                    let (pack, pack_id, applied) = &packs[&job.pack];
+                    let mut checks = pack.checks();
+                    for (name, digest) in &job.checks {
+                        checks.push(CheckSpec::partner(name.clone(), components[digest].clone()));
+                    }
+                    let runs = listing.map(|listing| host.review(ReviewInput::new(&listing, None, &checks)).runs);
+                    let (verdict, findings) = match &runs {
+                        Some(runs) => view::decide(runs, &waivers, &job.version.version, now),
+                        None => (Verdict::Error, Vec::new()),
+                    };
+                    let mut blocking: Vec<&str> = findings
+                        .iter()
+                        .filter(|f| f.waived_by.is_none() && f.finding.severity >= view::FAIL_ON)
+                        .map(|f| f.finding.rule_id.as_str())
+                        .collect();
+                    blocking.sort_unstable();
+                    blocking.dedup();
+                    let mut listed: Vec<serde_json::Value> = findings.iter().map(|f| finding_json(&f.finding)).collect();
+                    listed.extend(api_flag.iter().map(finding_json));
+                    let fuel = runs.iter().flatten().filter_map(|r| r.usage.fuel).sum::<u64>();
+                    RecheckResult {
+                        lease: job.lease,
+                        version: VersionId(job.version.id.0),
+                        pack: *pack_id,
+                        pack_name: pack.manifest.name.clone(),
+                        pack_version: pack.manifest.version.to_string(),
+                        verdict,
+                        blocking: blocking.join(","),
+                        findings: serde_json::Value::Array(listed).to_string(),
+                        fuel: i64::try_from(fuel).unwrap_or(i64::MAX),
+                        enforce: *applied && job.reason == "enforce",
+                    }
+                })
+                .collect::<Vec<_>>()
+        })
+        .await;
+        results.map_err(|e| ServiceError::invalid("", format!("the plugin host panicked during a re-check: {e}")))
+    }
+
+    /// A warning when the manifest targets a platform API version that is deprecated now.
+    async fn api_deprecation_finding(&self, api: &str) -> Result<Option<Finding>, ServiceError> {
+        let today = self.today();
+        let found = self.store.api_deprecations(api).await?;
+        let Some(d) = found.iter().filter(|d| d.schedule.deprecated_from <= today).min_by_key(|d| d.schedule.sunset)
+        else {
+            return Ok(None);
+        };
+        Ok(Some(Finding {
+            rule_id: "platform.api-version-deprecated".into(),
+            severity: Severity::Warning,
+            message: format!(
+                "the listing targets platform API version `{api}`, deprecated since {}; it stops working at its sunset on {}",
+                d.schedule.deprecated_from, d.schedule.sunset
+            ),
+            pointer: "/api_version".into(),
+            remediation: Some(format!("Move to a supported API version before {}.", d.schedule.sunset)),
+            help_url: "https://docs.assay.dev/lifecycle#deprecations".into(),
+        }))
+    }
+
+    /// Renew the leases every third of their length until aborted, so a long run keeps its
+    /// jobs and a dead worker's jobs lapse quickly.
+    fn heartbeat(&self, leases: Vec<Lease>) -> tokio::task::JoinHandle<()> {
+        let (store, lease_secs) = (self.store.clone(), self.config.lease_secs);
         tokio::spawn(async move {
-            let period = Duration::from_secs(u64::try_from(lease / 3).unwrap_or(1).max(1));
+            let period = Duration::from_secs(u64::try_from(lease_secs / 3).unwrap_or(1).max(1));
             loop {
                 tokio::time::sleep(period).await;
-                if let Err(e) = store.extend_lease(job, lease).await {
-                    tracing::warn!(error = %error_chain(&e), "could not renew a review lease");
+                for lease in &leases {
+                    if let Err(e) = store.extend_lease(*lease, lease_secs).await {
+                        tracing::warn!(error = %error_chain(&e), "could not renew a job lease");
+                    }
                 }
             }
         })
@@ -111,7 +293,7 @@ impl Service {
 
     /// Run the pack and the version's partner checks; `None` when the stored manifest no longer
     /// parses (a later parser is stricter), which makes the verdict `error`.
-    async fn run_checks(&self, claimed: &ClaimedReview) -> Option<Vec<CheckRun>> {
+    async fn run_review(&self, claimed: &ClaimedReview, pack: Arc<RulePack>) -> Option<Vec<CheckRun>> {
         let listing = match Manifest::parse("listing.toml", &claimed.version.manifest) {
             Ok(parsed) => parsed.manifest,
             Err(e) => {
@@ -124,13 +306,17 @@ impl Service {
             .as_deref()
             .and_then(|text| Manifest::parse("previous/listing.toml", text).ok())
             .map(|p| p.manifest);
-        let mut checks = self.pack.checks();
+        let mut checks = pack.checks();
         for (name, _digest, bytes) in &claimed.checks {
             checks.push(CheckSpec::partner(name.clone(), Arc::from(bytes.as_slice())));
         }
+        let quarantined = claimed.quarantined.clone();
         let host = self.host.clone();
         let review = tokio::task::spawn_blocking(move || {
-            host.review(ReviewInput::new(&listing, previous.as_ref(), &checks)).runs
+            let mut runs = host.review(ReviewInput::new(&listing, previous.as_ref(), &checks)).runs;
+            // A quarantined check does not run; it is reported so the partner knows why.
+            runs.extend(quarantined.into_iter().map(quarantined_run));
+            runs
         })
         .await;
         match review {
@@ -141,4 +327,35 @@ impl Service {
             }
         }
     }
+}
+
+/// The run reported for a partner check that is quarantined.
+fn quarantined_run(name: String) -> CheckRun {
+    CheckRun {
+        check_id: name,
+        digest: String::new(),
+        rule: None,
+        outcome: CheckOutcome::InvalidPlugin,
+        message: Some(
+            "this component is quarantined: workers running it were lost repeatedly (crashed or killed); \
+             ship a fixed component under a new digest"
+                .into(),
+        ),
+        findings: Vec::new(),
+        usage: Default::default(),
+        logs: Vec::new(),
+        platform: false,
+        integration: false,
+        transcript: Vec::new(),
+    }
+}
+
+fn finding_json(f: &Finding) -> serde_json::Value {
+    serde_json::json!({
+        "rule_id": f.rule_id,
+        "severity": f.severity.as_str(),
+        "message": f.message,
+        "pointer": f.pointer,
+        "remediation": f.remediation,
+    })
 }

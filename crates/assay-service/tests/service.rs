@@ -422,7 +422,7 @@ async fn a_running_review_renews_its_lease() {
     // Past the 2 s lease (and a whole second more, as leases are kept in seconds).
     tokio::time::sleep(std::time::Duration::from_millis(3500)).await;
     let stolen = world.service.store().claim_review("another-worker", 2).await.unwrap();
-    let stolen = stolen.map(|c| (c.job, c.attempt));
+    let stolen = stolen.map(|c| (c.lease.job, c.lease.attempt));
     assert!(stolen.is_none(), "a running review's job was taken over: {stolen:?}");
     let done = review.await.unwrap().unwrap().unwrap();
     assert_eq!(done.state, VersionState::ChangesRequested, "the spinning partner check timed out and blocks");

@@ -26,7 +26,7 @@ pub mod token;
 
 pub use model::{Capability, JobId, ListingId, PartnerId, Principal, Role, VersionId, VersionRecord};
 pub use store::{
-    AttemptOutcome, Backend, ClaimedReview, DeliveryRecord, DeprecationRecord, DeprecationTarget, DueMessage,
-    EndpointRecord, ListingRecord, NewCheck, NewDeprecation, NewMessage, NewNotice, NewWaiver, NoticeRecord,
-    QueueEntry, ReviewRecord, Store, StoreError, StoredReview, Submission, WaiverRecord,
+    Affected, AttemptOutcome, Backend, ClaimedRecheck, ClaimedReview, Completed, DeadJob, JobCounts, JobFate, Lease, RecheckResult, MAX_ATTEMPTS, MAX_LOST, DeliveryRecord, DeprecationRecord, DeprecationTarget, DueMessage,
+    EndpointRecord, ListingRecord, NewCheck, NewDeprecation, NewMessage, NewNotice, NewPack, NewWaiver, NoticeRecord, PackMode, PackRecord,
+    QueueEntry, ReviewRecord, Store, StoreError, StoredReview, Submission, VerdictCounts, WaiverRecord,
 };

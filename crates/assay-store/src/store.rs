@@ -17,13 +17,15 @@ use crate::token;
 mod jobs;
 mod listings;
 mod notices;
+mod packs;
 mod reviews;
 mod waivers;
 mod webhooks;
 
-pub use jobs::ClaimedReview;
+pub use jobs::{ClaimedRecheck, ClaimedReview, Completed, DeadJob, JobCounts, JobFate, Lease, RecheckResult, MAX_ATTEMPTS, MAX_LOST};
 pub use listings::{ListingRecord, QueueEntry};
 pub use notices::{DeprecationRecord, DeprecationTarget, NewDeprecation, NewNotice, NoticeRecord};
+pub use packs::{Affected, NewPack, PackMode, PackRecord, VerdictCounts};
 pub use reviews::{ReviewRecord, StoredReview};
 pub use waivers::{NewWaiver, WaiverRecord};
 pub use webhooks::{AttemptOutcome, DeliveryRecord, DueMessage, EndpointRecord, NewMessage};
@@ -76,6 +78,10 @@ pub enum StoreError {
     /// A reviewer decision needs a note saying why.
     #[error("a decision needs a note saying why")]
     NoteRequired,
+    /// A job's claim lapsed (or another worker took the job over) before its result was
+    /// recorded: the result is refused, and the job's current holder records its own.
+    #[error("the job's lease lapsed before its result was recorded; another worker has it")]
+    LeaseLost,
     /// A row the store wrote cannot be read back (e.g. an unknown state name).
     #[error("corrupt row: {0}")]
     Corrupt(String),
@@ -335,9 +341,13 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        sqlx::query("INSERT INTO review_jobs (version_id, state, created_at) VALUES ($1, 'pending', $2)")
-            .bind(id)
-            .bind(at)
+        sqlx::query(
+            "INSERT INTO jobs (kind, version_id, reason, dedupe, state, created_at) \
+             VALUES ('review', $1, 'submission', $2, 'pending', $3)",
+        )
+        .bind(id)
+        .bind(format!("review:{id}"))
+        .bind(at)
             .execute(&mut *tx)
             .await?;
         let detail = format!("digest={digest} checks={}", checks.len());

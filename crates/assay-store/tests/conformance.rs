@@ -8,7 +8,10 @@ use std::time::Duration;
 
 use assay_core::integration::{CallOutcome, PlatformCall};
 use assay_core::{CheckOutcome, CheckRun, Finding, ResourceUsage, Severity, Transition, Verdict, VersionState};
-use assay_store::{Backend, Capability, NewCheck, NewWaiver, ReviewRecord, Role, Store, StoreError, Submission};
+use assay_store::{
+    Backend, Capability, ClaimedRecheck, JobFate, NewCheck, NewPack, NewWaiver, PackMode, RecheckResult, ReviewRecord, Role, Store,
+    StoreError, Submission,
+};
 use sqlx::{AssertSqlSafe, Connection, Executor};
 
 const POSTGRES_VAR: &str = "ASSAY_TEST_POSTGRES_URL";
@@ -89,6 +92,10 @@ conformance!(
     listings_are_filtered_by_owner_and_the_queue_by_waiting_time,
     notices_and_deprecations_are_recorded_and_listed,
     the_webhook_outbox_enqueues_once_leases_and_logs_attempts,
+    a_late_completion_from_a_lapsed_lease_is_refused,
+    rechecks_are_recorded_once_retried_with_backoff_then_dead_lettered,
+    a_job_whose_workers_keep_dying_quarantines_its_components_then_dies,
+    concurrent_workers_never_share_a_job,
 );
 
 fn submission<'a>(slug: &'a str, version: &'a str) -> Submission<'a> {
@@ -408,19 +415,19 @@ async fn a_submission_enqueues_its_review_and_stores_checks_once(store: Store) {
     // One row per digest, however many versions or positions ship it.
     assert_eq!(store.execute_unchecked("UPDATE plugins SET size = size").await.unwrap(), 1);
     let claimed = store.claim_review("worker", 60).await.unwrap().unwrap();
-    assert_eq!((claimed.version.state, claimed.attempt), (VersionState::Checking, 1));
+    assert_eq!((claimed.version.state, claimed.lease.attempt), (VersionState::Checking, 1));
     assert_eq!(claimed.checks.len(), 2);
     assert_eq!((claimed.checks[0].0.as_str(), &claimed.checks[0].2), ("smoke.wasm", &component));
     assert_eq!(claimed.previous_manifest, None);
     // Leased: nobody else gets it meanwhile; the worker's heartbeat renews the lease.
     assert!(store.claim_review("worker-2", 60).await.unwrap().is_none());
-    assert!(store.extend_lease(claimed.job, 60).await.unwrap());
+    assert!(store.extend_lease(claimed.lease, 60).await.unwrap());
     let review = ReviewRecord {
         pack_name: "assay-builtin",
         pack_version: "0.1.0",
         runs: &[],
         verdict: Verdict::Pass,
-        job: Some(claimed.job),
+        job: Some(claimed.lease),
         seed: 2026,
         limits: "{}",
         previous_version: None,
@@ -428,7 +435,7 @@ async fn a_submission_enqueues_its_review_and_stores_checks_once(store: Store) {
     let done = store.record_review("worker", "acme-stock-sync", "1.0.0", &review).await.unwrap();
     assert_eq!(done.state, VersionState::AwaitingReview);
     assert_eq!(store.pending_reviews().await.unwrap(), 0);
-    assert!(!store.extend_lease(claimed.job, 60).await.unwrap(), "a finished job has no lease to renew");
+    assert!(!store.extend_lease(claimed.lease, 60).await.unwrap(), "a finished job has no lease to renew");
     assert_eq!(store.release_leases().await.unwrap(), 0, "a finished job holds no lease");
     assert!(store.claim_review("worker", 60).await.unwrap().is_none());
     let actions: Vec<_> = store.audit_events().await.unwrap().into_iter().map(|e| e.action).collect();
@@ -441,20 +448,20 @@ async fn an_interrupted_review_is_claimed_again_and_finishes_once(store: Store) 
     // The worker dies here. After a restart the lease is released and the review runs again.
     assert_eq!(store.release_leases().await.unwrap(), 1);
     let second = store.claim_review("worker", 3600).await.unwrap().unwrap();
-    assert_eq!((second.job, second.attempt, second.version.state), (first.job, 2, VersionState::Checking));
+    assert_eq!((second.lease.job, second.lease.attempt, second.version.state), (first.lease.job, 2, VersionState::Checking));
     let review = ReviewRecord {
         pack_name: "p",
         pack_version: "1.0.0",
         runs: &[],
         verdict: Verdict::Fail,
-        job: Some(second.job),
+        job: Some(second.lease),
         seed: 2026,
         limits: "{}",
         previous_version: None,
     };
     store.record_review("worker", &slug, &version, &review).await.unwrap();
     // A late delivery from the first attempt finds the version moved on and records nothing.
-    let late = ReviewRecord { job: Some(first.job), ..review };
+    let late = ReviewRecord { job: Some(first.lease), ..review };
     assert!(matches!(
         store.record_review("worker", &slug, &version, &late).await,
         Err(StoreError::Conflict { current: VersionState::ChangesRequested })
@@ -508,7 +515,7 @@ async fn listings_are_filtered_by_owner_and_the_queue_by_waiting_time(store: Sto
             pack_version: "1",
             runs: &[],
             verdict: Verdict::Pass,
-            job: Some(claimed.job),
+            job: Some(claimed.lease),
             seed: 2026,
             limits: "{}",
             previous_version: None,
@@ -675,4 +682,199 @@ async fn the_webhook_outbox_enqueues_once_leases_and_logs_attempts(store: Store)
             ("msg_1", 1, Some(500), "delivered")
         ]
     );
+}
+
+/// `n` listings with an approved (live) version each; returns their slugs.
+async fn live_listings(store: &Store, n: usize, checks: &[NewCheck<'_>]) -> Vec<String> {
+    let partner = store.ensure_partner("test", "acme", &[Capability::List, Capability::Checks]).await.unwrap();
+    let mut slugs = Vec::new();
+    for i in 0..n {
+        let slug = format!("live-{i:04}");
+        store.create_listing("test", partner, &slug, "Live").await.unwrap();
+        store.submit_version("partner", &Submission { checks, ..submission(&slug, "1.0.0") }).await.unwrap();
+        let claimed = store.claim_review("worker", 60).await.unwrap().unwrap();
+        let review = ReviewRecord {
+            pack_name: "p",
+            pack_version: "1.0.0",
+            runs: &[],
+            verdict: Verdict::Pass,
+            job: Some(claimed.lease),
+            seed: 2026,
+            limits: "{}",
+            previous_version: None,
+        };
+        store.record_review("worker", &slug, "1.0.0", &review).await.unwrap();
+        store.transition("reviewer", &slug, "1.0.0", VersionState::AwaitingReview, Transition::Approve, "ok").await.unwrap();
+        slugs.push(slug);
+    }
+    slugs
+}
+
+fn pack<'a>(version: &'a str, components: &'a [NewCheck<'a>]) -> NewPack<'a> {
+    NewPack { name: "platform", version, digest: "ab", manifest: "name = \"platform\"", components }
+}
+
+fn result(claim: &ClaimedRecheck, verdict: Verdict, blocking: &str) -> RecheckResult {
+    RecheckResult {
+        lease: claim.lease,
+        version: claim.version.id,
+        pack: claim.pack,
+        pack_name: "platform".into(),
+        pack_version: "2.0.0".into(),
+        verdict,
+        blocking: blocking.into(),
+        findings: "[]".into(),
+        fuel: 1,
+        enforce: false,
+    }
+}
+
+async fn a_late_completion_from_a_lapsed_lease_is_refused(store: Store) {
+    let (slug, version) = submitted(&store).await;
+    // A lease of -1 s has lapsed the moment it is granted: the worker "died" at once.
+    let first = store.claim_review("worker-1", -1).await.unwrap().unwrap();
+    let second = store.claim_review("worker-2", 60).await.unwrap().unwrap();
+    assert_eq!(second.lease.job, first.lease.job);
+    assert!(second.lease.token > first.lease.token, "every claim has a new token");
+    let review = |lease| ReviewRecord {
+        pack_name: "p",
+        pack_version: "1.0.0",
+        runs: &[],
+        verdict: Verdict::Pass,
+        job: Some(lease),
+        seed: 2026,
+        limits: "{}",
+        previous_version: None,
+    };
+    // The first worker comes back while the version is still `checking`: refused, nothing kept.
+    assert!(matches!(
+        store.record_review("worker-1", &slug, &version, &review(first.lease)).await,
+        Err(StoreError::LeaseLost)
+    ));
+    assert_eq!(store.version(&slug, &version).await.unwrap().unwrap().state, VersionState::Checking);
+    assert_eq!(store.execute_unchecked("UPDATE review_runs SET verdict = verdict").await.unwrap(), 0);
+    assert!(!store.extend_lease(first.lease, 60).await.unwrap(), "a superseded claim cannot renew");
+    // The current holder records the one verdict.
+    let done = store.record_review("worker-2", &slug, &version, &review(second.lease)).await.unwrap();
+    assert_eq!(done.state, VersionState::AwaitingReview);
+    assert_eq!(store.execute_unchecked("UPDATE review_runs SET verdict = verdict").await.unwrap(), 1);
+    assert_eq!(store.pending_reviews().await.unwrap(), 0);
+}
+
+async fn rechecks_are_recorded_once_retried_with_backoff_then_dead_lettered(store: Store) {
+    let slugs = live_listings(&store, 3, &[]).await;
+    let component = b"\0asm component".to_vec();
+    let digest = "ef".repeat(32);
+    let components = [NewCheck { name: "rule.wasm", digest: &digest, bytes: &component }];
+    let (record, enqueued) = store.publish_pack("reviewer", &pack("2.0.0", &components)).await.unwrap();
+    assert_eq!((enqueued, record.mode), (3, PackMode::Shadow));
+    assert!(matches!(store.publish_pack("reviewer", &pack("2.0.0", &components)).await, Err(StoreError::Exists(_))));
+    let (manifest, parts) = store.pack_contents(record.id).await.unwrap();
+    assert_eq!((manifest.as_str(), parts), ("name = \"platform\"", vec![("rule.wasm".to_owned(), component.clone())]));
+    // Batches, oldest first; a claimed job is nobody else's.
+    let batch = store.claim_rechecks("w1", 60, 2).await.unwrap();
+    assert_eq!(batch.iter().map(|c| c.version.slug.as_str()).collect::<Vec<_>>(), [&slugs[0], &slugs[1]]);
+    assert!(batch.iter().all(|c| c.pack == Some(record.id) && c.reason == "pack"));
+    let rest = store.claim_rechecks("w2", 60, 10).await.unwrap();
+    assert_eq!(rest.len(), 1);
+    assert!(store.claim_rechecks("w3", 60, 10).await.unwrap().is_empty());
+    let results = [result(&batch[0], Verdict::Pass, ""), result(&batch[1], Verdict::Fail, "urls.https")];
+    let done = store.complete_rechecks("worker", &results).await.unwrap();
+    assert_eq!((done.recorded, done.refused), (2, 0));
+    // Delivered twice: the second delivery records nothing.
+    let again = store.complete_rechecks("worker", &results).await.unwrap();
+    assert_eq!((again.recorded, again.refused), (0, 2));
+    let verdicts = store.recheck_verdicts(record.id, "pack").await.unwrap();
+    assert_eq!((verdicts.pass, verdicts.fail), (1, 1));
+    let affected = store.blast_radius(record.id, "pack", 10).await.unwrap();
+    assert_eq!((affected[0].slug.as_str(), affected[0].blocking.as_str()), (slugs[1].as_str(), "urls.https"));
+    assert_eq!(store.blast_by_rule(record.id, "pack").await.unwrap(), [("urls.https".to_owned(), 1)]);
+    // The third fails: retried after a backoff, not before.
+    let fate = store.fail_job(rest[0].lease, "the host panicked").await.unwrap();
+    assert!(matches!(fate, JobFate::Retry(_)), "{fate:?}");
+    assert!(store.claim_rechecks("w1", 60, 10).await.unwrap().is_empty(), "claimed during its backoff");
+    let mut attempts = 1;
+    loop {
+        store.execute_unchecked("UPDATE jobs SET run_after = 0").await.unwrap();
+        let claim = store.claim_rechecks("w1", 60, 10).await.unwrap().pop().unwrap();
+        attempts += 1;
+        assert_eq!(claim.lease.attempt, attempts);
+        match store.fail_job(claim.lease, "the host panicked").await.unwrap() {
+            JobFate::Retry(_) => continue,
+            JobFate::Dead => break,
+            JobFate::LeaseLost => panic!("the claim was live"),
+        }
+    }
+    assert_eq!(attempts, assay_store::MAX_ATTEMPTS);
+    let dead = store.dead_jobs(10).await.unwrap();
+    assert_eq!((dead.len(), dead[0].error.as_str(), dead[0].subject.as_str()), (1, "the host panicked", "live-0002@1.0.0"));
+    let counts = store.job_counts(Some((record.id, "pack"))).await.unwrap();
+    assert_eq!((counts.waiting, counts.running, counts.done, counts.dead), (0, 0, 2, 1));
+    assert_eq!(store.stuck_jobs(0).await.unwrap(), 0);
+}
+
+async fn a_job_whose_workers_keep_dying_quarantines_its_components_then_dies(store: Store) {
+    let component = b"\0asm crashing check".to_vec();
+    let digest = "66".repeat(32);
+    let checks = [NewCheck { name: "crash.wasm", digest: &digest, bytes: &component }];
+    live_listings(&store, 1, &checks).await;
+    let versions: Vec<i64> = store.live_versions().await.unwrap().into_iter().map(|(id, _)| id).collect();
+    assert_eq!(store.enqueue_rechecks(&versions, "checks", "checks:1", None).await.unwrap(), 1);
+    assert_eq!(store.enqueue_rechecks(&versions, "checks", "checks:1", None).await.unwrap(), 0, "enqueued once per key");
+    // Each claim's worker dies at once (a lease of -1 s): the job is claimed alone each time.
+    for _ in 0..assay_store::MAX_LOST {
+        let claim = store.claim_rechecks("w", -1, 10).await.unwrap();
+        assert_eq!(claim.len(), 1);
+        assert_eq!(claim[0].checks.len(), 1, "not quarantined yet");
+    }
+    // The next loss quarantines the partner component; the job runs once more without it.
+    let claim = store.claim_rechecks("w", -1, 10).await.unwrap().pop().unwrap();
+    assert!(claim.checks.is_empty(), "the quarantined component is left out");
+    assert_eq!(store.quarantined(&[&digest]).await.unwrap(), [digest.clone()]);
+    // It keeps dying with nothing left to quarantine: dead, with the reason.
+    for _ in 1..assay_store::MAX_LOST {
+        assert_eq!(store.claim_rechecks("w", -1, 10).await.unwrap().len(), 1);
+    }
+    assert!(store.claim_rechecks("w", 60, 10).await.unwrap().is_empty(), "dead, not handed out");
+    let dead = store.dead_jobs(10).await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert!(dead[0].error.contains("was lost 3 times"), "{}", dead[0].error);
+    // A new version shipping the same component is reviewed without it.
+    store.submit_version("partner", &Submission { checks: &checks, ..submission("live-0000", "1.1.0") }).await.unwrap();
+    let review = store.claim_review("worker", 60).await.unwrap().unwrap();
+    assert!(review.checks.is_empty());
+    assert_eq!(review.quarantined, ["crash.wasm"]);
+}
+
+async fn concurrent_workers_never_share_a_job(store: Store) {
+    live_listings(&store, 40, &[]).await;
+    let (record, enqueued) = store.publish_pack("reviewer", &pack("3.0.0", &[])).await.unwrap();
+    assert_eq!(enqueued, 40);
+    let workers: Vec<_> = (0..6)
+        .map(|w| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut mine = Vec::new();
+                loop {
+                    let batch = store.claim_rechecks(&format!("w{w}"), 60, 3).await.unwrap();
+                    if batch.is_empty() {
+                        return mine;
+                    }
+                    let results: Vec<_> = batch.iter().map(|c| result(c, Verdict::Pass, "")).collect();
+                    let done = store.complete_rechecks("worker", &results).await.unwrap();
+                    assert_eq!((done.recorded, done.refused), (batch.len(), 0));
+                    mine.extend(batch.iter().map(|c| c.lease.job.0));
+                }
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for worker in workers {
+        all.extend(worker.await.unwrap());
+    }
+    let claimed = all.len();
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!((claimed, all.len()), (40, 40), "every job claimed exactly once");
+    assert_eq!(store.recheck_verdicts(record.id, "pack").await.unwrap().pass, 40);
 }

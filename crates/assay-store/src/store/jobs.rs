@@ -1,36 +1,182 @@
-//! Review jobs: enqueued with the submission, claimed with a lease, finished with the verdict.
+//! The durable job queue: review jobs (a new version) and re-check jobs (a live version again,
+//! because a rule pack, a partner check or the platform API moved).
 //!
-//! A claim takes the oldest pending job whose lease is free and, in the same transaction,
-//! moves its version from `submitted` to `checking`. A job whose version is already `checking`
-//! is a review a crash interrupted: it runs again. The job ends in the transaction that records
-//! the review ([`Store::record_review`]), so a verdict is never recorded without its job ending,
-//! nor a job ended without its verdict.
+//! - **At-least-once.** A claim stamps the job with a lease computed from the *database's*
+//!   clock (no two nodes' clocks need agree) and a new claim token (`lease`). A worker that dies
+//!   leaves its lease to lapse; the next claim takes the job over.
+//! - **Exactly-once verdicts.** A verdict and its job's completion commit in one transaction,
+//!   and the completion only counts when the token is still the job's and its lease has not
+//!   lapsed ([`StoreError::LeaseLost`] otherwise). Re-check verdicts are unique per job; a review
+//!   also needs its version to still be `checking`.
+//! - **Retries and dead letters.** A job that fails is retried with exponential backoff; after
+//!   [`MAX_ATTEMPTS`] it is dead, with the reason. A job whose worker was lost (its lease lapsed)
+//!   is claimed alone next time, so one poison job cannot take a batch down with it; after
+//!   [`MAX_LOST`] losses the partner components it runs are quarantined (never run again) and it
+//!   gets one more try without them, and if it has none it is dead.
+//! - **Scale-out.** On PostgreSQL claims use `FOR UPDATE SKIP LOCKED`, so any number of workers
+//!   share the queue without waiting on each other; re-check completions take no global lock.
+//!   A review's claim and completion change its version's state and the audit chain, so they
+//!   take the writer lock as every state change does.
 
 use assay_core::{Transition, VersionState};
 use sqlx::Row;
+use sqlx::any::AnyRow;
 
-use super::{Store, StoreError, advance, append, now, version_record};
+use super::{Backend, Store, StoreError, advance, append, now, version_record};
 use crate::model::{JobId, VersionId, VersionRecord};
 use sqlx::AnyConnection;
+
+/// How many times a job may fail before it is dead.
+pub const MAX_ATTEMPTS: i64 = 5;
+
+/// How many times a job's worker may be lost (its lease lapsing) before the job's partner
+/// components are quarantined, or the job is dead when it has none.
+pub const MAX_LOST: i64 = 3;
+
+/// The first retry waits this long; each further one twice as long, up to [`MAX_BACKOFF_SECS`].
+const BACKOFF_SECS: i64 = 5;
+const MAX_BACKOFF_SECS: i64 = 600;
+
+/// A claimed job's identity: completing or renewing it needs both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lease {
+    /// The job.
+    pub job: JobId,
+    /// The claim token: bumped by every claim, so an older claim's completion is refused.
+    pub token: i64,
+    /// How many times the job has been claimed, this time included.
+    pub attempt: i64,
+}
 
 /// A review job a worker holds the lease of, with everything the review needs.
 #[derive(Debug, Clone)]
 pub struct ClaimedReview {
-    /// The job.
-    pub job: JobId,
+    /// The job and its claim.
+    pub lease: Lease,
     /// The version under review (now `checking`).
     pub version: VersionRecord,
-    /// How many times the job has been claimed, this time included.
-    pub attempt: i64,
     /// The manifest of the listing's last live (approved, published or deprecated) version.
     pub previous_manifest: Option<String>,
     /// That last approved version's version string (when there is one).
     pub previous_version: Option<String>,
     /// The partner checks the version ships: name, digest and component bytes, in order.
+    /// Quarantined components are left out (see [`ClaimedReview::quarantined`]).
     pub checks: Vec<(String, String, Vec<u8>)>,
+    /// The names of the version's partner checks that are quarantined and will not run.
+    pub quarantined: Vec<String>,
+}
+
+/// A re-check job a worker holds the lease of.
+#[derive(Debug, Clone)]
+pub struct ClaimedRecheck {
+    /// The job and its claim.
+    pub lease: Lease,
+    /// The live version to check again.
+    pub version: VersionRecord,
+    /// The rule pack to check it with; `None` for the platform's active pack.
+    pub pack: Option<i64>,
+    /// What triggered it: `pack` (a shadow re-check), `enforce`, `checks` or `api-deprecation`.
+    pub reason: String,
+    /// The partner checks the version ships: name and digest, in order; quarantined ones are
+    /// left out.
+    pub checks: Vec<(String, String)>,
+}
+
+/// A finished re-check, as [`Store::complete_rechecks`] takes it.
+#[derive(Debug, Clone)]
+pub struct RecheckResult {
+    /// The claim it completes.
+    pub lease: Lease,
+    /// The version checked.
+    pub version: VersionId,
+    /// The pack it ran, by id (`None`: the active pack, named below).
+    pub pack: Option<i64>,
+    /// The pack's name.
+    pub pack_name: String,
+    /// The pack's version.
+    pub pack_version: String,
+    /// The verdict, waivers applied.
+    pub verdict: assay_core::Verdict,
+    /// The rules with un-waived blocking findings, comma-separated.
+    pub blocking: String,
+    /// Every finding, as JSON.
+    pub findings: String,
+    /// Fuel the checks used in all.
+    pub fuel: i64,
+    /// Apply a failing verdict now (an enforced pack past its deadline): the live version
+    /// leaves the marketplace (`changes_requested`), in the same transaction.
+    pub enforce: bool,
+}
+
+/// What [`Store::complete_rechecks`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Completed {
+    /// Verdicts recorded.
+    pub recorded: usize,
+    /// Completions refused because their lease had lapsed or been taken over.
+    pub refused: usize,
+    /// Live versions that left the marketplace.
+    pub enforced: usize,
+}
+
+/// What became of a failed job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobFate {
+    /// It runs again, not before this time (Unix seconds, database clock).
+    Retry(i64),
+    /// It failed [`MAX_ATTEMPTS`] times and is dead.
+    Dead,
+    /// The claim had lapsed: another worker has the job now.
+    LeaseLost,
+}
+
+/// Jobs by state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct JobCounts {
+    /// Waiting to be claimed (or waiting out a backoff).
+    pub waiting: i64,
+    /// Claimed under a lease that has not lapsed.
+    pub running: i64,
+    /// Finished with a verdict (or with nothing left to do).
+    pub done: i64,
+    /// Dead-lettered.
+    pub dead: i64,
+}
+
+impl JobCounts {
+    /// Every job.
+    pub fn total(&self) -> i64 {
+        self.waiting + self.running + self.done + self.dead
+    }
+}
+
+/// A dead-lettered job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadJob {
+    /// The job.
+    pub job: JobId,
+    /// `review` or `recheck`.
+    pub kind: String,
+    /// The version, `slug@version`.
+    pub subject: String,
+    /// What triggered it.
+    pub reason: String,
+    /// Why it is dead.
+    pub error: String,
+    /// How many times it was claimed.
+    pub attempts: i64,
 }
 
 impl Store {
+    /// The database's clock, in Unix seconds, as SQL: leases are computed from it so nodes
+    /// with skewed clocks still agree on when a lease lapses.
+    pub(crate) fn db_now(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "CAST(strftime('%s', 'now') AS INTEGER)",
+            Backend::Postgres => "CAST(FLOOR(EXTRACT(EPOCH FROM clock_timestamp())) AS BIGINT)",
+        }
+    }
+
     /// The partner checks a version ships: name, digest and component bytes, in order.
     pub async fn version_checks(&self, version: VersionId) -> Result<Vec<(String, String, Vec<u8>)>, StoreError> {
         sqlx::query(
@@ -45,26 +191,51 @@ impl Store {
         .collect()
     }
 
-    /// Claim the oldest pending review job for `lease_secs` seconds, starting its version's
+    /// A stored component's bytes by digest.
+    pub async fn plugin_bytes(&self, digest: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(sqlx::query("SELECT bytes FROM plugins WHERE digest = $1")
+            .bind(digest)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|row| row.try_get(0))
+            .transpose()?)
+    }
+
+    /// Which of `digests` are quarantined.
+    pub async fn quarantined(&self, digests: &[&str]) -> Result<Vec<String>, StoreError> {
+        let mut out = Vec::new();
+        for digest in digests {
+            if sqlx::query("SELECT 1 FROM quarantine WHERE digest = $1").bind(*digest).fetch_optional(&self.pool).await?.is_some()
+            {
+                out.push((*digest).to_owned());
+            }
+        }
+        Ok(out)
+    }
+
+    /// Claim the oldest waiting review job for `lease_secs` seconds, starting its version's
     /// checks. `None` when nothing is waiting.
     pub async fn claim_review(&self, actor: &str, lease_secs: i64) -> Result<Option<ClaimedReview>, StoreError> {
         loop {
-            let at = now();
             let mut tx = self.write().await?;
-            let job = sqlx::query(
-                "SELECT id, version_id, attempts FROM review_jobs WHERE state = 'pending' \
-                 AND (leased_until IS NULL OR leased_until < $1) ORDER BY id LIMIT 1",
-            )
-            .bind(at)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let Some(job) = job else { return Ok(None) };
-            let (job_id, version_id, attempts): (i64, i64, i64) = (job.try_get(0)?, job.try_get(1)?, job.try_get(2)?);
+            let sql = format!(
+                "SELECT id FROM jobs WHERE state = 'pending' AND kind = 'review' AND run_after <= {now} \
+                 AND (leased_until IS NULL OR leased_until < {now}) ORDER BY id LIMIT 1",
+                now = self.db_now()
+            );
+            let Some(job) = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_optional(&mut *tx).await? else {
+                return Ok(None);
+            };
+            let job: i64 = job.try_get(0)?;
+            let Some(claim) = self.stamp_claims(&mut tx, &[job], actor, lease_secs).await?.pop() else {
+                tx.commit().await?;
+                continue;
+            };
             let row = sqlx::query(
                 "SELECT v.id, v.listing_id, l.slug, v.version, v.manifest, v.digest, v.state, v.revision, v.certified \
                  FROM versions v JOIN listings l ON l.id = v.listing_id WHERE v.id = $1",
             )
-            .bind(version_id)
+            .bind(claim.version)
             .fetch_one(&mut *tx)
             .await?;
             let mut version = version_record(&row)?;
@@ -95,20 +266,15 @@ impl Store {
                     version.revision += 1;
                 }
                 VersionState::Checking => {
-                    tracing::info!(slug = %version.slug, version = %version.version, attempt = attempts + 1, "resuming an interrupted review");
+                    tracing::info!(slug = %version.slug, version = %version.version, attempt = claim.lease.attempt, "resuming an interrupted review");
                 }
                 // Withdrawn (or otherwise moved on) before its review ran: nothing to do.
                 _ => {
-                    end_job(&mut tx, JobId(job_id), at).await?;
+                    end_job(&mut tx, JobId(job), None).await?;
                     tx.commit().await?;
                     continue;
                 }
             }
-            sqlx::query("UPDATE review_jobs SET leased_until = $1, attempts = attempts + 1 WHERE id = $2")
-                .bind(at + lease_secs)
-                .bind(job_id)
-                .execute(&mut *tx)
-                .await?;
             tx.commit().await?;
             let previous: Option<(String, String)> = sqlx::query(
                 "SELECT manifest, version FROM versions WHERE listing_id = $1 AND id < $2 \
@@ -121,48 +287,274 @@ impl Store {
             .map(|row| Ok::<_, sqlx::Error>((row.try_get(0)?, row.try_get(1)?)))
             .transpose()?;
             let (previous_manifest, previous_version) = previous.unzip();
-            let checks = self.version_checks(version.id).await?;
+            let mut checks = self.version_checks(version.id).await?;
+            let digests: Vec<&str> = checks.iter().map(|(_, d, _)| d.as_str()).collect();
+            let bad = self.quarantined(&digests).await?;
+            let quarantined = checks.iter().filter(|(_, d, _)| bad.contains(d)).map(|(n, ..)| n.clone()).collect();
+            checks.retain(|(_, d, _)| !bad.contains(d));
             return Ok(Some(ClaimedReview {
-                job: JobId(job_id),
+                lease: claim.lease,
                 version,
-                attempt: attempts + 1,
                 previous_manifest,
                 previous_version,
                 checks,
+                quarantined,
             }));
         }
+    }
+
+    /// Claim up to `limit` waiting re-check jobs for `lease_secs` seconds, oldest first. A job
+    /// whose last worker was lost is claimed alone.
+    pub async fn claim_rechecks(
+        &self,
+        worker: &str,
+        lease_secs: i64,
+        limit: i64,
+    ) -> Result<Vec<ClaimedRecheck>, StoreError> {
+        let now = self.db_now();
+        let skip_locked = if self.backend == Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+        let pick = |lapsed: bool, limit: i64| {
+            let lease = if lapsed {
+                format!("leased_until IS NOT NULL AND leased_until < {now}")
+            } else {
+                "leased_until IS NULL".to_owned()
+            };
+            format!(
+                "SELECT id FROM jobs WHERE state = 'pending' AND kind = 'recheck' AND run_after <= {now} AND {lease} \
+                 ORDER BY id LIMIT {limit}{skip_locked}"
+            )
+        };
+        let mut tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
+        let mut ids: Vec<i64> = sqlx::query(sqlx::AssertSqlSafe(pick(true, 1)))
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|row| row.try_get(0))
+            .collect::<Result<_, _>>()?;
+        if ids.is_empty() {
+            ids = sqlx::query(sqlx::AssertSqlSafe(pick(false, limit.max(1))))
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|row| row.try_get(0))
+                .collect::<Result<_, _>>()?;
+        }
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let claims = self.stamp_claims(&mut tx, &ids, worker, lease_secs).await?;
+        let mut out = Vec::with_capacity(claims.len());
+        let mut finished = Vec::new();
+        for claim in claims {
+            let row = sqlx::query(
+                "SELECT v.id, v.listing_id, l.slug, v.version, v.manifest, v.digest, v.state, v.revision, v.certified \
+                 FROM versions v JOIN listings l ON l.id = v.listing_id WHERE v.id = $1",
+            )
+            .bind(claim.version)
+            .fetch_one(&mut *tx)
+            .await?;
+            let version = version_record(&row)?;
+            if !version.state.is_live() {
+                // Retired or withdrawn since it was enqueued: nothing to check.
+                finished.push(claim.lease.job);
+                continue;
+            }
+            let checks = sqlx::query(
+                "SELECT c.name, c.digest FROM version_checks c WHERE c.version_id = $1 \
+                 AND NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.digest = c.digest) ORDER BY c.position",
+            )
+            .bind(version.id.0)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+            .collect::<Result<_, sqlx::Error>>()?;
+            out.push(ClaimedRecheck { lease: claim.lease, version, pack: claim.pack, reason: claim.reason, checks });
+        }
+        for job in finished {
+            end_job(&mut tx, job, None).await?;
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// Stamp `ids` (already chosen, and locked on PostgreSQL) with a new lease, and deal with
+    /// jobs whose workers keep getting lost. Returns the claims to run.
+    async fn stamp_claims(
+        &self,
+        tx: &mut AnyConnection,
+        ids: &[i64],
+        worker: &str,
+        lease_secs: i64,
+    ) -> Result<Vec<Claim>, StoreError> {
+        let sql = format!(
+            "UPDATE jobs SET lease = lease + 1, attempts = attempts + 1, worker = $1, leased_until = {} + $2, \
+             lost = lost + CASE WHEN leased_until IS NULL THEN 0 ELSE 1 END \
+             WHERE id IN ({}) RETURNING id, version_id, pack_id, reason, lease, attempts, lost",
+            self.db_now(),
+            (3..3 + ids.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(worker).bind(lease_secs);
+        for id in ids {
+            query = query.bind(*id);
+        }
+        let mut rows: Vec<(Claim, i64)> = query.fetch_all(&mut *tx).await?.iter().map(claim).collect::<Result<_, _>>()?;
+        rows.sort_by_key(|(c, _)| c.lease.job.0);
+        let mut out = Vec::with_capacity(rows.len());
+        for (claim, lost) in rows {
+            if lost < MAX_LOST {
+                out.push(claim);
+                continue;
+            }
+            // Its worker died MAX_LOST times: quarantine the partner components it runs and try
+            // once more without them; a job with nothing to quarantine is dead.
+            let reason = format!("the worker running this job was lost {lost} times (crashed or killed)");
+            let quarantined = sqlx::query(
+                "INSERT INTO quarantine (digest, job_id, reason, created_at) \
+                 SELECT DISTINCT c.digest, $1, $2, $3 FROM version_checks c WHERE c.version_id = $4 \
+                 ON CONFLICT (digest) DO NOTHING",
+            )
+            .bind(claim.lease.job.0)
+            .bind(&reason)
+            .bind(now())
+            .bind(claim.version)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if quarantined > 0 {
+                tracing::warn!(job = claim.lease.job.0, quarantined, "quarantined partner components that keep crashing workers");
+                sqlx::query("UPDATE jobs SET lost = 0 WHERE id = $1").bind(claim.lease.job.0).execute(&mut *tx).await?;
+                out.push(claim);
+            } else {
+                tracing::error!(job = claim.lease.job.0, %reason, "dead-lettering a job");
+                sqlx::query(
+                    "UPDATE jobs SET state = 'dead', last_error = $1, leased_until = NULL, finished_at = $2 WHERE id = $3",
+                )
+                .bind(&reason)
+                .bind(now())
+                .bind(claim.lease.job.0)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Record re-check verdicts, each with its job's completion, in one transaction. A result
+    /// whose claim has lapsed or been taken over records nothing (counted as refused).
+    pub async fn complete_rechecks(&self, actor: &str, results: &[RecheckResult]) -> Result<Completed, StoreError> {
+        let enforcing = results.iter().any(|r| r.enforce && r.verdict == assay_core::Verdict::Fail);
+        // Only moving a version (an enforced verdict) needs the writer lock and the audit chain.
+        let mut tx = match (self.backend, enforcing) {
+            (Backend::Postgres, false) => self.pool.begin().await?,
+            _ => self.write().await?,
+        };
+        let mut done = Completed::default();
+        let at = now();
+        for result in results {
+            if !end_job(&mut tx, result.lease.job, Some((result.lease.token, self.db_now()))).await? {
+                done.refused += 1;
+                continue;
+            }
+            sqlx::query(
+                "INSERT INTO rechecks (job_id, version_id, pack_id, pack_name, pack_version, verdict, blocking, findings, fuel, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(result.lease.job.0)
+            .bind(result.version.0)
+            .bind(result.pack)
+            .bind(&result.pack_name)
+            .bind(&result.pack_version)
+            .bind(result.verdict.as_str())
+            .bind(&result.blocking)
+            .bind(&result.findings)
+            .bind(result.fuel)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+            done.recorded += 1;
+            if result.enforce && result.verdict == assay_core::Verdict::Fail {
+                done.enforced += usize::from(enforce(&mut tx, actor, result).await?);
+            }
+        }
+        self.fault("recheck.before-commit");
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    /// A job failed (the worker could not finish it): retry it after a backoff, or dead-letter
+    /// it with `error` after [`MAX_ATTEMPTS`].
+    pub async fn fail_job(&self, lease: Lease, error: &str) -> Result<JobFate, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let now = self.db_now();
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT attempts, {now} FROM jobs WHERE id = $1 AND lease = $2 AND state = 'pending' AND leased_until >= {now}"
+        )))
+        .bind(lease.job.0)
+        .bind(lease.token)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else { return Ok(JobFate::LeaseLost) };
+        let (attempts, at): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
+        let fate = if attempts >= MAX_ATTEMPTS {
+            sqlx::query("UPDATE jobs SET state = 'dead', last_error = $1, leased_until = NULL, finished_at = $2 WHERE id = $3")
+                .bind(error)
+                .bind(at)
+                .bind(lease.job.0)
+                .execute(&mut *tx)
+                .await?;
+            JobFate::Dead
+        } else {
+            let delay = (BACKOFF_SECS << (attempts - 1).clamp(0, 16)).min(MAX_BACKOFF_SECS);
+            sqlx::query("UPDATE jobs SET last_error = $1, leased_until = NULL, run_after = $2 WHERE id = $3")
+                .bind(error)
+                .bind(at + delay)
+                .bind(lease.job.0)
+                .execute(&mut *tx)
+                .await?;
+            JobFate::Retry(at + delay)
+        };
+        tx.commit().await?;
+        Ok(fate)
     }
 
     /// End a job without a verdict (its version moved on, or its review was recorded by
     /// another delivery).
     pub async fn finish_job(&self, job: JobId) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
-        end_job(&mut tx, job, now()).await?;
+        end_job(&mut tx, job, None).await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// Extend a running job's lease to `lease_secs` from now (the worker's heartbeat). `false`
-    /// when the job is no longer pending.
-    pub async fn extend_lease(&self, job: JobId, lease_secs: i64) -> Result<bool, StoreError> {
-        let mut tx = self.write().await?;
-        let extended = sqlx::query("UPDATE review_jobs SET leased_until = $1 WHERE id = $2 AND state = 'pending'")
-            .bind(now() + lease_secs)
-            .bind(job.0)
-            .execute(&mut *tx)
+    /// when the claim is no longer the job's, or the job is over.
+    pub async fn extend_lease(&self, lease: Lease, lease_secs: i64) -> Result<bool, StoreError> {
+        let sql = format!(
+            "UPDATE jobs SET leased_until = {} + $1 WHERE id = $2 AND lease = $3 AND state = 'pending'",
+            self.db_now()
+        );
+        let extended = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(lease_secs)
+            .bind(lease.job.0)
+            .bind(lease.token)
+            .execute(&self.pool)
             .await?
             .rows_affected();
-        tx.commit().await?;
         Ok(extended > 0)
     }
 
-    /// Free every lease, so a restarted single-process service resumes interrupted reviews at
-    /// once instead of waiting for their leases to run out. Only for SQLite, where one process
-    /// owns the store; returns how many jobs were released.
+    /// Free every lease, so a restarted single-process service resumes interrupted jobs at
+    /// once instead of waiting for their leases to run out. Each counts as a lost worker (a
+    /// component that crashes the process is quarantined as it would be on a shared database).
+    /// Only for SQLite, where one process owns the store; returns how many jobs were released.
     pub async fn release_leases(&self) -> Result<u64, StoreError> {
         let mut tx = self.write().await?;
         let released = sqlx::query(
-            "UPDATE review_jobs SET leased_until = NULL WHERE state = 'pending' AND leased_until IS NOT NULL",
+            "UPDATE jobs SET leased_until = NULL, lost = lost + 1 WHERE state = 'pending' AND leased_until IS NOT NULL",
         )
         .execute(&mut *tx)
         .await?
@@ -173,19 +565,140 @@ impl Store {
 
     /// How many review jobs are waiting or running.
     pub async fn pending_reviews(&self) -> Result<i64, StoreError> {
-        Ok(sqlx::query("SELECT COUNT(*) FROM review_jobs WHERE state = 'pending'")
+        Ok(sqlx::query("SELECT COUNT(*) FROM jobs WHERE state = 'pending' AND kind = 'review'")
             .fetch_one(&self.pool)
             .await?
             .try_get(0)?)
     }
+
+    /// Jobs by state: of one rule pack's rollout phase (`pack`, `reason`), or every job.
+    pub async fn job_counts(&self, pack: Option<(i64, &str)>) -> Result<JobCounts, StoreError> {
+        let now = self.db_now();
+        let filter = if pack.is_some() { "WHERE pack_id = $1 AND reason = $2" } else { "" };
+        let sql = format!(
+            "SELECT CASE WHEN state = 'pending' AND leased_until IS NOT NULL AND leased_until >= {now} THEN 'running' \
+             ELSE state END AS s, COUNT(*) FROM jobs {filter} GROUP BY s"
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        if let Some((id, reason)) = pack {
+            query = query.bind(id).bind(reason);
+        }
+        let mut counts = JobCounts::default();
+        for row in query.fetch_all(&self.pool).await? {
+            let (state, n): (String, i64) = (row.try_get(0)?, row.try_get(1)?);
+            match state.as_str() {
+                "pending" => counts.waiting += n,
+                "running" => counts.running += n,
+                "done" => counts.done += n,
+                "dead" => counts.dead += n,
+                other => return Err(StoreError::Corrupt(format!("job state `{other}`"))),
+            }
+        }
+        Ok(counts)
+    }
+
+    /// Jobs whose lease lapsed more than `grace_secs` ago and that nobody took over: stuck.
+    pub async fn stuck_jobs(&self, grace_secs: i64) -> Result<i64, StoreError> {
+        let sql = format!(
+            "SELECT COUNT(*) FROM jobs WHERE state = 'pending' AND leased_until IS NOT NULL AND leased_until < {} - $1",
+            self.db_now()
+        );
+        Ok(sqlx::query(sqlx::AssertSqlSafe(sql)).bind(grace_secs).fetch_one(&self.pool).await?.try_get(0)?)
+    }
+
+    /// Dead-lettered jobs, newest first.
+    pub async fn dead_jobs(&self, limit: i64) -> Result<Vec<DeadJob>, StoreError> {
+        sqlx::query(
+            "SELECT j.id, j.kind, l.slug, v.version, j.reason, j.last_error, j.attempts FROM jobs j \
+             JOIN versions v ON v.id = j.version_id JOIN listings l ON l.id = v.listing_id \
+             WHERE j.state = 'dead' ORDER BY j.id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(DeadJob {
+                job: JobId(row.try_get(0)?),
+                kind: row.try_get(1)?,
+                subject: format!("{}@{}", row.try_get::<String, _>(2)?, row.try_get::<String, _>(3)?),
+                reason: row.try_get(4)?,
+                error: row.try_get::<Option<String>, _>(5)?.unwrap_or_default(),
+                attempts: row.try_get(6)?,
+            })
+        })
+        .collect()
+    }
 }
 
-/// End a pending job inside the caller's write transaction (an ended job stays ended).
-pub(super) async fn end_job(tx: &mut AnyConnection, job: JobId, at: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE review_jobs SET state = 'done', finished_at = $1 WHERE id = $2 AND state = 'pending'")
-        .bind(at)
-        .bind(job.0)
-        .execute(&mut *tx)
+/// A stamped claim.
+struct Claim {
+    lease: Lease,
+    version: i64,
+    pack: Option<i64>,
+    reason: String,
+}
+
+fn claim(row: &AnyRow) -> Result<(Claim, i64), sqlx::Error> {
+    Ok((
+        Claim {
+            lease: Lease { job: JobId(row.try_get(0)?), token: row.try_get(4)?, attempt: row.try_get(5)? },
+            version: row.try_get(1)?,
+            pack: row.try_get(2)?,
+            reason: row.try_get(3)?,
+        },
+        row.try_get(6)?,
+    ))
+}
+
+/// End a pending job inside the caller's transaction. With a claim (`token`, the database's
+/// clock as SQL), only while that claim is the job's and its lease has not lapsed. Returns
+/// whether the job ended.
+pub(super) async fn end_job(
+    tx: &mut AnyConnection,
+    job: JobId,
+    claim: Option<(i64, &str)>,
+) -> Result<bool, sqlx::Error> {
+    let ended = match claim {
+        None => {
+            sqlx::query(
+                "UPDATE jobs SET state = 'done', leased_until = NULL, finished_at = $1 WHERE id = $2 AND state = 'pending'",
+            )
+            .bind(now())
+            .bind(job.0)
+            .execute(&mut *tx)
+            .await?
+        }
+        Some((token, db_now)) => {
+            let sql = format!(
+                "UPDATE jobs SET state = 'done', leased_until = NULL, finished_at = $1 \
+                 WHERE id = $2 AND state = 'pending' AND lease = $3 AND leased_until >= {db_now}"
+            );
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now()).bind(job.0).bind(token).execute(&mut *tx).await?
+        }
+    };
+    Ok(ended.rows_affected() > 0)
+}
+
+/// Apply an enforced pack's failing verdict to a live version: it leaves the marketplace.
+async fn enforce(tx: &mut AnyConnection, actor: &str, result: &RecheckResult) -> Result<bool, StoreError> {
+    let row = sqlx::query(
+        "SELECT l.slug, v.version, v.state FROM versions v JOIN listings l ON l.id = v.listing_id WHERE v.id = $1",
+    )
+    .bind(result.version.0)
+    .fetch_one(&mut *tx)
+    .await?;
+    let (slug, version, state): (String, String, String) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+    let state: VersionState = state.parse().map_err(|e: assay_core::lifecycle::UnknownState| StoreError::Corrupt(e.to_string()))?;
+    let Ok(next) = assay_core::lifecycle::apply(state, Transition::Enforce) else { return Ok(false) };
+    if advance(tx, &slug, &version, state, next, false).await?.is_none() {
+        return Ok(false);
+    }
+    let detail = format!(
+        "{state} -> {next}; fails {}@{} (enforced): {}",
+        result.pack_name, result.pack_version, result.blocking
+    );
+    append(tx, actor, &format!("version.{}", Transition::Enforce.as_str()), &format!("listing:{slug}@{version}"), &detail)
         .await?;
-    Ok(())
+    Ok(true)
 }

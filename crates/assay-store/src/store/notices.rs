@@ -280,7 +280,7 @@ impl Store {
     }
 }
 
-async fn insert_notice(
+pub(super) async fn insert_notice(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     actor: &str,
     new: &NewNotice<'_>,

@@ -8,7 +8,7 @@ use assay_core::{CheckOutcome, CheckRun, Finding, ResourceUsage, Transition, Ver
 use sqlx::Row;
 
 use super::{Store, StoreError, advance, append, now};
-use crate::model::JobId;
+use super::jobs::Lease;
 
 /// A finished review, as [`Store::record_review`] takes it.
 #[derive(Debug, Clone, Copy)]
@@ -21,8 +21,9 @@ pub struct ReviewRecord<'a> {
     pub runs: &'a [CheckRun],
     /// The verdict over them.
     pub verdict: Verdict,
-    /// The review job this completes, if it came from one.
-    pub job: Option<JobId>,
+    /// The claim on the review job this completes, if it came from one: the review records
+    /// nothing ([`StoreError::LeaseLost`]) unless the claim still holds.
+    pub job: Option<Lease>,
     /// The sandbox seed the integration checks ran against.
     pub seed: u64,
     /// The limits every check ran under, as the caller serialises them (the store keeps the
@@ -214,8 +215,10 @@ impl Store {
             }
             query.execute(&mut *tx).await?;
         }
-        if let Some(job) = review.job {
-            super::jobs::end_job(&mut tx, job, at).await?;
+        if let Some(lease) = review.job
+            && !super::jobs::end_job(&mut tx, lease.job, Some((lease.token, self.db_now()))).await?
+        {
+            return Err(StoreError::LeaseLost);
         }
         let findings = findings.len();
         let detail = format!(

@@ -1,0 +1,432 @@
+//! Published rule packs and their rollout: shadow re-checks, enforcement with a grace deadline,
+//! and the verdicts that are applied at it.
+//!
+//! Publishing a pack stores its components by digest (any node can load it) and enqueues a
+//! re-check of every live listing in the same transaction. Enforcing it records the deadline and
+//! the change notices to the partners it would fail, in one transaction; applying it at the
+//! deadline makes it the active pack and enqueues the re-checks whose failing verdicts take
+//! versions out of the marketplace.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::notices::{NewNotice, insert_notice};
+use super::{NewCheck, Store, StoreError, append, now};
+
+/// How a published pack applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PackMode {
+    /// Its verdicts are recorded, never applied.
+    Shadow,
+    /// Its verdicts apply from its deadline.
+    Enforce,
+}
+
+impl PackMode {
+    /// The name stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PackMode::Shadow => "shadow",
+            PackMode::Enforce => "enforce",
+        }
+    }
+}
+
+/// A pack to publish.
+#[derive(Debug, Clone, Copy)]
+pub struct NewPack<'a> {
+    /// Its name.
+    pub name: &'a str,
+    /// Its version.
+    pub version: &'a str,
+    /// SHA-256 over its manifest and components, hex.
+    pub digest: &'a str,
+    /// Its `pack.toml`.
+    pub manifest: &'a str,
+    /// Its components, in the manifest's order.
+    pub components: &'a [NewCheck<'a>],
+}
+
+/// A published pack.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackRecord {
+    /// Its id.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+    /// SHA-256 over its manifest and components, hex.
+    pub digest: String,
+    /// Shadow or enforce.
+    pub mode: PackMode,
+    /// When its verdicts apply (Unix seconds), once enforced.
+    pub enforce_at: Option<i64>,
+    /// When they were applied and it became the active pack.
+    pub applied_at: Option<i64>,
+    /// Who published it.
+    pub published_by: String,
+    /// When (Unix seconds).
+    pub created_at: i64,
+}
+
+/// A listing a pack fails.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Affected {
+    /// The listing.
+    pub slug: String,
+    /// The live version checked.
+    pub version: String,
+    /// The partner that owns it.
+    pub partner: String,
+    /// The rules it fails, comma-separated.
+    pub blocking: String,
+}
+
+/// Re-check verdicts by kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct VerdictCounts {
+    /// Passed.
+    pub pass: i64,
+    /// Failed: blocking findings.
+    pub fail: i64,
+    /// Could not decide (a rule failed to run).
+    pub error: i64,
+}
+
+const SELECT_PACK: &str =
+    "SELECT id, name, version, digest, mode, enforce_at, applied_at, published_by, created_at FROM rule_packs";
+
+fn pack(row: &AnyRow) -> Result<PackRecord, StoreError> {
+    let mode: String = row.try_get(4)?;
+    Ok(PackRecord {
+        id: row.try_get(0)?,
+        name: row.try_get(1)?,
+        version: row.try_get(2)?,
+        digest: row.try_get(3)?,
+        mode: match mode.as_str() {
+            "shadow" => PackMode::Shadow,
+            "enforce" => PackMode::Enforce,
+            other => return Err(StoreError::Corrupt(format!("pack mode `{other}`"))),
+        },
+        enforce_at: row.try_get(5)?,
+        applied_at: row.try_get(6)?,
+        published_by: row.try_get(7)?,
+        created_at: row.try_get(8)?,
+    })
+}
+
+/// The latest live version of every listing (the one a re-check looks at).
+const LATEST_LIVE: &str = "SELECT MAX(id) FROM versions WHERE state IN ('approved', 'published', 'deprecated') GROUP BY listing_id";
+
+impl Store {
+    /// Publish a pack in shadow mode and enqueue a re-check (reason `pack`) of every live
+    /// listing, in one transaction. Returns the pack and how many re-checks were enqueued.
+    pub async fn publish_pack(&self, actor: &str, new: &NewPack<'_>) -> Result<(PackRecord, u64), StoreError> {
+        let mut tx = self.write().await?;
+        let at = now();
+        let id: Option<i64> = sqlx::query(
+            "INSERT INTO rule_packs (name, version, digest, manifest, mode, published_by, created_at) \
+             VALUES ($1, $2, $3, $4, 'shadow', $5, $6) ON CONFLICT (name, version) DO NOTHING RETURNING id",
+        )
+        .bind(new.name)
+        .bind(new.version)
+        .bind(new.digest)
+        .bind(new.manifest)
+        .bind(actor)
+        .bind(at)
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|row| row.try_get(0))
+        .transpose()?;
+        let Some(id) = id else { return Err(StoreError::Exists(format!("rule pack {}@{}", new.name, new.version))) };
+        for (position, component) in new.components.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO plugins (digest, bytes, size, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (digest) DO NOTHING",
+            )
+            .bind(component.digest)
+            .bind(component.bytes.to_vec())
+            .bind(i64::try_from(component.bytes.len()).unwrap_or(i64::MAX))
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("INSERT INTO rule_pack_components (pack_id, position, name, digest) VALUES ($1, $2, $3, $4)")
+                .bind(id)
+                .bind(i64::try_from(position).unwrap_or(i64::MAX))
+                .bind(component.name)
+                .bind(component.digest)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let enqueued = enqueue_for_pack(&mut tx, id, "pack", at).await?;
+        let detail = format!("shadow; digest={}; {enqueued} live listings to re-check", new.digest);
+        append(&mut tx, actor, "rules.publish", &format!("rules:{}@{}", new.name, new.version), &detail).await?;
+        tx.commit().await?;
+        let record = self.pack_by_id(id).await?.ok_or_else(|| StoreError::NotFound(format!("rule pack {id}")))?;
+        Ok((record, enqueued))
+    }
+
+    /// A pack by id.
+    pub async fn pack_by_id(&self, id: i64) -> Result<Option<PackRecord>, StoreError> {
+        let sql = format!("{SELECT_PACK} WHERE id = $1");
+        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await?.as_ref().map(pack).transpose()
+    }
+
+    /// A pack by name and version.
+    pub async fn pack(&self, name: &str, version: &str) -> Result<Option<PackRecord>, StoreError> {
+        let sql = format!("{SELECT_PACK} WHERE name = $1 AND version = $2");
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(name)
+            .bind(version)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(pack)
+            .transpose()
+    }
+
+    /// Every published pack, newest first.
+    pub async fn packs(&self) -> Result<Vec<PackRecord>, StoreError> {
+        let sql = format!("{SELECT_PACK} ORDER BY id DESC");
+        sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?.iter().map(pack).collect()
+    }
+
+    /// The active pack: the one applied last. `None` until a published pack is applied (the
+    /// service then reviews with the pack it was started with).
+    pub async fn active_pack(&self) -> Result<Option<PackRecord>, StoreError> {
+        let sql = format!("{SELECT_PACK} WHERE applied_at IS NOT NULL ORDER BY applied_at DESC, id DESC LIMIT 1");
+        sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_optional(&self.pool).await?.as_ref().map(pack).transpose()
+    }
+
+    /// A pack's manifest and its components (name and bytes), to load it.
+    pub async fn pack_contents(&self, id: i64) -> Result<(String, Vec<(String, Vec<u8>)>), StoreError> {
+        let manifest: String = sqlx::query("SELECT manifest FROM rule_packs WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("rule pack {id}")))?
+            .try_get(0)?;
+        let components = sqlx::query(
+            "SELECT c.name, p.bytes FROM rule_pack_components c JOIN plugins p ON p.digest = c.digest \
+             WHERE c.pack_id = $1 ORDER BY c.position",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+        .collect::<Result<_, sqlx::Error>>()?;
+        Ok((manifest, components))
+    }
+
+    /// Enforce a shadow pack from `enforce_at` (Unix seconds), publishing `notices` to the
+    /// partners it fails, in one transaction. `None` when the pack is not in shadow mode any more
+    /// (another reviewer enforced it first).
+    pub async fn enforce_pack(
+        &self,
+        actor: &str,
+        id: i64,
+        enforce_at: i64,
+        notices: &[NewNotice<'_>],
+    ) -> Result<Option<PackRecord>, StoreError> {
+        let mut tx = self.write().await?;
+        let row = sqlx::query(
+            "UPDATE rule_packs SET mode = 'enforce', enforce_at = $1 WHERE id = $2 AND mode = 'shadow' RETURNING name, version",
+        )
+        .bind(enforce_at)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let (name, version): (String, String) = (row.try_get(0)?, row.try_get(1)?);
+        for notice in notices {
+            insert_notice(&mut tx, actor, notice).await?;
+        }
+        let detail = format!("enforced from {enforce_at}; {} partners' listings notified", notices.len());
+        append(&mut tx, actor, "rules.enforce", &format!("rules:{name}@{version}"), &detail).await?;
+        tx.commit().await?;
+        self.pack_by_id(id).await
+    }
+
+    /// Enforced packs whose deadline is at or before `at` and that were not applied yet.
+    pub async fn packs_due(&self, at: i64) -> Result<Vec<PackRecord>, StoreError> {
+        let sql = format!("{SELECT_PACK} WHERE mode = 'enforce' AND applied_at IS NULL AND enforce_at <= $1 ORDER BY id");
+        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(at).fetch_all(&self.pool).await?.iter().map(pack).collect()
+    }
+
+    /// Apply an enforced pack: make it the active pack and enqueue the re-checks (reason
+    /// `enforce`) whose failing verdicts are applied as they finish, in one transaction.
+    /// `None` when another node applied it first.
+    pub async fn apply_pack(&self, actor: &str, id: i64, at: i64) -> Result<Option<u64>, StoreError> {
+        let mut tx = self.write().await?;
+        let row = sqlx::query(
+            "UPDATE rule_packs SET applied_at = $1 WHERE id = $2 AND mode = 'enforce' AND applied_at IS NULL \
+             RETURNING name, version",
+        )
+        .bind(at)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let (name, version): (String, String) = (row.try_get(0)?, row.try_get(1)?);
+        let enqueued = enqueue_for_pack(&mut tx, id, "enforce", now()).await?;
+        let detail = format!("applied; now the active pack; {enqueued} live listings to re-check");
+        append(&mut tx, actor, "rules.apply", &format!("rules:{name}@{version}"), &detail).await?;
+        tx.commit().await?;
+        Ok(Some(enqueued))
+    }
+
+    /// Re-check verdicts of a pack's rollout phase (`reason`).
+    pub async fn recheck_verdicts(&self, pack: i64, reason: &str) -> Result<VerdictCounts, StoreError> {
+        let rows = sqlx::query(
+            "SELECT r.verdict, COUNT(*) FROM rechecks r JOIN jobs j ON j.id = r.job_id \
+             WHERE r.pack_id = $1 AND j.reason = $2 GROUP BY r.verdict",
+        )
+        .bind(pack)
+        .bind(reason)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut counts = VerdictCounts::default();
+        for row in rows {
+            let (verdict, n): (String, i64) = (row.try_get(0)?, row.try_get(1)?);
+            match verdict.as_str() {
+                "pass" => counts.pass = n,
+                "fail" => counts.fail = n,
+                _ => counts.error += n,
+            }
+        }
+        Ok(counts)
+    }
+
+    /// The listings a pack's rollout phase (`reason`) failed, by slug, at most `limit`.
+    pub async fn blast_radius(&self, pack: i64, reason: &str, limit: i64) -> Result<Vec<Affected>, StoreError> {
+        sqlx::query(
+            "SELECT l.slug, v.version, p.name, r.blocking FROM rechecks r JOIN jobs j ON j.id = r.job_id \
+             JOIN versions v ON v.id = r.version_id JOIN listings l ON l.id = v.listing_id \
+             JOIN partners p ON p.id = l.partner_id \
+             WHERE r.pack_id = $1 AND j.reason = $2 AND r.verdict = 'fail' ORDER BY l.slug LIMIT $3",
+        )
+        .bind(pack)
+        .bind(reason)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(Affected {
+                slug: row.try_get(0)?,
+                version: row.try_get(1)?,
+                partner: row.try_get(2)?,
+                blocking: row.try_get(3)?,
+            })
+        })
+        .collect()
+    }
+
+    /// How many re-checks of each rule failed in a pack's rollout phase: (rule, listings).
+    pub async fn blast_by_rule(&self, pack: i64, reason: &str) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT r.blocking, COUNT(*) FROM rechecks r JOIN jobs j ON j.id = r.job_id \
+             WHERE r.pack_id = $1 AND j.reason = $2 AND r.verdict = 'fail' GROUP BY r.blocking",
+        )
+        .bind(pack)
+        .bind(reason)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut by_rule = std::collections::BTreeMap::<String, i64>::new();
+        for row in rows {
+            let (blocking, n): (String, i64) = (row.try_get(0)?, row.try_get(1)?);
+            for rule in blocking.split(',').filter(|r| !r.is_empty()) {
+                *by_rule.entry(rule.to_owned()).or_default() += n;
+            }
+        }
+        let mut out: Vec<_> = by_rule.into_iter().collect();
+        out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        Ok(out)
+    }
+
+    /// Enqueue a re-check of each of `versions` (reason `reason`, the active pack), once per
+    /// `key` (a second call with the same key enqueues nothing), and mark the API-version
+    /// deprecation that triggered them, if any, in the same transaction. Returns how many were
+    /// new.
+    pub async fn enqueue_rechecks(
+        &self,
+        versions: &[i64],
+        reason: &str,
+        key: &str,
+        deprecation: Option<i64>,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        if let Some(id) = deprecation {
+            let marked = sqlx::query("UPDATE deprecations SET rechecked_at = $1 WHERE id = $2 AND rechecked_at IS NULL")
+                .bind(now())
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if marked == 0 {
+                // Another node enqueued them already.
+                return Ok(0);
+            }
+        }
+        let at = now();
+        let mut enqueued = 0;
+        for version in versions {
+            enqueued += sqlx::query(
+                "INSERT INTO jobs (kind, version_id, reason, dedupe, state, created_at) \
+                 VALUES ('recheck', $1, $2, $3, 'pending', $4) ON CONFLICT (dedupe) DO NOTHING",
+            )
+            .bind(*version)
+            .bind(reason)
+            .bind(format!("{key}:{version}"))
+            .bind(at)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        }
+        tx.commit().await?;
+        Ok(enqueued)
+    }
+
+    /// API-version deprecations in effect on `today` whose re-checks were not enqueued yet.
+    pub async fn api_deprecations_to_recheck(&self, today: &str) -> Result<Vec<(i64, String)>, StoreError> {
+        sqlx::query(
+            "SELECT id, api_version FROM deprecations WHERE api_version IS NOT NULL AND rechecked_at IS NULL \
+             AND deprecated_from <= $1 ORDER BY id",
+        )
+        .bind(today)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+        .collect()
+    }
+
+    /// The latest live version of every listing: id and manifest.
+    pub async fn live_versions(&self) -> Result<Vec<(i64, String)>, StoreError> {
+        let sql = format!("SELECT id, manifest FROM versions WHERE id IN ({LATEST_LIVE}) ORDER BY id");
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+            .collect()
+    }
+}
+
+/// Enqueue a re-check by pack `id` of every listing's latest live version.
+async fn enqueue_for_pack(tx: &mut sqlx::AnyConnection, id: i64, reason: &str, at: i64) -> Result<u64, sqlx::Error> {
+    let sql = format!(
+        "INSERT INTO jobs (kind, version_id, pack_id, reason, dedupe, state, created_at) \
+         SELECT 'recheck', v.id, $1, $2, $3 || v.id, 'pending', $4 FROM versions v WHERE v.id IN ({LATEST_LIVE}) \
+         ON CONFLICT (dedupe) DO NOTHING"
+    );
+    Ok(sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(reason)
+        .bind(format!("{reason}:{id}:"))
+        .bind(at)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected())
+}

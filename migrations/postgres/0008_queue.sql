@@ -1,0 +1,85 @@
+-- The durable job queue (DESIGN §5): review jobs from submissions and re-check jobs from rule
+-- packs, partner-check updates and platform API deprecations. Leases are stamped with the
+-- database's clock and carry a claim token (`lease`), so a completion from an expired lease is
+-- refused. A job's `dedupe` key makes every trigger enqueue it once; a re-check's verdict is
+-- unique per job.
+CREATE TABLE rule_packs (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    name TEXT NOT NULL,
+    version TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    manifest TEXT NOT NULL,
+    mode TEXT NOT NULL CHECK (mode IN ('shadow', 'enforce')),
+    enforce_at BIGINT,
+    applied_at BIGINT,
+    published_by TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    UNIQUE (name, version)
+);
+
+CREATE TABLE rule_pack_components (
+    pack_id BIGINT NOT NULL REFERENCES rule_packs (id),
+    position BIGINT NOT NULL,
+    name TEXT NOT NULL,
+    digest TEXT NOT NULL REFERENCES plugins (digest),
+    PRIMARY KEY (pack_id, position)
+);
+
+CREATE TABLE jobs (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('review', 'recheck')),
+    version_id BIGINT NOT NULL REFERENCES versions (id),
+    pack_id BIGINT REFERENCES rule_packs (id),
+    reason TEXT NOT NULL,
+    dedupe TEXT NOT NULL UNIQUE,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'done', 'dead')),
+    attempts BIGINT NOT NULL DEFAULT 0,
+    lost BIGINT NOT NULL DEFAULT 0,
+    lease BIGINT NOT NULL DEFAULT 0,
+    leased_until BIGINT,
+    worker TEXT,
+    run_after BIGINT NOT NULL DEFAULT 0,
+    last_error TEXT,
+    created_at BIGINT NOT NULL,
+    finished_at BIGINT
+);
+
+INSERT INTO jobs (id, kind, version_id, reason, dedupe, state, attempts, leased_until, created_at, finished_at)
+OVERRIDING SYSTEM VALUE
+SELECT id, 'review', version_id, 'submission', 'review:' || version_id, state, attempts, leased_until, created_at, finished_at
+FROM review_jobs;
+
+SELECT setval(pg_get_serial_sequence('jobs', 'id'), COALESCE((SELECT MAX(id) FROM jobs), 0) + 1, false);
+
+DROP TABLE review_jobs;
+
+CREATE INDEX jobs_claim ON jobs (state, kind, run_after, id);
+CREATE INDEX jobs_by_pack ON jobs (pack_id, state);
+
+CREATE TABLE rechecks (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    job_id BIGINT NOT NULL UNIQUE REFERENCES jobs (id),
+    version_id BIGINT NOT NULL REFERENCES versions (id),
+    pack_id BIGINT REFERENCES rule_packs (id),
+    pack_name TEXT NOT NULL,
+    pack_version TEXT NOT NULL,
+    verdict TEXT NOT NULL CHECK (verdict IN ('pass', 'fail', 'error')),
+    blocking TEXT NOT NULL,
+    findings TEXT NOT NULL,
+    fuel BIGINT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+
+CREATE INDEX rechecks_by_pack ON rechecks (pack_id, verdict);
+CREATE INDEX rechecks_by_version ON rechecks (version_id, id);
+
+CREATE TABLE quarantine (
+    digest TEXT PRIMARY KEY,
+    job_id BIGINT NOT NULL REFERENCES jobs (id),
+    reason TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+
+-- A platform API version's deprecation re-checks the listings that target it once, when it
+-- takes effect; this marks the schedules whose re-checks are enqueued.
+ALTER TABLE deprecations ADD COLUMN rechecked_at BIGINT;
