@@ -533,7 +533,9 @@ async fn notices_and_deprecation_schedules_keep_the_policy_and_retire_at_sunset(
     };
     assert_eq!(state(&world).await, VersionState::Deprecated);
     world.clock.0.store(at(date(2028, 1, 14)), Ordering::SeqCst);
-    assert_eq!(world.service.apply_schedules().await.unwrap(), assay_service::ScheduleReport::default());
+    // The platform API version the listing targets is deprecated by now: it is re-checked.
+    let expected = assay_service::ScheduleReport { rechecks: 1, ..Default::default() };
+    assert_eq!(world.service.apply_schedules().await.unwrap(), expected);
     world.clock.0.store(at(date(2028, 1, 15)), Ordering::SeqCst);
     assert_eq!(world.service.apply_schedules().await.unwrap().retired, [format!("{slug}@{version}")]);
     assert_eq!(state(&world).await, VersionState::Retired);
@@ -606,4 +608,111 @@ async fn deprecation_reminders_are_enqueued_once_per_threshold() {
     world.clock.0.store(at(date(2027, 4, 1)), Ordering::SeqCst); // the sunset: no more reminders
     world.service.dispatch_webhooks().await.unwrap();
     assert_eq!(reminders(&world).await, before + 2);
+}
+
+/// The built-in pack as version 0.2.0, with `copy.shouting` raised from a warning to an error.
+fn stricter_pack() -> assay_service::PackUpload {
+    let manifest = assay_builtin::PACK_TOML.replace("version = \"0.1.0\"", "version = \"0.2.0\"").replace(
+        "component = \"rule_copy_shouting.wasm\"\n",
+        "component = \"rule_copy_shouting.wasm\"\nseverity = \"error\"\n",
+    );
+    let parsed = assay_core::pack::PackManifest::parse("pack.toml", &manifest).unwrap();
+    let components = parsed
+        .rules
+        .iter()
+        .map(|r| (r.component.clone(), assay_builtin::component(&r.component).unwrap().to_vec()))
+        .collect();
+    assay_service::PackUpload { manifest, components }
+}
+
+/// Submit example `name` as listing `slug` for `who`, review it and approve it.
+async fn live(world: &World, who: &Principal, name: &str, slug: &str) {
+    let manifest = example(name).replace("slug = \"acme-stock-sync\"", &format!("slug = \"{slug}\""));
+    world.service.create_listing(who, slug, "Example").await.unwrap();
+    let record = world.service.submit(who, slug, &manifest, Vec::new()).await.unwrap();
+    world.service.review_next().await.unwrap().unwrap();
+    world.service.decide(&world.reviewer, slug, &record.version, Action::Approve, "ok").await.unwrap();
+}
+
+async fn drain(world: &World) {
+    while world.service.work_once("test").await.unwrap().rechecks > 0 {}
+}
+
+/// Shadow → blast radius → enforce with grace (notices to the affected partner) → at the
+/// deadline the pack is active and the failing live version leaves the marketplace.
+#[tokio::test]
+async fn a_rule_pack_rolls_out_in_shadow_then_is_enforced_at_its_deadline() {
+    let world = world(&[Capability::List]).await;
+    live(&world, &world.acme, "clean", "acme-clean").await;
+    live(&world, &world.globex, "shouting", "globex-loud").await;
+    let refused = world.service.publish_pack(&world.acme, stricter_pack()).await;
+    assert!(matches!(refused, Err(ServiceError::Forbidden(_))), "{refused:?}");
+    let shadow = world.service.publish_pack(&world.reviewer, stricter_pack()).await.unwrap();
+    assert_eq!((shadow.phase, shadow.jobs.total(), shadow.jobs.waiting), (assay_service::Phase::Shadow, 2, 2));
+    let early = world.service.enforce_pack(&world.reviewer, "assay-builtin", "0.2.0", 14).await;
+    assert!(matches!(&early, Err(ServiceError::NotReady(m)) if m.contains("0 of 2")), "{early:?}");
+    drain(&world).await;
+    let report = world.service.rollout(&world.reviewer, "assay-builtin", "0.2.0").await.unwrap();
+    assert!(report.complete());
+    assert_eq!((report.verdicts.pass, report.verdicts.fail), (1, 1));
+    assert_eq!(report.by_rule, [("copy.shouting".to_owned(), 1)]);
+    assert_eq!((report.affected[0].slug.as_str(), report.affected[0].partner.as_str()), ("globex-loud", "globex"));
+    // Shadow blocks nothing.
+    let loud = world.service.version(&world.globex, "globex-loud", "1.4.0").await.unwrap();
+    assert_eq!(loud.record.state, VersionState::Approved);
+
+    let enforced = world.service.enforce_pack(&world.reviewer, "assay-builtin", "0.2.0", 14).await.unwrap();
+    assert_eq!(enforced.phase, assay_service::Phase::Grace);
+    assert_eq!(enforced.pack.enforce_at, Some(1_800_000_000 + 14 * 86_400));
+    let notices = world.service.notices(&world.globex, Some("globex-loud")).await.unwrap();
+    assert_eq!(notices.len(), 1);
+    assert!(notices[0].summary.contains("copy.shouting") && notices[0].summary.contains("0.2.0"), "{notices:?}");
+    assert!(world.service.notices(&world.acme, Some("acme-clean")).await.unwrap().is_empty(), "only the affected");
+    // Before the deadline nothing applies; after it the pack is active and its verdicts apply.
+    assert!(world.service.apply_schedules().await.unwrap().packs_applied.is_empty());
+    world.clock.0.fetch_add(15 * 86_400, Ordering::SeqCst);
+    assert_eq!(world.service.apply_schedules().await.unwrap().packs_applied, ["assay-builtin@0.2.0"]);
+    assert!(world.service.apply_schedules().await.unwrap().packs_applied.is_empty(), "applied once");
+    drain(&world).await;
+    let loud = world.service.version(&world.globex, "globex-loud", "1.4.0").await.unwrap();
+    assert_eq!(loud.record.state, VersionState::ChangesRequested, "the failing live version left the marketplace");
+    let clean = world.service.version(&world.acme, "acme-clean", "1.4.0").await.unwrap();
+    assert_eq!(clean.record.state, VersionState::Approved);
+    let timeline = world.service.timeline(&world.globex, "globex-loud").await.unwrap();
+    assert!(timeline.iter().any(|e| e.action == "version.enforce" && e.detail.contains("copy.shouting")), "{timeline:?}");
+    let active = world.service.rollout(&world.reviewer, "assay-builtin", "0.2.0").await.unwrap();
+    assert_eq!((active.phase, active.verdicts.fail), (assay_service::Phase::Enforced, 1));
+    assert_eq!(world.service.current_pack().await.unwrap().manifest.version.to_string(), "0.2.0");
+}
+
+/// A platform API version entering deprecation re-checks the live listings that target it,
+/// once, and flags them.
+#[tokio::test]
+async fn an_api_version_entering_deprecation_rechecks_the_listings_that_target_it() {
+    let world = world(&[Capability::List]).await;
+    live(&world, &world.acme, "clean", "acme-clean").await;
+    let api = assay_core::Manifest::parse("listing.toml", &example("clean")).unwrap().manifest.api_version;
+    let request = assay_service::DeprecationRequest {
+        target: assay_store::DeprecationTarget::ApiVersion(api.clone()),
+        stability: assay_core::deprecation::Stability::Beta,
+        schedule: assay_core::deprecation::Schedule {
+            announced: world.service.today(),
+            deprecated_from: "2027-02-01".parse().unwrap(),
+            sunset: "2027-12-01".parse().unwrap(),
+        },
+        summary: format!("API {api} is deprecated"),
+        action_required: "Move to the current API version.".into(),
+    };
+    world.service.schedule_deprecation(&world.reviewer, &request).await.unwrap();
+    assert_eq!(world.service.apply_schedules().await.unwrap().rechecks, 0, "not deprecated yet");
+    world.clock.0.store(1_801_526_400, Ordering::SeqCst); // 2027-02-01
+    assert_eq!(world.service.apply_schedules().await.unwrap().rechecks, 1);
+    assert_eq!(world.service.apply_schedules().await.unwrap().rechecks, 0, "enqueued once");
+    drain(&world).await;
+    let (counts, dead) = world.service.queue(&world.reviewer).await.unwrap();
+    assert_eq!((counts.waiting, counts.dead, dead.len()), (0, 0, 0));
+    let rechecks = world.service.store().rechecks("acme-clean", "1.4.0").await.unwrap();
+    assert_eq!(rechecks.len(), 1);
+    let flagged = &rechecks[0].findings;
+    assert!(flagged.contains("platform.api-version-deprecated") && flagged.contains("2027-12-01"), "{flagged}");
 }

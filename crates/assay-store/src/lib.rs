@@ -27,6 +27,6 @@ pub mod token;
 pub use model::{Capability, JobId, ListingId, PartnerId, Principal, Role, VersionId, VersionRecord};
 pub use store::{
     Affected, AttemptOutcome, Backend, ClaimedRecheck, ClaimedReview, Completed, DeadJob, JobCounts, JobFate, Lease, RecheckResult, MAX_ATTEMPTS, MAX_LOST, DeliveryRecord, DeprecationRecord, DeprecationTarget, DueMessage,
-    EndpointRecord, ListingRecord, NewCheck, NewDeprecation, NewMessage, NewNotice, NewPack, NewWaiver, NoticeRecord, PackMode, PackRecord,
+    EndpointRecord, ListingRecord, NewCheck, NewDeprecation, NewMessage, NewNotice, NewPack, NewWaiver, NoticeRecord, PackMode, PackRecord, RecheckRecord,
     QueueEntry, ReviewRecord, Store, StoreError, StoredReview, Submission, VerdictCounts, WaiverRecord,
 };

@@ -25,7 +25,7 @@ mod webhooks;
 pub use jobs::{ClaimedRecheck, ClaimedReview, Completed, DeadJob, JobCounts, JobFate, Lease, RecheckResult, MAX_ATTEMPTS, MAX_LOST};
 pub use listings::{ListingRecord, QueueEntry};
 pub use notices::{DeprecationRecord, DeprecationTarget, NewDeprecation, NewNotice, NoticeRecord};
-pub use packs::{Affected, NewPack, PackMode, PackRecord, VerdictCounts};
+pub use packs::{Affected, NewPack, PackMode, PackRecord, RecheckRecord, VerdictCounts};
 pub use reviews::{ReviewRecord, StoredReview};
 pub use waivers::{NewWaiver, WaiverRecord};
 pub use webhooks::{AttemptOutcome, DeliveryRecord, DueMessage, EndpointRecord, NewMessage};

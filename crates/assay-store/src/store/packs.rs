@@ -94,6 +94,23 @@ pub struct VerdictCounts {
     pub error: i64,
 }
 
+/// A recorded re-check verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecheckRecord {
+    /// What triggered it: `pack`, `enforce`, `checks` or `api-deprecation`.
+    pub reason: String,
+    /// The pack it ran, `name@version`.
+    pub pack: String,
+    /// `pass`, `fail` or `error`.
+    pub verdict: String,
+    /// The rules with un-waived blocking findings, comma-separated.
+    pub blocking: String,
+    /// Every finding, as JSON.
+    pub findings: String,
+    /// When (Unix seconds).
+    pub at: i64,
+}
+
 const SELECT_PACK: &str =
     "SELECT id, name, version, digest, mode, enforce_at, applied_at, published_by, created_at FROM rule_packs";
 
@@ -399,6 +416,31 @@ impl Store {
         .await?
         .iter()
         .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+        .collect()
+    }
+
+    /// A version's re-check verdicts, oldest first.
+    pub async fn rechecks(&self, slug: &str, version: &str) -> Result<Vec<RecheckRecord>, StoreError> {
+        sqlx::query(
+            "SELECT j.reason, r.pack_name, r.pack_version, r.verdict, r.blocking, r.findings, r.created_at FROM rechecks r \
+             JOIN jobs j ON j.id = r.job_id JOIN versions v ON v.id = r.version_id JOIN listings l ON l.id = v.listing_id \
+             WHERE l.slug = $1 AND v.version = $2 ORDER BY r.id",
+        )
+        .bind(slug)
+        .bind(version)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(RecheckRecord {
+                reason: row.try_get(0)?,
+                pack: format!("{}@{}", row.try_get::<String, _>(1)?, row.try_get::<String, _>(2)?),
+                verdict: row.try_get(3)?,
+                blocking: row.try_get(4)?,
+                findings: row.try_get(5)?,
+                at: row.try_get(6)?,
+            })
+        })
         .collect()
     }
 
