@@ -13,83 +13,15 @@ use assay_core::Manifest;
 use assay_host::bindings::{self, v0_1};
 use assay_host::platform::PlatformState;
 use assay_host::{CheckSpec, Host, HostConfig, ReviewInput, RulePack};
-use wasmtime::component::{Component, HasData, Linker, ResourceTable};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime::Config;
+
+mod floor;
+
+use floor::{Floor, pooling};
 
 const RULE: &str = "rule_required_fields.wasm";
 const ROUNDS: usize = 7;
 const ITERATIONS: usize = 3_000;
-
-/// The bare store data: just what the component's imports need.
-struct Bare {
-    wasi: WasiCtx,
-    table: ResourceTable,
-}
-
-impl WasiView for Bare {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
-    }
-}
-
-impl HasData for Bare {
-    type Data<'a> = &'a mut Bare;
-}
-
-impl v0_1::assay::plugin::types::Host for Bare {}
-
-impl v0_1::assay::plugin::log::Host for Bare {
-    fn log(&mut self, _: v0_1::assay::plugin::log::Level, _: String) -> wasmtime::Result<()> {
-        Ok(())
-    }
-}
-
-/// A floor variant: an engine configuration and an `InstancePre` on it.
-struct Floor {
-    name: &'static str,
-    engine: Engine,
-    pre: v0_1::ListingRulePre<Bare>,
-}
-
-impl Floor {
-    fn new(name: &'static str, config: &Config, bytes: &[u8]) -> Floor {
-        let engine = Engine::new(config).unwrap();
-        let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
-        v0_1::ListingRule::add_to_linker::<_, Bare>(&mut linker, |s| s).unwrap();
-        let component = Component::new(&engine, bytes).unwrap();
-        let pre = v0_1::ListingRulePre::new(linker.instantiate_pre(&component).unwrap()).unwrap();
-        Floor { name, engine, pre }
-    }
-
-    fn check(&self, input: &v0_1::types::CheckInput) -> usize {
-        let mut store =
-            Store::new(&self.engine, Bare { wasi: WasiCtx::builder().build(), table: ResourceTable::new() });
-        // Only engines that count fuel accept it.
-        let _ = store.set_fuel(u64::MAX);
-        let rule = self.pre.instantiate(&mut store).unwrap();
-        rule.assay_plugin_rule().call_check(&mut store, input, &Vec::new()).unwrap().unwrap().len()
-    }
-}
-
-fn pooling(tuned: bool) -> Config {
-    let mut pool = PoolingAllocationConfig::default();
-    pool.total_component_instances(16)
-        .total_core_instances(64)
-        .total_memories(64)
-        .total_tables(64)
-        .max_memory_size(64 << 20);
-    if tuned {
-        pool.linear_memory_keep_resident(128 << 10).table_keep_resident(16 << 10);
-    }
-    let mut config = Config::new();
-    config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool)).memory_init_cow(true);
-    if tuned {
-        config.max_wasm_stack(512 << 10);
-    }
-    config
-}
 
 /// Median per-iteration time of each contender over interleaved rounds.
 fn measure(contenders: &mut [(&str, &mut dyn FnMut() -> usize)]) -> Vec<(String, Duration)> {
@@ -134,10 +66,10 @@ fn main() {
 
     println!("per-check cost of `{RULE}` on examples/listings/clean ({ROUNDS} rounds x {ITERATIONS} checks, median)\n");
     let results = measure(&mut [
-        (naive_on_demand.name, &mut || naive_on_demand.check(&input)),
-        (naive_pooling.name, &mut || naive_pooling.check(&input)),
-        (tuned.name, &mut || tuned.check(&input)),
-        (tuned_fuel.name, &mut || tuned_fuel.check(&input)),
+        (naive_on_demand.name, &mut || naive_on_demand.check(&input, &Vec::new())),
+        (naive_pooling.name, &mut || naive_pooling.check(&input, &Vec::new())),
+        (tuned.name, &mut || tuned.check(&input, &Vec::new())),
+        (tuned_fuel.name, &mut || tuned_fuel.check(&input, &Vec::new())),
         ("assay Host::run", &mut || host.run(&plugin, &spec, &input, PlatformState::closed()).findings.len()),
         // What `assay check` does for one rule: convert the listing, hand off to the pool, look
         // the plugin up by digest, run, check ids.

@@ -174,13 +174,15 @@ impl Service {
     async fn run_rechecks(&self, claimed: Vec<ClaimedRecheck>) -> Result<Vec<RecheckResult>, ServiceError> {
         // Each job's pack (loaded once per batch), whether it applies its verdicts, the partner
         // components (fetched once per digest) and the listing's waivers.
-        let mut packs: HashMap<Option<i64>, (Arc<RulePack>, Option<i64>, bool)> = HashMap::new();
-        let mut components: HashMap<String, Arc<[u8]>> = HashMap::new();
+        // Check specs hash their component: built once per batch, not once per job.
+        let mut packs: HashMap<Option<i64>, (Arc<RulePack>, Vec<CheckSpec>, Option<i64>, bool)> = HashMap::new();
+        let mut components: HashMap<String, CheckSpec> = HashMap::new();
         let mut jobs = Vec::with_capacity(claimed.len());
         let now = self.clock.now();
-        for job in claimed {
+        let mut api_flags: HashMap<String, Option<Finding>> = HashMap::new();
+        for mut job in claimed {
             if !packs.contains_key(&job.pack) {
-                let entry = match job.pack {
+                let (pack, id, applied) = match job.pack {
                     Some(id) => {
                         let record = self.store.pack_by_id(id).await?;
                         let applied = record.as_ref().is_some_and(|p| p.applied_at.is_some());
@@ -188,15 +190,16 @@ impl Service {
                     }
                     None => (self.current_pack().await?, None, false),
                 };
-                packs.insert(job.pack, entry);
+                let checks = pack.checks();
+                packs.insert(job.pack, (pack, checks, id, applied));
             }
             for (_, digest) in &job.checks {
                 if !components.contains_key(digest) {
                     let bytes = self.store.plugin_bytes(digest).await?.unwrap_or_default();
-                    components.insert(digest.clone(), Arc::from(bytes));
+                    components.insert(digest.clone(), CheckSpec::partner(String::new(), Arc::from(bytes)));
                 }
             }
-            let waivers: Vec<_> = self.store.waivers(&job.version.slug).await?.into_iter().map(|w| w.waiver).collect();
+            let waivers = std::mem::take(&mut job.waivers);
             let listing = match Manifest::parse("listing.toml", &job.version.manifest) {
                 Ok(parsed) => Some(parsed.manifest),
                 Err(e) => {
@@ -205,7 +208,14 @@ impl Service {
                 }
             };
             let api_flag = match &listing {
-                Some(listing) => self.api_deprecation_finding(&listing.api_version).await?,
+                Some(listing) => match api_flags.get(&listing.api_version) {
+                    Some(flag) => flag.clone(),
+                    None => {
+                        let flag = self.api_deprecation_finding(&listing.api_version).await?;
+                        api_flags.insert(listing.api_version.clone(), flag.clone());
+                        flag
+                    }
+                },
                 None => None,
             };
             jobs.push((job, listing, waivers, api_flag));
@@ -214,10 +224,10 @@ impl Service {
         let results = tokio::task::spawn_blocking(move || {
             jobs.into_iter()
                 .map(|(job, listing, waivers, api_flag)| {
-                    let (pack, pack_id, applied) = &packs[&job.pack];
-                    let mut checks = pack.checks();
+                    let (pack, pack_checks, pack_id, applied) = &packs[&job.pack];
+                    let mut checks = pack_checks.clone();
                     for (name, digest) in &job.checks {
-                        checks.push(CheckSpec::partner(name.clone(), components[digest].clone()));
+                        checks.push(CheckSpec { name: name.clone(), ..components[digest].clone() });
                     }
                     let runs = listing.map(|listing| host.review(ReviewInput::new(&listing, None, &checks)).runs);
                     let (verdict, findings) = match &runs {

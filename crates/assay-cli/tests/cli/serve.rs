@@ -52,9 +52,14 @@ impl Data {
 
 impl Server {
     fn start(data: &Data, fault: Option<&str>) -> Server {
+        Server::start_with(data, fault, &[])
+    }
+
+    fn start_with(data: &Data, fault: Option<&str>, extra: &[&str]) -> Server {
         let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("assay"));
         cmd.current_dir(root())
             .args(["serve", "--listen", "127.0.0.1:0", "--review-lease-secs", "2"])
+            .args(extra)
             .args(data.args())
             .env("ASSAY_CACHE_DIR", Path::new(env!("CARGO_TARGET_TMPDIR")).join("assay-cache"))
             .env("RUST_LOG", "info,sqlx=warn")
@@ -481,4 +486,207 @@ fn the_example_integration_check_gives_the_same_transcript_in_the_service_and_lo
     let replay = run(assay().args(["replay", bundle.to_str().unwrap()]));
     assert_eq!(replay.code, 0, "{}{}", replay.stdout, replay.stderr);
     assert!(replay.stdout.starts_with("matched: 23 runs, 12 platform calls, verdict pass"), "{}", replay.stdout);
+}
+
+/// The built-in pack as `version`, with `copy.shouting` raised from a warning to an error,
+/// written out as a pack directory.
+fn stricter_pack(dir: &Path, version: &str) -> PathBuf {
+    let pack = dir.join(format!("pack-{version}"));
+    std::fs::create_dir_all(&pack).unwrap();
+    let manifest = assay_builtin::PACK_TOML
+        .replace("version = \"0.1.0\"", &format!("version = \"{version}\""))
+        .replace("component = \"rule_copy_shouting.wasm\"\n", "component = \"rule_copy_shouting.wasm\"\nseverity = \"error\"\n");
+    std::fs::write(pack.join("pack.toml"), &manifest).unwrap();
+    for line in manifest.lines().filter_map(|l| l.strip_prefix("component = \"")) {
+        let name = line.trim_end_matches('"');
+        std::fs::write(pack.join(name), assay_builtin::component(name).unwrap()).unwrap();
+    }
+    pack
+}
+
+/// Submit example `name` as listing `slug` and have the reviewer approve it.
+fn approved(server: &Server, dir: &Path, partner: &str, reviewer: &str, name: &str, slug: &str) {
+    let listing = dir.join(slug);
+    std::fs::create_dir_all(&listing).unwrap();
+    let text = std::fs::read_to_string(root().join(format!("examples/listings/{name}/listing.toml"))).unwrap();
+    std::fs::write(listing.join("listing.toml"), text.replace("slug = \"acme-stock-sync\"", &format!("slug = \"{slug}\""))).unwrap();
+    let out = client(server, partner, &["submit", listing.to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let out = client(server, reviewer, &["review", "decide", &format!("{slug}@1.4.0"), "--action", "approve", "--note", "ok"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+}
+
+/// The rollout from the command line: shadow with a progress wait and the blast radius, then
+/// enforcement with notices, then the verdicts applied at the deadline by the scheduler.
+#[test]
+fn a_rule_pack_rolls_out_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = Data::Dir(dir.path().join("data"));
+    let partner = token(&data, "partner", Some("acme"));
+    let reviewer = token(&data, "reviewer", None);
+    let server = Server::start_with(&data, None, &["--scheduler-interval-secs", "1"]);
+    approved(&server, dir.path(), &partner, &reviewer, "clean", "acme-clean");
+    approved(&server, dir.path(), &partner, &reviewer, "shouting", "acme-loud");
+    let pack = stricter_pack(dir.path(), "0.2.0");
+    let pack = pack.to_str().unwrap();
+
+    // Partners cannot publish packs.
+    let refused = client(&server, &partner, &["rules", "publish", pack, "--shadow"]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(refused.stderr.contains("forbidden"), "{}", refused.stderr);
+
+    let shadow = client(&server, &reviewer, &["rules", "publish", pack, "--shadow", "--wait"]);
+    assert_eq!(shadow.code, 0, "{}{}", shadow.stdout, shadow.stderr);
+    assert!(shadow.stderr.contains("published assay-builtin@0.2.0 in shadow mode: re-checking 2 live listings"), "{}", shadow.stderr);
+    assert!(shadow.stderr.contains("re-checked 2 live listings: 1 pass, 1 would fail"), "{}", shadow.stderr);
+    assert!(shadow.stdout.contains("copy.shouting") && shadow.stdout.contains("acme-loud@1.4.0 (acme): copy.shouting"), "{}", shadow.stdout);
+    let again = client(&server, &reviewer, &["rules", "publish", pack, "--shadow"]);
+    assert_eq!(again.code, 2, "{}", again.stderr);
+    assert!(again.stderr.contains("already published"), "{}", again.stderr);
+    let status = client(&server, &partner, &["status", "acme-loud@1.4.0", "--format", "json"]);
+    assert_eq!(serde_json::from_str::<Value>(&status.stdout).unwrap()["state"], "approved", "shadow blocks nothing");
+
+    // Enforce with no grace: the partner is notified, and the scheduler applies it at once.
+    let enforce = client(&server, &reviewer, &["rules", "publish", pack, "--enforce", "--grace", "0", "--format", "json"]);
+    assert_eq!(enforce.code, 0, "{}{}", enforce.stdout, enforce.stderr);
+    assert!(enforce.stderr.contains("1 partner listing(s) notified"), "{}", enforce.stderr);
+    let notices = client(&server, &partner, &["notice", "list", "acme-loud"]);
+    assert!(notices.stdout.contains("copy.shouting"), "{}", notices.stdout);
+    let loud = wait_until(&server, &partner, "acme-loud@1.4.0", "changes_requested");
+    assert_eq!(loud["state"], "changes_requested");
+    assert_eq!(wait_until(&server, &partner, "acme-clean@1.4.0", "approved")["state"], "approved");
+    let list = client(&server, &reviewer, &["rules", "status"]);
+    assert!(list.stdout.contains("assay-builtin@0.2.0") && list.stdout.contains("enforced"), "{}", list.stdout);
+    server.kill();
+}
+
+fn wait_until(server: &Server, token: &str, target: &str, state: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let out = client(server, token, &["status", target, "--format", "json"]);
+        let v: Value = serde_json::from_str(&out.stdout).unwrap_or_default();
+        if v["state"] == state || Instant::now() > deadline {
+            return v;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// A small random number from the clock (no generator needed for picking a kill delay).
+fn jitter(range: std::ops::Range<u64>) -> u64 {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos() as u64;
+    range.start + nanos % (range.end - range.start)
+}
+
+/// An `assay worker` process.
+fn worker(data: &Data) -> Child {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("assay"))
+        .current_dir(root())
+        .args(["worker", "--lease-secs", "2", "--workers", "2"])
+        .args(data.args())
+        .env("ASSAY_CACHE_DIR", Path::new(env!("CARGO_TARGET_TMPDIR")).join("assay-cache"))
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// SIGKILL, again and again, during a re-check storm of 10,000 jobs: on SQLite the process
+/// running the workers is `assay serve`; on PostgreSQL three `assay worker` processes share the
+/// database with an API node. Afterwards no job is lost, no verdict is recorded twice and no
+/// job is stuck past its lease.
+#[test]
+fn repeated_sigkill_during_a_recheck_storm_loses_and_duplicates_nothing() {
+    const JOBS: usize = 10_000;
+    let dir = tempfile::tempdir().unwrap();
+    for data in backends(dir.path()) {
+        let _drop = DropDatabase(data.clone());
+        let reviewer = token(&data, "reviewer", None);
+        let template = std::fs::read_to_string(root().join("examples/listings/clean/listing.toml")).unwrap();
+        runtime().block_on(async {
+            let store = data.open().await;
+            let partner = store.ensure_partner("test", "acme", &[assay_store::Capability::List]).await.unwrap();
+            let rows: Vec<(String, String)> = (0..JOBS)
+                .map(|i| {
+                    let slug = format!("storm-{i:05}");
+                    let text = template.replace("slug = \"acme-stock-sync\"", &format!("slug = \"{slug}\""));
+                    (slug, text)
+                })
+                .collect();
+            for chunk in rows.chunks(2_000) {
+                let chunk: Vec<_> = chunk.iter().map(|(s, m)| (s.as_str(), "1.4.0", m.as_str())).collect();
+                store.import_live("test", partner, &chunk).await.unwrap();
+            }
+            store.close().await;
+        });
+        let sqlite = matches!(data, Data::Dir(_));
+        // On PostgreSQL the API node runs one worker of its own and is never killed.
+        let api_workers = if sqlite { "2" } else { "1" };
+        let mut server = Server::start_with(&data, None, &["--workers", api_workers]);
+        let published = client(&server, &reviewer, &["rules", "publish", "builtin", "--shadow"]);
+        assert_eq!(published.code, 0, "{}", published.stderr);
+        let mut workers: Vec<Child> = if sqlite { Vec::new() } else { (0..3).map(|_| worker(&data)).collect() };
+        let counts = || {
+            runtime().block_on(async {
+                let store = data.open().await;
+                let counts = store.job_counts(None).await.unwrap();
+                store.close().await;
+                counts
+            })
+        };
+        let started = Instant::now();
+        let mut kills = 0;
+        loop {
+            std::thread::sleep(Duration::from_millis(jitter(300..1_200)));
+            let now = counts();
+            if now.waiting + now.running == 0 {
+                break;
+            }
+            assert!(started.elapsed() < Duration::from_secs(1_200), "the storm did not finish: {now:?}");
+            if kills >= 12 {
+                continue; // enough kills: let the storm finish
+            }
+            if sqlite {
+                server.kill();
+                server = Server::start_with(&data, None, &["--workers", api_workers]);
+            } else {
+                let victim = jitter(0..workers.len() as u64) as usize;
+                workers[victim].kill().unwrap(); // SIGKILL
+                workers[victim].wait().unwrap();
+                workers[victim] = worker(&data);
+            }
+            kills += 1;
+            println!("{}: SIGKILL {kills} with {} of {JOBS} re-checks finished", data.name(), now.done + now.dead);
+        }
+        server.kill();
+        for mut w in workers {
+            let _ = w.kill();
+            let _ = w.wait();
+        }
+        let (counts, recorded, versions, stuck) = runtime().block_on(async {
+            let store = data.open().await;
+            let counts = store.job_counts(None).await.unwrap();
+            let pack = store.pack("assay-builtin", "0.1.0").await.unwrap().unwrap();
+            let (recorded, versions) = store.recheck_totals(pack.id).await.unwrap();
+            let stuck = store.stuck_jobs(0).await.unwrap();
+            assert!(store.verify_audit().await.unwrap().is_ok());
+            store.close().await;
+            (counts, recorded, versions, stuck)
+        });
+        let lost = JOBS as i64 - counts.done;
+        let duplicates = recorded - versions;
+        println!(
+            "{}: {kills} SIGKILLs over {:.1} s; {} jobs, {} done, {lost} lost, {} dead, {recorded} verdicts for {versions} versions ({duplicates} duplicates), {stuck} stuck past their lease",
+            data.name(),
+            started.elapsed().as_secs_f64(),
+            counts.total(),
+            counts.done,
+            counts.dead
+        );
+        assert!(kills >= 3, "the storm finished before it could be killed 3 times ({kills})");
+        assert_eq!((counts.total(), lost, counts.dead), (JOBS as i64, 0, 0), "no job lost or dead");
+        assert_eq!((recorded, duplicates), (JOBS as i64, 0), "one verdict per job and per version");
+        assert_eq!(stuck, 0, "no job stuck past its lease");
+    }
 }

@@ -80,6 +80,8 @@ pub struct ClaimedRecheck {
     /// The partner checks the version ships: name and digest, in order; quarantined ones are
     /// left out.
     pub checks: Vec<(String, String)>,
+    /// The listing's waivers, expired ones included.
+    pub waivers: Vec<assay_core::Waiver>,
 }
 
 /// A finished re-check, as [`Store::complete_rechecks`] takes it.
@@ -304,7 +306,8 @@ impl Store {
     }
 
     /// Claim up to `limit` waiting re-check jobs for `lease_secs` seconds, oldest first. A job
-    /// whose last worker was lost is claimed alone.
+    /// whose worker was lost before is claimed alone, so a job that kills its workers takes no
+    /// batch down with it.
     pub async fn claim_rechecks(
         &self,
         worker: &str,
@@ -313,11 +316,13 @@ impl Store {
     ) -> Result<Vec<ClaimedRecheck>, StoreError> {
         let now = self.db_now();
         let skip_locked = if self.backend == Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
-        let pick = |lapsed: bool, limit: i64| {
-            let lease = if lapsed {
-                format!("leased_until IS NOT NULL AND leased_until < {now}")
+        // A suspect — a job whose worker was lost (its lease lapsed, or the process restarted)
+        // — is claimed alone; fresh jobs in batches.
+        let pick = |suspect: bool, limit: i64| {
+            let lease = if suspect {
+                format!("((leased_until IS NOT NULL AND leased_until < {now}) OR (leased_until IS NULL AND lost > 0))")
             } else {
-                "leased_until IS NULL".to_owned()
+                "leased_until IS NULL AND lost = 0".to_owned()
             };
             format!(
                 "SELECT id FROM jobs WHERE state = 'pending' AND kind = 'recheck' AND run_after <= {now} AND {lease} \
@@ -346,33 +351,78 @@ impl Store {
             return Ok(Vec::new());
         }
         let claims = self.stamp_claims(&mut tx, &ids, worker, lease_secs).await?;
+        if claims.is_empty() {
+            tx.commit().await?;
+            return Ok(Vec::new());
+        }
+        // Everything the batch needs in three queries, not three per job.
+        let list = |n: usize| (1..=n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+        let versions: Vec<i64> = claims.iter().map(|c| c.version).collect();
+        let sql = format!(
+            "SELECT v.id, v.listing_id, l.slug, v.version, v.manifest, v.digest, v.state, v.revision, v.certified \
+             FROM versions v JOIN listings l ON l.id = v.listing_id WHERE v.id IN ({})",
+            list(versions.len())
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in &versions {
+            query = query.bind(*id);
+        }
+        let mut records = std::collections::HashMap::new();
+        for row in query.fetch_all(&mut *tx).await? {
+            let record = version_record(&row)?;
+            records.insert(record.id.0, record);
+        }
+        let sql = format!(
+            "SELECT c.version_id, c.name, c.digest FROM version_checks c WHERE c.version_id IN ({}) \
+             AND NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.digest = c.digest) ORDER BY c.version_id, c.position",
+            list(versions.len())
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in &versions {
+            query = query.bind(*id);
+        }
+        let mut checks: std::collections::HashMap<i64, Vec<(String, String)>> = std::collections::HashMap::new();
+        for row in query.fetch_all(&mut *tx).await? {
+            checks.entry(row.try_get(0)?).or_default().push((row.try_get(1)?, row.try_get(2)?));
+        }
+        let listings: Vec<i64> = records.values().map(|r| r.listing.0).collect();
+        let sql = format!(
+            "SELECT listing_id, id, rule_id, versions, expires_at FROM waivers WHERE listing_id IN ({}) ORDER BY id",
+            list(listings.len())
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in &listings {
+            query = query.bind(*id);
+        }
+        let mut waivers: std::collections::HashMap<i64, Vec<assay_core::Waiver>> = std::collections::HashMap::new();
+        for row in query.fetch_all(&mut *tx).await? {
+            let versions: String = row.try_get(3)?;
+            waivers.entry(row.try_get(0)?).or_default().push(assay_core::Waiver {
+                id: row.try_get(1)?,
+                rule_id: row.try_get(2)?,
+                versions: versions.parse().map_err(|e: semver::Error| StoreError::Corrupt(e.to_string()))?,
+                expires_at: row.try_get(4)?,
+            });
+        }
         let mut out = Vec::with_capacity(claims.len());
         let mut finished = Vec::new();
         for claim in claims {
-            let row = sqlx::query(
-                "SELECT v.id, v.listing_id, l.slug, v.version, v.manifest, v.digest, v.state, v.revision, v.certified \
-                 FROM versions v JOIN listings l ON l.id = v.listing_id WHERE v.id = $1",
-            )
-            .bind(claim.version)
-            .fetch_one(&mut *tx)
-            .await?;
-            let version = version_record(&row)?;
+            let Some(version) = records.remove(&claim.version) else {
+                return Err(StoreError::Corrupt(format!("job {} names a missing version", claim.lease.job.0)));
+            };
             if !version.state.is_live() {
                 // Retired or withdrawn since it was enqueued: nothing to check.
                 finished.push(claim.lease.job);
                 continue;
             }
-            let checks = sqlx::query(
-                "SELECT c.name, c.digest FROM version_checks c WHERE c.version_id = $1 \
-                 AND NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.digest = c.digest) ORDER BY c.position",
-            )
-            .bind(version.id.0)
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
-            .collect::<Result<_, sqlx::Error>>()?;
-            out.push(ClaimedRecheck { lease: claim.lease, version, pack: claim.pack, reason: claim.reason, checks });
+            out.push(ClaimedRecheck {
+                lease: claim.lease,
+                checks: checks.remove(&version.id.0).unwrap_or_default(),
+                waivers: waivers.get(&version.listing.0).cloned().unwrap_or_default(),
+                version,
+                pack: claim.pack,
+                reason: claim.reason,
+            });
         }
         for job in finished {
             end_job(&mut tx, job, None).await?;
@@ -454,28 +504,48 @@ impl Store {
         };
         let mut done = Completed::default();
         let at = now();
+        // End every job whose claim still holds, in one statement; record only their verdicts.
+        let pairs = (0..results.len()).map(|i| format!("(${}, ${})", 2 * i + 2, 2 * i + 3)).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "UPDATE jobs SET state = 'done', leased_until = NULL, finished_at = $1 \
+             WHERE state = 'pending' AND leased_until >= {} AND (id, lease) IN ({pairs}) RETURNING id",
+            self.db_now()
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(at);
         for result in results {
-            if !end_job(&mut tx, result.lease.job, Some((result.lease.token, self.db_now()))).await? {
-                done.refused += 1;
-                continue;
-            }
-            sqlx::query(
+            query = query.bind(result.lease.job.0).bind(result.lease.token);
+        }
+        let ended: std::collections::HashSet<i64> =
+            query.fetch_all(&mut *tx).await?.iter().map(|row| row.try_get(0)).collect::<Result<_, _>>()?;
+        let accepted: Vec<&RecheckResult> = results.iter().filter(|r| ended.contains(&r.lease.job.0)).collect();
+        done.refused = results.len() - accepted.len();
+        for chunk in accepted.chunks(200) {
+            let rows = (0..chunk.len())
+                .map(|i| format!("({})", (1..=10).map(|c| format!("${}", i * 10 + c)).collect::<Vec<_>>().join(", ")))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
                 "INSERT INTO rechecks (job_id, version_id, pack_id, pack_name, pack_version, verdict, blocking, findings, fuel, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            )
-            .bind(result.lease.job.0)
-            .bind(result.version.0)
-            .bind(result.pack)
-            .bind(&result.pack_name)
-            .bind(&result.pack_version)
-            .bind(result.verdict.as_str())
-            .bind(&result.blocking)
-            .bind(&result.findings)
-            .bind(result.fuel)
-            .bind(at)
-            .execute(&mut *tx)
-            .await?;
-            done.recorded += 1;
+                 VALUES {rows}"
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for result in chunk {
+                query = query
+                    .bind(result.lease.job.0)
+                    .bind(result.version.0)
+                    .bind(result.pack)
+                    .bind(&result.pack_name)
+                    .bind(&result.pack_version)
+                    .bind(result.verdict.as_str())
+                    .bind(&result.blocking)
+                    .bind(&result.findings)
+                    .bind(result.fuel)
+                    .bind(at);
+            }
+            query.execute(&mut *tx).await?;
+        }
+        done.recorded = accepted.len();
+        for result in accepted {
             if result.enforce && result.verdict == assay_core::Verdict::Fail {
                 done.enforced += usize::from(enforce(&mut tx, actor, result).await?);
             }

@@ -419,6 +419,16 @@ impl Store {
         .collect()
     }
 
+    /// A pack's re-check verdicts: how many are recorded, and for how many distinct versions
+    /// (equal unless a version got two verdicts).
+    pub async fn recheck_totals(&self, pack: i64) -> Result<(i64, i64), StoreError> {
+        let row = sqlx::query("SELECT COUNT(*), COUNT(DISTINCT version_id) FROM rechecks WHERE pack_id = $1")
+            .bind(pack)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok((row.try_get(0)?, row.try_get(1)?))
+    }
+
     /// A version's re-check verdicts, oldest first.
     pub async fn rechecks(&self, slug: &str, version: &str) -> Result<Vec<RecheckRecord>, StoreError> {
         sqlx::query(
@@ -442,6 +452,53 @@ impl Store {
             })
         })
         .collect()
+    }
+
+    /// Import listings that are already live elsewhere (a marketplace adopting assay brings its
+    /// catalogue): each listing is created for `partner` with one `approved` version, and an
+    /// audit event records the import. One transaction per call; listings that exist already
+    /// are refused ([`StoreError::Exists`]) and nothing of the call is kept. Returns how many
+    /// were imported.
+    pub async fn import_live(
+        &self,
+        actor: &str,
+        partner: crate::model::PartnerId,
+        listings: &[(&str, &str, &str)],
+    ) -> Result<usize, StoreError> {
+        use sha2::Digest as _;
+        let mut tx = self.write().await?;
+        let at = now();
+        for (slug, version, manifest) in listings {
+            let listing: Option<i64> = sqlx::query(
+                "INSERT INTO listings (slug, name, partner_id, created_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (slug) DO NOTHING RETURNING id",
+            )
+            .bind(*slug)
+            .bind(*slug)
+            .bind(partner.0)
+            .bind(at)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|row| row.try_get(0))
+            .transpose()?;
+            let Some(listing) = listing else { return Err(StoreError::Exists(format!("listing `{slug}`"))) };
+            let digest = hex::encode(sha2::Sha256::digest(manifest.as_bytes()));
+            sqlx::query(
+                "INSERT INTO versions (listing_id, version, manifest, digest, state, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, 'approved', $5, $5)",
+            )
+            .bind(listing)
+            .bind(*version)
+            .bind(*manifest)
+            .bind(&digest)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+            append(&mut tx, actor, "listing.import", &format!("listing:{slug}@{version}"), "imported live (approved)")
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(listings.len())
     }
 
     /// The latest live version of every listing: id and manifest.
