@@ -221,7 +221,9 @@ pub enum RulesCommand {
     ///
     /// `--enforce` on a pack not yet published publishes it in shadow first and waits for that
     /// re-check (the notices come from its verdicts).
-    #[command(after_help = "Exit codes: 0 done, 2 the server refused (not a reviewer, invalid pack, already published), 3 the server could not be reached.")]
+    #[command(
+        after_help = "Exit codes: 0 done, 2 the server refused (not a reviewer, invalid pack, already published), 3 the server could not be reached."
+    )]
     Publish(RulesPublishArgs),
     /// Show the rollouts of published rule packs (PACK@VERSION for one, with its blast radius).
     Status(RulesStatusArgs),

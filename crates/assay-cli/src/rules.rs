@@ -69,14 +69,19 @@ pub fn list(global: &Global, args: &RulesListArgs) -> Result<ExitCode, Failure> 
 pub fn publish(args: &RulesPublishArgs) -> Result<ExitCode, Failure> {
     let client = Client::new(&args.client)?;
     let (manifest, components) = pack_files(&args.pack)?;
-    let parsed = assay_core::pack::PackManifest::parse("pack.toml", &manifest).map_err(|e| Failure::Input(e.into(), None))?;
+    let parsed =
+        assay_core::pack::PackManifest::parse("pack.toml", &manifest).map_err(|e| Failure::Input(e.into(), None))?;
     let path = format!("/v1/rule-packs/{}/{}", parsed.name, parsed.version);
     let mut rollout: PackRollout = match client.get(&path)? {
         Answer::Ok(existing) if args.shadow => {
             return Err(Failure::Input(
                 anyhow!(
                     "rule pack {}@{} is already published ({}); bump its version to publish a change, or follow it with `assay rules status {}@{}`",
-                    parsed.name, parsed.version, existing_phase(&existing), parsed.name, parsed.version
+                    parsed.name,
+                    parsed.version,
+                    existing_phase(&existing),
+                    parsed.name,
+                    parsed.version
                 ),
                 None,
             ));
@@ -151,7 +156,10 @@ pub fn status(args: &RulesStatusArgs) -> Result<ExitCode, Failure> {
 }
 
 /// `pack.toml` and the components it names: from a directory, or the built-in pack.
-fn pack_files(pack: &str) -> Result<(String, Vec<(String, Vec<u8>)>), Failure> {
+/// A pack's `pack.toml` and its components by file name.
+type PackFiles = (String, Vec<(String, Vec<u8>)>);
+
+fn pack_files(pack: &str) -> Result<PackFiles, Failure> {
     if pack == "builtin" {
         let components = setup::builtin_pack()
             .map_err(Failure::Host)?
@@ -167,9 +175,15 @@ fn pack_files(pack: &str) -> Result<(String, Vec<(String, Vec<u8>)>), Failure> {
     }
     let dir = Path::new(pack);
     let manifest = std::fs::read_to_string(dir.join("pack.toml"))
-        .with_context(|| format!("reading {} (a pack is a directory holding pack.toml, or `builtin`)", dir.join("pack.toml").display()))
+        .with_context(|| {
+            format!(
+                "reading {} (a pack is a directory holding pack.toml, or `builtin`)",
+                dir.join("pack.toml").display()
+            )
+        })
         .input()?;
-    let parsed = assay_core::pack::PackManifest::parse("pack.toml", &manifest).map_err(|e| Failure::Input(e.into(), None))?;
+    let parsed =
+        assay_core::pack::PackManifest::parse("pack.toml", &manifest).map_err(|e| Failure::Input(e.into(), None))?;
     let mut components = Vec::new();
     for rule in &parsed.rules {
         let path = dir.join(&rule.component);
@@ -216,7 +230,10 @@ fn wait(client: &Client, path: &str, mut rollout: PackRollout) -> Result<PackRol
         }
         if !terminal && last_line.elapsed() >= Duration::from_secs(5) {
             let eta = p.eta_secs.map_or_else(|| "?".to_owned(), |s| format!("{s}s"));
-            eprintln!("re-checked {finished}/{} live listings, {} would fail, ETA {eta}", p.total, rollout.verdicts.fail);
+            eprintln!(
+                "re-checked {finished}/{} live listings, {} would fail, ETA {eta}",
+                p.total, rollout.verdicts.fail
+            );
             last_line = Instant::now();
         }
         std::thread::sleep(POLL);

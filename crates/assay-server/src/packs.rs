@@ -136,7 +136,11 @@ impl From<&Rollout> for PackRollout {
                 eta_secs: r.eta_secs,
             },
             verdicts: Verdicts { pass: r.verdicts.pass, fail: r.verdicts.fail, error: r.verdicts.error },
-            rules: r.by_rule.iter().map(|(rule_id, listings)| RuleImpact { rule_id: rule_id.clone(), listings: *listings }).collect(),
+            rules: r
+                .by_rule
+                .iter()
+                .map(|(rule_id, listings)| RuleImpact { rule_id: rule_id.clone(), listings: *listings })
+                .collect(),
             affected: r
                 .affected
                 .iter()
@@ -227,7 +231,10 @@ pub async fn publish_pack(
     ),
     security(("token" = []))
 )]
-pub async fn list_packs(State(state): State<AppState>, Caller(who): Caller) -> Result<Json<Vec<PackRollout>>, ApiError> {
+pub async fn list_packs(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+) -> Result<Json<Vec<PackRollout>>, ApiError> {
     Ok(Json(state.service.rollouts(&who).await?.iter().map(PackRollout::from).collect()))
 }
 

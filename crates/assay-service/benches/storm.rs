@@ -8,7 +8,7 @@
 
 #![allow(clippy::unwrap_used)] // benchmark code fails by panicking
 
-#[path = "../../assay-host/benches/floor.rs"]
+#[path = "../../assay-host/benches/floor/mod.rs"]
 mod floor;
 
 use std::sync::Arc;
@@ -56,10 +56,8 @@ fn floor_rate(threads: usize, pack: &RulePack, listings: &[Manifest]) -> f64 {
         .filter(|(rule, _)| rule.enabled)
         .map(|(rule, bytes)| (Floor::new("floor", &config, bytes), rule.config.clone()))
         .collect();
-    let inputs: Vec<v0_1::types::CheckInput> = listings
-        .iter()
-        .map(|l| v0_1::types::CheckInput { listing: bindings::listing(l), previous: None })
-        .collect();
+    let inputs: Vec<v0_1::types::CheckInput> =
+        listings.iter().map(|l| v0_1::types::CheckInput { listing: bindings::listing(l), previous: None }).collect();
     let checks = std::sync::atomic::AtomicU64::new(0);
     let start = Instant::now();
     std::thread::scope(|scope| {
@@ -117,7 +115,8 @@ async fn storm(backend: &'static str, store: Store, n: usize, examples: &[(Strin
         })
         .collect();
     for chunk in manifests.chunks(2_000) {
-        let rows: Vec<(&str, &str, &str)> = chunk.iter().map(|(s, v, m)| (s.as_str(), v.as_str(), m.as_str())).collect();
+        let rows: Vec<(&str, &str, &str)> =
+            chunk.iter().map(|(s, v, m)| (s.as_str(), v.as_str(), m.as_str())).collect();
         store.import_live("bench", partner, &rows).await.unwrap();
     }
     let seed = seeding.elapsed();
@@ -215,7 +214,9 @@ fn main() {
         pack.checks().len(),
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
-    println!("| backend | listings | storm | checks/s | floor, 2 threads | floor, 1 thread | vs 2-thread floor | vs 1-thread floor | RSS MiB at 10/50/90 % | peak RSS MiB | publish | seeding |");
+    println!(
+        "| backend | listings | storm | checks/s | floor, 2 threads | floor, 1 thread | vs 2-thread floor | vs 1-thread floor | RSS MiB at 10/50/90 % | peak RSS MiB | publish | seeding |"
+    );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let dir = tempfile::tempdir().unwrap();
     let mut backends: Vec<(&'static str, String)> =

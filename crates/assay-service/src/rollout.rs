@@ -16,7 +16,9 @@ use std::sync::Arc;
 
 use assay_core::notice::{Audience, NoticeKind};
 use assay_host::RulePack;
-use assay_store::{Affected, JobCounts, NewCheck, NewNotice, NewPack, PackMode, PackRecord, Principal, Role, VerdictCounts};
+use assay_store::{
+    Affected, JobCounts, NewCheck, NewNotice, NewPack, PackMode, PackRecord, Principal, Role, VerdictCounts,
+};
 use sha2::{Digest, Sha256};
 
 use crate::access::require_role;
@@ -131,7 +133,13 @@ impl Service {
             .map(|((rule, bytes), digest)| NewCheck { name: &rule.component, digest, bytes })
             .collect();
         let (name, version) = (pack.manifest.name.clone(), pack.manifest.version.to_string());
-        let new = NewPack { name: &name, version: &version, digest: &digest, manifest: &upload.manifest, components: &new_components };
+        let new = NewPack {
+            name: &name,
+            version: &version,
+            digest: &digest,
+            manifest: &upload.manifest,
+            components: &new_components,
+        };
         let (record, enqueued) = self.store.publish_pack(&who.actor, &new).await?;
         tracing::info!(pack = %format!("{name}@{version}"), enqueued, "rule pack published in shadow mode");
         self.wake.notify_waiters();
@@ -277,7 +285,10 @@ impl Service {
     }
 
     async fn published(&self, name: &str, version: &str) -> Result<PackRecord, ServiceError> {
-        self.store.pack(name, version).await?.ok_or_else(|| ServiceError::NotFound(format!("rule pack {name}@{version}")))
+        self.store
+            .pack(name, version)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("rule pack {name}@{version}")))
     }
 
     async fn rollout_of(&self, pack: PackRecord) -> Result<Rollout, ServiceError> {

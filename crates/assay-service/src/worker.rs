@@ -33,6 +33,10 @@ pub const RECHECK_BATCH: i64 = 32;
 /// Numbers this process's workers in their leases (`pid:n`).
 static WORKERS: AtomicUsize = AtomicUsize::new(0);
 
+/// A batch's pack: the pack, its check specs, its id (`None`: the active pack) and whether
+/// its verdicts apply.
+type BatchPack = (Arc<RulePack>, Vec<CheckSpec>, Option<i64>, bool);
+
 /// What one pass of a worker did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Worked {
@@ -152,7 +156,9 @@ impl Service {
                 for lease in leases {
                     match self.store.fail_job(lease, &message).await? {
                         JobFate::Dead => tracing::error!(job = lease.job.0, error = %message, "re-check dead-lettered"),
-                        JobFate::Retry(at) => tracing::warn!(job = lease.job.0, retry_at = at, error = %message, "re-check failed; will retry"),
+                        JobFate::Retry(at) => {
+                            tracing::warn!(job = lease.job.0, retry_at = at, error = %message, "re-check failed; will retry")
+                        }
                         JobFate::LeaseLost => {}
                     }
                 }
@@ -165,7 +171,10 @@ impl Service {
         }
         metrics::counter!("assay_rechecks_total").increment(done.recorded as u64);
         if done.enforced > 0 {
-            tracing::info!(enforced = done.enforced, "live versions failing an enforced rule pack left the marketplace");
+            tracing::info!(
+                enforced = done.enforced,
+                "live versions failing an enforced rule pack left the marketplace"
+            );
         }
         Ok(done.recorded)
     }
@@ -175,13 +184,13 @@ impl Service {
         // Each job's pack (loaded once per batch), whether it applies its verdicts, the partner
         // components (fetched once per digest) and the listing's waivers.
         // Check specs hash their component: built once per batch, not once per job.
-        let mut packs: HashMap<Option<i64>, (Arc<RulePack>, Vec<CheckSpec>, Option<i64>, bool)> = HashMap::new();
+        let mut packs: HashMap<Option<i64>, BatchPack> = HashMap::new();
         let mut components: HashMap<String, CheckSpec> = HashMap::new();
         let mut jobs = Vec::with_capacity(claimed.len());
         let now = self.clock.now();
         let mut api_flags: HashMap<String, Option<Finding>> = HashMap::new();
         for mut job in claimed {
-            if !packs.contains_key(&job.pack) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = packs.entry(job.pack) {
                 let (pack, id, applied) = match job.pack {
                     Some(id) => {
                         let record = self.store.pack_by_id(id).await?;
@@ -191,7 +200,7 @@ impl Service {
                     None => (self.current_pack().await?, None, false),
                 };
                 let checks = pack.checks();
-                packs.insert(job.pack, (pack, checks, id, applied));
+                slot.insert((pack, checks, id, applied));
             }
             for (_, digest) in &job.checks {
                 if !components.contains_key(digest) {
@@ -241,7 +250,8 @@ impl Service {
                         .collect();
                     blocking.sort_unstable();
                     blocking.dedup();
-                    let mut listed: Vec<serde_json::Value> = findings.iter().map(|f| finding_json(&f.finding)).collect();
+                    let mut listed: Vec<serde_json::Value> =
+                        findings.iter().map(|f| finding_json(&f.finding)).collect();
                     listed.extend(api_flag.iter().map(finding_json));
                     let fuel = runs.iter().flatten().filter_map(|r| r.usage.fuel).sum::<u64>();
                     RecheckResult {

@@ -679,7 +679,10 @@ async fn a_rule_pack_rolls_out_in_shadow_then_is_enforced_at_its_deadline() {
     let clean = world.service.version(&world.acme, "acme-clean", "1.4.0").await.unwrap();
     assert_eq!(clean.record.state, VersionState::Approved);
     let timeline = world.service.timeline(&world.globex, "globex-loud").await.unwrap();
-    assert!(timeline.iter().any(|e| e.action == "version.enforce" && e.detail.contains("copy.shouting")), "{timeline:?}");
+    assert!(
+        timeline.iter().any(|e| e.action == "version.enforce" && e.detail.contains("copy.shouting")),
+        "{timeline:?}"
+    );
     let active = world.service.rollout(&world.reviewer, "assay-builtin", "0.2.0").await.unwrap();
     assert_eq!((active.phase, active.verdicts.fail), (assay_service::Phase::Enforced, 1));
     assert_eq!(world.service.current_pack().await.unwrap().manifest.version.to_string(), "0.2.0");

@@ -26,7 +26,9 @@ pub mod token;
 
 pub use model::{Capability, JobId, ListingId, PartnerId, Principal, Role, VersionId, VersionRecord};
 pub use store::{
-    Affected, AttemptOutcome, Backend, ClaimedRecheck, ClaimedReview, Completed, DeadJob, JobCounts, JobFate, Lease, RecheckResult, MAX_ATTEMPTS, MAX_LOST, DeliveryRecord, DeprecationRecord, DeprecationTarget, DueMessage,
-    EndpointRecord, ListingRecord, NewCheck, NewDeprecation, NewMessage, NewNotice, NewPack, NewWaiver, NoticeRecord, PackMode, PackRecord, RecheckRecord,
-    QueueEntry, ReviewRecord, Store, StoreError, StoredReview, Submission, VerdictCounts, WaiverRecord,
+    Affected, AttemptOutcome, Backend, ClaimedRecheck, ClaimedReview, Completed, DeadJob, DeliveryRecord,
+    DeprecationRecord, DeprecationTarget, DueMessage, EndpointRecord, JobCounts, JobFate, Lease, ListingRecord,
+    MAX_ATTEMPTS, MAX_LOST, NewCheck, NewDeprecation, NewMessage, NewNotice, NewPack, NewWaiver, NoticeRecord,
+    PackMode, PackRecord, QueueEntry, RecheckRecord, RecheckResult, ReviewRecord, Store, StoreError, StoredReview,
+    Submission, VerdictCounts, WaiverRecord,
 };

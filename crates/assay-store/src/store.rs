@@ -22,7 +22,9 @@ mod reviews;
 mod waivers;
 mod webhooks;
 
-pub use jobs::{ClaimedRecheck, ClaimedReview, Completed, DeadJob, JobCounts, JobFate, Lease, RecheckResult, MAX_ATTEMPTS, MAX_LOST};
+pub use jobs::{
+    ClaimedRecheck, ClaimedReview, Completed, DeadJob, JobCounts, JobFate, Lease, MAX_ATTEMPTS, MAX_LOST, RecheckResult,
+};
 pub use listings::{ListingRecord, QueueEntry};
 pub use notices::{DeprecationRecord, DeprecationTarget, NewDeprecation, NewNotice, NoticeRecord};
 pub use packs::{Affected, NewPack, PackMode, PackRecord, RecheckRecord, VerdictCounts};
@@ -348,8 +350,8 @@ impl Store {
         .bind(id)
         .bind(format!("review:{id}"))
         .bind(at)
-            .execute(&mut *tx)
-            .await?;
+        .execute(&mut *tx)
+        .await?;
         let detail = format!("digest={digest} checks={}", checks.len());
         append(&mut tx, actor, "version.submit", &format!("listing:{slug}@{version}"), &detail).await?;
         self.fault("submit.before-commit");

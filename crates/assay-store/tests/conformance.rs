@@ -9,8 +9,8 @@ use std::time::Duration;
 use assay_core::integration::{CallOutcome, PlatformCall};
 use assay_core::{CheckOutcome, CheckRun, Finding, ResourceUsage, Severity, Transition, Verdict, VersionState};
 use assay_store::{
-    Backend, Capability, ClaimedRecheck, JobFate, NewCheck, NewPack, NewWaiver, PackMode, RecheckResult, ReviewRecord, Role, Store,
-    StoreError, Submission,
+    Backend, Capability, ClaimedRecheck, JobFate, NewCheck, NewPack, NewWaiver, PackMode, RecheckResult, ReviewRecord,
+    Role, Store, StoreError, Submission,
 };
 use sqlx::{AssertSqlSafe, Connection, Executor};
 
@@ -448,7 +448,10 @@ async fn an_interrupted_review_is_claimed_again_and_finishes_once(store: Store) 
     // The worker dies here. After a restart the lease is released and the review runs again.
     assert_eq!(store.release_leases().await.unwrap(), 1);
     let second = store.claim_review("worker", 3600).await.unwrap().unwrap();
-    assert_eq!((second.lease.job, second.lease.attempt, second.version.state), (first.lease.job, 2, VersionState::Checking));
+    assert_eq!(
+        (second.lease.job, second.lease.attempt, second.version.state),
+        (first.lease.job, 2, VersionState::Checking)
+    );
     let review = ReviewRecord {
         pack_name: "p",
         pack_version: "1.0.0",
@@ -704,7 +707,10 @@ async fn live_listings(store: &Store, n: usize, checks: &[NewCheck<'_>]) -> Vec<
             previous_version: None,
         };
         store.record_review("worker", &slug, "1.0.0", &review).await.unwrap();
-        store.transition("reviewer", &slug, "1.0.0", VersionState::AwaitingReview, Transition::Approve, "ok").await.unwrap();
+        store
+            .transition("reviewer", &slug, "1.0.0", VersionState::AwaitingReview, Transition::Approve, "ok")
+            .await
+            .unwrap();
         slugs.push(slug);
     }
     slugs
@@ -807,7 +813,10 @@ async fn rechecks_are_recorded_once_retried_with_backoff_then_dead_lettered(stor
     }
     assert_eq!(attempts, assay_store::MAX_ATTEMPTS);
     let dead = store.dead_jobs(10).await.unwrap();
-    assert_eq!((dead.len(), dead[0].error.as_str(), dead[0].subject.as_str()), (1, "the host panicked", "live-0002@1.0.0"));
+    assert_eq!(
+        (dead.len(), dead[0].error.as_str(), dead[0].subject.as_str()),
+        (1, "the host panicked", "live-0002@1.0.0")
+    );
     let counts = store.job_counts(Some((record.id, "pack"))).await.unwrap();
     assert_eq!((counts.waiting, counts.running, counts.done, counts.dead), (0, 0, 2, 1));
     assert_eq!(store.stuck_jobs(0).await.unwrap(), 0);
@@ -820,7 +829,11 @@ async fn a_job_whose_workers_keep_dying_quarantines_its_components_then_dies(sto
     live_listings(&store, 1, &checks).await;
     let versions: Vec<i64> = store.live_versions().await.unwrap().into_iter().map(|(id, _)| id).collect();
     assert_eq!(store.enqueue_rechecks(&versions, "checks", "checks:1", None).await.unwrap(), 1);
-    assert_eq!(store.enqueue_rechecks(&versions, "checks", "checks:1", None).await.unwrap(), 0, "enqueued once per key");
+    assert_eq!(
+        store.enqueue_rechecks(&versions, "checks", "checks:1", None).await.unwrap(),
+        0,
+        "enqueued once per key"
+    );
     // Each claim's worker dies at once (a lease of -1 s): the job is claimed alone each time.
     for _ in 0..assay_store::MAX_LOST {
         let claim = store.claim_rechecks("w", -1, 10).await.unwrap();
@@ -830,7 +843,7 @@ async fn a_job_whose_workers_keep_dying_quarantines_its_components_then_dies(sto
     // The next loss quarantines the partner component; the job runs once more without it.
     let claim = store.claim_rechecks("w", -1, 10).await.unwrap().pop().unwrap();
     assert!(claim.checks.is_empty(), "the quarantined component is left out");
-    assert_eq!(store.quarantined(&[&digest]).await.unwrap(), [digest.clone()]);
+    assert_eq!(store.quarantined(&[&digest]).await.unwrap(), std::slice::from_ref(&digest));
     // It keeps dying with nothing left to quarantine: dead, with the reason.
     for _ in 1..assay_store::MAX_LOST {
         assert_eq!(store.claim_rechecks("w", -1, 10).await.unwrap().len(), 1);

@@ -493,9 +493,11 @@ fn the_example_integration_check_gives_the_same_transcript_in_the_service_and_lo
 fn stricter_pack(dir: &Path, version: &str) -> PathBuf {
     let pack = dir.join(format!("pack-{version}"));
     std::fs::create_dir_all(&pack).unwrap();
-    let manifest = assay_builtin::PACK_TOML
-        .replace("version = \"0.1.0\"", &format!("version = \"{version}\""))
-        .replace("component = \"rule_copy_shouting.wasm\"\n", "component = \"rule_copy_shouting.wasm\"\nseverity = \"error\"\n");
+    let manifest =
+        assay_builtin::PACK_TOML.replace("version = \"0.1.0\"", &format!("version = \"{version}\"")).replace(
+            "component = \"rule_copy_shouting.wasm\"\n",
+            "component = \"rule_copy_shouting.wasm\"\nseverity = \"error\"\n",
+        );
     std::fs::write(pack.join("pack.toml"), &manifest).unwrap();
     for line in manifest.lines().filter_map(|l| l.strip_prefix("component = \"")) {
         let name = line.trim_end_matches('"');
@@ -509,10 +511,18 @@ fn approved(server: &Server, dir: &Path, partner: &str, reviewer: &str, name: &s
     let listing = dir.join(slug);
     std::fs::create_dir_all(&listing).unwrap();
     let text = std::fs::read_to_string(root().join(format!("examples/listings/{name}/listing.toml"))).unwrap();
-    std::fs::write(listing.join("listing.toml"), text.replace("slug = \"acme-stock-sync\"", &format!("slug = \"{slug}\""))).unwrap();
+    std::fs::write(
+        listing.join("listing.toml"),
+        text.replace("slug = \"acme-stock-sync\"", &format!("slug = \"{slug}\"")),
+    )
+    .unwrap();
     let out = client(server, partner, &["submit", listing.to_str().unwrap()]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
-    let out = client(server, reviewer, &["review", "decide", &format!("{slug}@1.4.0"), "--action", "approve", "--note", "ok"]);
+    let out = client(
+        server,
+        reviewer,
+        &["review", "decide", &format!("{slug}@1.4.0"), "--action", "approve", "--note", "ok"],
+    );
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
 }
 
@@ -537,9 +547,17 @@ fn a_rule_pack_rolls_out_from_the_command_line() {
 
     let shadow = client(&server, &reviewer, &["rules", "publish", pack, "--shadow", "--wait"]);
     assert_eq!(shadow.code, 0, "{}{}", shadow.stdout, shadow.stderr);
-    assert!(shadow.stderr.contains("published assay-builtin@0.2.0 in shadow mode: re-checking 2 live listings"), "{}", shadow.stderr);
+    assert!(
+        shadow.stderr.contains("published assay-builtin@0.2.0 in shadow mode: re-checking 2 live listings"),
+        "{}",
+        shadow.stderr
+    );
     assert!(shadow.stderr.contains("re-checked 2 live listings: 1 pass, 1 would fail"), "{}", shadow.stderr);
-    assert!(shadow.stdout.contains("copy.shouting") && shadow.stdout.contains("acme-loud@1.4.0 (acme): copy.shouting"), "{}", shadow.stdout);
+    assert!(
+        shadow.stdout.contains("copy.shouting") && shadow.stdout.contains("acme-loud@1.4.0 (acme): copy.shouting"),
+        "{}",
+        shadow.stdout
+    );
     let again = client(&server, &reviewer, &["rules", "publish", pack, "--shadow"]);
     assert_eq!(again.code, 2, "{}", again.stderr);
     assert!(again.stderr.contains("already published"), "{}", again.stderr);
@@ -547,7 +565,8 @@ fn a_rule_pack_rolls_out_from_the_command_line() {
     assert_eq!(serde_json::from_str::<Value>(&status.stdout).unwrap()["state"], "approved", "shadow blocks nothing");
 
     // Enforce with no grace: the partner is notified, and the scheduler applies it at once.
-    let enforce = client(&server, &reviewer, &["rules", "publish", pack, "--enforce", "--grace", "0", "--format", "json"]);
+    let enforce =
+        client(&server, &reviewer, &["rules", "publish", pack, "--enforce", "--grace", "0", "--format", "json"]);
     assert_eq!(enforce.code, 0, "{}{}", enforce.stdout, enforce.stderr);
     assert!(enforce.stderr.contains("1 partner listing(s) notified"), "{}", enforce.stderr);
     let notices = client(&server, &partner, &["notice", "list", "acme-loud"]);

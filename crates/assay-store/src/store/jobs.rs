@@ -207,7 +207,11 @@ impl Store {
     pub async fn quarantined(&self, digests: &[&str]) -> Result<Vec<String>, StoreError> {
         let mut out = Vec::new();
         for digest in digests {
-            if sqlx::query("SELECT 1 FROM quarantine WHERE digest = $1").bind(*digest).fetch_optional(&self.pool).await?.is_some()
+            if sqlx::query("SELECT 1 FROM quarantine WHERE digest = $1")
+                .bind(*digest)
+                .fetch_optional(&self.pool)
+                .await?
+                .is_some()
             {
                 out.push((*digest).to_owned());
             }
@@ -320,7 +324,12 @@ impl Store {
         // — is claimed alone; fresh jobs in batches.
         let pick = |suspect: bool, limit: i64| {
             let lease = if suspect {
-                format!("((leased_until IS NOT NULL AND leased_until < {now}) OR (leased_until IS NULL AND lost > 0))")
+                // The first term is the partial index `jobs_suspects`'s, word for word, so the
+                // planners use it instead of scanning every waiting job.
+                format!(
+                    "(lost > 0 OR leased_until IS NOT NULL) \
+                     AND ((leased_until IS NOT NULL AND leased_until < {now}) OR (leased_until IS NULL AND lost > 0))"
+                )
             } else {
                 "leased_until IS NULL AND lost = 0".to_owned()
             };
@@ -451,7 +460,8 @@ impl Store {
         for id in ids {
             query = query.bind(*id);
         }
-        let mut rows: Vec<(Claim, i64)> = query.fetch_all(&mut *tx).await?.iter().map(claim).collect::<Result<_, _>>()?;
+        let mut rows: Vec<(Claim, i64)> =
+            query.fetch_all(&mut *tx).await?.iter().map(claim).collect::<Result<_, _>>()?;
         rows.sort_by_key(|(c, _)| c.lease.job.0);
         let mut out = Vec::with_capacity(rows.len());
         for (claim, lost) in rows {
@@ -475,7 +485,11 @@ impl Store {
             .await?
             .rows_affected();
             if quarantined > 0 {
-                tracing::warn!(job = claim.lease.job.0, quarantined, "quarantined partner components that keep crashing workers");
+                tracing::warn!(
+                    job = claim.lease.job.0,
+                    quarantined,
+                    "quarantined partner components that keep crashing workers"
+                );
                 sqlx::query("UPDATE jobs SET lost = 0 WHERE id = $1").bind(claim.lease.job.0).execute(&mut *tx).await?;
                 out.push(claim);
             } else {
@@ -505,10 +519,13 @@ impl Store {
         let mut done = Completed::default();
         let at = now();
         // End every job whose claim still holds, in one statement; record only their verdicts.
-        let pairs = (0..results.len()).map(|i| format!("(${}, ${})", 2 * i + 2, 2 * i + 3)).collect::<Vec<_>>().join(", ");
+        // `id IN` first, so the planners look the jobs up by key instead of scanning the queue.
+        let pairs =
+            (0..results.len()).map(|i| format!("(${}, ${})", 2 * i + 2, 2 * i + 3)).collect::<Vec<_>>().join(", ");
+        let ids = (0..results.len()).map(|i| format!("${}", 2 * i + 2)).collect::<Vec<_>>().join(", ");
         let sql = format!(
             "UPDATE jobs SET state = 'done', leased_until = NULL, finished_at = $1 \
-             WHERE state = 'pending' AND leased_until >= {} AND (id, lease) IN ({pairs}) RETURNING id",
+             WHERE id IN ({ids}) AND (id, lease) IN ({pairs}) AND state = 'pending' AND leased_until >= {} RETURNING id",
             self.db_now()
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(at);
@@ -570,12 +587,14 @@ impl Store {
         let Some(row) = row else { return Ok(JobFate::LeaseLost) };
         let (attempts, at): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
         let fate = if attempts >= MAX_ATTEMPTS {
-            sqlx::query("UPDATE jobs SET state = 'dead', last_error = $1, leased_until = NULL, finished_at = $2 WHERE id = $3")
-                .bind(error)
-                .bind(at)
-                .bind(lease.job.0)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE jobs SET state = 'dead', last_error = $1, leased_until = NULL, finished_at = $2 WHERE id = $3",
+            )
+            .bind(error)
+            .bind(at)
+            .bind(lease.job.0)
+            .execute(&mut *tx)
+            .await?;
             JobFate::Dead
         } else {
             let delay = (BACKOFF_SECS << (attempts - 1).clamp(0, 16)).min(MAX_BACKOFF_SECS);
@@ -730,15 +749,13 @@ pub(super) async fn end_job(
     claim: Option<(i64, &str)>,
 ) -> Result<bool, sqlx::Error> {
     let ended = match claim {
-        None => {
-            sqlx::query(
-                "UPDATE jobs SET state = 'done', leased_until = NULL, finished_at = $1 WHERE id = $2 AND state = 'pending'",
-            )
-            .bind(now())
-            .bind(job.0)
-            .execute(&mut *tx)
-            .await?
-        }
+        None => sqlx::query(
+            "UPDATE jobs SET state = 'done', leased_until = NULL, finished_at = $1 WHERE id = $2 AND state = 'pending'",
+        )
+        .bind(now())
+        .bind(job.0)
+        .execute(&mut *tx)
+        .await?,
         Some((token, db_now)) => {
             let sql = format!(
                 "UPDATE jobs SET state = 'done', leased_until = NULL, finished_at = $1 \
@@ -759,7 +776,8 @@ async fn enforce(tx: &mut AnyConnection, actor: &str, result: &RecheckResult) ->
     .fetch_one(&mut *tx)
     .await?;
     let (slug, version, state): (String, String, String) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
-    let state: VersionState = state.parse().map_err(|e: assay_core::lifecycle::UnknownState| StoreError::Corrupt(e.to_string()))?;
+    let state: VersionState =
+        state.parse().map_err(|e: assay_core::lifecycle::UnknownState| StoreError::Corrupt(e.to_string()))?;
     let Ok(next) = assay_core::lifecycle::apply(state, Transition::Enforce) else { return Ok(false) };
     if advance(tx, &slug, &version, state, next, false).await?.is_none() {
         return Ok(false);
@@ -768,7 +786,13 @@ async fn enforce(tx: &mut AnyConnection, actor: &str, result: &RecheckResult) ->
         "{state} -> {next}; fails {}@{} (enforced): {}",
         result.pack_name, result.pack_version, result.blocking
     );
-    append(tx, actor, &format!("version.{}", Transition::Enforce.as_str()), &format!("listing:{slug}@{version}"), &detail)
-        .await?;
+    append(
+        tx,
+        actor,
+        &format!("version.{}", Transition::Enforce.as_str()),
+        &format!("listing:{slug}@{version}"),
+        &detail,
+    )
+    .await?;
     Ok(true)
 }

@@ -134,7 +134,8 @@ fn pack(row: &AnyRow) -> Result<PackRecord, StoreError> {
 }
 
 /// The latest live version of every listing (the one a re-check looks at).
-const LATEST_LIVE: &str = "SELECT MAX(id) FROM versions WHERE state IN ('approved', 'published', 'deprecated') GROUP BY listing_id";
+const LATEST_LIVE: &str =
+    "SELECT MAX(id) FROM versions WHERE state IN ('approved', 'published', 'deprecated') GROUP BY listing_id";
 
 impl Store {
     /// Publish a pack in shadow mode and enqueue a re-check (reason `pack`) of every live
@@ -267,7 +268,8 @@ impl Store {
 
     /// Enforced packs whose deadline is at or before `at` and that were not applied yet.
     pub async fn packs_due(&self, at: i64) -> Result<Vec<PackRecord>, StoreError> {
-        let sql = format!("{SELECT_PACK} WHERE mode = 'enforce' AND applied_at IS NULL AND enforce_at <= $1 ORDER BY id");
+        let sql =
+            format!("{SELECT_PACK} WHERE mode = 'enforce' AND applied_at IS NULL AND enforce_at <= $1 ORDER BY id");
         sqlx::query(sqlx::AssertSqlSafe(sql)).bind(at).fetch_all(&self.pool).await?.iter().map(pack).collect()
     }
 
@@ -375,12 +377,13 @@ impl Store {
     ) -> Result<u64, StoreError> {
         let mut tx = self.pool.begin().await?;
         if let Some(id) = deprecation {
-            let marked = sqlx::query("UPDATE deprecations SET rechecked_at = $1 WHERE id = $2 AND rechecked_at IS NULL")
-                .bind(now())
-                .bind(id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+            let marked =
+                sqlx::query("UPDATE deprecations SET rechecked_at = $1 WHERE id = $2 AND rechecked_at IS NULL")
+                    .bind(now())
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
             if marked == 0 {
                 // Another node enqueued them already.
                 return Ok(0);

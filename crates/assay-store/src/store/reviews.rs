@@ -7,8 +7,8 @@ use assay_core::lifecycle;
 use assay_core::{CheckOutcome, CheckRun, Finding, ResourceUsage, Transition, Verdict, VersionState};
 use sqlx::Row;
 
-use super::{Store, StoreError, advance, append, now};
 use super::jobs::Lease;
+use super::{Store, StoreError, advance, append, now};
 
 /// A finished review, as [`Store::record_review`] takes it.
 #[derive(Debug, Clone, Copy)]

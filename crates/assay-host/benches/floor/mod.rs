@@ -3,7 +3,7 @@
 //! benchmark and the service's re-check storm (included by path), so both measure against the
 //! same floor.
 
-#![allow(dead_code, clippy::unwrap_used, clippy::ptr_arg)] // each benchmark uses part of it; the bindings take `&Vec`
+#![allow(dead_code, missing_debug_implementations, clippy::unwrap_used, clippy::ptr_arg)] // each benchmark uses part of it; the bindings take `&Vec`
 
 use assay_host::bindings::v0_1;
 use wasmtime::component::{Component, HasData, Linker, ResourceTable};
@@ -79,4 +79,3 @@ pub fn pooling(tuned: bool) -> Config {
     }
     config
 }
-
