@@ -76,6 +76,25 @@ CREATE TABLE rechecks (
 CREATE INDEX rechecks_by_pack ON rechecks (pack_id, verdict);
 CREATE INDEX rechecks_by_version ON rechecks (version_id, id);
 
+-- A partner's new version of its own checks for a live listing version. Re-checks run the
+-- latest one; the version keeps the checks it shipped with (its reviews and bundles name them).
+CREATE TABLE check_updates (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    version_id BIGINT NOT NULL REFERENCES versions (id),
+    author TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+
+CREATE INDEX check_updates_by_version ON check_updates (version_id, id);
+
+CREATE TABLE check_update_components (
+    update_id BIGINT NOT NULL REFERENCES check_updates (id),
+    position BIGINT NOT NULL,
+    name TEXT NOT NULL,
+    digest TEXT NOT NULL REFERENCES plugins (digest),
+    PRIMARY KEY (update_id, position)
+);
+
 CREATE TABLE quarantine (
     digest TEXT PRIMARY KEY,
     job_id BIGINT NOT NULL REFERENCES jobs (id),

@@ -91,6 +91,12 @@ pub enum Command {
     /// With no flags it serves http://127.0.0.1:8420 on the embedded SQLite store in the
     /// default data directory. `--demo` loads the example listings so the queue is not empty.
     Serve(ServeArgs),
+    /// Partner checks: ship a new version of your own checks for a live listing and have it
+    /// re-checked, without a new listing version.
+    Checks {
+        #[command(subcommand)]
+        command: ChecksCommand,
+    },
     /// Run queue workers only (no API): reviews and re-checks from a shared store.
     ///
     /// For scale-out on PostgreSQL: any number of `assay worker` processes and `assay serve`
@@ -264,6 +270,33 @@ pub struct RulesStatusArgs {
     pub pack: Option<String>,
     /// Wait for its re-check to finish, with a progress bar.
     #[arg(long, requires = "pack")]
+    pub wait: bool,
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ClientFormat::Human)]
+    pub format: ClientFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChecksCommand {
+    /// Replace the checks of SLUG's live version with these components and re-check it. The
+    /// version keeps the checks it shipped with for its own review; re-checks run the new ones.
+    #[command(
+        after_help = "Exit codes: 0 accepted (with --wait: the re-check passes), 1 the re-check fails, 2 the server refused, 3 the re-check could not decide or the server could not be reached."
+    )]
+    Update(ChecksUpdateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ChecksUpdateArgs {
+    /// The listing.
+    pub slug: String,
+    /// The new check components.
+    #[arg(value_name = "FILE.wasm", required = true)]
+    pub checks: Vec<PathBuf>,
+    /// Wait for the re-check's verdict and show it.
+    #[arg(long)]
     pub wait: bool,
     #[command(flatten)]
     pub client: ClientArgs,

@@ -57,12 +57,18 @@ impl Client {
         path: &str,
         parts: &[(&str, &str, &[u8])],
     ) -> Result<Answer<T>, Failure> {
-        let mut form = Form::new();
-        for (field, file, bytes) in parts {
-            form = form.part(field, Part::bytes(bytes).file_name(file));
-        }
         let request = self.agent.post(format!("{}{path}", self.base)).header("Authorization", &self.auth);
-        self.answer(path, request.send(form))
+        self.answer(path, request.send(form(parts)))
+    }
+
+    /// PUT a multipart form of `(field, file name, bytes)` parts.
+    pub fn put_form<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        parts: &[(&str, &str, &[u8])],
+    ) -> Result<Answer<T>, Failure> {
+        let request = self.agent.put(format!("{}{path}", self.base)).header("Authorization", &self.auth);
+        self.answer(path, request.send(form(parts)))
     }
 
     fn answer<T: DeserializeOwned>(
@@ -90,6 +96,15 @@ impl Client {
             Err(_) => Err(Failure::Host(anyhow!("{} answered {status} to {path}; is it an assay server?", self.base))),
         }
     }
+}
+
+/// A multipart form of `(field, file name, bytes)` parts.
+fn form<'a>(parts: &[(&'a str, &'a str, &'a [u8])]) -> Form<'a> {
+    let mut form = Form::new();
+    for (field, file, bytes) in parts {
+        form = form.part(field, Part::bytes(bytes).file_name(file));
+    }
+    form
 }
 
 /// A refusal as an input failure: the detail, each field error, and the stable code.

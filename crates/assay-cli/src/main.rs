@@ -20,7 +20,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::args::{Cli, Command, RulesCommand, TokenCommand};
+use crate::args::{ChecksCommand, Cli, Command, RulesCommand, TokenCommand};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -38,6 +38,7 @@ fn main() -> ExitCode {
         Command::Rules { command: RulesCommand::Publish(args) } => rules::publish(args),
         Command::Rules { command: RulesCommand::Status(args) } => rules::status(args),
         Command::Worker(args) => worker::run(&cli.global, args),
+        Command::Checks { command: ChecksCommand::Update(args) } => rules::update_checks(args),
         Command::Token { command: TokenCommand::Create(args) } => token::create(args),
         Command::Serve(args) => serve::run(&cli.global, args),
         Command::Submit(args) => submit::run(args),

@@ -7,10 +7,12 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, anyhow};
-use assay_server::packs::{Enforce, PackRollout};
+use assay_server::packs::{ChecksUpdated, Enforce, PackRollout, Recheck};
 use serde_json::json;
 
-use crate::args::{ClientFormat, Global, ListFormat, RulesListArgs, RulesPublishArgs, RulesStatusArgs};
+use crate::args::{
+    ChecksUpdateArgs, ClientFormat, Global, ListFormat, RulesListArgs, RulesPublishArgs, RulesStatusArgs,
+};
 use crate::client::{Answer, Client, expect, print_json, refused};
 use crate::exit::{Failure, InputContext};
 use crate::setup;
@@ -153,6 +155,58 @@ pub fn status(args: &RulesStatusArgs) -> Result<ExitCode, Failure> {
         rollout = wait(&client, &path, rollout)?;
     }
     render(&rollout, args.format)
+}
+
+/// `assay checks update`: new partner checks for a live version, and (with `--wait`) the
+/// verdict of the re-check they trigger.
+pub fn update_checks(args: &ChecksUpdateArgs) -> Result<ExitCode, Failure> {
+    let client = Client::new(&args.client)?;
+    let mut files = Vec::new();
+    for path in &args.checks {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display())).input()?;
+        let name = path.file_name().map_or_else(|| "check.wasm".to_owned(), |n| n.to_string_lossy().into_owned());
+        files.push((name, bytes));
+    }
+    let path = format!("/v1/listings/{}/checks", args.slug);
+    let parts: Vec<(&str, &str, &[u8])> = files.iter().map(|(n, b)| ("check", n.as_str(), b.as_slice())).collect();
+    let updated: ChecksUpdated = expect(client.put_form(&path, &parts)?)?;
+    eprintln!("re-checking {}@{} with the new checks ({})", updated.slug, updated.version, updated.url);
+    if !args.wait {
+        if args.format == ClientFormat::Json {
+            print_json(&updated)?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let started = Instant::now();
+    let recheck = loop {
+        let list: Vec<Recheck> = expect(client.get(&updated.url)?)?;
+        if let Some(new) = list.into_iter().skip(updated.rechecks_before).find(|r| r.reason == "checks") {
+            break new;
+        }
+        if started.elapsed() > Duration::from_secs(600) {
+            return Err(Failure::Host(anyhow!("the re-check did not finish in 10 minutes; see {}", updated.url)));
+        }
+        std::thread::sleep(POLL);
+    };
+    if args.format == ClientFormat::Json {
+        print_json(&recheck)?;
+    } else {
+        println!("{}@{} re-checked with the new checks: {}", updated.slug, updated.version, recheck.verdict);
+        for f in recheck.findings.as_array().into_iter().flatten() {
+            println!(
+                "  {}[{}] {} ({})",
+                f["severity"].as_str().unwrap_or("?"),
+                f["rule_id"].as_str().unwrap_or("?"),
+                f["message"].as_str().unwrap_or(""),
+                f["pointer"].as_str().unwrap_or("")
+            );
+        }
+    }
+    Ok(ExitCode::from(match recheck.verdict.as_str() {
+        "pass" => crate::exit::PASS,
+        "fail" => crate::exit::FAIL,
+        _ => crate::exit::HOST,
+    }))
 }
 
 /// `pack.toml` and the components it names: from a directory, or the built-in pack.

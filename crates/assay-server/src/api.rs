@@ -104,13 +104,8 @@ pub async fn submit_version(
 ) -> Result<Response, ApiError> {
     let mut manifest = None;
     let mut checks = Vec::new();
-    let read_error = |e: axum::extract::multipart::MultipartError| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::too_large(format!("the upload exceeds {} bytes", state.config.max_upload_bytes))
-        } else {
-            ApiError::bad_request(format!("the multipart form could not be read: {}", e.body_text()))
-        }
-    };
+    let read_error =
+        |e: axum::extract::multipart::MultipartError| ApiError::multipart(&e, state.config.max_upload_bytes);
     while let Some(field) = form.next_field().await.map_err(read_error)? {
         match field.name() {
             Some("manifest") => {

@@ -9,8 +9,9 @@
 //! - [`dto`]: the JSON shapes, converted from the service's types at this edge.
 //! - [`problem`]: every error as `application/problem+json` with a stable `code`.
 //! - [`auth`]: bearer tokens.
-//! - [`packs`]: rule-pack rollout (publish in shadow, progress and blast radius, enforce) and
-//!   the job queue with its dead letters.
+//! - [`packs`]: re-checks — rule-pack rollout (publish in shadow, progress and blast radius,
+//!   enforce), partners' check updates, a version's re-check verdicts, and the job queue with
+//!   its dead letters.
 //! - [`ops`]: `/healthz`, `/readyz`, `/metrics`, request metrics.
 //!
 //! The OpenAPI 3.1 document is generated from the handlers ([`openapi`]), served at
@@ -93,7 +94,7 @@ pub struct AppState {
         (name = "versions", description = "Submitting versions and following their review"),
         (name = "review", description = "The reviewers' queue, decisions and waivers"),
         (name = "lifecycle", description = "Change notices (JSON and Atom) and deprecation schedules"),
-        (name = "rule-packs", description = "Rule-pack rollout (shadow re-check, blast radius, enforcement with a grace deadline) and the job queue"),
+        (name = "rule-packs", description = "Re-checks: rule-pack rollout (shadow re-check, blast radius, enforcement with a grace deadline), partners' check updates, re-check verdicts and the job queue"),
         (name = "webhooks", description = "Partner webhook endpoints (Standard Webhooks signatures) and their delivery logs"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
@@ -139,12 +140,14 @@ fn routes(config: &ServerConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(packs::get_pack))
         .routes(routes!(packs::enforce_pack))
         .routes(routes!(packs::queue))
+        .routes(routes!(packs::rechecks))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::metrics_text))
         .route_layer(DefaultBodyLimit::max(config.max_body_bytes))
         .routes(routes!(api::submit_version))
         .routes(routes!(packs::publish_pack))
+        .routes(routes!(packs::update_checks))
         .route_layer(DefaultBodyLimit::max(config.max_upload_bytes))
 }
 

@@ -182,13 +182,8 @@ pub async fn publish_pack(
 ) -> Result<Response, ApiError> {
     let mut manifest = None;
     let mut components = Vec::new();
-    let read_error = |e: axum::extract::multipart::MultipartError| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::too_large(format!("the upload exceeds {} bytes", state.config.max_upload_bytes))
-        } else {
-            ApiError::bad_request(format!("the multipart form could not be read: {}", e.body_text()))
-        }
-    };
+    let read_error =
+        |e: axum::extract::multipart::MultipartError| ApiError::multipart(&e, state.config.max_upload_bytes);
     while let Some(field) = form.next_field().await.map_err(read_error)? {
         match field.name() {
             Some("manifest") => {
@@ -345,4 +340,124 @@ pub async fn queue(State(state): State<AppState>, Caller(who): Caller) -> Result
             })
             .collect(),
     }))
+}
+
+/// The multipart form of `PUT /v1/listings/{slug}/checks`.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)] // documents the form for OpenAPI; the handler reads the fields as a stream
+pub struct ChecksForm {
+    /// The new partner check components (`.wasm`), one or more.
+    #[schema(format = Binary, content_media_type = "application/wasm")]
+    check: Vec<String>,
+}
+
+/// The live version being re-checked with new partner checks.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ChecksUpdated {
+    /// The listing.
+    pub slug: String,
+    /// Its live version, re-checked with the new checks.
+    pub version: String,
+    /// Poll this for the re-check's verdict: the first `checks` re-check after the first
+    /// `rechecks_before` entries.
+    pub url: String,
+    /// How many re-checks the version had before this update.
+    pub rechecks_before: usize,
+}
+
+/// A re-check verdict.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Recheck {
+    /// What triggered it: `pack` (a shadow rollout), `enforce`, `checks` (new partner checks)
+    /// or `api-deprecation`.
+    pub reason: String,
+    /// The rule pack it ran, `name@version`.
+    pub pack: String,
+    /// `pass`, `fail` or `error`.
+    pub verdict: String,
+    /// The rules with blocking findings no live waiver covers.
+    pub blocking: Vec<String>,
+    /// Every finding (`rule_id`, `severity`, `message`, `pointer`, `remediation`).
+    #[schema(value_type = Vec<Object>)]
+    pub findings: serde_json::Value,
+    /// When it was recorded (RFC 3339).
+    pub at: String,
+}
+
+/// Ship a new version of your own checks for the listing's live version, without a new listing
+/// version: they are validated like a submission's, and the live version is re-checked with
+/// them (partners with the `checks` capability).
+#[utoipa::path(
+    put, path = "/v1/listings/{slug}/checks", tag = "rule-packs",
+    params(("slug" = String, Path, description = "The listing")),
+    request_body(content = ChecksForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 202, description = "Accepted; the re-check is queued", body = ChecksUpdated, headers(("Location" = String, description = "The version's re-checks"))),
+        (status = 400, description = "Malformed form", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the owner's token, or no `checks` capability", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such listing the caller may see", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The upload is too large", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No component, no live version, or a component that does not load", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Every compile slot is busy; try again after `Retry-After` seconds", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ),
+    security(("token" = []))
+)]
+pub async fn update_checks(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(slug): Path<String>,
+    mut form: Multipart,
+) -> Result<Response, ApiError> {
+    let mut checks = Vec::new();
+    let read_error =
+        |e: axum::extract::multipart::MultipartError| ApiError::multipart(&e, state.config.max_upload_bytes);
+    while let Some(field) = form.next_field().await.map_err(read_error)? {
+        if field.name() != Some("check") {
+            return Err(ApiError::bad_request(format!(
+                "unexpected form field `{}`; send one `check` field per component",
+                field.name().unwrap_or_default()
+            )));
+        }
+        let name = field.file_name().unwrap_or("check.wasm").to_owned();
+        let bytes = field.bytes().await.map_err(read_error)?;
+        checks.push(assay_service::UploadedCheck { name, bytes: bytes.to_vec() });
+    }
+    let (version, rechecks_before) = state.service.update_checks(&who, &slug, checks).await?;
+    let url = format!("/v1/listings/{}/versions/{}/rechecks", version.slug, version.version);
+    let body = ChecksUpdated { slug: version.slug, version: version.version, url: url.clone(), rechecks_before };
+    Ok(created(&url, StatusCode::ACCEPTED, body))
+}
+
+/// A version's re-check verdicts, oldest first: rule-pack rollouts, new partner checks and
+/// platform API deprecations.
+#[utoipa::path(
+    get, path = "/v1/listings/{slug}/versions/{version}/rechecks", tag = "rule-packs",
+    params(("slug" = String, Path, description = "The listing"), ("version" = String, Path, description = "The version")),
+    responses(
+        (status = 200, description = "The re-checks", body = Vec<Recheck>),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such version the caller may see", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("token" = []))
+)]
+pub async fn rechecks(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path((slug, version)): Path<(String, String)>,
+) -> Result<Json<Vec<Recheck>>, ApiError> {
+    let records = state.service.rechecks(&who, &slug, &version).await?;
+    Ok(Json(
+        records
+            .into_iter()
+            .map(|r| Recheck {
+                reason: r.reason,
+                pack: r.pack,
+                verdict: r.verdict,
+                blocking: r.blocking.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+                findings: serde_json::from_str(&r.findings).unwrap_or_default(),
+                at: timestamp(r.at),
+            })
+            .collect(),
+    ))
 }

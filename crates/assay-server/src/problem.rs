@@ -179,6 +179,17 @@ impl From<ServiceError> for ApiError {
     }
 }
 
+impl ApiError {
+    /// A multipart form that could not be read: too large (413, naming the limit) or malformed.
+    pub(crate) fn multipart(e: &axum::extract::multipart::MultipartError, max_upload_bytes: usize) -> ApiError {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::too_large(format!("the upload exceeds {max_upload_bytes} bytes"))
+        } else {
+            ApiError::bad_request(format!("the multipart form could not be read: {}", e.body_text()))
+        }
+    }
+}
+
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         match rejection {

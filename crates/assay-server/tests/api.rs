@@ -118,6 +118,27 @@ impl App {
         self.send(request).await
     }
 
+    /// `PUT /v1/listings/{slug}/checks` with one `check` part per component.
+    async fn put_checks(&self, slug: &str, token: &str, checks: &[(&str, &[u8])]) -> Reply {
+        let boundary = "assay-test-boundary";
+        let mut body = Vec::new();
+        for (file, bytes) in checks {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"check\"; filename=\"{file}\"\r\n\r\n")
+                    .as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let request = Request::put(format!("/v1/listings/{slug}/checks"))
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+            .body(Body::from(body))
+            .unwrap();
+        self.send(request).await
+    }
+
     /// Create the listing of example `name` for acme, submit it and run its review.
     async fn reviewed(&self, name: &str) -> (String, String) {
         self.reviewed_manifest(example(name)).await
@@ -386,6 +407,9 @@ async fn partners_are_isolated_on_every_route() {
         ("/v1/deprecations".into(), Method::POST, Some(deprecation), &["acme", "reviewer", "admin"]),
         (deliveries, Method::GET, None, &["acme", "reviewer", "admin"]),
         (format!("/v1/listings/{slug}/timeline"), Method::GET, None, &["acme", "reviewer", "admin"]),
+        (format!("{v}/rechecks"), Method::GET, None, &["acme", "reviewer", "admin"]),
+        ("/v1/rule-packs".into(), Method::GET, None, &["reviewer", "admin"]),
+        ("/v1/jobs".into(), Method::GET, None, &["reviewer", "admin"]),
     ];
     let callers = [
         ("acme", Some(app.acme.as_str())),
@@ -432,6 +456,20 @@ async fn partners_are_isolated_on_every_route() {
         if reply.status.is_success() {
             unauthorized_successes += 1;
             eprintln!("UNAUTHORIZED SUCCESS: {who} submitted to {slug}");
+        }
+    }
+    // New partner checks for acme's listing: another partner gets what a missing listing gets.
+    let check = b"\0asm\x0d\0\x01\0";
+    for (who, token) in [("globex", &app.globex), ("reviewer", &app.reviewer), ("admin", &app.admin)] {
+        checked += 1;
+        let reply = app.put_checks(&slug, token, &[("c.wasm", check)]).await;
+        if reply.status.is_success() {
+            unauthorized_successes += 1;
+            eprintln!("UNAUTHORIZED SUCCESS: {who} updated the checks of {slug}");
+        }
+        if who == "globex" {
+            let ghost = app.put_checks("no-such-listing", token, &[("c.wasm", check)]).await;
+            assert_eq!((reply.status, &reply.body["code"]), (ghost.status, &ghost.body["code"]));
         }
     }
     // Lists show nothing foreign.

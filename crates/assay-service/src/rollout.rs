@@ -99,23 +99,16 @@ impl Service {
             upload.components.into_iter().map(|(name, bytes)| (name, Arc::from(bytes))).collect();
         let pack = RulePack::from_parts(&upload.manifest, |name| components.get(name).cloned())
             .map_err(|e| ServiceError::invalid("/pack.toml", e.to_string()))?;
-        // Every component must load (world, version, describe) before anything is stored.
-        let host = self.host.clone();
-        let loaded = {
-            let pack = pack.clone();
-            tokio::task::spawn_blocking(move || {
-                for (rule, bytes) in pack.manifest.rules.iter().zip(&pack.components) {
-                    host.load(bytes).map_err(|e| (rule.component.clone(), e.to_string()))?;
-                }
-                Ok::<_, (String, String)>(())
-            })
-            .await
-        };
-        match loaded {
-            Ok(Ok(())) => {}
-            Ok(Err((name, message))) => return Err(ServiceError::InvalidPlugin { name, message }),
-            Err(e) => return Err(ServiceError::invalid("/pack.toml", format!("loading the pack failed: {e}"))),
-        }
+        // Every component must load (world, version, describe) before anything is stored, under
+        // the same compile limits as partner uploads.
+        let uploads: Vec<crate::UploadedCheck> = pack
+            .manifest
+            .rules
+            .iter()
+            .zip(&pack.components)
+            .map(|(rule, bytes)| crate::UploadedCheck { name: rule.component.clone(), bytes: bytes.to_vec() })
+            .collect();
+        self.validate_checks(&uploads).await?;
         let digests: Vec<String> =
             pack.components.iter().map(|bytes| hex::encode(Sha256::digest(bytes.as_ref()))).collect();
         let mut digest = Sha256::new();

@@ -211,11 +211,7 @@ impl Service {
             return Err(ServiceError::invalid("", format!("at most {} checks per version", self.config.max_checks)));
         }
         let digests = self.validate_checks(&checks).await?;
-        let new_checks: Vec<_> = checks
-            .iter()
-            .zip(&digests)
-            .map(|(c, digest)| NewCheck { name: &c.name, digest, bytes: &c.bytes })
-            .collect();
+        let new_checks = stored(&checks, &digests);
         let version = parsed.version.to_string();
         let submission = Submission { slug, version: &version, manifest, checks: &new_checks };
         let record = self.store.submit_version(&who.actor, &submission).await?;
@@ -223,11 +219,66 @@ impl Service {
         Ok(record)
     }
 
+    /// A partner ships a new version of its own checks for its listing's live version, without
+    /// a new listing version: the components are validated as a submission's are, stored, and
+    /// the live version is re-checked with them (the result is in [`Service::rechecks`]).
+    /// Needs the `checks` capability. Returns the live version re-checked and how many
+    /// re-checks it had before (the new one's verdict comes after them).
+    pub async fn update_checks(
+        &self,
+        who: &Principal,
+        slug: &str,
+        checks: Vec<UploadedCheck>,
+    ) -> Result<(VersionRecord, usize), ServiceError> {
+        let listing = visible(who, self.store.listing(slug).await?, slug)?;
+        require_owner(who, &listing)?;
+        require_capability(who, Capability::Checks)?;
+        if checks.is_empty() {
+            return Err(ServiceError::invalid("", "send at least one check component".into()));
+        }
+        if checks.len() > self.config.max_checks {
+            return Err(ServiceError::invalid("", format!("at most {} checks per version", self.config.max_checks)));
+        }
+        let Some((version, _)) = listing.versions.iter().rev().find(|(_, state)| state.is_live()) else {
+            return Err(ServiceError::invalid(
+                "",
+                format!(
+                    "`{slug}` has no live version to re-check; ship the checks with a version (`assay submit --check`)"
+                ),
+            ));
+        };
+        let digests = self.validate_checks(&checks).await?;
+        let new_checks = stored(&checks, &digests);
+        let before = self.store.rechecks(slug, version).await?.len();
+        self.store.update_checks(&who.actor, slug, version, &new_checks).await?;
+        self.wake.notify_waiters();
+        let record = self
+            .store
+            .version(slug, version)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("version {version}")))?;
+        Ok((record, before))
+    }
+
+    /// A version's re-check verdicts, oldest first. Who may see the version may see them.
+    pub async fn rechecks(
+        &self,
+        who: &Principal,
+        slug: &str,
+        version: &str,
+    ) -> Result<Vec<assay_store::RecheckRecord>, ServiceError> {
+        self.listing(who, slug).await?;
+        if self.store.version(slug, version).await?.is_none() {
+            return Err(ServiceError::NotFound(format!("version {version} of `{slug}`")));
+        }
+        Ok(self.store.rechecks(slug, version).await?)
+    }
+
     /// Compile and describe every check (off the async threads); the first refusal wins. At
     /// most [`ServiceConfig::parallel_compiles`] compile at once, and none is waited for longer
     /// than the host's compile limit: a compile that runs on keeps its slot until it ends, and
     /// the host refuses (and does not keep) what it produces then.
-    async fn validate_checks(&self, checks: &[UploadedCheck]) -> Result<Vec<String>, ServiceError> {
+    pub(crate) async fn validate_checks(&self, checks: &[UploadedCheck]) -> Result<Vec<String>, ServiceError> {
         let limit = self.host.limits().max_compile_time;
         let mut digests = Vec::with_capacity(checks.len());
         for check in checks {
@@ -411,4 +462,9 @@ impl Service {
 
 fn not_allowed(e: TransitionError, current: VersionState) -> ServiceError {
     ServiceError::NotAllowed { message: e.to_string(), current }
+}
+
+/// Validated uploads as the store takes them, with their digests.
+fn stored<'a>(checks: &'a [UploadedCheck], digests: &'a [String]) -> Vec<NewCheck<'a>> {
+    checks.iter().zip(digests).map(|(c, digest)| NewCheck { name: &c.name, digest, bytes: &c.bytes }).collect()
 }

@@ -719,3 +719,35 @@ async fn an_api_version_entering_deprecation_rechecks_the_listings_that_target_i
     let flagged = &rechecks[0].findings;
     assert!(flagged.contains("platform.api-version-deprecated") && flagged.contains("2027-12-01"), "{flagged}");
 }
+
+/// A partner ships a new version of its own check for a live version: it is validated, the
+/// live version is re-checked with it (not with the checks it shipped with), and the verdict is
+/// recorded without moving the version.
+#[tokio::test]
+async fn a_partner_check_update_rechecks_the_live_version_with_the_new_check() {
+    let world = world(&[Capability::List, Capability::Checks]).await;
+    live(&world, &world.acme, "clean", "acme-clean").await;
+    let panics =
+        || vec![UploadedCheck { name: "panic.wasm".into(), bytes: assay_builtin::artifact("hostile_panic.wasm") }];
+    let other = world.service.update_checks(&world.globex, "acme-clean", panics()).await;
+    assert!(matches!(other, Err(ServiceError::NotFound(_))), "{other:?}");
+    let empty = world.service.update_checks(&world.acme, "acme-clean", Vec::new()).await;
+    assert!(matches!(empty, Err(ServiceError::Invalid { .. })), "{empty:?}");
+    let broken = vec![UploadedCheck { name: "broken.wasm".into(), bytes: b"\0asm\x0d\0\x01\0".to_vec() }];
+    let refused = world.service.update_checks(&world.acme, "acme-clean", broken).await;
+    assert!(matches!(refused, Err(ServiceError::InvalidPlugin { .. })), "{refused:?}");
+    let (version, before) = world.service.update_checks(&world.acme, "acme-clean", panics()).await.unwrap();
+    assert_eq!((version.version.as_str(), before), ("1.4.0", 0));
+    drain(&world).await;
+    let rechecks = world.service.rechecks(&world.acme, "acme-clean", "1.4.0").await.unwrap();
+    assert_eq!(rechecks.len(), 1);
+    assert_eq!((rechecks[0].reason.as_str(), rechecks[0].verdict.as_str()), ("checks", "fail"), "{rechecks:?}");
+    assert!(matches!(
+        world.service.rechecks(&world.globex, "acme-clean", "1.4.0").await,
+        Err(ServiceError::NotFound(_))
+    ));
+    let view = world.service.version(&world.acme, "acme-clean", "1.4.0").await.unwrap();
+    assert_eq!(view.record.state, VersionState::Approved, "a re-check of new partner checks moves nothing");
+    let timeline = world.service.timeline(&world.acme, "acme-clean").await.unwrap();
+    assert!(timeline.iter().any(|e| e.action == "version.checks_update"), "{timeline:?}");
+}

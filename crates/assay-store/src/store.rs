@@ -326,15 +326,7 @@ impl Store {
         let id: i64 = inserted.try_get(0)?;
         self.fault("submit.version-inserted");
         for (position, check) in checks.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO plugins (digest, bytes, size, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (digest) DO NOTHING",
-            )
-            .bind(check.digest)
-            .bind(check.bytes.to_vec())
-            .bind(i64::try_from(check.bytes.len()).unwrap_or(i64::MAX))
-            .bind(at)
-            .execute(&mut *tx)
-            .await?;
+            insert_plugin(&mut tx, check, at).await?;
             sqlx::query("INSERT INTO version_checks (version_id, position, name, digest) VALUES ($1, $2, $3, $4)")
                 .bind(id)
                 .bind(i64::try_from(position).unwrap_or(i64::MAX))
@@ -581,6 +573,20 @@ async fn append(
         .bind(hash)
         .execute(&mut *tx)
         .await?;
+    Ok(())
+}
+
+/// Store a component by digest inside the caller's transaction (once, however many use it).
+pub(crate) async fn insert_plugin(tx: &mut AnyConnection, check: &NewCheck<'_>, at: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO plugins (digest, bytes, size, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (digest) DO NOTHING",
+    )
+    .bind(check.digest)
+    .bind(check.bytes.to_vec())
+    .bind(i64::try_from(check.bytes.len()).unwrap_or(i64::MAX))
+    .bind(at)
+    .execute(&mut *tx)
+    .await?;
     Ok(())
 }
 

@@ -576,6 +576,13 @@ fn a_rule_pack_rolls_out_from_the_command_line() {
     assert_eq!(wait_until(&server, &partner, "acme-clean@1.4.0", "approved")["state"], "approved");
     let list = client(&server, &reviewer, &["rules", "status"]);
     assert!(list.stdout.contains("assay-builtin@0.2.0") && list.stdout.contains("enforced"), "{}", list.stdout);
+
+    // A new version of the partner's own check re-checks the live version with it.
+    let check = dir.path().join("panic.wasm");
+    std::fs::write(&check, assay_builtin::artifact("hostile_panic.wasm")).unwrap();
+    let updated = client(&server, &partner, &["checks", "update", "acme-clean", check.to_str().unwrap(), "--wait"]);
+    assert_eq!(updated.code, 1, "{}{}", updated.stdout, updated.stderr);
+    assert!(updated.stdout.contains("acme-clean@1.4.0 re-checked with the new checks: fail"), "{}", updated.stdout);
     server.kill();
 }
 

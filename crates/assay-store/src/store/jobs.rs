@@ -170,6 +170,16 @@ pub struct DeadJob {
 }
 
 impl Store {
+    /// A transaction for queue work that changes no version and no audit chain: on SQLite a
+    /// write transaction (`BEGIN IMMEDIATE`, so it never fails upgrading a read), on PostgreSQL
+    /// a plain one — row locks and `SKIP LOCKED` keep workers apart, not the writer lock.
+    pub(crate) async fn queue_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
+
     /// The database's clock, in Unix seconds, as SQL: leases are computed from it so nodes
     /// with skewed clocks still agree on when a lease lapses.
     pub(crate) fn db_now(&self) -> &'static str {
@@ -338,10 +348,7 @@ impl Store {
                  ORDER BY id LIMIT {limit}{skip_locked}"
             )
         };
-        let mut tx = match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
-        };
+        let mut tx = self.queue_tx().await?;
         let mut ids: Vec<i64> = sqlx::query(sqlx::AssertSqlSafe(pick(true, 1)))
             .fetch_all(&mut *tx)
             .await?
@@ -394,6 +401,22 @@ impl Store {
         for row in query.fetch_all(&mut *tx).await? {
             checks.entry(row.try_get(0)?).or_default().push((row.try_get(1)?, row.try_get(2)?));
         }
+        // A partner's latest check update replaces the checks its version shipped with.
+        let sql = format!(
+            "SELECT u.version_id, c.name, c.digest FROM check_updates u JOIN check_update_components c ON c.update_id = u.id \
+             WHERE u.version_id IN ({}) AND u.id = (SELECT MAX(x.id) FROM check_updates x WHERE x.version_id = u.version_id) \
+             AND NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.digest = c.digest) ORDER BY u.version_id, c.position",
+            list(versions.len())
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in &versions {
+            query = query.bind(*id);
+        }
+        let mut updated: std::collections::HashMap<i64, Vec<(String, String)>> = std::collections::HashMap::new();
+        for row in query.fetch_all(&mut *tx).await? {
+            updated.entry(row.try_get(0)?).or_default().push((row.try_get(1)?, row.try_get(2)?));
+        }
+        checks.extend(updated);
         let listings: Vec<i64> = records.values().map(|r| r.listing.0).collect();
         let sql = format!(
             "SELECT listing_id, id, rule_id, versions, expires_at FROM waivers WHERE listing_id IN ({}) ORDER BY id",
@@ -470,12 +493,16 @@ impl Store {
                 continue;
             }
             // Its worker died MAX_LOST times: quarantine the partner components it runs and try
-            // once more without them; a job with nothing to quarantine is dead.
+            // once more without them; a job with nothing to quarantine is dead. (`WHERE true`:
+            // SQLite would read `ON CONFLICT` after a sub-select as a join constraint.)
             let reason = format!("the worker running this job was lost {lost} times (crashed or killed)");
             let quarantined = sqlx::query(
                 "INSERT INTO quarantine (digest, job_id, reason, created_at) \
-                 SELECT DISTINCT c.digest, $1, $2, $3 FROM version_checks c WHERE c.version_id = $4 \
-                 ON CONFLICT (digest) DO NOTHING",
+                 SELECT DISTINCT d.digest, $1, $2, $3 FROM ( \
+                   SELECT c.digest FROM version_checks c WHERE c.version_id = $4 \
+                   UNION SELECT c.digest FROM check_update_components c JOIN check_updates u ON u.id = c.update_id \
+                   WHERE u.version_id = $4) d \
+                 WHERE true ON CONFLICT (digest) DO NOTHING",
             )
             .bind(claim.lease.job.0)
             .bind(&reason)
@@ -512,10 +539,7 @@ impl Store {
     pub async fn complete_rechecks(&self, actor: &str, results: &[RecheckResult]) -> Result<Completed, StoreError> {
         let enforcing = results.iter().any(|r| r.enforce && r.verdict == assay_core::Verdict::Fail);
         // Only moving a version (an enforced verdict) needs the writer lock and the audit chain.
-        let mut tx = match (self.backend, enforcing) {
-            (Backend::Postgres, false) => self.pool.begin().await?,
-            _ => self.write().await?,
-        };
+        let mut tx = if enforcing { self.write().await? } else { self.queue_tx().await? };
         let mut done = Completed::default();
         let at = now();
         // End every job whose claim still holds, in one statement; record only their verdicts.
@@ -575,7 +599,7 @@ impl Store {
     /// A job failed (the worker could not finish it): retry it after a backoff, or dead-letter
     /// it with `error` after [`MAX_ATTEMPTS`].
     pub async fn fail_job(&self, lease: Lease, error: &str) -> Result<JobFate, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.queue_tx().await?;
         let now = self.db_now();
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT attempts, {now} FROM jobs WHERE id = $1 AND lease = $2 AND state = 'pending' AND leased_until >= {now}"

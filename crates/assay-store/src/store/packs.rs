@@ -11,7 +11,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::notices::{NewNotice, insert_notice};
-use super::{NewCheck, Store, StoreError, append, now};
+use super::{NewCheck, Store, StoreError, append, insert_plugin, now};
 
 /// How a published pack applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,15 +159,7 @@ impl Store {
         .transpose()?;
         let Some(id) = id else { return Err(StoreError::Exists(format!("rule pack {}@{}", new.name, new.version))) };
         for (position, component) in new.components.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO plugins (digest, bytes, size, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (digest) DO NOTHING",
-            )
-            .bind(component.digest)
-            .bind(component.bytes.to_vec())
-            .bind(i64::try_from(component.bytes.len()).unwrap_or(i64::MAX))
-            .bind(at)
-            .execute(&mut *tx)
-            .await?;
+            insert_plugin(&mut tx, component, at).await?;
             sqlx::query("INSERT INTO rule_pack_components (pack_id, position, name, digest) VALUES ($1, $2, $3, $4)")
                 .bind(id)
                 .bind(i64::try_from(position).unwrap_or(i64::MAX))
@@ -375,7 +367,7 @@ impl Store {
         key: &str,
         deprecation: Option<i64>,
     ) -> Result<u64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.queue_tx().await?;
         if let Some(id) = deprecation {
             let marked =
                 sqlx::query("UPDATE deprecations SET rechecked_at = $1 WHERE id = $2 AND rechecked_at IS NULL")
@@ -420,6 +412,67 @@ impl Store {
         .iter()
         .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
         .collect()
+    }
+
+    /// A partner's new version of its checks for live version `version` of `slug`: the
+    /// components (by digest), the update and a re-check (reason `checks`) in one transaction,
+    /// with an audit event. Re-checks run the latest update's checks from then on.
+    pub async fn update_checks(
+        &self,
+        actor: &str,
+        slug: &str,
+        version: &str,
+        checks: &[NewCheck<'_>],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        let row = sqlx::query(
+            "SELECT v.id, v.state FROM versions v JOIN listings l ON l.id = v.listing_id WHERE l.slug = $1 AND v.version = $2",
+        )
+        .bind(slug)
+        .bind(version)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else { return Err(StoreError::NotFound(format!("version {version} of `{slug}`"))) };
+        let (version_id, state): (i64, String) = (row.try_get(0)?, row.try_get(1)?);
+        let state: assay_core::VersionState =
+            state.parse().map_err(|e: assay_core::lifecycle::UnknownState| StoreError::Corrupt(e.to_string()))?;
+        if !state.is_live() {
+            return Err(StoreError::Conflict { current: state });
+        }
+        let at = now();
+        let update: i64 =
+            sqlx::query("INSERT INTO check_updates (version_id, author, created_at) VALUES ($1, $2, $3) RETURNING id")
+                .bind(version_id)
+                .bind(actor)
+                .bind(at)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get(0)?;
+        for (position, check) in checks.iter().enumerate() {
+            insert_plugin(&mut tx, check, at).await?;
+            sqlx::query(
+                "INSERT INTO check_update_components (update_id, position, name, digest) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(update)
+            .bind(i64::try_from(position).unwrap_or(i64::MAX))
+            .bind(check.name)
+            .bind(check.digest)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query(
+            "INSERT INTO jobs (kind, version_id, reason, dedupe, state, created_at) VALUES ('recheck', $1, 'checks', $2, 'pending', $3)",
+        )
+        .bind(version_id)
+        .bind(format!("checks:{update}:{version_id}"))
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+        let digests: Vec<&str> = checks.iter().map(|c| c.digest).collect();
+        let detail = format!("partner checks updated: {}", digests.join(","));
+        append(&mut tx, actor, "version.checks_update", &format!("listing:{slug}@{version}"), &detail).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// A pack's re-check verdicts: how many are recorded, and for how many distinct versions
