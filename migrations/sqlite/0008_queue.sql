@@ -50,10 +50,12 @@ FROM review_jobs;
 
 DROP TABLE review_jobs;
 
--- Claims walk waiting jobs in id order and stop after a batch; suspects (jobs whose worker
--- was lost, and running ones) are few, so their index stays small however long the queue.
+-- Claims walk claimable jobs in id order and stop after a batch: fresh ones (`jobs_waiting`,
+-- which finished jobs leave, so a claim never skips over them) and suspects (jobs whose worker
+-- was lost, and running ones: few, so their index stays small however long the queue).
 CREATE INDEX jobs_claim ON jobs (state, kind, id);
 CREATE INDEX jobs_suspects ON jobs (id) WHERE state = 'pending' AND (lost > 0 OR leased_until IS NOT NULL);
+CREATE INDEX jobs_waiting ON jobs (id) WHERE state = 'pending' AND leased_until IS NULL AND lost = 0;
 CREATE INDEX jobs_by_pack ON jobs (pack_id, state);
 
 CREATE TABLE rechecks (

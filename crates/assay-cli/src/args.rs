@@ -309,8 +309,9 @@ pub struct ChecksUpdateArgs {
 pub struct WorkerArgs {
     #[command(flatten)]
     pub store: StoreArgs,
-    /// Workers in this process.
-    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+    /// Workers in this process. More workers than cores overlap the store's round trips with
+    /// running checks.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub workers: u16,
     /// How long a job's lease lasts, in seconds. Workers renew it while they run; a killed
     /// worker's jobs are taken over once it lapses.
@@ -363,9 +364,10 @@ pub struct ServeArgs {
     /// and print a partner and a reviewer token.
     #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "examples/listings")]
     pub demo: Option<PathBuf>,
-    /// Review workers in this process (reviews run concurrently; each spreads its checks over
-    /// the plugin host's threads).
-    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+    /// Queue workers in this process: reviews (each spreads its checks over the plugin host's
+    /// threads) and re-check batches. More workers than cores overlap the store's round trips
+    /// (commits wait on the disk) with running checks.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub workers: u16,
     /// How long a review job's lease lasts, in seconds. Workers renew it while they review;
     /// after a crash, another node (or this one, restarted) takes a job over once it lapses.

@@ -22,6 +22,11 @@ use assay_service::{PackUpload, Role, Service, ServiceConfig};
 use assay_store::{Capability, Store};
 use floor::{Floor, pooling};
 
+/// Queue workers in the storm: `ASSAY_STORM_WORKERS`, default 4 (as `assay serve`).
+fn workers() -> usize {
+    std::env::var("ASSAY_STORM_WORKERS").ok().and_then(|v| v.parse().ok()).unwrap_or(4)
+}
+
 /// How long the floor runs, per measurement.
 const FLOOR_SECS: f64 = 4.0;
 
@@ -156,7 +161,7 @@ async fn storm(backend: &'static str, store: Store, n: usize, examples: &[(Strin
             samples
         })
     };
-    let workers: Vec<_> = (0..2)
+    let workers: Vec<_> = (0..workers())
         .map(|w| {
             let service = service.clone();
             tokio::spawn(async move {
@@ -210,8 +215,9 @@ fn main() {
         examples.iter().map(|(_, text)| Manifest::parse("listing.toml", text).unwrap().manifest).collect();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     println!(
-        "re-check storm: {n} live listings x {} rules, 2 workers, {} cores\n",
+        "re-check storm: {n} live listings x {} rules, {} workers, {} cores\n",
         pack.checks().len(),
+        workers(),
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
     println!(

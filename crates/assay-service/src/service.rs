@@ -121,7 +121,13 @@ pub struct Service {
     pub(crate) webhooks: crate::webhooks::WebhookConfig,
     /// Published rule packs loaded so far, by id.
     pub(crate) packs: Arc<std::sync::Mutex<std::collections::HashMap<i64, Arc<RulePack>>>>,
+    /// Each pack's check specs (building one hashes its component), by the pack's address; the
+    /// map holds the pack, so the address is not reused.
+    pub(crate) pack_checks: Arc<std::sync::Mutex<PackChecks>>,
 }
+
+/// Check specs per loaded pack: the pack (kept alive) and its specs.
+pub(crate) type PackChecks = std::collections::HashMap<usize, (Arc<RulePack>, Arc<Vec<CheckSpec>>)>;
 
 impl Service {
     /// A service over `store`, reviewing with `pack` in `host`, on the system clock.
@@ -138,6 +144,7 @@ impl Service {
             sender: None,
             webhooks: crate::webhooks::WebhookConfig::default(),
             packs: Arc::default(),
+            pack_checks: Arc::default(),
         }
     }
 
@@ -150,6 +157,13 @@ impl Service {
     /// The store underneath (health checks, bootstrap).
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// A pack's checks, built once per pack and process.
+    pub(crate) fn checks_of(&self, pack: &Arc<RulePack>) -> Arc<Vec<CheckSpec>> {
+        let key = Arc::as_ptr(pack) as usize;
+        let mut cache = self.pack_checks.lock().unwrap_or_else(|p| p.into_inner());
+        cache.entry(key).or_insert_with(|| (pack.clone(), Arc::new(pack.checks()))).1.clone()
     }
 
     /// The rule pack reviews run.

@@ -35,7 +35,7 @@ static WORKERS: AtomicUsize = AtomicUsize::new(0);
 
 /// A batch's pack: the pack, its check specs, its id (`None`: the active pack) and whether
 /// its verdicts apply.
-type BatchPack = (Arc<RulePack>, Vec<CheckSpec>, Option<i64>, bool);
+type BatchPack = (Arc<RulePack>, Arc<Vec<CheckSpec>>, Option<i64>, bool);
 
 /// What one pass of a worker did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -199,7 +199,7 @@ impl Service {
                     }
                     None => (self.current_pack().await?, None, false),
                 };
-                let checks = pack.checks();
+                let checks = self.checks_of(&pack);
                 slot.insert((pack, checks, id, applied));
             }
             for (_, digest) in &job.checks {
@@ -231,16 +231,31 @@ impl Service {
         }
         let host = self.host.clone();
         let results = tokio::task::spawn_blocking(move || {
-            jobs.into_iter()
-                .map(|(job, listing, waivers, api_flag)| {
-                    let (pack, pack_checks, pack_id, applied) = &packs[&job.pack];
-                    let mut checks = pack_checks.clone();
+            // Every job's checks, then one call that spreads the batch over the host's workers a
+            // listing at a time.
+            let checks: Vec<Vec<CheckSpec>> = jobs
+                .iter()
+                .map(|(job, ..)| {
+                    let mut checks = packs[&job.pack].1.to_vec();
                     for (name, digest) in &job.checks {
                         checks.push(CheckSpec { name: name.clone(), ..components[digest].clone() });
                     }
-                    let runs = listing.map(|listing| host.review(ReviewInput::new(&listing, None, &checks)).runs);
+                    checks
+                })
+                .collect();
+            let inputs: Vec<ReviewInput<'_>> = jobs
+                .iter()
+                .zip(&checks)
+                .filter_map(|((_, listing, ..), checks)| Some(ReviewInput::new(listing.as_ref()?, None, checks)))
+                .collect();
+            let mut reviews = host.review_many(&inputs).into_iter();
+            jobs.iter()
+                .map(|(job, listing, waivers, api_flag)| {
+                    let (pack, _, pack_id, applied) = &packs[&job.pack];
+                    // Jobs whose manifest no longer parses were left out of `inputs`, in order.
+                    let runs = listing.as_ref().and_then(|_| reviews.next()).map(|review| review.runs);
                     let (verdict, findings) = match &runs {
-                        Some(runs) => view::decide(runs, &waivers, &job.version.version, now),
+                        Some(runs) => view::decide(runs, waivers, &job.version.version, now),
                         None => (Verdict::Error, Vec::new()),
                     };
                     let mut blocking: Vec<&str> = findings
@@ -326,7 +341,7 @@ impl Service {
             .as_deref()
             .and_then(|text| Manifest::parse("previous/listing.toml", text).ok())
             .map(|p| p.manifest);
-        let mut checks = pack.checks();
+        let mut checks = self.checks_of(&pack).to_vec();
         for (name, _digest, bytes) in &claimed.checks {
             checks.push(CheckSpec::partner(name.clone(), Arc::from(bytes.as_slice())));
         }

@@ -325,16 +325,7 @@ impl Store {
         let Some(inserted) = inserted else { return Err(StoreError::Exists(format!("version {version} of `{slug}`"))) };
         let id: i64 = inserted.try_get(0)?;
         self.fault("submit.version-inserted");
-        for (position, check) in checks.iter().enumerate() {
-            insert_plugin(&mut tx, check, at).await?;
-            sqlx::query("INSERT INTO version_checks (version_id, position, name, digest) VALUES ($1, $2, $3, $4)")
-                .bind(id)
-                .bind(i64::try_from(position).unwrap_or(i64::MAX))
-                .bind(check.name)
-                .bind(check.digest)
-                .execute(&mut *tx)
-                .await?;
-        }
+        insert_components(&mut tx, Components::Version, id, checks, at).await?;
         sqlx::query(
             "INSERT INTO jobs (kind, version_id, reason, dedupe, state, created_at) \
              VALUES ('review', $1, 'submission', $2, 'pending', $3)",
@@ -576,8 +567,49 @@ async fn append(
     Ok(())
 }
 
+/// Whose components a list is: a version's shipped checks, a pack's rules, a check update.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Components {
+    Version,
+    Pack,
+    CheckUpdate,
+}
+
+/// Store `components` by digest and list them, in order, for `owner`, inside the caller's
+/// transaction.
+pub(crate) async fn insert_components(
+    tx: &mut AnyConnection,
+    kind: Components,
+    owner: i64,
+    components: &[NewCheck<'_>],
+    at: i64,
+) -> Result<(), sqlx::Error> {
+    let sql = match kind {
+        Components::Version => {
+            "INSERT INTO version_checks (version_id, position, name, digest) VALUES ($1, $2, $3, $4)"
+        }
+        Components::Pack => {
+            "INSERT INTO rule_pack_components (pack_id, position, name, digest) VALUES ($1, $2, $3, $4)"
+        }
+        Components::CheckUpdate => {
+            "INSERT INTO check_update_components (update_id, position, name, digest) VALUES ($1, $2, $3, $4)"
+        }
+    };
+    for (position, component) in components.iter().enumerate() {
+        insert_plugin(tx, component, at).await?;
+        sqlx::query(sql)
+            .bind(owner)
+            .bind(i64::try_from(position).unwrap_or(i64::MAX))
+            .bind(component.name)
+            .bind(component.digest)
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Store a component by digest inside the caller's transaction (once, however many use it).
-pub(crate) async fn insert_plugin(tx: &mut AnyConnection, check: &NewCheck<'_>, at: i64) -> Result<(), sqlx::Error> {
+async fn insert_plugin(tx: &mut AnyConnection, check: &NewCheck<'_>, at: i64) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO plugins (digest, bytes, size, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (digest) DO NOTHING",
     )

@@ -335,7 +335,7 @@ impl Store {
         let pick = |suspect: bool, limit: i64| {
             let lease = if suspect {
                 // The first term is the partial index `jobs_suspects`'s, word for word, so the
-                // planners use it instead of scanning every waiting job.
+                // planners may use it instead of scanning every waiting job.
                 format!(
                     "(lost > 0 OR leased_until IS NOT NULL) \
                      AND ((leased_until IS NOT NULL AND leased_until < {now}) OR (leased_until IS NULL AND lost > 0))"
@@ -343,8 +343,16 @@ impl Store {
             } else {
                 "leased_until IS NULL AND lost = 0".to_owned()
             };
+            // The partial indexes hold exactly the claimable rows. Without statistics SQLite
+            // would walk every waiting job instead; PostgreSQL's planner picks them itself
+            // (their predicates appear word for word).
+            let index = match (self.backend, suspect) {
+                (Backend::Sqlite, true) => " INDEXED BY jobs_suspects",
+                (Backend::Sqlite, false) => " INDEXED BY jobs_waiting",
+                (Backend::Postgres, _) => "",
+            };
             format!(
-                "SELECT id FROM jobs WHERE state = 'pending' AND kind = 'recheck' AND run_after <= {now} AND {lease} \
+                "SELECT id FROM jobs{index} WHERE state = 'pending' AND kind = 'recheck' AND run_after <= {now} AND {lease} \
                  ORDER BY id LIMIT {limit}{skip_locked}"
             )
         };
@@ -388,34 +396,22 @@ impl Store {
             let record = version_record(&row)?;
             records.insert(record.id.0, record);
         }
-        let sql = format!(
+        let mut checks = named_digests(
+            &mut tx,
             "SELECT c.version_id, c.name, c.digest FROM version_checks c WHERE c.version_id IN ({}) \
              AND NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.digest = c.digest) ORDER BY c.version_id, c.position",
-            list(versions.len())
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for id in &versions {
-            query = query.bind(*id);
-        }
-        let mut checks: std::collections::HashMap<i64, Vec<(String, String)>> = std::collections::HashMap::new();
-        for row in query.fetch_all(&mut *tx).await? {
-            checks.entry(row.try_get(0)?).or_default().push((row.try_get(1)?, row.try_get(2)?));
-        }
+            &versions,
+        )
+        .await?;
         // A partner's latest check update replaces the checks its version shipped with.
-        let sql = format!(
+        let updated = named_digests(
+            &mut tx,
             "SELECT u.version_id, c.name, c.digest FROM check_updates u JOIN check_update_components c ON c.update_id = u.id \
              WHERE u.version_id IN ({}) AND u.id = (SELECT MAX(x.id) FROM check_updates x WHERE x.version_id = u.version_id) \
              AND NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.digest = c.digest) ORDER BY u.version_id, c.position",
-            list(versions.len())
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for id in &versions {
-            query = query.bind(*id);
-        }
-        let mut updated: std::collections::HashMap<i64, Vec<(String, String)>> = std::collections::HashMap::new();
-        for row in query.fetch_all(&mut *tx).await? {
-            updated.entry(row.try_get(0)?).or_default().push((row.try_get(1)?, row.try_get(2)?));
-        }
+            &versions,
+        )
+        .await?;
         checks.extend(updated);
         let listings: Vec<i64> = records.values().map(|r| r.listing.0).collect();
         let sql = format!(
@@ -742,6 +738,25 @@ impl Store {
         })
         .collect()
     }
+}
+
+/// `(version, name, digest)` rows of `sql` (whose `{}` takes the versions' placeholders),
+/// grouped by version, in order.
+async fn named_digests(
+    tx: &mut AnyConnection,
+    sql: &str,
+    versions: &[i64],
+) -> Result<std::collections::HashMap<i64, Vec<(String, String)>>, sqlx::Error> {
+    let placeholders = (1..=versions.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.replace("{}", &placeholders)));
+    for id in versions {
+        query = query.bind(*id);
+    }
+    let mut out: std::collections::HashMap<i64, Vec<(String, String)>> = std::collections::HashMap::new();
+    for row in query.fetch_all(&mut *tx).await? {
+        out.entry(row.try_get(0)?).or_default().push((row.try_get(1)?, row.try_get(2)?));
+    }
+    Ok(out)
 }
 
 /// A stamped claim.

@@ -11,7 +11,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::notices::{NewNotice, insert_notice};
-use super::{NewCheck, Store, StoreError, append, insert_plugin, now};
+use super::{Components, NewCheck, Store, StoreError, append, insert_components, now};
 
 /// How a published pack applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -158,16 +158,7 @@ impl Store {
         .map(|row| row.try_get(0))
         .transpose()?;
         let Some(id) = id else { return Err(StoreError::Exists(format!("rule pack {}@{}", new.name, new.version))) };
-        for (position, component) in new.components.iter().enumerate() {
-            insert_plugin(&mut tx, component, at).await?;
-            sqlx::query("INSERT INTO rule_pack_components (pack_id, position, name, digest) VALUES ($1, $2, $3, $4)")
-                .bind(id)
-                .bind(i64::try_from(position).unwrap_or(i64::MAX))
-                .bind(component.name)
-                .bind(component.digest)
-                .execute(&mut *tx)
-                .await?;
-        }
+        insert_components(&mut tx, Components::Pack, id, new.components, at).await?;
         let enqueued = enqueue_for_pack(&mut tx, id, "pack", at).await?;
         let detail = format!("shadow; digest={}; {enqueued} live listings to re-check", new.digest);
         append(&mut tx, actor, "rules.publish", &format!("rules:{}@{}", new.name, new.version), &detail).await?;
@@ -448,18 +439,7 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?
                 .try_get(0)?;
-        for (position, check) in checks.iter().enumerate() {
-            insert_plugin(&mut tx, check, at).await?;
-            sqlx::query(
-                "INSERT INTO check_update_components (update_id, position, name, digest) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(update)
-            .bind(i64::try_from(position).unwrap_or(i64::MAX))
-            .bind(check.name)
-            .bind(check.digest)
-            .execute(&mut *tx)
-            .await?;
-        }
+        insert_components(&mut tx, Components::CheckUpdate, update, checks, at).await?;
         sqlx::query(
             "INSERT INTO jobs (kind, version_id, reason, dedupe, state, created_at) VALUES ('recheck', $1, 'checks', $2, 'pending', $3)",
         )
