@@ -88,14 +88,27 @@ pub fn publish(args: &RulesPublishArgs) -> Result<ExitCode, Failure> {
                 None,
             ));
         }
+        Answer::Ok(existing) if existing.digest != pack_digest(&manifest, &components) => {
+            return Err(Failure::Input(
+                anyhow!(
+                    "rule pack {}@{} is published with other contents than {}; bump its version to publish a change",
+                    parsed.name,
+                    parsed.version,
+                    args.pack
+                ),
+                None,
+            ));
+        }
         Answer::Ok(existing) => existing,
         Answer::Refused(404, _) => {
             let mut parts: Vec<(&str, &str, &[u8])> = vec![("manifest", "pack.toml", manifest.as_bytes())];
             parts.extend(components.iter().map(|(name, bytes)| ("component", name.as_str(), bytes.as_slice())));
             let published: PackRollout = expect(client.post_form("/v1/rule-packs", &parts)?)?;
             eprintln!(
-                "published {}@{} in shadow mode: re-checking {} live listings, blocking nothing",
-                published.name, published.version, published.progress.total
+                "published {}@{} in shadow mode: re-checking {}, blocking nothing",
+                published.name,
+                published.version,
+                live_listings(published.progress.total)
             );
             published
         }
@@ -180,7 +193,7 @@ pub fn update_checks(args: &ChecksUpdateArgs) -> Result<ExitCode, Failure> {
     let started = Instant::now();
     let recheck = loop {
         let list: Vec<Recheck> = expect(client.get(&updated.url)?)?;
-        if let Some(new) = list.into_iter().skip(updated.rechecks_before).find(|r| r.reason == "checks") {
+        if let Some(new) = list.into_iter().find(|r| r.job_id == updated.job_id) {
             break new;
         }
         if started.elapsed() > Duration::from_secs(600) {
@@ -247,6 +260,23 @@ fn pack_files(pack: &str) -> Result<PackFiles, Failure> {
     Ok((manifest, components))
 }
 
+/// "1 live listing", "2 live listings".
+fn live_listings(n: i64) -> String {
+    if n == 1 { "1 live listing".to_owned() } else { format!("{n} live listings") }
+}
+
+/// The digest the service gives a pack: SHA-256 over `pack.toml` and each component's SHA-256
+/// (hex), in order.
+fn pack_digest(manifest: &str, components: &[(String, Vec<u8>)]) -> String {
+    use sha2::{Digest as _, Sha256};
+    let mut digest = Sha256::new();
+    digest.update(manifest.as_bytes());
+    for (_, bytes) in components {
+        digest.update(format!("{:x}", Sha256::digest(bytes)).as_bytes());
+    }
+    format!("{:x}", digest.finalize())
+}
+
 fn existing_phase(r: &PackRollout) -> String {
     match (r.phase.as_str(), &r.enforce_at) {
         ("shadow", _) => "in shadow mode".into(),
@@ -296,8 +326,8 @@ fn wait(client: &Client, path: &str, mut rollout: PackRollout) -> Result<PackRol
     bar.finish_and_clear();
     let p = &rollout.progress;
     eprintln!(
-        "re-checked {} live listings: {} pass, {} would fail, {} could not be decided{}",
-        p.done,
+        "re-checked {}: {} pass, {} would fail, {} could not be decided{}",
+        live_listings(rollout.verdicts.pass + rollout.verdicts.fail + rollout.verdicts.error),
         rollout.verdicts.pass,
         rollout.verdicts.fail,
         rollout.verdicts.error,

@@ -21,6 +21,16 @@ pub fn run(global: &Global, args: &WorkerArgs) -> Result<ExitCode, Failure> {
 
 async fn work(global: &Global, args: &WorkerArgs) -> Result<ExitCode, Failure> {
     let store = token::open_store(&args.store).await?;
+    if store.backend() == assay_store::Backend::Sqlite {
+        // `assay serve` owns a SQLite store: on start it releases every lease, a live worker's
+        // included.
+        return Err(Failure::Input(
+            anyhow::anyhow!(
+                "`assay worker` needs a shared PostgreSQL database (--database-url postgres://…); on SQLite the workers run inside `assay serve` (--workers)"
+            ),
+            None,
+        ));
+    }
     let host = Arc::new(setup::host(global)?);
     let pack = Arc::new(setup::builtin_pack().map_err(Failure::Host)?);
     let config = ServiceConfig { lease_secs: i64::from(args.lease_secs), ..ServiceConfig::default() };

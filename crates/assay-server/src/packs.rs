@@ -358,16 +358,17 @@ pub struct ChecksUpdated {
     pub slug: String,
     /// Its live version, re-checked with the new checks.
     pub version: String,
-    /// Poll this for the re-check's verdict: the first `checks` re-check after the first
-    /// `rechecks_before` entries.
+    /// Poll this for the re-check's verdict: the entry with `job_id`.
     pub url: String,
-    /// How many re-checks the version had before this update.
-    pub rechecks_before: usize,
+    /// The re-check's job.
+    pub job_id: i64,
 }
 
 /// A re-check verdict.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Recheck {
+    /// The job that produced it.
+    pub job_id: i64,
     /// What triggered it: `pack` (a shadow rollout), `enforce`, `checks` (new partner checks)
     /// or `api-deprecation`.
     pub reason: String,
@@ -423,9 +424,9 @@ pub async fn update_checks(
         let bytes = field.bytes().await.map_err(read_error)?;
         checks.push(assay_service::UploadedCheck { name, bytes: bytes.to_vec() });
     }
-    let (version, rechecks_before) = state.service.update_checks(&who, &slug, checks).await?;
+    let (version, job) = state.service.update_checks(&who, &slug, checks).await?;
     let url = format!("/v1/listings/{}/versions/{}/rechecks", version.slug, version.version);
-    let body = ChecksUpdated { slug: version.slug, version: version.version, url: url.clone(), rechecks_before };
+    let body = ChecksUpdated { slug: version.slug, version: version.version, url: url.clone(), job_id: job.0 };
     Ok(created(&url, StatusCode::ACCEPTED, body))
 }
 
@@ -451,6 +452,7 @@ pub async fn rechecks(
         records
             .into_iter()
             .map(|r| Recheck {
+                job_id: r.job,
                 reason: r.reason,
                 pack: r.pack,
                 verdict: r.verdict,

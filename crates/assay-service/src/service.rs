@@ -124,6 +124,8 @@ pub struct Service {
     /// Each pack's check specs (building one hashes its component), by the pack's address; the
     /// map holds the pack, so the address is not reused.
     pub(crate) pack_checks: Arc<std::sync::Mutex<PackChecks>>,
+    /// Held by the one worker of this process that may claim a suspect job.
+    pub(crate) suspect_slot: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Check specs per loaded pack: the pack (kept alive) and its specs.
@@ -145,6 +147,7 @@ impl Service {
             webhooks: crate::webhooks::WebhookConfig::default(),
             packs: Arc::default(),
             pack_checks: Arc::default(),
+            suspect_slot: Arc::default(),
         }
     }
 
@@ -236,14 +239,14 @@ impl Service {
     /// A partner ships a new version of its own checks for its listing's live version, without
     /// a new listing version: the components are validated as a submission's are, stored, and
     /// the live version is re-checked with them (the result is in [`Service::rechecks`]).
-    /// Needs the `checks` capability. Returns the live version re-checked and how many
-    /// re-checks it had before (the new one's verdict comes after them).
+    /// Needs the `checks` capability. Returns the live version re-checked and the re-check's
+    /// job (its verdict carries the job's id).
     pub async fn update_checks(
         &self,
         who: &Principal,
         slug: &str,
         checks: Vec<UploadedCheck>,
-    ) -> Result<(VersionRecord, usize), ServiceError> {
+    ) -> Result<(VersionRecord, assay_store::JobId), ServiceError> {
         let listing = visible(who, self.store.listing(slug).await?, slug)?;
         require_owner(who, &listing)?;
         require_capability(who, Capability::Checks)?;
@@ -263,15 +266,14 @@ impl Service {
         };
         let digests = self.validate_checks(&checks).await?;
         let new_checks = stored(&checks, &digests);
-        let before = self.store.rechecks(slug, version).await?.len();
-        self.store.update_checks(&who.actor, slug, version, &new_checks).await?;
+        let job = self.store.update_checks(&who.actor, slug, version, &new_checks).await?;
         self.wake.notify_waiters();
         let record = self
             .store
             .version(slug, version)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("version {version}")))?;
-        Ok((record, before))
+        Ok((record, job))
     }
 
     /// A version's re-check verdicts, oldest first. Who may see the version may see them.

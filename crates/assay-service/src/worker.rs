@@ -58,10 +58,20 @@ impl Service {
         let name = format!("{}:{}", std::process::id(), WORKERS.fetch_add(1, Ordering::Relaxed));
         tokio::pin!(shutdown);
         loop {
-            match self.work_once(&name).await {
-                Ok(worked) if worked.any() => continue,
-                Ok(_) => {}
-                Err(e) => tracing::error!(error = %error_chain(&e), "worker failed; retrying"),
+            let busy = match self.work_once(&name).await {
+                Ok(worked) => worked.any(),
+                Err(e) => {
+                    tracing::error!(error = %error_chain(&e), "worker failed; retrying");
+                    false
+                }
+            };
+            if busy {
+                // Between jobs, a shutdown stops the worker; otherwise on to the next one.
+                tokio::select! {
+                    biased;
+                    () = &mut shutdown => return,
+                    () = std::future::ready(()) => continue,
+                }
             }
             tokio::select! {
                 () = &mut shutdown => return,
@@ -134,13 +144,26 @@ impl Service {
                 tracing::warn!(%slug, %version, "review lease lapsed before the result was recorded; result dropped");
                 Ok(self.store.version(&slug, &version).await?)
             }
-            Err(e) => Err(e.into()),
+            Err(e) => {
+                self.fail_jobs(&[claimed.lease], &error_chain(&e)).await;
+                Err(e.into())
+            }
         }
     }
 
     /// Claim a batch of re-checks, run them and record their verdicts; how many were recorded.
     pub async fn recheck_batch(&self, worker: &str) -> Result<usize, ServiceError> {
-        let claimed = self.store.claim_rechecks(worker, self.config.lease_secs, RECHECK_BATCH).await?;
+        // One suspect at a time per process (see `Store::claim_rechecks`).
+        let suspects = self.suspect_slot.compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire).is_ok();
+        let result = self.recheck_claimed(worker, suspects).await;
+        if suspects {
+            self.suspect_slot.store(false, Ordering::Release);
+        }
+        result
+    }
+
+    async fn recheck_claimed(&self, worker: &str, suspects: bool) -> Result<usize, ServiceError> {
+        let claimed = self.store.claim_rechecks(worker, self.config.lease_secs, RECHECK_BATCH, suspects).await?;
         if claimed.is_empty() {
             return Ok(0);
         }
@@ -152,20 +175,17 @@ impl Service {
             Ok(results) => results,
             Err(e) => {
                 // Nothing recorded: every job of the batch is retried after a backoff.
-                let message = error_chain(&e);
-                for lease in leases {
-                    match self.store.fail_job(lease, &message).await? {
-                        JobFate::Dead => tracing::error!(job = lease.job.0, error = %message, "re-check dead-lettered"),
-                        JobFate::Retry(at) => {
-                            tracing::warn!(job = lease.job.0, retry_at = at, error = %message, "re-check failed; will retry")
-                        }
-                        JobFate::LeaseLost => {}
-                    }
-                }
+                self.fail_jobs(&leases, &error_chain(&e)).await;
                 return Err(e);
             }
         };
-        let done = self.store.complete_rechecks(ACTOR, &results).await?;
+        let done = match self.store.complete_rechecks(ACTOR, &results).await {
+            Ok(done) => done,
+            Err(e) => {
+                self.fail_jobs(&leases, &error_chain(&e)).await;
+                return Err(e.into());
+            }
+        };
         if done.refused > 0 {
             tracing::warn!(refused = done.refused, "re-check results refused: their leases lapsed");
         }
@@ -177,6 +197,23 @@ impl Service {
             );
         }
         Ok(done.recorded)
+    }
+
+    /// Retry (or dead-letter) jobs whose run failed; a store that fails here too leaves them to
+    /// their leases.
+    async fn fail_jobs(&self, leases: &[Lease], message: &str) {
+        for lease in leases {
+            match self.store.fail_job(*lease, message).await {
+                Ok(JobFate::Dead) => tracing::error!(job = lease.job.0, error = %message, "job dead-lettered"),
+                Ok(JobFate::Retry(at)) => {
+                    tracing::warn!(job = lease.job.0, retry_at = at, error = %message, "job failed; will retry")
+                }
+                Ok(JobFate::LeaseLost) => {}
+                Err(e) => {
+                    tracing::warn!(job = lease.job.0, error = %error_chain(&e), "could not record a job's failure")
+                }
+            }
+        }
     }
 
     /// Run a batch of claimed re-checks in the plugin host.

@@ -736,12 +736,13 @@ async fn a_partner_check_update_rechecks_the_live_version_with_the_new_check() {
     let broken = vec![UploadedCheck { name: "broken.wasm".into(), bytes: b"\0asm\x0d\0\x01\0".to_vec() }];
     let refused = world.service.update_checks(&world.acme, "acme-clean", broken).await;
     assert!(matches!(refused, Err(ServiceError::InvalidPlugin { .. })), "{refused:?}");
-    let (version, before) = world.service.update_checks(&world.acme, "acme-clean", panics()).await.unwrap();
-    assert_eq!((version.version.as_str(), before), ("1.4.0", 0));
+    let (version, job) = world.service.update_checks(&world.acme, "acme-clean", panics()).await.unwrap();
+    assert_eq!(version.version, "1.4.0");
     drain(&world).await;
     let rechecks = world.service.rechecks(&world.acme, "acme-clean", "1.4.0").await.unwrap();
     assert_eq!(rechecks.len(), 1);
     assert_eq!((rechecks[0].reason.as_str(), rechecks[0].verdict.as_str()), ("checks", "fail"), "{rechecks:?}");
+    assert_eq!(rechecks[0].job, job.0);
     assert!(matches!(
         world.service.rechecks(&world.globex, "acme-clean", "1.4.0").await,
         Err(ServiceError::NotFound(_))

@@ -96,6 +96,7 @@ conformance!(
     rechecks_are_recorded_once_retried_with_backoff_then_dead_lettered,
     a_job_whose_workers_keep_dying_quarantines_its_components_then_dies,
     concurrent_workers_never_share_a_job,
+    a_review_that_keeps_losing_its_workers_goes_to_a_reviewer,
 );
 
 fn submission<'a>(slug: &'a str, version: &'a str) -> Submission<'a> {
@@ -778,12 +779,12 @@ async fn rechecks_are_recorded_once_retried_with_backoff_then_dead_lettered(stor
     let (manifest, parts) = store.pack_contents(record.id).await.unwrap();
     assert_eq!((manifest.as_str(), parts), ("name = \"platform\"", vec![("rule.wasm".to_owned(), component.clone())]));
     // Batches, oldest first; a claimed job is nobody else's.
-    let batch = store.claim_rechecks("w1", 60, 2).await.unwrap();
+    let batch = store.claim_rechecks("w1", 60, 2, true).await.unwrap();
     assert_eq!(batch.iter().map(|c| c.version.slug.as_str()).collect::<Vec<_>>(), [&slugs[0], &slugs[1]]);
     assert!(batch.iter().all(|c| c.pack == Some(record.id) && c.reason == "pack"));
-    let rest = store.claim_rechecks("w2", 60, 10).await.unwrap();
+    let rest = store.claim_rechecks("w2", 60, 10, true).await.unwrap();
     assert_eq!(rest.len(), 1);
-    assert!(store.claim_rechecks("w3", 60, 10).await.unwrap().is_empty());
+    assert!(store.claim_rechecks("w3", 60, 10, true).await.unwrap().is_empty());
     let results = [result(&batch[0], Verdict::Pass, ""), result(&batch[1], Verdict::Fail, "urls.https")];
     let done = store.complete_rechecks("worker", &results).await.unwrap();
     assert_eq!((done.recorded, done.refused), (2, 0));
@@ -798,11 +799,11 @@ async fn rechecks_are_recorded_once_retried_with_backoff_then_dead_lettered(stor
     // The third fails: retried after a backoff, not before.
     let fate = store.fail_job(rest[0].lease, "the host panicked").await.unwrap();
     assert!(matches!(fate, JobFate::Retry(_)), "{fate:?}");
-    assert!(store.claim_rechecks("w1", 60, 10).await.unwrap().is_empty(), "claimed during its backoff");
+    assert!(store.claim_rechecks("w1", 60, 10, true).await.unwrap().is_empty(), "claimed during its backoff");
     let mut attempts = 1;
     loop {
         store.execute_unchecked("UPDATE jobs SET run_after = 0").await.unwrap();
-        let claim = store.claim_rechecks("w1", 60, 10).await.unwrap().pop().unwrap();
+        let claim = store.claim_rechecks("w1", 60, 10, true).await.unwrap().pop().unwrap();
         attempts += 1;
         assert_eq!(claim.lease.attempt, attempts);
         match store.fail_job(claim.lease, "the host panicked").await.unwrap() {
@@ -836,19 +837,19 @@ async fn a_job_whose_workers_keep_dying_quarantines_its_components_then_dies(sto
     );
     // Each claim's worker dies at once (a lease of -1 s): the job is claimed alone each time.
     for _ in 0..assay_store::MAX_LOST {
-        let claim = store.claim_rechecks("w", -1, 10).await.unwrap();
+        let claim = store.claim_rechecks("w", -1, 10, true).await.unwrap();
         assert_eq!(claim.len(), 1);
         assert_eq!(claim[0].checks.len(), 1, "not quarantined yet");
     }
     // The next loss quarantines the partner component; the job runs once more without it.
-    let claim = store.claim_rechecks("w", -1, 10).await.unwrap().pop().unwrap();
+    let claim = store.claim_rechecks("w", -1, 10, true).await.unwrap().pop().unwrap();
     assert!(claim.checks.is_empty(), "the quarantined component is left out");
     assert_eq!(store.quarantined(&[&digest]).await.unwrap(), std::slice::from_ref(&digest));
     // It keeps dying with nothing left to quarantine: dead, with the reason.
     for _ in 1..assay_store::MAX_LOST {
-        assert_eq!(store.claim_rechecks("w", -1, 10).await.unwrap().len(), 1);
+        assert_eq!(store.claim_rechecks("w", -1, 10, true).await.unwrap().len(), 1);
     }
-    assert!(store.claim_rechecks("w", 60, 10).await.unwrap().is_empty(), "dead, not handed out");
+    assert!(store.claim_rechecks("w", 60, 10, true).await.unwrap().is_empty(), "dead, not handed out");
     let dead = store.dead_jobs(10).await.unwrap();
     assert_eq!(dead.len(), 1);
     assert!(dead[0].error.contains("was lost 3 times"), "{}", dead[0].error);
@@ -869,7 +870,7 @@ async fn concurrent_workers_never_share_a_job(store: Store) {
             tokio::spawn(async move {
                 let mut mine = Vec::new();
                 loop {
-                    let batch = store.claim_rechecks(&format!("w{w}"), 60, 3).await.unwrap();
+                    let batch = store.claim_rechecks(&format!("w{w}"), 60, 3, true).await.unwrap();
                     if batch.is_empty() {
                         return mine;
                     }
@@ -890,4 +891,22 @@ async fn concurrent_workers_never_share_a_job(store: Store) {
     all.dedup();
     assert_eq!((claimed, all.len()), (40, 40), "every job claimed exactly once");
     assert_eq!(store.recheck_verdicts(record.id, "pack").await.unwrap().pass, 40);
+}
+
+async fn a_review_that_keeps_losing_its_workers_goes_to_a_reviewer(store: Store) {
+    let (slug, version) = submitted(&store).await;
+    // Every claim's worker dies at once (a lease of -1 s); the version ships no partner
+    // component, so there is nothing to quarantine.
+    for _ in 0..assay_store::MAX_LOST {
+        assert!(store.claim_review("worker", -1).await.unwrap().is_some());
+    }
+    assert!(store.claim_review("worker", 60).await.unwrap().is_none(), "dead, not handed out");
+    let v = store.version(&slug, &version).await.unwrap().unwrap();
+    assert_eq!(v.state, VersionState::AwaitingReview, "not left in `checking`");
+    let events = store.listing_events(&slug).await.unwrap();
+    let last = events.last().unwrap();
+    assert_eq!(last.action, "version.checks_finished");
+    assert!(last.detail.contains("could not run") && last.detail.contains("lost 3 times"), "{}", last.detail);
+    assert_eq!(store.dead_jobs(10).await.unwrap().len(), 1);
+    assert!(store.verify_audit().await.unwrap().is_ok());
 }

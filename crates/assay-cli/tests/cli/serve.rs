@@ -564,6 +564,23 @@ fn a_rule_pack_rolls_out_from_the_command_line() {
     let status = client(&server, &partner, &["status", "acme-loud@1.4.0", "--format", "json"]);
     assert_eq!(serde_json::from_str::<Value>(&status.stdout).unwrap()["state"], "approved", "shadow blocks nothing");
 
+    // The same version with other contents is refused, not enforced in place of the published one.
+    let edited = dir.path().join("edited");
+    std::fs::create_dir(&edited).unwrap();
+    for entry in std::fs::read_dir(pack).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), edited.join(entry.file_name())).unwrap();
+    }
+    let toml = std::fs::read_to_string(edited.join("pack.toml")).unwrap() + "\n# edited\n";
+    std::fs::write(edited.join("pack.toml"), toml).unwrap();
+    let changed = client(&server, &reviewer, &["rules", "publish", edited.to_str().unwrap(), "--enforce"]);
+    assert_eq!(changed.code, 2, "{}", changed.stderr);
+    assert!(changed.stderr.contains("published with other contents"), "{}", changed.stderr);
+    // Workers of their own are for a shared PostgreSQL database.
+    let worker = run(assay().arg("worker").args(data.args()));
+    assert_eq!(worker.code, 2, "{}", worker.stderr);
+    assert!(worker.stderr.contains("needs a shared PostgreSQL database"), "{}", worker.stderr);
+
     // Enforce with no grace: the partner is notified, and the scheduler applies it at once.
     let enforce =
         client(&server, &reviewer, &["rules", "publish", pack, "--enforce", "--grace", "0", "--format", "json"]);

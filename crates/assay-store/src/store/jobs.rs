@@ -232,14 +232,19 @@ impl Store {
     /// Claim the oldest waiting review job for `lease_secs` seconds, starting its version's
     /// checks. `None` when nothing is waiting.
     pub async fn claim_review(&self, actor: &str, lease_secs: i64) -> Result<Option<ClaimedReview>, StoreError> {
+        let sql = format!(
+            "SELECT id FROM jobs WHERE state = 'pending' AND kind = 'review' AND run_after <= {now} \
+             AND (leased_until IS NULL OR leased_until < {now}) ORDER BY id LIMIT 1",
+            now = self.db_now()
+        );
         loop {
+            // Look first without the writer lock: an idle poll (every worker, every pass) must
+            // not queue behind every other writer.
+            if sqlx::query(sqlx::AssertSqlSafe(sql.clone())).fetch_optional(&self.pool).await?.is_none() {
+                return Ok(None);
+            }
             let mut tx = self.write().await?;
-            let sql = format!(
-                "SELECT id FROM jobs WHERE state = 'pending' AND kind = 'review' AND run_after <= {now} \
-                 AND (leased_until IS NULL OR leased_until < {now}) ORDER BY id LIMIT 1",
-                now = self.db_now()
-            );
-            let Some(job) = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_optional(&mut *tx).await? else {
+            let Some(job) = sqlx::query(sqlx::AssertSqlSafe(sql.clone())).fetch_optional(&mut *tx).await? else {
                 return Ok(None);
             };
             let job: i64 = job.try_get(0)?;
@@ -322,11 +327,16 @@ impl Store {
     /// Claim up to `limit` waiting re-check jobs for `lease_secs` seconds, oldest first. A job
     /// whose worker was lost before is claimed alone, so a job that kills its workers takes no
     /// batch down with it.
+    ///
+    /// `suspects`: whether this claim may take a suspect. A process lets one worker at a time
+    /// take one, so a poison job crashing the process charges a lost worker to itself and not
+    /// to other suspects running beside it.
     pub async fn claim_rechecks(
         &self,
         worker: &str,
         lease_secs: i64,
         limit: i64,
+        suspects: bool,
     ) -> Result<Vec<ClaimedRecheck>, StoreError> {
         let now = self.db_now();
         let skip_locked = if self.backend == Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
@@ -357,12 +367,15 @@ impl Store {
             )
         };
         let mut tx = self.queue_tx().await?;
-        let mut ids: Vec<i64> = sqlx::query(sqlx::AssertSqlSafe(pick(true, 1)))
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(|row| row.try_get(0))
-            .collect::<Result<_, _>>()?;
+        let mut ids: Vec<i64> = Vec::new();
+        if suspects {
+            ids = sqlx::query(sqlx::AssertSqlSafe(pick(true, 1)))
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|row| row.try_get(0))
+                .collect::<Result<_, _>>()?;
+        }
         if ids.is_empty() {
             ids = sqlx::query(sqlx::AssertSqlSafe(pick(false, limit.max(1))))
                 .fetch_all(&mut *tx)
@@ -403,15 +416,21 @@ impl Store {
             &versions,
         )
         .await?;
-        // A partner's latest check update replaces the checks its version shipped with.
-        let updated = named_digests(
+        // A partner's latest check update replaces the checks its version shipped with, even
+        // when all of its components are quarantined (then none run).
+        let mut updated = named_digests(
             &mut tx,
             "SELECT u.version_id, c.name, c.digest FROM check_updates u JOIN check_update_components c ON c.update_id = u.id \
              WHERE u.version_id IN ({}) AND u.id = (SELECT MAX(x.id) FROM check_updates x WHERE x.version_id = u.version_id) \
-             AND NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.digest = c.digest) ORDER BY u.version_id, c.position",
+             ORDER BY u.version_id, c.position",
             &versions,
         )
         .await?;
+        for list in updated.values_mut() {
+            let digests: Vec<&str> = list.iter().map(|(_, d)| d.as_str()).collect();
+            let bad = self.quarantined(&digests).await?;
+            list.retain(|(_, d)| !bad.contains(d));
+        }
         checks.extend(updated);
         let listings: Vec<i64> = records.values().map(|r| r.listing.0).collect();
         let sql = format!(
@@ -471,7 +490,7 @@ impl Store {
         let sql = format!(
             "UPDATE jobs SET lease = lease + 1, attempts = attempts + 1, worker = $1, leased_until = {} + $2, \
              lost = lost + CASE WHEN leased_until IS NULL THEN 0 ELSE 1 END \
-             WHERE id IN ({}) RETURNING id, version_id, pack_id, reason, lease, attempts, lost",
+             WHERE id IN ({}) RETURNING id, version_id, pack_id, reason, lease, attempts, lost, kind",
             self.db_now(),
             (3..3 + ids.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
         );
@@ -525,6 +544,9 @@ impl Store {
                 .bind(claim.lease.job.0)
                 .execute(&mut *tx)
                 .await?;
+                if claim.kind == "review" {
+                    review_could_not_run(tx, actor_of(worker), claim.version, &reason).await?;
+                }
             }
         }
         Ok(out)
@@ -765,6 +787,7 @@ struct Claim {
     version: i64,
     pack: Option<i64>,
     reason: String,
+    kind: String,
 }
 
 fn claim(row: &AnyRow) -> Result<(Claim, i64), sqlx::Error> {
@@ -774,6 +797,7 @@ fn claim(row: &AnyRow) -> Result<(Claim, i64), sqlx::Error> {
             version: row.try_get(1)?,
             pack: row.try_get(2)?,
             reason: row.try_get(3)?,
+            kind: row.try_get(7)?,
         },
         row.try_get(6)?,
     ))
@@ -804,6 +828,35 @@ pub(super) async fn end_job(
         }
     };
     Ok(ended.rows_affected() > 0)
+}
+
+/// The audit actor of a worker's claims.
+fn actor_of(worker: &str) -> &str {
+    if worker.is_empty() { "worker" } else { worker }
+}
+
+/// A review job that died: its version, stuck in `checking`, goes to a reviewer (as a review
+/// that could not decide does), with the reason in the audit log. Runs under the writer lock
+/// (review claims hold it).
+async fn review_could_not_run(
+    tx: &mut AnyConnection,
+    actor: &str,
+    version: i64,
+    reason: &str,
+) -> Result<(), StoreError> {
+    let row =
+        sqlx::query("SELECT l.slug, v.version FROM versions v JOIN listings l ON l.id = v.listing_id WHERE v.id = $1")
+            .bind(version)
+            .fetch_one(&mut *tx)
+            .await?;
+    let (slug, version): (String, String) = (row.try_get(0)?, row.try_get(1)?);
+    let next =
+        assay_core::lifecycle::apply(VersionState::Checking, Transition::ChecksFinished(assay_core::Verdict::Error))?;
+    if advance(tx, &slug, &version, VersionState::Checking, next, false).await?.is_some() {
+        let detail = format!("checking -> {next}; the review could not run ({reason}); a reviewer decides");
+        append(tx, actor, "version.checks_finished", &format!("listing:{slug}@{version}"), &detail).await?;
+    }
+    Ok(())
 }
 
 /// Apply an enforced pack's failing verdict to a live version: it leaves the marketplace.

@@ -97,6 +97,8 @@ pub struct VerdictCounts {
 /// A recorded re-check verdict.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecheckRecord {
+    /// The job that produced it.
+    pub job: i64,
     /// What triggered it: `pack`, `enforce`, `checks` or `api-deprecation`.
     pub reason: String,
     /// The pack it ran, `name@version`.
@@ -414,7 +416,7 @@ impl Store {
         slug: &str,
         version: &str,
         checks: &[NewCheck<'_>],
-    ) -> Result<(), StoreError> {
+    ) -> Result<crate::JobId, StoreError> {
         let mut tx = self.write().await?;
         let row = sqlx::query(
             "SELECT v.id, v.state FROM versions v JOIN listings l ON l.id = v.listing_id WHERE l.slug = $1 AND v.version = $2",
@@ -440,19 +442,21 @@ impl Store {
                 .await?
                 .try_get(0)?;
         insert_components(&mut tx, Components::CheckUpdate, update, checks, at).await?;
-        sqlx::query(
-            "INSERT INTO jobs (kind, version_id, reason, dedupe, state, created_at) VALUES ('recheck', $1, 'checks', $2, 'pending', $3)",
+        let job: i64 = sqlx::query(
+            "INSERT INTO jobs (kind, version_id, reason, dedupe, state, created_at) \
+             VALUES ('recheck', $1, 'checks', $2, 'pending', $3) RETURNING id",
         )
         .bind(version_id)
         .bind(format!("checks:{update}:{version_id}"))
         .bind(at)
-        .execute(&mut *tx)
-        .await?;
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
         let digests: Vec<&str> = checks.iter().map(|c| c.digest).collect();
         let detail = format!("partner checks updated: {}", digests.join(","));
         append(&mut tx, actor, "version.checks_update", &format!("listing:{slug}@{version}"), &detail).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(crate::JobId(job))
     }
 
     /// A pack's re-check verdicts: how many are recorded, and for how many distinct versions
@@ -468,7 +472,7 @@ impl Store {
     /// A version's re-check verdicts, oldest first.
     pub async fn rechecks(&self, slug: &str, version: &str) -> Result<Vec<RecheckRecord>, StoreError> {
         sqlx::query(
-            "SELECT j.reason, r.pack_name, r.pack_version, r.verdict, r.blocking, r.findings, r.created_at FROM rechecks r \
+            "SELECT j.reason, r.pack_name, r.pack_version, r.verdict, r.blocking, r.findings, r.created_at, r.job_id FROM rechecks r \
              JOIN jobs j ON j.id = r.job_id JOIN versions v ON v.id = r.version_id JOIN listings l ON l.id = v.listing_id \
              WHERE l.slug = $1 AND v.version = $2 ORDER BY r.id",
         )
@@ -485,6 +489,7 @@ impl Store {
                 blocking: row.try_get(4)?,
                 findings: row.try_get(5)?,
                 at: row.try_get(6)?,
+                job: row.try_get(7)?,
             })
         })
         .collect()
