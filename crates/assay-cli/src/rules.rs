@@ -88,7 +88,13 @@ pub fn publish(args: &RulesPublishArgs) -> Result<ExitCode, Failure> {
                 None,
             ));
         }
-        Answer::Ok(existing) if existing.digest != pack_digest(&manifest, &components) => {
+        Answer::Ok(existing)
+            if existing.digest
+                != assay_service::rollout::pack_digest(
+                    &manifest,
+                    &components.iter().map(|(_, b)| b).collect::<Vec<_>>(),
+                ) =>
+        {
             return Err(Failure::Input(
                 anyhow!(
                     "rule pack {}@{} is published with other contents than {}; bump its version to publish a change",
@@ -263,18 +269,6 @@ fn pack_files(pack: &str) -> Result<PackFiles, Failure> {
 /// "1 live listing", "2 live listings".
 fn live_listings(n: i64) -> String {
     if n == 1 { "1 live listing".to_owned() } else { format!("{n} live listings") }
-}
-
-/// The digest the service gives a pack: SHA-256 over `pack.toml` and each component's SHA-256
-/// (hex), in order.
-fn pack_digest(manifest: &str, components: &[(String, Vec<u8>)]) -> String {
-    use sha2::{Digest as _, Sha256};
-    let mut digest = Sha256::new();
-    digest.update(manifest.as_bytes());
-    for (_, bytes) in components {
-        digest.update(format!("{:x}", Sha256::digest(bytes)).as_bytes());
-    }
-    format!("{:x}", digest.finalize())
 }
 
 fn existing_phase(r: &PackRollout) -> String {

@@ -16,12 +16,11 @@ use std::sync::Arc;
 
 use assay_core::notice::{Audience, NoticeKind};
 use assay_host::RulePack;
-use assay_store::{
-    Affected, JobCounts, NewCheck, NewNotice, NewPack, PackMode, PackRecord, Principal, Role, VerdictCounts,
-};
+use assay_store::{Affected, JobCounts, NewNotice, NewPack, PackMode, PackRecord, Principal, Role, VerdictCounts};
 use sha2::{Digest, Sha256};
 
 use crate::access::require_role;
+use crate::clock::{Clock as _, SystemClock};
 use crate::{Service, ServiceError};
 
 /// How the audit log names the scheduler when it applies a pack.
@@ -108,23 +107,9 @@ impl Service {
             .zip(&pack.components)
             .map(|(rule, bytes)| crate::UploadedCheck { name: rule.component.clone(), bytes: bytes.to_vec() })
             .collect();
-        self.validate_checks(&uploads).await?;
-        let digests: Vec<String> =
-            pack.components.iter().map(|bytes| hex::encode(Sha256::digest(bytes.as_ref()))).collect();
-        let mut digest = Sha256::new();
-        digest.update(upload.manifest.as_bytes());
-        for d in &digests {
-            digest.update(d.as_bytes());
-        }
-        let digest = hex::encode(digest.finalize());
-        let new_components: Vec<NewCheck<'_>> = pack
-            .manifest
-            .rules
-            .iter()
-            .zip(&pack.components)
-            .zip(&digests)
-            .map(|((rule, bytes), digest)| NewCheck { name: &rule.component, digest, bytes })
-            .collect();
+        let digests = self.validate_checks(&uploads).await?;
+        let digest = pack_digest(&upload.manifest, &pack.components);
+        let new_components = crate::service::stored(&uploads, &digests);
         let (name, version) = (pack.manifest.name.clone(), pack.manifest.version.to_string());
         let new = NewPack {
             name: &name,
@@ -296,13 +281,20 @@ impl Service {
         let affected = self.store.blast_radius(pack.id, reason, AFFECTED_SHOWN).await?;
         let finished = jobs.done + jobs.dead;
         let remaining = jobs.waiting + jobs.running;
-        let elapsed = (now_secs() - started_at).max(1);
+        // Progress rates are about real time, whatever the service's clock says.
+        let elapsed = (SystemClock.now() - started_at).max(1);
         let eta_secs = (finished > 0 && remaining > 0).then(|| remaining * elapsed / finished);
         Ok(Rollout { pack, phase, jobs, verdicts, started_at, eta_secs, by_rule, affected })
     }
 }
 
-/// Wall-clock seconds: progress rates are about real time, whatever the service's clock says.
-fn now_secs() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+/// A pack's digest, as the service records it and `assay rules publish` compares it:
+/// SHA-256 over `pack.toml` and each component's SHA-256 (hex), in the manifest's order.
+pub fn pack_digest(manifest: &str, components: &[impl AsRef<[u8]>]) -> String {
+    let mut digest = Sha256::new();
+    digest.update(manifest.as_bytes());
+    for component in components {
+        digest.update(hex::encode(Sha256::digest(component.as_ref())).as_bytes());
+    }
+    hex::encode(digest.finalize())
 }

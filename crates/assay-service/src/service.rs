@@ -481,6 +481,6 @@ fn not_allowed(e: TransitionError, current: VersionState) -> ServiceError {
 }
 
 /// Validated uploads as the store takes them, with their digests.
-fn stored<'a>(checks: &'a [UploadedCheck], digests: &'a [String]) -> Vec<NewCheck<'a>> {
+pub(crate) fn stored<'a>(checks: &'a [UploadedCheck], digests: &'a [String]) -> Vec<NewCheck<'a>> {
     checks.iter().zip(digests).map(|(c, digest)| NewCheck { name: &c.name, digest, bytes: &c.bytes }).collect()
 }

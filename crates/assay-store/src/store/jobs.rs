@@ -393,12 +393,11 @@ impl Store {
             return Ok(Vec::new());
         }
         // Everything the batch needs in three queries, not three per job.
-        let list = |n: usize| (1..=n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
         let versions: Vec<i64> = claims.iter().map(|c| c.version).collect();
         let sql = format!(
             "SELECT v.id, v.listing_id, l.slug, v.version, v.manifest, v.digest, v.state, v.revision, v.certified \
              FROM versions v JOIN listings l ON l.id = v.listing_id WHERE v.id IN ({})",
-            list(versions.len())
+            params(1, versions.len())
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for id in &versions {
@@ -435,7 +434,7 @@ impl Store {
         let listings: Vec<i64> = records.values().map(|r| r.listing.0).collect();
         let sql = format!(
             "SELECT listing_id, id, rule_id, versions, expires_at FROM waivers WHERE listing_id IN ({}) ORDER BY id",
-            list(listings.len())
+            params(1, listings.len())
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for id in &listings {
@@ -492,7 +491,7 @@ impl Store {
              lost = lost + CASE WHEN leased_until IS NULL THEN 0 ELSE 1 END \
              WHERE id IN ({}) RETURNING id, version_id, pack_id, reason, lease, attempts, lost, kind",
             self.db_now(),
-            (3..3 + ids.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+            params(3, ids.len())
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(worker).bind(lease_secs);
         for id in ids {
@@ -579,10 +578,7 @@ impl Store {
         let accepted: Vec<&RecheckResult> = results.iter().filter(|r| ended.contains(&r.lease.job.0)).collect();
         done.refused = results.len() - accepted.len();
         for chunk in accepted.chunks(200) {
-            let rows = (0..chunk.len())
-                .map(|i| format!("({})", (1..=10).map(|c| format!("${}", i * 10 + c)).collect::<Vec<_>>().join(", ")))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let rows = super::reviews::placeholders(chunk.len(), 10);
             let sql = format!(
                 "INSERT INTO rechecks (job_id, version_id, pack_id, pack_name, pack_version, verdict, blocking, findings, fuel, created_at) \
                  VALUES {rows}"
@@ -769,8 +765,7 @@ async fn named_digests(
     sql: &str,
     versions: &[i64],
 ) -> Result<std::collections::HashMap<i64, Vec<(String, String)>>, sqlx::Error> {
-    let placeholders = (1..=versions.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.replace("{}", &placeholders)));
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.replace("{}", &params(1, versions.len()))));
     for id in versions {
         query = query.bind(*id);
     }
@@ -779,6 +774,11 @@ async fn named_digests(
         out.entry(row.try_get(0)?).or_default().push((row.try_get(1)?, row.try_get(2)?));
     }
     Ok(out)
+}
+
+/// `$from, …` for `n` parameters (placeholders only, never data).
+fn params(from: usize, n: usize) -> String {
+    (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
 /// A stamped claim.

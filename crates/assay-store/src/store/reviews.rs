@@ -63,7 +63,7 @@ const FINDINGS_PER_INSERT: usize = 500;
 const CALLS_PER_INSERT: usize = 500;
 
 /// `($1, $2), ($3, $4)` for `rows` rows of `columns` values (placeholders only, never data).
-fn placeholders(rows: usize, columns: usize) -> String {
+pub(super) fn placeholders(rows: usize, columns: usize) -> String {
     (0..rows)
         .map(|row| {
             let values: Vec<String> = (1..=columns).map(|c| format!("${}", row * columns + c)).collect();
