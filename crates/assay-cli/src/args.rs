@@ -401,6 +401,13 @@ pub struct ServeArgs {
     /// For development only: otherwise partners could make the server call its own network.
     #[arg(long)]
     pub allow_private_webhooks: bool,
+    /// Mark the web console's session cookie `Secure`: set it when a TLS proxy in front of
+    /// assay does not send `X-Forwarded-Proto: https` (with it, the cookie is `Secure` anyway).
+    #[arg(long, env = "ASSAY_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+    /// How long a web console sign-in lasts, in hours.
+    #[arg(long, value_name = "HOURS", default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=720))]
+    pub session_hours: u32,
 }
 
 fn regression_factor(s: &str) -> Result<f64, String> {

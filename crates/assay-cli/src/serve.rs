@@ -65,7 +65,12 @@ async fn serve(global: &Global, args: &ServeArgs) -> Result<ExitCode, Failure> {
     if let Some(dir) = &args.demo {
         seed(&service, dir).await?;
     }
-    let config = ServerConfig { max_upload_bytes: (args.max_upload_mib as usize) << 20, ..ServerConfig::default() };
+    let config = ServerConfig {
+        max_upload_bytes: (args.max_upload_mib as usize) << 20,
+        secure_cookies: args.secure_cookies,
+        session_ttl: std::time::Duration::from_secs(u64::from(args.session_hours) * 3600),
+        ..ServerConfig::default()
+    };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))
@@ -97,7 +102,9 @@ async fn serve(global: &Global, args: &ServeArgs) -> Result<ExitCode, Failure> {
     };
     let pack = &service.pack().manifest;
     tracing::info!(%address, database = ?store.backend(), pack = %format!("{}@{}", pack.name, pack.version), "assay is serving");
-    eprintln!("assay: serving http://{address} (API under /v1, OpenAPI at /openapi.json); Ctrl-C stops");
+    eprintln!(
+        "assay: serving http://{address} (web console at /, API under /v1, OpenAPI at /openapi.json); Ctrl-C stops"
+    );
     let app = assay_server::router(service.clone(), config);
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(async {

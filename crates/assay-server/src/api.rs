@@ -10,7 +10,8 @@ use assay_service::{Action, UploadedCheck, WaiverRequest};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::dto::{
-    CreateListing, CreateWaiver, Decide, DecisionAction, Listing, QueueItem, SubmitForm, Submitted, Version, Waiver,
+    CreateListing, CreateWaiver, Decide, DecisionAction, ExpireWaiver, Listing, QueueItem, SubmitForm, Submitted,
+    Version, Waiver,
 };
 use crate::problem::{ApiError, ApiJson, Problem};
 
@@ -244,6 +245,31 @@ pub async fn decide(
     };
     state.service.decide(&who, &slug, &version, action, &body.note).await?;
     Ok(Json(Version::from(&state.service.version(&who, &slug, &version).await?)))
+}
+
+/// End a waiver now, with a note saying why; the findings it covered count again. Expiring an
+/// expired waiver changes nothing.
+#[utoipa::path(
+    post, path = "/v1/listings/{slug}/waivers/{id}/expire", tag = "review",
+    params(("slug" = String, Path, description = "The listing"), ("id" = i64, Path, description = "The waiver")),
+    request_body = ExpireWaiver,
+    responses(
+        (status = 200, description = "The waiver, expired", body = Waiver),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a reviewer token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such listing or waiver", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No note", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("token" = []))
+)]
+pub async fn expire_waiver(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path((slug, id)): Path<(String, i64)>,
+    ApiJson(body): ApiJson<ExpireWaiver>,
+) -> Result<Json<Waiver>, ApiError> {
+    let record = state.service.expire_waiver(&who, &slug, id, &body.note).await?;
+    Ok(Json(Waiver::new(&record, state.service.now())))
 }
 
 /// Grant a waiver: a rule, for a listing's version range, until it expires.

@@ -399,6 +399,15 @@ pub struct CreateWaiver {
     pub expires_at: String,
 }
 
+/// `POST /v1/listings/{slug}/waivers/{id}/expire`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpireWaiver {
+    /// Why the waiver ends now.
+    #[schema(example = "the CDN serves https now")]
+    pub note: String,
+}
+
 /// A waiver.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Waiver {

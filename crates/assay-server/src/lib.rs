@@ -1,4 +1,4 @@
-//! # assay-server: the HTTP API
+//! # assay-server: the HTTP API and the web console
 //!
 //! [`router`] builds the whole application; `assay serve` binds it to a socket, tests drive it
 //! with `tower::ServiceExt::oneshot` (no socket needed).
@@ -13,6 +13,8 @@
 //!   enforce), partners' check updates, a version's re-check verdicts, and the job queue with
 //!   its dead letters.
 //! - [`ops`]: `/healthz`, `/readyz`, `/metrics`, request metrics.
+//! - `console`: the web console at `/` for reviewers and partners — server-rendered HTML over
+//!   the same service calls, signed in with a session cookie, CSRF-checked forms.
 //!
 //! The OpenAPI 3.1 document is generated from the handlers ([`openapi`]), served at
 //! `/openapi.json` and checked in at `docs/openapi.json`; a test fails when they differ.
@@ -22,6 +24,7 @@
 
 pub mod api;
 pub mod auth;
+mod console;
 pub mod dto;
 pub mod notices;
 pub mod ops;
@@ -59,11 +62,22 @@ pub struct ServerConfig {
     pub max_upload_bytes: usize,
     /// Requests taking longer are answered 503 (uploads validate components, which compiles them).
     pub request_timeout: Duration,
+    /// Mark console session cookies `Secure` on every response (the console is served over
+    /// TLS by a proxy that does not send `X-Forwarded-Proto`).
+    pub secure_cookies: bool,
+    /// How long a console session lasts after sign-in.
+    pub session_ttl: Duration,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig { max_body_bytes: 64 << 10, max_upload_bytes: 48 << 20, request_timeout: Duration::from_secs(120) }
+        ServerConfig {
+            max_body_bytes: 64 << 10,
+            max_upload_bytes: 48 << 20,
+            request_timeout: Duration::from_secs(120),
+            secure_cookies: false,
+            session_ttl: Duration::from_secs(12 * 3600),
+        }
     }
 }
 
@@ -126,6 +140,7 @@ fn routes(config: &ServerConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(api::decide))
         .routes(routes!(api::create_waiver))
         .routes(routes!(api::list_waivers))
+        .routes(routes!(api::expire_waiver))
         .routes(routes!(notices::create_listing_notice, notices::list_listing_notices))
         .routes(routes!(notices::listing_notices_feed))
         .routes(routes!(notices::create_platform_notice, notices::list_notices))
@@ -174,6 +189,7 @@ pub fn router(service: Service, config: ServerConfig) -> Router {
     };
     let request_id = HeaderName::from_static("x-request-id");
     router
+        .merge(console::routes(&state))
         .route("/openapi.json", axum::routing::get(serve_openapi))
         .layer(axum::middleware::from_fn(ops::track))
         .fallback(|| async { ApiError::not_found("no such route; see /openapi.json") })

@@ -180,6 +180,13 @@ impl From<ServiceError> for ApiError {
 }
 
 impl ApiError {
+    /// The status, title, public detail and field errors (pointer, detail), for the console's
+    /// HTML error pages.
+    pub(crate) fn parts(&self) -> (StatusCode, &'static str, &str, Vec<(String, String)>) {
+        let fields = self.errors.iter().map(|f| (f.pointer.clone(), f.detail.clone())).collect();
+        (self.status, self.title, &self.detail, fields)
+    }
+
     /// A multipart form that could not be read: too large (413, naming the limit) or malformed.
     pub(crate) fn multipart(e: &axum::extract::multipart::MultipartError, max_upload_bytes: usize) -> ApiError {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {

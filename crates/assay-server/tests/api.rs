@@ -17,6 +17,11 @@ use assay_server::{ServerConfig, router};
 use assay_service::{Capability, Role, Service, ServiceConfig};
 use assay_store::Store;
 
+#[path = "api/browser.rs"]
+mod browser;
+#[path = "api/console.rs"]
+mod console;
+
 fn host() -> Arc<Host> {
     static HOST: OnceLock<Arc<Host>> = OnceLock::new();
     HOST.get_or_init(|| {
@@ -385,6 +390,9 @@ async fn partners_are_isolated_on_every_route() {
         .await;
     assert_eq!(hook.status, StatusCode::CREATED, "{}", hook.body);
     let deliveries = format!("/v1/webhooks/{}/deliveries", hook.body["id"]);
+    let granted = app.call(Method::POST, "/v1/waivers", Some(&app.reviewer), Some(waiver.clone())).await;
+    assert_eq!(granted.status, StatusCode::CREATED, "{}", granted.body);
+    let expire = format!("/v1/listings/{slug}/waivers/{}/expire", granted.body["id"]);
     // (route, method, body, who may succeed)
     let routes: Vec<(String, Method, Option<Value>, &[&str])> = vec![
         (format!("/v1/listings/{slug}"), Method::GET, None, &["acme", "reviewer", "admin"]),
@@ -393,6 +401,7 @@ async fn partners_are_isolated_on_every_route() {
         (format!("/v1/listings/{slug}/waivers"), Method::GET, None, &["acme", "reviewer", "admin"]),
         (format!("{v}/decisions"), Method::POST, Some(decision), &["reviewer"]),
         ("/v1/waivers".into(), Method::POST, Some(waiver), &["reviewer"]),
+        (expire, Method::POST, Some(json!({"note": "x"})), &["reviewer"]),
         ("/v1/review-queue".into(), Method::GET, None, &["reviewer", "admin"]),
         (format!("/v1/listings/{slug}/notices"), Method::GET, None, &["acme", "reviewer", "admin"]),
         (format!("/v1/listings/{slug}/notices.atom"), Method::GET, None, &["acme", "reviewer", "admin"]),

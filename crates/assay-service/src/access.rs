@@ -1,6 +1,6 @@
 //! Who may do what. Every use case asks here; nothing else decides permission.
 
-use assay_store::{Capability, ListingRecord, Principal, Role};
+use assay_store::{Capability, ListingRecord, PartnerId, Principal, Role};
 
 use crate::ServiceError;
 
@@ -27,6 +27,17 @@ pub fn can_see(principal: &Principal, listing: &ListingRecord) -> bool {
     match principal.role {
         Role::Reviewer | Role::Admin => true,
         Role::Partner => principal.partner == Some(listing.partner),
+    }
+}
+
+/// Whose objects a list shows the caller: a partner's own (`Some`), or everyone's for staff.
+pub fn owner_scope(principal: &Principal) -> Result<Option<PartnerId>, ServiceError> {
+    match principal.role {
+        Role::Partner => {
+            Some(principal.partner.ok_or_else(|| ServiceError::Forbidden("the token has no partner".into())))
+                .transpose()
+        }
+        Role::Reviewer | Role::Admin => Ok(None),
     }
 }
 

@@ -24,6 +24,8 @@
 //!   the re-check whose failing verdicts are applied at the deadline.
 //! - [`standing`]: a partner's standing (live, blocked by which rule, deprecated, fix-by
 //!   dates) and a listing's timeline.
+//! - [`sessions`]: console sessions traded for a token, pages of listings and of the review
+//!   queue, the last approved version a new one is diffed against, waivers ended early.
 //! - [`view`]: a version as callers see it, with the verdict decided *now* from its findings
 //!   and the waivers live now (an expired waiver re-opens its finding).
 //!
@@ -36,6 +38,7 @@ mod error;
 pub mod notices;
 pub mod rollout;
 mod service;
+pub mod sessions;
 pub mod standing;
 pub mod view;
 pub mod webhooks;
@@ -46,8 +49,9 @@ pub use error::{ServiceError, error_chain};
 pub use notices::{DeprecationRequest, NoticeRequest, ScheduleReport};
 pub use rollout::{PackUpload, Phase, Rollout};
 pub use service::{Action, Service, ServiceConfig, UploadedCheck, WaiverRequest};
+pub use sessions::{ListingPage, QueuePage};
 pub use standing::{FixBy, ListingStanding, Standing};
 pub use view::{FindingView, VersionView};
 pub use webhooks::{DispatchReport, Sender, WebhookConfig};
 
-pub use assay_store::{Capability, Principal, Role};
+pub use assay_store::{Capability, Principal, Role, VersionId};

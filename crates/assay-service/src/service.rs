@@ -336,12 +336,7 @@ impl Service {
 
     /// The caller's listings (staff: all of them).
     pub async fn listings(&self, who: &Principal) -> Result<Vec<ListingRecord>, ServiceError> {
-        let owner = match who.role {
-            Role::Partner => {
-                Some(who.partner.ok_or_else(|| ServiceError::Forbidden("the token has no partner".into()))?)
-            }
-            Role::Reviewer | Role::Admin => None,
-        };
+        let owner = crate::access::owner_scope(who)?;
         Ok(self.store.listings(owner).await?)
     }
 

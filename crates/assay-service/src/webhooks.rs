@@ -190,12 +190,7 @@ impl Service {
 
     /// The caller's endpoints (a partner's own; staff: every one).
     pub async fn endpoints(&self, who: &Principal) -> Result<Vec<EndpointRecord>, ServiceError> {
-        let partner = match who.role {
-            Role::Partner => {
-                Some(who.partner.ok_or_else(|| ServiceError::Forbidden("the token has no partner".into()))?)
-            }
-            Role::Reviewer | Role::Admin => None,
-        };
+        let partner = crate::access::owner_scope(who)?;
         Ok(self.store.endpoints(partner).await?)
     }
 

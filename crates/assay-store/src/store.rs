@@ -19,6 +19,7 @@ mod listings;
 mod notices;
 mod packs;
 mod reviews;
+mod sessions;
 mod waivers;
 mod webhooks;
 
@@ -265,17 +266,7 @@ impl Store {
         .bind(token::hash(secret))
         .fetch_optional(&self.pool)
         .await?;
-        let Some(row) = row else { return Ok(None) };
-        let id: i64 = row.try_get(0)?;
-        let role: String = row.try_get(1)?;
-        let partner: Option<i64> = row.try_get(2)?;
-        let capabilities: Option<String> = row.try_get(3)?;
-        Ok(Some(Principal {
-            role: role.parse().map_err(StoreError::Corrupt)?,
-            partner: partner.map(PartnerId),
-            capabilities: capabilities.as_deref().map(Capability::decode).unwrap_or_default(),
-            actor: format!("token:{id}"),
-        }))
+        row.as_ref().map(principal).transpose()
     }
 
     /// Create a listing owned by `owner`.
@@ -375,6 +366,21 @@ impl Store {
         )
         .bind(slug)
         .bind(version)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| version_record(&row)).transpose()
+    }
+
+    /// The latest version of `slug` before `before` that a reviewer approved (approved,
+    /// published, deprecated or retired since): what a new version is compared against.
+    pub async fn last_approved(&self, slug: &str, before: VersionId) -> Result<Option<VersionRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT v.id, v.listing_id, l.slug, v.version, v.manifest, v.digest, v.state, v.revision, v.certified \
+             FROM versions v JOIN listings l ON l.id = v.listing_id WHERE l.slug = $1 AND v.id < $2 \
+             AND v.state IN ('approved', 'published', 'deprecated', 'retired') ORDER BY v.id DESC LIMIT 1",
+        )
+        .bind(slug)
+        .bind(before.0)
         .fetch_optional(&self.pool)
         .await?;
         row.map(|row| version_record(&row)).transpose()
@@ -640,5 +646,19 @@ pub(crate) fn audit_event(row: &AnyRow) -> Result<AuditEvent, StoreError> {
         detail: row.try_get(5)?,
         prev_hash: row.try_get(6)?,
         hash: row.try_get(7)?,
+    })
+}
+
+/// A principal from a row of token id, role, partner id and the partner's capabilities.
+fn principal(row: &AnyRow) -> Result<Principal, StoreError> {
+    let id: i64 = row.try_get(0)?;
+    let role: String = row.try_get(1)?;
+    let partner: Option<i64> = row.try_get(2)?;
+    let capabilities: Option<String> = row.try_get(3)?;
+    Ok(Principal {
+        role: role.parse().map_err(StoreError::Corrupt)?,
+        partner: partner.map(PartnerId),
+        capabilities: capabilities.as_deref().map(Capability::decode).unwrap_or_default(),
+        actor: format!("token:{id}"),
     })
 }

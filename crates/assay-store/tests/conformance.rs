@@ -97,6 +97,9 @@ conformance!(
     a_job_whose_workers_keep_dying_quarantines_its_components_then_dies,
     concurrent_workers_never_share_a_job,
     a_review_that_keeps_losing_its_workers_goes_to_a_reviewer,
+    console_sessions_act_as_their_token_until_they_end,
+    listings_and_the_queue_come_a_page_at_a_time,
+    a_waiver_expired_early_is_audited_and_stays_expired,
 );
 
 fn submission<'a>(slug: &'a str, version: &'a str) -> Submission<'a> {
@@ -909,4 +912,91 @@ async fn a_review_that_keeps_losing_its_workers_goes_to_a_reviewer(store: Store)
     assert!(last.detail.contains("could not run") && last.detail.contains("lost 3 times"), "{}", last.detail);
     assert_eq!(store.dead_jobs(10).await.unwrap().len(), 1);
     assert!(store.verify_audit().await.unwrap().is_ok());
+}
+
+async fn console_sessions_act_as_their_token_until_they_end(store: Store) {
+    let acme = store.ensure_partner("admin", "acme", &[Capability::List]).await.unwrap();
+    let token = store.create_token("admin", Role::Partner, Some(acme)).await.unwrap();
+    assert_eq!(store.create_session("assay_nope", 1_000, 60).await.unwrap(), None, "unknown tokens open nothing");
+    let (session, principal) = store.create_session(&token, 1_000, 60).await.unwrap().unwrap();
+    assert_ne!(session, token);
+    assert_eq!(principal, store.authenticate(&token).await.unwrap().unwrap());
+    assert_eq!(store.session(&session, 1_030).await.unwrap(), Some(principal.clone()));
+    assert_eq!(store.session(&token, 1_030).await.unwrap(), None, "a token is not a session");
+    assert_eq!(store.session(&session, 1_060).await.unwrap(), None, "expired at its end");
+    let (second, _) = store.create_session(&token, 2_000, 60).await.unwrap().unwrap();
+    assert!(store.end_session(&second).await.unwrap());
+    assert_eq!(store.session(&second, 2_001).await.unwrap(), None, "ended at sign-out");
+    assert!(!store.end_session(&second).await.unwrap(), "signing out twice ends nothing more");
+}
+
+async fn listings_and_the_queue_come_a_page_at_a_time(store: Store) {
+    let acme = store.ensure_partner("admin", "acme", &[Capability::List]).await.unwrap();
+    let globex = store.ensure_partner("admin", "globex", &[Capability::List]).await.unwrap();
+    for i in 0..25 {
+        let owner = if i % 5 == 0 { globex } else { acme };
+        store.create_listing("test", owner, &format!("app-{i:02}"), "App").await.unwrap();
+    }
+    store.create_listing("test", acme, "beta", "Beta").await.unwrap();
+    let slugs = |page: Vec<assay_store::ListingRecord>| page.into_iter().map(|l| l.slug).collect::<Vec<_>>();
+    let first = slugs(store.listings_page(None, "", None, 10).await.unwrap());
+    assert_eq!(first.first().map(String::as_str), Some("app-00"));
+    assert_eq!(first.len(), 10);
+    let next = slugs(store.listings_page(None, "", Some("app-09"), 10).await.unwrap());
+    assert_eq!(next.first().map(String::as_str), Some("app-10"));
+    let last = slugs(store.listings_page(None, "", Some("app-19"), 10).await.unwrap());
+    assert_eq!(last, ["app-20", "app-21", "app-22", "app-23", "app-24", "beta"]);
+    // A prefix, an owner, and both.
+    assert_eq!(slugs(store.listings_page(None, "b", None, 10).await.unwrap()), ["beta"]);
+    assert_eq!(store.listings_page(Some(globex), "", None, 100).await.unwrap().len(), 5);
+    assert_eq!(slugs(store.listings_page(Some(globex), "app-1", None, 100).await.unwrap()), ["app-10", "app-15"]);
+    assert_eq!(store.count_listings(Some(acme)).await.unwrap(), 21);
+    assert_eq!(store.count_listings(None).await.unwrap(), 26);
+
+    // The queue: longest-waiting first, then by id, a page at a time.
+    for i in 0..5 {
+        let slug = format!("app-{:02}", i * 5 + 1);
+        store.submit_version("test", &submission(&slug, "1.0.0")).await.unwrap();
+        store.transition("test", &slug, "1.0.0", VersionState::Submitted, Transition::StartChecks, "").await.unwrap();
+        store
+            .transition("test", &slug, "1.0.0", VersionState::Checking, Transition::ChecksFinished(Verdict::Pass), "")
+            .await
+            .unwrap();
+    }
+    assert_eq!(store.count_waiting().await.unwrap(), 5);
+    let page = store.review_queue_page(None, 2).await.unwrap();
+    assert_eq!(page.len(), 2);
+    let cursor = page.last().map(|e| (e.waiting_since, e.id));
+    let rest = store.review_queue_page(cursor, 10).await.unwrap();
+    assert_eq!(rest.len(), 3);
+    let all: Vec<_> = page.iter().chain(&rest).map(|e| e.slug.clone()).collect();
+    assert_eq!(all, store.review_queue().await.unwrap().into_iter().map(|e| e.slug).collect::<Vec<_>>());
+}
+
+async fn a_waiver_expired_early_is_audited_and_stays_expired(store: Store) {
+    let (slug, _) = submitted(&store).await;
+    let versions: semver::VersionReq = "^1".parse().unwrap();
+    let new =
+        NewWaiver { slug: &slug, rule_id: "urls.https", versions: &versions, justification: "CDN", expires_at: 5_000 };
+    let waiver = store.create_waiver("token:2", &new).await.unwrap();
+    assert!(matches!(
+        store.expire_waiver("token:2", &slug, waiver.waiver.id, 1_000, " ").await,
+        Err(StoreError::NoteRequired)
+    ));
+    let ended = store.expire_waiver("token:2", &slug, waiver.waiver.id, 1_000, "moved").await.unwrap();
+    assert_eq!(ended.waiver.expires_at, 1_000);
+    // Expiring again changes nothing: not the date, not the audit log.
+    let events = store.audit_events().await.unwrap().len();
+    let again = store.expire_waiver("token:2", &slug, waiver.waiver.id, 2_000, "again").await.unwrap();
+    assert_eq!(again.waiver.expires_at, 1_000);
+    assert_eq!(store.audit_events().await.unwrap().len(), events);
+    let last = store.audit_events().await.unwrap().pop().unwrap();
+    assert_eq!((last.action.as_str(), last.detail.as_str()), ("waiver.expire", "waiver 1; moved"));
+    // Another listing's waiver id is not found.
+    let acme = store.ensure_partner("test", "acme", &[]).await.unwrap();
+    store.create_listing("test", acme, "other", "Other").await.unwrap();
+    assert!(matches!(
+        store.expire_waiver("token:2", "other", waiver.waiver.id, 1_000, "x").await,
+        Err(StoreError::NotFound(_))
+    ));
 }

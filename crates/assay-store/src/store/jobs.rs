@@ -170,7 +170,8 @@ pub struct DeadJob {
 }
 
 impl Store {
-    /// A transaction for queue work that changes no version and no audit chain: on SQLite a
+    /// A transaction for work that changes no version and no audit chain (the queue, console
+    /// sessions): on SQLite a
     /// write transaction (`BEGIN IMMEDIATE`, so it never fails upgrading a read), on PostgreSQL
     /// a plain one — row locks and `SKIP LOCKED` keep workers apart, not the writer lock.
     pub(crate) async fn queue_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {

@@ -4,7 +4,7 @@ use assay_core::{Verdict, VersionState};
 use sqlx::Row;
 
 use super::{Store, StoreError};
-use crate::model::{ListingId, PartnerId};
+use crate::model::{ListingId, PartnerId, VersionId};
 
 /// A listing with its versions.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +26,8 @@ pub struct ListingRecord {
 /// A version waiting for a reviewer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueueEntry {
+    /// The version's id (with `waiting_since`, the queue's page cursor).
+    pub id: VersionId,
     /// The listing's slug.
     pub slug: String,
     /// The version.
@@ -54,6 +56,44 @@ impl Store {
         self.listings_where(None, owner).await
     }
 
+    /// A page of at most `limit` listings in slug order: `owner`'s (or everyone's), whose slug
+    /// starts with `prefix`, after slug `after`. Served by the slug indexes, so a page costs the
+    /// same with ten listings or ten thousand.
+    pub async fn listings_page(
+        &self,
+        owner: Option<PartnerId>,
+        prefix: &str,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<ListingRecord>, StoreError> {
+        // Slugs are lower-case ASCII letters, digits and dashes, so every slug starting with
+        // `prefix` sorts below `prefix` followed by `~`.
+        let from = after.filter(|after| *after >= prefix);
+        let rows = sqlx::query(
+            "SELECT l.id, l.slug, l.name, l.partner_id, p.name, v.version, v.state FROM \
+             (SELECT id, slug, name, partner_id FROM listings WHERE ($1 IS NULL OR partner_id = $1) \
+              AND slug >= $2 AND slug < $3 AND ($4 IS NULL OR slug > $4) ORDER BY slug LIMIT $5) l \
+             JOIN partners p ON p.id = l.partner_id LEFT JOIN versions v ON v.listing_id = l.id ORDER BY l.slug, v.id",
+        )
+        .bind(owner.map(|p| p.0))
+        .bind(prefix)
+        .bind(format!("{prefix}~"))
+        .bind(from)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        listing_records(&rows)
+    }
+
+    /// How many listings `owner` owns (everyone's when `None`).
+    pub async fn count_listings(&self, owner: Option<PartnerId>) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) FROM listings WHERE ($1 IS NULL OR partner_id = $1)")
+            .bind(owner.map(|p| p.0))
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get(0)?)
+    }
+
     async fn listings_where(
         &self,
         slug: Option<&str>,
@@ -68,41 +108,40 @@ impl Store {
         .bind(owner.map(|p| p.0))
         .fetch_all(&self.pool)
         .await?;
-        let mut out: Vec<ListingRecord> = Vec::new();
-        for row in &rows {
-            let id = ListingId(row.try_get(0)?);
-            if out.last().is_none_or(|l| l.id != id) {
-                out.push(ListingRecord {
-                    id,
-                    slug: row.try_get(1)?,
-                    name: row.try_get(2)?,
-                    partner: PartnerId(row.try_get(3)?),
-                    partner_name: row.try_get(4)?,
-                    versions: Vec::new(),
-                });
-            }
-            let version: Option<String> = row.try_get(5)?;
-            if let (Some(version), Some(listing)) = (version, out.last_mut()) {
-                listing.versions.push((version, state(row, 6)?));
-            }
-        }
-        Ok(out)
+        listing_records(&rows)
     }
 
     /// Versions awaiting a reviewer's decision, longest-waiting first.
     pub async fn review_queue(&self) -> Result<Vec<QueueEntry>, StoreError> {
+        self.review_queue_page(None, i64::MAX).await
+    }
+
+    /// At most `limit` versions awaiting a reviewer's decision, longest-waiting first, after
+    /// the entry with `(waiting_since, id)` = `after` (served by `versions_by_state`).
+    pub async fn review_queue_page(
+        &self,
+        after: Option<(i64, VersionId)>,
+        limit: i64,
+    ) -> Result<Vec<QueueEntry>, StoreError> {
+        let (since, id) = after.map_or((None, None), |(since, id)| (Some(since), Some(id.0)));
         let rows = sqlx::query(
             "SELECT l.slug, v.version, p.name, v.updated_at, \
-             (SELECT r.verdict FROM review_runs r WHERE r.version_id = v.id ORDER BY r.id DESC LIMIT 1) \
+             (SELECT r.verdict FROM review_runs r WHERE r.version_id = v.id ORDER BY r.id DESC LIMIT 1), v.id \
              FROM versions v JOIN listings l ON l.id = v.listing_id JOIN partners p ON p.id = l.partner_id \
-             WHERE v.state = 'awaiting_review' ORDER BY v.updated_at, v.id",
+             WHERE v.state = 'awaiting_review' \
+             AND ($1 IS NULL OR v.updated_at > $1 OR (v.updated_at = $1 AND v.id > $2)) \
+             ORDER BY v.updated_at, v.id LIMIT $3",
         )
+        .bind(since)
+        .bind(id)
+        .bind(limit)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
             .map(|row| {
                 let verdict: Option<String> = row.try_get(4)?;
                 Ok(QueueEntry {
+                    id: VersionId(row.try_get(5)?),
                     slug: row.try_get(0)?,
                     version: row.try_get(1)?,
                     partner_name: row.try_get(2)?,
@@ -116,6 +155,13 @@ impl Store {
             .collect()
     }
 
+    /// How many versions await a reviewer's decision.
+    pub async fn count_waiting(&self) -> Result<i64, StoreError> {
+        let row =
+            sqlx::query("SELECT COUNT(*) FROM versions WHERE state = 'awaiting_review'").fetch_one(&self.pool).await?;
+        Ok(row.try_get(0)?)
+    }
+
     /// A partner's capabilities.
     pub async fn partner_capabilities(&self, partner: PartnerId) -> Result<Vec<crate::Capability>, StoreError> {
         let row = sqlx::query("SELECT capabilities FROM partners WHERE id = $1")
@@ -125,4 +171,28 @@ impl Store {
         let Some(row) = row else { return Err(StoreError::NotFound(format!("partner {}", partner.0))) };
         Ok(crate::Capability::decode(&row.try_get::<String, _>(0)?))
     }
+}
+
+/// Listings from rows of listing id, slug, name, partner id, partner name, version and state,
+/// ordered by listing.
+fn listing_records(rows: &[sqlx::any::AnyRow]) -> Result<Vec<ListingRecord>, StoreError> {
+    let mut out: Vec<ListingRecord> = Vec::new();
+    for row in rows {
+        let id = ListingId(row.try_get(0)?);
+        if out.last().is_none_or(|l| l.id != id) {
+            out.push(ListingRecord {
+                id,
+                slug: row.try_get(1)?,
+                name: row.try_get(2)?,
+                partner: PartnerId(row.try_get(3)?),
+                partner_name: row.try_get(4)?,
+                versions: Vec::new(),
+            });
+        }
+        let version: Option<String> = row.try_get(5)?;
+        if let (Some(version), Some(listing)) = (version, out.last_mut()) {
+            listing.versions.push((version, state(row, 6)?));
+        }
+    }
+    Ok(out)
 }

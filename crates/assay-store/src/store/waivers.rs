@@ -1,4 +1,5 @@
-//! Waivers: granted by reviewers, recorded with approver and justification, never edited.
+//! Waivers: granted by reviewers, recorded with approver and justification. A waiver is never
+//! edited, except that a reviewer may end it early ([`Store::expire_waiver`]), which is audited.
 
 use assay_core::Waiver;
 use sqlx::Row;
@@ -74,6 +75,43 @@ impl Store {
             approver: actor.to_owned(),
             created_at: at,
         })
+    }
+
+    /// End waiver `id` of listing `slug` at `at`, if it is still live then; recorded with an
+    /// audit event naming `actor` and `note`. Returns the waiver as it is now, or
+    /// [`StoreError::NotFound`] when the listing has no such waiver. An expired waiver stays
+    /// expired: the call changes nothing and returns it.
+    pub async fn expire_waiver(
+        &self,
+        actor: &str,
+        slug: &str,
+        id: i64,
+        at: i64,
+        note: &str,
+    ) -> Result<WaiverRecord, StoreError> {
+        if note.trim().is_empty() {
+            return Err(StoreError::NoteRequired);
+        }
+        let mut tx = self.write().await?;
+        let listing = super::listing_id(&mut tx, slug).await?;
+        let ended =
+            sqlx::query("UPDATE waivers SET expires_at = $1 WHERE id = $2 AND listing_id = $3 AND expires_at > $1")
+                .bind(at)
+                .bind(id)
+                .bind(listing)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        if ended > 0 {
+            append(&mut tx, actor, "waiver.expire", &format!("listing:{slug}"), &format!("waiver {id}; {note}"))
+                .await?;
+        }
+        tx.commit().await?;
+        self.waivers(slug)
+            .await?
+            .into_iter()
+            .find(|w| w.waiver.id == id)
+            .ok_or_else(|| StoreError::NotFound(format!("waiver {id} of `{slug}`")))
     }
 
     /// Every waiver of a listing, expired ones included, oldest first.

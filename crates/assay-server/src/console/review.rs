@@ -1,0 +1,407 @@
+//! The reviewers' pages: the queue, a version's page, decisions and waivers. Partners see the
+//! same version page without the decision form.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use assay_core::{Severity, VersionState};
+use assay_service::{Action, Role, VersionId, WaiverRequest};
+
+use super::{ConsoleError, Layout, OrPage, Viewer, bytes, done_flash, render, waited, when};
+use crate::AppState;
+
+/// How many queue entries a page shows.
+const QUEUE_PAGE: i64 = 50;
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct QueueQuery {
+    /// The cursor: `waiting_since.id` of the last entry of the previous page.
+    after: Option<String>,
+}
+
+struct QueueRow {
+    href: String,
+    slug: String,
+    version: String,
+    partner: String,
+    verdict: &'static str,
+    since: i64,
+    since_text: String,
+    waiting: String,
+}
+
+#[derive(Template)]
+#[template(path = "queue.html")]
+struct QueuePage {
+    layout: Layout,
+    total: i64,
+    rows: Vec<QueueRow>,
+    first_page: bool,
+    next: Option<String>,
+}
+
+/// `GET /queue`: versions waiting for a reviewer, longest-waiting first, a page at a time.
+pub(crate) async fn queue(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(query): Query<QueueQuery>,
+) -> Result<Response, ConsoleError> {
+    let after = query.after.as_deref().and_then(|a| {
+        let (since, id) = a.split_once('.')?;
+        Some((since.parse().ok()?, VersionId(id.parse().ok()?)))
+    });
+    let page = state.service.review_queue_page(&viewer.who, after, QUEUE_PAGE).await.or_page(&viewer, "/")?;
+    let now = state.service.now();
+    let rows = page
+        .entries
+        .iter()
+        .map(|e| QueueRow {
+            href: format!("/listings/{}/versions/{}", e.slug, e.version),
+            slug: e.slug.clone(),
+            version: e.version.clone(),
+            partner: e.partner_name.clone(),
+            verdict: e.verdict.map_or("none", |v| v.as_str()),
+            since: e.waiting_since,
+            since_text: when(e.waiting_since),
+            waiting: waited(now - e.waiting_since),
+        })
+        .collect();
+    let next = page.next.map(|(since, id)| format!("/queue?after={since}.{}", id.0));
+    Ok(render(&QueuePage {
+        layout: viewer.layout("/queue"),
+        total: page.total,
+        rows,
+        first_page: after.is_none(),
+        next,
+    }))
+}
+
+struct FindingRow {
+    rule: String,
+    check: String,
+    platform: bool,
+    message: String,
+    pointer: String,
+    line: Option<usize>,
+    remediation: Option<String>,
+    help: String,
+    waived: Option<i64>,
+}
+
+struct SeverityGroup {
+    severity: &'static str,
+    findings: Vec<FindingRow>,
+}
+
+struct RunRow {
+    check: String,
+    platform: bool,
+    outcome: &'static str,
+    message: Option<String>,
+    wall: String,
+    fuel: String,
+    memory: String,
+    output: String,
+    calls: u64,
+}
+
+struct CallRow {
+    operation: String,
+    scope: String,
+    outcome: String,
+    bytes: u64,
+}
+
+struct Transcript {
+    check: String,
+    calls: Vec<CallRow>,
+    logs: Vec<String>,
+}
+
+struct DiffLine {
+    class: &'static str,
+    sign: &'static str,
+    text: String,
+}
+
+#[derive(Template)]
+#[template(path = "version.html")]
+struct VersionPage {
+    layout: Layout,
+    csrf: String,
+    slug: String,
+    version: String,
+    state: &'static str,
+    certified: bool,
+    verdict: Option<&'static str>,
+    review_line: Option<String>,
+    refreshing: bool,
+    reviewer: bool,
+    can_decide: bool,
+    can_certify: bool,
+    decisions: Vec<(String, String, String)>,
+    groups: Vec<SeverityGroup>,
+    diff_base: Option<String>,
+    diff: Vec<DiffLine>,
+    runs: Vec<RunRow>,
+    transcripts: Vec<Transcript>,
+    rechecks: Vec<(String, String, String)>,
+    manifest: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct DoneQuery {
+    done: Option<String>,
+}
+
+/// `GET /listings/{slug}/versions/{version}`: everything a reviewer decides on, and everything
+/// a partner needs to fix.
+pub(crate) async fn version(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((slug, version)): Path<(String, String)>,
+    Query(query): Query<DoneQuery>,
+) -> Result<Response, ConsoleError> {
+    let back = format!("/listings/{slug}");
+    let view = state.service.version(&viewer.who, &slug, &version).await.or_page(&viewer, &back)?;
+    let base = state.service.last_approved(&viewer.who, &view.record).await.or_page(&viewer, &back)?;
+    let rechecks = state.service.rechecks(&viewer.who, &slug, &version).await.or_page(&viewer, &back)?;
+    let manifest = &view.record.manifest;
+    // Findings point into the manifest by JSON Pointer; the source map turns that into a line.
+    let source_map = assay_core::Manifest::parse("listing.toml", manifest).ok().map(|parsed| parsed.source_map);
+    let mut groups: Vec<SeverityGroup> = Vec::new();
+    for severity in Severity::ALL.iter().rev() {
+        let findings: Vec<FindingRow> = view
+            .findings
+            .iter()
+            .filter(|f| f.finding.severity == *severity)
+            .map(|f| FindingRow {
+                rule: f.finding.rule_id.clone(),
+                check: f.check_id.clone(),
+                platform: f.platform,
+                message: f.finding.message.clone(),
+                pointer: f.finding.pointer.clone(),
+                line: source_map
+                    .as_ref()
+                    .and_then(|map| map.span(&f.finding.pointer).map(|span| map.line_column(span.start).0)),
+                remediation: f.finding.remediation.clone(),
+                help: f.finding.help_url.clone(),
+                waived: f.waived_by,
+            })
+            .collect();
+        if !findings.is_empty() {
+            groups.push(SeverityGroup { severity: severity.as_str(), findings });
+        }
+    }
+    let runs = view.review.as_ref().map(|r| r.runs.as_slice()).unwrap_or_default();
+    let run_rows = runs
+        .iter()
+        .map(|run| RunRow {
+            check: run.check_id.clone(),
+            platform: run.platform,
+            outcome: run.outcome.as_str(),
+            message: run.message.clone(),
+            wall: format!("{:.1} ms", run.usage.wall_time.as_secs_f64() * 1000.0),
+            fuel: run.usage.fuel.map_or_else(|| "—".to_owned(), |f| f.to_string()),
+            memory: bytes(run.usage.peak_memory),
+            output: bytes(run.usage.output_bytes),
+            calls: run.usage.platform_calls,
+        })
+        .collect();
+    let transcripts = runs
+        .iter()
+        .filter(|run| run.integration)
+        .map(|run| Transcript {
+            check: run.check_id.clone(),
+            calls: run
+                .transcript
+                .iter()
+                .map(|call| CallRow {
+                    operation: call.operation.clone(),
+                    scope: call.scope.clone(),
+                    outcome: call.outcome.to_string(),
+                    bytes: call.bytes_out,
+                })
+                .collect(),
+            logs: run.logs.clone(),
+        })
+        .collect();
+    let diff = base.as_ref().map(|base| diff_lines(&base.manifest, manifest)).unwrap_or_default();
+    let review_line = view.review.as_ref().map(|r| {
+        let previous = r.previous_version.as_deref().map(|p| format!(", against {p}")).unwrap_or_default();
+        format!("Reviewed {} by rule pack {}@{}{previous}.", when(r.finished_at), r.pack_name, r.pack_version)
+    });
+    let refreshing = matches!(view.record.state, VersionState::Submitted | VersionState::Checking);
+    let mut layout = viewer.layout(if viewer.who.role == Role::Partner { "/listings" } else { "/queue" });
+    layout.flash = done_flash(query.done.as_deref());
+    layout.refresh = refreshing;
+    let page = VersionPage {
+        csrf: viewer.csrf.clone(),
+        slug: slug.clone(),
+        version: version.clone(),
+        state: view.record.state.as_str(),
+        certified: view.record.certified,
+        verdict: view.verdict.map(|v| v.as_str()),
+        review_line,
+        refreshing,
+        reviewer: viewer.who.role == Role::Reviewer,
+        can_decide: view.record.state == VersionState::AwaitingReview,
+        can_certify: !view.record.certified
+            && matches!(view.record.state, VersionState::Approved | VersionState::Published | VersionState::Deprecated),
+        decisions: view.decisions.clone(),
+        groups,
+        diff_base: base.map(|b| b.version),
+        diff,
+        runs: run_rows,
+        transcripts,
+        rechecks: rechecks
+            .iter()
+            .map(|r| (format!("{} ({}, {})", r.reason, r.pack, when(r.at)), r.verdict.clone(), r.blocking.clone()))
+            .collect(),
+        manifest: manifest.lines().map(str::to_owned).collect(),
+        layout,
+    };
+    Ok(render(&page))
+}
+
+/// The manifest's changes, line by line, with three lines of context around each change.
+fn diff_lines(old: &str, new: &str) -> Vec<DiffLine> {
+    let diff = similar::TextDiff::from_lines(old, new);
+    let mut out = Vec::new();
+    for (i, group) in diff.grouped_ops(3).iter().enumerate() {
+        if i > 0 {
+            out.push(DiffLine { class: "muted", sign: " ", text: "…".into() });
+        }
+        for op in group {
+            for change in diff.iter_changes(op) {
+                let (class, sign) = match change.tag() {
+                    similar::ChangeTag::Delete => ("del", "-"),
+                    similar::ChangeTag::Insert => ("add", "+"),
+                    similar::ChangeTag::Equal => ("", " "),
+                };
+                out.push(DiffLine { class, sign, text: change.value().trim_end_matches('\n').to_owned() });
+            }
+        }
+    }
+    out
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct DecisionForm {
+    #[serde(default)]
+    csrf: String,
+    action: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// `POST …/decision`: approve, request changes, reject or certify, with a note.
+pub(crate) async fn decide(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((slug, version)): Path<(String, String)>,
+    Form(form): Form<DecisionForm>,
+) -> Result<Response, ConsoleError> {
+    viewer.check(&form.csrf)?;
+    let page = format!("/listings/{slug}/versions/{version}");
+    let action = match form.action.as_str() {
+        "approve" => Action::Approve,
+        "request_changes" => Action::RequestChanges,
+        "reject" => Action::Reject,
+        "certify" => Action::Certify,
+        other => {
+            let error = assay_service::ServiceError::invalid(
+                "/action",
+                format!("`{other}` is not a decision; choose approve, request changes, reject or certify"),
+            );
+            return Err(error).or_page(&viewer, &page);
+        }
+    };
+    state.service.decide(&viewer.who, &slug, &version, action, &form.note).await.or_page(&viewer, &page)?;
+    Ok(Redirect::to(&format!("{page}?done={}", form.action)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct WaiverForm {
+    #[serde(default)]
+    csrf: String,
+    rule_id: String,
+    versions: String,
+    /// `YYYY-MM-DD`; the waiver ends at the start of that day (UTC).
+    expires: String,
+    #[serde(default)]
+    justification: String,
+}
+
+/// `POST /listings/{slug}/waivers`: grant a waiver.
+pub(crate) async fn grant_waiver(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(slug): Path<String>,
+    Form(form): Form<WaiverForm>,
+) -> Result<Response, ConsoleError> {
+    viewer.check(&form.csrf)?;
+    let back = format!("/listings/{slug}");
+    let expires_at = form
+        .expires
+        .trim()
+        .parse::<jiff::civil::Date>()
+        .ok()
+        .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC).ok())
+        .map(|z| z.timestamp().as_second())
+        .ok_or_else(|| {
+            assay_service::ServiceError::invalid(
+                "/expires_at",
+                format!("`{}` is not a date (YYYY-MM-DD)", form.expires),
+            )
+        })
+        .or_page(&viewer, &back)?;
+    let request = WaiverRequest {
+        slug: slug.clone(),
+        rule_id: form.rule_id.trim().to_owned(),
+        versions: form.versions.trim().to_owned(),
+        justification: form.justification,
+        expires_at,
+    };
+    state.service.grant_waiver(&viewer.who, &request).await.or_page(&viewer, &back)?;
+    Ok(Redirect::to(&format!("{back}?done=waived#waivers")).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ExpireForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// `POST /listings/{slug}/waivers/{id}/expire`: end a waiver now.
+pub(crate) async fn expire_waiver(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((slug, id)): Path<(String, i64)>,
+    Form(form): Form<ExpireForm>,
+) -> Result<Response, ConsoleError> {
+    viewer.check(&form.csrf)?;
+    let back = format!("/listings/{slug}");
+    state.service.expire_waiver(&viewer.who, &slug, id, &form.note).await.or_page(&viewer, &back)?;
+    Ok(Redirect::to(&format!("{back}?done=expired#waivers")).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_diff_shows_changed_lines_with_context() {
+        let old = "a\nb\nc\nd\ne\nf\ng\nh\ni\nj\n";
+        let new = "a\nb\nc\nd\nE\nf\ng\nh\ni\nj\n";
+        let lines = super::diff_lines(old, new);
+        let signs: String = lines.iter().map(|l| l.sign).collect();
+        assert_eq!(signs, "   -+   ");
+        assert_eq!(lines[3].text, "e");
+        assert_eq!(lines[4].text, "E");
+        assert!(super::diff_lines(old, old).is_empty());
+    }
+}

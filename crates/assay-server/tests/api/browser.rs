@@ -1,0 +1,256 @@
+//! The web console in a real browser: Debian's headless Chromium, driven over WebDriver
+//! (chromedriver) against `assay`'s router on a real socket, with a worker running reviews.
+//!
+//! A partner signs in, creates a listing and submits a version by pasting its manifest; a
+//! reviewer signs in, finds it in the queue, opens it with the keyboard and approves it with a
+//! note; another partner signs in and cannot open the first partner's pages. Screenshots of the
+//! main pages are written to `target/tmp/console-screenshots/`.
+//!
+//! chromedriver comes from `ASSAY_TEST_CHROMEDRIVER`, else `/usr/bin/chromedriver`. CI
+//! installs Debian's `chromium` and `chromium-driver` and sets the variable; without either,
+//! the test says so and passes only outside CI.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+use super::{App, app, example};
+
+const CHROMEDRIVER_VAR: &str = "ASSAY_TEST_CHROMEDRIVER";
+
+/// chromedriver, killed when the test ends however it ends.
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn chromedriver() -> Option<PathBuf> {
+    let path = std::env::var_os(CHROMEDRIVER_VAR).map(PathBuf::from).or_else(|| {
+        let default = PathBuf::from("/usr/bin/chromedriver");
+        default.exists().then_some(default)
+    });
+    if path.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install chromium-driver and set {CHROMEDRIVER_VAR} so the browser tests run"
+        );
+        eprintln!("skipping the browser test: no chromedriver (install chromium-driver or set {CHROMEDRIVER_VAR})");
+    }
+    path
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn start_driver(path: &PathBuf) -> (Driver, String) {
+    let port = free_port();
+    let child = Command::new(path)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("starting {}: {e}", path.display()));
+    let driver = Driver(child);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+        assert!(Instant::now() < deadline, "chromedriver did not listen on port {port} within 20 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    (driver, format!("http://127.0.0.1:{port}"))
+}
+
+async fn browser(webdriver: &str, profile: &std::path::Path) -> Client {
+    let binary = std::env::var("ASSAY_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": binary,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-first-run", "--disable-quic", "--window-size=1280,1000",
+                format!("--user-data-dir={}", profile.display()),
+            ],
+        }),
+    );
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    ClientBuilder::new(connector).capabilities(capabilities).connect(webdriver).await.expect("a Chromium session")
+}
+
+/// Screenshots of the main pages, kept as test artifacts.
+fn shot_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("console-screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn screenshot(client: &Client, name: &str) {
+    let png = client.screenshot().await.unwrap();
+    assert!(png.starts_with(b"\x89PNG"), "{name} is a PNG");
+    std::fs::write(shot_dir().join(format!("{name}.png")), png).unwrap();
+}
+
+async fn sign_in(client: &Client, base: &str, token: &str) {
+    client.goto(&format!("{base}/")).await.unwrap();
+    assert!(client.current_url().await.unwrap().path().ends_with("/signin"), "signed-out visitors sign in first");
+    client.find(Locator::Css("input#token")).await.unwrap().send_keys(token).await.unwrap();
+    client.find(Locator::Css("form[action='/signin'] button[type=submit]")).await.unwrap().click().await.unwrap();
+}
+
+async fn sign_out(client: &Client) {
+    client.find(Locator::Css("form[action='/signout'] button")).await.unwrap().click().await.unwrap();
+    expect_path(client, "/signin", "signing out").await;
+}
+
+/// The browser arrives at `path` (a click's navigation may still be under way); if it does not,
+/// say what page it shows instead.
+async fn expect_path(client: &Client, path: &str, why: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut url = client.current_url().await.unwrap();
+    while url.path() != path && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        url = client.current_url().await.unwrap();
+    }
+    if url.path() != path {
+        let main = match client.find(Locator::Css("main")).await {
+            Ok(main) => main.text().await.unwrap_or_default(),
+            Err(_) => client.source().await.unwrap_or_default(),
+        };
+        panic!("{why}: expected {path}, at {url}:\n{main}");
+    }
+}
+
+async fn heading(client: &Client) -> String {
+    client.find(Locator::Css("h1")).await.unwrap().text().await.unwrap()
+}
+
+/// Wait until the page's heading contains `text` (a click's navigation may still be under way).
+async fn until_heading(client: &Client, text: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = heading(client).await;
+        if now.contains(text) || Instant::now() > deadline {
+            return now;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Reload until the page's heading contains `text` (the version page also reloads itself
+/// while its checks run).
+async fn wait_for_heading(client: &Client, text: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let now = heading(client).await;
+        if now.contains(text) {
+            return now;
+        }
+        assert!(Instant::now() < deadline, "the heading never said {text:?}; last: {now:?}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        client.refresh().await.unwrap();
+    }
+}
+
+async fn serve(app: &App) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let router = app.router.clone();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let worker = app.service.clone();
+    tokio::spawn(async move { worker.run_worker(std::future::pending()).await });
+    base
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partner_submits_and_a_reviewer_approves_in_a_real_browser() {
+    let Some(driver_path) = chromedriver() else { return };
+    let app = app().await;
+    let base = serve(&app).await;
+    let (_driver, webdriver) = start_driver(&driver_path).await;
+    let profile = tempfile::tempdir().unwrap();
+    let client = browser(&webdriver, profile.path()).await;
+    let result = walkthrough(&app, &client, &base).await;
+    client.close().await.unwrap();
+    result.unwrap();
+}
+
+async fn walkthrough(app: &App, client: &Client, base: &str) -> Result<(), fantoccini::error::CmdError> {
+    // The partner: sign in, create the listing, paste the manifest, submit.
+    client.goto(&format!("{base}/signin")).await?;
+    screenshot(client, "sign-in").await;
+    sign_in(client, base, &app.acme).await;
+    expect_path(client, "/listings", "partners start at their listings").await;
+    assert!(client.source().await?.contains("Your standing"));
+    client.find(Locator::Css("input#slug")).await?.send_keys("acme-stock-sync").await?;
+    client.find(Locator::Css("input#name")).await?.send_keys("Acme Stock Sync").await?;
+    client.find(Locator::Css("form[method=post][action='/listings'] button")).await?.click().await?;
+    expect_path(client, "/listings/acme-stock-sync", "a new listing opens its page").await;
+    client.find(Locator::Css("textarea#manifest")).await?.send_keys(&example("clean")).await?;
+    screenshot(client, "partner-submit").await;
+    client.find(Locator::Css("form[enctype='multipart/form-data'] button[type=submit]")).await?.click().await?;
+    expect_path(client, "/listings/acme-stock-sync/versions/1.4.0", "a submission opens its version").await;
+    // The worker reviews it; the page follows until the checks are done.
+    let h1 = wait_for_heading(client, "awaiting_review").await;
+    assert!(h1.starts_with("acme-stock-sync@1.4.0"), "{h1}");
+    assert!(client.source().await?.contains("Checks and resource usage"));
+    screenshot(client, "partner-version").await;
+    sign_out(client).await;
+
+    // The reviewer: the queue shows it with its waiting time; open it from the keyboard.
+    sign_in(client, base, &app.reviewer).await;
+    expect_path(client, "/queue", "reviewers start at the queue").await;
+    let row = client.find(Locator::Css("a[data-row-link]")).await?;
+    assert_eq!(row.text().await?, "acme-stock-sync@1.4.0");
+    assert!(client.find(Locator::Css("[data-since]")).await?.text().await?.ends_with(" s"));
+    screenshot(client, "reviewer-queue").await;
+    client.find(Locator::Css("body")).await?.send_keys("j").await?;
+    let focused = client.active_element().await?;
+    assert_eq!(focused.text().await?, "acme-stock-sync@1.4.0", "`j` moves to the first row");
+    focused.send_keys(&fantoccini::key::Key::Enter).await?;
+    expect_path(client, "/listings/acme-stock-sync/versions/1.4.0", "Enter opens the row").await;
+    // A decision needs a note: the browser will not send the form without one.
+    client.find(Locator::Css("button[value=approve]")).await?.click().await?;
+    assert!(heading(client).await.contains("awaiting_review"), "no note, no decision");
+    client.find(Locator::Css("textarea#note")).await?.send_keys("Clear copy and justified scopes.").await?;
+    client.find(Locator::Css("button[value=approve]")).await?.click().await?;
+    let h1 = until_heading(client, "approved").await;
+    assert!(h1.contains("approved"), "{h1}");
+    assert!(client.find(Locator::Css(".flash")).await?.text().await?.contains("approved"));
+    screenshot(client, "reviewer-version").await;
+    client.goto(&format!("{base}/listings/acme-stock-sync")).await?;
+    let trail = client.find(Locator::Css("section[aria-labelledby=audit]")).await?.text().await?;
+    assert!(trail.contains("version.approve") && trail.contains("Clear copy and justified scopes."), "{trail}");
+    screenshot(client, "listing").await;
+    client.goto(&format!("{base}/packs")).await?;
+    screenshot(client, "rule-packs").await;
+    client.goto(&format!("{base}/deprecations")).await?;
+    screenshot(client, "deprecations").await;
+    sign_out(client).await;
+
+    // Another partner: the listing does not exist as far as it can tell.
+    sign_in(client, base, &app.globex).await;
+    let listings = client.source().await?;
+    assert!(!listings.contains("acme-stock-sync"), "another partner's listing is not listed");
+    for path in ["/listings/acme-stock-sync", "/listings/acme-stock-sync/versions/1.4.0"] {
+        client.goto(&format!("{base}{path}")).await?;
+        assert_eq!(heading(client).await, "Not found", "{path}");
+        let page = client.source().await?;
+        assert!(!page.contains("Acme Stock Sync") && !page.contains("approved"), "{path} leaks");
+    }
+    screenshot(client, "other-partner-not-found").await;
+    // The first thing the keyboard reaches is the skip link.
+    client.goto(&format!("{base}/listings")).await?;
+    client.find(Locator::Css("body")).await?.send_keys(&fantoccini::key::Key::Tab).await?;
+    assert_eq!(client.active_element().await?.text().await?, "Skip to content");
+    sign_out(client).await;
+    Ok(())
+}

@@ -1,0 +1,65 @@
+//! Console sessions: a browser signs in with an API token and holds a session secret instead.
+//!
+//! Only the secret's SHA-256 is stored (like tokens), a session names the token it was opened
+//! with, so it acts as exactly that principal, and it ends at sign-out or at its expiry.
+
+use super::{Store, StoreError};
+use crate::model::Principal;
+use crate::token;
+
+impl Store {
+    /// Open a session for the holder of API token `secret`, lasting `ttl_secs` from `now`.
+    /// Returns the session secret (for the cookie; shown once) and the principal, or `None`
+    /// when the token is not one this store issued. Sessions past their expiry are swept here.
+    pub async fn create_session(
+        &self,
+        secret: &str,
+        now: i64,
+        ttl_secs: i64,
+    ) -> Result<Option<(String, Principal)>, StoreError> {
+        let Some(principal) = self.authenticate(secret).await? else { return Ok(None) };
+        let token_id: i64 = principal
+            .actor
+            .strip_prefix("token:")
+            .and_then(|id| id.parse().ok())
+            .ok_or_else(|| StoreError::Corrupt(format!("actor `{}` names no token", principal.actor)))?;
+        let session = token::generate();
+        let mut tx = self.queue_tx().await?;
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO sessions (hash, token_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+            .bind(token::hash(&session))
+            .bind(token_id)
+            .bind(now)
+            .bind(now.saturating_add(ttl_secs))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some((session, principal)))
+    }
+
+    /// The principal of a live session, or `None` for an unknown, ended or expired one.
+    pub async fn session(&self, secret: &str, now: i64) -> Result<Option<Principal>, StoreError> {
+        if !secret.starts_with(token::PREFIX) {
+            return Ok(None);
+        }
+        let row = sqlx::query(
+            "SELECT t.id, t.role, t.partner_id, p.capabilities FROM sessions s JOIN tokens t ON t.id = s.token_id \
+             LEFT JOIN partners p ON p.id = t.partner_id WHERE s.hash = $1 AND s.expires_at > $2",
+        )
+        .bind(token::hash(secret))
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(super::principal).transpose()
+    }
+
+    /// End a session; whether there was one.
+    pub async fn end_session(&self, secret: &str) -> Result<bool, StoreError> {
+        let ended = sqlx::query("DELETE FROM sessions WHERE hash = $1")
+            .bind(token::hash(secret))
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(ended > 0)
+    }
+}

@@ -1,0 +1,14 @@
+-- The web console (issue 7). A signed-in browser holds a random session secret in an HttpOnly
+-- cookie; only the secret's SHA-256 is stored, so a copy of the database signs nobody in.
+-- Signing out deletes the row; a session lasts until `expires_at` at most.
+CREATE TABLE sessions (
+    hash TEXT PRIMARY KEY,
+    token_id BIGINT NOT NULL REFERENCES tokens (id),
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+
+CREATE INDEX sessions_by_expiry ON sessions (expires_at);
+
+-- A partner's listings, a page at a time, in slug order.
+CREATE INDEX listings_by_partner ON listings (partner_id, slug);
