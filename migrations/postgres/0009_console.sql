@@ -10,5 +10,8 @@ CREATE TABLE sessions (
 
 CREATE INDEX sessions_by_expiry ON sessions (expires_at);
 
--- A partner's listings, a page at a time, in slug order.
-CREATE INDEX listings_by_partner ON listings (partner_id, slug);
+-- Listings a page at a time in slug order, everyone's or a partner's. Pages compare slugs
+-- byte by byte (COLLATE "C"), as SQLite does: a database's default collation may ignore the
+-- dashes in slugs, which would break the prefix search and the page cursor.
+CREATE INDEX listings_by_slug_bytes ON listings (slug COLLATE "C");
+CREATE INDEX listings_by_partner ON listings (partner_id, slug COLLATE "C");

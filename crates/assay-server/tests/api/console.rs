@@ -357,3 +357,73 @@ async fn a_reviewer_decides_and_waives_from_the_version_page() {
         page.html.contains("+ summary = &#34;Keep stock levels in sync across every warehouse and sales channel&#34;")
     );
 }
+
+#[tokio::test]
+async fn every_page_shows_what_it_is_for() {
+    let app = app().await;
+    // A listing with the partner's own integration check (one that floods the platform).
+    let manifest = example("clean");
+    let created = app
+        .call(
+            Method::POST,
+            "/v1/listings",
+            Some(&app.acme),
+            Some(serde_json::json!({"slug": "acme-stock-sync", "name": "Stock"})),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let flood = assay_builtin::artifact("hostile_platform_flood.wasm");
+    let submitted = app.submit("acme-stock-sync", &app.acme, &manifest, &[("flood.wasm", &flood)]).await;
+    assert_eq!(submitted.status, StatusCode::ACCEPTED, "{}", submitted.body);
+    app.service.review_next().await.unwrap().unwrap();
+    let notice =
+        serde_json::json!({"kind": "feature", "summary": "Restock forecasts arrive", "effective": super::in_days(60)});
+    let published = app.call(Method::POST, "/v1/listings/acme-stock-sync/notices", Some(&app.acme), Some(notice)).await;
+    assert_eq!(published.status, StatusCode::CREATED, "{}", published.body);
+    let sunset = super::in_days(400);
+    let deprecation = serde_json::json!({"listing": "acme-stock-sync", "versions": "<1.0.0", "deprecated_from": super::in_days(1),
+        "sunset": sunset, "summary": "0.x goes", "action_required": "Upgrade to 1.x"});
+    let scheduled = app.call(Method::POST, "/v1/deprecations", Some(&app.acme), Some(deprecation)).await;
+    assert_eq!(scheduled.status, StatusCode::CREATED, "{}", scheduled.body);
+
+    let partner = app.sign_in(&app.acme).await;
+    let version = app.page(Method::GET, "/listings/acme-stock-sync/versions/1.4.0", Some(&partner), None).await;
+    assert!(
+        version.html.contains("Integration check transcript: <code>hostile.platform-flood</code>"),
+        "{}",
+        version.html
+    );
+    assert!(version.html.contains("<td><code>get-shop</code></td>") || version.html.contains("<td><code>list-"));
+    let notices = app.page(Method::GET, "/notices", Some(&partner), None).await;
+    assert!(notices.html.contains("Restock forecasts arrive") && notices.html.contains("0.x goes"));
+    assert!(notices.html.contains(&format!("<strong>{sunset}</strong>")), "the sunset is a fix-by date");
+    let calendar = app.page(Method::GET, "/deprecations", Some(&partner), None).await;
+    assert!(calendar.html.contains("<code>&#60;1.0.0</code>") && calendar.html.contains(&sunset), "{}", calendar.html);
+
+    // A webhook endpoint: its secret once, in the answer to the form, then never again.
+    let csrf = app.csrf_of(&partner).await;
+    let form = format!("csrf={csrf}&url=https%3A%2F%2Fhooks.acme.example%2Fassay&events=");
+    let registered = app.page(Method::POST, "/webhooks", Some(&partner), Some(&form)).await;
+    assert_eq!(registered.status, StatusCode::CREATED);
+    assert!(registered.html.contains("whsec_"));
+    let list = app.page(Method::GET, "/webhooks", Some(&partner), None).await;
+    assert!(list.html.contains("https://hooks.acme.example/assay") && !list.html.contains("whsec_"));
+    let log = app.page(Method::GET, "/webhooks/1", Some(&partner), None).await;
+    assert!(log.html.contains("Delivery log") && log.html.contains("pending"));
+
+    // A rule pack in shadow: its rollout and blast radius.
+    let reviewer = app.service.authenticate(&app.reviewer).await.unwrap();
+    let manifest = assay_builtin::PACK_TOML.replace("version = \"0.1.0\"", "version = \"0.2.0\"");
+    let parsed = assay_core::pack::PackManifest::parse("pack.toml", &manifest).unwrap();
+    let components = parsed
+        .rules
+        .iter()
+        .map(|r| (r.component.clone(), assay_builtin::component(&r.component).unwrap().to_vec()))
+        .collect();
+    app.service.publish_pack(&reviewer, assay_service::PackUpload { manifest, components }).await.unwrap();
+    let staff = app.sign_in(&app.reviewer).await;
+    let packs = app.page(Method::GET, "/packs", Some(&staff), None).await;
+    assert!(packs.html.contains("href=\"/packs/assay-builtin/0.2.0\"") && packs.html.contains("<td>shadow</td>"));
+    let pack = app.page(Method::GET, "/packs/assay-builtin/0.2.0", Some(&staff), None).await;
+    assert!(pack.html.contains("Blast radius by rule"), "{}", pack.html);
+}

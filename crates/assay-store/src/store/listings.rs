@@ -3,7 +3,7 @@
 use assay_core::{Verdict, VersionState};
 use sqlx::Row;
 
-use super::{Store, StoreError};
+use super::{Backend, Store, StoreError};
 use crate::model::{ListingId, PartnerId, VersionId};
 
 /// A listing with its versions.
@@ -66,22 +66,30 @@ impl Store {
         after: Option<&str>,
         limit: i64,
     ) -> Result<Vec<ListingRecord>, StoreError> {
-        // Slugs are lower-case ASCII letters, digits and dashes, so every slug starting with
-        // `prefix` sorts below `prefix` followed by `~`.
+        // Slugs are lower-case ASCII letters, digits and dashes, so in byte order every slug
+        // starting with `prefix` sorts below `prefix` followed by `~`. Byte order on both
+        // databases: PostgreSQL's default collation may ignore dashes, and its indexes for this
+        // are `COLLATE "C"` (migration 0009); SQLite compares bytes already.
+        let c = match self.backend {
+            Backend::Postgres => " COLLATE \"C\"",
+            Backend::Sqlite => "",
+        };
         let from = after.filter(|after| *after >= prefix);
-        let rows = sqlx::query(
+        let sql = format!(
             "SELECT l.id, l.slug, l.name, l.partner_id, p.name, v.version, v.state FROM \
              (SELECT id, slug, name, partner_id FROM listings WHERE ($1 IS NULL OR partner_id = $1) \
-              AND slug >= $2 AND slug < $3 AND ($4 IS NULL OR slug > $4) ORDER BY slug LIMIT $5) l \
-             JOIN partners p ON p.id = l.partner_id LEFT JOIN versions v ON v.listing_id = l.id ORDER BY l.slug, v.id",
-        )
-        .bind(owner.map(|p| p.0))
-        .bind(prefix)
-        .bind(format!("{prefix}~"))
-        .bind(from)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+              AND slug{c} >= $2 AND slug{c} < $3 AND ($4 IS NULL OR slug{c} > $4) ORDER BY slug{c} LIMIT $5) l \
+             JOIN partners p ON p.id = l.partner_id LEFT JOIN versions v ON v.listing_id = l.id \
+             ORDER BY l.slug{c}, v.id"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(owner.map(|p| p.0))
+            .bind(prefix)
+            .bind(format!("{prefix}~"))
+            .bind(from)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
         listing_records(&rows)
     }
 
