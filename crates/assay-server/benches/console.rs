@@ -25,6 +25,11 @@ use assay_store::Store;
 const SIZES: [i64; 2] = [100, 10_000];
 const REQUESTS: usize = 200;
 
+/// A backend's name, and the database URL of its store with `n` listings.
+type Backend = (&'static str, Box<dyn Fn(i64) -> String>);
+/// A page's label, and its path and session on a site.
+type Page = (&'static str, fn(&Site) -> (String, &str));
+
 struct Site {
     router: axum::Router,
     reviewer: String,
@@ -40,7 +45,7 @@ fn main() {
         RulePack::from_parts(assay_builtin::PACK_TOML, |name| assay_builtin::component(name).map(Arc::from)).unwrap(),
     );
     let dir = tempfile::tempdir().unwrap();
-    let mut backends: Vec<(&str, Box<dyn Fn(i64) -> String>)> = vec![(
+    let mut backends: Vec<Backend> = vec![(
         "SQLite",
         Box::new(move |n| format!("sqlite://{}?mode=rwc", dir.path().join(format!("console-{n}.db")).display())),
     )];
@@ -62,7 +67,7 @@ fn main() {
     for (backend, url) in &backends {
         let sites: Vec<Site> =
             SIZES.iter().map(|&n| runtime.block_on(site(&url(n), n, host.clone(), pack.clone()))).collect();
-        let pages: [(&str, fn(&Site) -> (String, &str)); 4] = [
+        let pages: [Page; 4] = [
             ("reviewer: `/listings`, first page", |s| ("/listings".into(), s.reviewer.as_str())),
             ("reviewer: `/listings`, a middle page", |s| {
                 (format!("/listings?after={}", s.middle), s.reviewer.as_str())
