@@ -15,3 +15,6 @@ CREATE INDEX sessions_by_expiry ON sessions (expires_at);
 -- dashes in slugs, which would break the prefix search and the page cursor.
 CREATE INDEX listings_by_slug_bytes ON listings (slug COLLATE "C");
 CREATE INDEX listings_by_partner ON listings (partner_id, slug COLLATE "C");
+
+-- The review queue a page at a time: waiting versions in (waiting since, id) order.
+CREATE INDEX versions_waiting ON versions (updated_at, id) WHERE state = 'awaiting_review';

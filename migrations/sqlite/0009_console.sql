@@ -12,3 +12,6 @@ CREATE INDEX sessions_by_expiry ON sessions (expires_at);
 
 -- A partner's listings, a page at a time, in slug order.
 CREATE INDEX listings_by_partner ON listings (partner_id, slug);
+
+-- The review queue a page at a time: waiting versions in (waiting since, id) order.
+CREATE INDEX versions_waiting ON versions (updated_at, id) WHERE state = 'awaiting_review';

@@ -778,7 +778,7 @@ async fn named_digests(
 }
 
 /// `$from, …` for `n` parameters (placeholders only, never data).
-fn params(from: usize, n: usize) -> String {
+pub(crate) fn params(from: usize, n: usize) -> String {
     (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 

@@ -74,23 +74,43 @@ impl Store {
             Backend::Postgres => " COLLATE \"C\"",
             Backend::Sqlite => "",
         };
-        let from = after.filter(|after| *after >= prefix);
+        // Each condition a plain bound, so the index range starts at the page (an `OR … IS
+        // NULL` would make the database scan from the first slug to the cursor).
+        let owner_clause = if owner.is_some() { "AND l.partner_id = $4" } else { "" };
+        let (from, op) = match after.filter(|after| *after >= prefix) {
+            Some(after) => (after, ">"),
+            None => (prefix, ">="),
+        };
         let sql = format!(
-            "SELECT l.id, l.slug, l.name, l.partner_id, p.name, v.version, v.state FROM \
-             (SELECT id, slug, name, partner_id FROM listings WHERE ($1 IS NULL OR partner_id = $1) \
-              AND slug{c} >= $2 AND slug{c} < $3 AND ($4 IS NULL OR slug{c} > $4) ORDER BY slug{c} LIMIT $5) l \
-             JOIN partners p ON p.id = l.partner_id LEFT JOIN versions v ON v.listing_id = l.id \
-             ORDER BY l.slug{c}, v.id"
+            "SELECT l.id, l.slug, l.name, l.partner_id, p.name FROM listings l JOIN partners p ON p.id = l.partner_id \
+             WHERE l.slug{c} {op} $1 AND l.slug{c} < $2 {owner_clause} ORDER BY l.slug{c} LIMIT $3"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(owner.map(|p| p.0))
-            .bind(prefix)
-            .bind(format!("{prefix}~"))
-            .bind(from)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
-        listing_records(&rows)
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(from).bind(format!("{prefix}~")).bind(limit);
+        if let Some(owner) = owner {
+            query = query.bind(owner.0);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        let mut listings = listing_records(&rows)?;
+        if listings.is_empty() {
+            return Ok(listings);
+        }
+        // The page's versions by listing id: index lookups, whatever the table's size.
+        let sql = format!(
+            "SELECT listing_id, version, state FROM versions WHERE listing_id IN ({}) ORDER BY listing_id, id",
+            super::jobs::params(1, listings.len())
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for listing in &listings {
+            query = query.bind(listing.id.0);
+        }
+        let mut by_id: std::collections::HashMap<i64, Vec<(String, VersionState)>> = std::collections::HashMap::new();
+        for row in query.fetch_all(&self.pool).await? {
+            by_id.entry(row.try_get(0)?).or_default().push((row.try_get(1)?, state(&row, 2)?));
+        }
+        for listing in &mut listings {
+            listing.versions = by_id.remove(&listing.id.0).unwrap_or_default();
+        }
+        Ok(listings)
     }
 
     /// How many listings `owner` owns (everyone's when `None`).
@@ -131,20 +151,19 @@ impl Store {
         after: Option<(i64, VersionId)>,
         limit: i64,
     ) -> Result<Vec<QueueEntry>, StoreError> {
-        let (since, id) = after.map_or((None, None), |(since, id)| (Some(since), Some(id.0)));
-        let rows = sqlx::query(
+        // The cursor as one row-value bound on `versions_waiting (updated_at, id)`.
+        let cursor = if after.is_some() { "AND (v.updated_at, v.id) > ($2, $3)" } else { "" };
+        let sql = format!(
             "SELECT l.slug, v.version, p.name, v.updated_at, \
              (SELECT r.verdict FROM review_runs r WHERE r.version_id = v.id ORDER BY r.id DESC LIMIT 1), v.id \
              FROM versions v JOIN listings l ON l.id = v.listing_id JOIN partners p ON p.id = l.partner_id \
-             WHERE v.state = 'awaiting_review' \
-             AND ($1 IS NULL OR v.updated_at > $1 OR (v.updated_at = $1 AND v.id > $2)) \
-             ORDER BY v.updated_at, v.id LIMIT $3",
-        )
-        .bind(since)
-        .bind(id)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+             WHERE v.state = 'awaiting_review' {cursor} ORDER BY v.updated_at, v.id LIMIT $1"
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(limit);
+        if let Some((since, id)) = after {
+            query = query.bind(since).bind(id.0);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
         rows.iter()
             .map(|row| {
                 let verdict: Option<String> = row.try_get(4)?;
@@ -181,8 +200,8 @@ impl Store {
     }
 }
 
-/// Listings from rows of listing id, slug, name, partner id, partner name, version and state,
-/// ordered by listing.
+/// Listings from rows of listing id, slug, name, partner id, partner name and, when the rows
+/// have them, version and state, ordered by listing.
 fn listing_records(rows: &[sqlx::any::AnyRow]) -> Result<Vec<ListingRecord>, StoreError> {
     let mut out: Vec<ListingRecord> = Vec::new();
     for row in rows {
@@ -197,9 +216,11 @@ fn listing_records(rows: &[sqlx::any::AnyRow]) -> Result<Vec<ListingRecord>, Sto
                 versions: Vec::new(),
             });
         }
-        let version: Option<String> = row.try_get(5)?;
-        if let (Some(version), Some(listing)) = (version, out.last_mut()) {
-            listing.versions.push((version, state(row, 6)?));
+        if row.columns().len() > 5 {
+            let version: Option<String> = row.try_get(5)?;
+            if let (Some(version), Some(listing)) = (version, out.last_mut()) {
+                listing.versions.push((version, state(row, 6)?));
+            }
         }
     }
     Ok(out)
