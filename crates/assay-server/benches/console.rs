@@ -9,6 +9,8 @@
 
 #![allow(clippy::unwrap_used)] // a benchmark fails by panicking
 
+mod setup;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,7 +19,7 @@ use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt as _;
 use tower::ServiceExt as _;
 
-use assay_host::{Host, HostConfig, RulePack};
+use assay_host::{Host, RulePack};
 use assay_server::{ServerConfig, router};
 use assay_service::{Capability, Role, Service, ServiceConfig};
 use assay_store::Store;
@@ -39,11 +41,7 @@ struct Site {
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let cache_dir = Some(std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-components"));
-    let host = Arc::new(Host::new(HostConfig { cache_dir, ..HostConfig::default() }).unwrap());
-    let pack = Arc::new(
-        RulePack::from_parts(assay_builtin::PACK_TOML, |name| assay_builtin::component(name).map(Arc::from)).unwrap(),
-    );
+    let (host, pack) = setup::host_and_pack();
     let dir = tempfile::tempdir().unwrap();
     let mut backends: Vec<Backend> = vec![(
         "SQLite",
@@ -56,7 +54,7 @@ fn main() {
         let server = server.to_owned();
         for n in SIZES {
             let name = format!("assay_bench_console_{n}_{}", std::process::id());
-            runtime.block_on(admin_sql(admin, &format!("CREATE DATABASE {name}")));
+            runtime.block_on(setup::admin_sql(admin, &format!("CREATE DATABASE {name}")));
             databases.push(name);
         }
         let pid = std::process::id();
@@ -93,20 +91,13 @@ fn main() {
     }
     if let Some(admin) = &admin {
         for name in databases {
-            runtime.block_on(admin_sql(admin, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")));
+            runtime.block_on(setup::admin_sql(admin, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")));
         }
     }
 }
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
-}
-
-async fn admin_sql(admin: &str, sql: &str) {
-    use sqlx::{Connection as _, Executor as _};
-    sqlx::any::install_default_drivers();
-    let mut conn = sqlx::AnyConnection::connect(admin).await.unwrap();
-    conn.execute(sqlx::AssertSqlSafe(sql.to_owned())).await.unwrap();
 }
 
 /// The listings: `app-100001` … owned by `bulk`, except every `n/20`th, owned by `acme`.

@@ -10,10 +10,12 @@
 
 #![allow(clippy::unwrap_used)] // a benchmark fails by panicking
 
+mod setup;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use assay_host::{Host, HostConfig, ReviewInput, RulePack};
+use assay_host::{Host, ReviewInput, RulePack};
 use assay_service::{Capability, Role, Service, ServiceConfig};
 use assay_store::Store;
 
@@ -24,11 +26,7 @@ const POLL: Duration = Duration::from_millis(10);
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let cache_dir = Some(std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-components"));
-    let host = Arc::new(Host::new(HostConfig { cache_dir, ..HostConfig::default() }).unwrap());
-    let pack = Arc::new(
-        RulePack::from_parts(assay_builtin::PACK_TOML, |name| assay_builtin::component(name).map(Arc::from)).unwrap(),
-    );
+    let (host, pack) = setup::host_and_pack();
     let template =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/listings/clean/listing.toml"))
             .unwrap();
@@ -56,7 +54,7 @@ fn main() {
     let mut cleanup = None;
     if let Ok(admin) = std::env::var("ASSAY_TEST_POSTGRES_URL") {
         let name = format!("assay_bench_{}", std::process::id());
-        runtime.block_on(admin_sql(&admin, &format!("CREATE DATABASE {name}")));
+        runtime.block_on(setup::admin_sql(&admin, &format!("CREATE DATABASE {name}")));
         let (server, _) = admin.rsplit_once('/').unwrap();
         backends.push(("PostgreSQL", format!("{server}/{name}")));
         cleanup = Some((admin, name));
@@ -69,15 +67,8 @@ fn main() {
         }
     }
     if let Some((admin, name)) = cleanup {
-        runtime.block_on(admin_sql(&admin, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")));
+        runtime.block_on(setup::admin_sql(&admin, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")));
     }
-}
-
-async fn admin_sql(admin: &str, sql: &str) {
-    use sqlx::{Connection as _, Executor as _};
-    sqlx::any::install_default_drivers();
-    let mut conn = sqlx::AnyConnection::connect(admin).await.unwrap();
-    conn.execute(sqlx::AssertSqlSafe(sql.to_owned())).await.unwrap();
 }
 
 async fn bench(

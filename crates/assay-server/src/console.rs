@@ -58,7 +58,7 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         .route_layer(axum::extract::DefaultBodyLimit::max(state.config.max_body_bytes))
         .route("/listings/{slug}/versions", post(listings::submit))
         .route_layer(axum::extract::DefaultBodyLimit::max(max_upload))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), session::guard));
+        .layer(axum::middleware::from_fn(session::guard));
     pages.route("/assets/console.css", get(css)).route("/assets/console.js", get(js))
 }
 

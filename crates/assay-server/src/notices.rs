@@ -19,7 +19,8 @@ use crate::auth::Caller;
 use crate::dto::{CreateDeprecation, CreateNotice, Deprecation, Notice};
 use crate::problem::{ApiError, ApiJson, Problem};
 
-fn date(pointer: &str, text: &str) -> Result<Date, ServiceError> {
+/// A `YYYY-MM-DD` field, or what is wrong with it.
+pub(crate) fn date(pointer: &str, text: &str) -> Result<Date, ServiceError> {
     text.parse().map_err(|_| ServiceError::invalid(pointer, format!("`{text}` is not a date; write YYYY-MM-DD")))
 }
 

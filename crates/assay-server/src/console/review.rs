@@ -345,20 +345,13 @@ pub(crate) async fn grant_waiver(
 ) -> Result<Response, ConsoleError> {
     viewer.check(&form.csrf)?;
     let back = format!("/listings/{slug}");
-    let expires_at = form
-        .expires
-        .trim()
-        .parse::<jiff::civil::Date>()
-        .ok()
-        .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC).ok())
-        .map(|z| z.timestamp().as_second())
-        .ok_or_else(|| {
-            assay_service::ServiceError::invalid(
-                "/expires_at",
-                format!("`{}` is not a date (YYYY-MM-DD)", form.expires),
-            )
-        })
-        .or_page(&viewer, &back)?;
+    let expires = crate::notices::date("/expires_at", form.expires.trim()).or_page(&viewer, &back)?;
+    let expires_at = expires
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .map_err(|e| assay_service::ServiceError::invalid("/expires_at", e.to_string()))
+        .or_page(&viewer, &back)?
+        .timestamp()
+        .as_second();
     let request = WaiverRequest {
         slug: slug.clone(),
         rule_id: form.rule_id.trim().to_owned(),

@@ -124,7 +124,7 @@ impl FromRequestParts<AppState> for Viewer {
 
 /// Every console request: POSTs must come from this origin, and every response gets the
 /// security headers.
-pub(crate) async fn guard(State(_state): State<AppState>, request: Request, next: Next) -> Response {
+pub(crate) async fn guard(request: Request, next: Next) -> Response {
     if request.method() != Method::GET && request.method() != Method::HEAD && !same_origin(request.headers()) {
         tracing::warn!(path = %request.uri().path(), "cross-origin form post refused");
         let error = ApiError::new(

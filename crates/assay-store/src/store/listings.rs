@@ -90,7 +90,7 @@ impl Store {
             query = query.bind(owner.0);
         }
         let rows = query.fetch_all(&self.pool).await?;
-        let mut listings = listing_records(&rows)?;
+        let mut listings = listing_records(&rows, false)?;
         if listings.is_empty() {
             return Ok(listings);
         }
@@ -136,7 +136,7 @@ impl Store {
         .bind(owner.map(|p| p.0))
         .fetch_all(&self.pool)
         .await?;
-        listing_records(&rows)
+        listing_records(&rows, true)
     }
 
     /// Versions awaiting a reviewer's decision, longest-waiting first.
@@ -200,9 +200,9 @@ impl Store {
     }
 }
 
-/// Listings from rows of listing id, slug, name, partner id, partner name and, when the rows
-/// have them, version and state, ordered by listing.
-fn listing_records(rows: &[sqlx::any::AnyRow]) -> Result<Vec<ListingRecord>, StoreError> {
+/// Listings from rows of listing id, slug, name, partner id, partner name and, `with_versions`,
+/// version and state, ordered by listing.
+fn listing_records(rows: &[sqlx::any::AnyRow], with_versions: bool) -> Result<Vec<ListingRecord>, StoreError> {
     let mut out: Vec<ListingRecord> = Vec::new();
     for row in rows {
         let id = ListingId(row.try_get(0)?);
@@ -216,7 +216,7 @@ fn listing_records(rows: &[sqlx::any::AnyRow]) -> Result<Vec<ListingRecord>, Sto
                 versions: Vec::new(),
             });
         }
-        if row.columns().len() > 5 {
+        if with_versions {
             let version: Option<String> = row.try_get(5)?;
             if let (Some(version), Some(listing)) = (version, out.last_mut()) {
                 listing.versions.push((version, state(row, 6)?));

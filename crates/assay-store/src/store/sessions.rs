@@ -17,24 +17,27 @@ impl Store {
         now: i64,
         ttl_secs: i64,
     ) -> Result<Option<(String, Principal)>, StoreError> {
-        let Some(principal) = self.authenticate(secret).await? else { return Ok(None) };
-        let token_id: i64 = principal
-            .actor
-            .strip_prefix("token:")
-            .and_then(|id| id.parse().ok())
-            .ok_or_else(|| StoreError::Corrupt(format!("actor `{}` names no token", principal.actor)))?;
+        if !secret.starts_with(token::PREFIX) {
+            return Ok(None);
+        }
         let session = token::generate();
         let mut tx = self.queue_tx().await?;
         sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(&mut *tx).await?;
-        sqlx::query("INSERT INTO sessions (hash, token_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-            .bind(token::hash(&session))
-            .bind(token_id)
-            .bind(now)
-            .bind(now.saturating_add(ttl_secs))
-            .execute(&mut *tx)
-            .await?;
+        let opened = sqlx::query(
+            "INSERT INTO sessions (hash, token_id, created_at, expires_at) SELECT $1, id, $2, $3 FROM tokens WHERE hash = $4",
+        )
+        .bind(token::hash(&session))
+        .bind(now)
+        .bind(now.saturating_add(ttl_secs))
+        .bind(token::hash(secret))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
         tx.commit().await?;
-        Ok(Some((session, principal)))
+        if opened == 0 {
+            return Ok(None);
+        }
+        Ok(self.session(&session, now).await?.map(|principal| (session, principal)))
     }
 
     /// The principal of a live session, or `None` for an unknown, ended or expired one.
