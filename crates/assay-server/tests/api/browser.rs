@@ -129,8 +129,25 @@ async fn expect_path(client: &Client, path: &str, why: &str) {
     }
 }
 
+/// The text of the first element matching `css`. The version page refreshes itself every few
+/// seconds while its checks run, and a click's navigation may still be under way, so the element
+/// found can be replaced before its text is read: find it again until the page holds still.
+async fn text_of(client: &Client, css: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let read = async { client.find(Locator::Css(css)).await?.text().await };
+        match read.await {
+            Ok(text) => return text,
+            Err(e) if (e.is_stale_element_reference() || e.is_no_such_element()) && Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => panic!("reading {css}: {e}"),
+        }
+    }
+}
+
 async fn heading(client: &Client) -> String {
-    client.find(Locator::Css("h1")).await.unwrap().text().await.unwrap()
+    text_of(client, "h1").await
 }
 
 /// Wait until the page's heading contains `text` (a click's navigation may still be under way).
@@ -145,8 +162,8 @@ async fn until_heading(client: &Client, text: &str) -> String {
     }
 }
 
-/// Reload until the page's heading contains `text` (the version page also reloads itself
-/// while its checks run).
+/// Wait until the page's heading contains `text`, the page refreshing itself meanwhile (the
+/// version page does while its checks run; nothing here reloads it).
 async fn wait_for_heading(client: &Client, text: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
@@ -155,8 +172,7 @@ async fn wait_for_heading(client: &Client, text: &str) -> String {
             return now;
         }
         assert!(Instant::now() < deadline, "the heading never said {text:?}; last: {now:?}");
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        client.refresh().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 
@@ -198,7 +214,7 @@ async fn walkthrough(app: &App, client: &Client, base: &str) -> Result<(), fanto
     screenshot(client, "partner-submit").await;
     client.find(Locator::Css("form[enctype='multipart/form-data'] button[type=submit]")).await?.click().await?;
     expect_path(client, "/listings/acme-stock-sync/versions/1.4.0", "a submission opens its version").await;
-    // The worker reviews it; the page follows until the checks are done.
+    // The worker reviews it; the page refreshes itself until the checks are done.
     let h1 = wait_for_heading(client, "awaiting_review").await;
     assert!(h1.starts_with("acme-stock-sync@1.4.0"), "{h1}");
     assert!(client.source().await?.contains("Checks and resource usage"));
@@ -210,7 +226,7 @@ async fn walkthrough(app: &App, client: &Client, base: &str) -> Result<(), fanto
     expect_path(client, "/queue", "reviewers start at the queue").await;
     let row = client.find(Locator::Css("a[data-row-link]")).await?;
     assert_eq!(row.text().await?, "acme-stock-sync@1.4.0");
-    assert!(client.find(Locator::Css("[data-since]")).await?.text().await?.ends_with(" s"));
+    assert!(text_of(client, "[data-since]").await.ends_with(" s"));
     screenshot(client, "reviewer-queue").await;
     client.find(Locator::Css("body")).await?.send_keys("j").await?;
     let focused = client.active_element().await?;
@@ -224,10 +240,10 @@ async fn walkthrough(app: &App, client: &Client, base: &str) -> Result<(), fanto
     client.find(Locator::Css("button[value=approve]")).await?.click().await?;
     let h1 = until_heading(client, "approved").await;
     assert!(h1.contains("approved"), "{h1}");
-    assert!(client.find(Locator::Css(".flash")).await?.text().await?.contains("approved"));
+    assert!(text_of(client, ".flash").await.contains("approved"));
     screenshot(client, "reviewer-version").await;
     client.goto(&format!("{base}/listings/acme-stock-sync")).await?;
-    let trail = client.find(Locator::Css("section[aria-labelledby=audit]")).await?.text().await?;
+    let trail = text_of(client, "section[aria-labelledby=audit]").await;
     assert!(trail.contains("version.approve") && trail.contains("Clear copy and justified scopes."), "{trail}");
     screenshot(client, "listing").await;
     client.goto(&format!("{base}/packs")).await?;
@@ -238,6 +254,7 @@ async fn walkthrough(app: &App, client: &Client, base: &str) -> Result<(), fanto
 
     // Another partner: the listing does not exist as far as it can tell.
     sign_in(client, base, &app.globex).await;
+    expect_path(client, "/listings", "partners start at their listings").await;
     let listings = client.source().await?;
     assert!(!listings.contains("acme-stock-sync"), "another partner's listing is not listed");
     for path in ["/listings/acme-stock-sync", "/listings/acme-stock-sync/versions/1.4.0"] {
