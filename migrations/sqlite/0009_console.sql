@@ -15,3 +15,7 @@ CREATE INDEX listings_by_partner ON listings (partner_id, slug);
 
 -- The review queue a page at a time: waiting versions in (waiting since, id) order.
 CREATE INDEX versions_waiting ON versions (updated_at, id) WHERE state = 'awaiting_review';
+
+-- A listing's audit trail a page at a time, newest first: its events are those whose subject is
+-- `listing:{slug}` or starts with `listing:{slug}@`, two lookups in this index.
+CREATE INDEX audit_by_subject ON audit_events (subject);

@@ -2,7 +2,7 @@
 //!
 //! `cargo bench -p assay-server --bench console` (PostgreSQL too when `ASSAY_TEST_POSTGRES_URL`
 //! names a server). Each store gets `n` listings, each with one version, every other one waiting
-//! for a reviewer; a partner `acme` owns 20 of them in both sizes. Every page is requested
+//! for a reviewer, and five audit events each; a partner `acme` owns 20 of them in both sizes. Every page is requested
 //! through the whole router (session cookie, store, template), in process, and the median time
 //! of many requests is reported. The baseline is the same page on the 100-listing store, in the
 //! same process: the ratio says what ten thousand listings cost a page.
@@ -65,12 +65,16 @@ fn main() {
     for (backend, url) in &backends {
         let sites: Vec<Site> =
             SIZES.iter().map(|&n| runtime.block_on(site(&url(n), n, host.clone(), pack.clone()))).collect();
-        let pages: [Page; 4] = [
+        let pages: [Page; 6] = [
             ("reviewer: `/listings`, first page", |s| ("/listings".into(), s.reviewer.as_str())),
             ("reviewer: `/listings`, a middle page", |s| {
                 (format!("/listings?after={}", s.middle), s.reviewer.as_str())
             }),
             ("reviewer: `/queue`", |s| ("/queue".into(), s.reviewer.as_str())),
+            ("reviewer: a listing's page with its audit trail", |s| {
+                (format!("/listings/{}", s.middle), s.reviewer.as_str())
+            }),
+            ("reviewer: a version's page", |s| (format!("/listings/{}/versions/1.0.0", s.middle), s.reviewer.as_str())),
             ("partner: `/listings` with standing", |s| ("/listings".into(), s.partner.as_str())),
         ];
         for (label, page) in pages {
@@ -140,9 +144,24 @@ async fn site(url: &str, n: i64, host: Arc<Host>, pack: Arc<RulePack>) -> Site {
         )
         .await
         .unwrap();
-    // Statistics, as autovacuum (or SQLite's `ANALYZE`) would have them for a store that grew
-    // to this size: without them PostgreSQL plans for an empty table.
-    store.execute_unchecked("ANALYZE").await.unwrap();
+    // Five audit events about each listing's version (the chain is not verified here).
+    store
+        .execute_unchecked(
+            "INSERT INTO audit_events (seq, at, actor, action, subject, detail, prev_hash, hash) \
+             SELECT l.id * 8 + k.k, 0, 'bench', 'version.recheck', 'listing:' || l.slug || '@1.0.0', 'pass', '', '' \
+             FROM listings l CROSS JOIN (SELECT 1 AS k UNION ALL SELECT 2 UNION ALL SELECT 3 \
+             UNION ALL SELECT 4 UNION ALL SELECT 5) k",
+        )
+        .await
+        .unwrap();
+    // Statistics and the visibility map, as autovacuum (or SQLite's `ANALYZE`) would have them
+    // for a store that grew to this size: without statistics PostgreSQL plans for an empty
+    // table, and without the visibility map its counts cannot be answered from an index alone.
+    let maintain = match store.backend() {
+        assay_store::Backend::Postgres => "VACUUM ANALYZE",
+        assay_store::Backend::Sqlite => "ANALYZE",
+    };
+    store.execute_unchecked(maintain).await.unwrap();
     let reviewer = store.create_token("bench", Role::Reviewer, None).await.unwrap();
     let partner = store.create_token("bench", Role::Partner, Some(acme)).await.unwrap();
     let service = Service::new(store.clone(), host, pack, ServiceConfig::default());

@@ -183,6 +183,17 @@ impl Store {
         self.backend
     }
 
+    /// The collation that compares text byte by byte, as a suffix for a column in SQL. SQLite
+    /// compares bytes already; PostgreSQL's default collation may ignore punctuation such as
+    /// the dashes in slugs, so its byte-ordered indexes (migration 0009) are `COLLATE "C"`, and
+    /// a query must say so to use them.
+    pub(crate) fn byte_order(&self) -> &'static str {
+        match self.backend {
+            Backend::Postgres => " COLLATE \"C\"",
+            Backend::Sqlite => "",
+        }
+    }
+
     /// Close the pool, waiting for connections to finish.
     pub async fn close(&self) {
         self.pool.close().await;
@@ -463,14 +474,38 @@ impl Store {
 
     /// The audit events about one listing and its versions, in order: its timeline.
     pub async fn listing_events(&self, slug: &str) -> Result<Vec<AuditEvent>, StoreError> {
-        let rows = sqlx::query(
+        let mut events = self.listing_events_page(slug, None, i64::MAX).await?;
+        events.reverse();
+        Ok(events)
+    }
+
+    /// A page of a listing's timeline, newest first: at most `limit` events about the listing
+    /// and its versions, older than event `before` when given. The subjects are `listing:{slug}`
+    /// and `listing:{slug}@{version}`; the second kind is exactly the range from `…{slug}@` up
+    /// to `…{slug}A` (`A` follows `@` in byte order), so both are lookups in `audit_by_subject`
+    /// and a listing's page costs the same however many events other listings have.
+    pub async fn listing_events_page(
+        &self,
+        slug: &str,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
+        let c = self.byte_order();
+        let before_clause = if before.is_some() { "AND seq < $5" } else { "" };
+        let sql = format!(
             "SELECT seq, at, actor, action, subject, detail, prev_hash, hash FROM audit_events \
-             WHERE subject = $1 OR substr(subject, 1, length($2)) = $2 ORDER BY seq",
-        )
-        .bind(format!("listing:{slug}"))
-        .bind(format!("listing:{slug}@"))
-        .fetch_all(&self.pool)
-        .await?;
+             WHERE (subject{c} = $1 OR (subject{c} >= $2 AND subject{c} < $3)) {before_clause} \
+             ORDER BY seq DESC LIMIT $4"
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(format!("listing:{slug}"))
+            .bind(format!("listing:{slug}@"))
+            .bind(format!("listing:{slug}A"))
+            .bind(limit);
+        if let Some(before) = before {
+            query = query.bind(before);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
         rows.iter().map(audit_event).collect()
     }
 

@@ -100,6 +100,7 @@ conformance!(
     console_sessions_act_as_their_token_until_they_end,
     listings_and_the_queue_come_a_page_at_a_time,
     a_waiver_expired_early_is_audited_and_stays_expired,
+    a_listings_timeline_comes_a_page_at_a_time_and_holds_only_its_own_events,
 );
 
 fn submission<'a>(slug: &'a str, version: &'a str) -> Submission<'a> {
@@ -999,4 +1000,44 @@ async fn a_waiver_expired_early_is_audited_and_stays_expired(store: Store) {
         store.expire_waiver("token:2", "other", waiver.waiver.id, 1_000, "x").await,
         Err(StoreError::NotFound(_))
     ));
+}
+
+async fn a_listings_timeline_comes_a_page_at_a_time_and_holds_only_its_own_events(store: Store) {
+    let acme = store.ensure_partner("test", "acme", &[Capability::List]).await.unwrap();
+    // Slugs that share `app`'s prefix, on both sides of `@` and `A` in byte order.
+    let slugs = ["ap", "app", "app-2", "app2", "appa", "apps"];
+    for slug in slugs {
+        store.create_listing("test", acme, slug, "App").await.unwrap();
+    }
+    for patch in 0..4 {
+        for slug in slugs {
+            store.submit_version("test", &submission(slug, &format!("1.0.{patch}"))).await.unwrap();
+        }
+    }
+    let seqs = |events: &[assay_store::audit::AuditEvent]| events.iter().map(|e| e.seq).collect::<Vec<_>>();
+    for slug in slugs {
+        // Exactly the events about the listing and its versions, oldest first.
+        let expected: Vec<_> = store
+            .audit_events()
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.subject == format!("listing:{slug}") || e.subject.starts_with(&format!("listing:{slug}@")))
+            .collect();
+        assert_eq!(expected.len(), 5, "{slug}: created, and four versions submitted");
+        let timeline = store.listing_events(slug).await.unwrap();
+        assert_eq!(seqs(&timeline), seqs(&expected), "{slug}");
+        // Newest first, two a page, each page older than the last.
+        let mut pages = Vec::new();
+        let mut before = None;
+        loop {
+            let page = store.listing_events_page(slug, before, 2).await.unwrap();
+            assert!(page.len() <= 2);
+            let Some(last) = page.last() else { break };
+            before = Some(last.seq);
+            pages.extend(seqs(&page));
+        }
+        assert_eq!(pages, seqs(&expected).into_iter().rev().collect::<Vec<_>>(), "{slug}");
+    }
+    assert!(store.listing_events_page("nope", None, 10).await.unwrap().is_empty());
 }

@@ -204,7 +204,14 @@ struct ListingPage {
     notices: Vec<NoticeRow>,
     deprecations: Vec<DeprecationRow>,
     audit: Vec<AuditRow>,
+    /// The link to the next older page of the audit trail, when there is one.
+    audit_older: Option<String>,
+    /// Whether this is an older page (so the page links back to the newest events).
+    audit_paged: bool,
 }
+
+/// Audit events a page, newest first.
+const AUDIT_PAGE: i64 = 50;
 
 /// Notices as rows.
 pub(crate) fn notice_rows(notices: &[assay_store::NoticeRecord]) -> Vec<NoticeRow> {
@@ -223,9 +230,12 @@ pub(crate) fn notice_rows(notices: &[assay_store::NoticeRecord]) -> Vec<NoticeRo
 #[derive(Debug, Deserialize)]
 pub(crate) struct ShowQuery {
     done: Option<String>,
+    /// Show the audit trail's events older than this one.
+    before: Option<i64>,
 }
 
-/// `GET /listings/{slug}`: versions, waivers, notices and deprecations, and the audit trail.
+/// `GET /listings/{slug}`: versions, waivers, notices and deprecations, and the audit trail a
+/// page at a time (`?before=` an event's number).
 pub(crate) async fn show(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -237,7 +247,11 @@ pub(crate) async fn show(
     let waivers = service.waivers(&viewer.who, &slug).await.or_page(&viewer, "/listings")?;
     let notices = service.notices(&viewer.who, Some(&slug)).await.or_page(&viewer, "/listings")?;
     let deprecations = service.deprecations(&viewer.who, Some(&slug)).await.or_page(&viewer, "/listings")?;
-    let audit = service.timeline(&viewer.who, &slug).await.or_page(&viewer, "/listings")?;
+    let mut audit =
+        service.timeline_page(&viewer.who, &slug, query.before, AUDIT_PAGE + 1).await.or_page(&viewer, "/listings")?;
+    let more = audit.len() as i64 > AUDIT_PAGE;
+    audit.truncate(AUDIT_PAGE as usize);
+    let audit_older = audit.last().filter(|_| more).map(|e| format!("/listings/{slug}?before={}#audit", e.seq));
     let reviewer = viewer.who.role == Role::Reviewer;
     let latest = listing.versions.last().map(|(v, _)| v.clone());
     // The rules a reviewer might waive: those the latest version's review reported.
@@ -292,7 +306,6 @@ pub(crate) async fn show(
             .collect(),
         audit: audit
             .iter()
-            .rev()
             .map(|e| AuditRow {
                 seq: e.seq,
                 at: when(e.at),
@@ -302,6 +315,8 @@ pub(crate) async fn show(
                 detail: e.detail.clone(),
             })
             .collect(),
+        audit_older,
+        audit_paged: query.before.is_some(),
         slug,
         layout,
     };

@@ -276,6 +276,41 @@ async fn listings_come_a_page_at_a_time() {
 }
 
 #[tokio::test]
+async fn a_listings_audit_trail_comes_a_page_at_a_time() {
+    let app = app().await;
+    let store = app.service.store();
+    let acme = store.ensure_partner("test", "acme", &[]).await.unwrap();
+    store.create_listing("test", acme, "app", "App").await.unwrap();
+    // Another listing whose slug starts with this one's: none of its events belong here.
+    store.create_listing("test", acme, "app-2", "App 2").await.unwrap();
+    for patch in 0..59 {
+        let version = format!("1.0.{patch}");
+        for slug in ["app", "app-2"] {
+            let submission = assay_store::Submission { slug, version: &version, manifest: "", checks: &[] };
+            store.submit_version("test", &submission).await.unwrap();
+        }
+    }
+    let session = app.sign_in(&app.reviewer).await;
+    let newest = app.page(Method::GET, "/listings/app", Some(&session), None).await;
+    assert_eq!(newest.status, StatusCode::OK);
+    let trail = |page: &Page| page.html[page.html.find("id=\"audit\"").unwrap()..].to_owned();
+    let first = trail(&newest);
+    assert_eq!(first.matches("<code>version.submit</code>").count(), 50, "newest first, 50 a page");
+    assert!(first.contains("listing:app@1.0.58") && !first.contains("listing:app@1.0.8<"), "{first}");
+    assert!(!first.contains("listing:app-2"), "only this listing's events");
+    assert!(!first.contains("Newest events"));
+    let at = first.find("rel=\"next\"").expect("a link to older events");
+    let href = &first[first[..at].rfind("href=\"").unwrap() + 6..at - 2];
+    assert!(href.starts_with("/listings/app?before=") && href.ends_with("#audit"), "{href}");
+    let older = app.page(Method::GET, href.trim_end_matches("#audit"), Some(&session), None).await;
+    let second = trail(&older);
+    assert_eq!(second.matches("<code>version.submit</code>").count(), 9, "{second}");
+    assert_eq!(second.matches("<code>listing.create</code>").count(), 1);
+    assert!(second.contains("listing:app@1.0.0<") && !second.contains("listing:app@1.0.9<"));
+    assert!(second.contains("Newest events") && !second.contains("rel=\"next\""), "the oldest page");
+}
+
+#[tokio::test]
 async fn a_reviewer_decides_and_waives_from_the_version_page() {
     let app = app().await;
     let (slug, version) = app.reviewed("http-urls").await;

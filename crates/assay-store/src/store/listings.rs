@@ -3,7 +3,7 @@
 use assay_core::{Verdict, VersionState};
 use sqlx::Row;
 
-use super::{Backend, Store, StoreError};
+use super::{Store, StoreError};
 use crate::model::{ListingId, PartnerId, VersionId};
 
 /// A listing with its versions.
@@ -40,6 +40,18 @@ pub struct QueueEntry {
     pub verdict: Option<Verdict>,
 }
 
+/// Listings with their partner's name and their versions (in order), then `$rest`.
+macro_rules! select_listings {
+    ($rest:literal) => {
+        concat!(
+            "SELECT l.id, l.slug, l.name, l.partner_id, p.name, v.version, v.state FROM listings l \
+             JOIN partners p ON p.id = l.partner_id LEFT JOIN versions v ON v.listing_id = l.id ",
+            $rest,
+            " ORDER BY l.slug, v.id"
+        )
+    };
+}
+
 fn state(row: &sqlx::any::AnyRow, index: usize) -> Result<VersionState, StoreError> {
     let name: String = row.try_get(index)?;
     name.parse().map_err(|e: assay_core::lifecycle::UnknownState| StoreError::Corrupt(e.to_string()))
@@ -48,12 +60,21 @@ fn state(row: &sqlx::any::AnyRow, index: usize) -> Result<VersionState, StoreErr
 impl Store {
     /// One listing by slug.
     pub async fn listing(&self, slug: &str) -> Result<Option<ListingRecord>, StoreError> {
-        Ok(self.listings_where(Some(slug), None).await?.pop())
+        let rows = sqlx::query(select_listings!("WHERE l.slug = $1")).bind(slug).fetch_all(&self.pool).await?;
+        Ok(listing_records(&rows, true)?.pop())
     }
 
     /// Every listing `owner` owns, or every listing when `owner` is `None`, by slug.
     pub async fn listings(&self, owner: Option<PartnerId>) -> Result<Vec<ListingRecord>, StoreError> {
-        self.listings_where(None, owner).await
+        // One statement per case, each condition a plain bound: an `($n IS NULL OR …)` keeps
+        // SQLite from using the slug index, so looking up one listing would read them all.
+        let rows = match owner {
+            Some(owner) => {
+                sqlx::query(select_listings!("WHERE l.partner_id = $1")).bind(owner.0).fetch_all(&self.pool).await?
+            }
+            None => sqlx::query(select_listings!("")).fetch_all(&self.pool).await?,
+        };
+        listing_records(&rows, true)
     }
 
     /// A page of at most `limit` listings in slug order: `owner`'s (or everyone's), whose slug
@@ -67,13 +88,8 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<ListingRecord>, StoreError> {
         // Slugs are lower-case ASCII letters, digits and dashes, so in byte order every slug
-        // starting with `prefix` sorts below `prefix` followed by `~`. Byte order on both
-        // databases: PostgreSQL's default collation may ignore dashes, and its indexes for this
-        // are `COLLATE "C"` (migration 0009); SQLite compares bytes already.
-        let c = match self.backend {
-            Backend::Postgres => " COLLATE \"C\"",
-            Backend::Sqlite => "",
-        };
+        // starting with `prefix` sorts below `prefix` followed by `~`.
+        let c = self.byte_order();
         // Each condition a plain bound, so the index range starts at the page (an `OR … IS
         // NULL` would make the database scan from the first slug to the cursor).
         let owner_clause = if owner.is_some() { "AND l.partner_id = $4" } else { "" };
@@ -115,28 +131,16 @@ impl Store {
 
     /// How many listings `owner` owns (everyone's when `None`).
     pub async fn count_listings(&self, owner: Option<PartnerId>) -> Result<i64, StoreError> {
-        let row = sqlx::query("SELECT COUNT(*) FROM listings WHERE ($1 IS NULL OR partner_id = $1)")
-            .bind(owner.map(|p| p.0))
-            .fetch_one(&self.pool)
-            .await?;
+        let row = match owner {
+            Some(owner) => {
+                sqlx::query("SELECT COUNT(*) FROM listings WHERE partner_id = $1")
+                    .bind(owner.0)
+                    .fetch_one(&self.pool)
+                    .await?
+            }
+            None => sqlx::query("SELECT COUNT(*) FROM listings").fetch_one(&self.pool).await?,
+        };
         Ok(row.try_get(0)?)
-    }
-
-    async fn listings_where(
-        &self,
-        slug: Option<&str>,
-        owner: Option<PartnerId>,
-    ) -> Result<Vec<ListingRecord>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT l.id, l.slug, l.name, l.partner_id, p.name, v.version, v.state FROM listings l \
-             JOIN partners p ON p.id = l.partner_id LEFT JOIN versions v ON v.listing_id = l.id \
-             WHERE ($1 IS NULL OR l.slug = $1) AND ($2 IS NULL OR l.partner_id = $2) ORDER BY l.slug, v.id",
-        )
-        .bind(slug)
-        .bind(owner.map(|p| p.0))
-        .fetch_all(&self.pool)
-        .await?;
-        listing_records(&rows, true)
     }
 
     /// Versions awaiting a reviewer's decision, longest-waiting first.
