@@ -15,6 +15,12 @@ pub fn component(name: &str) -> Option<&'static [u8]> {
     COMPONENTS.iter().find(|(n, _)| *n == name).map(|(_, bytes)| *bytes)
 }
 
+/// The built-in pack's components as owned `(file name, bytes)` pairs, as an upload of a new
+/// version of the pack carries them.
+pub fn components() -> Vec<(String, Vec<u8>)> {
+    COMPONENTS.iter().map(|(name, bytes)| ((*name).to_owned(), bytes.to_vec())).collect()
+}
+
 /// The bytes of a component built from `plugins/`, by artifact name (e.g. `hostile_loop.wasm`).
 /// For tests and benchmarks; panics with the path when the artifact is missing.
 pub fn artifact(name: &str) -> Vec<u8> {

@@ -2,9 +2,9 @@
 //!
 //! `cargo bench -p assay-server --bench console` (PostgreSQL too when `ASSAY_TEST_POSTGRES_URL`
 //! names a server). Each store gets `n` listings, each with one version, every other one waiting
-//! for a reviewer, and five audit events each; a partner `acme` owns 20 of them in both sizes. Every page is requested
-//! through the whole router (session cookie, store, template), in process, and the median time
-//! of many requests is reported. The baseline is the same page on the 100-listing store, in the
+//! for a reviewer, and five audit events each; a partner `acme` owns 20 of them in both sizes.
+//! Every page is requested through the whole router (session cookie, store, template), in
+//! process, and the median time of many requests is reported. The baseline is the same page on the 100-listing store, in the
 //! same process: the ratio says what ten thousand listings cost a page.
 
 #![allow(clippy::unwrap_used)] // a benchmark fails by panicking

@@ -49,7 +49,7 @@ pub use error::{ServiceError, error_chain};
 pub use notices::{DeprecationRequest, NoticeRequest, ScheduleReport};
 pub use rollout::{PackUpload, Phase, Rollout};
 pub use service::{Action, Service, ServiceConfig, UploadedCheck, WaiverRequest};
-pub use sessions::{ListingPage, QueuePage};
+pub use sessions::{ListingPage, QueuePage, TimelinePage};
 pub use standing::{FixBy, ListingStanding, Standing};
 pub use view::{FindingView, VersionView};
 pub use webhooks::{DispatchReport, Sender, WebhookConfig};

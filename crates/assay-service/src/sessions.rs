@@ -1,7 +1,8 @@
 //! Console sessions and the browsing the console does: a token traded for a session, pages of
-//! listings and of the review queue, the version a new one is compared against, and waivers
+//! listings, of the review queue and of a listing's timeline, the version a new one is compared against, and waivers
 //! ended early. Permissions are the API's: the same [`access`](crate::access) checks decide.
 
+use assay_store::audit::AuditEvent;
 use assay_store::{ListingRecord, Principal, QueueEntry, Role, VersionId, VersionRecord, WaiverRecord};
 
 use crate::ServiceError;
@@ -28,6 +29,27 @@ pub struct QueuePage {
     pub next: Option<(i64, VersionId)>,
     /// How many versions wait in all.
     pub total: i64,
+}
+
+/// A page of a listing's timeline.
+#[derive(Debug, Clone)]
+pub struct TimelinePage {
+    /// The events on this page, newest first.
+    pub events: Vec<AuditEvent>,
+    /// The cursor of the next, older page (the last event's number), when there is one.
+    pub older: Option<i64>,
+}
+
+/// The most a page holds, whatever the caller asks for.
+const MAX_PAGE: i64 = 500;
+
+/// Of the rows a store query returned for `limit + 1`, the page of at most `limit`, and the
+/// cursor of the next page (taken from the page's last row) when the extra row says there is one.
+fn split_page<T, C>(mut rows: Vec<T>, limit: i64, cursor: impl Fn(&T) -> C) -> (Vec<T>, Option<C>) {
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next = if more { rows.last().map(cursor) } else { None };
+    (rows, next)
 }
 
 impl Service {
@@ -61,11 +83,9 @@ impl Service {
         limit: i64,
     ) -> Result<ListingPage, ServiceError> {
         let owner = crate::access::owner_scope(who)?;
-        let limit = limit.clamp(1, 500);
-        let mut listings = self.store().listings_page(owner, prefix, after, limit + 1).await?;
-        let more = listings.len() as i64 > limit;
-        listings.truncate(limit as usize);
-        let next = if more { listings.last().map(|l| l.slug.clone()) } else { None };
+        let limit = limit.clamp(1, MAX_PAGE);
+        let rows = self.store().listings_page(owner, prefix, after, limit + 1).await?;
+        let (listings, next) = split_page(rows, limit, |l| l.slug.clone());
         let total = self.store().count_listings(owner).await?;
         Ok(ListingPage { listings, next, total })
     }
@@ -78,12 +98,26 @@ impl Service {
         limit: i64,
     ) -> Result<QueuePage, ServiceError> {
         require_role(who, &[Role::Reviewer, Role::Admin], "see the review queue")?;
-        let limit = limit.clamp(1, 500);
-        let mut entries = self.store().review_queue_page(after, limit + 1).await?;
-        let more = entries.len() as i64 > limit;
-        entries.truncate(limit as usize);
-        let next = if more { entries.last().map(|e| (e.waiting_since, e.id)) } else { None };
+        let limit = limit.clamp(1, MAX_PAGE);
+        let rows = self.store().review_queue_page(after, limit + 1).await?;
+        let (entries, next) = split_page(rows, limit, |e| (e.waiting_since, e.id));
         Ok(QueuePage { entries, next, total: self.store().count_waiting().await? })
+    }
+
+    /// A page of at most `limit` events of a listing's timeline, newest first, older than event
+    /// `before` when given.
+    pub async fn timeline_page(
+        &self,
+        who: &Principal,
+        slug: &str,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<TimelinePage, ServiceError> {
+        self.listing(who, slug).await?;
+        let limit = limit.clamp(1, MAX_PAGE);
+        let rows = self.store().listing_events_page(slug, before, limit + 1).await?;
+        let (events, older) = split_page(rows, limit, |e| e.seq);
+        Ok(TimelinePage { events, older })
     }
 
     /// The version a reviewer compares `record` with: the listing's latest earlier version a

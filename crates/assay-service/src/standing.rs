@@ -152,17 +152,4 @@ impl Service {
         self.listing(who, slug).await?;
         Ok(self.store.listing_events(slug).await?)
     }
-
-    /// A page of a listing's timeline, newest first: at most `limit` events, older than event
-    /// `before` when given.
-    pub async fn timeline_page(
-        &self,
-        who: &Principal,
-        slug: &str,
-        before: Option<i64>,
-        limit: i64,
-    ) -> Result<Vec<AuditEvent>, ServiceError> {
-        self.listing(who, slug).await?;
-        Ok(self.store.listing_events_page(slug, before, limit).await?)
-    }
 }

@@ -616,13 +616,7 @@ fn stricter_pack() -> assay_service::PackUpload {
         "component = \"rule_copy_shouting.wasm\"\n",
         "component = \"rule_copy_shouting.wasm\"\nseverity = \"error\"\n",
     );
-    let parsed = assay_core::pack::PackManifest::parse("pack.toml", &manifest).unwrap();
-    let components = parsed
-        .rules
-        .iter()
-        .map(|r| (r.component.clone(), assay_builtin::component(&r.component).unwrap().to_vec()))
-        .collect();
-    assay_service::PackUpload { manifest, components }
+    assay_service::PackUpload { manifest, components: assay_builtin::components() }
 }
 
 /// Submit example `name` as listing `slug` for `who`, review it and approve it.

@@ -247,11 +247,9 @@ pub(crate) async fn show(
     let waivers = service.waivers(&viewer.who, &slug).await.or_page(&viewer, "/listings")?;
     let notices = service.notices(&viewer.who, Some(&slug)).await.or_page(&viewer, "/listings")?;
     let deprecations = service.deprecations(&viewer.who, Some(&slug)).await.or_page(&viewer, "/listings")?;
-    let mut audit =
-        service.timeline_page(&viewer.who, &slug, query.before, AUDIT_PAGE + 1).await.or_page(&viewer, "/listings")?;
-    let more = audit.len() as i64 > AUDIT_PAGE;
-    audit.truncate(AUDIT_PAGE as usize);
-    let audit_older = audit.last().filter(|_| more).map(|e| format!("/listings/{slug}?before={}#audit", e.seq));
+    let audit =
+        service.timeline_page(&viewer.who, &slug, query.before, AUDIT_PAGE).await.or_page(&viewer, "/listings")?;
+    let audit_older = audit.older.map(|seq| format!("/listings/{slug}?before={seq}#audit"));
     let reviewer = viewer.who.role == Role::Reviewer;
     let latest = listing.versions.last().map(|(v, _)| v.clone());
     // The rules a reviewer might waive: those the latest version's review reported.
@@ -305,6 +303,7 @@ pub(crate) async fn show(
             })
             .collect(),
         audit: audit
+            .events
             .iter()
             .map(|e| AuditRow {
                 seq: e.seq,

@@ -449,13 +449,8 @@ async fn every_page_shows_what_it_is_for() {
     // A rule pack in shadow: its rollout and blast radius.
     let reviewer = app.service.authenticate(&app.reviewer).await.unwrap();
     let manifest = assay_builtin::PACK_TOML.replace("version = \"0.1.0\"", "version = \"0.2.0\"");
-    let parsed = assay_core::pack::PackManifest::parse("pack.toml", &manifest).unwrap();
-    let components = parsed
-        .rules
-        .iter()
-        .map(|r| (r.component.clone(), assay_builtin::component(&r.component).unwrap().to_vec()))
-        .collect();
-    app.service.publish_pack(&reviewer, assay_service::PackUpload { manifest, components }).await.unwrap();
+    let upload = assay_service::PackUpload { manifest, components: assay_builtin::components() };
+    app.service.publish_pack(&reviewer, upload).await.unwrap();
     let staff = app.sign_in(&app.reviewer).await;
     let packs = app.page(Method::GET, "/packs", Some(&staff), None).await;
     assert!(packs.html.contains("href=\"/packs/assay-builtin/0.2.0\"") && packs.html.contains("<td>shadow</td>"));
