@@ -5,6 +5,7 @@
 //! - [`manifest`]: `listing.toml`, parsed and validated, with every error located by file,
 //!   line, column and JSON Pointer, and a [`manifest::SourceMap`] that maps a finding's pointer
 //!   back to the line it is about.
+//! - [`identity`]: principals, roles, capabilities and the ids things are named by.
 //! - [`rule`], [`severity`], [`finding`]: what a rule is and what it reports.
 //! - [`pack`]: `pack.toml`, a rule pack's name, version and per-rule configuration.
 //! - [`lifecycle`]: the version state machine (`submitted → checking → … → retired`).
@@ -19,6 +20,7 @@
 
 pub mod deprecation;
 pub mod finding;
+pub mod identity;
 pub mod integration;
 pub mod lifecycle;
 pub mod manifest;
@@ -32,6 +34,7 @@ pub mod severity;
 pub mod waiver;
 
 pub use finding::Finding;
+pub use identity::{Capability, Principal, Role};
 pub use lifecycle::{Transition, VersionState};
 pub use manifest::{Manifest, ManifestError, SourceMap};
 pub use outcome::{CheckOutcome, CheckRun, ResourceUsage, Verdict};

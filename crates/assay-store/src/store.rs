@@ -224,7 +224,7 @@ impl Store {
             "INSERT INTO partners (name, capabilities, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
         )
         .bind(name)
-        .bind(Capability::encode(capabilities))
+        .bind(crate::model::encode_capabilities(capabilities))
         .bind(now())
         .execute(&mut *tx)
         .await?
@@ -232,7 +232,7 @@ impl Store {
         let id: i64 =
             sqlx::query("SELECT id FROM partners WHERE name = $1").bind(name).fetch_one(&mut *tx).await?.try_get(0)?;
         if inserted > 0 {
-            append(&mut tx, actor, "partner.create", &format!("partner:{name}"), &Capability::encode(capabilities))
+            append(&mut tx, actor, "partner.create", &format!("partner:{name}"), &crate::model::encode_capabilities(capabilities))
                 .await?;
         }
         tx.commit().await?;
@@ -693,7 +693,7 @@ fn principal(row: &AnyRow) -> Result<Principal, StoreError> {
     Ok(Principal {
         role: role.parse().map_err(StoreError::Corrupt)?,
         partner: partner.map(PartnerId),
-        capabilities: capabilities.as_deref().map(Capability::decode).unwrap_or_default(),
+        capabilities: capabilities.as_deref().map(crate::model::decode_capabilities).unwrap_or_default(),
         actor: format!("token:{id}"),
     })
 }

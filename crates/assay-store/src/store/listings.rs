@@ -200,7 +200,7 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         let Some(row) = row else { return Err(StoreError::NotFound(format!("partner {}", partner.0))) };
-        Ok(crate::Capability::decode(&row.try_get::<String, _>(0)?))
+        Ok(crate::model::decode_capabilities(&row.try_get::<String, _>(0)?))
     }
 }
 
