@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use assay_server::ServerConfig;
 use assay_service::{Capability, Role, Service, ServiceConfig};
-use assay_store::{Backend, Store};
+use assay_store::Backend;
 
 use crate::args::{Global, ServeArgs};
 use crate::exit::{Failure, InputContext};
@@ -100,7 +100,7 @@ async fn serve(global: &Global, args: &ServeArgs) -> Result<ExitCode, Failure> {
         let period = std::time::Duration::from_secs(args.webhook_interval_secs.into());
         tokio::spawn(async move { service.run_dispatcher(period, stop).await })
     };
-    let pack = &service.pack().manifest;
+    let pack = service.pack_manifest();
     tracing::info!(%address, database = ?store.backend(), pack = %format!("{}@{}", pack.name, pack.version), "assay is serving");
     eprintln!(
         "assay: serving http://{address} (web console at /, API under /v1, OpenAPI at /openapi.json); Ctrl-C stops"
@@ -144,7 +144,6 @@ pub(crate) async fn shutdown_signal() {
 /// Load every example listing under `dir` for partner `demo` (each under its directory's name,
 /// so listings that share a slug do not collide) and print tokens to try them with.
 async fn seed(service: &Service, dir: &Path) -> Result<(), Failure> {
-    let store: &Store = service.store();
     let entries = std::fs::read_dir(dir)
         .with_context(|| {
             format!("reading the example listings in {} (run from the repository, or pass --demo DIR)", dir.display())
@@ -158,23 +157,19 @@ async fn seed(service: &Service, dir: &Path) -> Result<(), Failure> {
         .collect();
     names.sort();
     let host_err = |e: assay_service::ServiceError| Failure::Host(anyhow::Error::new(e).context("seeding the demo"));
-    let partner = store
-        .ensure_partner("demo", "demo", &[Capability::List, Capability::Checks, Capability::Certify])
+    let partner = service
+        .bootstrap_partner("demo", "demo", &[Capability::List, Capability::Checks, Capability::Certify])
         .await
-        .context("creating the demo partner")
-        .map_err(Failure::Host)?;
-    let partner_token = store
-        .create_token("demo", Role::Partner, Some(partner))
-        .await
-        .context("creating a token")
-        .map_err(Failure::Host)?;
-    let reviewer_token =
-        store.create_token("demo", Role::Reviewer, None).await.context("creating a token").map_err(Failure::Host)?;
+        .map_err(host_err)?;
+    let partner_token = service.bootstrap_token("demo", Role::Partner, Some(partner)).await.map_err(host_err)?;
+    let reviewer_token = service.bootstrap_token("demo", Role::Reviewer, None).await.map_err(host_err)?;
     let demo = service.authenticate(&partner_token).await.map_err(host_err)?;
     let mut loaded = 0;
     for name in &names {
-        if store.listing(name).await.context("reading listings").map_err(Failure::Host)?.is_some() {
-            continue;
+        match service.listing(&demo, name).await {
+            Ok(_) => continue,
+            Err(assay_service::ServiceError::NotFound(_)) => {}
+            Err(e) => return Err(host_err(e)),
         }
         let text = std::fs::read_to_string(dir.join(name).join("listing.toml"))
             .with_context(|| format!("reading {name}/listing.toml"))

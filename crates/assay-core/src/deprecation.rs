@@ -215,3 +215,36 @@ mod tests {
         assert_eq!(check(&leap, Stability::Ga, date(2028, 2, 29), &policy), Ok(()));
     }
 }
+
+/// What a deprecation schedule is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeprecationTarget {
+    /// A range of a listing's versions.
+    Listing {
+        /// The listing.
+        slug: String,
+        /// The versions, a semver requirement.
+        versions: semver::VersionReq,
+    },
+    /// A platform API version (e.g. `2026-04`).
+    ApiVersion(String),
+}
+
+/// A deprecation schedule as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeprecationRecord {
+    /// Its id.
+    pub id: i64,
+    /// What is deprecated.
+    pub target: DeprecationTarget,
+    /// How stable it was declared.
+    pub stability: Stability,
+    /// Its dates.
+    pub schedule: Schedule,
+    /// The notice that announced it.
+    pub notice_id: i64,
+    /// Who scheduled it.
+    pub author: String,
+    /// When, seconds since the Unix epoch.
+    pub created_at: i64,
+}

@@ -15,23 +15,34 @@
 //! - [`notice`], [`deprecation`], [`policy`]: change notices and their lead time, deprecation
 //!   schedules and their minimum notice per stability level, and the rule a refusal names.
 //!
+//! - [`listing`], [`review`], [`audit`], [`rollout`], [`queue`], [`webhook`]: what the store
+//!   records and the service hands to its callers — listings and versions, recorded reviews,
+//!   audit events, published packs and their blast radius, job counts, webhook endpoints and
+//!   deliveries. Plain data; the store decodes its rows into them.
+//!
 //! Rules this crate keeps: no IO, no async, no wire formats. Callers read files and render
 //! reports; this crate only decides.
 
+pub mod audit;
 pub mod deprecation;
 pub mod finding;
 pub mod identity;
 pub mod integration;
 pub mod lifecycle;
+pub mod listing;
 pub mod manifest;
 pub mod notice;
 pub mod outcome;
 pub mod pack;
 pub mod pointer;
 pub mod policy;
+pub mod queue;
+pub mod review;
+pub mod rollout;
 pub mod rule;
 pub mod severity;
 pub mod waiver;
+pub mod webhook;
 
 pub use finding::Finding;
 pub use identity::{Capability, Principal, Role};

@@ -193,3 +193,26 @@ mod tests {
         assert_eq!("partners".parse::<Audience>(), Ok(Audience::Partners));
     }
 }
+
+/// A notice as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoticeRecord {
+    /// Its id.
+    pub id: i64,
+    /// The listing's slug; `None` for a platform notice.
+    pub slug: Option<String>,
+    /// What kind of change.
+    pub kind: NoticeKind,
+    /// What changes.
+    pub summary: String,
+    /// The day it takes effect.
+    pub effective: Date,
+    /// What the audience has to do.
+    pub action_required: Option<String>,
+    /// Who it is for.
+    pub audience: Audience,
+    /// Who published it.
+    pub author: String,
+    /// When, seconds since the Unix epoch.
+    pub created_at: i64,
+}

@@ -51,3 +51,18 @@ mod tests {
         assert!(!w.covers("urls.https", &v("1.5.0-rc.1"), 0));
     }
 }
+
+/// A waiver as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaiverRecord {
+    /// What the verdict needs.
+    pub waiver: Waiver,
+    /// The listing's slug.
+    pub slug: String,
+    /// Why.
+    pub justification: String,
+    /// Who granted it (the audit log's name for the reviewer).
+    pub approver: String,
+    /// When, seconds since the Unix epoch.
+    pub created_at: i64,
+}

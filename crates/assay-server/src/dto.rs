@@ -1,8 +1,9 @@
 //! The JSON shapes of the API: what goes over the wire, converted at this edge from the
 //! service's types. Clients (the CLI) deserialize the same types.
 
+use assay_core::listing::{ListingRecord, QueueEntry, VersionRecord};
+use assay_core::waiver::WaiverRecord;
 use assay_service::{FindingView, VersionView};
-use assay_store::{ListingRecord, QueueEntry, VersionRecord, WaiverRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -311,11 +312,7 @@ impl From<&VersionView> for Version {
             decisions: v
                 .decisions
                 .iter()
-                .map(|(actor, action, note)| DecisionDto {
-                    actor: actor.clone(),
-                    action: action.clone(),
-                    note: note.clone(),
-                })
+                .map(|d| DecisionDto { actor: d.actor.clone(), action: d.action.clone(), note: d.note.clone() })
                 .collect(),
             url: version_url(&r.slug, &r.version),
         }
@@ -498,8 +495,8 @@ pub struct Notice {
     pub published_at: String,
 }
 
-impl From<&assay_store::NoticeRecord> for Notice {
-    fn from(n: &assay_store::NoticeRecord) -> Self {
+impl From<&assay_core::notice::NoticeRecord> for Notice {
+    fn from(n: &assay_core::notice::NoticeRecord) -> Self {
         Notice {
             id: n.id,
             listing: n.slug.clone(),
@@ -566,9 +563,9 @@ pub struct Deprecation {
 
 impl Deprecation {
     /// The schedule as of `today`.
-    pub fn new(d: &assay_store::DeprecationRecord, today: jiff::civil::Date) -> Self {
+    pub fn new(d: &assay_core::deprecation::DeprecationRecord, today: jiff::civil::Date) -> Self {
+        use assay_core::deprecation::DeprecationTarget;
         use assay_core::deprecation::Phase;
-        use assay_store::DeprecationTarget;
         let (listing, versions, api_version) = match &d.target {
             DeprecationTarget::Listing { slug, versions } => (Some(slug.clone()), Some(versions.to_string()), None),
             DeprecationTarget::ApiVersion(api) => (None, None, Some(api.clone())),
@@ -737,8 +734,8 @@ pub struct TimelineEvent {
     pub detail: String,
 }
 
-impl From<&assay_store::audit::AuditEvent> for TimelineEvent {
-    fn from(e: &assay_store::audit::AuditEvent) -> Self {
+impl From<&assay_core::audit::AuditEvent> for TimelineEvent {
+    fn from(e: &assay_core::audit::AuditEvent) -> Self {
         TimelineEvent {
             at: timestamp(e.at),
             actor: e.actor.clone(),

@@ -8,9 +8,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use assay_core::deprecation::Stability;
+use assay_core::deprecation::{DeprecationRecord, DeprecationTarget};
 use assay_core::notice::{Audience, NoticeKind};
 use assay_service::{DeprecationRequest, NoticeRequest, ServiceError};
-use assay_store::{DeprecationRecord, DeprecationTarget};
 use jiff::civil::Date;
 
 use crate::AppState;

@@ -47,24 +47,19 @@ pub async fn healthz() -> &'static str {
     )
 )]
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    let store = state.service.store();
-    let pack = &state.service.pack().manifest;
-    let database = match store.backend() {
-        assay_store::Backend::Sqlite => "sqlite",
-        assay_store::Backend::Postgres => "postgres",
-    };
-    let (status, pending) = match store.pending_reviews().await {
+    let readiness = state.service.readiness().await;
+    let (status, pending) = match readiness.pending_reviews {
         Ok(pending) => (StatusCode::OK, pending),
         Err(e) => {
-            tracing::warn!(error = %e, "readiness check: the store does not answer");
+            tracing::warn!(error = %assay_service::error_chain(&e), "readiness check: the store does not answer");
             (StatusCode::SERVICE_UNAVAILABLE, -1)
         }
     };
     metrics::gauge!("assay_pending_reviews").set(pending as f64);
     let body = Readiness {
         status: if status == StatusCode::OK { "ready" } else { "unavailable" }.to_owned(),
-        database: database.to_owned(),
-        rule_pack: format!("{}@{}", pack.name, pack.version),
+        database: readiness.database.to_owned(),
+        rule_pack: readiness.rule_pack,
         pending_reviews: pending,
     };
     (status, Json(body)).into_response()
@@ -73,7 +68,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 /// Prometheus text exposition.
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus metrics", body = String, content_type = "text/plain")))]
 pub async fn metrics_text(State(state): State<AppState>) -> Response {
-    if let Ok(pending) = state.service.store().pending_reviews().await {
+    if let Ok(pending) = state.service.pending_reviews().await {
         metrics::gauge!("assay_pending_reviews").set(pending as f64);
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()

@@ -174,7 +174,7 @@ impl From<ServiceError> for ApiError {
                 ..ApiError::new(S::SERVICE_UNAVAILABLE, "busy", "The service is busy", detail)
             },
             ServiceError::NotReady(_) => ApiError::new(S::CONFLICT, "not_ready", "Not ready yet", detail),
-            ServiceError::Store(ref source) => ApiError::internal(source),
+            ServiceError::Internal(ref source) => ApiError::internal(source),
         }
     }
 }

@@ -9,8 +9,8 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use assay_core::webhook::{DeliveryRecord, EndpointRecord};
 use assay_service::Sender;
-use assay_store::{DeliveryRecord, EndpointRecord};
 
 use crate::AppState;
 use crate::api::created;

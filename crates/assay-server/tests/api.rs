@@ -39,6 +39,8 @@ fn pack() -> Arc<RulePack> {
 struct App {
     router: Router,
     service: Service,
+    /// The store under `service`, for what a test checks behind the service's back.
+    store: Store,
     acme: String,
     globex: String,
     reviewer: String,
@@ -55,6 +57,7 @@ async fn app_with(config: ServerConfig) -> App {
     App {
         router: router(service.clone(), config),
         service,
+        store: store.clone(),
         acme: store.create_token("test", Role::Partner, Some(acme)).await.unwrap(),
         globex: store.create_token("test", Role::Partner, Some(globex)).await.unwrap(),
         reviewer: store.create_token("test", Role::Reviewer, None).await.unwrap(),
@@ -254,7 +257,7 @@ async fn a_partner_submits_and_a_reviewer_approves() {
 
     let listings = app.call(Method::GET, "/v1/listings", Some(&app.acme), None).await;
     assert_eq!(listings.body.as_array().unwrap().len(), 2);
-    assert!(app.service.store().verify_audit().await.unwrap().is_ok());
+    assert!(app.store.verify_audit().await.unwrap().is_ok());
 }
 
 #[tokio::test]
@@ -288,7 +291,7 @@ async fn of_many_concurrent_decisions_exactly_one_wins() {
     let conflicts = statuses.iter().filter(|s| **s == StatusCode::CONFLICT).count();
     println!("24 concurrent decisions: {wins} won, {conflicts} got 409");
     assert_eq!((wins, conflicts), (1, 23));
-    let decisions = app.service.store().decisions(&slug, &version).await.unwrap();
+    let decisions = app.store.decisions(&slug, &version).await.unwrap();
     assert_eq!(decisions.len(), 1);
 }
 
@@ -359,7 +362,7 @@ async fn errors_are_problem_json_with_stable_codes() {
     // Nothing was left behind by any refusal.
     let listing = app.call(Method::GET, &format!("/v1/listings/{slug}"), Some(&app.acme), None).await;
     assert_eq!(listing.body["versions"], json!([]));
-    assert_eq!(app.service.store().pending_reviews().await.unwrap(), 0);
+    assert_eq!(app.store.pending_reviews().await.unwrap(), 0);
     let first = app.submit(&slug, &app.acme, &manifest, &[]).await;
     assert_eq!(first.status, StatusCode::ACCEPTED);
     assert_problem(&app.submit(&slug, &app.acme, &manifest, &[]).await, StatusCode::CONFLICT, "already_exists");
@@ -768,17 +771,17 @@ async fn webhooks_are_signed_retried_and_survive_restarts() {
     let first = node(&app.service).dispatch_webhooks().await.unwrap();
     assert_eq!((first.enqueued, first.delivered, first.failed_attempts), (1, 0, 1), "{first:?}");
     // A restart: a new service over the same store retries and delivers; nothing is enqueued twice.
-    let restarted = Service::new(app.service.store().clone(), host(), pack(), ServiceConfig::default());
+    let restarted = Service::new(app.store.clone(), host(), pack(), ServiceConfig::default());
     let second = node(&restarted).dispatch_webhooks().await.unwrap();
     assert_eq!((second.enqueued, second.delivered), (0, 1), "{second:?}");
 
     // A crash in the middle of a delivery: the message was claimed (leased) and never recorded.
     let reviewer = app.service.authenticate(&app.reviewer).await.unwrap();
     app.service.decide(&reviewer, &slug, &version, assay_service::Action::Approve, "ok").await.unwrap();
-    let fanned = Service::new(app.service.store().clone(), host(), pack(), ServiceConfig::default());
+    let fanned = Service::new(app.store.clone(), host(), pack(), ServiceConfig::default());
     assert_eq!(fanned.dispatch_webhooks().await.unwrap().enqueued, 1, "no sender: fan-out only");
     let now = app.service.now();
-    let claimed = app.service.store().claim_due_messages(now, 3, 10).await.unwrap();
+    let claimed = app.store.claim_due_messages(now, 3, 10).await.unwrap();
     assert_eq!(claimed.len(), 1);
     assert_eq!(node(&restarted).dispatch_webhooks().await.unwrap().delivered, 0, "leased to the crashed node");
     tokio::time::sleep(std::time::Duration::from_millis(3100)).await;

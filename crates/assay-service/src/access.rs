@@ -1,6 +1,7 @@
 //! Who may do what. Every use case asks here; nothing else decides permission.
 
-use assay_store::{Capability, ListingRecord, PartnerId, Principal, Role};
+use assay_core::identity::{Capability, PartnerId, Principal, Role};
+use assay_core::listing::ListingRecord;
 
 use crate::ServiceError;
 

@@ -1,7 +1,8 @@
 //! Why a use case refused or failed. The server maps each variant to a status and a stable code.
 
+use assay_core::identity::Capability;
 use assay_core::{ManifestError, VersionState};
-use assay_store::{Capability, StoreError};
+use assay_store::StoreError;
 
 /// Why an operation did not happen.
 #[derive(Debug, thiserror::Error)]
@@ -71,9 +72,10 @@ pub enum ServiceError {
     /// The operation needs something to finish first (a shadow re-check); try again later.
     #[error("{0}")]
     NotReady(String),
-    /// The store failed; details are logged, not shown.
-    #[error("the store failed")]
-    Store(#[source] StoreError),
+    /// Something underneath failed (the database, a stored pack that no longer loads); the
+    /// cause is for the log, never for the caller.
+    #[error("the service failed")]
+    Internal(#[source] Internal),
 }
 
 impl ServiceError {
@@ -102,7 +104,20 @@ impl From<StoreError> for ServiceError {
             StoreError::NotFound(what) => ServiceError::NotFound(what),
             StoreError::Conflict { current } => ServiceError::Conflict { current },
             StoreError::NoteRequired => ServiceError::NoteRequired,
-            other => ServiceError::Store(other),
+            other => ServiceError::Internal(Internal(Box::new(other))),
         }
+    }
+}
+
+/// The cause of a [`ServiceError::Internal`]: opaque, so no store or host type reaches callers;
+/// its `Display` and `source` chain are for the log.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct Internal(Box<dyn std::error::Error + Send + Sync>);
+
+impl ServiceError {
+    /// An internal failure with `cause`.
+    pub(crate) fn internal(cause: impl std::error::Error + Send + Sync + 'static) -> ServiceError {
+        ServiceError::Internal(Internal(Box::new(cause)))
     }
 }

@@ -29,12 +29,18 @@
 //! - [`view`]: a version as callers see it, with the verdict decided *now* from its findings
 //!   and the waivers live now (an expired waiver re-opens its finding).
 //!
-//! Rules this crate keeps: no HTTP and no clap; the time comes from an injected [`Clock`].
+//! - [`readiness`](Service::readiness), [`bootstrap_partner`](Service::bootstrap_partner),
+//!   [`bootstrap_token`](Service::bootstrap_token): what operators and installers ask.
+//!
+//! Rules this crate keeps: no HTTP and no clap; the time comes from an injected [`Clock`];
+//! callers see the service's own types and core's, never a store row or a host type — the
+//! store stays behind [`Service`] (`tests/architecture.rs` checks the signatures).
 
 pub mod access;
 pub mod bundle;
 mod clock;
 mod error;
+mod health;
 pub mod notices;
 pub mod rollout;
 mod service;
@@ -45,7 +51,8 @@ pub mod webhooks;
 pub mod worker;
 
 pub use clock::{Clock, SystemClock};
-pub use error::{ServiceError, error_chain};
+pub use error::{Internal, ServiceError, error_chain};
+pub use health::Readiness;
 pub use notices::{DeprecationRequest, NoticeRequest, ScheduleReport};
 pub use rollout::{PackUpload, Phase, Rollout};
 pub use service::{Action, Service, ServiceConfig, UploadedCheck, WaiverRequest};
@@ -54,4 +61,4 @@ pub use standing::{FixBy, ListingStanding, Standing};
 pub use view::{FindingView, VersionView};
 pub use webhooks::{DispatchReport, Sender, WebhookConfig};
 
-pub use assay_store::{Capability, Principal, Role, VersionId};
+pub use assay_core::identity::{Capability, Principal, Role, VersionId};

@@ -3,15 +3,18 @@
 //! module decides who may publish what and applies the dates with the injected clock.
 
 use assay_core::deprecation::{self, Phase, Schedule, Stability};
+use assay_core::deprecation::{DeprecationRecord, DeprecationTarget};
+use assay_core::identity::Role;
+use assay_core::notice::NoticeRecord;
 use assay_core::notice::{self, Audience, NoticeDraft, NoticeKind};
 use assay_core::{Transition, VersionState};
-use assay_store::{DeprecationRecord, DeprecationTarget, NewDeprecation, NewNotice, NoticeRecord, Role, StoreError};
+use assay_store::{NewDeprecation, NewNotice, StoreError};
 use jiff::civil::Date;
 
 use crate::ServiceError;
 use crate::access::{require_role, visible};
 use crate::service::Service;
-use assay_store::Principal;
+use assay_core::identity::Principal;
 
 /// A notice to publish.
 #[derive(Debug, Clone)]

@@ -14,9 +14,12 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use assay_core::identity::{Principal, Role};
 use assay_core::notice::{Audience, NoticeKind};
+use assay_core::queue::JobCounts;
+use assay_core::rollout::{Affected, PackMode, PackRecord, VerdictCounts};
 use assay_host::RulePack;
-use assay_store::{Affected, JobCounts, NewNotice, NewPack, PackMode, PackRecord, Principal, Role, VerdictCounts};
+use assay_store::{NewNotice, NewPack};
 use sha2::{Digest, Sha256};
 
 use crate::access::require_role;
@@ -223,13 +226,18 @@ impl Service {
     }
 
     /// The job queue: every job by state, and the newest dead letters with their reasons.
-    pub async fn queue(&self, who: &Principal) -> Result<(JobCounts, Vec<assay_store::DeadJob>), ServiceError> {
+    pub async fn queue(&self, who: &Principal) -> Result<(JobCounts, Vec<assay_core::queue::DeadJob>), ServiceError> {
         require_role(who, &[Role::Reviewer, Role::Admin], "see the job queue")?;
         Ok((self.store.job_counts(None).await?, self.store.dead_jobs(100).await?))
     }
 
+    /// The manifest of the pack new reviews run: its name, version and rules.
+    pub async fn active_pack(&self) -> Result<assay_core::pack::PackManifest, ServiceError> {
+        Ok(self.current_pack().await?.manifest.clone())
+    }
+
     /// The pack new reviews run: the last one applied, else the one the service started with.
-    pub async fn current_pack(&self) -> Result<Arc<RulePack>, ServiceError> {
+    pub(crate) async fn current_pack(&self) -> Result<Arc<RulePack>, ServiceError> {
         match self.store.active_pack().await? {
             Some(active) => self.pack_by_id(active.id).await,
             None => Ok(self.pack.clone()),
@@ -245,7 +253,7 @@ impl Service {
         let components: BTreeMap<String, Arc<[u8]>> =
             components.into_iter().map(|(name, bytes)| (name, Arc::from(bytes))).collect();
         let pack = RulePack::from_parts(&manifest, |name| components.get(name).cloned())
-            .map_err(|e| ServiceError::Store(assay_store::StoreError::Corrupt(format!("rule pack {id}: {e}"))))?;
+            .map_err(|e| ServiceError::internal(assay_store::StoreError::Corrupt(format!("rule pack {id}: {e}"))))?;
         let pack = Arc::new(pack);
         self.packs.lock().unwrap_or_else(|p| p.into_inner()).insert(id, pack.clone());
         Ok(pack)

@@ -2,14 +2,14 @@
 
 use std::sync::Arc;
 
+use assay_core::identity::{Capability, Principal, Role};
 use assay_core::lifecycle::TransitionError;
+use assay_core::listing::{ListingRecord, QueueEntry, VersionRecord};
 use assay_core::manifest::ListingSlug;
+use assay_core::waiver::WaiverRecord;
 use assay_core::{Manifest, Transition, VersionState};
 use assay_host::{CheckSpec, Host, RulePack};
-use assay_store::{
-    Capability, ListingRecord, NewCheck, NewWaiver, Principal, QueueEntry, Role, Store, Submission, VersionRecord,
-    WaiverRecord,
-};
+use assay_store::{NewCheck, NewWaiver, Store, Submission};
 use tokio::sync::{Notify, Semaphore};
 
 use crate::ServiceError;
@@ -157,8 +157,8 @@ impl Service {
         self
     }
 
-    /// The store underneath (health checks, bootstrap).
-    pub fn store(&self) -> &Store {
+    /// The store underneath; only the service reaches it.
+    pub(crate) fn store(&self) -> &Store {
         &self.store
     }
 
@@ -167,11 +167,6 @@ impl Service {
         let key = Arc::as_ptr(pack) as usize;
         let mut cache = self.pack_checks.lock().unwrap_or_else(|p| p.into_inner());
         cache.entry(key).or_insert_with(|| (pack.clone(), Arc::new(pack.checks()))).1.clone()
-    }
-
-    /// The rule pack reviews run.
-    pub fn pack(&self) -> &RulePack {
-        &self.pack
     }
 
     /// The principal a bearer token stands for.
@@ -246,7 +241,7 @@ impl Service {
         who: &Principal,
         slug: &str,
         checks: Vec<UploadedCheck>,
-    ) -> Result<(VersionRecord, assay_store::JobId), ServiceError> {
+    ) -> Result<(VersionRecord, assay_core::identity::JobId), ServiceError> {
         let listing = visible(who, self.store.listing(slug).await?, slug)?;
         require_owner(who, &listing)?;
         require_capability(who, Capability::Checks)?;
@@ -282,7 +277,7 @@ impl Service {
         who: &Principal,
         slug: &str,
         version: &str,
-    ) -> Result<Vec<assay_store::RecheckRecord>, ServiceError> {
+    ) -> Result<Vec<assay_core::review::RecheckRecord>, ServiceError> {
         self.listing(who, slug).await?;
         if self.store.version(slug, version).await?.is_none() {
             return Err(ServiceError::NotFound(format!("version {version} of `{slug}`")));

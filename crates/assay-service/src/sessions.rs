@@ -2,8 +2,10 @@
 //! listings, of the review queue and of a listing's timeline, the version a new one is compared against, and waivers
 //! ended early. Permissions are the API's: the same [`access`](crate::access) checks decide.
 
-use assay_store::audit::AuditEvent;
-use assay_store::{ListingRecord, Principal, QueueEntry, Role, VersionId, VersionRecord, WaiverRecord};
+use assay_core::audit::AuditEvent;
+use assay_core::identity::{Principal, Role, VersionId};
+use assay_core::listing::{ListingRecord, QueueEntry, VersionRecord};
+use assay_core::waiver::WaiverRecord;
 
 use crate::ServiceError;
 use crate::access::require_role;

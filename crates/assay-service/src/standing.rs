@@ -1,9 +1,10 @@
 //! Where a partner stands, and what happened to a listing: its timeline.
 
+use assay_core::audit::AuditEvent;
+use assay_core::deprecation::DeprecationTarget;
+use assay_core::identity::{Principal, Role};
 use assay_core::notice::NoticeKind;
 use assay_core::{Severity, VersionState};
-use assay_store::audit::AuditEvent;
-use assay_store::{DeprecationTarget, Principal, Role};
 use jiff::civil::Date;
 
 use crate::ServiceError;

@@ -1,7 +1,9 @@
 //! A version as callers see it, with its verdict decided now.
 
+use assay_core::listing::{Decision, ListingRecord, VersionRecord};
+use assay_core::review::StoredReview;
+use assay_core::waiver::WaiverRecord;
 use assay_core::{CheckRun, Finding, Severity, Verdict, Waiver, waiver};
-use assay_store::{ListingRecord, StoredReview, VersionRecord, WaiverRecord};
 
 /// Findings at or above this severity block a version (DESIGN §2: `error` or worse).
 pub const FAIL_ON: Severity = Severity::Error;
@@ -34,8 +36,8 @@ pub struct VersionView {
     pub findings: Vec<FindingView>,
     /// The listing's waivers, expired ones included.
     pub waivers: Vec<WaiverRecord>,
-    /// Reviewer decisions on this version, oldest first: actor, action, note.
-    pub decisions: Vec<(String, String, String)>,
+    /// Reviewer decisions on this version, oldest first.
+    pub decisions: Vec<Decision>,
 }
 
 /// The verdict over `runs` on listing `version` at `now`, honouring the live `waivers`, and

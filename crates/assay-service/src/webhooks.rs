@@ -18,10 +18,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
+use assay_core::deprecation::DeprecationTarget;
 use assay_core::deprecation::Phase;
-use assay_store::{
-    AttemptOutcome, DeliveryRecord, DeprecationTarget, EndpointRecord, NewMessage, PartnerId, Principal, Role,
-};
+use assay_core::identity::{PartnerId, Principal, Role};
+use assay_core::webhook::{DeliveryRecord, EndpointRecord};
+use assay_store::{AttemptOutcome, NewMessage};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, Mac};

@@ -13,9 +13,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use assay_core::identity::VersionId;
+use assay_core::listing::VersionRecord;
 use assay_core::{CheckOutcome, CheckRun, Finding, Manifest, Severity, Verdict};
 use assay_host::{CheckSpec, ReviewInput, RulePack};
-use assay_store::{ClaimedRecheck, ClaimedReview, JobFate, Lease, RecheckResult, StoreError, VersionId, VersionRecord};
+use assay_store::{ClaimedRecheck, ClaimedReview, JobFate, Lease, RecheckResult, StoreError};
 
 use crate::view;
 use crate::{Service, ServiceError, error_chain};

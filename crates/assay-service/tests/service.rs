@@ -38,6 +38,8 @@ fn pack() -> Arc<RulePack> {
 
 struct World {
     service: Service,
+    /// The store under `service`, for what a test checks behind the service's back.
+    store: Store,
     clock: Arc<TestClock>,
     acme: Principal,
     globex: Principal,
@@ -59,7 +61,7 @@ async fn world_with(acme_capabilities: &[Capability], host: Arc<Host>, config: S
     let acme = principal(&store, Role::Partner, Some(acme_id)).await;
     let globex = principal(&store, Role::Partner, Some(globex_id)).await;
     let reviewer = principal(&store, Role::Reviewer, None).await;
-    World { service, clock, acme, globex, reviewer, _dir: dir }
+    World { service, store, clock, acme, globex, reviewer, _dir: dir }
 }
 
 async fn principal(store: &Store, role: Role, partner: Option<assay_store::PartnerId>) -> Principal {
@@ -94,7 +96,7 @@ async fn a_clean_listing_is_reviewed_approved_and_certified() {
     let (slug, version) = reviewed(&world, &world.acme, "clean").await;
     let view = world.service.version(&world.acme, &slug, &version).await.unwrap();
     assert_eq!((view.record.state, view.verdict), (VersionState::AwaitingReview, Some(Verdict::Pass)));
-    assert_eq!(view.review.as_ref().unwrap().runs.len(), world.service.pack().components.len());
+    assert_eq!(view.review.as_ref().unwrap().runs.len(), world.service.pack_manifest().rules.len());
     let queue = world.service.review_queue(&world.reviewer).await.unwrap();
     assert_eq!(queue.iter().map(|e| e.slug.as_str()).collect::<Vec<_>>(), [slug.as_str()]);
     // The partner cannot decide, and a decision needs a note.
@@ -132,7 +134,7 @@ async fn certification_needs_the_partners_capability() {
     let check = UploadedCheck { name: "x.wasm".into(), bytes: b"\0asm".to_vec() };
     let refused = world.service.submit(&world.acme, &slug, &manifest, vec![check]).await;
     assert!(matches!(refused, Err(ServiceError::CapabilityRequired(Capability::Checks))), "{refused:?}");
-    assert_eq!(world.service.store().pending_reviews().await.unwrap(), 0);
+    assert_eq!(world.store.pending_reviews().await.unwrap(), 0);
 }
 
 #[tokio::test]
@@ -205,7 +207,7 @@ async fn bad_submissions_are_refused_with_their_field_and_leave_nothing() {
         assert!(matches!(&refused, Err(ServiceError::InvalidPlugin { name: n, .. }) if n == name), "{refused:?}");
     }
     assert!(world.service.listing(&world.acme, &slug).await.unwrap().versions.is_empty());
-    assert_eq!(world.service.store().pending_reviews().await.unwrap(), 0);
+    assert_eq!(world.store.pending_reviews().await.unwrap(), 0);
     assert!(matches!(
         world.service.create_listing(&world.acme, "Bad Slug", "x").await,
         Err(ServiceError::Invalid { .. })
@@ -328,7 +330,7 @@ async fn integration_resources_are_compared_with_the_last_approved_version() {
     // A server restarted with other limits still exports the limits the review ran under.
     let limits = assay_host::Limits { max_platform_calls: 7, ..Default::default() };
     let other = Arc::new(Host::new(HostConfig { limits, ..HostConfig::default() }).unwrap());
-    let restarted = Service::new(world.service.store().clone(), other, pack(), ServiceConfig::default());
+    let restarted = Service::new(world.store.clone(), other, pack(), ServiceConfig::default());
     let again = restarted.bundle(&world.acme, &slug, "1.0.2").await.unwrap();
     assert_eq!(again.limits, bundle.limits);
     assert_eq!(again.limits.max_platform_calls, 1_000);
@@ -364,7 +366,7 @@ async fn hostile_integration_checks_are_contained_in_a_review() {
         assert!(partner[0].transcript.len() <= 51, "{name}: the budget bounds the transcript");
         // Every rule of the pack still reported.
         let rules = runs.iter().filter(|r| r.platform && !r.check_id.starts_with("integration.")).count();
-        assert_eq!(rules, world.service.pack().components.len(), "{name}");
+        assert_eq!(rules, world.service.pack_manifest().rules.len(), "{name}");
         assert_eq!(view.verdict, Some(Verdict::Fail), "{name}");
     }
 }
@@ -387,7 +389,7 @@ async fn uploads_are_bounded_in_compile_time_and_concurrency() {
         "{refused:?}"
     );
     assert!(world.service.listing(&world.acme, &slug).await.unwrap().versions.is_empty());
-    assert_eq!(world.service.store().pending_reviews().await.unwrap(), 0);
+    assert_eq!(world.store.pending_reviews().await.unwrap(), 0);
 
     // No compile slot at all stands for every slot held by compiles still running.
     let limits = assay_host::Limits { max_compile_time: std::time::Duration::from_millis(50), ..Default::default() };
@@ -421,12 +423,12 @@ async fn a_running_review_renews_its_lease() {
     let review = tokio::spawn(async move { service.review_next().await });
     // Past the 2 s lease (and a whole second more, as leases are kept in seconds).
     tokio::time::sleep(std::time::Duration::from_millis(3500)).await;
-    let stolen = world.service.store().claim_review("another-worker", 2).await.unwrap();
+    let stolen = world.store.claim_review("another-worker", 2).await.unwrap();
     let stolen = stolen.map(|c| (c.lease.job, c.lease.attempt));
     assert!(stolen.is_none(), "a running review's job was taken over: {stolen:?}");
     let done = review.await.unwrap().unwrap().unwrap();
     assert_eq!(done.state, VersionState::ChangesRequested, "the spinning partner check timed out and blocks");
-    assert_eq!(world.service.store().pending_reviews().await.unwrap(), 0);
+    assert_eq!(world.store.pending_reviews().await.unwrap(), 0);
 }
 
 /// Notices keep their lead time, deprecations their minimum notice; a scheduled range is
@@ -528,8 +530,8 @@ async fn notices_and_deprecation_schedules_keep_the_policy_and_retire_at_sunset(
     assert_eq!(report.deprecated, [format!("{slug}@{version}")]);
     let state = |w: &World| {
         let (slug, version) = (slug.clone(), version.clone());
-        let service = w.service.clone();
-        async move { service.store().version(&slug, &version).await.unwrap().unwrap().state }
+        let store = w.store.clone();
+        async move { store.version(&slug, &version).await.unwrap().unwrap().state }
     };
     assert_eq!(state(&world).await, VersionState::Deprecated);
     world.clock.0.store(at(date(2028, 1, 14)), Ordering::SeqCst);
@@ -588,13 +590,13 @@ async fn deprecation_reminders_are_enqueued_once_per_threshold() {
     world.service.decide(&world.reviewer, &slug, &version, Action::Approve, "ok").await.unwrap();
     // Fan-out: what happened since the endpoint was registered (the notice, the approval).
     let first = world.service.dispatch_webhooks().await.unwrap();
-    let counts = world.service.store().message_counts(endpoint.id).await.unwrap();
+    let counts = world.store.message_counts(endpoint.id).await.unwrap();
     assert_eq!(counts.0 as usize, first.enqueued);
     assert!(first.enqueued >= 2, "{first:?}");
     assert_eq!(world.service.dispatch_webhooks().await.unwrap().enqueued, 0, "nothing twice");
     let at = |d: jiff::civil::Date| d.to_zoned(jiff::tz::TimeZone::UTC).unwrap().timestamp().as_second();
     let reminders = |world: &World| {
-        let store = world.service.store().clone();
+        let store = world.store.clone();
         async move { store.message_counts(endpoint.id).await.unwrap().0 }
     };
     let before = reminders(&world).await;
@@ -679,7 +681,7 @@ async fn a_rule_pack_rolls_out_in_shadow_then_is_enforced_at_its_deadline() {
     );
     let active = world.service.rollout(&world.reviewer, "assay-builtin", "0.2.0").await.unwrap();
     assert_eq!((active.phase, active.verdicts.fail), (assay_service::Phase::Enforced, 1));
-    assert_eq!(world.service.current_pack().await.unwrap().manifest.version.to_string(), "0.2.0");
+    assert_eq!(world.service.active_pack().await.unwrap().version.to_string(), "0.2.0");
 }
 
 /// A platform API version entering deprecation re-checks the live listings that target it,
@@ -708,7 +710,7 @@ async fn an_api_version_entering_deprecation_rechecks_the_listings_that_target_i
     drain(&world).await;
     let (counts, dead) = world.service.queue(&world.reviewer).await.unwrap();
     assert_eq!((counts.waiting, counts.dead, dead.len()), (0, 0, 0));
-    let rechecks = world.service.store().rechecks("acme-clean", "1.4.0").await.unwrap();
+    let rechecks = world.store.rechecks("acme-clean", "1.4.0").await.unwrap();
     assert_eq!(rechecks.len(), 1);
     let flagged = &rechecks[0].findings;
     assert!(flagged.contains("platform.api-version-deprecated") && flagged.contains("2027-12-01"), "{flagged}");

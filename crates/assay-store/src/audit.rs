@@ -4,31 +4,11 @@
 //! are numbered without gaps, so editing or deleting any row (short of rewriting every later
 //! one) breaks [`verify`]. Appends happen inside the transaction of the change they record.
 
+pub use assay_core::audit::AuditEvent;
 use sha2::{Digest, Sha256};
 
 /// The hash before the first event.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-
-/// One audit event as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuditEvent {
-    /// Position in the chain, from 1, without gaps.
-    pub seq: i64,
-    /// Unix seconds.
-    pub at: i64,
-    /// Who, e.g. `token:7` or `system`.
-    pub actor: String,
-    /// What, e.g. `version.approve`.
-    pub action: String,
-    /// On what, e.g. `listing:acme@1.2.0`.
-    pub subject: String,
-    /// Details (a decision's note, the states involved).
-    pub detail: String,
-    /// The previous event's hash.
-    pub prev_hash: String,
-    /// This event's hash.
-    pub hash: String,
-}
 
 /// The hash of an event with the given fields.
 pub fn hash(prev_hash: &str, seq: i64, at: i64, actor: &str, action: &str, subject: &str, detail: &str) -> String {

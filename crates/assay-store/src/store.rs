@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use assay_core::lifecycle::{self, TransitionError};
+use assay_core::listing::Decision;
 use assay_core::{Transition, VersionState};
 use sha2::{Digest, Sha256};
 use sqlx::any::{AnyPoolOptions, AnyRow};
@@ -232,8 +233,14 @@ impl Store {
         let id: i64 =
             sqlx::query("SELECT id FROM partners WHERE name = $1").bind(name).fetch_one(&mut *tx).await?.try_get(0)?;
         if inserted > 0 {
-            append(&mut tx, actor, "partner.create", &format!("partner:{name}"), &crate::model::encode_capabilities(capabilities))
-                .await?;
+            append(
+                &mut tx,
+                actor,
+                "partner.create",
+                &format!("partner:{name}"),
+                &crate::model::encode_capabilities(capabilities),
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(PartnerId(id))
@@ -460,7 +467,7 @@ impl Store {
     }
 
     /// The decisions on a version, oldest first: (actor, action, note).
-    pub async fn decisions(&self, slug: &str, version: &str) -> Result<Vec<(String, String, String)>, StoreError> {
+    pub async fn decisions(&self, slug: &str, version: &str) -> Result<Vec<Decision>, StoreError> {
         let rows = sqlx::query(
             "SELECT d.actor, d.action, d.note FROM decisions d JOIN versions v ON v.id = d.version_id \
              JOIN listings l ON l.id = v.listing_id WHERE l.slug = $1 AND v.version = $2 ORDER BY d.id",
@@ -469,7 +476,15 @@ impl Store {
         .bind(version)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))).collect()
+        rows.iter()
+            .map(|row| {
+                Ok(Decision {
+                    actor: row.try_get("actor")?,
+                    action: row.try_get("action")?,
+                    note: row.try_get("note")?,
+                })
+            })
+            .collect()
     }
 
     /// The audit events about one listing and its versions, in order: its timeline.

@@ -42,7 +42,7 @@ fn progress(rollout: &Rollout) -> String {
 /// `GET /packs`: every published pack with its rollout phase and blast radius.
 pub(crate) async fn packs(State(state): State<AppState>, viewer: Viewer) -> Result<Response, ConsoleError> {
     let rollouts = state.service.rollouts(&viewer.who).await.or_page(&viewer, "/")?;
-    let current = state.service.current_pack().await.or_page(&viewer, "/")?;
+    let current = state.service.active_pack().await.or_page(&viewer, "/")?;
     let rows = rollouts
         .iter()
         .map(|r| PackRow {
@@ -58,7 +58,7 @@ pub(crate) async fn packs(State(state): State<AppState>, viewer: Viewer) -> Resu
         .collect();
     Ok(render(&PacksPage {
         layout: viewer.layout("/packs"),
-        current: Some(format!("{}@{}", current.manifest.name, current.manifest.version)),
+        current: Some(format!("{}@{}", current.name, current.version)),
         rows,
     }))
 }
@@ -82,7 +82,7 @@ struct PackPage {
     dead: i64,
     complete: bool,
     by_rule: Vec<(String, i64)>,
-    affected: Vec<assay_store::Affected>,
+    affected: Vec<assay_core::rollout::Affected>,
     affected_more: bool,
 }
 
@@ -149,8 +149,10 @@ pub(crate) async fn deprecations(State(state): State<AppState>, viewer: Viewer) 
     for d in &schedules {
         let title = d.schedule.sunset.strftime("%B %Y").to_string();
         let (slug, target) = match &d.target {
-            assay_store::DeprecationTarget::Listing { slug, versions } => (Some(slug.clone()), versions.to_string()),
-            assay_store::DeprecationTarget::ApiVersion(api) => (None, api.clone()),
+            assay_core::deprecation::DeprecationTarget::Listing { slug, versions } => {
+                (Some(slug.clone()), versions.to_string())
+            }
+            assay_core::deprecation::DeprecationTarget::ApiVersion(api) => (None, api.clone()),
         };
         let row = CalendarRow {
             sunset: d.schedule.sunset.to_string(),

@@ -214,7 +214,7 @@ struct ListingPage {
 const AUDIT_PAGE: i64 = 50;
 
 /// Notices as rows.
-pub(crate) fn notice_rows(notices: &[assay_store::NoticeRecord]) -> Vec<NoticeRow> {
+pub(crate) fn notice_rows(notices: &[assay_core::notice::NoticeRecord]) -> Vec<NoticeRow> {
     notices
         .iter()
         .map(|n| NoticeRow {
@@ -294,8 +294,8 @@ pub(crate) async fn show(
             .iter()
             .map(|d| DeprecationRow {
                 target: match &d.target {
-                    assay_store::DeprecationTarget::Listing { versions, .. } => versions.to_string(),
-                    assay_store::DeprecationTarget::ApiVersion(api) => format!("API {api}"),
+                    assay_core::deprecation::DeprecationTarget::Listing { versions, .. } => versions.to_string(),
+                    assay_core::deprecation::DeprecationTarget::ApiVersion(api) => format!("API {api}"),
                 },
                 deprecated_from: d.schedule.deprecated_from.to_string(),
                 sunset: d.schedule.sunset.to_string(),

@@ -142,7 +142,7 @@ struct VersionPage {
     reviewer: bool,
     can_decide: bool,
     can_certify: bool,
-    decisions: Vec<(String, String, String)>,
+    decisions: Vec<assay_core::listing::Decision>,
     groups: Vec<SeverityGroup>,
     diff_base: Option<String>,
     diff: Vec<DiffLine>,

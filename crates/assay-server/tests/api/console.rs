@@ -162,7 +162,7 @@ async fn every_form_needs_the_sessions_csrf_token_and_this_origin() {
         .unwrap();
     assert_eq!(app.page_request(request).await.status, StatusCode::FORBIDDEN);
     // Nothing was created by the refused forms.
-    assert!(app.service.store().listing("acme-stock-sync").await.unwrap().is_none());
+    assert!(app.store.listing("acme-stock-sync").await.unwrap().is_none());
 
     let made = app.page(Method::POST, "/listings", Some(&session), Some(&create(&csrf))).await;
     assert_eq!(
@@ -187,7 +187,7 @@ async fn every_form_needs_the_sessions_csrf_token_and_this_origin() {
             .unwrap()
     };
     assert_eq!(app.page_request(submit("nope")).await.status, StatusCode::FORBIDDEN);
-    assert!(app.service.store().version("acme-stock-sync", "1.4.0").await.unwrap().is_none());
+    assert!(app.store.version("acme-stock-sync", "1.4.0").await.unwrap().is_none());
     let submitted = app.page_request(submit(&csrf)).await;
     assert_eq!(submitted.location(), "/listings/acme-stock-sync/versions/1.4.0?done=submitted");
     let page = app.page(Method::GET, submitted.location(), Some(&session), None).await;
@@ -247,16 +247,13 @@ async fn partners_are_isolated_in_the_console() {
     for page in ["/queue", "/packs"] {
         assert_eq!(app.page(Method::GET, page, Some(&acme), None).await.status, StatusCode::FORBIDDEN, "{page}");
     }
-    assert_eq!(
-        app.service.store().version(&slug, &version).await.unwrap().unwrap().state.as_str(),
-        "changes_requested"
-    );
+    assert_eq!(app.store.version(&slug, &version).await.unwrap().unwrap().state.as_str(), "changes_requested");
 }
 
 #[tokio::test]
 async fn listings_come_a_page_at_a_time() {
     let app = app().await;
-    let store = app.service.store();
+    let store = &app.store;
     let acme = store.ensure_partner("test", "acme", &[]).await.unwrap();
     for i in 0..120 {
         store.create_listing("test", acme, &format!("app-{i:03}"), &format!("App {i}")).await.unwrap();
@@ -278,7 +275,7 @@ async fn listings_come_a_page_at_a_time() {
 #[tokio::test]
 async fn a_listings_audit_trail_comes_a_page_at_a_time() {
     let app = app().await;
-    let store = app.service.store();
+    let store = &app.store;
     let acme = store.ensure_partner("test", "acme", &[]).await.unwrap();
     store.create_listing("test", acme, "app", "App").await.unwrap();
     // Another listing whose slug starts with this one's: none of its events belong here.

@@ -24,6 +24,7 @@ use sqlx::any::AnyRow;
 
 use super::{Backend, Store, StoreError, advance, append, now, version_record};
 use crate::model::{JobId, VersionId, VersionRecord};
+pub use assay_core::queue::{DeadJob, JobCounts};
 use sqlx::AnyConnection;
 
 /// How many times a job may fail before it is dead.
@@ -130,43 +131,6 @@ pub enum JobFate {
     Dead,
     /// The claim had lapsed: another worker has the job now.
     LeaseLost,
-}
-
-/// Jobs by state.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct JobCounts {
-    /// Waiting to be claimed (or waiting out a backoff).
-    pub waiting: i64,
-    /// Claimed under a lease that has not lapsed.
-    pub running: i64,
-    /// Finished with a verdict (or with nothing left to do).
-    pub done: i64,
-    /// Dead-lettered.
-    pub dead: i64,
-}
-
-impl JobCounts {
-    /// Every job.
-    pub fn total(&self) -> i64 {
-        self.waiting + self.running + self.done + self.dead
-    }
-}
-
-/// A dead-lettered job.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeadJob {
-    /// The job.
-    pub job: JobId,
-    /// `review` or `recheck`.
-    pub kind: String,
-    /// The version, `slug@version`.
-    pub subject: String,
-    /// What triggered it.
-    pub reason: String,
-    /// Why it is dead.
-    pub error: String,
-    /// How many times it was claimed.
-    pub attempts: i64,
 }
 
 impl Store {

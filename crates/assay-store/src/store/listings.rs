@@ -1,44 +1,11 @@
 //! Listings as callers browse them, and the review queue.
 
-use assay_core::{Verdict, VersionState};
+use assay_core::VersionState;
 use sqlx::Row;
 
 use super::{Store, StoreError};
 use crate::model::{ListingId, PartnerId, VersionId};
-
-/// A listing with its versions.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ListingRecord {
-    /// Its id.
-    pub id: ListingId,
-    /// Its slug.
-    pub slug: String,
-    /// Its display name.
-    pub name: String,
-    /// The partner that owns it.
-    pub partner: PartnerId,
-    /// That partner's name.
-    pub partner_name: String,
-    /// Its versions, oldest first: version and state.
-    pub versions: Vec<(String, VersionState)>,
-}
-
-/// A version waiting for a reviewer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QueueEntry {
-    /// The version's id (with `waiting_since`, the queue's page cursor).
-    pub id: VersionId,
-    /// The listing's slug.
-    pub slug: String,
-    /// The version.
-    pub version: String,
-    /// The owning partner's name.
-    pub partner_name: String,
-    /// Since when it has waited (its last state change), seconds since the Unix epoch.
-    pub waiting_since: i64,
-    /// The verdict of its latest review.
-    pub verdict: Option<Verdict>,
-}
+pub use assay_core::listing::{ListingRecord, QueueEntry};
 
 /// Listings with their partner's name and their versions (in order), then `$rest`.
 macro_rules! select_listings {

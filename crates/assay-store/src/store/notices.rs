@@ -9,6 +9,8 @@ use sqlx::any::AnyRow;
 
 use super::{Store, StoreError, append, listing_id, now};
 use crate::model::PartnerId;
+pub use assay_core::deprecation::{DeprecationRecord, DeprecationTarget};
+pub use assay_core::notice::NoticeRecord;
 
 /// A notice to publish.
 #[derive(Debug, Clone)]
@@ -27,43 +29,6 @@ pub struct NewNotice<'a> {
     pub audience: Audience,
 }
 
-/// A notice as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NoticeRecord {
-    /// Its id.
-    pub id: i64,
-    /// The listing's slug; `None` for a platform notice.
-    pub slug: Option<String>,
-    /// What kind of change.
-    pub kind: NoticeKind,
-    /// What changes.
-    pub summary: String,
-    /// The day it takes effect.
-    pub effective: Date,
-    /// What the audience has to do.
-    pub action_required: Option<String>,
-    /// Who it is for.
-    pub audience: Audience,
-    /// Who published it.
-    pub author: String,
-    /// When, seconds since the Unix epoch.
-    pub created_at: i64,
-}
-
-/// What a deprecation schedule is for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DeprecationTarget {
-    /// A range of a listing's versions.
-    Listing {
-        /// The listing.
-        slug: String,
-        /// The versions, a semver requirement.
-        versions: semver::VersionReq,
-    },
-    /// A platform API version (e.g. `2026-04`).
-    ApiVersion(String),
-}
-
 /// A deprecation schedule to record, with the notice that announces it.
 #[derive(Debug, Clone)]
 pub struct NewDeprecation<'a> {
@@ -75,25 +40,6 @@ pub struct NewDeprecation<'a> {
     pub schedule: Schedule,
     /// The announcing notice (kind `deprecation`, effective at the sunset).
     pub notice: NewNotice<'a>,
-}
-
-/// A deprecation schedule as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeprecationRecord {
-    /// Its id.
-    pub id: i64,
-    /// What is deprecated.
-    pub target: DeprecationTarget,
-    /// How stable it was declared.
-    pub stability: Stability,
-    /// Its dates.
-    pub schedule: Schedule,
-    /// The notice that announced it.
-    pub notice_id: i64,
-    /// Who scheduled it.
-    pub author: String,
-    /// When, seconds since the Unix epoch.
-    pub created_at: i64,
 }
 
 fn corrupt(e: impl std::fmt::Display) -> StoreError {

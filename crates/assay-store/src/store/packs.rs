@@ -12,25 +12,8 @@ use sqlx::any::AnyRow;
 
 use super::notices::{NewNotice, insert_notice};
 use super::{Components, NewCheck, Store, StoreError, append, insert_components, now};
-
-/// How a published pack applies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PackMode {
-    /// Its verdicts are recorded, never applied.
-    Shadow,
-    /// Its verdicts apply from its deadline.
-    Enforce,
-}
-
-impl PackMode {
-    /// The name stored and shown.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PackMode::Shadow => "shadow",
-            PackMode::Enforce => "enforce",
-        }
-    }
-}
+pub use assay_core::review::RecheckRecord;
+pub use assay_core::rollout::{Affected, PackMode, PackRecord, VerdictCounts};
 
 /// A pack to publish.
 #[derive(Debug, Clone, Copy)]
@@ -45,72 +28,6 @@ pub struct NewPack<'a> {
     pub manifest: &'a str,
     /// Its components, in the manifest's order.
     pub components: &'a [NewCheck<'a>],
-}
-
-/// A published pack.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PackRecord {
-    /// Its id.
-    pub id: i64,
-    /// Its name.
-    pub name: String,
-    /// Its version.
-    pub version: String,
-    /// SHA-256 over its manifest and components, hex.
-    pub digest: String,
-    /// Shadow or enforce.
-    pub mode: PackMode,
-    /// When its verdicts apply (Unix seconds), once enforced.
-    pub enforce_at: Option<i64>,
-    /// When they were applied and it became the active pack.
-    pub applied_at: Option<i64>,
-    /// Who published it.
-    pub published_by: String,
-    /// When (Unix seconds).
-    pub created_at: i64,
-}
-
-/// A listing a pack fails.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Affected {
-    /// The listing.
-    pub slug: String,
-    /// The live version checked.
-    pub version: String,
-    /// The partner that owns it.
-    pub partner: String,
-    /// The rules it fails, comma-separated.
-    pub blocking: String,
-}
-
-/// Re-check verdicts by kind.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct VerdictCounts {
-    /// Passed.
-    pub pass: i64,
-    /// Failed: blocking findings.
-    pub fail: i64,
-    /// Could not decide (a rule failed to run).
-    pub error: i64,
-}
-
-/// A recorded re-check verdict.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecheckRecord {
-    /// The job that produced it.
-    pub job: i64,
-    /// What triggered it: `pack`, `enforce`, `checks` or `api-deprecation`.
-    pub reason: String,
-    /// The pack it ran, `name@version`.
-    pub pack: String,
-    /// `pass`, `fail` or `error`.
-    pub verdict: String,
-    /// The rules with un-waived blocking findings, comma-separated.
-    pub blocking: String,
-    /// Every finding, as JSON.
-    pub findings: String,
-    /// When (Unix seconds).
-    pub at: i64,
 }
 
 const SELECT_PACK: &str =

@@ -9,6 +9,7 @@ use sqlx::Row;
 
 use super::jobs::Lease;
 use super::{Store, StoreError, advance, append, now};
+pub use assay_core::review::StoredReview;
 
 /// A finished review, as [`Store::record_review`] takes it.
 #[derive(Debug, Clone, Copy)]
@@ -31,31 +32,6 @@ pub struct ReviewRecord<'a> {
     pub limits: &'a str,
     /// The version of the same listing the review compared against, if any.
     pub previous_version: Option<&'a str>,
-}
-
-/// A version's latest review as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredReview {
-    /// The rule pack's name.
-    pub pack_name: String,
-    /// The rule pack's version.
-    pub pack_version: String,
-    /// The verdict recorded when the review finished (waivers granted later do not change it;
-    /// callers decide the current verdict from `runs` and the live waivers).
-    pub verdict: Verdict,
-    /// When it finished, seconds since the Unix epoch.
-    pub finished_at: i64,
-    /// Every check run with its findings, in the order they ran. `rule` is `None`: the store
-    /// keeps the rule's id (`check_id`) and version (`rule_versions`), not its description.
-    pub runs: Vec<CheckRun>,
-    /// The rule version each run reported, parallel to `runs`.
-    pub rule_versions: Vec<Option<String>>,
-    /// The sandbox seed (`None` for reviews recorded before seeds were).
-    pub seed: Option<u64>,
-    /// The limits, as recorded (`None` for reviews recorded before limits were).
-    pub limits: Option<String>,
-    /// The version the review compared against.
-    pub previous_version: Option<String>,
 }
 
 const CHECK_RUNS_PER_INSERT: usize = 100;

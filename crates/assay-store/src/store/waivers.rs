@@ -5,6 +5,7 @@ use assay_core::Waiver;
 use sqlx::Row;
 
 use super::{Store, StoreError, append, now};
+pub use assay_core::waiver::WaiverRecord;
 
 /// A waiver to grant.
 #[derive(Debug, Clone, Copy)]
@@ -19,21 +20,6 @@ pub struct NewWaiver<'a> {
     pub justification: &'a str,
     /// When it stops covering, seconds since the Unix epoch.
     pub expires_at: i64,
-}
-
-/// A waiver as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WaiverRecord {
-    /// What the verdict needs.
-    pub waiver: Waiver,
-    /// The listing's slug.
-    pub slug: String,
-    /// Why.
-    pub justification: String,
-    /// Who granted it (the audit log's name for the reviewer).
-    pub approver: String,
-    /// When, seconds since the Unix epoch.
-    pub created_at: i64,
 }
 
 impl Store {

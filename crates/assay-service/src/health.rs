@@ -1,0 +1,67 @@
+//! What operators and installers ask of a running service: is it ready, what does it review
+//! with, and the first partner and tokens of a new installation.
+
+use assay_core::identity::{Capability, PartnerId, Role};
+use assay_core::pack::PackManifest;
+use assay_store::Backend;
+
+use crate::{Service, ServiceError};
+
+/// What a readiness probe reports.
+#[derive(Debug)]
+pub struct Readiness {
+    /// `sqlite` or `postgres`.
+    pub database: &'static str,
+    /// The rule pack reviews run, `name@version`.
+    pub rule_pack: String,
+    /// Review jobs waiting, or why the database did not answer.
+    pub pending_reviews: Result<i64, ServiceError>,
+}
+
+impl Service {
+    /// Whether the database answers (and is migrated: the queue is read through the schema),
+    /// with the pack reviews run.
+    pub async fn readiness(&self) -> Readiness {
+        let pack = &self.pack.manifest;
+        Readiness {
+            database: match self.store.backend() {
+                Backend::Sqlite => "sqlite",
+                Backend::Postgres => "postgres",
+            },
+            rule_pack: format!("{}@{}", pack.name, pack.version),
+            pending_reviews: self.pending_reviews().await,
+        }
+    }
+
+    /// Review jobs waiting to be claimed.
+    pub async fn pending_reviews(&self) -> Result<i64, ServiceError> {
+        Ok(self.store.pending_reviews().await?)
+    }
+
+    /// The built-in rule pack's manifest: its name, version and rules.
+    pub fn pack_manifest(&self) -> &PackManifest {
+        &self.pack.manifest
+    }
+
+    /// Bootstrap: the partner named `name` with `capabilities`, created if it does not exist.
+    /// For installers and demos; `actor` names who ran it in the audit log.
+    pub async fn bootstrap_partner(
+        &self,
+        actor: &str,
+        name: &str,
+        capabilities: &[Capability],
+    ) -> Result<PartnerId, ServiceError> {
+        Ok(self.store.ensure_partner(actor, name, capabilities).await?)
+    }
+
+    /// Bootstrap: a new token with `role` (for `partner`, when the role is `partner`). The
+    /// secret is returned once; only its hash is stored.
+    pub async fn bootstrap_token(
+        &self,
+        actor: &str,
+        role: Role,
+        partner: Option<PartnerId>,
+    ) -> Result<String, ServiceError> {
+        Ok(self.store.create_token(actor, role, partner).await?)
+    }
+}
