@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use anyhow::anyhow;
-use assay_server::problem::Problem;
+use assay_api::problem::Problem;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use ureq::unversioned::multipart::{Form, Part};

@@ -2,8 +2,8 @@
 
 use std::process::ExitCode;
 
-use assay_server::dto::{CreateDeprecation, CreateNotice, Deprecation, Notice};
-use assay_server::webhooks::{CreateEndpoint, DeliveryLog, Endpoint};
+use assay_api::lifecycle::{CreateDeprecation, CreateNotice, Deprecation, Notice};
+use assay_api::webhooks::{CreateEndpoint, DeliveryLog, Endpoint};
 
 use crate::args::{ClientFormat, DeprecateArgs, NoticeCommand, WebhookCommand};
 use crate::client::{Client, expect, print_json};

@@ -3,7 +3,8 @@
 use std::process::ExitCode;
 
 use anyhow::anyhow;
-use assay_server::dto::{CreateWaiver, Decide, DecisionAction, QueueItem, Version, Waiver};
+use assay_api::listings::Version;
+use assay_api::reviews::{CreateWaiver, Decide, DecisionAction, QueueItem, Waiver};
 
 use crate::args::{ClientFormat, DecisionArg, ReviewCommand};
 use crate::client::{Client, expect, print_json};

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, anyhow};
-use assay_server::packs::{ChecksUpdated, Enforce, PackRollout, Recheck};
+use assay_api::packs::{ChecksUpdated, Enforce, PackRollout, Recheck};
 use serde_json::json;
 
 use crate::args::{

@@ -2,7 +2,8 @@
 
 use std::process::ExitCode;
 
-use assay_server::dto::{Listing, Standing, TimelineEvent, Version};
+use assay_api::lifecycle::{Standing, TimelineEvent};
+use assay_api::listings::{Listing, Version};
 
 use crate::args::{ClientFormat, StatusArgs};
 use crate::client::{Answer, Client, expect, print_json};

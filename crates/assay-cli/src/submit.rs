@@ -5,9 +5,9 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, anyhow};
+use assay_api::listings::{CreateListing, Listing, Submitted, Version};
 use assay_core::integration::PlatformCall;
 use assay_core::{CheckOutcome, CheckRun, Finding, ResourceUsage, Severity, Verdict};
-use assay_server::dto::{CreateListing, Listing, Submitted, Version};
 
 use crate::args::{ClientFormat, SubmitArgs};
 use crate::check::{listing_path, load_manifest};
@@ -29,7 +29,7 @@ pub fn run(args: &SubmitArgs) -> Result<ExitCode, Failure> {
     let submitted: Submitted = match client.post_form(&submit_path, &parts)? {
         Answer::Ok(submitted) => submitted,
         // A first submission: create the listing under the manifest's name, then submit.
-        Answer::Refused(404, problem) if problem.code == "not_found" => {
+        Answer::Refused(404, problem) if problem.code == assay_api::ProblemCode::NotFound => {
             let body = CreateListing { slug: slug.clone(), name: local.parsed.manifest.name.clone() };
             let _: Listing = expect(client.post("/v1/listings", &body)?)?;
             eprintln!("created listing `{slug}`");

@@ -1,5 +1,8 @@
 //! The `/v1` routes. Handlers are glue: extract, call the service, convert to DTOs.
 
+use assay_api::listings::{CreateListing, Listing, SubmitForm, Submitted, Version};
+use assay_api::problem::Problem;
+use assay_api::reviews::{CreateWaiver, Decide, DecisionAction, ExpireWaiver, QueueItem, Waiver};
 use axum::Json;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -9,11 +12,7 @@ use assay_service::{Action, UploadedCheck, WaiverRequest};
 
 use crate::AppState;
 use crate::auth::Caller;
-use crate::dto::{
-    CreateListing, CreateWaiver, Decide, DecisionAction, ExpireWaiver, Listing, QueueItem, SubmitForm, Submitted,
-    Version, Waiver,
-};
-use crate::problem::{ApiError, ApiJson, Problem};
+use crate::problem::{ApiError, ApiJson};
 
 pub(crate) fn created(location: &str, status: StatusCode, body: impl serde::Serialize) -> Response {
     let mut response = (status, Json(body)).into_response();
@@ -42,7 +41,7 @@ pub async fn create_listing(
     ApiJson(body): ApiJson<CreateListing>,
 ) -> Result<Response, ApiError> {
     let listing = state.service.create_listing(&who, &body.slug, &body.name).await?;
-    let dto = Listing::from(&listing);
+    let dto = crate::dto::listing(&listing);
     Ok(created(&dto.url.clone(), StatusCode::CREATED, dto))
 }
 
@@ -56,7 +55,7 @@ pub async fn create_listing(
     security(("token" = []))
 )]
 pub async fn list_listings(State(state): State<AppState>, Caller(who): Caller) -> Result<Json<Vec<Listing>>, ApiError> {
-    Ok(Json(state.service.listings(&who).await?.iter().map(Listing::from).collect()))
+    Ok(Json(state.service.listings(&who).await?.iter().map(crate::dto::listing).collect()))
 }
 
 /// One listing with its versions.
@@ -75,7 +74,7 @@ pub async fn get_listing(
     Caller(who): Caller,
     Path(slug): Path<String>,
 ) -> Result<Json<Listing>, ApiError> {
-    Ok(Json(Listing::from(&state.service.listing(&who, &slug).await?)))
+    Ok(Json(crate::dto::listing(&state.service.listing(&who, &slug).await?)))
 }
 
 /// Submit a version: the manifest and any partner check components. The version is stored
@@ -134,7 +133,7 @@ pub async fn submit_version(
         return Err(ApiError::bad_request("the form needs a `manifest` field with the listing.toml"));
     };
     let record = state.service.submit(&who, &slug, &manifest, checks).await?;
-    let dto = Submitted::from(&record);
+    let dto = crate::dto::submitted(&record);
     Ok(created(&dto.url.clone(), StatusCode::ACCEPTED, dto))
 }
 
@@ -167,7 +166,7 @@ pub async fn get_version(
     if let Some(deprecation) = state.service.deprecation_of(&slug, &version).await? {
         crate::notices::deprecation_headers(&deprecation, &mut headers);
     }
-    Ok((headers, Json(Version::from(&view))).into_response())
+    Ok((headers, Json(crate::dto::version(&view))).into_response())
 }
 
 /// A replayable run bundle of the version's latest review (`assay replay FILE` runs it again
@@ -212,7 +211,7 @@ pub async fn review_queue(
     Caller(who): Caller,
 ) -> Result<Json<Vec<QueueItem>>, ApiError> {
     let now = state.service.now();
-    Ok(Json(state.service.review_queue(&who).await?.iter().map(|e| QueueItem::new(e, now)).collect()))
+    Ok(Json(state.service.review_queue(&who).await?.iter().map(|e| crate::dto::queue_item(e, now)).collect()))
 }
 
 /// A reviewer's decision. Of several concurrent decisions on one version exactly one wins;
@@ -244,7 +243,7 @@ pub async fn decide(
         DecisionAction::Certify => Action::Certify,
     };
     state.service.decide(&who, &slug, &version, action, &body.note).await?;
-    Ok(Json(Version::from(&state.service.version(&who, &slug, &version).await?)))
+    Ok(Json(crate::dto::version(&state.service.version(&who, &slug, &version).await?)))
 }
 
 /// End a waiver now, with a note saying why; the findings it covered count again. Expiring an
@@ -269,7 +268,7 @@ pub async fn expire_waiver(
     ApiJson(body): ApiJson<ExpireWaiver>,
 ) -> Result<Json<Waiver>, ApiError> {
     let record = state.service.expire_waiver(&who, &slug, id, &body.note).await?;
-    Ok(Json(Waiver::new(&record, state.service.now())))
+    Ok(Json(crate::dto::waiver(&record, state.service.now())))
 }
 
 /// Grant a waiver: a rule, for a listing's version range, until it expires.
@@ -305,7 +304,7 @@ pub async fn create_waiver(
     };
     let record = state.service.grant_waiver(&who, &request).await?;
     let location = format!("/v1/listings/{}/waivers", record.slug);
-    Ok(created(&location, StatusCode::CREATED, Waiver::new(&record, state.service.now())))
+    Ok(created(&location, StatusCode::CREATED, crate::dto::waiver(&record, state.service.now())))
 }
 
 /// A listing's waivers, expired ones included.
@@ -325,5 +324,5 @@ pub async fn list_waivers(
     Path(slug): Path<String>,
 ) -> Result<Json<Vec<Waiver>>, ApiError> {
     let now = state.service.now();
-    Ok(Json(state.service.waivers(&who, &slug).await?.iter().map(|w| Waiver::new(w, now)).collect()))
+    Ok(Json(state.service.waivers(&who, &slug).await?.iter().map(|w| crate::dto::waiver(w, now)).collect()))
 }

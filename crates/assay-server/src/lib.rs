@@ -32,6 +32,7 @@ pub mod packs;
 pub mod problem;
 pub mod webhooks;
 
+use assay_api::ProblemCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -194,12 +195,12 @@ pub fn router(service: Service, config: ServerConfig) -> Router {
         .layer(axum::middleware::from_fn(ops::track))
         .fallback(|| async { ApiError::not_found("no such route; see /openapi.json") })
         .method_not_allowed_fallback(|| async {
-            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed", "see /openapi.json")
+            ApiError::new(ProblemCode::MethodNotAllowed, "see /openapi.json")
         })
         .with_state(state)
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, config.request_timeout))
         .layer(CatchPanicLayer::custom(|_| {
-            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error", "the request failed; it has been logged")
+            ApiError::new(ProblemCode::Internal, "the request failed; it has been logged")
                 .into_response()
         }))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))

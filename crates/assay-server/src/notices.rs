@@ -1,6 +1,8 @@
 //! The lifecycle routes: change notices (JSON and an Atom feed per listing) and deprecation
 //! schedules. Handlers are glue over `assay_service::notices`.
 
+use assay_api::lifecycle::{CreateDeprecation, CreateNotice, Deprecation, Notice};
+use assay_api::problem::Problem;
 use atom_syndication::{Content, Entry, Feed, FixedDateTime, Link, Person, Text};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -16,8 +18,7 @@ use jiff::civil::Date;
 use crate::AppState;
 use crate::api::created;
 use crate::auth::Caller;
-use crate::dto::{CreateDeprecation, CreateNotice, Deprecation, Notice};
-use crate::problem::{ApiError, ApiJson, Problem};
+use crate::problem::{ApiError, ApiJson};
 
 /// A `YYYY-MM-DD` field, or what is wrong with it.
 pub(crate) fn date(pointer: &str, text: &str) -> Result<Date, ServiceError> {
@@ -59,7 +60,7 @@ pub async fn create_listing_notice(
 ) -> Result<Response, ApiError> {
     let request = notice_request(&body, Audience::Merchants)?;
     let record = state.service.publish_notice(&who, Some(&slug), &request).await?;
-    Ok(created(&format!("/v1/notices/{}", record.id), StatusCode::CREATED, Notice::from(&record)))
+    Ok(created(&format!("/v1/notices/{}", record.id), StatusCode::CREATED, crate::dto::notice(&record)))
 }
 
 /// A listing's notices, newest first.
@@ -78,7 +79,7 @@ pub async fn list_listing_notices(
     Caller(who): Caller,
     Path(slug): Path<String>,
 ) -> Result<Json<Vec<Notice>>, ApiError> {
-    Ok(Json(state.service.notices(&who, Some(&slug)).await?.iter().map(Notice::from).collect()))
+    Ok(Json(state.service.notices(&who, Some(&slug)).await?.iter().map(crate::dto::notice).collect()))
 }
 
 /// A listing's notices as an Atom feed (RFC 4287), newest first.
@@ -153,7 +154,7 @@ pub async fn create_platform_notice(
 ) -> Result<Response, ApiError> {
     let request = notice_request(&body, Audience::Partners)?;
     let record = state.service.publish_notice(&who, None, &request).await?;
-    Ok(created(&format!("/v1/notices/{}", record.id), StatusCode::CREATED, Notice::from(&record)))
+    Ok(created(&format!("/v1/notices/{}", record.id), StatusCode::CREATED, crate::dto::notice(&record)))
 }
 
 /// The caller's notices, newest first: a partner's are those of its listings and the
@@ -167,7 +168,7 @@ pub async fn create_platform_notice(
     security(("token" = []))
 )]
 pub async fn list_notices(State(state): State<AppState>, Caller(who): Caller) -> Result<Json<Vec<Notice>>, ApiError> {
-    Ok(Json(state.service.notices(&who, None).await?.iter().map(Notice::from).collect()))
+    Ok(Json(state.service.notices(&who, None).await?.iter().map(crate::dto::notice).collect()))
 }
 
 /// One notice the caller may see.
@@ -186,7 +187,7 @@ pub async fn get_notice(
     Caller(who): Caller,
     Path(id): Path<i64>,
 ) -> Result<Json<Notice>, ApiError> {
-    Ok(Json(Notice::from(&state.service.notice(&who, id).await?)))
+    Ok(Json(crate::dto::notice(&state.service.notice(&who, id).await?)))
 }
 
 /// Schedule a deprecation, with the notice that announces it. The dates must keep the minimum
@@ -246,7 +247,7 @@ pub async fn create_deprecation(
         DeprecationTarget::Listing { slug, .. } => format!("/v1/listings/{slug}/deprecations"),
         DeprecationTarget::ApiVersion(_) => "/v1/deprecations".to_owned(),
     };
-    Ok(created(&location, StatusCode::CREATED, Deprecation::new(&record, state.service.today())))
+    Ok(created(&location, StatusCode::CREATED, crate::dto::deprecation(&record, state.service.today())))
 }
 
 /// Every deprecation schedule the caller may see, by sunset: the deprecation calendar.
@@ -263,7 +264,7 @@ pub async fn list_deprecations(
     Caller(who): Caller,
 ) -> Result<Json<Vec<Deprecation>>, ApiError> {
     let today = state.service.today();
-    Ok(Json(state.service.deprecations(&who, None).await?.iter().map(|d| Deprecation::new(d, today)).collect()))
+    Ok(Json(state.service.deprecations(&who, None).await?.iter().map(|d| crate::dto::deprecation(d, today)).collect()))
 }
 
 /// A listing's deprecation schedules, by sunset.
@@ -283,7 +284,15 @@ pub async fn list_listing_deprecations(
     Path(slug): Path<String>,
 ) -> Result<Json<Vec<Deprecation>>, ApiError> {
     let today = state.service.today();
-    Ok(Json(state.service.deprecations(&who, Some(&slug)).await?.iter().map(|d| Deprecation::new(d, today)).collect()))
+    Ok(Json(
+        state
+            .service
+            .deprecations(&who, Some(&slug))
+            .await?
+            .iter()
+            .map(|d| crate::dto::deprecation(d, today))
+            .collect(),
+    ))
 }
 
 /// `Deprecation` (RFC 9745), `Sunset` (RFC 8594) and `Link` headers for a response about a
@@ -314,7 +323,7 @@ pub fn deprecation_headers(deprecation: &DeprecationRecord, headers: &mut Header
 #[utoipa::path(
     get, path = "/v1/standing", tag = "lifecycle",
     responses(
-        (status = 200, description = "The standing", body = crate::dto::Standing),
+        (status = 200, description = "The standing", body = assay_api::lifecycle::Standing),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a partner token", body = Problem, content_type = "application/problem+json"),
     ),
@@ -323,8 +332,8 @@ pub fn deprecation_headers(deprecation: &DeprecationRecord, headers: &mut Header
 pub async fn standing(
     State(state): State<AppState>,
     Caller(who): Caller,
-) -> Result<Json<crate::dto::Standing>, ApiError> {
-    Ok(Json(crate::dto::Standing::from(&state.service.standing(&who).await?)))
+) -> Result<Json<assay_api::lifecycle::Standing>, ApiError> {
+    Ok(Json(crate::dto::standing(&state.service.standing(&who).await?)))
 }
 
 /// A listing's timeline: versions, reviews, decisions, waivers, notices, deprecations and
@@ -333,7 +342,7 @@ pub async fn standing(
     get, path = "/v1/listings/{slug}/timeline", tag = "lifecycle",
     params(("slug" = String, Path, description = "The listing")),
     responses(
-        (status = 200, description = "Events, oldest first", body = [crate::dto::TimelineEvent]),
+        (status = 200, description = "Events, oldest first", body = [assay_api::lifecycle::TimelineEvent]),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such listing the caller may see", body = Problem, content_type = "application/problem+json"),
     ),
@@ -343,6 +352,6 @@ pub async fn timeline(
     State(state): State<AppState>,
     Caller(who): Caller,
     Path(slug): Path<String>,
-) -> Result<Json<Vec<crate::dto::TimelineEvent>>, ApiError> {
-    Ok(Json(state.service.timeline(&who, &slug).await?.iter().map(crate::dto::TimelineEvent::from).collect()))
+) -> Result<Json<Vec<assay_api::lifecycle::TimelineEvent>>, ApiError> {
+    Ok(Json(state.service.timeline(&who, &slug).await?.iter().map(crate::dto::timeline_event).collect()))
 }

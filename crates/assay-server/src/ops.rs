@@ -1,5 +1,6 @@
 //! Operations: liveness, readiness, Prometheus metrics, and the request metrics middleware.
 
+use assay_api::ops::Readiness;
 use std::sync::OnceLock;
 use std::time::Instant;
 
@@ -11,7 +12,6 @@ use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 use crate::AppState;
-use crate::dto::Readiness;
 
 /// The process's Prometheus recorder, installed on first use. A second server in the same
 /// process (tests) shares it.

@@ -1,12 +1,15 @@
 //! Rule-pack rollout: publish a pack in shadow mode, follow its re-check and blast radius,
 //! enforce it with a grace deadline. Reviewers and admins only.
 
+use assay_api::packs::{
+    AffectedListing, ChecksForm, ChecksUpdated, DeadJob, Enforce, PackForm, PackRollout, Progress, Queue, Recheck,
+    RuleImpact, Verdicts,
+};
+use assay_api::problem::Problem;
 use axum::Json;
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use assay_service::{PackUpload, Rollout};
 
@@ -14,144 +17,42 @@ use crate::AppState;
 use crate::api::created;
 use crate::auth::Caller;
 use crate::dto::timestamp;
-use crate::problem::{ApiError, ApiJson, Problem};
+use crate::problem::{ApiError, ApiJson};
 
-/// The multipart form of `POST /v1/rule-packs`.
-#[derive(Debug, ToSchema)]
-#[allow(dead_code)] // documents the form for OpenAPI; the handler reads the fields as a stream
-pub struct PackForm {
-    /// The `pack.toml`.
-    #[schema(format = Binary, content_media_type = "application/toml")]
-    manifest: String,
-    /// The components `pack.toml` names, each with its file name.
-    #[schema(format = Binary, content_media_type = "application/wasm")]
-    component: Vec<String>,
-}
-
-/// `POST /v1/rule-packs/{name}/{version}/enforce`.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Enforce {
-    /// Days from now until the pack's verdicts apply; affected partners are notified now.
-    pub grace_days: u32,
-}
-
-/// Re-check jobs by state.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct Progress {
-    /// Every job of the phase.
-    pub total: i64,
-    /// Waiting to be claimed.
-    pub waiting: i64,
-    /// Running now.
-    pub running: i64,
-    /// Finished with a verdict.
-    pub done: i64,
-    /// Dead-lettered (see the worker logs and `GET /v1/jobs/dead`).
-    pub dead: i64,
-    /// When the phase's re-check began (RFC 3339).
-    pub started_at: String,
-    /// Seconds until it is done at the rate so far.
-    pub eta_secs: Option<i64>,
-}
-
-/// Verdicts so far.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct Verdicts {
-    /// Would pass.
-    pub pass: i64,
-    /// Would fail (blocking findings).
-    pub fail: i64,
-    /// Could not decide (a rule failed to run).
-    pub error: i64,
-}
-
-/// A rule and how many live listings fail it.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct RuleImpact {
-    /// The rule.
-    pub rule_id: String,
-    /// Listings failing it.
-    pub listings: i64,
-}
-
-/// A live listing the pack fails.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct AffectedListing {
-    /// The listing.
-    pub slug: String,
-    /// Its live version.
-    pub version: String,
-    /// Its partner.
-    pub partner: String,
-    /// The rules it fails.
-    pub rules: Vec<String>,
-}
-
-/// A published pack's rollout.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct PackRollout {
-    /// The pack's name.
-    pub name: String,
-    /// Its version.
-    pub version: String,
-    /// SHA-256 over its manifest and components.
-    pub digest: String,
-    /// `shadow` (re-checking, nothing blocked), `grace` (enforced from `enforce_at`) or
-    /// `enforced` (the active pack; failing live versions leave the marketplace).
-    pub phase: String,
-    /// When its verdicts apply (RFC 3339), once enforced.
-    pub enforce_at: Option<String>,
-    /// When they were applied.
-    pub applied_at: Option<String>,
-    /// Who published it.
-    pub published_by: String,
-    /// The current phase's re-check.
-    pub progress: Progress,
-    /// Its verdicts so far.
-    pub verdicts: Verdicts,
-    /// The blast radius: failing listings per rule, most first.
-    pub rules: Vec<RuleImpact>,
-    /// The failing listings (at most 500; `verdicts.fail` counts them all).
-    pub affected: Vec<AffectedListing>,
-}
-
-impl From<&Rollout> for PackRollout {
-    fn from(r: &Rollout) -> Self {
-        PackRollout {
-            name: r.pack.name.clone(),
-            version: r.pack.version.clone(),
-            digest: r.pack.digest.clone(),
-            phase: r.phase.as_str().to_owned(),
-            enforce_at: r.pack.enforce_at.map(timestamp),
-            applied_at: r.pack.applied_at.map(timestamp),
-            published_by: r.pack.published_by.clone(),
-            progress: Progress {
-                total: r.jobs.total(),
-                waiting: r.jobs.waiting,
-                running: r.jobs.running,
-                done: r.jobs.done,
-                dead: r.jobs.dead,
-                started_at: timestamp(r.started_at),
-                eta_secs: r.eta_secs,
-            },
-            verdicts: Verdicts { pass: r.verdicts.pass, fail: r.verdicts.fail, error: r.verdicts.error },
-            rules: r
-                .by_rule
-                .iter()
-                .map(|(rule_id, listings)| RuleImpact { rule_id: rule_id.clone(), listings: *listings })
-                .collect(),
-            affected: r
-                .affected
-                .iter()
-                .map(|a| AffectedListing {
-                    slug: a.slug.clone(),
-                    version: a.version.clone(),
-                    partner: a.partner.clone(),
-                    rules: a.blocking.split(',').filter(|r| !r.is_empty()).map(str::to_owned).collect(),
-                })
-                .collect(),
-        }
+pub(crate) fn pack_rollout(r: &Rollout) -> PackRollout {
+    PackRollout {
+        name: r.pack.name.clone(),
+        version: r.pack.version.clone(),
+        digest: r.pack.digest.clone(),
+        phase: r.phase.as_str().to_owned(),
+        enforce_at: r.pack.enforce_at.map(timestamp),
+        applied_at: r.pack.applied_at.map(timestamp),
+        published_by: r.pack.published_by.clone(),
+        progress: Progress {
+            total: r.jobs.total(),
+            waiting: r.jobs.waiting,
+            running: r.jobs.running,
+            done: r.jobs.done,
+            dead: r.jobs.dead,
+            started_at: timestamp(r.started_at),
+            eta_secs: r.eta_secs,
+        },
+        verdicts: Verdicts { pass: r.verdicts.pass, fail: r.verdicts.fail, error: r.verdicts.error },
+        rules: r
+            .by_rule
+            .iter()
+            .map(|(rule_id, listings)| RuleImpact { rule_id: rule_id.clone(), listings: *listings })
+            .collect(),
+        affected: r
+            .affected
+            .iter()
+            .map(|a| AffectedListing {
+                slug: a.slug.clone(),
+                version: a.version.clone(),
+                partner: a.partner.clone(),
+                rules: a.blocking.split(',').filter(|r| !r.is_empty()).map(str::to_owned).collect(),
+            })
+            .collect(),
     }
 }
 
@@ -213,7 +114,7 @@ pub async fn publish_pack(
         return Err(ApiError::bad_request("the form needs a `manifest` field with the pack.toml"));
     };
     let rollout = state.service.publish_pack(&who, PackUpload { manifest, components }).await?;
-    Ok(created(&location(&rollout), StatusCode::ACCEPTED, PackRollout::from(&rollout)))
+    Ok(created(&location(&rollout), StatusCode::ACCEPTED, crate::packs::pack_rollout(&rollout)))
 }
 
 /// Every published rule pack, newest first, with its rollout.
@@ -230,7 +131,7 @@ pub async fn list_packs(
     State(state): State<AppState>,
     Caller(who): Caller,
 ) -> Result<Json<Vec<PackRollout>>, ApiError> {
-    Ok(Json(state.service.rollouts(&who).await?.iter().map(PackRollout::from).collect()))
+    Ok(Json(state.service.rollouts(&who).await?.iter().map(crate::packs::pack_rollout).collect()))
 }
 
 /// A pack's rollout: the re-check's progress (counts and ETA), its verdicts and the blast
@@ -251,7 +152,7 @@ pub async fn get_pack(
     Caller(who): Caller,
     Path((name, version)): Path<(String, String)>,
 ) -> Result<Json<PackRollout>, ApiError> {
-    Ok(Json(PackRollout::from(&state.service.rollout(&who, &name, &version).await?)))
+    Ok(Json(crate::packs::pack_rollout(&state.service.rollout(&who, &name, &version).await?)))
 }
 
 /// Enforce a shadow pack after a grace period: each partner whose live listing it fails gets a
@@ -276,39 +177,7 @@ pub async fn enforce_pack(
     Path((name, version)): Path<(String, String)>,
     ApiJson(body): ApiJson<Enforce>,
 ) -> Result<Json<PackRollout>, ApiError> {
-    Ok(Json(PackRollout::from(&state.service.enforce_pack(&who, &name, &version, body.grace_days).await?)))
-}
-
-/// A dead-lettered job.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct DeadJob {
-    /// The job.
-    pub id: i64,
-    /// `review` or `recheck`.
-    pub kind: String,
-    /// The version, `slug@version`.
-    pub subject: String,
-    /// What enqueued it: `submission`, `pack`, `enforce`, `checks` or `api-deprecation`.
-    pub reason: String,
-    /// Why it is dead.
-    pub error: String,
-    /// How many times it was claimed.
-    pub attempts: i64,
-}
-
-/// The job queue: every job by state, and the dead letters.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct Queue {
-    /// Waiting to be claimed (or waiting out a retry's backoff).
-    pub waiting: i64,
-    /// Running under a live lease.
-    pub running: i64,
-    /// Finished.
-    pub done: i64,
-    /// Dead-lettered.
-    pub dead: i64,
-    /// The newest dead letters (at most 100), with their reasons.
-    pub dead_letters: Vec<DeadJob>,
+    Ok(Json(crate::packs::pack_rollout(&state.service.enforce_pack(&who, &name, &version, body.grace_days).await?)))
 }
 
 /// The job queue (reviewers and admins): counts by state and the dead letters with reasons.
@@ -340,49 +209,6 @@ pub async fn queue(State(state): State<AppState>, Caller(who): Caller) -> Result
             })
             .collect(),
     }))
-}
-
-/// The multipart form of `PUT /v1/listings/{slug}/checks`.
-#[derive(Debug, ToSchema)]
-#[allow(dead_code)] // documents the form for OpenAPI; the handler reads the fields as a stream
-pub struct ChecksForm {
-    /// The new partner check components (`.wasm`), one or more.
-    #[schema(format = Binary, content_media_type = "application/wasm")]
-    check: Vec<String>,
-}
-
-/// The live version being re-checked with new partner checks.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct ChecksUpdated {
-    /// The listing.
-    pub slug: String,
-    /// Its live version, re-checked with the new checks.
-    pub version: String,
-    /// Poll this for the re-check's verdict: the entry with `job_id`.
-    pub url: String,
-    /// The re-check's job.
-    pub job_id: i64,
-}
-
-/// A re-check verdict.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct Recheck {
-    /// The job that produced it.
-    pub job_id: i64,
-    /// What triggered it: `pack` (a shadow rollout), `enforce`, `checks` (new partner checks)
-    /// or `api-deprecation`.
-    pub reason: String,
-    /// The rule pack it ran, `name@version`.
-    pub pack: String,
-    /// `pass`, `fail` or `error`.
-    pub verdict: String,
-    /// The rules with blocking findings no live waiver covers.
-    pub blocking: Vec<String>,
-    /// Every finding (`rule_id`, `severity`, `message`, `pointer`, `remediation`).
-    #[schema(value_type = Vec<Object>)]
-    pub findings: serde_json::Value,
-    /// When it was recorded (RFC 3339).
-    pub at: String,
 }
 
 /// Ship a new version of your own checks for the listing's live version, without a new listing

@@ -1,13 +1,13 @@
 //! Webhook endpoints and their delivery logs, and the HTTP [`Sender`] the dispatcher uses.
 
+use assay_api::problem::Problem;
+use assay_api::webhooks::{CreateEndpoint, Delivery, DeliveryLog, Endpoint};
 use std::time::Duration;
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use assay_core::webhook::{DeliveryRecord, EndpointRecord};
 use assay_service::Sender;
@@ -16,7 +16,7 @@ use crate::AppState;
 use crate::api::created;
 use crate::auth::Caller;
 use crate::dto::timestamp;
-use crate::problem::{ApiError, ApiJson, Problem};
+use crate::problem::{ApiError, ApiJson};
 
 /// Delivers signed webhook messages over HTTP(S): a 10 s timeout, no redirects followed (a
 /// receiver that moved registers its new URL).
@@ -50,96 +50,27 @@ impl Sender for HttpSender {
     }
 }
 
-/// `POST /v1/webhooks`.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateEndpoint {
-    /// Where to POST messages: `https` (plain `http` only to a loopback address).
-    pub url: String,
-    /// Event types to receive; empty or `["*"]` for all.
-    #[serde(default)]
-    pub events: Vec<String>,
-}
-
-/// A webhook endpoint.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct Endpoint {
-    /// Its id.
-    pub id: i64,
-    /// Where messages go.
-    pub url: String,
-    /// The event types it receives.
-    pub events: Vec<String>,
-    /// The signing secret (`whsec_…`): only in the response that created the endpoint.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub secret: Option<String>,
-    /// When it was registered (RFC 3339).
-    pub created_at: String,
-}
-
-impl Endpoint {
-    fn new(e: &EndpointRecord, with_secret: bool) -> Self {
-        Endpoint {
-            id: e.id,
-            url: e.url.clone(),
-            events: e.events.clone(),
-            secret: with_secret.then(|| e.secret.clone()),
-            created_at: timestamp(e.created_at),
-        }
+pub(crate) fn endpoint(e: &EndpointRecord, with_secret: bool) -> Endpoint {
+    Endpoint {
+        id: e.id,
+        url: e.url.clone(),
+        events: e.events.clone(),
+        secret: with_secret.then(|| e.secret.clone()),
+        created_at: timestamp(e.created_at),
     }
 }
 
-/// One delivery attempt.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct Delivery {
-    /// The message's `webhook-id`.
-    pub message: String,
-    /// Its event type.
-    pub event_type: String,
-    /// Which attempt, from 1.
-    pub attempt: i64,
-    /// When (RFC 3339).
-    pub at: String,
-    /// The receiver's HTTP status, if it answered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<i64>,
-    /// Why it failed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// How long it took.
-    pub duration_ms: i64,
-    /// The message's state now: `pending`, `delivered` or `failed`.
-    pub state: String,
-}
-
-impl From<&DeliveryRecord> for Delivery {
-    fn from(d: &DeliveryRecord) -> Self {
-        Delivery {
-            message: d.msg_id.clone(),
-            event_type: d.event_type.clone(),
-            attempt: d.attempt,
-            at: timestamp(d.at),
-            status: d.status,
-            error: d.error.clone(),
-            duration_ms: d.duration_ms,
-            state: d.state.clone(),
-        }
+pub(crate) fn delivery(d: &DeliveryRecord) -> Delivery {
+    Delivery {
+        message: d.msg_id.clone(),
+        event_type: d.event_type.clone(),
+        attempt: d.attempt,
+        at: timestamp(d.at),
+        status: d.status,
+        error: d.error.clone(),
+        duration_ms: d.duration_ms,
+        state: d.state.clone(),
     }
-}
-
-/// An endpoint's delivery log.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct DeliveryLog {
-    /// The endpoint.
-    pub endpoint: Endpoint,
-    /// Messages waiting (new or to be retried).
-    pub pending: i64,
-    /// Messages delivered.
-    pub delivered: i64,
-    /// Messages that ran out of attempts.
-    pub failed: i64,
-    /// Attempts, newest first (at most 200).
-    pub deliveries: Vec<Delivery>,
 }
 
 /// Register a webhook endpoint (partners). The response carries the signing secret, once.
@@ -161,7 +92,7 @@ pub async fn create_endpoint(
 ) -> Result<Response, ApiError> {
     let new = state.service.register_endpoint(&who, &body.url, &body.events).await?;
     let location = format!("/v1/webhooks/{}/deliveries", new.endpoint.id);
-    Ok(created(&location, StatusCode::CREATED, Endpoint::new(&new.endpoint, true)))
+    Ok(created(&location, StatusCode::CREATED, crate::webhooks::endpoint(&new.endpoint, true)))
 }
 
 /// The caller's webhook endpoints (secrets not shown).
@@ -177,7 +108,7 @@ pub async fn list_endpoints(
     State(state): State<AppState>,
     Caller(who): Caller,
 ) -> Result<Json<Vec<Endpoint>>, ApiError> {
-    Ok(Json(state.service.endpoints(&who).await?.iter().map(|e| Endpoint::new(e, false)).collect()))
+    Ok(Json(state.service.endpoints(&who).await?.iter().map(|e| crate::webhooks::endpoint(e, false)).collect()))
 }
 
 /// An endpoint's delivery log: every attempt, newest first, and its messages by state.
@@ -198,10 +129,10 @@ pub async fn delivery_log(
 ) -> Result<Json<DeliveryLog>, ApiError> {
     let (endpoint, log, (pending, delivered, failed)) = state.service.delivery_log(&who, id).await?;
     Ok(Json(DeliveryLog {
-        endpoint: Endpoint::new(&endpoint, false),
+        endpoint: crate::webhooks::endpoint(&endpoint, false),
         pending,
         delivered,
         failed,
-        deliveries: log.iter().map(Delivery::from).collect(),
+        deliveries: log.iter().map(crate::webhooks::delivery).collect(),
     }))
 }

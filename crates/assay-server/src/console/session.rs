@@ -12,6 +12,7 @@
 //! - Responses carry a strict Content-Security-Policy (no inline script or style), refuse
 //!   framing, and pages are `no-store`.
 
+use assay_api::ProblemCode;
 use axum::Form;
 use axum::extract::{FromRequestParts, Query, Request, State};
 use axum::http::request::Parts;
@@ -66,9 +67,8 @@ impl Viewer {
             Ok(())
         } else {
             Err(ConsoleError::failed(
-                ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "csrf",
+                ApiError::titled(
+                    ProblemCode::Forbidden,
                     "The form has expired",
                     "the form did not come from this session (it may be from before you last signed in); \
                      reload the page and send it again",
@@ -127,9 +127,8 @@ impl FromRequestParts<AppState> for Viewer {
 pub(crate) async fn guard(request: Request, next: Next) -> Response {
     if request.method() != Method::GET && request.method() != Method::HEAD && !same_origin(request.headers()) {
         tracing::warn!(path = %request.uri().path(), "cross-origin form post refused");
-        let error = ApiError::new(
-            StatusCode::FORBIDDEN,
-            "cross_origin",
+        let error = ApiError::titled(
+            ProblemCode::Forbidden,
             "Cross-site request refused",
             "forms are accepted only from the console's own pages",
         );

@@ -1,0 +1,98 @@
+//! The reviewers' side: the queue, decisions and waivers.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// A version waiting for a reviewer.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct QueueItem {
+    /// The listing.
+    pub slug: String,
+    /// The version.
+    pub version: String,
+    /// The owning partner.
+    pub partner: String,
+    /// Waiting since (RFC 3339).
+    pub waiting_since: String,
+    /// Waiting for this many seconds.
+    pub waiting_secs: i64,
+    /// The latest review's verdict.
+    pub verdict: Option<String>,
+    /// The version's resource.
+    pub url: String,
+}
+
+/// A reviewer's decision.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionAction {
+    /// Approve the version.
+    Approve,
+    /// Send it back to the partner.
+    RequestChanges,
+    /// Refuse it.
+    Reject,
+    /// Certify an approved version (the partner must hold `certify`).
+    Certify,
+}
+
+/// `POST /v1/listings/{slug}/versions/{version}/decisions`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Decide {
+    /// What to do.
+    pub action: DecisionAction,
+    /// Why (required, shown to the partner and kept in the audit log).
+    pub note: String,
+}
+
+/// `POST /v1/waivers`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateWaiver {
+    /// The listing.
+    pub slug: String,
+    /// The rule it exempts.
+    #[schema(example = "urls.https")]
+    pub rule_id: String,
+    /// The versions it covers, a semver requirement.
+    #[schema(example = ">=1.4.0, <2.0.0")]
+    pub versions: String,
+    /// Why the exception is acceptable.
+    pub justification: String,
+    /// When it stops covering (RFC 3339); must be in the future.
+    #[schema(example = "2027-03-31T00:00:00Z")]
+    pub expires_at: String,
+}
+
+/// `POST /v1/listings/{slug}/waivers/{id}/expire`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpireWaiver {
+    /// Why the waiver ends now.
+    #[schema(example = "the CDN serves https now")]
+    pub note: String,
+}
+
+/// A waiver.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Waiver {
+    /// Its id (findings name it in `waived_by`).
+    pub id: i64,
+    /// The listing.
+    pub slug: String,
+    /// The rule it exempts.
+    pub rule_id: String,
+    /// The versions it covers.
+    pub versions: String,
+    /// Why.
+    pub justification: String,
+    /// Who granted it.
+    pub approver: String,
+    /// When it was granted (RFC 3339).
+    pub created_at: String,
+    /// When it stops covering (RFC 3339).
+    pub expires_at: String,
+    /// Whether it covers findings now.
+    pub live: bool,
+}
