@@ -102,6 +102,7 @@ conformance!(
     a_waiver_expired_early_is_audited_and_stays_expired,
     a_listings_timeline_comes_a_page_at_a_time_and_holds_only_its_own_events,
     a_rollout_enforces_applies_and_reads_back_its_rows,
+    two_jobs_for_one_version_are_claimed_in_one_batch,
 );
 
 fn submission<'a>(slug: &'a str, version: &'a str) -> Submission<'a> {
@@ -1096,4 +1097,23 @@ async fn a_rollout_enforces_applies_and_reads_back_its_rows(store: Store) {
     );
     assert_eq!(store.last_approved("imported", previous.id).await.unwrap(), None);
     assert!(store.verify_audit().await.unwrap().is_ok());
+}
+
+async fn two_jobs_for_one_version_are_claimed_in_one_batch(store: Store) {
+    let component = b"\0asm partner".to_vec();
+    let digest = "ab".repeat(32);
+    let slugs = live_listings(&store, 1, &[NewCheck { name: "mine.wasm", digest: &digest, bytes: &component }]).await;
+    store.publish_pack("reviewer", &pack("5.0.0", &[])).await.unwrap();
+    let version = store.version(&slugs[0], "1.0.0").await.unwrap().unwrap();
+    assert_eq!(store.enqueue_rechecks(&[version.id.0], "api-deprecation", "api:2026-04", None).await.unwrap(), 1);
+    // A pack re-check and an API-deprecation re-check of one version: both handed out, each
+    // with the version and its partner checks.
+    let batch = store.claim_rechecks("w", 60, 10, true).await.unwrap();
+    assert_eq!(batch.iter().map(|c| c.reason.as_str()).collect::<Vec<_>>(), ["pack", "api-deprecation"]);
+    for claim in &batch {
+        assert_eq!(
+            (claim.version.id, claim.checks.clone()),
+            (version.id, vec![("mine.wasm".to_owned(), digest.clone())])
+        );
+    }
 }

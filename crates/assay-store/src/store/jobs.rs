@@ -436,8 +436,10 @@ impl Store {
         }
         let mut out = Vec::with_capacity(claims.len());
         let mut finished = Vec::new();
+        // Several jobs may name one version (a pack re-check and an API-deprecation one): each
+        // gets the version and its checks.
         for claim in claims {
-            let Some(version) = records.remove(&claim.version) else {
+            let Some(version) = records.get(&claim.version).cloned() else {
                 return Err(StoreError::Corrupt(format!("job {} names a missing version", claim.lease.job.0)));
             };
             if !version.state.is_live() {
@@ -447,7 +449,7 @@ impl Store {
             }
             out.push(ClaimedRecheck {
                 lease: claim.lease,
-                checks: checks.remove(&version.id.0).unwrap_or_default(),
+                checks: checks.get(&version.id.0).cloned().unwrap_or_default(),
                 waivers: waivers.get(&version.listing.0).cloned().unwrap_or_default(),
                 version,
                 pack: claim.pack,
