@@ -8,8 +8,8 @@ use assay_core::lifecycle::{self, TransitionError};
 use assay_core::listing::Decision;
 use assay_core::{Transition, VersionState};
 use sha2::{Digest, Sha256};
-use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{Any, AnyConnection, AnyPool, Executor, Row, Transaction};
+use sqlx::any::AnyPoolOptions;
+use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
 
 use crate::audit::{self, AuditEvent, ChainBroken};
 use crate::model::{Capability, ListingId, PartnerId, Principal, Role, VersionId, VersionRecord};
@@ -230,8 +230,8 @@ impl Store {
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        let id: i64 =
-            sqlx::query("SELECT id FROM partners WHERE name = $1").bind(name).fetch_one(&mut *tx).await?.try_get(0)?;
+        let Id { id } =
+            sqlx::query_as::<_, Id>("SELECT id FROM partners WHERE name = $1").bind(name).fetch_one(&mut *tx).await?;
         if inserted > 0 {
             append(
                 &mut tx,
@@ -255,15 +255,15 @@ impl Store {
     ) -> Result<String, StoreError> {
         let secret = token::generate();
         let mut tx = self.write().await?;
-        let id: i64 =
-            sqlx::query("INSERT INTO tokens (hash, role, partner_id, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
-                .bind(token::hash(&secret))
-                .bind(role.as_str())
-                .bind(partner.map(|p| p.0))
-                .bind(now())
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get(0)?;
+        let Id { id } = sqlx::query_as::<_, Id>(
+            "INSERT INTO tokens (hash, role, partner_id, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(token::hash(&secret))
+        .bind(role.as_str())
+        .bind(partner.map(|p| p.0))
+        .bind(now())
+        .fetch_one(&mut *tx)
+        .await?;
         let detail = match partner {
             Some(p) => format!("role={role} partner={}", p.0),
             None => format!("role={role}"),
@@ -278,13 +278,15 @@ impl Store {
         if !secret.starts_with(token::PREFIX) {
             return Ok(None);
         }
-        let row = sqlx::query(
-            "SELECT t.id, t.role, t.partner_id, p.capabilities FROM tokens t LEFT JOIN partners p ON p.id = t.partner_id WHERE t.hash = $1",
-        )
+        let row = sqlx::query_as::<_, PrincipalRow>(concat!(
+            "SELECT ",
+            principal_columns!(),
+            " FROM tokens t LEFT JOIN partners p ON p.id = t.partner_id WHERE t.hash = $1"
+        ))
         .bind(token::hash(secret))
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(principal).transpose()
+        row.map(PrincipalRow::principal).transpose()
     }
 
     /// Create a listing owned by `owner`.
@@ -296,15 +298,14 @@ impl Store {
         name: &str,
     ) -> Result<ListingId, StoreError> {
         let mut tx = self.write().await?;
-        let id = sqlx::query("INSERT INTO listings (slug, name, partner_id, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (slug) DO NOTHING RETURNING id")
+        let id = sqlx::query_as::<_, Id>("INSERT INTO listings (slug, name, partner_id, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (slug) DO NOTHING RETURNING id")
             .bind(slug)
             .bind(name)
             .bind(owner.0)
             .bind(now())
             .fetch_optional(&mut *tx)
             .await?;
-        let Some(id) = id else { return Err(StoreError::Exists(format!("listing `{slug}`"))) };
-        let id: i64 = id.try_get(0)?;
+        let Some(Id { id }) = id else { return Err(StoreError::Exists(format!("listing `{slug}`"))) };
         append(&mut tx, actor, "listing.create", &format!("listing:{slug}"), name).await?;
         tx.commit().await?;
         Ok(ListingId(id))
@@ -319,7 +320,7 @@ impl Store {
         let listing = listing_id(&mut tx, slug).await?;
         let digest = hex::encode(Sha256::digest(manifest.as_bytes()));
         let at = now();
-        let inserted = sqlx::query(
+        let inserted = sqlx::query_as::<_, Id>(
             "INSERT INTO versions (listing_id, version, manifest, digest, state, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (listing_id, version) DO NOTHING RETURNING id",
         )
@@ -331,8 +332,9 @@ impl Store {
         .bind(at)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some(inserted) = inserted else { return Err(StoreError::Exists(format!("version {version} of `{slug}`"))) };
-        let id: i64 = inserted.try_get(0)?;
+        let Some(Id { id }) = inserted else {
+            return Err(StoreError::Exists(format!("version {version} of `{slug}`")));
+        };
         self.fault("submit.version-inserted");
         insert_components(&mut tx, Components::Version, id, checks, at).await?;
         sqlx::query(
@@ -378,30 +380,27 @@ impl Store {
 
     /// A version by listing slug and version.
     pub async fn version(&self, slug: &str, version: &str) -> Result<Option<VersionRecord>, StoreError> {
-        let row = sqlx::query(
-            "SELECT v.id, v.listing_id, l.slug, v.version, v.manifest, v.digest, v.state, v.revision, v.certified \
-             FROM versions v JOIN listings l ON l.id = v.listing_id WHERE l.slug = $1 AND v.version = $2",
-        )
-        .bind(slug)
-        .bind(version)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|row| version_record(&row)).transpose()
+        let row = sqlx::query_as::<_, VersionRow>(concat!(select_versions!(), " WHERE l.slug = $1 AND v.version = $2"))
+            .bind(slug)
+            .bind(version)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(VersionRow::record).transpose()
     }
 
     /// The latest version of `slug` before `before` that a reviewer approved (approved,
     /// published, deprecated or retired since): what a new version is compared against.
     pub async fn last_approved(&self, slug: &str, before: VersionId) -> Result<Option<VersionRecord>, StoreError> {
-        let row = sqlx::query(
-            "SELECT v.id, v.listing_id, l.slug, v.version, v.manifest, v.digest, v.state, v.revision, v.certified \
-             FROM versions v JOIN listings l ON l.id = v.listing_id WHERE l.slug = $1 AND v.id < $2 \
-             AND v.state IN ('approved', 'published', 'deprecated', 'retired') ORDER BY v.id DESC LIMIT 1",
-        )
+        let row = sqlx::query_as::<_, VersionRow>(concat!(
+            select_versions!(),
+            " WHERE l.slug = $1 AND v.id < $2 \
+             AND v.state IN ('approved', 'published', 'deprecated', 'retired') ORDER BY v.id DESC LIMIT 1"
+        ))
         .bind(slug)
         .bind(before.0)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|row| version_record(&row)).transpose()
+        row.map(VersionRow::record).transpose()
     }
 
     /// Move a version from the state the caller read (`expected`) by `transition`. Exactly one
@@ -468,7 +467,7 @@ impl Store {
 
     /// The decisions on a version, oldest first: (actor, action, note).
     pub async fn decisions(&self, slug: &str, version: &str) -> Result<Vec<Decision>, StoreError> {
-        let rows = sqlx::query(
+        let rows = sqlx::query_as::<_, DecisionRow>(
             "SELECT d.actor, d.action, d.note FROM decisions d JOIN versions v ON v.id = d.version_id \
              JOIN listings l ON l.id = v.listing_id WHERE l.slug = $1 AND v.version = $2 ORDER BY d.id",
         )
@@ -476,15 +475,7 @@ impl Store {
         .bind(version)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(Decision {
-                    actor: row.try_get("actor")?,
-                    action: row.try_get("action")?,
-                    note: row.try_get("note")?,
-                })
-            })
-            .collect()
+        Ok(rows.into_iter().map(|DecisionRow { actor, action, note }| Decision { actor, action, note }).collect())
     }
 
     /// The audit events about one listing and its versions, in order: its timeline.
@@ -508,11 +499,11 @@ impl Store {
         let c = self.byte_order();
         let before_clause = if before.is_some() { "AND seq < $5" } else { "" };
         let sql = format!(
-            "SELECT seq, at, actor, action, subject, detail, prev_hash, hash FROM audit_events \
-             WHERE (subject{c} = $1 OR (subject{c} >= $2 AND subject{c} < $3)) {before_clause} \
-             ORDER BY seq DESC LIMIT $4"
+            "{} WHERE (subject{c} = $1 OR (subject{c} >= $2 AND subject{c} < $3)) {before_clause} \
+             ORDER BY seq DESC LIMIT $4",
+            select_audit!()
         );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let mut query = sqlx::query_as::<_, AuditRow>(sqlx::AssertSqlSafe(sql))
             .bind(format!("listing:{slug}"))
             .bind(format!("listing:{slug}@"))
             .bind(format!("listing:{slug}A"))
@@ -520,18 +511,14 @@ impl Store {
         if let Some(before) = before {
             query = query.bind(before);
         }
-        let rows = query.fetch_all(&self.pool).await?;
-        rows.iter().map(audit_event).collect()
+        Ok(query.fetch_all(&self.pool).await?.into_iter().map(AuditRow::event).collect())
     }
 
     /// Every audit event, in order.
     pub async fn audit_events(&self) -> Result<Vec<AuditEvent>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT seq, at, actor, action, subject, detail, prev_hash, hash FROM audit_events ORDER BY seq",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(audit_event).collect()
+        let rows =
+            sqlx::query_as::<_, AuditRow>(concat!(select_audit!(), " ORDER BY seq")).fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().map(AuditRow::event).collect())
     }
 
     /// Verify the whole audit chain; the number of events when it is intact.
@@ -551,22 +538,6 @@ fn is_decision(transition: Transition) -> bool {
     matches!(transition, Transition::Approve | Transition::RequestChanges | Transition::Reject | Transition::Certify)
 }
 
-fn version_record(row: &AnyRow) -> Result<VersionRecord, StoreError> {
-    let state: String = row.try_get(6)?;
-    let certified: i64 = row.try_get(8)?;
-    Ok(VersionRecord {
-        id: VersionId(row.try_get(0)?),
-        listing: ListingId(row.try_get(1)?),
-        slug: row.try_get(2)?,
-        version: row.try_get(3)?,
-        manifest: row.try_get(4)?,
-        digest: row.try_get(5)?,
-        state: state.parse().map_err(|e: assay_core::lifecycle::UnknownState| StoreError::Corrupt(e.to_string()))?,
-        revision: row.try_get(7)?,
-        certified: certified != 0,
-    })
-}
-
 /// The optimistic step every state change goes through: move the version from `expected` to
 /// `next` (bumping its revision, and certifying it if asked) only if it is still in `expected`.
 /// Returns its id, or `None` when another writer got there first (or it does not exist).
@@ -578,7 +549,7 @@ async fn advance(
     next: VersionState,
     certify: bool,
 ) -> Result<Option<i64>, sqlx::Error> {
-    let row = sqlx::query(
+    let row = sqlx::query_as::<_, Id>(
         "UPDATE versions SET state = $1, revision = revision + 1, certified = CASE WHEN $2 = 1 THEN 1 ELSE certified END, updated_at = $3 \
          WHERE state = $4 AND listing_id = (SELECT id FROM listings WHERE slug = $5) AND version = $6 RETURNING id",
     )
@@ -590,7 +561,7 @@ async fn advance(
     .bind(version)
     .fetch_optional(&mut *tx)
     .await?;
-    row.map(|row| row.try_get(0)).transpose()
+    Ok(row.map(|Id { id }| id))
 }
 
 /// Append to the audit chain inside the caller's write transaction.
@@ -601,10 +572,11 @@ async fn append(
     subject: &str,
     detail: &str,
 ) -> Result<(), sqlx::Error> {
-    let head =
-        sqlx::query("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1").fetch_optional(&mut *tx).await?;
+    let head = sqlx::query_as::<_, ChainHead>("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(&mut *tx)
+        .await?;
     let (seq, prev) = match head {
-        Some(row) => (row.try_get::<i64, _>(0)? + 1, row.try_get::<String, _>(1)?),
+        Some(ChainHead { seq, hash }) => (seq + 1, hash),
         None => (1, audit::GENESIS.to_owned()),
     };
     let at = now();
@@ -680,35 +652,150 @@ async fn insert_plugin(tx: &mut AnyConnection, check: &NewCheck<'_>, at: i64) ->
 
 /// The id of the listing `slug`, or *not found*.
 pub(crate) async fn listing_id(tx: &mut AnyConnection, slug: &str) -> Result<i64, StoreError> {
-    let row = sqlx::query("SELECT id FROM listings WHERE slug = $1").bind(slug).fetch_optional(&mut *tx).await?;
-    let Some(row) = row else { return Err(StoreError::NotFound(format!("listing `{slug}`"))) };
-    Ok(row.try_get(0)?)
+    let row =
+        sqlx::query_as::<_, Id>("SELECT id FROM listings WHERE slug = $1").bind(slug).fetch_optional(&mut *tx).await?;
+    row.map(|Id { id }| id).ok_or_else(|| StoreError::NotFound(format!("listing `{slug}`")))
 }
 
-/// An audit row as an [`AuditEvent`].
-pub(crate) fn audit_event(row: &AnyRow) -> Result<AuditEvent, StoreError> {
-    Ok(AuditEvent {
-        seq: row.try_get(0)?,
-        at: row.try_get(1)?,
-        actor: row.try_get(2)?,
-        action: row.try_get(3)?,
-        subject: row.try_get(4)?,
-        detail: row.try_get(5)?,
-        prev_hash: row.try_get(6)?,
-        hash: row.try_get(7)?,
-    })
+/// A stored name that no longer parses (a state, a verdict, a date): the row is corrupt.
+pub(crate) fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
 }
 
-/// A principal from a row of token id, role, partner id and the partner's capabilities.
-fn principal(row: &AnyRow) -> Result<Principal, StoreError> {
-    let id: i64 = row.try_get(0)?;
-    let role: String = row.try_get(1)?;
-    let partner: Option<i64> = row.try_get(2)?;
-    let capabilities: Option<String> = row.try_get(3)?;
-    Ok(Principal {
-        role: role.parse().map_err(StoreError::Corrupt)?,
-        partner: partner.map(PartnerId),
-        capabilities: capabilities.as_deref().map(crate::model::decode_capabilities).unwrap_or_default(),
-        actor: format!("token:{id}"),
-    })
+// Rows, read by column name. Each struct's fields are the names of the columns it reads (SQL
+// aliases supply them where a column is computed or its name is taken), each column list is
+// written once (a `select_…!` or `…_columns!` macro, or a `SELECT_…` constant, beside its
+// row), and a method turns the row into the public type. A query with a column missing,
+// misnamed or of another type fails on both backends in the conformance suite; the order of
+// the columns does not matter. `tests::rows_are_decoded_by_name` in `lib.rs` keeps it so.
+
+/// A row's `id` (`SELECT id`, `RETURNING id`).
+#[derive(sqlx::FromRow)]
+struct Id {
+    id: i64,
+}
+
+/// A count (`COUNT(*) AS n`).
+#[derive(sqlx::FromRow)]
+struct Count {
+    n: i64,
+}
+
+/// One group of a `GROUP BY` and its size (`… AS label, COUNT(*) AS n`).
+#[derive(sqlx::FromRow)]
+struct Tally {
+    label: String,
+    n: i64,
+}
+
+/// `SELECT` every [`VersionRow`] column `FROM versions v` joined to its listing `l`.
+macro_rules! select_versions {
+    () => {
+        "SELECT v.id, v.listing_id, l.slug, v.version, v.manifest, v.digest, v.state, v.revision, v.certified \
+         FROM versions v JOIN listings l ON l.id = v.listing_id"
+    };
+}
+pub(crate) use select_versions;
+
+/// A version with its listing's slug ([`select_versions!`]).
+#[derive(sqlx::FromRow)]
+struct VersionRow {
+    id: i64,
+    listing_id: i64,
+    slug: String,
+    version: String,
+    manifest: String,
+    digest: String,
+    state: String,
+    revision: i64,
+    /// 0 or 1: both schemas store flags as integers.
+    certified: i64,
+}
+
+impl VersionRow {
+    fn record(self) -> Result<VersionRecord, StoreError> {
+        Ok(VersionRecord {
+            id: VersionId(self.id),
+            listing: ListingId(self.listing_id),
+            slug: self.slug,
+            version: self.version,
+            manifest: self.manifest,
+            digest: self.digest,
+            state: self.state.parse().map_err(corrupt)?,
+            revision: self.revision,
+            certified: self.certified != 0,
+        })
+    }
+}
+
+/// `SELECT` every [`AuditRow`] column `FROM audit_events`.
+macro_rules! select_audit {
+    () => {
+        "SELECT seq, at, actor, action, subject, detail, prev_hash, hash FROM audit_events"
+    };
+}
+pub(crate) use select_audit;
+
+/// An audit event ([`select_audit!`]).
+#[derive(sqlx::FromRow)]
+struct AuditRow {
+    seq: i64,
+    at: i64,
+    actor: String,
+    action: String,
+    subject: String,
+    detail: String,
+    prev_hash: String,
+    hash: String,
+}
+
+impl AuditRow {
+    fn event(self) -> AuditEvent {
+        let AuditRow { seq, at, actor, action, subject, detail, prev_hash, hash } = self;
+        AuditEvent { seq, at, actor, action, subject, detail, prev_hash, hash }
+    }
+}
+
+/// The head of the audit chain.
+#[derive(sqlx::FromRow)]
+struct ChainHead {
+    seq: i64,
+    hash: String,
+}
+
+/// A reviewer's decision.
+#[derive(sqlx::FromRow)]
+struct DecisionRow {
+    actor: String,
+    action: String,
+    note: String,
+}
+
+/// The [`PrincipalRow`] columns of a token `t` and its partner `p` (`LEFT JOIN`ed).
+macro_rules! principal_columns {
+    () => {
+        "t.id AS token_id, t.role, t.partner_id, p.capabilities"
+    };
+}
+pub(crate) use principal_columns;
+
+/// A token, what it may do and its partner's capabilities ([`principal_columns!`]).
+#[derive(sqlx::FromRow)]
+struct PrincipalRow {
+    token_id: i64,
+    role: String,
+    partner_id: Option<i64>,
+    /// `None` for a token without a partner.
+    capabilities: Option<String>,
+}
+
+impl PrincipalRow {
+    fn principal(self) -> Result<Principal, StoreError> {
+        Ok(Principal {
+            role: self.role.parse().map_err(StoreError::Corrupt)?,
+            partner: self.partner_id.map(PartnerId),
+            capabilities: self.capabilities.as_deref().map(crate::model::decode_capabilities).unwrap_or_default(),
+            actor: format!("token:{}", self.token_id),
+        })
+    }
 }

@@ -101,6 +101,8 @@ conformance!(
     listings_and_the_queue_come_a_page_at_a_time,
     a_waiver_expired_early_is_audited_and_stays_expired,
     a_listings_timeline_comes_a_page_at_a_time_and_holds_only_its_own_events,
+    a_rollout_enforces_applies_and_reads_back_its_rows,
+    two_jobs_for_one_version_are_claimed_in_one_batch,
 );
 
 fn submission<'a>(slug: &'a str, version: &'a str) -> Submission<'a> {
@@ -598,6 +600,9 @@ async fn notices_and_deprecations_are_recorded_and_listed(store: Store) {
         .await
         .unwrap();
     assert_eq!(api.target, DeprecationTarget::ApiVersion("2026-04".into()));
+    assert_eq!(store.api_deprecations("2026-04").await.unwrap(), std::slice::from_ref(&api));
+    assert!(store.api_deprecations_to_recheck("2026-12-31").await.unwrap().is_empty(), "not in effect yet");
+    assert_eq!(store.api_deprecations_to_recheck("2027-01-01").await.unwrap(), [(api.id, "2026-04".to_owned())]);
     // Listed: newest first for notices, by sunset for deprecations.
     let listing = store.notices(Some(&slug), None).await.unwrap();
     assert_eq!(listing.iter().map(|n| n.id).collect::<Vec<_>>(), [recorded.notice_id, feature.id]);
@@ -634,6 +639,8 @@ async fn the_webhook_outbox_enqueues_once_leases_and_logs_attempts(store: Store)
     let endpoint =
         store.create_endpoint("token:1", acme, "https://acme.example/hook", &["*".into()], "whsec_AAAA").await.unwrap();
     assert!(endpoint.wants("listing.version.approved"));
+    assert_eq!(store.endpoints(None).await.unwrap(), std::slice::from_ref(&endpoint));
+    assert_eq!(store.endpoints(Some(acme)).await.unwrap(), std::slice::from_ref(&endpoint));
     let (cursor, events) = store.audit_after_cursor(100).await.unwrap();
     assert_eq!(cursor, 0);
     assert!(events.iter().any(|e| e.subject == format!("listing:{slug}@1.0.0")));
@@ -1038,4 +1045,73 @@ async fn a_listings_timeline_comes_a_page_at_a_time_and_holds_only_its_own_event
         assert_eq!(pages, seqs(&expected).into_iter().rev().collect::<Vec<_>>(), "{slug}");
     }
     assert!(store.listing_events_page("nope", None, 10).await.unwrap().is_empty());
+}
+
+async fn a_rollout_enforces_applies_and_reads_back_its_rows(store: Store) {
+    let slugs = live_listings(&store, 2, &[]).await;
+    let (record, _) = store.publish_pack("reviewer", &pack("4.0.0", &[])).await.unwrap();
+    assert_eq!(store.pack("platform", "4.0.0").await.unwrap().as_ref(), Some(&record));
+    assert_eq!(store.packs().await.unwrap(), std::slice::from_ref(&record));
+    // Shadow verdicts, read back.
+    let batch = store.claim_rechecks("w", 60, 10, true).await.unwrap();
+    let results: Vec<_> = batch.iter().map(|c| result(c, Verdict::Fail, "urls.https")).collect();
+    assert_eq!(store.complete_rechecks("worker", &results).await.unwrap().recorded, 2);
+    assert_eq!(store.recheck_totals(record.id).await.unwrap(), (2, 2));
+    let rechecks = store.rechecks(&slugs[0], "1.0.0").await.unwrap();
+    assert_eq!(
+        rechecks.iter().map(|r| (r.job, r.reason.as_str(), r.pack.as_str(), r.verdict.as_str())).collect::<Vec<_>>(),
+        [(batch[0].lease.job.0, "pack", "platform@2.0.0", "fail")]
+    );
+    assert_eq!((rechecks[0].blocking.as_str(), rechecks[0].findings.as_str()), ("urls.https", "[]"));
+    // A partner's new checks are stored by digest and re-checked.
+    let bytes = b"\0asm checks".to_vec();
+    let digest = "cd".repeat(32);
+    let checks = [NewCheck { name: "mine.wasm", digest: &digest, bytes: &bytes }];
+    let job = store.update_checks("partner", &slugs[1], "1.0.0", &checks).await.unwrap();
+    assert_eq!(store.plugin_bytes(&digest).await.unwrap(), Some(bytes.clone()));
+    assert_eq!(store.plugin_bytes("00").await.unwrap(), None);
+    let claimed = store.claim_rechecks("w", 60, 10, true).await.unwrap();
+    let update = claimed.iter().find(|c| c.lease.job == job).unwrap();
+    assert_eq!((update.reason.as_str(), update.checks.clone()), ("checks", vec![("mine.wasm".to_owned(), digest)]));
+    // Enforced with a deadline, due at it, applied once: then it is the active pack.
+    assert_eq!(store.active_pack().await.unwrap(), None);
+    let enforced = store.enforce_pack("reviewer", record.id, 1_000, &[]).await.unwrap().unwrap();
+    assert_eq!((enforced.mode, enforced.enforce_at, enforced.applied_at), (PackMode::Enforce, Some(1_000), None));
+    assert_eq!(store.enforce_pack("reviewer", record.id, 2_000, &[]).await.unwrap(), None, "enforced once");
+    assert!(store.packs_due(999).await.unwrap().is_empty());
+    assert_eq!(store.packs_due(1_000).await.unwrap(), std::slice::from_ref(&enforced));
+    assert_eq!(store.apply_pack("scheduler", record.id, 1_000).await.unwrap(), Some(2));
+    assert_eq!(store.apply_pack("scheduler", record.id, 1_000).await.unwrap(), None, "applied once");
+    let active = store.active_pack().await.unwrap().unwrap();
+    assert_eq!((active.id, active.applied_at), (record.id, Some(1_000)));
+    // Imported live elsewhere: approved, and what the next version is compared against.
+    let partner = store.ensure_partner("test", "acme", &[]).await.unwrap();
+    assert_eq!(store.import_live("admin", partner, &[("imported", "3.1.0", "slug = \"imported\"")]).await.unwrap(), 1);
+    let next = store.submit_version("partner", &submission("imported", "3.2.0")).await.unwrap();
+    let previous = store.last_approved("imported", next.id).await.unwrap().unwrap();
+    assert_eq!(
+        (previous.version.as_str(), previous.state, previous.manifest.as_str(), previous.certified),
+        ("3.1.0", VersionState::Approved, "slug = \"imported\"", false)
+    );
+    assert_eq!(store.last_approved("imported", previous.id).await.unwrap(), None);
+    assert!(store.verify_audit().await.unwrap().is_ok());
+}
+
+async fn two_jobs_for_one_version_are_claimed_in_one_batch(store: Store) {
+    let component = b"\0asm partner".to_vec();
+    let digest = "ab".repeat(32);
+    let slugs = live_listings(&store, 1, &[NewCheck { name: "mine.wasm", digest: &digest, bytes: &component }]).await;
+    store.publish_pack("reviewer", &pack("5.0.0", &[])).await.unwrap();
+    let version = store.version(&slugs[0], "1.0.0").await.unwrap().unwrap();
+    assert_eq!(store.enqueue_rechecks(&[version.id.0], "api-deprecation", "api:2026-04", None).await.unwrap(), 1);
+    // A pack re-check and an API-deprecation re-check of one version: both handed out, each
+    // with the version and its partner checks.
+    let batch = store.claim_rechecks("w", 60, 10, true).await.unwrap();
+    assert_eq!(batch.iter().map(|c| c.reason.as_str()).collect::<Vec<_>>(), ["pack", "api-deprecation"]);
+    for claim in &batch {
+        assert_eq!(
+            (claim.version.id, claim.checks.clone()),
+            (version.id, vec![("mine.wasm".to_owned(), digest.clone())])
+        );
+    }
 }

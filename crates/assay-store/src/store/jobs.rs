@@ -19,13 +19,12 @@
 //!   take the writer lock as every state change does.
 
 use assay_core::{Transition, VersionState};
-use sqlx::Row;
-use sqlx::any::AnyRow;
+use sqlx::AnyConnection;
 
-use super::{Backend, Store, StoreError, advance, append, now, version_record};
+use super::waivers::{WaiverRow, waiver_columns};
+use super::{Backend, Count, Id, Store, StoreError, Tally, VersionRow, advance, append, corrupt, now, select_versions};
 use crate::model::{JobId, VersionId, VersionRecord};
 pub use assay_core::queue::{DeadJob, JobCounts};
-use sqlx::AnyConnection;
 
 /// How many times a job may fail before it is dead.
 pub const MAX_ATTEMPTS: i64 = 5;
@@ -156,26 +155,23 @@ impl Store {
 
     /// The partner checks a version ships: name, digest and component bytes, in order.
     pub async fn version_checks(&self, version: VersionId) -> Result<Vec<(String, String, Vec<u8>)>, StoreError> {
-        sqlx::query(
+        let rows = sqlx::query_as::<_, CheckRow>(
             "SELECT c.name, c.digest, p.bytes FROM version_checks c JOIN plugins p ON p.digest = c.digest \
              WHERE c.version_id = $1 ORDER BY c.position",
         )
         .bind(version.0)
         .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
-        .collect()
+        .await?;
+        Ok(rows.into_iter().map(|CheckRow { name, digest, bytes }| (name, digest, bytes)).collect())
     }
 
     /// A stored component's bytes by digest.
     pub async fn plugin_bytes(&self, digest: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(sqlx::query("SELECT bytes FROM plugins WHERE digest = $1")
+        let row = sqlx::query_as::<_, BytesRow>("SELECT bytes FROM plugins WHERE digest = $1")
             .bind(digest)
             .fetch_optional(&self.pool)
-            .await?
-            .map(|row| row.try_get(0))
-            .transpose()?)
+            .await?;
+        Ok(row.map(|BytesRow { bytes }| bytes))
     }
 
     /// Which of `digests` are quarantined.
@@ -209,22 +205,20 @@ impl Store {
                 return Ok(None);
             }
             let mut tx = self.write().await?;
-            let Some(job) = sqlx::query(sqlx::AssertSqlSafe(sql.clone())).fetch_optional(&mut *tx).await? else {
+            let Some(Id { id: job }) =
+                sqlx::query_as::<_, Id>(sqlx::AssertSqlSafe(sql.clone())).fetch_optional(&mut *tx).await?
+            else {
                 return Ok(None);
             };
-            let job: i64 = job.try_get(0)?;
             let Some(claim) = self.stamp_claims(&mut tx, &[job], actor, lease_secs).await?.pop() else {
                 tx.commit().await?;
                 continue;
             };
-            let row = sqlx::query(
-                "SELECT v.id, v.listing_id, l.slug, v.version, v.manifest, v.digest, v.state, v.revision, v.certified \
-                 FROM versions v JOIN listings l ON l.id = v.listing_id WHERE v.id = $1",
-            )
-            .bind(claim.version)
-            .fetch_one(&mut *tx)
-            .await?;
-            let mut version = version_record(&row)?;
+            let mut version = sqlx::query_as::<_, VersionRow>(concat!(select_versions!(), " WHERE v.id = $1"))
+                .bind(claim.version)
+                .fetch_one(&mut *tx)
+                .await?
+                .record()?;
             match version.state {
                 VersionState::Submitted => {
                     let moved = advance(
@@ -262,17 +256,15 @@ impl Store {
                 }
             }
             tx.commit().await?;
-            let previous: Option<(String, String)> = sqlx::query(
+            let previous = sqlx::query_as::<_, PreviousRow>(
                 "SELECT manifest, version FROM versions WHERE listing_id = $1 AND id < $2 \
                  AND state IN ('approved', 'published', 'deprecated') ORDER BY id DESC LIMIT 1",
             )
             .bind(version.listing.0)
             .bind(version.id.0)
             .fetch_optional(&self.pool)
-            .await?
-            .map(|row| Ok::<_, sqlx::Error>((row.try_get(0)?, row.try_get(1)?)))
-            .transpose()?;
-            let (previous_manifest, previous_version) = previous.unzip();
+            .await?;
+            let (previous_manifest, previous_version) = previous.map(|p| (p.manifest, p.version)).unzip();
             let mut checks = self.version_checks(version.id).await?;
             let digests: Vec<&str> = checks.iter().map(|(_, d, _)| d.as_str()).collect();
             let bad = self.quarantined(&digests).await?;
@@ -334,20 +326,20 @@ impl Store {
         let mut tx = self.queue_tx().await?;
         let mut ids: Vec<i64> = Vec::new();
         if suspects {
-            ids = sqlx::query(sqlx::AssertSqlSafe(pick(true, 1)))
+            ids = sqlx::query_as::<_, Id>(sqlx::AssertSqlSafe(pick(true, 1)))
                 .fetch_all(&mut *tx)
                 .await?
-                .iter()
-                .map(|row| row.try_get(0))
-                .collect::<Result<_, _>>()?;
+                .into_iter()
+                .map(|Id { id }| id)
+                .collect();
         }
         if ids.is_empty() {
-            ids = sqlx::query(sqlx::AssertSqlSafe(pick(false, limit.max(1))))
+            ids = sqlx::query_as::<_, Id>(sqlx::AssertSqlSafe(pick(false, limit.max(1))))
                 .fetch_all(&mut *tx)
                 .await?
-                .iter()
-                .map(|row| row.try_get(0))
-                .collect::<Result<_, _>>()?;
+                .into_iter()
+                .map(|Id { id }| id)
+                .collect();
         }
         if ids.is_empty() {
             return Ok(Vec::new());
@@ -359,18 +351,14 @@ impl Store {
         }
         // Everything the batch needs in three queries, not three per job.
         let versions: Vec<i64> = claims.iter().map(|c| c.version).collect();
-        let sql = format!(
-            "SELECT v.id, v.listing_id, l.slug, v.version, v.manifest, v.digest, v.state, v.revision, v.certified \
-             FROM versions v JOIN listings l ON l.id = v.listing_id WHERE v.id IN ({})",
-            params(1, versions.len())
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let sql = format!("{} WHERE v.id IN ({})", select_versions!(), params(1, versions.len()));
+        let mut query = sqlx::query_as::<_, VersionRow>(sqlx::AssertSqlSafe(sql));
         for id in &versions {
             query = query.bind(*id);
         }
         let mut records = std::collections::HashMap::new();
         for row in query.fetch_all(&mut *tx).await? {
-            let record = version_record(&row)?;
+            let record = row.record()?;
             records.insert(record.id.0, record);
         }
         let mut checks = named_digests(
@@ -398,27 +386,24 @@ impl Store {
         checks.extend(updated);
         let listings: Vec<i64> = records.values().map(|r| r.listing.0).collect();
         let sql = format!(
-            "SELECT listing_id, id, rule_id, versions, expires_at FROM waivers WHERE listing_id IN ({}) ORDER BY id",
+            "SELECT w.listing_id, {} FROM waivers w WHERE w.listing_id IN ({}) ORDER BY w.id",
+            waiver_columns!(),
             params(1, listings.len())
         );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let mut query = sqlx::query_as::<_, ListingWaiverRow>(sqlx::AssertSqlSafe(sql));
         for id in &listings {
             query = query.bind(*id);
         }
         let mut waivers: std::collections::HashMap<i64, Vec<assay_core::Waiver>> = std::collections::HashMap::new();
         for row in query.fetch_all(&mut *tx).await? {
-            let versions: String = row.try_get(3)?;
-            waivers.entry(row.try_get(0)?).or_default().push(assay_core::Waiver {
-                id: row.try_get(1)?,
-                rule_id: row.try_get(2)?,
-                versions: versions.parse().map_err(|e: semver::Error| StoreError::Corrupt(e.to_string()))?,
-                expires_at: row.try_get(4)?,
-            });
+            waivers.entry(row.listing_id).or_default().push(row.waiver.waiver()?);
         }
         let mut out = Vec::with_capacity(claims.len());
         let mut finished = Vec::new();
+        // Several jobs may name one version (a pack re-check and an API-deprecation one): each
+        // gets the version and its checks.
         for claim in claims {
-            let Some(version) = records.remove(&claim.version) else {
+            let Some(version) = records.get(&claim.version).cloned() else {
                 return Err(StoreError::Corrupt(format!("job {} names a missing version", claim.lease.job.0)));
             };
             if !version.state.is_live() {
@@ -428,7 +413,7 @@ impl Store {
             }
             out.push(ClaimedRecheck {
                 lease: claim.lease,
-                checks: checks.remove(&version.id.0).unwrap_or_default(),
+                checks: checks.get(&version.id.0).cloned().unwrap_or_default(),
                 waivers: waivers.get(&version.listing.0).cloned().unwrap_or_default(),
                 version,
                 pack: claim.pack,
@@ -458,12 +443,11 @@ impl Store {
             self.db_now(),
             params(3, ids.len())
         );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(worker).bind(lease_secs);
+        let mut query = sqlx::query_as::<_, ClaimRow>(sqlx::AssertSqlSafe(sql)).bind(worker).bind(lease_secs);
         for id in ids {
             query = query.bind(*id);
         }
-        let mut rows: Vec<(Claim, i64)> =
-            query.fetch_all(&mut *tx).await?.iter().map(claim).collect::<Result<_, _>>()?;
+        let mut rows: Vec<(Claim, i64)> = query.fetch_all(&mut *tx).await?.into_iter().map(ClaimRow::claim).collect();
         rows.sort_by_key(|(c, _)| c.lease.job.0);
         let mut out = Vec::with_capacity(rows.len());
         for (claim, lost) in rows {
@@ -534,12 +518,12 @@ impl Store {
              WHERE id IN ({ids}) AND (id, lease) IN ({pairs}) AND state = 'pending' AND leased_until >= {} RETURNING id",
             self.db_now()
         );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(at);
+        let mut query = sqlx::query_as::<_, Id>(sqlx::AssertSqlSafe(sql)).bind(at);
         for result in results {
             query = query.bind(result.lease.job.0).bind(result.lease.token);
         }
         let ended: std::collections::HashSet<i64> =
-            query.fetch_all(&mut *tx).await?.iter().map(|row| row.try_get(0)).collect::<Result<_, _>>()?;
+            query.fetch_all(&mut *tx).await?.into_iter().map(|Id { id }| id).collect();
         let accepted: Vec<&RecheckResult> = results.iter().filter(|r| ended.contains(&r.lease.job.0)).collect();
         done.refused = results.len() - accepted.len();
         for chunk in accepted.chunks(200) {
@@ -580,15 +564,15 @@ impl Store {
     pub async fn fail_job(&self, lease: Lease, error: &str) -> Result<JobFate, StoreError> {
         let mut tx = self.queue_tx().await?;
         let now = self.db_now();
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT attempts, {now} FROM jobs WHERE id = $1 AND lease = $2 AND state = 'pending' AND leased_until >= {now}"
+        let row = sqlx::query_as::<_, AttemptsRow>(sqlx::AssertSqlSafe(format!(
+            "SELECT attempts, {now} AS db_now FROM jobs WHERE id = $1 AND lease = $2 AND state = 'pending' \
+             AND leased_until >= {now}"
         )))
         .bind(lease.job.0)
         .bind(lease.token)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some(row) = row else { return Ok(JobFate::LeaseLost) };
-        let (attempts, at): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
+        let Some(AttemptsRow { attempts, db_now: at }) = row else { return Ok(JobFate::LeaseLost) };
         let fate = if attempts >= MAX_ATTEMPTS {
             sqlx::query(
                 "UPDATE jobs SET state = 'dead', last_error = $1, leased_until = NULL, finished_at = $2 WHERE id = $3",
@@ -657,10 +641,11 @@ impl Store {
 
     /// How many review jobs are waiting or running.
     pub async fn pending_reviews(&self) -> Result<i64, StoreError> {
-        Ok(sqlx::query("SELECT COUNT(*) FROM jobs WHERE state = 'pending' AND kind = 'review'")
-            .fetch_one(&self.pool)
-            .await?
-            .try_get(0)?)
+        let Count { n } =
+            sqlx::query_as::<_, Count>("SELECT COUNT(*) AS n FROM jobs WHERE state = 'pending' AND kind = 'review'")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(n)
     }
 
     /// Jobs by state: of one rule pack's rollout phase (`pack`, `reason`), or every job.
@@ -669,15 +654,14 @@ impl Store {
         let filter = if pack.is_some() { "WHERE pack_id = $1 AND reason = $2" } else { "" };
         let sql = format!(
             "SELECT CASE WHEN state = 'pending' AND leased_until IS NOT NULL AND leased_until >= {now} THEN 'running' \
-             ELSE state END AS s, COUNT(*) FROM jobs {filter} GROUP BY s"
+             ELSE state END AS label, COUNT(*) AS n FROM jobs {filter} GROUP BY label"
         );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let mut query = sqlx::query_as::<_, Tally>(sqlx::AssertSqlSafe(sql));
         if let Some((id, reason)) = pack {
             query = query.bind(id).bind(reason);
         }
         let mut counts = JobCounts::default();
-        for row in query.fetch_all(&self.pool).await? {
-            let (state, n): (String, i64) = (row.try_get(0)?, row.try_get(1)?);
+        for Tally { label: state, n } in query.fetch_all(&self.pool).await? {
             match state.as_str() {
                 "pending" => counts.waiting += n,
                 "running" => counts.running += n,
@@ -692,51 +676,53 @@ impl Store {
     /// Jobs whose lease lapsed more than `grace_secs` ago and that nobody took over: stuck.
     pub async fn stuck_jobs(&self, grace_secs: i64) -> Result<i64, StoreError> {
         let sql = format!(
-            "SELECT COUNT(*) FROM jobs WHERE state = 'pending' AND leased_until IS NOT NULL AND leased_until < {} - $1",
+            "SELECT COUNT(*) AS n FROM jobs WHERE state = 'pending' AND leased_until IS NOT NULL AND leased_until < {} - $1",
             self.db_now()
         );
-        Ok(sqlx::query(sqlx::AssertSqlSafe(sql)).bind(grace_secs).fetch_one(&self.pool).await?.try_get(0)?)
+        let Count { n } =
+            sqlx::query_as::<_, Count>(sqlx::AssertSqlSafe(sql)).bind(grace_secs).fetch_one(&self.pool).await?;
+        Ok(n)
     }
 
     /// Dead-lettered jobs, newest first.
     pub async fn dead_jobs(&self, limit: i64) -> Result<Vec<DeadJob>, StoreError> {
-        sqlx::query(
+        let rows = sqlx::query_as::<_, DeadJobRow>(
             "SELECT j.id, j.kind, l.slug, v.version, j.reason, j.last_error, j.attempts FROM jobs j \
              JOIN versions v ON v.id = j.version_id JOIN listings l ON l.id = v.listing_id \
              WHERE j.state = 'dead' ORDER BY j.id DESC LIMIT $1",
         )
         .bind(limit)
         .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|row| {
-            Ok(DeadJob {
-                job: JobId(row.try_get(0)?),
-                kind: row.try_get(1)?,
-                subject: format!("{}@{}", row.try_get::<String, _>(2)?, row.try_get::<String, _>(3)?),
-                reason: row.try_get(4)?,
-                error: row.try_get::<Option<String>, _>(5)?.unwrap_or_default(),
-                attempts: row.try_get(6)?,
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| DeadJob {
+                job: JobId(row.id),
+                kind: row.kind,
+                subject: format!("{}@{}", row.slug, row.version),
+                reason: row.reason,
+                error: row.last_error.unwrap_or_default(),
+                attempts: row.attempts,
             })
-        })
-        .collect()
+            .collect())
     }
 }
 
-/// `(version, name, digest)` rows of `sql` (whose `{}` takes the versions' placeholders),
-/// grouped by version, in order.
+/// [`NamedDigestRow`]s of `sql` (whose `{}` takes the versions' placeholders) grouped by
+/// version, in order.
 async fn named_digests(
     tx: &mut AnyConnection,
     sql: &str,
     versions: &[i64],
 ) -> Result<std::collections::HashMap<i64, Vec<(String, String)>>, sqlx::Error> {
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.replace("{}", &params(1, versions.len()))));
+    let mut query =
+        sqlx::query_as::<_, NamedDigestRow>(sqlx::AssertSqlSafe(sql.replace("{}", &params(1, versions.len()))));
     for id in versions {
         query = query.bind(*id);
     }
     let mut out: std::collections::HashMap<i64, Vec<(String, String)>> = std::collections::HashMap::new();
     for row in query.fetch_all(&mut *tx).await? {
-        out.entry(row.try_get(0)?).or_default().push((row.try_get(1)?, row.try_get(2)?));
+        out.entry(row.version_id).or_default().push((row.name, row.digest));
     }
     Ok(out)
 }
@@ -755,17 +741,93 @@ struct Claim {
     kind: String,
 }
 
-fn claim(row: &AnyRow) -> Result<(Claim, i64), sqlx::Error> {
-    Ok((
-        Claim {
-            lease: Lease { job: JobId(row.try_get(0)?), token: row.try_get(4)?, attempt: row.try_get(5)? },
-            version: row.try_get(1)?,
-            pack: row.try_get(2)?,
-            reason: row.try_get(3)?,
-            kind: row.try_get(7)?,
-        },
-        row.try_get(6)?,
-    ))
+/// A job as a claim stamps it (`RETURNING`).
+#[derive(sqlx::FromRow)]
+struct ClaimRow {
+    id: i64,
+    version_id: i64,
+    pack_id: Option<i64>,
+    reason: String,
+    lease: i64,
+    attempts: i64,
+    lost: i64,
+    kind: String,
+}
+
+impl ClaimRow {
+    /// The claim, and how many times the job's worker was lost.
+    fn claim(self) -> (Claim, i64) {
+        let lease = Lease { job: JobId(self.id), token: self.lease, attempt: self.attempts };
+        (Claim { lease, version: self.version_id, pack: self.pack_id, reason: self.reason, kind: self.kind }, self.lost)
+    }
+}
+
+/// A partner check a version ships, with its component.
+#[derive(sqlx::FromRow)]
+struct CheckRow {
+    name: String,
+    digest: String,
+    bytes: Vec<u8>,
+}
+
+/// A stored component.
+#[derive(sqlx::FromRow)]
+struct BytesRow {
+    bytes: Vec<u8>,
+}
+
+/// The version a review compares against.
+#[derive(sqlx::FromRow)]
+struct PreviousRow {
+    manifest: String,
+    version: String,
+}
+
+/// A partner check (shipped or updated) of a version.
+#[derive(sqlx::FromRow)]
+struct NamedDigestRow {
+    version_id: i64,
+    name: String,
+    digest: String,
+}
+
+/// A waiver of one of a batch's listings.
+#[derive(sqlx::FromRow)]
+struct ListingWaiverRow {
+    listing_id: i64,
+    #[sqlx(flatten)]
+    waiver: WaiverRow,
+}
+
+/// A job's attempts so far, and the database's clock.
+#[derive(sqlx::FromRow)]
+struct AttemptsRow {
+    attempts: i64,
+    db_now: i64,
+}
+
+/// A dead-lettered job and its version.
+#[derive(sqlx::FromRow)]
+struct DeadJobRow {
+    id: i64,
+    kind: String,
+    slug: String,
+    version: String,
+    reason: String,
+    last_error: Option<String>,
+    attempts: i64,
+}
+
+/// Which version a job is about, and its state.
+const VERSION_NAME: &str =
+    "SELECT l.slug, v.version, v.state FROM versions v JOIN listings l ON l.id = v.listing_id WHERE v.id = $1";
+
+/// A version's slug, version and state ([`VERSION_NAME`]).
+#[derive(sqlx::FromRow)]
+struct VersionNameRow {
+    slug: String,
+    version: String,
+    state: String,
 }
 
 /// End a pending job inside the caller's transaction. With a claim (`token`, the database's
@@ -809,12 +871,8 @@ async fn review_could_not_run(
     version: i64,
     reason: &str,
 ) -> Result<(), StoreError> {
-    let row =
-        sqlx::query("SELECT l.slug, v.version FROM versions v JOIN listings l ON l.id = v.listing_id WHERE v.id = $1")
-            .bind(version)
-            .fetch_one(&mut *tx)
-            .await?;
-    let (slug, version): (String, String) = (row.try_get(0)?, row.try_get(1)?);
+    let VersionNameRow { slug, version, .. } =
+        sqlx::query_as::<_, VersionNameRow>(VERSION_NAME).bind(version).fetch_one(&mut *tx).await?;
     let next =
         assay_core::lifecycle::apply(VersionState::Checking, Transition::ChecksFinished(assay_core::Verdict::Error))?;
     if advance(tx, &slug, &version, VersionState::Checking, next, false).await?.is_some() {
@@ -826,15 +884,9 @@ async fn review_could_not_run(
 
 /// Apply an enforced pack's failing verdict to a live version: it leaves the marketplace.
 async fn enforce(tx: &mut AnyConnection, actor: &str, result: &RecheckResult) -> Result<bool, StoreError> {
-    let row = sqlx::query(
-        "SELECT l.slug, v.version, v.state FROM versions v JOIN listings l ON l.id = v.listing_id WHERE v.id = $1",
-    )
-    .bind(result.version.0)
-    .fetch_one(&mut *tx)
-    .await?;
-    let (slug, version, state): (String, String, String) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
-    let state: VersionState =
-        state.parse().map_err(|e: assay_core::lifecycle::UnknownState| StoreError::Corrupt(e.to_string()))?;
+    let VersionNameRow { slug, version, state } =
+        sqlx::query_as::<_, VersionNameRow>(VERSION_NAME).bind(result.version.0).fetch_one(&mut *tx).await?;
+    let state: VersionState = state.parse().map_err(corrupt)?;
     let Ok(next) = assay_core::lifecycle::apply(state, Transition::Enforce) else { return Ok(false) };
     if advance(tx, &slug, &version, state, next, false).await?.is_none() {
         return Ok(false);

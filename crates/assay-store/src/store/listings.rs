@@ -1,17 +1,26 @@
 //! Listings as callers browse them, and the review queue.
 
-use assay_core::VersionState;
-use sqlx::Row;
+use assay_core::{Verdict, VersionState};
 
-use super::{Store, StoreError};
+use super::{Count, Store, StoreError, corrupt};
 use crate::model::{ListingId, PartnerId, VersionId};
 pub use assay_core::listing::{ListingRecord, QueueEntry};
 
-/// Listings with their partner's name and their versions (in order), then `$rest`.
+/// The [`ListingRow`] columns of listings `l` and their partner `p`.
+macro_rules! listing_columns {
+    () => {
+        "l.id, l.slug, l.name, l.partner_id, p.name AS partner_name"
+    };
+}
+
+/// Listings with their partner's name and their versions (in order), then `$rest`: rows of
+/// [`ListingVersionRow`].
 macro_rules! select_listings {
     ($rest:literal) => {
         concat!(
-            "SELECT l.id, l.slug, l.name, l.partner_id, p.name, v.version, v.state FROM listings l \
+            "SELECT ",
+            listing_columns!(),
+            ", v.version, v.state FROM listings l \
              JOIN partners p ON p.id = l.partner_id LEFT JOIN versions v ON v.listing_id = l.id ",
             $rest,
             " ORDER BY l.slug, v.id"
@@ -19,16 +28,72 @@ macro_rules! select_listings {
     };
 }
 
-fn state(row: &sqlx::any::AnyRow, index: usize) -> Result<VersionState, StoreError> {
-    let name: String = row.try_get(index)?;
-    name.parse().map_err(|e: assay_core::lifecycle::UnknownState| StoreError::Corrupt(e.to_string()))
+/// A listing and its partner's name ([`listing_columns!`]).
+#[derive(sqlx::FromRow)]
+struct ListingRow {
+    id: i64,
+    slug: String,
+    name: String,
+    partner_id: i64,
+    partner_name: String,
+}
+
+impl ListingRow {
+    fn record(self) -> ListingRecord {
+        ListingRecord {
+            id: ListingId(self.id),
+            slug: self.slug,
+            name: self.name,
+            partner: PartnerId(self.partner_id),
+            partner_name: self.partner_name,
+            versions: Vec::new(),
+        }
+    }
+}
+
+/// A listing with one of its versions, if it has any ([`select_listings!`]).
+#[derive(sqlx::FromRow)]
+struct ListingVersionRow {
+    #[sqlx(flatten)]
+    listing: ListingRow,
+    version: Option<String>,
+    state: Option<String>,
+}
+
+/// A version of one of a page's listings.
+#[derive(sqlx::FromRow)]
+struct PageVersionRow {
+    listing_id: i64,
+    version: String,
+    state: String,
+}
+
+/// A version waiting for a reviewer.
+#[derive(sqlx::FromRow)]
+struct QueueRow {
+    id: i64,
+    slug: String,
+    version: String,
+    partner_name: String,
+    updated_at: i64,
+    /// Its latest review's, if it has one.
+    verdict: Option<String>,
+}
+
+/// A partner's capabilities, as stored.
+#[derive(sqlx::FromRow)]
+struct CapabilitiesRow {
+    capabilities: String,
 }
 
 impl Store {
     /// One listing by slug.
     pub async fn listing(&self, slug: &str) -> Result<Option<ListingRecord>, StoreError> {
-        let rows = sqlx::query(select_listings!("WHERE l.slug = $1")).bind(slug).fetch_all(&self.pool).await?;
-        Ok(listing_records(&rows, true)?.pop())
+        let rows = sqlx::query_as::<_, ListingVersionRow>(select_listings!("WHERE l.slug = $1"))
+            .bind(slug)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(listing_records(rows)?.pop())
     }
 
     /// Every listing `owner` owns, or every listing when `owner` is `None`, by slug.
@@ -37,11 +102,14 @@ impl Store {
         // SQLite from using the slug index, so looking up one listing would read them all.
         let rows = match owner {
             Some(owner) => {
-                sqlx::query(select_listings!("WHERE l.partner_id = $1")).bind(owner.0).fetch_all(&self.pool).await?
+                sqlx::query_as::<_, ListingVersionRow>(select_listings!("WHERE l.partner_id = $1"))
+                    .bind(owner.0)
+                    .fetch_all(&self.pool)
+                    .await?
             }
-            None => sqlx::query(select_listings!("")).fetch_all(&self.pool).await?,
+            None => sqlx::query_as::<_, ListingVersionRow>(select_listings!("")).fetch_all(&self.pool).await?,
         };
-        listing_records(&rows, true)
+        listing_records(rows)
     }
 
     /// A page of at most `limit` listings in slug order: `owner`'s (or everyone's), whose slug
@@ -65,15 +133,17 @@ impl Store {
             None => (prefix, ">="),
         };
         let sql = format!(
-            "SELECT l.id, l.slug, l.name, l.partner_id, p.name FROM listings l JOIN partners p ON p.id = l.partner_id \
-             WHERE l.slug{c} {op} $1 AND l.slug{c} < $2 {owner_clause} ORDER BY l.slug{c} LIMIT $3"
+            "SELECT {} FROM listings l JOIN partners p ON p.id = l.partner_id \
+             WHERE l.slug{c} {op} $1 AND l.slug{c} < $2 {owner_clause} ORDER BY l.slug{c} LIMIT $3",
+            listing_columns!()
         );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(from).bind(format!("{prefix}~")).bind(limit);
+        let mut query =
+            sqlx::query_as::<_, ListingRow>(sqlx::AssertSqlSafe(sql)).bind(from).bind(format!("{prefix}~")).bind(limit);
         if let Some(owner) = owner {
             query = query.bind(owner.0);
         }
-        let rows = query.fetch_all(&self.pool).await?;
-        let mut listings = listing_records(&rows, false)?;
+        let mut listings: Vec<ListingRecord> =
+            query.fetch_all(&self.pool).await?.into_iter().map(ListingRow::record).collect();
         if listings.is_empty() {
             return Ok(listings);
         }
@@ -82,13 +152,13 @@ impl Store {
             "SELECT listing_id, version, state FROM versions WHERE listing_id IN ({}) ORDER BY listing_id, id",
             super::jobs::params(1, listings.len())
         );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let mut query = sqlx::query_as::<_, PageVersionRow>(sqlx::AssertSqlSafe(sql));
         for listing in &listings {
             query = query.bind(listing.id.0);
         }
         let mut by_id: std::collections::HashMap<i64, Vec<(String, VersionState)>> = std::collections::HashMap::new();
         for row in query.fetch_all(&self.pool).await? {
-            by_id.entry(row.try_get(0)?).or_default().push((row.try_get(1)?, state(&row, 2)?));
+            by_id.entry(row.listing_id).or_default().push((row.version, row.state.parse().map_err(corrupt)?));
         }
         for listing in &mut listings {
             listing.versions = by_id.remove(&listing.id.0).unwrap_or_default();
@@ -98,16 +168,16 @@ impl Store {
 
     /// How many listings `owner` owns (everyone's when `None`).
     pub async fn count_listings(&self, owner: Option<PartnerId>) -> Result<i64, StoreError> {
-        let row = match owner {
+        let Count { n } = match owner {
             Some(owner) => {
-                sqlx::query("SELECT COUNT(*) FROM listings WHERE partner_id = $1")
+                sqlx::query_as::<_, Count>("SELECT COUNT(*) AS n FROM listings WHERE partner_id = $1")
                     .bind(owner.0)
                     .fetch_one(&self.pool)
                     .await?
             }
-            None => sqlx::query("SELECT COUNT(*) FROM listings").fetch_one(&self.pool).await?,
+            None => sqlx::query_as::<_, Count>("SELECT COUNT(*) AS n FROM listings").fetch_one(&self.pool).await?,
         };
-        Ok(row.try_get(0)?)
+        Ok(n)
     }
 
     /// Versions awaiting a reviewer's decision, longest-waiting first.
@@ -125,29 +195,25 @@ impl Store {
         // The cursor as one row-value bound on `versions_waiting (updated_at, id)`.
         let cursor = if after.is_some() { "AND (v.updated_at, v.id) > ($2, $3)" } else { "" };
         let sql = format!(
-            "SELECT l.slug, v.version, p.name, v.updated_at, \
-             (SELECT r.verdict FROM review_runs r WHERE r.version_id = v.id ORDER BY r.id DESC LIMIT 1), v.id \
+            "SELECT l.slug, v.version, p.name AS partner_name, v.updated_at, \
+             (SELECT r.verdict FROM review_runs r WHERE r.version_id = v.id ORDER BY r.id DESC LIMIT 1) AS verdict, v.id \
              FROM versions v JOIN listings l ON l.id = v.listing_id JOIN partners p ON p.id = l.partner_id \
              WHERE v.state = 'awaiting_review' {cursor} ORDER BY v.updated_at, v.id LIMIT $1"
         );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(limit);
+        let mut query = sqlx::query_as::<_, QueueRow>(sqlx::AssertSqlSafe(sql)).bind(limit);
         if let Some((since, id)) = after {
             query = query.bind(since).bind(id.0);
         }
         let rows = query.fetch_all(&self.pool).await?;
-        rows.iter()
+        rows.into_iter()
             .map(|row| {
-                let verdict: Option<String> = row.try_get(4)?;
                 Ok(QueueEntry {
-                    id: VersionId(row.try_get(5)?),
-                    slug: row.try_get(0)?,
-                    version: row.try_get(1)?,
-                    partner_name: row.try_get(2)?,
-                    waiting_since: row.try_get(3)?,
-                    verdict: verdict
-                        .map(|v| v.parse())
-                        .transpose()
-                        .map_err(|e: assay_core::outcome::UnknownName| StoreError::Corrupt(e.to_string()))?,
+                    id: VersionId(row.id),
+                    slug: row.slug,
+                    version: row.version,
+                    partner_name: row.partner_name,
+                    waiting_since: row.updated_at,
+                    verdict: row.verdict.map(|v| v.parse::<Verdict>()).transpose().map_err(corrupt)?,
                 })
             })
             .collect()
@@ -155,43 +221,33 @@ impl Store {
 
     /// How many versions await a reviewer's decision.
     pub async fn count_waiting(&self) -> Result<i64, StoreError> {
-        let row =
-            sqlx::query("SELECT COUNT(*) FROM versions WHERE state = 'awaiting_review'").fetch_one(&self.pool).await?;
-        Ok(row.try_get(0)?)
+        let Count { n } =
+            sqlx::query_as::<_, Count>("SELECT COUNT(*) AS n FROM versions WHERE state = 'awaiting_review'")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(n)
     }
 
     /// A partner's capabilities.
     pub async fn partner_capabilities(&self, partner: PartnerId) -> Result<Vec<crate::Capability>, StoreError> {
-        let row = sqlx::query("SELECT capabilities FROM partners WHERE id = $1")
+        let row = sqlx::query_as::<_, CapabilitiesRow>("SELECT capabilities FROM partners WHERE id = $1")
             .bind(partner.0)
             .fetch_optional(&self.pool)
             .await?;
         let Some(row) = row else { return Err(StoreError::NotFound(format!("partner {}", partner.0))) };
-        Ok(crate::model::decode_capabilities(&row.try_get::<String, _>(0)?))
+        Ok(crate::model::decode_capabilities(&row.capabilities))
     }
 }
 
-/// Listings from rows of listing id, slug, name, partner id, partner name and, `with_versions`,
-/// version and state, ordered by listing.
-fn listing_records(rows: &[sqlx::any::AnyRow], with_versions: bool) -> Result<Vec<ListingRecord>, StoreError> {
+/// Listings from rows of a listing and one of its versions, ordered by listing.
+fn listing_records(rows: Vec<ListingVersionRow>) -> Result<Vec<ListingRecord>, StoreError> {
     let mut out: Vec<ListingRecord> = Vec::new();
     for row in rows {
-        let id = ListingId(row.try_get(0)?);
-        if out.last().is_none_or(|l| l.id != id) {
-            out.push(ListingRecord {
-                id,
-                slug: row.try_get(1)?,
-                name: row.try_get(2)?,
-                partner: PartnerId(row.try_get(3)?),
-                partner_name: row.try_get(4)?,
-                versions: Vec::new(),
-            });
+        if out.last().is_none_or(|l| l.id.0 != row.listing.id) {
+            out.push(row.listing.record());
         }
-        if with_versions {
-            let version: Option<String> = row.try_get(5)?;
-            if let (Some(version), Some(listing)) = (version, out.last_mut()) {
-                listing.versions.push((version, state(row, 6)?));
-            }
+        if let (Some(version), Some(state), Some(listing)) = (row.version, row.state, out.last_mut()) {
+            listing.versions.push((version, state.parse().map_err(corrupt)?));
         }
     }
     Ok(out)

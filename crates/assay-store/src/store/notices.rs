@@ -4,10 +4,8 @@
 use assay_core::deprecation::{Schedule, Stability};
 use assay_core::notice::{Audience, NoticeKind};
 use jiff::civil::Date;
-use sqlx::Row;
-use sqlx::any::AnyRow;
 
-use super::{Store, StoreError, append, listing_id, now};
+use super::{Id, Store, StoreError, append, corrupt, listing_id, now};
 use crate::model::PartnerId;
 pub use assay_core::deprecation::{DeprecationRecord, DeprecationTarget};
 pub use assay_core::notice::NoticeRecord;
@@ -42,16 +40,12 @@ pub struct NewDeprecation<'a> {
     pub notice: NewNotice<'a>,
 }
 
-fn corrupt(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(e.to_string())
-}
-
-fn date(row: &AnyRow, index: usize) -> Result<Date, StoreError> {
-    let text: String = row.try_get(index)?;
+/// A stored day (`YYYY-MM-DD`).
+fn date(text: &str) -> Result<Date, StoreError> {
     text.parse().map_err(corrupt)
 }
 
-/// `SELECT` every notice column, then `$rest` (static text: the queries stay literals).
+/// `SELECT` every [`NoticeRow`] column, then `$rest` (static text: the queries stay literals).
 macro_rules! select_notices {
     ($rest:literal) => {
         concat!(
@@ -62,21 +56,37 @@ macro_rules! select_notices {
     };
 }
 
-fn notice(row: &AnyRow) -> Result<NoticeRecord, StoreError> {
-    Ok(NoticeRecord {
-        id: row.try_get(0)?,
-        slug: row.try_get(1)?,
-        kind: row.try_get::<String, _>(2)?.parse().map_err(corrupt)?,
-        summary: row.try_get(3)?,
-        effective: date(row, 4)?,
-        action_required: row.try_get(5)?,
-        audience: row.try_get::<String, _>(6)?.parse().map_err(corrupt)?,
-        author: row.try_get(7)?,
-        created_at: row.try_get(8)?,
-    })
+/// A notice and its listing's slug ([`select_notices!`]).
+#[derive(sqlx::FromRow)]
+struct NoticeRow {
+    id: i64,
+    slug: Option<String>,
+    kind: String,
+    summary: String,
+    effective: String,
+    action_required: Option<String>,
+    audience: String,
+    author: String,
+    created_at: i64,
 }
 
-/// `SELECT` every deprecation column, then `$rest`.
+impl NoticeRow {
+    fn record(self) -> Result<NoticeRecord, StoreError> {
+        Ok(NoticeRecord {
+            id: self.id,
+            slug: self.slug,
+            kind: self.kind.parse().map_err(corrupt)?,
+            summary: self.summary,
+            effective: date(&self.effective)?,
+            action_required: self.action_required,
+            audience: self.audience.parse().map_err(corrupt)?,
+            author: self.author,
+            created_at: self.created_at,
+        })
+    }
+}
+
+/// `SELECT` every [`DeprecationRow`] column, then `$rest`.
 macro_rules! select_deprecations {
     ($rest:literal) => {
         concat!(
@@ -87,26 +97,46 @@ macro_rules! select_deprecations {
     };
 }
 
-fn deprecation(row: &AnyRow) -> Result<DeprecationRecord, StoreError> {
-    let slug: Option<String> = row.try_get(1)?;
-    let versions: Option<String> = row.try_get(2)?;
-    let api_version: Option<String> = row.try_get(3)?;
-    let target = match (slug, versions, api_version) {
-        (Some(slug), Some(versions), None) => {
-            DeprecationTarget::Listing { slug, versions: versions.parse().map_err(corrupt)? }
-        }
-        (None, None, Some(api)) => DeprecationTarget::ApiVersion(api),
-        _ => return Err(corrupt("a deprecation has neither a listing range nor an API version")),
-    };
-    Ok(DeprecationRecord {
-        id: row.try_get(0)?,
-        target,
-        stability: row.try_get::<String, _>(4)?.parse().map_err(corrupt)?,
-        schedule: Schedule { announced: date(row, 5)?, deprecated_from: date(row, 6)?, sunset: date(row, 7)? },
-        notice_id: row.try_get(8)?,
-        author: row.try_get(9)?,
-        created_at: row.try_get(10)?,
-    })
+/// A deprecation schedule: a listing's slug and versions, or an API version
+/// ([`select_deprecations!`]).
+#[derive(sqlx::FromRow)]
+struct DeprecationRow {
+    id: i64,
+    slug: Option<String>,
+    versions: Option<String>,
+    api_version: Option<String>,
+    stability: String,
+    announced: String,
+    deprecated_from: String,
+    sunset: String,
+    notice_id: i64,
+    author: String,
+    created_at: i64,
+}
+
+impl DeprecationRow {
+    fn record(self) -> Result<DeprecationRecord, StoreError> {
+        let target = match (self.slug, self.versions, self.api_version) {
+            (Some(slug), Some(versions), None) => {
+                DeprecationTarget::Listing { slug, versions: versions.parse().map_err(corrupt)? }
+            }
+            (None, None, Some(api)) => DeprecationTarget::ApiVersion(api),
+            _ => return Err(corrupt("a deprecation has neither a listing range nor an API version")),
+        };
+        Ok(DeprecationRecord {
+            id: self.id,
+            target,
+            stability: self.stability.parse().map_err(corrupt)?,
+            schedule: Schedule {
+                announced: date(&self.announced)?,
+                deprecated_from: date(&self.deprecated_from)?,
+                sunset: date(&self.sunset)?,
+            },
+            notice_id: self.notice_id,
+            author: self.author,
+            created_at: self.created_at,
+        })
+    }
 }
 
 impl Store {
@@ -120,13 +150,11 @@ impl Store {
 
     /// One notice.
     pub async fn notice(&self, id: i64) -> Result<Option<NoticeRecord>, StoreError> {
-        sqlx::query(select_notices!("WHERE n.id = $1"))
+        let row = sqlx::query_as::<_, NoticeRow>(select_notices!("WHERE n.id = $1"))
             .bind(id)
             .fetch_optional(&self.pool)
-            .await?
-            .as_ref()
-            .map(notice)
-            .transpose()
+            .await?;
+        row.map(NoticeRow::record).transpose()
     }
 
     /// Notices, newest first: a listing's (`Some(slug)`), the platform's (`None`), or with
@@ -138,24 +166,26 @@ impl Store {
     ) -> Result<Vec<NoticeRecord>, StoreError> {
         let rows = match (slug, partner) {
             (Some(slug), _) => {
-                sqlx::query(select_notices!("WHERE l.slug = $1 ORDER BY n.id DESC"))
+                sqlx::query_as::<_, NoticeRow>(select_notices!("WHERE l.slug = $1 ORDER BY n.id DESC"))
                     .bind(slug)
                     .fetch_all(&self.pool)
                     .await?
             }
             (None, Some(partner)) => {
-                sqlx::query(select_notices!("WHERE n.listing_id IS NULL OR l.partner_id = $1 ORDER BY n.id DESC"))
-                    .bind(partner.0)
-                    .fetch_all(&self.pool)
-                    .await?
+                sqlx::query_as::<_, NoticeRow>(select_notices!(
+                    "WHERE n.listing_id IS NULL OR l.partner_id = $1 ORDER BY n.id DESC"
+                ))
+                .bind(partner.0)
+                .fetch_all(&self.pool)
+                .await?
             }
             (None, None) => {
-                sqlx::query(select_notices!("WHERE n.listing_id IS NULL ORDER BY n.id DESC"))
+                sqlx::query_as::<_, NoticeRow>(select_notices!("WHERE n.listing_id IS NULL ORDER BY n.id DESC"))
                     .fetch_all(&self.pool)
                     .await?
             }
         };
-        rows.iter().map(notice).collect()
+        rows.into_iter().map(NoticeRow::record).collect()
     }
 
     /// Record a deprecation schedule and the notice that announces it, in one transaction.
@@ -174,7 +204,7 @@ impl Store {
         };
         let Schedule { announced, deprecated_from, sunset } = new.schedule;
         let at = now();
-        let id: i64 = sqlx::query(
+        let Id { id } = sqlx::query_as::<_, Id>(
             "INSERT INTO deprecations (listing_id, versions, api_version, stability, announced, deprecated_from, sunset, \
              notice_id, author, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
         )
@@ -189,8 +219,7 @@ impl Store {
         .bind(actor)
         .bind(at)
         .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
+        .await?;
         let detail = format!(
             "{} {}: announced {announced}, deprecated from {deprecated_from}, sunset {sunset}",
             new.stability,
@@ -198,31 +227,40 @@ impl Store {
         );
         append(&mut tx, actor, "deprecation.schedule", &subject, &detail).await?;
         tx.commit().await?;
-        let row = sqlx::query(select_deprecations!("WHERE d.id = $1")).bind(id).fetch_one(&self.pool).await?;
-        deprecation(&row)
+        let row = sqlx::query_as::<_, DeprecationRow>(select_deprecations!("WHERE d.id = $1"))
+            .bind(id)
+            .fetch_one(&self.pool)
+            .await?;
+        row.record()
     }
 
     /// The schedules of one platform API version, by sunset.
     pub async fn api_deprecations(&self, api_version: &str) -> Result<Vec<DeprecationRecord>, StoreError> {
-        let rows = sqlx::query(select_deprecations!("WHERE d.api_version = $1 ORDER BY d.sunset, d.id"))
-            .bind(api_version)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(deprecation).collect()
+        let rows = sqlx::query_as::<_, DeprecationRow>(select_deprecations!(
+            "WHERE d.api_version = $1 ORDER BY d.sunset, d.id"
+        ))
+        .bind(api_version)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(DeprecationRow::record).collect()
     }
 
     /// Deprecation schedules, by sunset: a listing's (`Some(slug)`), or every one.
     pub async fn deprecations(&self, slug: Option<&str>) -> Result<Vec<DeprecationRecord>, StoreError> {
         let rows = match slug {
             Some(slug) => {
-                sqlx::query(select_deprecations!("WHERE l.slug = $1 ORDER BY d.sunset, d.id"))
+                sqlx::query_as::<_, DeprecationRow>(select_deprecations!("WHERE l.slug = $1 ORDER BY d.sunset, d.id"))
                     .bind(slug)
                     .fetch_all(&self.pool)
                     .await?
             }
-            None => sqlx::query(select_deprecations!("ORDER BY d.sunset, d.id")).fetch_all(&self.pool).await?,
+            None => {
+                sqlx::query_as::<_, DeprecationRow>(select_deprecations!("ORDER BY d.sunset, d.id"))
+                    .fetch_all(&self.pool)
+                    .await?
+            }
         };
-        rows.iter().map(deprecation).collect()
+        rows.into_iter().map(DeprecationRow::record).collect()
     }
 }
 
@@ -235,7 +273,7 @@ pub(super) async fn insert_notice(
         Some(slug) => Some(listing_id(tx, slug).await?),
         None => None,
     };
-    let id: i64 = sqlx::query(
+    let Id { id } = sqlx::query_as::<_, Id>(
         "INSERT INTO notices (listing_id, kind, summary, effective, action_required, audience, author, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
@@ -248,8 +286,7 @@ pub(super) async fn insert_notice(
     .bind(actor)
     .bind(now())
     .fetch_one(&mut **tx)
-    .await?
-    .try_get(0)?;
+    .await?;
     let subject = new.slug.map_or_else(|| "platform".to_owned(), |slug| format!("listing:{slug}"));
     let detail = format!("{} effective {}: {}", new.kind, new.effective, new.summary);
     append(tx, actor, "notice.publish", &subject, &detail).await?;

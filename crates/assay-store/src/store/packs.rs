@@ -7,11 +7,8 @@
 //! deadline makes it the active pack and enqueues the re-checks whose failing verdicts take
 //! versions out of the marketplace.
 
-use sqlx::Row;
-use sqlx::any::AnyRow;
-
 use super::notices::{NewNotice, insert_notice};
-use super::{Components, NewCheck, Store, StoreError, append, insert_components, now};
+use super::{Components, Id, NewCheck, Store, StoreError, Tally, append, corrupt, insert_components, now};
 pub use assay_core::review::RecheckRecord;
 pub use assay_core::rollout::{Affected, PackMode, PackRecord, VerdictCounts};
 
@@ -30,26 +27,112 @@ pub struct NewPack<'a> {
     pub components: &'a [NewCheck<'a>],
 }
 
+/// `SELECT` every [`PackRow`] column.
 const SELECT_PACK: &str =
     "SELECT id, name, version, digest, mode, enforce_at, applied_at, published_by, created_at FROM rule_packs";
 
-fn pack(row: &AnyRow) -> Result<PackRecord, StoreError> {
-    let mode: String = row.try_get(4)?;
-    Ok(PackRecord {
-        id: row.try_get(0)?,
-        name: row.try_get(1)?,
-        version: row.try_get(2)?,
-        digest: row.try_get(3)?,
-        mode: match mode.as_str() {
-            "shadow" => PackMode::Shadow,
-            "enforce" => PackMode::Enforce,
-            other => return Err(StoreError::Corrupt(format!("pack mode `{other}`"))),
-        },
-        enforce_at: row.try_get(5)?,
-        applied_at: row.try_get(6)?,
-        published_by: row.try_get(7)?,
-        created_at: row.try_get(8)?,
-    })
+/// A published pack ([`SELECT_PACK`]).
+#[derive(sqlx::FromRow)]
+struct PackRow {
+    id: i64,
+    name: String,
+    version: String,
+    digest: String,
+    mode: String,
+    enforce_at: Option<i64>,
+    applied_at: Option<i64>,
+    published_by: String,
+    created_at: i64,
+}
+
+impl PackRow {
+    fn record(self) -> Result<PackRecord, StoreError> {
+        Ok(PackRecord {
+            id: self.id,
+            name: self.name,
+            version: self.version,
+            digest: self.digest,
+            mode: match self.mode.as_str() {
+                "shadow" => PackMode::Shadow,
+                "enforce" => PackMode::Enforce,
+                other => return Err(StoreError::Corrupt(format!("pack mode `{other}`"))),
+            },
+            enforce_at: self.enforce_at,
+            applied_at: self.applied_at,
+            published_by: self.published_by,
+            created_at: self.created_at,
+        })
+    }
+}
+
+/// A pack's name and version (`RETURNING name, version`).
+#[derive(sqlx::FromRow)]
+struct PackNameRow {
+    name: String,
+    version: String,
+}
+
+/// A pack's manifest.
+#[derive(sqlx::FromRow)]
+struct ManifestRow {
+    manifest: String,
+}
+
+/// A pack's component.
+#[derive(sqlx::FromRow)]
+struct ComponentRow {
+    name: String,
+    bytes: Vec<u8>,
+}
+
+/// A listing a rollout phase failed.
+#[derive(sqlx::FromRow)]
+struct AffectedRow {
+    slug: String,
+    version: String,
+    partner_name: String,
+    blocking: String,
+}
+
+/// An API-version deprecation to re-check.
+#[derive(sqlx::FromRow)]
+struct ApiDeprecationRow {
+    id: i64,
+    api_version: String,
+}
+
+/// A version's id and state.
+#[derive(sqlx::FromRow)]
+struct VersionStateRow {
+    id: i64,
+    state: String,
+}
+
+/// A pack's re-check verdicts, and how many versions they are for.
+#[derive(sqlx::FromRow)]
+struct RecheckTotalsRow {
+    n: i64,
+    versions: i64,
+}
+
+/// A recorded re-check verdict and what triggered it.
+#[derive(sqlx::FromRow)]
+struct RecheckRow {
+    job_id: i64,
+    reason: String,
+    pack_name: String,
+    pack_version: String,
+    verdict: String,
+    blocking: String,
+    findings: String,
+    created_at: i64,
+}
+
+/// A live version's id and manifest.
+#[derive(sqlx::FromRow)]
+struct LiveVersionRow {
+    id: i64,
+    manifest: String,
 }
 
 /// The latest live version of every listing (the one a re-check looks at).
@@ -62,7 +145,7 @@ impl Store {
     pub async fn publish_pack(&self, actor: &str, new: &NewPack<'_>) -> Result<(PackRecord, u64), StoreError> {
         let mut tx = self.write().await?;
         let at = now();
-        let id: Option<i64> = sqlx::query(
+        let id = sqlx::query_as::<_, Id>(
             "INSERT INTO rule_packs (name, version, digest, manifest, mode, published_by, created_at) \
              VALUES ($1, $2, $3, $4, 'shadow', $5, $6) ON CONFLICT (name, version) DO NOTHING RETURNING id",
         )
@@ -73,10 +156,10 @@ impl Store {
         .bind(actor)
         .bind(at)
         .fetch_optional(&mut *tx)
-        .await?
-        .map(|row| row.try_get(0))
-        .transpose()?;
-        let Some(id) = id else { return Err(StoreError::Exists(format!("rule pack {}@{}", new.name, new.version))) };
+        .await?;
+        let Some(Id { id }) = id else {
+            return Err(StoreError::Exists(format!("rule pack {}@{}", new.name, new.version)));
+        };
         insert_components(&mut tx, Components::Pack, id, new.components, at).await?;
         let enqueued = enqueue_for_pack(&mut tx, id, "pack", at).await?;
         let detail = format!("shadow; digest={}; {enqueued} live listings to re-check", new.digest);
@@ -89,54 +172,52 @@ impl Store {
     /// A pack by id.
     pub async fn pack_by_id(&self, id: i64) -> Result<Option<PackRecord>, StoreError> {
         let sql = format!("{SELECT_PACK} WHERE id = $1");
-        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await?.as_ref().map(pack).transpose()
+        let row = sqlx::query_as::<_, PackRow>(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await?;
+        row.map(PackRow::record).transpose()
     }
 
     /// A pack by name and version.
     pub async fn pack(&self, name: &str, version: &str) -> Result<Option<PackRecord>, StoreError> {
         let sql = format!("{SELECT_PACK} WHERE name = $1 AND version = $2");
-        sqlx::query(sqlx::AssertSqlSafe(sql))
+        let row = sqlx::query_as::<_, PackRow>(sqlx::AssertSqlSafe(sql))
             .bind(name)
             .bind(version)
             .fetch_optional(&self.pool)
-            .await?
-            .as_ref()
-            .map(pack)
-            .transpose()
+            .await?;
+        row.map(PackRow::record).transpose()
     }
 
     /// Every published pack, newest first.
     pub async fn packs(&self) -> Result<Vec<PackRecord>, StoreError> {
         let sql = format!("{SELECT_PACK} ORDER BY id DESC");
-        sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?.iter().map(pack).collect()
+        let rows = sqlx::query_as::<_, PackRow>(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
+        rows.into_iter().map(PackRow::record).collect()
     }
 
     /// The active pack: the one applied last. `None` until a published pack is applied (the
     /// service then reviews with the pack it was started with).
     pub async fn active_pack(&self) -> Result<Option<PackRecord>, StoreError> {
         let sql = format!("{SELECT_PACK} WHERE applied_at IS NOT NULL ORDER BY applied_at DESC, id DESC LIMIT 1");
-        sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_optional(&self.pool).await?.as_ref().map(pack).transpose()
+        let row = sqlx::query_as::<_, PackRow>(sqlx::AssertSqlSafe(sql)).fetch_optional(&self.pool).await?;
+        row.map(PackRow::record).transpose()
     }
 
     /// A pack's manifest and its components (name and bytes), to load it.
     pub async fn pack_contents(&self, id: i64) -> Result<(String, Vec<(String, Vec<u8>)>), StoreError> {
-        let manifest: String = sqlx::query("SELECT manifest FROM rule_packs WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("rule pack {id}")))?
-            .try_get(0)?;
-        let components = sqlx::query(
+        let ManifestRow { manifest } =
+            sqlx::query_as::<_, ManifestRow>("SELECT manifest FROM rule_packs WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or_else(|| StoreError::NotFound(format!("rule pack {id}")))?;
+        let components = sqlx::query_as::<_, ComponentRow>(
             "SELECT c.name, p.bytes FROM rule_pack_components c JOIN plugins p ON p.digest = c.digest \
              WHERE c.pack_id = $1 ORDER BY c.position",
         )
         .bind(id)
         .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
-        .collect::<Result<_, sqlx::Error>>()?;
-        Ok((manifest, components))
+        .await?;
+        Ok((manifest, components.into_iter().map(|ComponentRow { name, bytes }| (name, bytes)).collect()))
     }
 
     /// Enforce a shadow pack from `enforce_at` (Unix seconds), publishing `notices` to the
@@ -150,15 +231,14 @@ impl Store {
         notices: &[NewNotice<'_>],
     ) -> Result<Option<PackRecord>, StoreError> {
         let mut tx = self.write().await?;
-        let row = sqlx::query(
+        let row = sqlx::query_as::<_, PackNameRow>(
             "UPDATE rule_packs SET mode = 'enforce', enforce_at = $1 WHERE id = $2 AND mode = 'shadow' RETURNING name, version",
         )
         .bind(enforce_at)
         .bind(id)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some(row) = row else { return Ok(None) };
-        let (name, version): (String, String) = (row.try_get(0)?, row.try_get(1)?);
+        let Some(PackNameRow { name, version }) = row else { return Ok(None) };
         for notice in notices {
             insert_notice(&mut tx, actor, notice).await?;
         }
@@ -172,7 +252,8 @@ impl Store {
     pub async fn packs_due(&self, at: i64) -> Result<Vec<PackRecord>, StoreError> {
         let sql =
             format!("{SELECT_PACK} WHERE mode = 'enforce' AND applied_at IS NULL AND enforce_at <= $1 ORDER BY id");
-        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(at).fetch_all(&self.pool).await?.iter().map(pack).collect()
+        let rows = sqlx::query_as::<_, PackRow>(sqlx::AssertSqlSafe(sql)).bind(at).fetch_all(&self.pool).await?;
+        rows.into_iter().map(PackRow::record).collect()
     }
 
     /// Apply an enforced pack: make it the active pack and enqueue the re-checks (reason
@@ -180,7 +261,7 @@ impl Store {
     /// `None` when another node applied it first.
     pub async fn apply_pack(&self, actor: &str, id: i64, at: i64) -> Result<Option<u64>, StoreError> {
         let mut tx = self.write().await?;
-        let row = sqlx::query(
+        let row = sqlx::query_as::<_, PackNameRow>(
             "UPDATE rule_packs SET applied_at = $1 WHERE id = $2 AND mode = 'enforce' AND applied_at IS NULL \
              RETURNING name, version",
         )
@@ -188,8 +269,7 @@ impl Store {
         .bind(id)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some(row) = row else { return Ok(None) };
-        let (name, version): (String, String) = (row.try_get(0)?, row.try_get(1)?);
+        let Some(PackNameRow { name, version }) = row else { return Ok(None) };
         let enqueued = enqueue_for_pack(&mut tx, id, "enforce", now()).await?;
         let detail = format!("applied; now the active pack; {enqueued} live listings to re-check");
         append(&mut tx, actor, "rules.apply", &format!("rules:{name}@{version}"), &detail).await?;
@@ -199,8 +279,8 @@ impl Store {
 
     /// Re-check verdicts of a pack's rollout phase (`reason`).
     pub async fn recheck_verdicts(&self, pack: i64, reason: &str) -> Result<VerdictCounts, StoreError> {
-        let rows = sqlx::query(
-            "SELECT r.verdict, COUNT(*) FROM rechecks r JOIN jobs j ON j.id = r.job_id \
+        let rows = sqlx::query_as::<_, Tally>(
+            "SELECT r.verdict AS label, COUNT(*) AS n FROM rechecks r JOIN jobs j ON j.id = r.job_id \
              WHERE r.pack_id = $1 AND j.reason = $2 GROUP BY r.verdict",
         )
         .bind(pack)
@@ -208,8 +288,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         let mut counts = VerdictCounts::default();
-        for row in rows {
-            let (verdict, n): (String, i64) = (row.try_get(0)?, row.try_get(1)?);
+        for Tally { label: verdict, n } in rows {
             match verdict.as_str() {
                 "pass" => counts.pass = n,
                 "fail" => counts.fail = n,
@@ -221,8 +300,8 @@ impl Store {
 
     /// The listings a pack's rollout phase (`reason`) failed, by slug, at most `limit`.
     pub async fn blast_radius(&self, pack: i64, reason: &str, limit: i64) -> Result<Vec<Affected>, StoreError> {
-        sqlx::query(
-            "SELECT l.slug, v.version, p.name, r.blocking FROM rechecks r JOIN jobs j ON j.id = r.job_id \
+        let rows = sqlx::query_as::<_, AffectedRow>(
+            "SELECT l.slug, v.version, p.name AS partner_name, r.blocking FROM rechecks r JOIN jobs j ON j.id = r.job_id \
              JOIN versions v ON v.id = r.version_id JOIN listings l ON l.id = v.listing_id \
              JOIN partners p ON p.id = l.partner_id \
              WHERE r.pack_id = $1 AND j.reason = $2 AND r.verdict = 'fail' ORDER BY l.slug LIMIT $3",
@@ -231,23 +310,22 @@ impl Store {
         .bind(reason)
         .bind(limit)
         .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|row| {
-            Ok(Affected {
-                slug: row.try_get(0)?,
-                version: row.try_get(1)?,
-                partner: row.try_get(2)?,
-                blocking: row.try_get(3)?,
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| Affected {
+                slug: row.slug,
+                version: row.version,
+                partner: row.partner_name,
+                blocking: row.blocking,
             })
-        })
-        .collect()
+            .collect())
     }
 
     /// How many re-checks of each rule failed in a pack's rollout phase: (rule, listings).
     pub async fn blast_by_rule(&self, pack: i64, reason: &str) -> Result<Vec<(String, i64)>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT r.blocking, COUNT(*) FROM rechecks r JOIN jobs j ON j.id = r.job_id \
+        let rows = sqlx::query_as::<_, Tally>(
+            "SELECT r.blocking AS label, COUNT(*) AS n FROM rechecks r JOIN jobs j ON j.id = r.job_id \
              WHERE r.pack_id = $1 AND j.reason = $2 AND r.verdict = 'fail' GROUP BY r.blocking",
         )
         .bind(pack)
@@ -255,8 +333,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         let mut by_rule = std::collections::BTreeMap::<String, i64>::new();
-        for row in rows {
-            let (blocking, n): (String, i64) = (row.try_get(0)?, row.try_get(1)?);
+        for Tally { label: blocking, n } in rows {
             for rule in blocking.split(',').filter(|r| !r.is_empty()) {
                 *by_rule.entry(rule.to_owned()).or_default() += n;
             }
@@ -312,16 +389,14 @@ impl Store {
 
     /// API-version deprecations in effect on `today` whose re-checks were not enqueued yet.
     pub async fn api_deprecations_to_recheck(&self, today: &str) -> Result<Vec<(i64, String)>, StoreError> {
-        sqlx::query(
+        let rows = sqlx::query_as::<_, ApiDeprecationRow>(
             "SELECT id, api_version FROM deprecations WHERE api_version IS NOT NULL AND rechecked_at IS NULL \
              AND deprecated_from <= $1 ORDER BY id",
         )
         .bind(today)
         .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
-        .collect()
+        .await?;
+        Ok(rows.into_iter().map(|ApiDeprecationRow { id, api_version }| (id, api_version)).collect())
     }
 
     /// A partner's new version of its checks for live version `version` of `slug`: the
@@ -335,31 +410,31 @@ impl Store {
         checks: &[NewCheck<'_>],
     ) -> Result<crate::JobId, StoreError> {
         let mut tx = self.write().await?;
-        let row = sqlx::query(
+        let row = sqlx::query_as::<_, VersionStateRow>(
             "SELECT v.id, v.state FROM versions v JOIN listings l ON l.id = v.listing_id WHERE l.slug = $1 AND v.version = $2",
         )
         .bind(slug)
         .bind(version)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some(row) = row else { return Err(StoreError::NotFound(format!("version {version} of `{slug}`"))) };
-        let (version_id, state): (i64, String) = (row.try_get(0)?, row.try_get(1)?);
-        let state: assay_core::VersionState =
-            state.parse().map_err(|e: assay_core::lifecycle::UnknownState| StoreError::Corrupt(e.to_string()))?;
+        let Some(VersionStateRow { id: version_id, state }) = row else {
+            return Err(StoreError::NotFound(format!("version {version} of `{slug}`")));
+        };
+        let state: assay_core::VersionState = state.parse().map_err(corrupt)?;
         if !state.is_live() {
             return Err(StoreError::Conflict { current: state });
         }
         let at = now();
-        let update: i64 =
-            sqlx::query("INSERT INTO check_updates (version_id, author, created_at) VALUES ($1, $2, $3) RETURNING id")
-                .bind(version_id)
-                .bind(actor)
-                .bind(at)
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get(0)?;
+        let Id { id: update } = sqlx::query_as::<_, Id>(
+            "INSERT INTO check_updates (version_id, author, created_at) VALUES ($1, $2, $3) RETURNING id",
+        )
+        .bind(version_id)
+        .bind(actor)
+        .bind(at)
+        .fetch_one(&mut *tx)
+        .await?;
         insert_components(&mut tx, Components::CheckUpdate, update, checks, at).await?;
-        let job: i64 = sqlx::query(
+        let Id { id: job } = sqlx::query_as::<_, Id>(
             "INSERT INTO jobs (kind, version_id, reason, dedupe, state, created_at) \
              VALUES ('recheck', $1, 'checks', $2, 'pending', $3) RETURNING id",
         )
@@ -367,8 +442,7 @@ impl Store {
         .bind(format!("checks:{update}:{version_id}"))
         .bind(at)
         .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
+        .await?;
         let digests: Vec<&str> = checks.iter().map(|c| c.digest).collect();
         let detail = format!("partner checks updated: {}", digests.join(","));
         append(&mut tx, actor, "version.checks_update", &format!("listing:{slug}@{version}"), &detail).await?;
@@ -379,16 +453,18 @@ impl Store {
     /// A pack's re-check verdicts: how many are recorded, and for how many distinct versions
     /// (equal unless a version got two verdicts).
     pub async fn recheck_totals(&self, pack: i64) -> Result<(i64, i64), StoreError> {
-        let row = sqlx::query("SELECT COUNT(*), COUNT(DISTINCT version_id) FROM rechecks WHERE pack_id = $1")
-            .bind(pack)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok((row.try_get(0)?, row.try_get(1)?))
+        let RecheckTotalsRow { n, versions } = sqlx::query_as::<_, RecheckTotalsRow>(
+            "SELECT COUNT(*) AS n, COUNT(DISTINCT version_id) AS versions FROM rechecks WHERE pack_id = $1",
+        )
+        .bind(pack)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((n, versions))
     }
 
     /// A version's re-check verdicts, oldest first.
     pub async fn rechecks(&self, slug: &str, version: &str) -> Result<Vec<RecheckRecord>, StoreError> {
-        sqlx::query(
+        let rows = sqlx::query_as::<_, RecheckRow>(
             "SELECT j.reason, r.pack_name, r.pack_version, r.verdict, r.blocking, r.findings, r.created_at, r.job_id FROM rechecks r \
              JOIN jobs j ON j.id = r.job_id JOIN versions v ON v.id = r.version_id JOIN listings l ON l.id = v.listing_id \
              WHERE l.slug = $1 AND v.version = $2 ORDER BY r.id",
@@ -396,20 +472,19 @@ impl Store {
         .bind(slug)
         .bind(version)
         .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|row| {
-            Ok(RecheckRecord {
-                reason: row.try_get(0)?,
-                pack: format!("{}@{}", row.try_get::<String, _>(1)?, row.try_get::<String, _>(2)?),
-                verdict: row.try_get(3)?,
-                blocking: row.try_get(4)?,
-                findings: row.try_get(5)?,
-                at: row.try_get(6)?,
-                job: row.try_get(7)?,
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| RecheckRecord {
+                job: row.job_id,
+                reason: row.reason,
+                pack: format!("{}@{}", row.pack_name, row.pack_version),
+                verdict: row.verdict,
+                blocking: row.blocking,
+                findings: row.findings,
+                at: row.created_at,
             })
-        })
-        .collect()
+            .collect())
     }
 
     /// Import listings that are already live elsewhere (a marketplace adopting assay brings its
@@ -427,7 +502,7 @@ impl Store {
         let mut tx = self.write().await?;
         let at = now();
         for (slug, version, manifest) in listings {
-            let listing: Option<i64> = sqlx::query(
+            let listing = sqlx::query_as::<_, Id>(
                 "INSERT INTO listings (slug, name, partner_id, created_at) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (slug) DO NOTHING RETURNING id",
             )
@@ -436,10 +511,10 @@ impl Store {
             .bind(partner.0)
             .bind(at)
             .fetch_optional(&mut *tx)
-            .await?
-            .map(|row| row.try_get(0))
-            .transpose()?;
-            let Some(listing) = listing else { return Err(StoreError::Exists(format!("listing `{slug}`"))) };
+            .await?;
+            let Some(Id { id: listing }) = listing else {
+                return Err(StoreError::Exists(format!("listing `{slug}`")));
+            };
             let digest = hex::encode(sha2::Sha256::digest(manifest.as_bytes()));
             sqlx::query(
                 "INSERT INTO versions (listing_id, version, manifest, digest, state, created_at, updated_at) \
@@ -462,12 +537,8 @@ impl Store {
     /// The latest live version of every listing: id and manifest.
     pub async fn live_versions(&self) -> Result<Vec<(i64, String)>, StoreError> {
         let sql = format!("SELECT id, manifest FROM versions WHERE id IN ({LATEST_LIVE}) ORDER BY id");
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
-            .collect()
+        let rows = sqlx::query_as::<_, LiveVersionRow>(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().map(|LiveVersionRow { id, manifest }| (id, manifest)).collect())
     }
 }
 

@@ -4,11 +4,10 @@ use std::time::Duration;
 
 use assay_core::integration::PlatformCall;
 use assay_core::lifecycle;
-use assay_core::{CheckOutcome, CheckRun, Finding, ResourceUsage, Transition, Verdict, VersionState};
-use sqlx::Row;
+use assay_core::{CheckRun, Finding, ResourceUsage, Transition, Verdict, VersionState};
 
 use super::jobs::Lease;
-use super::{Store, StoreError, advance, append, now};
+use super::{Id, Store, StoreError, advance, append, corrupt, now};
 pub use assay_core::review::StoredReview;
 
 /// A finished review, as [`Store::record_review`] takes it.
@@ -53,8 +52,92 @@ fn int(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 
-fn corrupt(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(e.to_string())
+/// A stored count or size back as unsigned (a negative one, which the store never writes, as 0).
+fn uint(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
+/// A review run and the version it compared against.
+#[derive(sqlx::FromRow)]
+struct ReviewRunRow {
+    id: i64,
+    pack_name: String,
+    pack_version: String,
+    verdict: String,
+    created_at: i64,
+    seed: Option<i64>,
+    previous_version: Option<String>,
+    limits: Option<String>,
+}
+
+/// A check run. Flags (`platform`, `integration`) are 0 or 1.
+#[derive(sqlx::FromRow)]
+struct CheckRunRow {
+    id: i64,
+    check_id: String,
+    digest: String,
+    rule_version: Option<String>,
+    platform: i64,
+    outcome: String,
+    message: Option<String>,
+    wall_time_us: i64,
+    fuel: Option<i64>,
+    peak_memory_bytes: i64,
+    output_bytes: i64,
+    log_bytes: i64,
+    integration: i64,
+    platform_calls: i64,
+    bytes_out: i64,
+}
+
+impl CheckRunRow {
+    /// The run without findings or transcript, and the rule version it reported.
+    fn run(self) -> Result<(CheckRun, Option<String>), StoreError> {
+        let run = CheckRun {
+            check_id: self.check_id,
+            digest: self.digest,
+            rule: None,
+            outcome: self.outcome.parse().map_err(corrupt)?,
+            message: self.message,
+            findings: Vec::new(),
+            usage: ResourceUsage {
+                wall_time: Duration::from_micros(uint(self.wall_time_us)),
+                fuel: self.fuel.map(uint),
+                peak_memory: uint(self.peak_memory_bytes),
+                output_bytes: uint(self.output_bytes),
+                log_bytes: uint(self.log_bytes),
+                platform_calls: uint(self.platform_calls),
+                bytes_out: uint(self.bytes_out),
+            },
+            logs: Vec::new(),
+            platform: self.platform != 0,
+            integration: self.integration != 0,
+            transcript: Vec::new(),
+        };
+        Ok((run, self.rule_version))
+    }
+}
+
+/// A finding; `check_run_id` is `None` in rows from before findings named their check run.
+#[derive(sqlx::FromRow)]
+struct FindingRow {
+    check_run_id: Option<i64>,
+    rule_id: String,
+    severity: String,
+    message: String,
+    pointer: String,
+    remediation: Option<String>,
+    help_url: String,
+}
+
+/// A platform call of an integration check's transcript.
+#[derive(sqlx::FromRow)]
+struct PlatformCallRow {
+    check_run_id: i64,
+    operation: String,
+    scope: String,
+    outcome: String,
+    bytes_out: i64,
 }
 
 impl Store {
@@ -77,18 +160,17 @@ impl Store {
         };
         let at = now();
         let previous_id: Option<i64> = match review.previous_version {
-            Some(previous) => sqlx::query(
+            Some(previous) => sqlx::query_as::<_, Id>(
                 "SELECT p.id FROM versions p JOIN versions v ON v.listing_id = p.listing_id WHERE v.id = $1 AND p.version = $2",
             )
             .bind(version_id)
             .bind(previous)
             .fetch_optional(&mut *tx)
             .await?
-            .map(|row| row.try_get(0))
-            .transpose()?,
+            .map(|Id { id }| id),
             None => None,
         };
-        let review_id: i64 = sqlx::query(
+        let Id { id: review_id } = sqlx::query_as::<_, Id>(
             "INSERT INTO review_runs \
              (version_id, pack_name, pack_version, verdict, created_at, seed, previous_version_id, limits) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -102,8 +184,7 @@ impl Store {
         .bind(previous_id)
         .bind(review.limits)
         .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
+        .await?;
         // Bulk inserts: a review is two statements per chunk, not one per check and finding.
         let mut check_run_ids = Vec::with_capacity(review.runs.len());
         for chunk in review.runs.chunks(CHECK_RUNS_PER_INSERT) {
@@ -112,7 +193,7 @@ impl Store {
                  fuel, peak_memory_bytes, output_bytes, log_bytes, integration, platform_calls, bytes_out) VALUES {} RETURNING id",
                 placeholders(chunk.len(), 15)
             );
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            let mut query = sqlx::query_as::<_, Id>(sqlx::AssertSqlSafe(sql));
             for run in chunk {
                 query = query
                     .bind(review_id)
@@ -131,12 +212,7 @@ impl Store {
                     .bind(int(run.usage.platform_calls))
                     .bind(int(run.usage.bytes_out));
             }
-            let mut ids = query
-                .fetch_all(&mut *tx)
-                .await?
-                .iter()
-                .map(|row| row.try_get::<i64, _>(0))
-                .collect::<Result<Vec<_>, _>>()?;
+            let mut ids: Vec<i64> = query.fetch_all(&mut *tx).await?.into_iter().map(|Id { id }| id).collect();
             // Ids are assigned in row order under the write lock; RETURNING need not keep it.
             ids.sort_unstable();
             check_run_ids.extend(ids);
@@ -212,9 +288,9 @@ impl Store {
 
     /// The latest review of a version, with every check run and its findings.
     pub async fn latest_review(&self, slug: &str, version: &str) -> Result<Option<StoredReview>, StoreError> {
-        let review = sqlx::query(
-            "SELECT r.id, r.pack_name, r.pack_version, r.verdict, r.created_at, r.seed, p.version, r.limits FROM review_runs r \
-             JOIN versions v ON v.id = r.version_id JOIN listings l ON l.id = v.listing_id \
+        let review = sqlx::query_as::<_, ReviewRunRow>(
+            "SELECT r.id, r.pack_name, r.pack_version, r.verdict, r.created_at, r.seed, p.version AS previous_version, \
+             r.limits FROM review_runs r JOIN versions v ON v.id = r.version_id JOIN listings l ON l.id = v.listing_id \
              LEFT JOIN versions p ON p.id = r.previous_version_id \
              WHERE l.slug = $1 AND v.version = $2 ORDER BY r.id DESC LIMIT 1",
         )
@@ -223,87 +299,60 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         let Some(review) = review else { return Ok(None) };
-        let review_id: i64 = review.try_get(0)?;
-        let verdict: String = review.try_get(3)?;
-        let checks = sqlx::query(
+        let checks = sqlx::query_as::<_, CheckRunRow>(
             "SELECT id, check_id, digest, rule_version, platform, outcome, message, wall_time_us, fuel, peak_memory_bytes, \
              output_bytes, log_bytes, integration, platform_calls, bytes_out FROM check_runs WHERE review_id = $1 ORDER BY id",
         )
-        .bind(review_id)
+        .bind(review.id)
         .fetch_all(&self.pool)
         .await?;
-        let findings = sqlx::query(
+        let findings = sqlx::query_as::<_, FindingRow>(
             "SELECT check_run_id, rule_id, severity, message, pointer, remediation, help_url FROM findings \
              WHERE review_id = $1 ORDER BY id",
         )
-        .bind(review_id)
+        .bind(review.id)
         .fetch_all(&self.pool)
         .await?;
         let mut runs = Vec::with_capacity(checks.len());
         let mut ids = Vec::with_capacity(checks.len());
         let mut rule_versions = Vec::with_capacity(checks.len());
-        for row in &checks {
-            let outcome: String = row.try_get(5)?;
-            let platform: i64 = row.try_get(4)?;
-            let fuel: Option<i64> = row.try_get(8)?;
-            let uint =
-                |i: usize| -> Result<u64, StoreError> { Ok(u64::try_from(row.try_get::<i64, _>(i)?).unwrap_or(0)) };
-            ids.push(row.try_get::<i64, _>(0)?);
-            rule_versions.push(row.try_get(3)?);
-            runs.push(CheckRun {
-                check_id: row.try_get(1)?,
-                digest: row.try_get(2)?,
-                rule: None,
-                outcome: outcome.parse::<CheckOutcome>().map_err(corrupt)?,
-                message: row.try_get(6)?,
-                findings: Vec::new(),
-                usage: ResourceUsage {
-                    wall_time: Duration::from_micros(uint(7)?),
-                    fuel: fuel.map(|f| u64::try_from(f).unwrap_or(0)),
-                    peak_memory: uint(9)?,
-                    output_bytes: uint(10)?,
-                    log_bytes: uint(11)?,
-                    platform_calls: uint(13)?,
-                    bytes_out: uint(14)?,
-                },
-                logs: Vec::new(),
-                platform: platform != 0,
-                integration: row.try_get::<i64, _>(12)? != 0,
-                transcript: Vec::new(),
-            });
+        for row in checks {
+            ids.push(row.id);
+            let (run, rule_version) = row.run()?;
+            runs.push(run);
+            rule_versions.push(rule_version);
         }
-        let calls = sqlx::query(
+        let calls = sqlx::query_as::<_, PlatformCallRow>(
             "SELECT c.check_run_id, c.operation, c.scope, c.outcome, c.bytes_out FROM platform_calls c \
              JOIN check_runs r ON r.id = c.check_run_id WHERE r.review_id = $1 ORDER BY c.check_run_id, c.seq",
         )
-        .bind(review_id)
+        .bind(review.id)
         .fetch_all(&self.pool)
         .await?;
-        for row in &calls {
-            let check_run: i64 = row.try_get(0)?;
-            let outcome: String = row.try_get(3)?;
+        for row in calls {
             let call = PlatformCall {
-                operation: row.try_get(1)?,
-                scope: row.try_get(2)?,
-                outcome: outcome.parse().map_err(corrupt)?,
-                bytes_out: u64::try_from(row.try_get::<i64, _>(4)?).unwrap_or(0),
+                operation: row.operation,
+                scope: row.scope,
+                outcome: row.outcome.parse().map_err(corrupt)?,
+                bytes_out: uint(row.bytes_out),
             };
-            let i = ids.iter().position(|&i| i == check_run).ok_or_else(|| corrupt("platform call of no check run"))?;
+            let i = ids
+                .iter()
+                .position(|&i| i == row.check_run_id)
+                .ok_or_else(|| corrupt("platform call of no check run"))?;
             runs[i].transcript.push(call);
         }
-        for row in &findings {
-            let check_run: Option<i64> = row.try_get(0)?;
-            let severity: String = row.try_get(2)?;
+        for row in findings {
             let finding = Finding {
-                rule_id: row.try_get(1)?,
-                severity: severity.parse().map_err(corrupt)?,
-                message: row.try_get(3)?,
-                pointer: row.try_get(4)?,
-                remediation: row.try_get(5)?,
-                help_url: row.try_get(6)?,
+                rule_id: row.rule_id,
+                severity: row.severity.parse().map_err(corrupt)?,
+                message: row.message,
+                pointer: row.pointer,
+                remediation: row.remediation,
+                help_url: row.help_url,
             };
             // Rows from before findings named their check run belong to the run of their rule.
-            let index = match check_run {
+            let index = match row.check_run_id {
                 Some(id) => ids.iter().position(|&i| i == id),
                 None => runs.iter().position(|r| r.check_id == finding.rule_id),
             };
@@ -313,15 +362,15 @@ impl Store {
             }
         }
         Ok(Some(StoredReview {
-            pack_name: review.try_get(1)?,
-            pack_version: review.try_get(2)?,
-            verdict: verdict.parse().map_err(corrupt)?,
-            finished_at: review.try_get(4)?,
+            pack_name: review.pack_name,
+            pack_version: review.pack_version,
+            verdict: review.verdict.parse().map_err(corrupt)?,
+            finished_at: review.created_at,
             runs,
             rule_versions,
-            seed: review.try_get::<Option<i64>, _>(5)?.map(|s| s as u64),
-            previous_version: review.try_get(6)?,
-            limits: review.try_get(7)?,
+            seed: review.seed.map(|s| s as u64),
+            previous_version: review.previous_version,
+            limits: review.limits,
         }))
     }
 }

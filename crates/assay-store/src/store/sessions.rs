@@ -3,7 +3,7 @@
 //! Only the secret's SHA-256 is stored (like tokens), a session names the token it was opened
 //! with, so it acts as exactly that principal, and it ends at sign-out or at its expiry.
 
-use super::{Store, StoreError};
+use super::{PrincipalRow, Store, StoreError, principal_columns};
 use crate::model::Principal;
 use crate::token;
 
@@ -45,15 +45,17 @@ impl Store {
         if !secret.starts_with(token::PREFIX) {
             return Ok(None);
         }
-        let row = sqlx::query(
-            "SELECT t.id, t.role, t.partner_id, p.capabilities FROM sessions s JOIN tokens t ON t.id = s.token_id \
-             LEFT JOIN partners p ON p.id = t.partner_id WHERE s.hash = $1 AND s.expires_at > $2",
-        )
+        let row = sqlx::query_as::<_, PrincipalRow>(concat!(
+            "SELECT ",
+            principal_columns!(),
+            " FROM sessions s JOIN tokens t ON t.id = s.token_id \
+             LEFT JOIN partners p ON p.id = t.partner_id WHERE s.hash = $1 AND s.expires_at > $2"
+        ))
         .bind(token::hash(secret))
         .bind(now)
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(super::principal).transpose()
+        row.map(PrincipalRow::principal).transpose()
     }
 
     /// End a session; whether there was one.

@@ -2,9 +2,8 @@
 //! edited, except that a reviewer may end it early ([`Store::expire_waiver`]), which is audited.
 
 use assay_core::Waiver;
-use sqlx::Row;
 
-use super::{Store, StoreError, append, now};
+use super::{Id, Store, StoreError, append, corrupt, now};
 pub use assay_core::waiver::WaiverRecord;
 
 /// A waiver to grant.
@@ -32,7 +31,7 @@ impl Store {
         let listing = super::listing_id(&mut tx, new.slug).await?;
         let at = now();
         let versions = new.versions.to_string();
-        let id: i64 = sqlx::query(
+        let Id { id } = sqlx::query_as::<_, Id>(
             "INSERT INTO waivers (listing_id, rule_id, versions, justification, approver, expires_at, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
@@ -44,8 +43,7 @@ impl Store {
         .bind(new.expires_at)
         .bind(at)
         .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
+        .await?;
         let detail = format!("{} for {versions} until {}; {}", new.rule_id, new.expires_at, new.justification);
         append(&mut tx, actor, "waiver.grant", &format!("listing:{}", new.slug), &detail).await?;
         tx.commit().await?;
@@ -102,29 +100,63 @@ impl Store {
 
     /// Every waiver of a listing, expired ones included, oldest first.
     pub async fn waivers(&self, slug: &str) -> Result<Vec<WaiverRecord>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT w.id, w.rule_id, w.versions, w.justification, w.approver, w.expires_at, w.created_at FROM waivers w \
-             JOIN listings l ON l.id = w.listing_id WHERE l.slug = $1 ORDER BY w.id",
-        )
+        let rows = sqlx::query_as::<_, WaiverRecordRow>(concat!(
+            "SELECT ",
+            waiver_columns!(),
+            ", w.justification, w.approver, w.created_at FROM waivers w \
+             JOIN listings l ON l.id = w.listing_id WHERE l.slug = $1 ORDER BY w.id"
+        ))
         .bind(slug)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
+        rows.into_iter()
             .map(|row| {
-                let versions: String = row.try_get(2)?;
                 Ok(WaiverRecord {
-                    waiver: Waiver {
-                        id: row.try_get(0)?,
-                        rule_id: row.try_get(1)?,
-                        versions: versions.parse().map_err(|e: semver::Error| StoreError::Corrupt(e.to_string()))?,
-                        expires_at: row.try_get(5)?,
-                    },
+                    waiver: row.waiver.waiver()?,
                     slug: slug.to_owned(),
-                    justification: row.try_get(3)?,
-                    approver: row.try_get(4)?,
-                    created_at: row.try_get(6)?,
+                    justification: row.justification,
+                    approver: row.approver,
+                    created_at: row.created_at,
                 })
             })
             .collect()
     }
+}
+
+/// The [`WaiverRow`] columns of waivers `w`.
+macro_rules! waiver_columns {
+    () => {
+        "w.id, w.rule_id, w.versions, w.expires_at"
+    };
+}
+pub(super) use waiver_columns;
+
+/// What a verdict needs of a waiver ([`waiver_columns!`]).
+#[derive(sqlx::FromRow)]
+pub(super) struct WaiverRow {
+    id: i64,
+    rule_id: String,
+    versions: String,
+    expires_at: i64,
+}
+
+impl WaiverRow {
+    pub(super) fn waiver(self) -> Result<Waiver, StoreError> {
+        Ok(Waiver {
+            id: self.id,
+            rule_id: self.rule_id,
+            versions: self.versions.parse().map_err(corrupt)?,
+            expires_at: self.expires_at,
+        })
+    }
+}
+
+/// A waiver as a reviewer granted it.
+#[derive(sqlx::FromRow)]
+struct WaiverRecordRow {
+    #[sqlx(flatten)]
+    waiver: WaiverRow,
+    justification: String,
+    approver: String,
+    created_at: i64,
 }

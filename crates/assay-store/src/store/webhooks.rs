@@ -1,9 +1,7 @@
 //! Partner webhooks: endpoints, the durable outbox and the delivery log. The store keeps
 //! messages as opaque text; `assay_service::webhooks` builds, signs and sends them.
 
-use sqlx::Row;
-
-use super::{Store, StoreError, append, now};
+use super::{AuditRow, Id, Store, StoreError, Tally, append, now, select_audit};
 use crate::audit::AuditEvent;
 use crate::model::PartnerId;
 pub use assay_core::webhook::{DeliveryRecord, EndpointRecord};
@@ -57,23 +55,73 @@ pub enum AttemptOutcome {
     Failed,
 }
 
-/// `SELECT` every endpoint column, then `$rest` (static text: the queries stay literals).
+/// `SELECT` every [`EndpointRow`] column, then `$rest` (static text: the queries stay literals).
 macro_rules! select_endpoints {
     ($rest:literal) => {
         concat!("SELECT id, partner_id, url, secret, events, created_at FROM webhook_endpoints ", $rest)
     };
 }
 
-fn endpoint(row: &sqlx::any::AnyRow) -> Result<EndpointRecord, StoreError> {
-    let events: String = row.try_get(4)?;
-    Ok(EndpointRecord {
-        id: row.try_get(0)?,
-        partner: PartnerId(row.try_get(1)?),
-        url: row.try_get(2)?,
-        secret: row.try_get(3)?,
-        events: events.split(',').map(str::to_owned).collect(),
-        created_at: row.try_get(5)?,
-    })
+/// An endpoint; `events` comma-separated ([`select_endpoints!`]).
+#[derive(sqlx::FromRow)]
+struct EndpointRow {
+    id: i64,
+    partner_id: i64,
+    url: String,
+    secret: String,
+    events: String,
+    created_at: i64,
+}
+
+impl EndpointRow {
+    fn record(self) -> EndpointRecord {
+        EndpointRecord {
+            id: self.id,
+            partner: PartnerId(self.partner_id),
+            url: self.url,
+            secret: self.secret,
+            events: self.events.split(',').map(str::to_owned).collect(),
+            created_at: self.created_at,
+        }
+    }
+}
+
+/// The fan-out cursor: the last audit event fanned out.
+#[derive(sqlx::FromRow)]
+struct CursorRow {
+    seq: i64,
+}
+
+/// A due message and where it goes.
+#[derive(sqlx::FromRow)]
+struct DueRow {
+    id: i64,
+    url: String,
+    secret: String,
+    msg_id: String,
+    event_type: String,
+    payload: String,
+    created_at: i64,
+    attempts: i64,
+}
+
+/// A message's attempts (`RETURNING attempts`).
+#[derive(sqlx::FromRow)]
+struct AttemptsRow {
+    attempts: i64,
+}
+
+/// A delivery attempt and its message.
+#[derive(sqlx::FromRow)]
+struct DeliveryRow {
+    msg_id: String,
+    event_type: String,
+    attempt: i64,
+    at: i64,
+    status: Option<i64>,
+    error: Option<String>,
+    duration_ms: i64,
+    state: String,
 }
 
 impl Store {
@@ -87,7 +135,7 @@ impl Store {
         secret: &str,
     ) -> Result<EndpointRecord, StoreError> {
         let mut tx = self.write().await?;
-        let id: i64 = sqlx::query(
+        let Id { id } = sqlx::query_as::<_, Id>(
             "INSERT INTO webhook_endpoints (partner_id, url, secret, events, created_at) VALUES ($1, $2, $3, $4, $5) \
              RETURNING id",
         )
@@ -97,8 +145,7 @@ impl Store {
         .bind(events.join(","))
         .bind(now())
         .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
+        .await?;
         append(
             &mut tx,
             actor,
@@ -113,40 +160,39 @@ impl Store {
 
     /// One endpoint.
     pub async fn endpoint(&self, id: i64) -> Result<Option<EndpointRecord>, StoreError> {
-        let row = sqlx::query(select_endpoints!("WHERE id = $1")).bind(id).fetch_optional(&self.pool).await?;
-        row.as_ref().map(endpoint).transpose()
+        let row = sqlx::query_as::<_, EndpointRow>(select_endpoints!("WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(EndpointRow::record))
     }
 
     /// A partner's endpoints (`None`: every partner's), oldest first.
     pub async fn endpoints(&self, partner: Option<PartnerId>) -> Result<Vec<EndpointRecord>, StoreError> {
         let rows = match partner {
             Some(p) => {
-                sqlx::query(select_endpoints!("WHERE partner_id = $1 ORDER BY id"))
+                sqlx::query_as::<_, EndpointRow>(select_endpoints!("WHERE partner_id = $1 ORDER BY id"))
                     .bind(p.0)
                     .fetch_all(&self.pool)
                     .await?
             }
-            None => sqlx::query(select_endpoints!("ORDER BY id")).fetch_all(&self.pool).await?,
+            None => sqlx::query_as::<_, EndpointRow>(select_endpoints!("ORDER BY id")).fetch_all(&self.pool).await?,
         };
-        rows.iter().map(endpoint).collect()
+        Ok(rows.into_iter().map(EndpointRow::record).collect())
     }
 
     /// The fan-out cursor and up to `limit` audit events after it.
     pub async fn audit_after_cursor(&self, limit: i64) -> Result<(i64, Vec<AuditEvent>), StoreError> {
-        let cursor: i64 = sqlx::query("SELECT seq FROM webhook_cursor WHERE name = 'audit'")
-            .fetch_one(&self.pool)
-            .await?
-            .try_get(0)?;
-        let rows = sqlx::query(
-            "SELECT seq, at, actor, action, subject, detail, prev_hash, hash FROM audit_events WHERE seq > $1 \
-             ORDER BY seq LIMIT $2",
-        )
-        .bind(cursor)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        let events = rows.iter().map(super::audit_event).collect::<Result<_, StoreError>>()?;
-        Ok((cursor, events))
+        let CursorRow { seq: cursor } =
+            sqlx::query_as::<_, CursorRow>("SELECT seq FROM webhook_cursor WHERE name = 'audit'")
+                .fetch_one(&self.pool)
+                .await?;
+        let rows = sqlx::query_as::<_, AuditRow>(concat!(select_audit!(), " WHERE seq > $1 ORDER BY seq LIMIT $2"))
+            .bind(cursor)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok((cursor, rows.into_iter().map(AuditRow::event).collect()))
     }
 
     /// Move the fan-out cursor from `from` to `to` and enqueue `messages` (due at `at`, the
@@ -193,7 +239,7 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<DueMessage>, StoreError> {
         let mut tx = self.write().await?;
-        let rows = sqlx::query(
+        let rows = sqlx::query_as::<_, DueRow>(
             "SELECT m.id, e.url, e.secret, m.msg_id, m.event_type, m.payload, m.created_at, m.attempts \
              FROM webhook_messages m JOIN webhook_endpoints e ON e.id = m.endpoint_id \
              WHERE m.state = 'pending' AND m.next_attempt_at <= $1 ORDER BY m.next_attempt_at, m.id LIMIT $2",
@@ -203,28 +249,19 @@ impl Store {
         .fetch_all(&mut *tx)
         .await?;
         let mut due = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let id: i64 = row.try_get(0)?;
+        for row in rows {
             let claimed = sqlx::query(
                 "UPDATE webhook_messages SET next_attempt_at = $1 WHERE id = $2 AND state = 'pending' AND next_attempt_at <= $3",
             )
             .bind(now + lease_secs)
-            .bind(id)
+            .bind(row.id)
             .bind(now)
             .execute(&mut *tx)
             .await?
             .rows_affected();
             if claimed == 1 {
-                due.push(DueMessage {
-                    id,
-                    url: row.try_get(1)?,
-                    secret: row.try_get(2)?,
-                    msg_id: row.try_get(3)?,
-                    event_type: row.try_get(4)?,
-                    payload: row.try_get(5)?,
-                    created_at: row.try_get(6)?,
-                    attempts: row.try_get(7)?,
-                });
+                let DueRow { id, url, secret, msg_id, event_type, payload, created_at, attempts } = row;
+                due.push(DueMessage { id, url, secret, msg_id, event_type, payload, created_at, attempts });
             }
         }
         tx.commit().await?;
@@ -243,12 +280,12 @@ impl Store {
         at: i64,
     ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
-        let attempt: i64 =
-            sqlx::query("UPDATE webhook_messages SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts")
-                .bind(message)
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get(0)?;
+        let AttemptsRow { attempts: attempt } = sqlx::query_as::<_, AttemptsRow>(
+            "UPDATE webhook_messages SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts",
+        )
+        .bind(message)
+        .fetch_one(&mut *tx)
+        .await?;
         sqlx::query(
             "INSERT INTO webhook_deliveries (message_id, attempt, at, status, error, duration_ms) \
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -284,7 +321,7 @@ impl Store {
 
     /// An endpoint's delivery log, newest first, at most `limit` rows.
     pub async fn deliveries(&self, endpoint: i64, limit: i64) -> Result<Vec<DeliveryRecord>, StoreError> {
-        let rows = sqlx::query(
+        let rows = sqlx::query_as::<_, DeliveryRow>(
             "SELECT m.msg_id, m.event_type, d.attempt, d.at, d.status, d.error, d.duration_ms, m.state \
              FROM webhook_deliveries d JOIN webhook_messages m ON m.id = d.message_id \
              WHERE m.endpoint_id = $1 ORDER BY d.id DESC LIMIT $2",
@@ -293,32 +330,31 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(DeliveryRecord {
-                    msg_id: row.try_get(0)?,
-                    event_type: row.try_get(1)?,
-                    attempt: row.try_get(2)?,
-                    at: row.try_get(3)?,
-                    status: row.try_get(4)?,
-                    error: row.try_get(5)?,
-                    duration_ms: row.try_get(6)?,
-                    state: row.try_get(7)?,
-                })
+        Ok(rows
+            .into_iter()
+            .map(|DeliveryRow { msg_id, event_type, attempt, at, status, error, duration_ms, state }| DeliveryRecord {
+                msg_id,
+                event_type,
+                attempt,
+                at,
+                status,
+                error,
+                duration_ms,
+                state,
             })
-            .collect()
+            .collect())
     }
 
     /// Messages of an endpoint by state: (pending, delivered, failed).
     pub async fn message_counts(&self, endpoint: i64) -> Result<(i64, i64, i64), StoreError> {
-        let rows = sqlx::query("SELECT state, COUNT(*) FROM webhook_messages WHERE endpoint_id = $1 GROUP BY state")
-            .bind(endpoint)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query_as::<_, Tally>(
+            "SELECT state AS label, COUNT(*) AS n FROM webhook_messages WHERE endpoint_id = $1 GROUP BY state",
+        )
+        .bind(endpoint)
+        .fetch_all(&self.pool)
+        .await?;
         let mut counts = (0, 0, 0);
-        for row in &rows {
-            let state: String = row.try_get(0)?;
-            let n: i64 = row.try_get(1)?;
+        for Tally { label: state, n } in rows {
             match state.as_str() {
                 "pending" => counts.0 = n,
                 "delivered" => counts.1 = n,
