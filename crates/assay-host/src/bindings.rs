@@ -5,9 +5,10 @@
 //! one the same way): its `bindgen!` output, the conversions between its WIT types and the
 //! host's, and the host's side of its imports (`log`, `platform`). Nothing outside this module
 //! names a generated type; the rest of the crate speaks [`CheckInput`], [`GuestFinding`],
-//! [`GuestRuleInfo`], [`World`] and the sandbox's and platform's own types. The crate denies
-//! `unnameable_types`, so a generated type in a public signature does not compile, and
-//! `tests/host.rs` (module `wit_versions`) checks the sources.
+//! [`GuestRuleInfo`], [`World`] and the sandbox's and platform's own types. The compiler keeps
+//! the `pub(crate)` types here out of public signatures (`private_interfaces` is denied); the
+//! generated types are `pub` inside macro output, where rustc reports nothing, so
+//! `tests/host.rs` (module `wit_versions`) reads the sources for them.
 //!
 //! A released version is frozen and still served. A breaking change to the package makes a new
 //! version: a module `v0_2.rs` beside `v0_1.rs`, a row in [`SUPPORTED`], its variant of [`Pre`]
@@ -211,7 +212,9 @@ mod tests {
     fn components_are_matched_to_the_bindings_of_their_version() {
         let rule = |v: &str| vec![format!("assay:plugin/rule@{v}")];
         let check = |v: &str| vec!["wasi:cli/run@0.2.0".to_owned(), format!("assay:plugin/integration@{v}")];
-        let cases: &[(Vec<String>, Result<(World, &str), &str>)] = &[
+        // The world and version it loads as, or what the refusal says it found.
+        type Expect = Result<(World, &'static str), &'static str>;
+        let cases: &[(Vec<String>, Expect)] = &[
             (rule("0.1.0"), Ok((World::ListingRule, "0.1.0"))),
             (rule("0.1.1"), Ok((World::ListingRule, "0.1.1"))),
             // A later 0.1 release links if it imports nothing new.

@@ -23,13 +23,12 @@
 //! Invariants: a guest never takes the host down — every trap, limit and malformed input
 //! becomes a [`assay_core::CheckOutcome`] with a message a partner can act on, and the other
 //! checks still report. A fresh store per check: a guest never sees another's state. Bindings
-//! stay behind their module: the public API takes and returns host and core types only — a
-//! generated type in a public signature would be reachable but unnameable, which is denied
-//! below, and `tests/host.rs` (module `wit_versions`) checks the sources as well.
+//! stay behind their module: the public API takes and returns host and core types only. The
+//! lints below keep the hand-written `pub(crate)` types of `bindings` out of public signatures;
+//! generated types are `pub` inside `bindgen!`'s output, where rustc reports nothing, so
+//! `tests/host.rs` (module `wit_versions`) reads the sources for them.
 
-// Bindings stay behind their module (see above); the other two keep `pub(crate)` types out of
-// public signatures.
-#![deny(unnameable_types, private_interfaces, private_bounds)]
+#![deny(private_interfaces, private_bounds, unnameable_types)]
 
 mod bindings;
 pub mod cache;
