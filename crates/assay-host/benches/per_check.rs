@@ -10,9 +10,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use assay_core::Manifest;
-use assay_host::bindings::{self, v0_1};
 use assay_host::platform::PlatformState;
-use assay_host::{CheckSpec, Host, HostConfig, ReviewInput, RulePack};
+use assay_host::{CheckInput, CheckSpec, Host, HostConfig, ReviewInput, RulePack};
 use wasmtime::Config;
 
 mod floor;
@@ -50,7 +49,8 @@ fn main() {
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/listings/clean/listing.toml"))
             .unwrap();
     let listing = Manifest::parse("listing.toml", &source).unwrap().manifest;
-    let input = v0_1::types::CheckInput { listing: bindings::listing(&listing), previous: None };
+    let input = CheckInput::new(&listing, None);
+    let floor_input = floor::input(&listing);
     let bytes = assay_builtin::artifact(RULE);
 
     let naive_on_demand = Floor::new("floor: on-demand (naive)", &Config::new(), &bytes);
@@ -66,10 +66,10 @@ fn main() {
 
     println!("per-check cost of `{RULE}` on examples/listings/clean ({ROUNDS} rounds x {ITERATIONS} checks, median)\n");
     let results = measure(&mut [
-        (naive_on_demand.name, &mut || naive_on_demand.check(&input, &Vec::new())),
-        (naive_pooling.name, &mut || naive_pooling.check(&input, &Vec::new())),
-        (tuned.name, &mut || tuned.check(&input, &Vec::new())),
-        (tuned_fuel.name, &mut || tuned_fuel.check(&input, &Vec::new())),
+        (naive_on_demand.name, &mut || naive_on_demand.check(&floor_input, &Vec::new())),
+        (naive_pooling.name, &mut || naive_pooling.check(&floor_input, &Vec::new())),
+        (tuned.name, &mut || tuned.check(&floor_input, &Vec::new())),
+        (tuned_fuel.name, &mut || tuned_fuel.check(&floor_input, &Vec::new())),
         ("assay Host::run", &mut || host.run(&plugin, &spec, &input, PlatformState::closed()).findings.len()),
         // What `assay check` does for one rule: convert the listing, hand off to the pool, look
         // the plugin up by digest, run, check ids.
@@ -109,7 +109,7 @@ fn main() {
 
     // Each rule on its own, and all of them in turn on one thread.
     let checks = pack.checks();
-    let clean_input = v0_1::types::CheckInput { listing: bindings::listing(&listing), previous: None };
+    let clean_input = CheckInput::new(&listing, None);
     let plugins: Vec<_> = checks.iter().map(|c| warm.load(&c.bytes).unwrap()).collect();
     if std::env::var_os("ASSAY_BENCH_PER_RULE").is_some() {
         for (plugin, spec) in plugins.iter().zip(&checks) {
@@ -136,7 +136,7 @@ fn main() {
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/integration-check/listing.toml"))
             .unwrap();
     let example = Manifest::parse("listing.toml", &example).unwrap().manifest;
-    let example_input = v0_1::types::CheckInput { listing: bindings::listing(&example), previous: None };
+    let example_input = CheckInput::new(&example, None);
     let scopes: Vec<String> = example.scopes.iter().map(|s| s.name.clone()).collect();
     let check_bytes = assay_builtin::artifact("shop_sync_check.wasm");
     let check = warm.load(&check_bytes).unwrap();

@@ -11,11 +11,11 @@ use rayon::prelude::*;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
 
-use crate::bindings::{self, World, v0_1};
+use crate::bindings::{self, CheckInput, GuestFinding, Target, World};
 use crate::cache::{ArtifactCache, Lookup};
 use crate::limits::LimitHit;
 use crate::platform::{BudgetHit, PlatformState};
-use crate::plugin::{self, LoadError, Plugin, Pre};
+use crate::plugin::{self, LoadError, Plugin};
 use crate::sandbox::Sandbox;
 use crate::{Limits, PluginDigest};
 
@@ -188,11 +188,7 @@ impl Host {
             Engine::new(&engine_config(&config.limits, slots)).map_err(|e| HostError::Engine(format!("{e:#}")))?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| HostError::Engine(format!("{e:#}")))?;
-        v0_1::ListingRule::add_to_linker::<_, Sandbox>(&mut linker, |s| s)
-            .map_err(|e| HostError::Engine(format!("{e:#}")))?;
-        // The integration world shares `types` and `log`; only `platform` is new.
-        v0_1::integration::assay::plugin::platform::add_to_linker::<_, Sandbox>(&mut linker, |s| s)
-            .map_err(|e| HostError::Engine(format!("{e:#}")))?;
+        bindings::link(&mut linker).map_err(|e| HostError::Engine(format!("{e:#}")))?;
         refuse_to_wait(&mut linker).map_err(|e| HostError::Engine(format!("{e:#}")))?;
         let artifacts = match &config.cache_dir {
             Some(dir) => Some(
@@ -253,15 +249,10 @@ impl Host {
         }
         plugin::sniff(bytes, self.limits.max_component_bytes)?;
         let (component, from_cache) = self.compile(bytes, &digest)?;
-        let (world, world_version) = self.world(&component)?;
-        let instance_pre = self.linker.instantiate_pre(&component).map_err(|e| LoadError::Imports(format!("{e:#}")))?;
+        let target = self.target(&component)?;
         let imports = |e: wasmtime::Error| LoadError::Imports(format!("{e:#}"));
-        let pre = match world {
-            World::ListingRule => Pre::Rule(v0_1::ListingRulePre::new(instance_pre).map_err(imports)?),
-            World::IntegrationCheck => {
-                Pre::Integration(v0_1::integration::IntegrationCheckPre::new(instance_pre).map_err(imports)?)
-            }
-        };
+        let instance_pre = self.linker.instantiate_pre(&component).map_err(imports)?;
+        let pre = target.pre(instance_pre).map_err(imports)?;
         let meta = self.describe(&pre)?;
         // Only a component that passed every check is kept on disk: a refused upload leaves
         // nothing behind.
@@ -271,6 +262,7 @@ impl Host {
         {
             tracing::warn!(%digest, error = %e, "could not write precompiled component");
         }
+        let (world, world_version) = (target.world, target.version);
         let plugin = Arc::new(Plugin { digest, meta, world, world_version, from_cache, pre });
         self.lock_plugins().insert(digest, plugin.clone());
         Ok(plugin)
@@ -300,27 +292,12 @@ impl Host {
         Ok((component, false))
     }
 
-    /// Which world, at which package version, the component targets. A version is supported
-    /// when it is `0.1.x`, at least the version that introduced the world: wasmtime links
-    /// semver-compatible names, and a newer `0.1.x` import the host lacks fails at link time
-    /// with the missing name.
-    fn world(&self, component: &Component) -> Result<(World, semver::Version), LoadError> {
+    /// Which world, at which package version, the component targets: a row of the table of
+    /// supported versions, or a refusal that names the version and the table.
+    fn target(&self, component: &Component) -> Result<Target, LoadError> {
         let ty = component.component_type();
         let exports: Vec<String> = ty.exports(&self.engine).map(|(name, _)| name.to_owned()).collect();
-        for world in [World::ListingRule, World::IntegrationCheck] {
-            let prefix = format!("{}@", world.export());
-            let Some(found) = exports.iter().find(|e| e.starts_with(&prefix)) else { continue };
-            let version = semver::Version::parse(&found[prefix.len()..]).ok();
-            return match version {
-                Some(v) if v.major == 0 && v.minor == 1 && v >= world.since() => Ok((world, v)),
-                _ => Err(LoadError::UnsupportedVersion {
-                    found: format!("{found} (world `{}`)", world.as_str()),
-                    supported: bindings::SUPPORTED_VERSIONS.to_owned(),
-                }),
-            };
-        }
-        let exports = if exports.is_empty() { "nothing".to_owned() } else { exports.join(", ") };
-        Err(LoadError::WrongWorld { exports })
+        bindings::target(&exports)
     }
 
     fn store(&self, platform: PlatformState) -> Store<Sandbox> {
@@ -333,17 +310,9 @@ impl Host {
         store
     }
 
-    fn describe(&self, pre: &Pre) -> Result<RuleInfo, LoadError> {
+    fn describe(&self, pre: &bindings::Pre) -> Result<RuleInfo, LoadError> {
         let mut store = self.store(PlatformState::closed());
-        let result = match pre {
-            Pre::Rule(pre) => {
-                pre.instantiate(&mut store).and_then(|rule| rule.assay_plugin_rule().call_describe(&mut store))
-            }
-            Pre::Integration(pre) => {
-                pre.instantiate(&mut store).and_then(|check| check.assay_plugin_integration().call_describe(&mut store))
-            }
-        };
-        match result {
+        match pre.describe(&mut store) {
             Ok(info) => plugin::rule_info(info),
             Err(e) => {
                 let (outcome, message) = self.classify(&store, &e);
@@ -372,10 +341,7 @@ impl Host {
     }
 
     fn review_with(&self, input: ReviewInput<'_>, parallel: bool) -> Review {
-        let check_input = v0_1::types::CheckInput {
-            listing: bindings::listing(input.listing),
-            previous: input.previous.map(bindings::listing),
-        };
+        let check_input = CheckInput::new(input.listing, input.previous);
         // A persistent pool: spawning threads per review costs more than the checks themselves.
         // `collect` keeps the order of `checks`.
         let run = |spec| self.run_spec(spec, &check_input, &input);
@@ -402,7 +368,7 @@ impl Host {
         Review { runs }
     }
 
-    fn run_spec(&self, spec: &CheckSpec, check_input: &v0_1::types::CheckInput, review: &ReviewInput<'_>) -> CheckRun {
+    fn run_spec(&self, spec: &CheckSpec, check_input: &CheckInput, review: &ReviewInput<'_>) -> CheckRun {
         match self.load_digested(&spec.bytes, spec.digest) {
             Ok(plugin) => {
                 let platform = match plugin.world {
@@ -423,25 +389,13 @@ impl Host {
         }
     }
 
-    /// Run one loaded plugin against one listing in a fresh store; an integration check talks
-    /// to `platform` (rules get [`PlatformState::closed`]).
-    pub fn run(
-        &self,
-        plugin: &Plugin,
-        spec: &CheckSpec,
-        input: &v0_1::types::CheckInput,
-        platform: PlatformState,
-    ) -> CheckRun {
+    /// Run one loaded plugin against one listing (converted once per review, see
+    /// [`CheckInput::new`]) in a fresh store; an integration check talks to `platform` (rules get
+    /// [`PlatformState::closed`]).
+    pub fn run(&self, plugin: &Plugin, spec: &CheckSpec, input: &CheckInput, platform: PlatformState) -> CheckRun {
         let mut store = self.store(platform);
         let started = Instant::now();
-        let result = match &plugin.pre {
-            Pre::Rule(pre) => pre
-                .instantiate(&mut store)
-                .and_then(|rule| rule.assay_plugin_rule().call_check(&mut store, input, &spec.config)),
-            Pre::Integration(pre) => pre
-                .instantiate(&mut store)
-                .and_then(|check| check.assay_plugin_integration().call_run(&mut store, input)),
-        };
+        let result = plugin.pre.check(&mut store, input, &spec.config);
         let wall_time = started.elapsed();
         let budget = self.limits.fuel.unwrap_or(u64::MAX);
         let mut usage = ResourceUsage {
@@ -486,8 +440,7 @@ impl Host {
             }
             Ok(Err(rule_error)) => {
                 run.outcome = CheckOutcome::RuleError;
-                run.message =
-                    Some(format!("the rule could not check this listing: {}", truncate(&rule_error.message, 1000)));
+                run.message = Some(format!("the rule could not check this listing: {}", truncate(&rule_error, 1000)));
             }
             Err(e) => {
                 let (outcome, message) = self.classify(&store, &e);
@@ -614,8 +567,8 @@ fn refuse_to_wait(linker: &mut Linker<Sandbox>) -> wasmtime::Result<()> {
 /// upgrade changes the version and the shadowing above stops applying).
 const MONOTONIC_CLOCK: &str = "wasi:clocks/monotonic-clock@0.2.12";
 
-fn finding(meta: &RuleInfo, pack_severity: Option<Severity>, f: v0_1::types::Finding) -> Finding {
-    let severity = pack_severity.or(f.severity.map(bindings::severity)).unwrap_or(meta.default_severity);
+fn finding(meta: &RuleInfo, pack_severity: Option<Severity>, f: GuestFinding) -> Finding {
+    let severity = pack_severity.or(f.severity).unwrap_or(meta.default_severity);
     let pointer = if f.pointer.is_empty() || f.pointer.starts_with('/') { f.pointer } else { String::new() };
     Finding {
         rule_id: meta.id.clone(),
@@ -627,7 +580,7 @@ fn finding(meta: &RuleInfo, pack_severity: Option<Severity>, f: v0_1::types::Fin
     }
 }
 
-fn finding_bytes(f: &v0_1::types::Finding) -> usize {
+fn finding_bytes(f: &GuestFinding) -> usize {
     f.message.len() + f.pointer.len() + f.remediation.as_ref().map_or(0, String::len) + 8
 }
 

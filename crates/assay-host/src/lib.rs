@@ -6,8 +6,10 @@
 //! - [`limits`]: what one check may use (time, fuel, memory summed over all memories, tables,
 //!   instances, stack, output and log bytes), with documented defaults, and the
 //!   [`wasmtime::ResourceLimiter`] that enforces the totals.
-//! - [`bindings`]: the generated bindings, one module per supported WIT version, and the
-//!   conversion from [`assay_core::Manifest`] to WIT values (done once per review).
+//! - `bindings` (private): the one table of the `assay:plugin` versions this host runs and,
+//!   behind it, one module of generated bindings per version with its conversions. What leaves it
+//!   is the host's own: [`World`], and [`CheckInput`], a listing converted to WIT values once per
+//!   review.
 //! - [`plugin`]: a component identified by its SHA-256, checked to be a component for a
 //!   supported world, compiled once, with its rule metadata.
 //! - [`cache`]: precompiled artifacts on disk — written atomically, verified against a recorded
@@ -20,9 +22,15 @@
 //!
 //! Invariants: a guest never takes the host down — every trap, limit and malformed input
 //! becomes a [`assay_core::CheckOutcome`] with a message a partner can act on, and the other
-//! checks still report. A fresh store per check: a guest never sees another's state.
+//! checks still report. A fresh store per check: a guest never sees another's state. Bindings
+//! stay behind their module: the public API takes and returns host and core types only. The
+//! lints below keep the hand-written `pub(crate)` types of `bindings` out of public signatures;
+//! generated types are `pub` inside `bindgen!`'s output, where rustc reports nothing, so
+//! `tests/host.rs` (module `wit_versions`) reads the sources for them.
 
-pub mod bindings;
+#![deny(private_interfaces, private_bounds, unnameable_types)]
+
+mod bindings;
 pub mod cache;
 pub mod digest;
 pub mod host;
@@ -32,6 +40,7 @@ pub mod platform;
 pub mod plugin;
 pub mod sandbox;
 
+pub use bindings::{CheckInput, World};
 pub use digest::PluginDigest;
 pub use host::{CheckSpec, Host, HostConfig, HostError, Review, ReviewInput};
 pub use limits::Limits;

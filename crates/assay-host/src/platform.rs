@@ -5,13 +5,11 @@
 //! Determinism: the tenant comes from [`Tenant::seeded`], which uses its own splitmix64 so that
 //! the same seed gives the same shop on every assay version (a library's generator may change
 //! its stream in a minor release; a replay must not). Nothing here reads a clock.
+//!
+//! The data and the operations are the host's own; the bindings of each WIT version implement
+//! the `platform` interface by calling them and converting the records.
 
 use assay_core::integration::{CallOutcome, PlatformCall, Scope};
-
-use crate::bindings::v0_1::integration::assay::plugin::platform::{
-    self as wit, Customer, LineItem, Order, PlatformError, Product, ProductDraft, Shop, WebhookSubscription,
-};
-use crate::sandbox::Sandbox;
 
 /// The seed a run uses unless told otherwise (`assay check --seed`).
 pub const DEFAULT_SEED: u64 = 2026;
@@ -64,6 +62,92 @@ impl SplitMix {
         from[(self.next() % from.len() as u64) as usize]
     }
 }
+
+/// The merchant's shop.
+#[derive(Debug, Clone)]
+pub(crate) struct Shop {
+    pub id: String,
+    pub name: String,
+    pub domain: String,
+    pub currency: String,
+    pub country: String,
+    pub plan: String,
+}
+
+/// A product in the catalogue.
+#[derive(Debug, Clone)]
+pub(crate) struct Product {
+    pub id: u64,
+    pub title: String,
+    pub price_cents: u64,
+    pub inventory: i64,
+    pub status: String,
+    pub tags: Vec<String>,
+}
+
+/// What `create-product` needs.
+#[derive(Debug, Clone)]
+pub(crate) struct ProductDraft {
+    pub title: String,
+    pub price_cents: u64,
+    pub inventory: u32,
+    pub tags: Vec<String>,
+}
+
+/// One line of an order.
+#[derive(Debug, Clone)]
+pub(crate) struct LineItem {
+    pub product_id: u64,
+    pub quantity: u32,
+    pub price_cents: u64,
+}
+
+/// An order.
+#[derive(Debug, Clone)]
+pub(crate) struct Order {
+    pub id: u64,
+    pub customer_id: u64,
+    pub line_items: Vec<LineItem>,
+    pub total_cents: u64,
+    pub financial_status: String,
+    pub fulfillment_status: String,
+    pub tags: Vec<String>,
+}
+
+/// A customer of the shop.
+#[derive(Debug, Clone)]
+pub(crate) struct Customer {
+    pub id: u64,
+    pub email: String,
+    pub name: String,
+    pub accepts_marketing: bool,
+    pub orders_count: u32,
+}
+
+/// A webhook registered by the app.
+#[derive(Debug, Clone)]
+pub(crate) struct WebhookSubscription {
+    pub id: u64,
+    pub topic: String,
+    pub url: String,
+}
+
+/// Why the platform refused a call. A refused call changes nothing.
+#[derive(Debug, Clone)]
+pub(crate) enum PlatformError {
+    /// The listing was not granted this scope.
+    Forbidden(String),
+    /// No object has that id.
+    NotFound,
+    /// Malformed or too large; the payload says how.
+    Invalid(String),
+    /// The run has used its budget of calls or bytes.
+    BudgetExhausted,
+}
+
+/// A platform call's outcome: the platform's answer, or a trap once the guest insisted past its
+/// budget.
+pub(crate) type Answer<T> = wasmtime::Result<Result<T, PlatformError>>;
 
 /// The sandbox tenant: one shop and its data.
 #[derive(Debug, Clone)]
@@ -218,7 +302,7 @@ impl PlatformState {
         scope: &'static str,
         bytes: usize,
         op: impl FnOnce(&mut Tenant) -> Result<T, PlatformError>,
-    ) -> wasmtime::Result<Result<T, PlatformError>> {
+    ) -> Answer<T> {
         if self.exhausted.is_some() {
             self.stopped = true;
             return Err(wasmtime::format_err!("platform call after the budget was spent"));
@@ -288,28 +372,25 @@ fn find<T>(items: &mut [T], id: impl Fn(&T) -> u64, wanted: u64) -> Result<&mut 
     items.iter_mut().find(|x| id(x) == wanted).ok_or(PlatformError::NotFound)
 }
 
-impl wit::Host for Sandbox {
-    fn get_shop(&mut self) -> wasmtime::Result<Result<Shop, PlatformError>> {
-        self.platform.call("get-shop", "read_shop", 0, |t| Ok(t.shop.clone()))
+/// The operations of the platform interface, one method each.
+impl PlatformState {
+    pub(crate) fn get_shop(&mut self) -> Answer<Shop> {
+        self.call("get-shop", "read_shop", 0, |t| Ok(t.shop.clone()))
     }
 
-    fn list_products(
-        &mut self,
-        after: Option<u64>,
-        limit: u32,
-    ) -> wasmtime::Result<Result<Vec<Product>, PlatformError>> {
-        self.platform.call("list-products", "read_products", 0, |t| page(&t.products, |p| p.id, after, limit))
+    pub(crate) fn list_products(&mut self, after: Option<u64>, limit: u32) -> Answer<Vec<Product>> {
+        self.call("list-products", "read_products", 0, |t| page(&t.products, |p| p.id, after, limit))
     }
 
-    fn get_product(&mut self, id: u64) -> wasmtime::Result<Result<Product, PlatformError>> {
-        self.platform.call("get-product", "read_products", 0, |t| find(&mut t.products, |p| p.id, id).cloned())
+    pub(crate) fn get_product(&mut self, id: u64) -> Answer<Product> {
+        self.call("get-product", "read_products", 0, |t| find(&mut t.products, |p| p.id, id).cloned())
     }
 
-    fn create_product(&mut self, draft: ProductDraft) -> wasmtime::Result<Result<Product, PlatformError>> {
+    pub(crate) fn create_product(&mut self, draft: ProductDraft) -> Answer<Product> {
         // What crosses the boundary: each tag's text and its (pointer, length) pair, so a flood
         // of empty tags is not free.
         let bytes = draft.title.len() + draft.tags.iter().map(|tag| 8 + tag.len()).sum::<usize>();
-        self.platform.call("create-product", "write_products", bytes, |t| {
+        self.call("create-product", "write_products", bytes, |t| {
             if draft.title.is_empty() {
                 return Err(PlatformError::Invalid("title is empty".into()));
             }
@@ -332,24 +413,24 @@ impl wit::Host for Sandbox {
         })
     }
 
-    fn adjust_inventory(&mut self, product_id: u64, delta: i32) -> wasmtime::Result<Result<Product, PlatformError>> {
-        self.platform.call("adjust-inventory", "write_inventory", 0, |t| {
+    pub(crate) fn adjust_inventory(&mut self, product_id: u64, delta: i32) -> Answer<Product> {
+        self.call("adjust-inventory", "write_inventory", 0, |t| {
             let product = find(&mut t.products, |p| p.id, product_id)?;
             product.inventory = product.inventory.saturating_add(i64::from(delta));
             Ok(product.clone())
         })
     }
 
-    fn list_orders(&mut self, after: Option<u64>, limit: u32) -> wasmtime::Result<Result<Vec<Order>, PlatformError>> {
-        self.platform.call("list-orders", "read_orders", 0, |t| page(&t.orders, |o| o.id, after, limit))
+    pub(crate) fn list_orders(&mut self, after: Option<u64>, limit: u32) -> Answer<Vec<Order>> {
+        self.call("list-orders", "read_orders", 0, |t| page(&t.orders, |o| o.id, after, limit))
     }
 
-    fn get_order(&mut self, id: u64) -> wasmtime::Result<Result<Order, PlatformError>> {
-        self.platform.call("get-order", "read_orders", 0, |t| find(&mut t.orders, |o| o.id, id).cloned())
+    pub(crate) fn get_order(&mut self, id: u64) -> Answer<Order> {
+        self.call("get-order", "read_orders", 0, |t| find(&mut t.orders, |o| o.id, id).cloned())
     }
 
-    fn tag_order(&mut self, id: u64, tag: String) -> wasmtime::Result<Result<Order, PlatformError>> {
-        self.platform.call("tag-order", "write_orders", tag.len(), |t| {
+    pub(crate) fn tag_order(&mut self, id: u64, tag: String) -> Answer<Order> {
+        self.call("tag-order", "write_orders", tag.len(), |t| {
             bounded("tag", &tag, MAX_TAG)?;
             let order = find(&mut t.orders, |o| o.id, id)?;
             if !order.tags.contains(&tag) && order.tags.len() < MAX_TAGS {
@@ -359,36 +440,28 @@ impl wit::Host for Sandbox {
         })
     }
 
-    fn fulfill_order(&mut self, id: u64) -> wasmtime::Result<Result<Order, PlatformError>> {
-        self.platform.call("fulfill-order", "write_fulfillments", 0, |t| {
+    pub(crate) fn fulfill_order(&mut self, id: u64) -> Answer<Order> {
+        self.call("fulfill-order", "write_fulfillments", 0, |t| {
             let order = find(&mut t.orders, |o| o.id, id)?;
             order.fulfillment_status = "fulfilled".into();
             Ok(order.clone())
         })
     }
 
-    fn list_customers(
-        &mut self,
-        after: Option<u64>,
-        limit: u32,
-    ) -> wasmtime::Result<Result<Vec<Customer>, PlatformError>> {
-        self.platform.call("list-customers", "read_customers", 0, |t| page(&t.customers, |c| c.id, after, limit))
+    pub(crate) fn list_customers(&mut self, after: Option<u64>, limit: u32) -> Answer<Vec<Customer>> {
+        self.call("list-customers", "read_customers", 0, |t| page(&t.customers, |c| c.id, after, limit))
     }
 
-    fn get_customer(&mut self, id: u64) -> wasmtime::Result<Result<Customer, PlatformError>> {
-        self.platform.call("get-customer", "read_customers", 0, |t| find(&mut t.customers, |c| c.id, id).cloned())
+    pub(crate) fn get_customer(&mut self, id: u64) -> Answer<Customer> {
+        self.call("get-customer", "read_customers", 0, |t| find(&mut t.customers, |c| c.id, id).cloned())
     }
 
-    fn list_webhooks(&mut self) -> wasmtime::Result<Result<Vec<WebhookSubscription>, PlatformError>> {
-        self.platform.call("list-webhooks", "read_webhooks", 0, |t| Ok(t.webhooks.clone()))
+    pub(crate) fn list_webhooks(&mut self) -> Answer<Vec<WebhookSubscription>> {
+        self.call("list-webhooks", "read_webhooks", 0, |t| Ok(t.webhooks.clone()))
     }
 
-    fn register_webhook(
-        &mut self,
-        topic: String,
-        url: String,
-    ) -> wasmtime::Result<Result<WebhookSubscription, PlatformError>> {
-        self.platform.call("register-webhook", "write_webhooks", topic.len() + url.len(), |t| {
+    pub(crate) fn register_webhook(&mut self, topic: String, url: String) -> Answer<WebhookSubscription> {
+        self.call("register-webhook", "write_webhooks", topic.len() + url.len(), |t| {
             bounded("topic", &topic, MAX_TOPIC)?;
             bounded("url", &url, MAX_URL)?;
             if !TOPICS.contains(&topic.as_str()) {
@@ -404,8 +477,8 @@ impl wit::Host for Sandbox {
         })
     }
 
-    fn delete_webhook(&mut self, id: u64) -> wasmtime::Result<Result<(), PlatformError>> {
-        self.platform.call("delete-webhook", "write_webhooks", 0, |t| {
+    pub(crate) fn delete_webhook(&mut self, id: u64) -> Answer<()> {
+        self.call("delete-webhook", "write_webhooks", 0, |t| {
             let before = t.webhooks.len();
             t.webhooks.retain(|w| w.id != id);
             if t.webhooks.len() == before { Err(PlatformError::NotFound) } else { Ok(()) }

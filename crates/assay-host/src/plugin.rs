@@ -4,8 +4,7 @@
 use assay_core::{CheckOutcome, RuleInfo};
 
 use crate::PluginDigest;
-use crate::bindings::{World, v0_1};
-use crate::sandbox::Sandbox;
+use crate::bindings::{GuestRuleInfo, Pre, World};
 
 /// A listing rule or integration check ready to run: compiled, linked, described.
 pub struct Plugin {
@@ -20,12 +19,6 @@ pub struct Plugin {
     /// Whether it was loaded from the on-disk cache rather than compiled.
     pub from_cache: bool,
     pub(crate) pre: Pre,
-}
-
-/// The instantiation recipe, per world.
-pub(crate) enum Pre {
-    Rule(v0_1::ListingRulePre<Sandbox>),
-    Integration(v0_1::integration::IntegrationCheckPre<Sandbox>),
 }
 
 impl std::fmt::Debug for Plugin {
@@ -125,7 +118,7 @@ pub(crate) fn sniff(bytes: &[u8], max: usize) -> Result<(), LoadError> {
 }
 
 /// Validate what `describe()` returned.
-pub(crate) fn rule_info(info: v0_1::types::RuleInfo) -> Result<RuleInfo, LoadError> {
+pub(crate) fn rule_info(info: GuestRuleInfo) -> Result<RuleInfo, LoadError> {
     let id_ok = !info.id.is_empty()
         && info.id.len() <= 64
         && info.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '-' | '_'));
@@ -155,7 +148,7 @@ pub(crate) fn rule_info(info: v0_1::types::RuleInfo) -> Result<RuleInfo, LoadErr
         name: bounded("name", info.name, 200)?,
         description: bounded("description", info.description, 4096)?,
         help_url: bounded("help-url", info.help_url, 2048)?,
-        default_severity: crate::bindings::severity(info.default_severity),
+        default_severity: info.default_severity,
         version,
         id: info.id,
     })

@@ -16,7 +16,6 @@ use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, WasiView};
 
 use crate::Limits;
-use crate::bindings::v0_1;
 use crate::limits::StoreLimiter;
 use crate::platform::PlatformState;
 
@@ -112,26 +111,15 @@ impl LogSink {
     fn new(budget: usize) -> Self {
         LogSink { budget, bytes: 0, lines: Vec::new(), overflowed: false }
     }
-}
 
-// `types` has no functions; the empty impl is what the generated linker asks for.
-impl v0_1::assay::plugin::types::Host for Sandbox {}
-
-impl v0_1::assay::plugin::log::Host for Sandbox {
-    fn log(&mut self, level: v0_1::assay::plugin::log::Level, message: String) -> wasmtime::Result<()> {
-        use v0_1::assay::plugin::log::Level;
-        self.log.bytes += message.len();
-        if self.log.bytes > self.log.budget {
-            self.log.overflowed = true;
-            return Err(wasmtime::format_err!("log budget of {} bytes exceeded", self.log.budget));
+    /// Keep a line the guest logged at `level`; past the budget, stop the guest.
+    pub(crate) fn record(&mut self, level: &str, message: String) -> wasmtime::Result<()> {
+        self.bytes += message.len();
+        if self.bytes > self.budget {
+            self.overflowed = true;
+            return Err(wasmtime::format_err!("log budget of {} bytes exceeded", self.budget));
         }
-        let level = match level {
-            Level::Debug => "debug",
-            Level::Info => "info",
-            Level::Warn => "warn",
-            Level::Error => "error",
-        };
-        self.log.lines.push(format!("{level}: {message}"));
+        self.lines.push(format!("{level}: {message}"));
         Ok(())
     }
 }

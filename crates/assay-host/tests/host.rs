@@ -670,9 +670,161 @@ mod integration {
     fn each_component_is_loaded_for_the_world_it_targets() {
         let host = host_with(Limits::default());
         let rule = host.load(&assay_builtin::artifact("rule_urls_https.wasm")).unwrap();
-        assert_eq!(rule.world, assay_host::bindings::World::ListingRule);
+        assert_eq!(rule.world, assay_host::World::ListingRule);
         let check = host.load(&assay_builtin::artifact("shop_sync_check.wasm")).unwrap();
-        assert_eq!(check.world, assay_host::bindings::World::IntegrationCheck);
+        assert_eq!(check.world, assay_host::World::IntegrationCheck);
         assert_eq!(check.world_version, semver::Version::new(0, 1, 1));
+    }
+}
+
+/// Bindings stay behind their module: the public API takes host and core types only, and a new
+/// WIT version is a file under `src/bindings/` plus a row in `bindings::SUPPORTED`. The compiler
+/// keeps the hand-written `pub(crate)` types of `bindings` out of public signatures
+/// (`private_interfaces` is denied), but not the generated ones: `bindgen!` declares them `pub`,
+/// and rustc reports no `unnameable_types` inside another crate's macro output. So this reads
+/// the sources: version modules are named in `src/bindings*` only, nothing in them is `pub`, and
+/// no declaration with a visibility in `bindings.rs` names one.
+mod wit_versions {
+    use std::path::{Path, PathBuf};
+
+    fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                sources(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    /// Whether `line` names a bindings module for a version (`v0_1`, `V0_1`, `v2_0`) as a word.
+    fn names_a_version(line: &str) -> bool {
+        let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+        let digits = |s: &str| s.len() - s.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        line.char_indices().any(|(i, c)| {
+            let rest = &line[i + c.len_utf8()..];
+            let (major, after) = (digits(rest), rest.get(digits(rest) + 1..).unwrap_or(""));
+            matches!(c, 'v' | 'V')
+                && !line[..i].ends_with(ident)
+                && major > 0
+                && rest[major..].starts_with('_')
+                && digits(after) > 0
+                && !after[digits(after)..].starts_with(ident)
+        })
+    }
+
+    /// The lines of `bindings.rs` that declare something with a visibility: each such item from
+    /// its first line to where its body opens or it ends, a field to its comma, and the whole of
+    /// a `pub enum` (its variants are as public as it is).
+    fn declarations(text: &str) -> Vec<(usize, &str)> {
+        let mut out = Vec::new();
+        let mut open: Option<(usize, &str)> = None; // its indent, and what ends it
+        for (n, line) in text.lines().enumerate() {
+            let code = line.trim_start();
+            let indent = line.len() - code.len();
+            if open.is_none() {
+                let rest = match code.strip_prefix("pub") {
+                    Some(rest) if rest.starts_with('(') => rest.split_once(')').map_or("", |(_, r)| r),
+                    Some(rest) if rest.starts_with(' ') => rest,
+                    _ => continue,
+                };
+                let rest = rest.trim_start();
+                let word = rest.split(|c: char| !c.is_ascii_alphanumeric() && c != '_').next().unwrap_or("");
+                let end = if word == "enum" && code.starts_with("pub ") {
+                    "}"
+                } else if rest[word.len()..].starts_with(':') {
+                    ","
+                } else {
+                    "{;"
+                };
+                open = Some((indent, end));
+            }
+            let Some((at, end)) = open else { continue };
+            out.push((n, code));
+            let done = match end {
+                "}" => indent == at && code.ends_with('}'),
+                "," => code.ends_with(',') || code.ends_with('}'),
+                _ => code.contains('{') || code.ends_with(';'),
+            };
+            if done {
+                open = None;
+            }
+        }
+        out
+    }
+
+    /// Every line of the crate's sources that breaks the rule, as `file:line: text`.
+    fn leaks() -> Vec<String> {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = Vec::new();
+        sources(&src, &mut files);
+        files.sort();
+        let mut leaks = Vec::new();
+        for file in files {
+            let name = file.strip_prefix(&src).unwrap().to_string_lossy().replace('\\', "/");
+            let text = std::fs::read_to_string(&file).unwrap();
+            let lines: Vec<(usize, &str)> = text.lines().map(str::trim_start).enumerate().collect();
+            let bad: Vec<(usize, &str)> = if name.starts_with("bindings/") {
+                // A version's module: nothing in it is API.
+                lines.into_iter().filter(|(_, code)| code.starts_with("pub ")).collect()
+            } else if name == "bindings.rs" {
+                declarations(&text).into_iter().filter(|(_, code)| names_a_version(code)).collect()
+            } else {
+                lines.into_iter().filter(|(_, code)| names_a_version(code) || code.contains("bindgen!")).collect()
+            };
+            leaks.extend(bad.into_iter().map(|(n, code)| format!("src/{name}:{}: {code}", n + 1)));
+        }
+        leaks
+    }
+
+    #[test]
+    fn no_bindings_type_leaks_out_of_the_bindings_module() {
+        let leaks = leaks();
+        assert!(
+            leaks.is_empty(),
+            "version-specific bindings outside `src/bindings*`, or public in them; take and return host \
+             types, and convert in the version's module:\n{}",
+            leaks.join("\n")
+        );
+    }
+
+    #[test]
+    fn the_scan_sees_version_modules_and_only_them() {
+        for named in ["use crate::bindings::v0_1;", "x: &v0_1::types::CheckInput", "Pre::V0_1(pre)", "v12_0::X"] {
+            assert!(names_a_version(named), "{named}");
+        }
+        for not in ["compat_rule_v0_1_0.wasm", "semver 0.1", "v0_1_0", "value_1", "v0_", "dev2_3", "`v0`"] {
+            assert!(!names_a_version(not), "{not}");
+        }
+        let bindings = "\
+mod v0_1;
+pub(crate) enum Pre {
+    V0_1(v0_1::Pre),
+}
+pub enum Raw {
+    Rule(
+        v0_1::Rule,
+    ),
+}
+pub struct CheckInput {
+    v0_1: v0_1::CheckInput,
+    pub raw: v0_1::CheckInput,
+}
+impl CheckInput {
+    pub fn new(listing: &Manifest) -> CheckInput {
+        CheckInput { v0_1: v0_1::check_input(listing) }
+    }
+    pub fn raw(
+        &self,
+    ) -> &v0_1::CheckInput {
+        &self.v0_1
+    }
+}
+pub(crate) type Alias = v0_1::Pre;
+";
+        let found: Vec<usize> =
+            declarations(bindings).into_iter().filter(|(_, code)| names_a_version(code)).map(|(n, _)| n + 1).collect();
+        assert_eq!(found, [7, 12, 20, 24], "the public enum's variant, the public field, the signature, the alias");
     }
 }

@@ -16,7 +16,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use assay_core::Manifest;
-use assay_host::bindings::{self, v0_1};
 use assay_host::{Host, HostConfig, RulePack};
 use assay_service::{PackUpload, Role, Service, ServiceConfig};
 use assay_store::{Capability, Store};
@@ -61,8 +60,7 @@ fn floor_rate(threads: usize, pack: &RulePack, listings: &[Manifest]) -> f64 {
         .filter(|(rule, _)| rule.enabled)
         .map(|(rule, bytes)| (Floor::new("floor", &config, bytes), rule.config.clone()))
         .collect();
-    let inputs: Vec<v0_1::types::CheckInput> =
-        listings.iter().map(|l| v0_1::types::CheckInput { listing: bindings::listing(l), previous: None }).collect();
+    let inputs: Vec<_> = listings.iter().map(floor::input).collect();
     let checks = std::sync::atomic::AtomicU64::new(0);
     let start = Instant::now();
     std::thread::scope(|scope| {

@@ -2,13 +2,30 @@
 //! `InstancePre` and calls it, with nothing of assay around it. Shared by the host's per-check
 //! benchmark and the service's re-check storm (included by path), so both measure against the
 //! same floor.
+//!
+//! It has its own `bindgen!` of `wit/`, as a bare program would: the host's bindings are private
+//! to it. Only the listing's conversion to WIT values is the host's own file, compiled here
+//! against these bindings, so the floor passes the very values the host passes (and the
+//! conversion is outside every measured loop).
 
 #![allow(dead_code, missing_debug_implementations, clippy::unwrap_used, clippy::ptr_arg)] // each benchmark uses part of it; the bindings take `&Vec`
 
-use assay_host::bindings::v0_1;
+use assay_core::Manifest;
 use wasmtime::component::{Component, HasData, Linker, ResourceTable};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+wasmtime::component::bindgen!({ path: "../../wit", world: "listing-rule" });
+
+use assay::plugin::types;
+
+#[path = "../../src/bindings/v0_1/listing.rs"]
+mod listing;
+
+/// A listing as the floor's WIT input.
+pub fn input(listing: &Manifest) -> types::CheckInput {
+    listing::check_input(listing, None)
+}
 
 /// The bare store data: just what the component's imports need.
 struct Bare {
@@ -26,19 +43,17 @@ impl HasData for Bare {
     type Data<'a> = &'a mut Bare;
 }
 
-impl v0_1::assay::plugin::types::Host for Bare {}
+impl types::Host for Bare {}
 
-impl v0_1::assay::plugin::log::Host for Bare {
-    fn log(&mut self, _: v0_1::assay::plugin::log::Level, _: String) -> wasmtime::Result<()> {
-        Ok(())
-    }
+impl assay::plugin::log::Host for Bare {
+    fn log(&mut self, _: assay::plugin::log::Level, _: String) {}
 }
 
 /// A floor variant: an engine configuration and an `InstancePre` on it.
 pub struct Floor {
     pub name: &'static str,
     engine: Engine,
-    pre: v0_1::ListingRulePre<Bare>,
+    pre: ListingRulePre<Bare>,
 }
 
 impl Floor {
@@ -46,13 +61,13 @@ impl Floor {
         let engine = Engine::new(config).unwrap();
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
-        v0_1::ListingRule::add_to_linker::<_, Bare>(&mut linker, |s| s).unwrap();
+        ListingRule::add_to_linker::<_, Bare>(&mut linker, |s| s).unwrap();
         let component = Component::new(&engine, bytes).unwrap();
-        let pre = v0_1::ListingRulePre::new(linker.instantiate_pre(&component).unwrap()).unwrap();
+        let pre = ListingRulePre::new(linker.instantiate_pre(&component).unwrap()).unwrap();
         Floor { name, engine, pre }
     }
 
-    pub fn check(&self, input: &v0_1::types::CheckInput, config: &Vec<(String, String)>) -> usize {
+    pub fn check(&self, input: &types::CheckInput, config: &Vec<(String, String)>) -> usize {
         let mut store =
             Store::new(&self.engine, Bare { wasi: WasiCtx::builder().build(), table: ResourceTable::new() });
         // Only engines that count fuel accept it.
