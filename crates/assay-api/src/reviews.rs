@@ -42,7 +42,10 @@ pub enum DecisionAction {
 pub struct Decide {
     /// What to do.
     pub action: DecisionAction,
-    /// Why (required, shown to the partner and kept in the audit log).
+    /// Why: shown to the partner and kept in the audit log. Required; a decision without one is
+    /// refused with `note_required`.
+    #[serde(default)]
+    #[schema(required = true, min_length = 1)]
     pub note: String,
 }
 

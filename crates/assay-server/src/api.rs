@@ -4,7 +4,7 @@ use assay_api::listings::{CreateListing, Listing, SubmitForm, Submitted, Version
 use assay_api::problem::Problem;
 use assay_api::reviews::{CreateWaiver, Decide, DecisionAction, ExpireWaiver, QueueItem, Waiver};
 use axum::Json;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
@@ -12,7 +12,7 @@ use assay_service::{Action, UploadedCheck, WaiverRequest};
 
 use crate::AppState;
 use crate::auth::Caller;
-use crate::problem::{ApiError, ApiJson};
+use crate::problem::{ApiError, ApiJson, ApiMultipart, ApiPath};
 
 pub(crate) fn created(location: &str, status: StatusCode, body: impl serde::Serialize) -> Response {
     let mut response = (status, Json(body)).into_response();
@@ -72,7 +72,7 @@ pub async fn list_listings(State(state): State<AppState>, Caller(who): Caller) -
 pub async fn get_listing(
     State(state): State<AppState>,
     Caller(who): Caller,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
 ) -> Result<Json<Listing>, ApiError> {
     Ok(Json(crate::dto::listing(&state.service.listing(&who, &slug).await?)))
 }
@@ -99,8 +99,8 @@ pub async fn get_listing(
 pub async fn submit_version(
     State(state): State<AppState>,
     Caller(who): Caller,
-    Path(slug): Path<String>,
-    mut form: Multipart,
+    ApiPath(slug): ApiPath<String>,
+    ApiMultipart(mut form): ApiMultipart,
 ) -> Result<Response, ApiError> {
     let mut manifest = None;
     let mut checks = Vec::new();
@@ -156,7 +156,7 @@ pub async fn submit_version(
 pub async fn get_version(
     State(state): State<AppState>,
     Caller(who): Caller,
-    Path((slug, version)): Path<(String, String)>,
+    ApiPath((slug, version)): ApiPath<(String, String)>,
 ) -> Result<Response, ApiError> {
     let view = state.service.version(&who, &slug, &version).await?;
     let mut headers = HeaderMap::new();
@@ -185,7 +185,7 @@ pub async fn get_version(
 pub async fn get_bundle(
     State(state): State<AppState>,
     Caller(who): Caller,
-    Path((slug, version)): Path<(String, String)>,
+    ApiPath((slug, version)): ApiPath<(String, String)>,
 ) -> Result<Response, ApiError> {
     let bundle = state.service.bundle(&who, &slug, &version).await?;
     let file = format!("attachment; filename=\"{slug}-{version}.bundle.json\"");
@@ -233,7 +233,7 @@ pub async fn review_queue(
 pub async fn decide(
     State(state): State<AppState>,
     Caller(who): Caller,
-    Path((slug, version)): Path<(String, String)>,
+    ApiPath((slug, version)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<Decide>,
 ) -> Result<Json<Version>, ApiError> {
     let action = match body.action {
@@ -264,7 +264,7 @@ pub async fn decide(
 pub async fn expire_waiver(
     State(state): State<AppState>,
     Caller(who): Caller,
-    Path((slug, id)): Path<(String, i64)>,
+    ApiPath((slug, id)): ApiPath<(String, i64)>,
     ApiJson(body): ApiJson<ExpireWaiver>,
 ) -> Result<Json<Waiver>, ApiError> {
     let record = state.service.expire_waiver(&who, &slug, id, &body.note).await?;
@@ -321,7 +321,7 @@ pub async fn create_waiver(
 pub async fn list_waivers(
     State(state): State<AppState>,
     Caller(who): Caller,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
 ) -> Result<Json<Vec<Waiver>>, ApiError> {
     let now = state.service.now();
     Ok(Json(state.service.waivers(&who, &slug).await?.iter().map(|w| crate::dto::waiver(w, now)).collect()))

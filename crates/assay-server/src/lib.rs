@@ -198,6 +198,7 @@ pub fn router(service: Service, config: ServerConfig) -> Router {
             ApiError::new(ProblemCode::MethodNotAllowed, "see /openapi.json")
         })
         .with_state(state)
+        .layer(axum::middleware::map_response(problem::timeout_problem))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, config.request_timeout))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::new(ProblemCode::Internal, "the request failed; it has been logged")

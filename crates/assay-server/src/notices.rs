@@ -5,7 +5,7 @@ use assay_api::lifecycle::{CreateDeprecation, CreateNotice, Deprecation, Notice}
 use assay_api::problem::Problem;
 use atom_syndication::{Content, Entry, Feed, FixedDateTime, Link, Person, Text};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
@@ -18,7 +18,7 @@ use jiff::civil::Date;
 use crate::AppState;
 use crate::api::created;
 use crate::auth::Caller;
-use crate::problem::{ApiError, ApiJson};
+use crate::problem::{ApiError, ApiJson, ApiPath};
 
 /// A `YYYY-MM-DD` field, or what is wrong with it.
 pub(crate) fn date(pointer: &str, text: &str) -> Result<Date, ServiceError> {
@@ -55,7 +55,7 @@ fn notice_request(body: &CreateNotice, default_audience: Audience) -> Result<Not
 pub async fn create_listing_notice(
     State(state): State<AppState>,
     Caller(who): Caller,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
     ApiJson(body): ApiJson<CreateNotice>,
 ) -> Result<Response, ApiError> {
     let request = notice_request(&body, Audience::Merchants)?;
@@ -77,7 +77,7 @@ pub async fn create_listing_notice(
 pub async fn list_listing_notices(
     State(state): State<AppState>,
     Caller(who): Caller,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
 ) -> Result<Json<Vec<Notice>>, ApiError> {
     Ok(Json(state.service.notices(&who, Some(&slug)).await?.iter().map(crate::dto::notice).collect()))
 }
@@ -96,7 +96,7 @@ pub async fn list_listing_notices(
 pub async fn listing_notices_feed(
     State(state): State<AppState>,
     Caller(who): Caller,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let notices = state.service.notices(&who, Some(&slug)).await?;
     let rfc3339 = |secs: i64| FixedDateTime::parse_from_rfc3339(&crate::dto::timestamp(secs)).unwrap_or_default();
@@ -185,7 +185,7 @@ pub async fn list_notices(State(state): State<AppState>, Caller(who): Caller) ->
 pub async fn get_notice(
     State(state): State<AppState>,
     Caller(who): Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Notice>, ApiError> {
     Ok(Json(crate::dto::notice(&state.service.notice(&who, id).await?)))
 }
@@ -281,7 +281,7 @@ pub async fn list_deprecations(
 pub async fn list_listing_deprecations(
     State(state): State<AppState>,
     Caller(who): Caller,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
 ) -> Result<Json<Vec<Deprecation>>, ApiError> {
     let today = state.service.today();
     Ok(Json(
@@ -351,7 +351,7 @@ pub async fn standing(
 pub async fn timeline(
     State(state): State<AppState>,
     Caller(who): Caller,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
 ) -> Result<Json<Vec<assay_api::lifecycle::TimelineEvent>>, ApiError> {
     Ok(Json(state.service.timeline(&who, &slug).await?.iter().map(crate::dto::timeline_event).collect()))
 }

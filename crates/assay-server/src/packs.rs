@@ -7,7 +7,7 @@ use assay_api::packs::{
 };
 use assay_api::problem::Problem;
 use axum::Json;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 
@@ -17,7 +17,7 @@ use crate::AppState;
 use crate::api::created;
 use crate::auth::Caller;
 use crate::dto::timestamp;
-use crate::problem::{ApiError, ApiJson};
+use crate::problem::{ApiError, ApiJson, ApiMultipart, ApiPath};
 
 pub(crate) fn pack_rollout(r: &Rollout) -> PackRollout {
     PackRollout {
@@ -79,7 +79,7 @@ fn location(r: &Rollout) -> String {
 pub async fn publish_pack(
     State(state): State<AppState>,
     Caller(who): Caller,
-    mut form: Multipart,
+    ApiMultipart(mut form): ApiMultipart,
 ) -> Result<Response, ApiError> {
     let mut manifest = None;
     let mut components = Vec::new();
@@ -150,7 +150,7 @@ pub async fn list_packs(
 pub async fn get_pack(
     State(state): State<AppState>,
     Caller(who): Caller,
-    Path((name, version)): Path<(String, String)>,
+    ApiPath((name, version)): ApiPath<(String, String)>,
 ) -> Result<Json<PackRollout>, ApiError> {
     Ok(Json(crate::packs::pack_rollout(&state.service.rollout(&who, &name, &version).await?)))
 }
@@ -174,7 +174,7 @@ pub async fn get_pack(
 pub async fn enforce_pack(
     State(state): State<AppState>,
     Caller(who): Caller,
-    Path((name, version)): Path<(String, String)>,
+    ApiPath((name, version)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<Enforce>,
 ) -> Result<Json<PackRollout>, ApiError> {
     Ok(Json(crate::packs::pack_rollout(&state.service.enforce_pack(&who, &name, &version, body.grace_days).await?)))
@@ -233,8 +233,8 @@ pub async fn queue(State(state): State<AppState>, Caller(who): Caller) -> Result
 pub async fn update_checks(
     State(state): State<AppState>,
     Caller(who): Caller,
-    Path(slug): Path<String>,
-    mut form: Multipart,
+    ApiPath(slug): ApiPath<String>,
+    ApiMultipart(mut form): ApiMultipart,
 ) -> Result<Response, ApiError> {
     let mut checks = Vec::new();
     let read_error =
@@ -271,7 +271,7 @@ pub async fn update_checks(
 pub async fn rechecks(
     State(state): State<AppState>,
     Caller(who): Caller,
-    Path((slug, version)): Path<(String, String)>,
+    ApiPath((slug, version)): ApiPath<(String, String)>,
 ) -> Result<Json<Vec<Recheck>>, ApiError> {
     let records = state.service.rechecks(&who, &slug, &version).await?;
     Ok(Json(

@@ -189,6 +189,63 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<
     }
 }
 
+/// `axum::extract::Path` whose rejections are problem+json: a path parameter that does not
+/// parse (`/v1/notices/9223372036854775808`) is 400 `invalid_request`, not `text/plain`.
+#[derive(Debug)]
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> axum::extract::FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(ApiPath(value)),
+            Err(rejection) => {
+                Err(ApiError::bad_request(format!("a path parameter is invalid: {}", rejection.body_text())))
+            }
+        }
+    }
+}
+
+/// `axum::extract::Multipart` whose rejections are problem+json: a body that is not
+/// `multipart/form-data` is 415 `unsupported_media_type`, a missing or malformed boundary 400.
+#[derive(Debug)]
+pub struct ApiMultipart(pub axum::extract::Multipart);
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for ApiMultipart {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        let multipart = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("multipart/form-data"));
+        if !multipart {
+            return Err(ApiError::new(
+                ProblemCode::UnsupportedMediaType,
+                "send the body as `multipart/form-data` (with a boundary)",
+            ));
+        }
+        match axum::extract::Multipart::from_request(req, state).await {
+            Ok(form) => Ok(ApiMultipart(form)),
+            Err(rejection) => {
+                Err(ApiError::bad_request(format!("the multipart form could not be read: {}", rejection.body_text())))
+            }
+        }
+    }
+}
+
+/// A request past the server's time limit: 503 `timeout` (the timeout layer's own answer has no
+/// body, so this replaces it).
+pub(crate) async fn timeout_problem(response: Response) -> Response {
+    if response.status() == StatusCode::SERVICE_UNAVAILABLE && !response.headers().contains_key(header::CONTENT_TYPE) {
+        return ApiError::new(ProblemCode::Timeout, "the request took longer than the server allows; try again")
+            .into_response();
+    }
+    response
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@ use assay_api::webhooks::{CreateEndpoint, Delivery, DeliveryLog, Endpoint};
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 
@@ -16,7 +16,7 @@ use crate::AppState;
 use crate::api::created;
 use crate::auth::Caller;
 use crate::dto::timestamp;
-use crate::problem::{ApiError, ApiJson};
+use crate::problem::{ApiError, ApiJson, ApiPath};
 
 /// Delivers signed webhook messages over HTTP(S): a 10 s timeout, no redirects followed (a
 /// receiver that moved registers its new URL).
@@ -125,7 +125,7 @@ pub async fn list_endpoints(
 pub async fn delivery_log(
     State(state): State<AppState>,
     Caller(who): Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<DeliveryLog>, ApiError> {
     let (endpoint, log, (pending, delivered, failed)) = state.service.delivery_log(&who, id).await?;
     Ok(Json(DeliveryLog {

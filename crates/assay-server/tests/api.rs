@@ -828,3 +828,63 @@ async fn webhooks_are_signed_retried_and_survive_restarts() {
     let foreign = app.call(Method::GET, &format!("/v1/webhooks/{endpoint}/deliveries"), Some(&app.globex), None).await;
     assert_problem(&foreign, StatusCode::NOT_FOUND, "not_found");
 }
+
+/// What the framework's extractors refuse is problem+json with a documented code, never
+/// `text/plain`: a path id that does not parse, a body that is not JSON, a missing content type,
+/// a multipart body without a boundary, and a decision without a note.
+#[tokio::test]
+async fn extractor_refusals_are_problems_with_codes() {
+    let app = app().await;
+    let problem = |reply: &Reply, status: StatusCode, code: &str| {
+        assert_eq!(reply.status, status, "{:?}", reply.body);
+        assert_eq!(reply.headers[header::CONTENT_TYPE], "application/problem+json", "{:?}", reply.body);
+        assert_eq!(reply.body["code"], code, "{:?}", reply.body);
+    };
+    let reply = app.call(Method::GET, "/v1/notices/9223372036854775808", Some(&app.reviewer), None).await;
+    problem(&reply, StatusCode::BAD_REQUEST, "invalid_request");
+
+    let not_json = Request::builder()
+        .method(Method::POST)
+        .uri("/v1/listings")
+        .header(header::AUTHORIZATION, format!("Bearer {}", app.acme))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from("{not json"))
+        .unwrap();
+    problem(&app.send(not_json).await, StatusCode::BAD_REQUEST, "invalid_request");
+
+    let no_type = Request::builder()
+        .method(Method::POST)
+        .uri("/v1/listings")
+        .header(header::AUTHORIZATION, format!("Bearer {}", app.acme))
+        .body(Body::from(r#"{"slug":"acme-x","name":"X"}"#))
+        .unwrap();
+    problem(&app.send(no_type).await, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
+
+    let created = app.call(Method::POST, "/v1/listings", Some(&app.acme), Some(json!({"slug": "acme-x", "name": "X"})));
+    assert_eq!(created.await.status, StatusCode::CREATED);
+    for content_type in [None, Some("multipart/form-data"), Some("text/plain")] {
+        let mut request = Request::builder()
+            .method(Method::POST)
+            .uri("/v1/listings/acme-x/versions")
+            .header(header::AUTHORIZATION, format!("Bearer {}", app.acme));
+        if let Some(content_type) = content_type {
+            request = request.header(header::CONTENT_TYPE, content_type);
+        }
+        let reply = app.send(request.body(Body::from("--x\r\n")).unwrap()).await;
+        let (status, code) = match content_type {
+            Some("multipart/form-data") => (StatusCode::BAD_REQUEST, "invalid_request"),
+            _ => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+        };
+        problem(&reply, status, code);
+    }
+
+    let reply = app
+        .call(
+            Method::POST,
+            "/v1/listings/acme-x/versions/1.0.0/decisions",
+            Some(&app.reviewer),
+            Some(json!({"action": "approve"})),
+        )
+        .await;
+    assert_ne!(reply.body["code"], "invalid_field", "a missing note is `note_required`: {:?}", reply.body);
+}
