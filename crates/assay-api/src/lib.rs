@@ -7,13 +7,13 @@
 //! depends on this crate alone: it links no HTTP framework, no template engine, no store and no
 //! plugin host (`tests/architecture.rs` checks it).
 //!
-//! - [`listings`]: listings, submissions, a version with its review and findings.
-//! - [`reviews`]: the review queue, decisions, waivers.
-//! - [`lifecycle`]: change notices, deprecation schedules, standing, timelines.
-//! - [`packs`]: rule-pack rollouts, partner-check updates, re-check verdicts, the job queue.
-//! - [`webhooks`]: endpoints and delivery logs.
-//! - [`ops`]: readiness.
-//! - [`problem`]: errors.
+//! - [`listings`] — listings, submissions, a version with its review and findings.
+//! - [`reviews`] — the review queue, decisions, waivers.
+//! - [`lifecycle`] — change notices, deprecation schedules, standing, timelines.
+//! - [`packs`] — rule-pack rollouts, partner-check updates, re-check verdicts, the job queue.
+//! - [`webhooks`] — endpoints and delivery logs.
+//! - [`ops`] — readiness.
+//! - [`problem`] — errors.
 //!
 //! Rules this crate keeps: plain data with serde and schema derives; what a value means is
 //! documented on its field, and what the server enforces is stated in its schema. Converting
@@ -26,6 +26,7 @@ pub mod packs;
 pub mod problem;
 pub mod reviews;
 pub mod webhooks;
+mod whole;
 
 pub use problem::{FieldError, Problem, ProblemCode};
 

@@ -28,23 +28,69 @@ pub struct Notice {
     pub published_at: String,
 }
 
+/// What a notice announces: `breaking` (needs the policy's lead time, 30 days by default),
+/// `feature`, `fix`, `security` or `deprecation`. On the wire a string; this type only names the
+/// values for the OpenAPI document.
+#[derive(Debug, ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum NoticeKind {
+    /// A change that breaks integrations.
+    Breaking,
+    /// Something new.
+    Feature,
+    /// A fix.
+    Fix,
+    /// A security fix.
+    Security,
+    /// A deprecation.
+    Deprecation,
+}
+
+/// Who a notice is for: `merchants`, `partners` or `everyone`. On the wire a string.
+#[derive(Debug, ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum Audience {
+    /// The merchants who install the app.
+    Merchants,
+    /// Partners building on the platform.
+    Partners,
+    /// Both.
+    Everyone,
+}
+
+/// How stable what is deprecated was: `ga` (12 months' notice by default), `beta` (9) or
+/// `alpha` (none). On the wire a string.
+#[derive(Debug, ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum Stability {
+    /// Generally available.
+    Ga,
+    /// Beta.
+    Beta,
+    /// Alpha.
+    Alpha,
+}
+
 /// `POST /v1/listings/{slug}/notices` and `POST /v1/notices`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateNotice {
-    /// `breaking` (needs the policy's lead time, 30 days by default), `feature`, `fix`,
-    /// `security` or `deprecation`.
+    /// What it announces; `breaking` needs the policy's lead time (30 days by default).
+    #[schema(value_type = NoticeKind)]
     pub kind: String,
-    /// What changes, 1 to 500 characters.
+    /// What changes, 1 to 500 characters, not only spaces.
+    #[schema(min_length = 1, max_length = 500, pattern = r"\S")]
     pub summary: String,
     /// The day it takes effect, `YYYY-MM-DD` (UTC).
+    #[schema(format = Date)]
     pub effective: String,
     /// What the audience has to do; required for `breaking` and `deprecation`.
     #[serde(default)]
     pub action_required: Option<String>,
-    /// `merchants` (the default for a listing's notice), `partners` (the default for a
-    /// platform notice) or `everyone`.
+    /// Who it is for: `merchants` is the default for a listing's notice, `partners` for a
+    /// platform notice.
     #[serde(default)]
+    #[schema(value_type = Option<Audience>)]
     pub audience: Option<String>,
 }
 
@@ -85,6 +131,7 @@ pub struct Deprecation {
 pub struct CreateDeprecation {
     /// The listing whose versions are deprecated.
     #[serde(default)]
+    #[schema(min_length = 3, max_length = 64, pattern = r"^[a-z][a-z0-9-]*[a-z0-9]$")]
     pub listing: Option<String>,
     /// The versions, a semver range (`<2.0.0`).
     #[serde(default)]
@@ -92,19 +139,25 @@ pub struct CreateDeprecation {
     /// Or a platform API version (`2026-04`).
     #[serde(default)]
     pub api_version: Option<String>,
-    /// `ga` (default; 12 months' notice by default), `beta` (9) or `alpha` (none).
+    /// How stable it was; `ga` by default.
     #[serde(default)]
+    #[schema(value_type = Option<Stability>)]
     pub stability: Option<String>,
     /// When it is announced, `YYYY-MM-DD`; default today, never in the past.
     #[serde(default)]
+    #[schema(format = Date)]
     pub announced: Option<String>,
     /// From when it is deprecated, `YYYY-MM-DD`.
+    #[schema(format = Date)]
     pub deprecated_from: String,
     /// When it is retired, `YYYY-MM-DD`.
+    #[schema(format = Date)]
     pub sunset: String,
-    /// The announcing notice's summary.
+    /// The announcing notice's summary, 1 to 500 characters, not only spaces.
+    #[schema(min_length = 1, max_length = 500, pattern = r"\S")]
     pub summary: String,
     /// What the audience has to do before the sunset.
+    #[schema(min_length = 1, pattern = r"\S")]
     pub action_required: String,
 }
 

@@ -7,11 +7,12 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateListing {
-    /// The listing's stable id: 3–64 of `a-z`, `0-9`, `-`, starting with a letter.
-    #[schema(example = "acme-stock-sync")]
+    /// The listing's stable id: 3–64 of `a-z`, `0-9`, `-`, starting with a letter and not
+    /// ending with `-`.
+    #[schema(example = "acme-stock-sync", min_length = 3, max_length = 64, pattern = r"^[a-z][a-z0-9-]*[a-z0-9]$")]
     pub slug: String,
-    /// Display name.
-    #[schema(example = "Acme Stock Sync")]
+    /// Display name: 1 to 80 characters, not only spaces.
+    #[schema(example = "Acme Stock Sync", min_length = 1, max_length = 80, pattern = r"\S")]
     pub name: String,
 }
 

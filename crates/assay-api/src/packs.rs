@@ -19,7 +19,10 @@ pub struct PackForm {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Enforce {
-    /// Days from now until the pack's verdicts apply; affected partners are notified now.
+    /// Days from now until the pack's verdicts apply (at most 3650); affected partners are
+    /// notified now. A whole number; `14.0` is read as `14`.
+    #[serde(deserialize_with = "crate::whole::number")]
+    #[schema(minimum = 0, maximum = 3650)]
     pub grace_days: u32,
 }
 

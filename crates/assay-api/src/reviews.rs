@@ -45,7 +45,7 @@ pub struct Decide {
     /// Why: shown to the partner and kept in the audit log. Required; a decision without one is
     /// refused with `note_required`.
     #[serde(default)]
-    #[schema(required = true, min_length = 1)]
+    #[schema(required = true, min_length = 1, pattern = r"\S")]
     pub note: String,
 }
 
@@ -54,9 +54,10 @@ pub struct Decide {
 #[serde(deny_unknown_fields)]
 pub struct CreateWaiver {
     /// The listing.
+    #[schema(min_length = 3, max_length = 64, pattern = r"^[a-z][a-z0-9-]*[a-z0-9]$")]
     pub slug: String,
     /// The rule it exempts.
-    #[schema(example = "urls.https")]
+    #[schema(example = "urls.https", min_length = 1, pattern = r"\S")]
     pub rule_id: String,
     /// The versions it covers, a semver requirement.
     #[schema(example = ">=1.4.0, <2.0.0")]
@@ -64,7 +65,7 @@ pub struct CreateWaiver {
     /// Why the exception is acceptable.
     pub justification: String,
     /// When it stops covering (RFC 3339); must be in the future.
-    #[schema(example = "2027-03-31T00:00:00Z")]
+    #[schema(example = "2027-03-31T00:00:00Z", format = DateTime)]
     pub expires_at: String,
 }
 
@@ -73,7 +74,7 @@ pub struct CreateWaiver {
 #[serde(deny_unknown_fields)]
 pub struct ExpireWaiver {
     /// Why the waiver ends now.
-    #[schema(example = "the CDN serves https now")]
+    #[schema(example = "the CDN serves https now", min_length = 1, pattern = r"\S")]
     pub note: String,
 }
 

@@ -7,11 +7,53 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateEndpoint {
-    /// Where to POST messages: `https` (plain `http` only to a loopback address).
+    /// Where to POST messages: an `https` URL of a public host, at most 2048 bytes (plain
+    /// `http`, and private addresses, only where the server allows private endpoints, for
+    /// development).
+    #[schema(format = "uri", max_length = 2048, pattern = "^[Hh][Tt][Tt][Pp][Ss]?://")]
     pub url: String,
     /// Event types to receive; empty or `["*"]` for all.
     #[serde(default)]
+    #[schema(value_type = Vec<EventType>)]
     pub events: Vec<String>,
+}
+
+/// An event type an endpoint can subscribe to, or `*` for all. On the wire a string.
+#[derive(Debug, ToSchema)]
+pub enum EventType {
+    /// A review finished with a verdict.
+    #[schema(rename = "listing.review.finished")]
+    ReviewFinished,
+    /// A reviewer approved a version.
+    #[schema(rename = "listing.version.approved")]
+    Approved,
+    /// A reviewer sent a version back.
+    #[schema(rename = "listing.version.changes_requested")]
+    ChangesRequested,
+    /// A reviewer rejected a version.
+    #[schema(rename = "listing.version.rejected")]
+    Rejected,
+    /// A reviewer certified a version.
+    #[schema(rename = "listing.version.certified")]
+    Certified,
+    /// A version was deprecated.
+    #[schema(rename = "listing.version.deprecated")]
+    Deprecated,
+    /// A version reached its sunset.
+    #[schema(rename = "listing.version.retired")]
+    Retired,
+    /// An enforced rule pack's verdict applied to a version.
+    #[schema(rename = "listing.version.enforced")]
+    Enforced,
+    /// A change notice was published.
+    #[schema(rename = "notice.published")]
+    NoticePublished,
+    /// A deprecation's sunset is near.
+    #[schema(rename = "deprecation.reminder")]
+    DeprecationReminder,
+    /// Every event type.
+    #[schema(rename = "*")]
+    All,
 }
 
 /// A webhook endpoint.

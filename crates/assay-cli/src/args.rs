@@ -37,27 +37,71 @@ pub struct Global {
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
     /// Log lines as human text or as JSON objects (one per line, for log collectors).
-    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "ASSAY_LOG_FORMAT")]
-    pub log_format: LogFormat,
-    /// Where precompiled components are cached [default: $XDG_CACHE_HOME/assay/components].
-    #[arg(long, global = true, env = "ASSAY_CACHE_DIR", value_name = "DIR")]
-    pub cache_dir: Option<PathBuf>,
-    /// Do not read or write the precompiled-component cache.
-    #[arg(long, global = true)]
-    pub no_cache: bool,
-    /// Wall-time limit per check, in milliseconds [default: 2000].
-    #[arg(long, global = true, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
-    pub timeout_ms: Option<u64>,
-    /// Fuel budget per check (deterministic instruction budget) [default: off].
-    #[arg(long, global = true, value_name = "UNITS", value_parser = clap::value_parser!(u64).range(1..))]
-    pub fuel: Option<u64>,
-    /// Linear memory per check, summed over all memories, in MiB [default: 64].
-    #[arg(long, global = true, value_name = "MIB", value_parser = clap::value_parser!(u32).range(1..=4096))]
-    pub max_memory_mib: Option<u32>,
+    #[arg(long, global = true, value_enum)]
+    pub log_format: Option<LogFormat>,
+    /// The configuration file (TOML; see `assay config show`) [env: ASSAY_CONFIG] [default:
+    /// ./assay.toml if it exists].
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+/// The sandbox every check runs in (`[sandbox]` in the configuration).
+#[derive(Debug, Default, Args)]
+pub struct SandboxArgs {
+    /// Wall-time limit per check, in milliseconds.
+    #[arg(long, value_name = "MS")]
+    pub timeout_ms: Option<u64>,
+    /// Fuel budget per check (a deterministic instruction budget).
+    #[arg(long, value_name = "UNITS")]
+    pub fuel: Option<u64>,
+    /// Linear memory per check, summed over all memories, in MiB.
+    #[arg(long, value_name = "MIB")]
+    pub max_memory_mib: Option<u32>,
+    #[command(flatten)]
+    pub cache: CacheArgs,
+}
+
+/// The precompiled-component cache.
+#[derive(Debug, Default, Args)]
+pub struct CacheArgs {
+    /// Where precompiled components are cached.
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Do not read or write the precompiled-component cache.
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+/// What every process that runs reviews must agree on (`[service]`).
+#[derive(Debug, Default, Args)]
+pub struct ServiceArgs {
+    /// Queue workers in this process. More workers than cores overlap the store's round trips
+    /// (commits wait on the disk) with running checks.
+    #[arg(long, value_name = "N")]
+    pub workers: Option<u16>,
+    /// How long a claimed job's lease lasts, in seconds. Workers renew it while they run; after
+    /// a crash, another process (or this one, restarted) takes the job over once it lapses.
+    /// On SQLite, jobs are released at start anyway.
+    #[arg(long, value_name = "SECS", alias = "review-lease-secs")]
+    pub lease_secs: Option<u32>,
+    /// How much an integration check's fuel, peak memory or bytes sent may grow against the
+    /// last approved version's run before it is an `integration.resource-regression` warning.
+    #[arg(long, value_name = "FACTOR")]
+    pub resource_regression_factor: Option<f64>,
+    /// How long compiling one uploaded check may take, in seconds; a slower one is refused
+    /// (`invalid_plugin`). Compilation cannot be interrupted: it keeps its slot until it ends.
+    #[arg(long, value_name = "SECS")]
+    pub max_compile_secs: Option<u32>,
+    /// How many uploaded checks may compile at once; an upload that waits longer than
+    /// --max-compile-secs for a slot is answered 503 `busy` with `Retry-After`.
+    #[arg(long, value_name = "N")]
+    pub parallel_compiles: Option<u16>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum LogFormat {
+    #[default]
     Text,
     Json,
 }
@@ -130,6 +174,15 @@ pub enum Command {
         #[command(subcommand)]
         command: WebhookCommand,
     },
+    /// Show the effective configuration and where each value came from, or check a file.
+    ///
+    /// Every process (`serve`, `worker`, `check`, …) resolves one configuration: defaults, then
+    /// the file (`--config`, ASSAY_CONFIG, or ./assay.toml if it exists), then environment
+    /// variables, then flags. docs/configuration.md documents every key.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
     /// Print the OpenAPI 3.1 document of the service's API (also served at /openapi.json).
     Openapi,
     /// Manage API tokens directly on the store (for bootstrap).
@@ -175,6 +228,8 @@ pub struct CheckArgs {
     /// Also write a run bundle (everything this run used, and what it found) for `assay replay`.
     #[arg(long, value_name = "FILE")]
     pub bundle: Option<PathBuf>,
+    #[command(flatten, next_help_heading = "Sandbox")]
+    pub sandbox: SandboxArgs,
 }
 
 #[derive(Debug, Args)]
@@ -184,6 +239,9 @@ pub struct ReplayArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ClientFormat::Human)]
     pub format: ClientFormat,
+    /// The cache (a replay runs under the bundle's own limits).
+    #[command(flatten, next_help_heading = "Sandbox")]
+    pub cache: CacheArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -309,14 +367,10 @@ pub struct ChecksUpdateArgs {
 pub struct WorkerArgs {
     #[command(flatten)]
     pub store: StoreArgs,
-    /// Workers in this process. More workers than cores overlap the store's round trips with
-    /// running checks.
-    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub workers: u16,
-    /// How long a job's lease lasts, in seconds. Workers renew it while they run; a killed
-    /// worker's jobs are taken over once it lapses.
-    #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(2..=3600))]
-    pub lease_secs: u32,
+    #[command(flatten, next_help_heading = "Service")]
+    pub service: ServiceArgs,
+    #[command(flatten, next_help_heading = "Sandbox")]
+    pub sandbox: SandboxArgs,
 }
 
 #[derive(Debug, Args)]
@@ -327,6 +381,8 @@ pub struct RulesListArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
     pub format: ListFormat,
+    #[command(flatten, next_help_heading = "Sandbox")]
+    pub sandbox: SandboxArgs,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -338,11 +394,11 @@ pub enum ListFormat {
 /// Where the lifecycle store is: an embedded SQLite data directory (the default) or a database URL.
 #[derive(Debug, Args)]
 pub struct StoreArgs {
-    /// The data directory of the embedded SQLite store [default: $XDG_DATA_HOME/assay].
-    #[arg(long, env = "ASSAY_DATA_DIR", value_name = "DIR", conflicts_with = "database_url")]
+    /// The data directory of the embedded SQLite store.
+    #[arg(long, value_name = "DIR", conflicts_with = "database_url")]
     pub data_dir: Option<PathBuf>,
     /// A database URL instead (`postgres://…` or `sqlite://PATH`).
-    #[arg(long, env = "ASSAY_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    #[arg(long, value_name = "URL")]
     pub database_url: Option<String>,
 }
 
@@ -355,66 +411,48 @@ Exit codes:
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// The address to listen on.
-    #[arg(long, env = "ASSAY_LISTEN", value_name = "ADDR", default_value = "127.0.0.1:8420")]
-    pub listen: std::net::SocketAddr,
-    #[command(flatten)]
-    pub store: StoreArgs,
     /// Load the example listings (from DIR, default `examples/listings`) for a demo partner,
     /// and print a partner and a reviewer token.
     #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "examples/listings")]
     pub demo: Option<PathBuf>,
-    /// Queue workers in this process: reviews (each spreads its checks over the plugin host's
-    /// threads) and re-check batches. More workers than cores overlap the store's round trips
-    /// (commits wait on the disk) with running checks.
-    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub workers: u16,
-    /// How long a review job's lease lasts, in seconds. Workers renew it while they review;
-    /// after a crash, another node (or this one, restarted) takes a job over once it lapses.
-    /// On SQLite, jobs are released at start anyway.
-    #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(2..=3600))]
-    pub review_lease_secs: u32,
+    #[command(flatten, next_help_heading = "Server")]
+    pub server: ServerArgs,
+    #[command(flatten, next_help_heading = "Store")]
+    pub store: StoreArgs,
+    #[command(flatten, next_help_heading = "Service")]
+    pub service: ServiceArgs,
+    #[command(flatten, next_help_heading = "Sandbox")]
+    pub sandbox: SandboxArgs,
+}
+
+/// The HTTP API and console (`[server]`).
+#[derive(Debug, Default, Args)]
+pub struct ServerArgs {
+    /// The address to listen on.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
     /// The largest submission (manifest and components), in MiB.
-    #[arg(long, value_name = "MIB", default_value_t = 48, value_parser = clap::value_parser!(u32).range(1..=1024))]
-    pub max_upload_mib: u32,
-    /// How much an integration check's fuel, peak memory or bytes sent may grow against the
-    /// last approved version's run before it is an `integration.resource-regression` warning.
-    #[arg(long, value_name = "FACTOR", default_value_t = 2.0, value_parser = regression_factor)]
-    pub resource_regression_factor: f64,
-    /// How long compiling one uploaded check may take, in seconds; a slower one is refused
-    /// (`invalid_plugin`). Compilation cannot be interrupted: it keeps its slot until it ends.
-    #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=3600))]
-    pub max_compile_secs: u32,
-    /// How many uploaded checks may compile at once; an upload that waits longer than
-    /// --max-compile-secs for a slot is answered 503 `busy` with `Retry-After`.
-    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub parallel_compiles: u16,
+    #[arg(long, value_name = "MIB")]
+    pub max_upload_mib: Option<u32>,
     /// How often the scheduler applies deprecation schedules (deprecating versions on their
     /// deprecated-from date and retiring them at their sunset), in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=86_400))]
-    pub scheduler_interval_secs: u32,
+    #[arg(long, value_name = "SECS")]
+    pub scheduler_interval_secs: Option<u32>,
     /// How often partner webhooks are fanned out and delivered (retries back off on their own
     /// schedule), in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=3600))]
-    pub webhook_interval_secs: u32,
+    #[arg(long, value_name = "SECS")]
+    pub webhook_interval_secs: Option<u32>,
     /// Accept webhook endpoints on loopback and private addresses (and plain http to them).
     /// For development only: otherwise partners could make the server call its own network.
     #[arg(long)]
     pub allow_private_webhooks: bool,
     /// Mark the web console's session cookie `Secure`: set it when a TLS proxy in front of
     /// assay does not send `X-Forwarded-Proto: https` (with it, the cookie is `Secure` anyway).
-    #[arg(long, env = "ASSAY_SECURE_COOKIES")]
+    #[arg(long)]
     pub secure_cookies: bool,
     /// How long a web console sign-in lasts, in hours.
-    #[arg(long, value_name = "HOURS", default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=720))]
-    pub session_hours: u32,
-}
-
-fn regression_factor(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(f) if f.is_finite() && f >= 1.0 => Ok(f),
-        _ => Err(format!("`{s}` is not a factor of 1 or more (e.g. 2 or 1.5)")),
-    }
+    #[arg(long, value_name = "HOURS")]
+    pub session_hours: Option<u32>,
 }
 
 /// Where the review service is and who you are.
@@ -423,9 +461,9 @@ pub struct ClientArgs {
     /// The review service's base URL.
     #[arg(long, env = "ASSAY_SERVER", value_name = "URL", default_value = "http://127.0.0.1:8420")]
     pub server: String,
-    /// Your API token (`assay token create`).
+    /// Your API token (`assay token create`); required, from here or the environment.
     #[arg(long, env = "ASSAY_TOKEN", value_name = "TOKEN", hide_env_values = true)]
-    pub token: String,
+    pub token: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -664,4 +702,117 @@ pub enum WebhookCommand {
         #[arg(long, value_enum, default_value_t = ClientFormat::Human)]
         format: ClientFormat,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the effective configuration as TOML, each key with where its value came from
+    /// (a flag, an environment variable, the file and line, or the default). Flags given here
+    /// are applied as `assay serve` would apply them.
+    Show(Box<ConfigShowArgs>),
+    /// Check a configuration file: every key known, every value in range. Errors name the line.
+    #[command(after_help = "Exit codes: 0 valid, 2 invalid or unreadable.")]
+    Check {
+        /// The file.
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigShowArgs {
+    #[command(flatten, next_help_heading = "Server")]
+    pub server: ServerArgs,
+    #[command(flatten, next_help_heading = "Store")]
+    pub store: StoreArgs,
+    #[command(flatten, next_help_heading = "Service")]
+    pub service: ServiceArgs,
+    #[command(flatten, next_help_heading = "Sandbox")]
+    pub sandbox: SandboxArgs,
+}
+
+/// The configuration layer the flags of a command make (only what was given).
+pub fn flags(global: &Global, command: &Command) -> toml::Table {
+    let mut layer = toml::Table::new();
+    if let Some(format) = global.log_format {
+        put(&mut layer, "log.format", Some(format));
+    }
+    let (server, store, service, sandbox, cache) = match command {
+        Command::Check(a) => (None, None, None, Some(&a.sandbox), None),
+        Command::Replay(a) => (None, None, None, None, Some(&a.cache)),
+        Command::Rules { command: RulesCommand::List(a) } => (None, None, None, Some(&a.sandbox), None),
+        Command::Serve(a) => (Some(&a.server), Some(&a.store), Some(&a.service), Some(&a.sandbox), None),
+        Command::Worker(a) => (None, Some(&a.store), Some(&a.service), Some(&a.sandbox), None),
+        Command::Config { command: ConfigCommand::Show(a) } => {
+            (Some(&a.server), Some(&a.store), Some(&a.service), Some(&a.sandbox), None)
+        }
+        Command::Token { command: TokenCommand::Create(a) } => (None, Some(&a.store), None, None, None),
+        _ => (None, None, None, None, None),
+    };
+    if let Some(a) = server {
+        put(&mut layer, "server.listen", a.listen.map(|l| l.to_string()));
+        put(&mut layer, "server.max_upload_mib", a.max_upload_mib);
+        put(&mut layer, "server.scheduler_interval_secs", a.scheduler_interval_secs);
+        put(&mut layer, "server.webhook_interval_secs", a.webhook_interval_secs);
+        put(&mut layer, "server.allow_private_webhooks", a.allow_private_webhooks.then_some(true));
+        put(&mut layer, "server.secure_cookies", a.secure_cookies.then_some(true));
+        put(&mut layer, "server.session_hours", a.session_hours);
+    }
+    if let Some(a) = store {
+        put(&mut layer, "store.data_dir", a.data_dir.as_ref());
+        put(&mut layer, "store.database_url", a.database_url.as_ref());
+    }
+    if let Some(a) = service {
+        put(&mut layer, "service.workers", a.workers);
+        put(&mut layer, "service.lease_secs", a.lease_secs);
+        put(&mut layer, "service.resource_regression_factor", a.resource_regression_factor);
+        put(&mut layer, "service.max_compile_secs", a.max_compile_secs);
+        put(&mut layer, "service.parallel_compiles", a.parallel_compiles);
+    }
+    if let Some(a) = sandbox {
+        put(&mut layer, "sandbox.timeout_ms", a.timeout_ms);
+        put(&mut layer, "sandbox.fuel", a.fuel);
+        put(&mut layer, "sandbox.max_memory_mib", a.max_memory_mib);
+    }
+    if let Some(a) = sandbox.map(|s| &s.cache).or(cache) {
+        put(&mut layer, "sandbox.cache_dir", a.cache_dir.as_ref());
+        put(&mut layer, "sandbox.no_cache", a.no_cache.then_some(true));
+    }
+    layer
+}
+
+fn put<T: serde::Serialize>(layer: &mut toml::Table, key: &str, value: Option<T>) {
+    debug_assert!(crate::config::keys::get(key).is_some(), "{key} is not a configuration key");
+    if let Some(value) = value.and_then(|v| toml::Value::try_from(v).ok()) {
+        crate::config::set(layer, key, value);
+    }
+}
+
+/// The command line, each configuration flag's help showing its variable and default.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory as _;
+    annotate(Cli::command())
+}
+
+fn annotate(command: clap::Command) -> clap::Command {
+    let command = command.mut_args(|arg| {
+        let key = arg.get_long().and_then(|long| crate::config::keys::by_flag(&format!("--{long}")));
+        match key {
+            Some(key) => {
+                let note = format!(" [env: {}] [default: {}]", key.env, key.default);
+                let help = arg.get_help().map(|h| format!("{h}{note}"));
+                let long = arg.get_long_help().map(|h| format!("{h}{note}"));
+                let arg = match help {
+                    Some(help) => arg.help(help),
+                    None => arg,
+                };
+                match long {
+                    Some(long) => arg.long_help(long),
+                    None => arg,
+                }
+            }
+            None => arg,
+        }
+    });
+    let names: Vec<String> = command.get_subcommands().map(|c| c.get_name().to_owned()).collect();
+    names.into_iter().fold(command, |command, name| command.mut_subcommand(name, annotate))
 }

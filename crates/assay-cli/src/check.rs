@@ -11,7 +11,8 @@ use assay_host::{CheckSpec, Limits, ReviewInput};
 
 use assay_service::bundle::RunBundle;
 
-use crate::args::{CheckArgs, ClientFormat, Format, Global, ReplayArgs};
+use crate::args::{CheckArgs, ClientFormat, Format, ReplayArgs};
+use crate::config::Config;
 use crate::exit::{self, Failure, InputContext};
 use crate::report::{self, Report};
 use crate::setup;
@@ -19,7 +20,7 @@ use crate::setup;
 /// Listings larger than this are refused before parsing.
 const MAX_MANIFEST_BYTES: u64 = 256 << 10;
 
-pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Failure> {
+pub fn run(config: &Config, args: &CheckArgs) -> Result<ExitCode, Failure> {
     let pack = setup::pack(args.rules.as_ref())?;
     let listing = match load_manifest(&listing_path(&args.path)) {
         Ok(listing) => listing,
@@ -47,7 +48,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Failure> {
     for (name, bytes) in partner_checks(&listing_path(&args.path), &listing.parsed.manifest, &args.checks)? {
         checks.push(CheckSpec::partner(name, Arc::from(bytes)));
     }
-    let host = setup::host(global)?;
+    let host = setup::host(&config.sandbox)?;
     tracing::info!(checks = checks.len(), seed = args.seed, "reviewing {}", listing.file);
     let input = ReviewInput::new(&listing.parsed.manifest, previous.as_ref().map(|p| &p.parsed.manifest), &checks);
     let review = host.review(ReviewInput { seed: args.seed, ..input });
@@ -126,11 +127,11 @@ pub fn partner_checks(
 }
 
 /// `assay replay BUNDLE`: run a bundle again and say whether it matched, bit for bit.
-pub fn replay(global: &Global, args: &ReplayArgs) -> Result<ExitCode, Failure> {
+pub fn replay(config: &Config, args: &ReplayArgs) -> Result<ExitCode, Failure> {
     let json = std::fs::read(&args.bundle).with_context(|| format!("reading {}", args.bundle.display())).input()?;
     let bundle =
         RunBundle::parse(&json).with_context(|| format!("{} cannot be replayed", args.bundle.display())).input()?;
-    let host = setup::host_with(global, (&bundle.limits).into())?;
+    let host = setup::host_with(&config.sandbox, (&bundle.limits).into())?;
     let replay = bundle.replay(&host).context("replaying").input()?;
     let matched = replay.matched();
     if args.format == ClientFormat::Json {

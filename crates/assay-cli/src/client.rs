@@ -38,7 +38,15 @@ impl Client {
             .user_agent(concat!("assay/", env!("CARGO_PKG_VERSION")))
             .build()
             .into();
-        Ok(Client { base, auth: format!("Bearer {}", args.token.trim()), agent })
+        let Some(token) = args.token.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
+            return Err(Failure::Input(
+                anyhow!(
+                    "no API token: pass --token TOKEN or set ASSAY_TOKEN (an admin creates one with `assay token create`)"
+                ),
+                None,
+            ));
+        };
+        Ok(Client { base, auth: format!("Bearer {token}"), agent })
     }
 
     pub fn get<T: DeserializeOwned>(&self, path: &str) -> Result<Answer<T>, Failure> {

@@ -4,6 +4,7 @@
 mod args;
 mod check;
 mod client;
+mod config;
 mod exit;
 mod lifecycle;
 mod report;
@@ -18,42 +19,67 @@ mod worker;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::FromArgMatches as _;
 
-use crate::args::{ChecksCommand, Cli, Command, RulesCommand, TokenCommand};
+use crate::args::{ChecksCommand, Cli, Command, ConfigCommand, RulesCommand, TokenCommand};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::from_arg_matches(&args::command().get_matches()).unwrap_or_else(|e| e.exit());
+    // Commands that run checks, the service or the store read the configuration file; the API
+    // clients and `config check` (whose subject is a file) do not.
+    let file = match &cli.command {
+        Command::Check(_)
+        | Command::Replay(_)
+        | Command::Rules { command: RulesCommand::List(_) }
+        | Command::Serve(_)
+        | Command::Worker(_)
+        | Command::Token { .. }
+        | Command::Config { command: ConfigCommand::Show(_) } => config::File::Find(cli.global.config.as_deref()),
+        _ => config::File::Skip,
+    };
+    let resolved = match config::resolve(file, args::flags(&cli.global, &cli.command)) {
+        Ok(resolved) => resolved,
+        Err(e) => {
+            let failure = exit::Failure::Input(e.context("configuration"), None);
+            let _ = failure.report(&mut anstream::stderr());
+            return failure.exit_code();
+        }
+    };
+    let config = &resolved.config;
     let server = matches!(cli.command, Command::Serve(_) | Command::Worker(_));
-    setup::install_logging(cli.global.verbose, cli.global.color, cli.global.log_format, server);
+    setup::install_logging(cli.global.verbose, cli.global.color, config.log.format, server);
     match cli.global.color {
         args::ColorChoice::Auto => {}
         args::ColorChoice::Always => anstream::ColorChoice::Always.write_global(),
         args::ColorChoice::Never => anstream::ColorChoice::Never.write_global(),
     }
     let result = match &cli.command {
-        Command::Check(args) => check::run(&cli.global, args),
-        Command::Replay(args) => check::replay(&cli.global, args),
-        Command::Rules { command: RulesCommand::List(args) } => rules::list(&cli.global, args),
+        Command::Check(args) => check::run(config, args),
+        Command::Replay(args) => check::replay(config, args),
+        Command::Rules { command: RulesCommand::List(args) } => rules::list(config, args),
         Command::Rules { command: RulesCommand::Publish(args) } => rules::publish(args),
         Command::Rules { command: RulesCommand::Status(args) } => rules::status(args),
-        Command::Worker(args) => worker::run(&cli.global, args),
+        Command::Worker(_) => worker::run(config),
         Command::Checks { command: ChecksCommand::Update(args) } => rules::update_checks(args),
-        Command::Token { command: TokenCommand::Create(args) } => token::create(args),
-        Command::Serve(args) => serve::run(&cli.global, args),
+        Command::Token { command: TokenCommand::Create(args) } => token::create(config, args),
+        Command::Serve(args) => serve::run(config, args),
         Command::Submit(args) => submit::run(args),
         Command::Status(args) => status::run(args),
         Command::Review { command } => review::run(command),
         Command::Notice { command } => lifecycle::notice(command),
         Command::Deprecate(args) => lifecycle::deprecate(args),
         Command::Webhook { command } => lifecycle::webhook(command),
+        Command::Config { command: ConfigCommand::Show(_) } => {
+            print!("{}", config::show(&resolved));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Config { command: ConfigCommand::Check { file } } => config::check_file(file),
         Command::Openapi => {
             print!("{}", assay_server::openapi_json());
             Ok(ExitCode::SUCCESS)
         }
         Command::Completions { shell } => {
-            use clap::CommandFactory as _;
-            clap_complete::generate(*shell, &mut Cli::command(), "assay", &mut std::io::stdout());
+            clap_complete::generate(*shell, &mut args::command(), "assay", &mut std::io::stdout());
             Ok(ExitCode::SUCCESS)
         }
         Command::Schema => {

@@ -10,9 +10,7 @@ use anyhow::{Context as _, anyhow};
 use assay_api::packs::{ChecksUpdated, Enforce, PackRollout, Recheck};
 use serde_json::json;
 
-use crate::args::{
-    ChecksUpdateArgs, ClientFormat, Global, ListFormat, RulesListArgs, RulesPublishArgs, RulesStatusArgs,
-};
+use crate::args::{ChecksUpdateArgs, ClientFormat, ListFormat, RulesListArgs, RulesPublishArgs, RulesStatusArgs};
 use crate::client::{Answer, Client, expect, print_json, refused};
 use crate::exit::{Failure, InputContext};
 use crate::setup;
@@ -20,9 +18,9 @@ use crate::setup;
 /// How often `--wait` asks for progress.
 const POLL: Duration = Duration::from_millis(500);
 
-pub fn list(global: &Global, args: &RulesListArgs) -> Result<ExitCode, Failure> {
+pub fn list(config: &crate::config::Config, args: &RulesListArgs) -> Result<ExitCode, Failure> {
     let pack = setup::pack(args.rules.as_ref())?;
-    let host = setup::host(global)?;
+    let host = setup::host(&config.sandbox)?;
     let mut rows = Vec::new();
     for (rule, bytes) in pack.manifest.rules.iter().zip(&pack.components) {
         let plugin =

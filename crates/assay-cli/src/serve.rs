@@ -6,10 +6,11 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use assay_server::ServerConfig;
-use assay_service::{Capability, Role, Service, ServiceConfig};
+use assay_service::{Capability, Role, Service};
 use assay_store::Backend;
 
-use crate::args::{Global, ServeArgs};
+use crate::args::ServeArgs;
+use crate::config::Config;
 use crate::exit::{Failure, InputContext};
 use crate::{setup, token};
 
@@ -17,17 +18,17 @@ use crate::{setup, token};
 /// aborts there, mid-transaction, as a power cut would stop it.
 const FAULT_VAR: &str = "ASSAY_FAULT";
 
-pub fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode, Failure> {
+pub fn run(config: &Config, args: &ServeArgs) -> Result<ExitCode, Failure> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the runtime")
         .map_err(Failure::Host)?;
-    runtime.block_on(serve(global, args))
+    runtime.block_on(serve(config, args))
 }
 
-async fn serve(global: &Global, args: &ServeArgs) -> Result<ExitCode, Failure> {
-    let mut store = token::open_store(&args.store).await?;
+async fn serve(config: &Config, args: &ServeArgs) -> Result<ExitCode, Failure> {
+    let mut store = token::open_store(&config.store).await?;
     if let Ok(point) = std::env::var(FAULT_VAR) {
         tracing::warn!(%point, "fault injection armed: the process will abort there");
         store = store.with_fault_hook(move |at| {
@@ -44,36 +45,25 @@ async fn serve(global: &Global, args: &ServeArgs) -> Result<ExitCode, Failure> {
             tracing::info!(released, "resuming reviews interrupted by the last shutdown");
         }
     }
-    let limits = assay_host::Limits {
-        max_compile_time: std::time::Duration::from_secs(args.max_compile_secs.into()),
-        ..setup::limits(global)
-    };
-    let host = Arc::new(setup::host_with(global, limits)?);
-    let pack = Arc::new(setup::builtin_pack().map_err(Failure::Host)?);
-    let reviews = ServiceConfig {
-        lease_secs: i64::from(args.review_lease_secs),
-        resource_regression_factor: args.resource_regression_factor,
-        parallel_compiles: args.parallel_compiles.into(),
-        ..ServiceConfig::default()
-    };
+    let server = &config.server;
     let webhooks = assay_service::WebhookConfig {
-        allow_private: args.allow_private_webhooks,
+        allow_private: server.allow_private_webhooks,
         ..assay_service::WebhookConfig::default()
     };
-    let service = Service::new(store.clone(), host, pack, reviews)
+    let service = setup::service(config, store.clone())?
         .with_webhooks(Arc::new(assay_server::webhooks::HttpSender::default()), webhooks);
     if let Some(dir) = &args.demo {
         seed(&service, dir).await?;
     }
-    let config = ServerConfig {
-        max_upload_bytes: (args.max_upload_mib as usize) << 20,
-        secure_cookies: args.secure_cookies,
-        session_ttl: std::time::Duration::from_secs(u64::from(args.session_hours) * 3600),
+    let http = ServerConfig {
+        max_upload_bytes: (server.max_upload_mib as usize) << 20,
+        secure_cookies: server.secure_cookies,
+        session_ttl: std::time::Duration::from_secs(u64::from(server.session_hours) * 3600),
         ..ServerConfig::default()
     };
-    let listener = tokio::net::TcpListener::bind(args.listen)
+    let listener = tokio::net::TcpListener::bind(server.listen)
         .await
-        .with_context(|| format!("listening on {}", args.listen))
+        .with_context(|| format!("listening on {}", server.listen))
         .input()?;
     let address = listener.local_addr().context("reading the bound address").map_err(Failure::Host)?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -82,7 +72,7 @@ async fn serve(global: &Global, args: &ServeArgs) -> Result<ExitCode, Failure> {
         let mut stopped = stopped.clone();
         async move { drop(stopped.wait_for(|s| *s).await) }
     };
-    let workers: Vec<_> = (0..args.workers)
+    let workers: Vec<_> = (0..config.service.workers)
         .map(|_| {
             let (service, stop) = (service.clone(), until_stopped());
             tokio::spawn(async move { service.run_worker(stop).await })
@@ -91,13 +81,13 @@ async fn serve(global: &Global, args: &ServeArgs) -> Result<ExitCode, Failure> {
     // Deprecation schedules: versions are deprecated and retired as their dates pass.
     let scheduler = {
         let (service, stop) = (service.clone(), until_stopped());
-        let period = std::time::Duration::from_secs(args.scheduler_interval_secs.into());
+        let period = std::time::Duration::from_secs(server.scheduler_interval_secs.into());
         tokio::spawn(async move { service.run_scheduler(period, stop).await })
     };
     // Partner webhooks: fanned out from the audit log, delivered from the outbox.
     let dispatcher = {
         let (service, stop) = (service.clone(), until_stopped());
-        let period = std::time::Duration::from_secs(args.webhook_interval_secs.into());
+        let period = std::time::Duration::from_secs(server.webhook_interval_secs.into());
         tokio::spawn(async move { service.run_dispatcher(period, stop).await })
     };
     let pack = service.pack_manifest();
@@ -105,7 +95,7 @@ async fn serve(global: &Global, args: &ServeArgs) -> Result<ExitCode, Failure> {
     eprintln!(
         "assay: serving http://{address} (web console at /, API under /v1, OpenAPI at /openapi.json); Ctrl-C stops"
     );
-    let app = assay_server::router(service.clone(), config);
+    let app = assay_server::router(service.clone(), http);
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(async {
             shutdown_signal().await;

@@ -5,8 +5,10 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use assay_host::{Host, HostConfig, Limits, RulePack};
+use assay_service::{Service, ServiceConfig};
 
-use crate::args::{ColorChoice, Global, LogFormat};
+use crate::args::{ColorChoice, LogFormat};
+use crate::config::{self, Config};
 use crate::exit::{Failure, InputContext};
 
 /// Logs and progress go to stderr; data goes to stdout. `-v` for info, `-vv` for debug,
@@ -33,25 +35,24 @@ pub fn install_logging(verbose: u8, color: ColorChoice, format: LogFormat, serve
     }
 }
 
-/// The plugin host with the limits and cache the flags ask for.
-pub fn host(global: &Global) -> Result<Host, Failure> {
-    host_with(global, limits(global))
+/// The plugin host with the configured limits and cache.
+pub fn host(sandbox: &config::Sandbox) -> Result<Host, Failure> {
+    host_with(sandbox, limits(sandbox))
 }
 
-/// The limits the flags ask for.
-pub fn limits(global: &Global) -> Limits {
-    let defaults = Limits::default();
+/// The configured limits of one check.
+pub fn limits(sandbox: &config::Sandbox) -> Limits {
     Limits {
-        wall_time: std::time::Duration::from_millis(global.timeout_ms.unwrap_or(defaults.wall_time.as_millis() as u64)),
-        fuel: global.fuel,
-        max_memory_bytes: global.max_memory_mib.map_or(defaults.max_memory_bytes, |mib| (mib as usize) << 20),
-        ..defaults
+        wall_time: std::time::Duration::from_millis(sandbox.timeout_ms),
+        fuel: sandbox.fuel,
+        max_memory_bytes: (sandbox.max_memory_mib as usize) << 20,
+        ..Limits::default()
     }
 }
 
-/// The plugin host with exactly `limits` (a replay's) and the cache the flags ask for.
-pub fn host_with(global: &Global, limits: Limits) -> Result<Host, Failure> {
-    let cache_dir = if global.no_cache { None } else { Some(cache_dir(global)) };
+/// The plugin host with exactly `limits` (a replay's) and the configured cache.
+pub fn host_with(sandbox: &config::Sandbox, limits: Limits) -> Result<Host, Failure> {
+    let cache_dir = if sandbox.no_cache { None } else { Some(cache_dir(sandbox)) };
     match Host::new(HostConfig { limits: limits.clone(), cache_dir, ..HostConfig::default() }) {
         // A read-only or missing cache (a sandboxed CI, say) costs compile time, not the check.
         Err(assay_host::HostError::Cache { path, source }) => {
@@ -63,14 +64,39 @@ pub fn host_with(global: &Global, limits: Limits) -> Result<Host, Failure> {
     .map_err(|e| Failure::Host(e.into()))
 }
 
-fn cache_dir(global: &Global) -> PathBuf {
-    if let Some(dir) = &global.cache_dir {
+fn cache_dir(sandbox: &config::Sandbox) -> PathBuf {
+    if let Some(dir) = &sandbox.cache_dir {
         return dir.clone();
     }
     use etcetera::BaseStrategy as _;
     etcetera::choose_base_strategy()
         .map(|dirs| dirs.cache_dir().join("assay").join("components"))
         .unwrap_or_else(|_| std::env::temp_dir().join("assay-components"))
+}
+
+/// What a process that runs reviews takes from the configuration: the service's settings and
+/// the limits of its host. `assay serve` and `assay worker` both build theirs here, so on one
+/// queue a review's outcome does not depend on which process claimed it.
+pub fn service_settings(config: &Config) -> (ServiceConfig, Limits) {
+    let service = ServiceConfig {
+        lease_secs: i64::from(config.service.lease_secs),
+        resource_regression_factor: config.service.resource_regression_factor,
+        parallel_compiles: config.service.parallel_compiles.into(),
+        ..ServiceConfig::default()
+    };
+    let limits = Limits {
+        max_compile_time: std::time::Duration::from_secs(config.service.max_compile_secs.into()),
+        ..limits(&config.sandbox)
+    };
+    (service, limits)
+}
+
+/// The review service on `store`, as the configuration says, with the built-in pack.
+pub fn service(config: &Config, store: assay_store::Store) -> Result<Service, Failure> {
+    let (settings, limits) = service_settings(config);
+    let host = Arc::new(host_with(&config.sandbox, limits)?);
+    let pack = Arc::new(builtin_pack().map_err(Failure::Host)?);
+    Ok(Service::new(store, host, pack, settings))
 }
 
 /// The built-in pack, or the pack in `dir`.
@@ -87,4 +113,61 @@ pub fn pack(dir: Option<&PathBuf>) -> Result<RulePack, Failure> {
 pub fn builtin_pack() -> anyhow::Result<RulePack> {
     RulePack::from_parts(assay_builtin::PACK_TOML, |name| assay_builtin::component(name).map(Arc::from))
         .context("the built-in rule pack is inconsistent")
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::FromArgMatches as _;
+
+    use super::*;
+    use crate::args::{self, Cli};
+    use crate::config::{self, keys};
+
+    fn settings(argv: &[&str]) -> (ServiceConfig, Limits) {
+        let matches = args::command().try_get_matches_from(argv).expect("parses");
+        let cli = Cli::from_arg_matches(&matches).expect("parses");
+        let resolved =
+            config::resolve_with(config::File::Skip, args::flags(&cli.global, &cli.command), |_| None).expect("valid");
+        service_settings(&resolved.config)
+    }
+
+    #[test]
+    fn serve_and_worker_build_the_same_service_from_one_configuration() {
+        let flags = [
+            "--resource-regression-factor",
+            "3.5",
+            "--lease-secs",
+            "7",
+            "--max-compile-secs",
+            "9",
+            "--parallel-compiles",
+            "3",
+            "--fuel",
+            "1000",
+            "--timeout-ms",
+            "250",
+            "--max-memory-mib",
+            "16",
+        ];
+        let serve = settings(&[&["assay", "serve"], &flags[..]].concat());
+        let worker = settings(&[&["assay", "worker"], &flags[..]].concat());
+        assert_eq!(format!("{serve:?}"), format!("{worker:?}"));
+        assert_eq!(serve.0.resource_regression_factor, 3.5);
+        assert_eq!(serve.1.max_compile_time, std::time::Duration::from_secs(9));
+        assert_eq!(serve.1.fuel, Some(1000));
+        // Every key of the sections both read is a flag of both.
+        let command = args::command();
+        for sub in ["serve", "worker"] {
+            let sub = command.find_subcommand(sub).expect("exists");
+            for key in keys::KEYS.iter().filter(|k| k.name.starts_with("service.") || k.name.starts_with("sandbox.")) {
+                let long = &key.flag[2..];
+                assert!(
+                    sub.get_arguments().any(|a| a.get_long() == Some(long)),
+                    "{} lacks {}",
+                    sub.get_name(),
+                    key.flag
+                );
+            }
+        }
+    }
 }

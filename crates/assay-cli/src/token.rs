@@ -5,11 +5,12 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use assay_store::{Capability, Role, Store};
 
-use crate::args::{CapabilityArg, RoleArg, StoreArgs, TokenCreateArgs};
+use crate::args::{CapabilityArg, RoleArg, TokenCreateArgs};
+use crate::config::{self, Config};
 use crate::exit::{Failure, InputContext};
 
-/// Open the store the flags name (creating and migrating it if needed).
-pub async fn open_store(args: &StoreArgs) -> Result<Store, Failure> {
+/// Open the configured store (creating and migrating it if needed).
+pub async fn open_store(args: &config::Store) -> Result<Store, Failure> {
     match (&args.database_url, &args.data_dir) {
         (Some(url), _) => Store::open(url).await.map_err(|e| match e {
             assay_store::StoreError::Url(_) => Failure::Input(e.into(), None),
@@ -36,14 +37,14 @@ fn default_data_dir() -> anyhow::Result<std::path::PathBuf> {
         .join("assay"))
 }
 
-pub fn create(args: &TokenCreateArgs) -> Result<ExitCode, Failure> {
+pub fn create(config: &Config, args: &TokenCreateArgs) -> Result<ExitCode, Failure> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the runtime")
         .map_err(Failure::Host)?;
     runtime.block_on(async {
-        let store = open_store(&args.store).await?;
+        let store = open_store(&config.store).await?;
         let role = match args.role {
             RoleArg::Partner => Role::Partner,
             RoleArg::Reviewer => Role::Reviewer,

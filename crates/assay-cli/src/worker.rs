@@ -1,26 +1,24 @@
 //! `assay worker`: queue workers without the API, for scale-out on a shared database.
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::Context as _;
-use assay_service::{Service, ServiceConfig};
 
-use crate::args::{Global, WorkerArgs};
+use crate::config::Config;
 use crate::exit::Failure;
 use crate::{serve, setup, token};
 
-pub fn run(global: &Global, args: &WorkerArgs) -> Result<ExitCode, Failure> {
+pub fn run(config: &Config) -> Result<ExitCode, Failure> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the runtime")
         .map_err(Failure::Host)?;
-    runtime.block_on(work(global, args))
+    runtime.block_on(work(config))
 }
 
-async fn work(global: &Global, args: &WorkerArgs) -> Result<ExitCode, Failure> {
-    let store = token::open_store(&args.store).await?;
+async fn work(config: &Config) -> Result<ExitCode, Failure> {
+    let store = token::open_store(&config.store).await?;
     if store.backend() == assay_store::Backend::Sqlite {
         // `assay serve` owns a SQLite store: on start it releases every lease, a live worker's
         // included.
@@ -31,20 +29,18 @@ async fn work(global: &Global, args: &WorkerArgs) -> Result<ExitCode, Failure> {
             None,
         ));
     }
-    let host = Arc::new(setup::host(global)?);
-    let pack = Arc::new(setup::builtin_pack().map_err(Failure::Host)?);
-    let config = ServiceConfig { lease_secs: i64::from(args.lease_secs), ..ServiceConfig::default() };
-    let service = Service::new(store.clone(), host, pack, config);
+    let service = setup::service(config, store.clone())?;
+    let count = config.service.workers;
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let workers: Vec<_> = (0..args.workers)
+    let workers: Vec<_> = (0..count)
         .map(|_| {
             let service = service.clone();
             let mut stopped = stopped.clone();
             tokio::spawn(async move { service.run_worker(async move { drop(stopped.wait_for(|s| *s).await) }).await })
         })
         .collect();
-    tracing::info!(workers = args.workers, database = ?store.backend(), "assay worker is running");
-    eprintln!("assay: {} worker(s) claiming jobs; Ctrl-C stops after the jobs in hand", args.workers);
+    tracing::info!(workers = count, database = ?store.backend(), "assay worker is running");
+    eprintln!("assay: {count} worker(s) claiming jobs; Ctrl-C stops after the jobs in hand");
     serve::shutdown_signal().await;
     tracing::info!("stopping: finishing the jobs in hand");
     let _ = stop.send(true);

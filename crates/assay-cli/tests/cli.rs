@@ -7,6 +7,10 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use serde_json::Value;
 
+#[path = "cli/config.rs"]
+mod config;
+#[path = "cli/schemathesis.rs"]
+mod schemathesis;
 #[path = "cli/serve.rs"]
 mod serve;
 
@@ -289,7 +293,7 @@ fn usage_errors_are_exit_2() {
 #[test]
 fn an_unusable_cache_directory_only_costs_compile_time() {
     let mut cmd = assay();
-    let out = run(cmd.args(["--cache-dir", "/dev/null/cache", "check", "examples/listings/clean"]));
+    let out = run(cmd.args(["check", "examples/listings/clean", "--cache-dir", "/dev/null/cache"]));
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stderr.contains("not caching compiled rules"), "{}", out.stderr);
 }
@@ -297,8 +301,9 @@ fn an_unusable_cache_directory_only_costs_compile_time() {
 #[test]
 fn limits_are_validated_as_usage_errors() {
     for bad in [["--max-memory-mib", "0"], ["--max-memory-mib", "8192"], ["--timeout-ms", "0"], ["--fuel", "0"]] {
-        let out = run(assay().args(bad).args(["check", "examples/listings/clean"]));
+        let out = run(assay().args(["check", "examples/listings/clean"]).args(bad));
         assert_eq!(out.code, 2, "{bad:?}: {}", out.stderr);
+        assert!(out.stderr.contains(&format!("flag {}", bad[0])), "{bad:?}: {}", out.stderr);
     }
     assert_eq!(check("clean", &["--max-memory-mib", "32"]).code, 0);
     let factor = run(assay().args(["serve", "--resource-regression-factor", "0.5"]));

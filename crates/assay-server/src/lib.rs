@@ -25,6 +25,7 @@
 pub mod api;
 pub mod auth;
 mod console;
+mod contract;
 pub mod dto;
 pub mod notices;
 pub mod ops;
@@ -169,7 +170,9 @@ fn routes(config: &ServerConfig) -> OpenApiRouter<AppState> {
 
 /// The OpenAPI 3.1 document of the API.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    routes(&ServerConfig::default()).split_for_parts().1
+    let mut openapi = routes(&ServerConfig::default()).split_for_parts().1;
+    contract::declare_transport_problems(&mut openapi);
+    openapi
 }
 
 /// The OpenAPI document as served and checked in (pretty JSON with a trailing newline).

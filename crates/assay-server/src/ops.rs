@@ -1,6 +1,7 @@
 //! Operations: liveness, readiness, Prometheus metrics, and the request metrics middleware.
 
 use assay_api::ops::Readiness;
+use assay_api::problem::Problem;
 use std::sync::OnceLock;
 use std::time::Instant;
 
@@ -43,7 +44,10 @@ pub async fn healthz() -> &'static str {
     get, path = "/readyz", tag = "operations",
     responses(
         (status = 200, description = "Ready", body = Readiness),
-        (status = 503, description = "The database does not answer", body = Readiness),
+        (status = 503, description = "The database does not answer (the readiness document), or the request took longer than the server allows (a `timeout` problem)", content(
+            (Readiness = "application/json"),
+            (Problem = "application/problem+json"),
+        )),
     )
 )]
 pub async fn readyz(State(state): State<AppState>) -> Response {

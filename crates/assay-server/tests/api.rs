@@ -887,4 +887,20 @@ async fn extractor_refusals_are_problems_with_codes() {
         )
         .await;
     assert_ne!(reply.body["code"], "invalid_field", "a missing note is `note_required`: {:?}", reply.body);
+
+    // A whole number is read in any JSON form; a fraction or a grace past the documented
+    // maximum is a field error. (The pack does not exist: a body that parsed reaches that.)
+    let enforce = |grace: Value| {
+        app.call(
+            Method::POST,
+            "/v1/rule-packs/nope/1.0.0/enforce",
+            Some(&app.reviewer),
+            Some(json!({"grace_days": grace})),
+        )
+    };
+    problem(&enforce(json!(117.0)).await, StatusCode::NOT_FOUND, "not_found");
+    problem(&enforce(json!(117)).await, StatusCode::NOT_FOUND, "not_found");
+    for refused in [json!(117.5), json!(-1), json!(3651)] {
+        problem(&enforce(refused).await, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field");
+    }
 }

@@ -92,6 +92,9 @@ impl Rollout {
     }
 }
 
+/// The longest grace period before an enforced pack's verdicts apply, in days.
+pub const MAX_GRACE_DAYS: u32 = 3650;
+
 impl Service {
     /// Publish a rule pack in shadow mode: every live listing is re-checked with it, nothing
     /// is blocked. Reviewers and admins only. Each component must load in the plugin host.
@@ -144,9 +147,10 @@ impl Service {
         self.rollout_of(pack).await
     }
 
-    /// Enforce a shadow pack `grace_days` from now: each partner whose live listing it fails
-    /// gets a change notice naming the rules and the deadline. Refused while the shadow
-    /// re-check is still running, since the notices come from its verdicts.
+    /// Enforce a shadow pack `grace_days` (at most [`MAX_GRACE_DAYS`]) from now: each partner
+    /// whose live listing it fails gets a change notice naming the rules and the deadline.
+    /// Refused while the shadow re-check is still running, since the notices come from its
+    /// verdicts.
     pub async fn enforce_pack(
         &self,
         who: &Principal,
@@ -155,6 +159,12 @@ impl Service {
         grace_days: u32,
     ) -> Result<Rollout, ServiceError> {
         require_role(who, &[Role::Reviewer, Role::Admin], "enforce rule packs")?;
+        if grace_days > MAX_GRACE_DAYS {
+            return Err(ServiceError::invalid(
+                "/grace_days",
+                format!("a grace period is at most {MAX_GRACE_DAYS} days (ten years); {grace_days} is more"),
+            ));
+        }
         let pack = self.published(name, version).await?;
         if pack.mode == PackMode::Enforce {
             return Err(ServiceError::Exists(format!("enforcement of rule pack {name}@{version}")));

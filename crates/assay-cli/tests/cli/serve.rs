@@ -14,15 +14,15 @@ use serde_json::Value;
 use super::{assay, root, run};
 
 /// A running `assay serve`.
-struct Server {
+pub(super) struct Server {
     child: Child,
-    url: String,
+    pub(super) url: String,
     stderr: mpsc::Receiver<String>,
 }
 
 /// Where the server keeps its data: an SQLite directory, or a PostgreSQL URL.
 #[derive(Clone)]
-enum Data {
+pub(super) enum Data {
     Dir(PathBuf),
     Url(String),
 }
@@ -55,7 +55,7 @@ impl Server {
         Server::start_with(data, fault, &[])
     }
 
-    fn start_with(data: &Data, fault: Option<&str>, extra: &[&str]) -> Server {
+    pub(super) fn start_with(data: &Data, fault: Option<&str>, extra: &[&str]) -> Server {
         let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("assay"));
         cmd.current_dir(root())
             .args(["serve", "--listen", "127.0.0.1:0", "--review-lease-secs", "2"])
@@ -113,7 +113,7 @@ fn client(server: &Server, token: &str, args: &[&str]) -> super::Output {
     run(assay().args(args).env("ASSAY_SERVER", &server.url).env("ASSAY_TOKEN", token))
 }
 
-fn token(data: &Data, role: &str, partner: Option<&str>) -> String {
+pub(super) fn token(data: &Data, role: &str, partner: Option<&str>) -> String {
     let mut cmd = assay();
     cmd.args(["token", "create", "--role", role]).args(data.args());
     if let Some(partner) = partner {

@@ -1,0 +1,203 @@
+//! Every configuration key, once: its name in `assay.toml`, its environment variable, its flag,
+//! its default as `assay config show` prints it, and what it does. `docs/configuration.md`
+//! documents each (a test keeps the two in step) and `--help` shows each flag's variable and
+//! default from here.
+
+/// One configuration key.
+#[derive(Debug)]
+pub struct Key {
+    /// `section.name`, as in `assay.toml`.
+    pub name: &'static str,
+    /// The environment variable that sets it.
+    pub env: &'static str,
+    /// The flag that sets it (`--flag`), on the commands that use it.
+    pub flag: &'static str,
+    /// The default, or what happens when it is unset.
+    pub default: &'static str,
+    /// How an environment variable's text becomes a TOML value.
+    pub kind: Kind,
+    /// What it does.
+    pub doc: &'static str,
+}
+
+/// The type of a key's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Integer,
+    Float,
+    Bool,
+    String,
+}
+
+const fn key(
+    name: &'static str,
+    env: &'static str,
+    flag: &'static str,
+    default: &'static str,
+    kind: Kind,
+    doc: &'static str,
+) -> Key {
+    Key { name, env, flag, default, kind, doc }
+}
+
+use Kind::{Bool, Float, Integer, String};
+
+/// Every key, in the order `assay config show` prints them.
+pub const KEYS: &[Key] = &[
+    key("server.listen", "ASSAY_LISTEN", "--listen", "127.0.0.1:8420", String, "The address `assay serve` listens on."),
+    key(
+        "server.max_upload_mib",
+        "ASSAY_MAX_UPLOAD_MIB",
+        "--max-upload-mib",
+        "48",
+        Integer,
+        "The largest submission (manifest and components), in MiB (1 to 1024).",
+    ),
+    key(
+        "server.session_hours",
+        "ASSAY_SESSION_HOURS",
+        "--session-hours",
+        "12",
+        Integer,
+        "How long a web console sign-in lasts, in hours (1 to 720).",
+    ),
+    key(
+        "server.secure_cookies",
+        "ASSAY_SECURE_COOKIES",
+        "--secure-cookies",
+        "false",
+        Bool,
+        "Mark the console's session cookie `Secure` even when no `X-Forwarded-Proto: https` says TLS is in front.",
+    ),
+    key(
+        "server.scheduler_interval_secs",
+        "ASSAY_SCHEDULER_INTERVAL_SECS",
+        "--scheduler-interval-secs",
+        "60",
+        Integer,
+        "How often deprecation schedules are applied, in seconds (1 to 86400).",
+    ),
+    key(
+        "server.webhook_interval_secs",
+        "ASSAY_WEBHOOK_INTERVAL_SECS",
+        "--webhook-interval-secs",
+        "5",
+        Integer,
+        "How often partner webhooks are fanned out and delivered, in seconds (1 to 3600).",
+    ),
+    key(
+        "server.allow_private_webhooks",
+        "ASSAY_ALLOW_PRIVATE_WEBHOOKS",
+        "--allow-private-webhooks",
+        "false",
+        Bool,
+        "Accept webhook endpoints on loopback and private addresses (and plain http to them). Development only.",
+    ),
+    key(
+        "store.data_dir",
+        "ASSAY_DATA_DIR",
+        "--data-dir",
+        "$XDG_DATA_HOME/assay",
+        String,
+        "The embedded SQLite store's data directory. The layer that names a store (data_dir or database_url) wins as a whole.",
+    ),
+    key(
+        "store.database_url",
+        "ASSAY_DATABASE_URL",
+        "--database-url",
+        "unset: the embedded store",
+        String,
+        "A database URL instead of the data directory: `postgres://…` or `sqlite://PATH`.",
+    ),
+    key(
+        "service.workers",
+        "ASSAY_WORKERS",
+        "--workers",
+        "4",
+        Integer,
+        "Queue workers in this process (`serve` and `worker`; 1 to 64).",
+    ),
+    key(
+        "service.lease_secs",
+        "ASSAY_LEASE_SECS",
+        "--lease-secs",
+        "30",
+        Integer,
+        "How long a claimed job's lease lasts, in seconds (2 to 3600); a crashed worker's jobs are taken over once it lapses.",
+    ),
+    key(
+        "service.resource_regression_factor",
+        "ASSAY_RESOURCE_REGRESSION_FACTOR",
+        "--resource-regression-factor",
+        "2.0",
+        Float,
+        "How much an integration check's fuel, peak memory or bytes sent may grow against the last approved run before it is a finding (1 or more).",
+    ),
+    key(
+        "service.max_compile_secs",
+        "ASSAY_MAX_COMPILE_SECS",
+        "--max-compile-secs",
+        "60",
+        Integer,
+        "How long compiling one uploaded check may take, in seconds (1 to 3600).",
+    ),
+    key(
+        "service.parallel_compiles",
+        "ASSAY_PARALLEL_COMPILES",
+        "--parallel-compiles",
+        "2",
+        Integer,
+        "How many uploaded checks may compile at once (1 to 64).",
+    ),
+    key(
+        "sandbox.timeout_ms",
+        "ASSAY_TIMEOUT_MS",
+        "--timeout-ms",
+        "2000",
+        Integer,
+        "Wall-time limit per check, in milliseconds (1 to 3600000).",
+    ),
+    key(
+        "sandbox.fuel",
+        "ASSAY_FUEL",
+        "--fuel",
+        "unset: no fuel budget",
+        Integer,
+        "Fuel budget per check: a deterministic instruction budget (1 or more).",
+    ),
+    key(
+        "sandbox.max_memory_mib",
+        "ASSAY_MAX_MEMORY_MIB",
+        "--max-memory-mib",
+        "64",
+        Integer,
+        "Linear memory per check, summed over all memories, in MiB (1 to 4096).",
+    ),
+    key(
+        "sandbox.cache_dir",
+        "ASSAY_CACHE_DIR",
+        "--cache-dir",
+        "$XDG_CACHE_HOME/assay/components",
+        String,
+        "Where precompiled components are cached.",
+    ),
+    key(
+        "sandbox.no_cache",
+        "ASSAY_NO_CACHE",
+        "--no-cache",
+        "false",
+        Bool,
+        "Do not read or write the precompiled-component cache.",
+    ),
+    key("log.format", "ASSAY_LOG_FORMAT", "--log-format", "text", String, "Log lines as `text` or as `json` objects."),
+];
+
+/// The key `name` (`section.key`).
+pub fn get(name: &str) -> Option<&'static Key> {
+    KEYS.iter().find(|k| k.name == name)
+}
+
+/// The key a flag sets.
+pub fn by_flag(flag: &str) -> Option<&'static Key> {
+    KEYS.iter().find(|k| k.flag == flag)
+}
