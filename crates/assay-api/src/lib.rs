@@ -13,12 +13,14 @@
 //! - [`packs`] — rule-pack rollouts, partner-check updates, re-check verdicts, the job queue.
 //! - [`webhooks`] — endpoints and delivery logs.
 //! - [`ops`] — readiness.
+//! - [`audit`] — the audit chain's signed checkpoints and its verification.
 //! - [`problem`] — errors.
 //!
 //! Rules this crate keeps: plain data with serde and schema derives; what a value means is
 //! documented on its field, and what the server enforces is stated in its schema. Converting
 //! from the service's types happens in the server, at its edge.
 
+pub mod audit;
 pub mod lifecycle;
 pub mod listings;
 pub mod ops;

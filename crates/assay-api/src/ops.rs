@@ -14,4 +14,7 @@ pub struct Readiness {
     pub rule_pack: String,
     /// Review jobs waiting or running.
     pub pending_reviews: i64,
+    /// `intact`, or where the audit chain is broken (then `status` is `unavailable`): the newest
+    /// events are verified at start and after every checkpoint.
+    pub audit: String,
 }

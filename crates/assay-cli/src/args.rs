@@ -190,6 +190,11 @@ pub enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// The audit log: verify its hash chain and signed checkpoints.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Print the JSON Schema of `assay check --format json` reports.
     Schema,
     /// Print a shell completion script, e.g. `assay completions bash > /etc/bash_completion.d/assay`.
@@ -423,6 +428,19 @@ pub struct ServeArgs {
     pub service: ServiceArgs,
     #[command(flatten, next_help_heading = "Sandbox")]
     pub sandbox: SandboxArgs,
+    #[command(flatten, next_help_heading = "Audit")]
+    pub audit: AuditArgs,
+}
+
+/// The audit chain's checkpoints (`[audit]`).
+#[derive(Debug, Default, Args)]
+pub struct AuditArgs {
+    /// The Ed25519 key that signs audit checkpoints (PKCS#8; created on first start).
+    #[arg(long, value_name = "FILE")]
+    pub audit_signing_key: Option<PathBuf>,
+    /// How often the audit chain's head is signed and its newest events re-verified, in seconds.
+    #[arg(long, value_name = "SECS")]
+    pub checkpoint_interval_secs: Option<u32>,
 }
 
 /// The HTTP API and console (`[server]`).
@@ -705,6 +723,33 @@ pub enum WebhookCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Walk the whole audit chain on the store: every event follows the one before it and hashes
+    /// to its hash, every checkpoint's event still has the hash it signed, and every checkpoint's
+    /// signature verifies with the signing key's public half.
+    #[command(
+        after_help = "Exit codes: 0 intact, 1 broken (the first broken link is printed), 2 the store or a file could not be read."
+    )]
+    Verify(AuditVerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuditVerifyArgs {
+    /// Also check checkpoints kept elsewhere: a saved `GET /v1/audit/checkpoints` document (so
+    /// cutting events off the end is found even if the database's checkpoints were cut too).
+    #[arg(long, value_name = "FILE")]
+    pub checkpoints: Option<PathBuf>,
+    /// Check signatures with this public key (base64) instead of the signing key's.
+    #[arg(long, value_name = "BASE64")]
+    pub public_key: Option<String>,
+    /// The key that signs the checkpoints (its public half checks them).
+    #[arg(long, value_name = "FILE")]
+    pub audit_signing_key: Option<PathBuf>,
+    #[command(flatten, next_help_heading = "Store")]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Print the effective configuration as TOML, each key with where its value came from
     /// (a flag, an environment variable, the file and line, or the default). Flags given here
@@ -736,6 +781,16 @@ pub fn flags(global: &Global, command: &Command) -> toml::Table {
     if let Some(format) = global.log_format {
         put(&mut layer, "log.format", Some(format));
     }
+    match command {
+        Command::Serve(a) => {
+            put(&mut layer, "audit.signing_key", a.audit.audit_signing_key.as_ref());
+            put(&mut layer, "audit.checkpoint_interval_secs", a.audit.checkpoint_interval_secs);
+        }
+        Command::Audit { command: AuditCommand::Verify(a) } => {
+            put(&mut layer, "audit.signing_key", a.audit_signing_key.as_ref());
+        }
+        _ => {}
+    }
     let (server, store, service, sandbox, cache) = match command {
         Command::Check(a) => (None, None, None, Some(&a.sandbox), None),
         Command::Replay(a) => (None, None, None, None, Some(&a.cache)),
@@ -746,6 +801,7 @@ pub fn flags(global: &Global, command: &Command) -> toml::Table {
             (Some(&a.server), Some(&a.store), Some(&a.service), Some(&a.sandbox), None)
         }
         Command::Token { command: TokenCommand::Create(a) } => (None, Some(&a.store), None, None, None),
+        Command::Audit { command: AuditCommand::Verify(a) } => (None, Some(&a.store), None, None, None),
         _ => (None, None, None, None, None),
     };
     if let Some(a) = server {

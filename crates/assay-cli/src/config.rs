@@ -32,6 +32,7 @@ pub struct Config {
     pub store: Store,
     pub service: Service,
     pub sandbox: Sandbox,
+    pub audit: Audit,
     pub log: Log,
 }
 
@@ -123,6 +124,22 @@ pub struct Sandbox {
 impl Default for Sandbox {
     fn default() -> Self {
         Sandbox { timeout_ms: 2000, fuel: None, max_memory_mib: 64, cache_dir: None, no_cache: false }
+    }
+}
+
+/// `[audit]`: the audit chain's signed checkpoints.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Audit {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signing_key: Option<PathBuf>,
+    #[serde(deserialize_with = "within::<_, _, 1, 86_400>")]
+    pub checkpoint_interval_secs: u32,
+}
+
+impl Default for Audit {
+    fn default() -> Self {
+        Audit { signing_key: None, checkpoint_interval_secs: 60 }
     }
 }
 

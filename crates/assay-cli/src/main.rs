@@ -2,6 +2,7 @@
 //! the exit code. See `assay --help`.
 
 mod args;
+mod audit;
 mod check;
 mod client;
 mod config;
@@ -21,7 +22,7 @@ use std::process::ExitCode;
 
 use clap::FromArgMatches as _;
 
-use crate::args::{ChecksCommand, Cli, Command, ConfigCommand, RulesCommand, TokenCommand};
+use crate::args::{AuditCommand, ChecksCommand, Cli, Command, ConfigCommand, RulesCommand, TokenCommand};
 
 fn main() -> ExitCode {
     let cli = Cli::from_arg_matches(&args::command().get_matches()).unwrap_or_else(|e| e.exit());
@@ -34,6 +35,7 @@ fn main() -> ExitCode {
         | Command::Serve(_)
         | Command::Worker(_)
         | Command::Token { .. }
+        | Command::Audit { .. }
         | Command::Config { command: ConfigCommand::Show(_) } => config::File::Find(cli.global.config.as_deref()),
         _ => config::File::Skip,
     };
@@ -62,6 +64,7 @@ fn main() -> ExitCode {
         Command::Worker(_) => worker::run(config),
         Command::Checks { command: ChecksCommand::Update(args) } => rules::update_checks(args),
         Command::Token { command: TokenCommand::Create(args) } => token::create(config, args),
+        Command::Audit { command: AuditCommand::Verify(args) } => audit::verify(config, args),
         Command::Serve(args) => serve::run(config, args),
         Command::Submit(args) => submit::run(args),
         Command::Status(args) => status::run(args),

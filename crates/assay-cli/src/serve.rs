@@ -52,6 +52,23 @@ async fn serve(config: &Config, args: &ServeArgs) -> Result<ExitCode, Failure> {
     };
     let service = setup::service(config, store.clone())?
         .with_webhooks(Arc::new(assay_server::webhooks::HttpSender::default()), webhooks);
+    // The audit chain: its newest events verified now (a broken chain is reported, and /readyz
+    // says so, but the service runs: the evidence stays readable), its head signed periodically.
+    let key_path = crate::audit::signing_key_path(config).input()?;
+    let key = assay_service::audit::AuditKey::load_or_create(&key_path)
+        .map_err(|e| Failure::Input(anyhow::anyhow!(e), None))?;
+    tracing::info!(key = %key_path.display(), key_id = key.id(), "audit checkpoints are signed with this key");
+    let service = service.with_audit_key(Arc::new(key));
+    let report = service
+        .verify_audit_newest(assay_service::audit::VERIFY_AT_START)
+        .await
+        .context("verifying the audit chain")
+        .map_err(Failure::Host)?;
+    if let Some((seq, why)) = &report.broken {
+        eprintln!(
+            "assay: the audit chain is BROKEN at event {seq}: {why} (see `assay audit verify`; /readyz reports it)"
+        );
+    }
     if let Some(dir) = &args.demo {
         seed(&service, dir).await?;
     }
@@ -90,6 +107,12 @@ async fn serve(config: &Config, args: &ServeArgs) -> Result<ExitCode, Failure> {
         let period = std::time::Duration::from_secs(server.webhook_interval_secs.into());
         tokio::spawn(async move { service.run_dispatcher(period, stop).await })
     };
+    // Audit checkpoints: the chain's head signed, its newest events re-verified.
+    let checkpointer = {
+        let (service, stop) = (service.clone(), until_stopped());
+        let period = std::time::Duration::from_secs(config.audit.checkpoint_interval_secs.into());
+        tokio::spawn(async move { service.run_checkpointer(period, stop).await })
+    };
     let pack = service.pack_manifest();
     tracing::info!(%address, database = ?store.backend(), pack = %format!("{}@{}", pack.name, pack.version), "assay is serving");
     eprintln!(
@@ -108,7 +131,12 @@ async fn serve(config: &Config, args: &ServeArgs) -> Result<ExitCode, Failure> {
         let _ = worker.await;
     }
     let _ = scheduler.await;
+    let _ = checkpointer.await;
     let _ = dispatcher.await;
+    // The last events of this run, signed before the store closes.
+    if let Err(e) = service.checkpoint_audit().await {
+        tracing::warn!(error = %assay_service::error_chain(&e), "the final audit checkpoint failed");
+    }
     store.close().await;
     served.context("serving HTTP").map_err(Failure::Host)?;
     Ok(ExitCode::SUCCESS)

@@ -29,7 +29,16 @@ pub async fn open_store(args: &config::Store) -> Result<Store, Failure> {
     }
 }
 
-fn default_data_dir() -> anyhow::Result<std::path::PathBuf> {
+/// A single-threaded runtime for a command that works on the store.
+pub fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")
+        .map_err(Failure::Host)
+}
+
+pub fn default_data_dir() -> anyhow::Result<std::path::PathBuf> {
     use etcetera::BaseStrategy as _;
     Ok(etcetera::choose_base_strategy()
         .context("finding the data directory; pass --data-dir")?
@@ -38,11 +47,7 @@ fn default_data_dir() -> anyhow::Result<std::path::PathBuf> {
 }
 
 pub fn create(config: &Config, args: &TokenCreateArgs) -> Result<ExitCode, Failure> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the runtime")
-        .map_err(Failure::Host)?;
+    let runtime = runtime()?;
     runtime.block_on(async {
         let store = open_store(&config.store).await?;
         let role = match args.role {

@@ -23,6 +23,7 @@
 //! response body (causes are logged with the request id).
 
 pub mod api;
+pub mod audit;
 pub mod auth;
 mod console;
 mod contract;
@@ -113,6 +114,7 @@ pub struct AppState {
         (name = "rule-packs", description = "Re-checks: rule-pack rollout (shadow re-check, blast radius, enforcement with a grace deadline), partners' check updates, re-check verdicts and the job queue"),
         (name = "webhooks", description = "Partner webhook endpoints (Standard Webhooks signatures) and their delivery logs"),
         (name = "operations", description = "Health, readiness and metrics"),
+        (name = "audit", description = "The hash-chained audit log: signed checkpoints of its head, and verification"),
     )
 )]
 struct ApiDoc;
@@ -158,6 +160,8 @@ fn routes(config: &ServerConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(packs::enforce_pack))
         .routes(routes!(packs::queue))
         .routes(routes!(packs::rechecks))
+        .routes(routes!(audit::checkpoints))
+        .routes(routes!(audit::verify))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::metrics_text))

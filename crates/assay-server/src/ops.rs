@@ -39,12 +39,13 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Readiness: the database answers and is migrated, and the rule pack is loaded.
+/// Readiness: the database answers and is migrated, the rule pack is loaded, and the newest
+/// audit events verified.
 #[utoipa::path(
     get, path = "/readyz", tag = "operations",
     responses(
         (status = 200, description = "Ready", body = Readiness),
-        (status = 503, description = "The database does not answer (the readiness document), or the request took longer than the server allows (a `timeout` problem)", content(
+        (status = 503, description = "The database does not answer or the audit chain is broken (the readiness document), or the request took longer than the server allows (a `timeout` problem)", content(
             (Readiness = "application/json"),
             (Problem = "application/problem+json"),
         )),
@@ -60,11 +61,17 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         }
     };
     metrics::gauge!("assay_pending_reviews").set(pending as f64);
+    let audit = match &readiness.audit_broken {
+        None => "intact".to_owned(),
+        Some((seq, why)) => format!("broken at event {seq}: {why}"),
+    };
+    let status = if readiness.audit_broken.is_some() { StatusCode::SERVICE_UNAVAILABLE } else { status };
     let body = Readiness {
         status: if status == StatusCode::OK { "ready" } else { "unavailable" }.to_owned(),
         database: readiness.database.to_owned(),
         rule_pack: readiness.rule_pack,
         pending_reviews: pending,
+        audit,
     };
     (status, Json(body)).into_response()
 }

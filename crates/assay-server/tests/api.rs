@@ -523,6 +523,44 @@ async fn health_readiness_and_metrics() {
     assert_eq!(app.send(request).await.headers["x-request-id"], "trace-me-42");
 }
 
+#[tokio::test]
+async fn the_audit_chain_is_verified_by_admins_and_readiness_reports_a_break() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app().await;
+    let key = assay_service::audit::AuditKey::load_or_create(&dir.path().join("audit.p8")).unwrap();
+    let public_key = key.public_key();
+    app.service = app.service.clone().with_audit_key(std::sync::Arc::new(key));
+    app.router = router(app.service.clone(), ServerConfig::default());
+    app.reviewed("clean").await;
+    let checkpoint = app.service.checkpoint_audit().await.unwrap().unwrap();
+
+    // The checkpoints and the key are public; the signature verifies with it.
+    let published = app.call(Method::GET, "/v1/audit/checkpoints", None, None).await;
+    assert_eq!(published.status, StatusCode::OK);
+    assert_eq!(published.body["public_key"], public_key);
+    assert_eq!(published.body["checkpoints"][0]["seq"], checkpoint.seq);
+    assert_eq!(assay_service::audit::check_signatures(std::slice::from_ref(&checkpoint), &public_key), Ok(1));
+
+    // Only admins walk the chain.
+    for token in [&app.acme, &app.reviewer] {
+        let reply = app.call(Method::GET, "/v1/audit/verify", Some(token), None).await;
+        assert_problem(&reply, StatusCode::FORBIDDEN, "forbidden");
+    }
+    let verified = app.call(Method::GET, "/v1/audit/verify", Some(&app.admin), None).await;
+    assert_eq!(verified.status, StatusCode::OK, "{:?}", verified.body);
+    assert_eq!(verified.body["intact"], true);
+    assert_eq!(verified.body["checkpoints"], 1);
+
+    // A forged checkpoint (a signature that is not the key's) breaks it, and readiness says so.
+    app.store.execute_unchecked("UPDATE audit_checkpoints SET at = at + 1").await.unwrap();
+    let verified = app.call(Method::GET, "/v1/audit/verify", Some(&app.admin), None).await;
+    assert_eq!(verified.body["intact"], false, "{:?}", verified.body);
+    assert!(verified.body["broken"]["reason"].as_str().unwrap().contains("does not verify"), "{:?}", verified.body);
+    let ready = app.call(Method::GET, "/readyz", None, None).await;
+    assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(ready.body["audit"].as_str().unwrap().starts_with("broken at event"), "{:?}", ready.body);
+}
+
 /// The checked-in OpenAPI document is the one the code generates, and the server serves it.
 /// After changing the API: `ASSAY_UPDATE_OPENAPI=1 cargo test -p assay-server openapi`.
 #[tokio::test]

@@ -16,6 +16,8 @@ pub struct Readiness {
     pub rule_pack: String,
     /// Review jobs waiting, or why the database did not answer.
     pub pending_reviews: Result<i64, ServiceError>,
+    /// The audit chain's first broken link (seq, why), when the last verification found one.
+    pub audit_broken: Option<(i64, String)>,
 }
 
 impl Service {
@@ -30,6 +32,7 @@ impl Service {
             },
             rule_pack: format!("{}@{}", pack.name, pack.version),
             pending_reviews: self.pending_reviews().await,
+            audit_broken: self.audit_broken(),
         }
     }
 

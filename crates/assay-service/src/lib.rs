@@ -37,6 +37,7 @@
 //! store stays behind [`Service`] (`tests/architecture.rs` checks the signatures).
 
 pub mod access;
+pub mod audit;
 pub mod bundle;
 mod clock;
 mod error;

@@ -126,6 +126,10 @@ pub struct Service {
     pub(crate) pack_checks: Arc<std::sync::Mutex<PackChecks>>,
     /// Held by the one worker of this process that may claim a suspect job.
     pub(crate) suspect_slot: Arc<std::sync::atomic::AtomicBool>,
+    /// Signs audit checkpoints, in the process that takes them.
+    pub(crate) audit_key: Option<Arc<crate::audit::AuditKey>>,
+    /// The broken link the last audit verification found.
+    pub(crate) audit_broken: Arc<std::sync::Mutex<Option<(i64, String)>>>,
 }
 
 /// Check specs per loaded pack: the pack (kept alive) and its specs.
@@ -148,6 +152,8 @@ impl Service {
             packs: Arc::default(),
             pack_checks: Arc::default(),
             suspect_slot: Arc::default(),
+            audit_key: None,
+            audit_broken: Arc::default(),
         }
     }
 

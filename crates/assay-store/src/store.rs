@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use sqlx::any::AnyPoolOptions;
 use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
 
-use crate::audit::{self, AuditEvent, ChainBroken};
+use crate::audit::{self, AuditEvent, ChainBroken, Checkpoint};
 use crate::model::{Capability, ListingId, PartnerId, Principal, Role, VersionId, VersionRecord};
 use crate::token;
 
@@ -521,9 +521,109 @@ impl Store {
         Ok(rows.into_iter().map(AuditRow::event).collect())
     }
 
-    /// Verify the whole audit chain; the number of events when it is intact.
+    /// Verify the whole audit chain against itself and the stored checkpoints, a page at a time;
+    /// the number of events when it is intact.
     pub async fn verify_audit(&self) -> Result<Result<usize, ChainBroken>, StoreError> {
-        Ok(audit::verify(&self.audit_events().await?))
+        self.verify_audit_newest(i64::MAX).await
+    }
+
+    /// Verify the newest `count` events (and that no checkpoint lies beyond the last one): what
+    /// `assay serve` checks at start. The event before them anchors the walk and must itself
+    /// hash to what it says.
+    pub async fn verify_audit_newest(&self, count: i64) -> Result<Result<usize, ChainBroken>, StoreError> {
+        self.verify_audit_with(count, &[]).await
+    }
+
+    /// Verify the newest `count` events against the stored checkpoints and `kept`, checkpoints
+    /// kept outside the database (which catch a tail cut off together with its checkpoints).
+    pub async fn verify_audit_with(
+        &self,
+        count: i64,
+        kept: &[Checkpoint],
+    ) -> Result<Result<usize, ChainBroken>, StoreError> {
+        let mut checkpoints = self.audit_checkpoints().await?;
+        checkpoints.extend_from_slice(kept);
+        let head = self.audit_head().await?.map_or(0, |h| h.seq);
+        let anchor = head.saturating_sub(count);
+        let walk = if anchor <= 0 {
+            audit::Walk::from_start(&checkpoints)
+        } else {
+            let event = sqlx::query_as::<_, AuditRow>(concat!(select_audit!(), " WHERE seq = $1"))
+                .bind(anchor)
+                .fetch_optional(&self.pool)
+                .await?
+                .map(AuditRow::event);
+            let Some(event) = event else {
+                return Ok(Err(ChainBroken { seq: anchor, reason: "an event is missing".into() }));
+            };
+            if let Err(broken) = audit::Walk::after(anchor - 1, event.prev_hash.clone(), &[]).next(&event) {
+                return Ok(Err(broken));
+            }
+            audit::Walk::after(anchor, event.hash, &checkpoints)
+        };
+        self.walk_audit(walk, anchor.max(0)).await
+    }
+
+    async fn walk_audit(
+        &self,
+        mut walk: audit::Walk,
+        mut after: i64,
+    ) -> Result<Result<usize, ChainBroken>, StoreError> {
+        const PAGE: i64 = 1000;
+        loop {
+            let page = sqlx::query_as::<_, AuditRow>(concat!(select_audit!(), " WHERE seq > $1 ORDER BY seq LIMIT $2"))
+                .bind(after)
+                .bind(PAGE)
+                .fetch_all(&self.pool)
+                .await?;
+            let full = page.len() as i64 == PAGE;
+            for event in page.into_iter().map(AuditRow::event) {
+                if let Err(broken) = walk.next(&event) {
+                    return Ok(Err(broken));
+                }
+                after = event.seq;
+            }
+            if !full {
+                return Ok(walk.finish());
+            }
+        }
+    }
+
+    /// The newest audit event.
+    pub async fn audit_head(&self) -> Result<Option<AuditEvent>, StoreError> {
+        let row = sqlx::query_as::<_, AuditRow>(concat!(select_audit!(), " ORDER BY seq DESC LIMIT 1"))
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(AuditRow::event))
+    }
+
+    /// Every checkpoint of the audit chain, oldest first.
+    pub async fn audit_checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError> {
+        let rows = sqlx::query_as::<_, CheckpointRow>(
+            "SELECT seq, hash, at, key_id, signature FROM audit_checkpoints ORDER BY seq",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| Checkpoint { seq: r.seq, hash: r.hash, at: r.at, key_id: r.key_id, signature: r.signature })
+            .collect())
+    }
+
+    /// Record a checkpoint; one taken at a seq that has one already is kept as it was.
+    pub async fn add_audit_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO audit_checkpoints (seq, hash, at, key_id, signature) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (seq) DO NOTHING",
+        )
+        .bind(checkpoint.seq)
+        .bind(&checkpoint.hash)
+        .bind(checkpoint.at)
+        .bind(&checkpoint.key_id)
+        .bind(&checkpoint.signature)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     /// Direct SQL for tests that tamper with rows the way an intruder would.
@@ -754,6 +854,16 @@ impl AuditRow {
         let AuditRow { seq, at, actor, action, subject, detail, prev_hash, hash } = self;
         AuditEvent { seq, at, actor, action, subject, detail, prev_hash, hash }
     }
+}
+
+/// A checkpoint of the audit chain.
+#[derive(sqlx::FromRow)]
+struct CheckpointRow {
+    seq: i64,
+    hash: String,
+    at: i64,
+    key_id: String,
+    signature: String,
 }
 
 /// The head of the audit chain.

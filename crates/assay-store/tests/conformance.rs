@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use assay_core::integration::{CallOutcome, PlatformCall};
 use assay_core::{CheckOutcome, CheckRun, Finding, ResourceUsage, Severity, Transition, Verdict, VersionState};
+use assay_store::audit::{self, Checkpoint};
 use assay_store::{
     Backend, Capability, ClaimedRecheck, JobFate, NewCheck, NewPack, NewWaiver, PackMode, RecheckResult, ReviewRecord,
     Role, Store, StoreError, Submission,
@@ -83,6 +84,9 @@ conformance!(
     concurrent_decisions_have_exactly_one_winner,
     an_edited_audit_row_breaks_the_chain,
     a_deleted_audit_row_breaks_the_chain,
+    checkpoints_catch_a_truncated_tail,
+    checkpoints_catch_a_rewritten_tail,
+    the_newest_events_are_verified_alone,
     reopening_applies_no_migration_twice,
     a_review_is_recorded_with_its_transition_in_one_transaction,
     decisions_need_a_note_and_are_recorded,
@@ -245,6 +249,69 @@ async fn a_deleted_audit_row_breaks_the_chain(store: Store) {
     let broken = store.verify_audit().await.unwrap().unwrap_err();
     assert_eq!(broken.seq, 2);
     assert!(broken.reason.contains("missing"), "{broken}");
+}
+
+/// A checkpoint of the chain's head now (signatures are the service's; the store keeps them).
+async fn checkpoint(store: &Store) -> i64 {
+    let head = store.audit_head().await.unwrap().unwrap();
+    let checkpoint =
+        Checkpoint { seq: head.seq, hash: head.hash, at: head.at, key_id: "test".into(), signature: "-".into() };
+    store.add_audit_checkpoint(&checkpoint).await.unwrap();
+    store.add_audit_checkpoint(&checkpoint).await.unwrap(); // a second one at the same seq is a no-op
+    assert_eq!(store.audit_checkpoints().await.unwrap(), vec![checkpoint]);
+    head.seq
+}
+
+/// SQL the way an intruder would write it (the tamper helper takes static text).
+fn intruder(sql: String) -> &'static str {
+    Box::leak(sql.into_boxed_str())
+}
+
+async fn checkpoints_catch_a_truncated_tail(store: Store) {
+    submitted(&store).await;
+    let head = checkpoint(&store).await;
+    assert_eq!(store.verify_audit().await.unwrap(), Ok(3));
+    // Cutting the newest event off leaves a chain consistent with itself: only the checkpoint
+    // knows it was longer.
+    store.execute_unchecked(intruder(format!("DELETE FROM audit_events WHERE seq = {head}"))).await.unwrap();
+    assert_eq!(assay_store::audit::verify(&store.audit_events().await.unwrap()), Ok(2));
+    for broken in [store.verify_audit().await.unwrap(), store.verify_audit_newest(1).await.unwrap()] {
+        let broken = broken.unwrap_err();
+        assert_eq!(broken.seq, head, "{broken}");
+        assert!(broken.reason.contains("removed from the end"), "{broken}");
+    }
+}
+
+async fn checkpoints_catch_a_rewritten_tail(store: Store) {
+    submitted(&store).await;
+    let head = checkpoint(&store).await;
+    // Rewrite the newest event with a hash recomputed to fit: the chain still verifies itself.
+    let event = store.audit_head().await.unwrap().unwrap();
+    let forged =
+        audit::hash(&event.prev_hash, event.seq, event.at, "intruder", &event.action, &event.subject, &event.detail);
+    store
+        .execute_unchecked(intruder(format!(
+            "UPDATE audit_events SET actor = 'intruder', hash = '{forged}' WHERE seq = {head}"
+        )))
+        .await
+        .unwrap();
+    assert_eq!(assay_store::audit::verify(&store.audit_events().await.unwrap()), Ok(3));
+    let broken = store.verify_audit().await.unwrap().unwrap_err();
+    assert_eq!(broken.seq, head, "{broken}");
+    assert!(broken.reason.contains("rewritten"), "{broken}");
+}
+
+async fn the_newest_events_are_verified_alone(store: Store) {
+    submitted(&store).await;
+    assert_eq!(store.verify_audit_newest(2).await.unwrap(), Ok(2));
+    assert_eq!(store.verify_audit_newest(100).await.unwrap(), Ok(3));
+    // An edit older than the newest two is outside the window; the full walk finds it.
+    store.execute_unchecked("UPDATE audit_events SET detail = 'edited' WHERE seq = 1").await.unwrap();
+    assert_eq!(store.verify_audit_newest(1).await.unwrap(), Ok(1));
+    assert_eq!(store.verify_audit().await.unwrap().unwrap_err().seq, 1);
+    // The event anchoring the window must hash to what it says.
+    store.execute_unchecked("UPDATE audit_events SET detail = 'edited' WHERE seq = 2").await.unwrap();
+    assert_eq!(store.verify_audit_newest(1).await.unwrap().unwrap_err().seq, 2);
 }
 
 async fn reopening_applies_no_migration_twice(store: Store) {

@@ -94,6 +94,22 @@ pub const KEYS: &[Key] = &[
         "Accept webhook endpoints on loopback and private addresses (and plain http to them). Development only.",
     ),
     key(
+        "audit.signing_key",
+        "ASSAY_AUDIT_SIGNING_KEY",
+        "--audit-signing-key",
+        "unset: audit-signing-key.p8 in the data directory",
+        String,
+        "The Ed25519 key (PKCS#8) that signs audit checkpoints; created on first start. Keep it out of the database and back it up.",
+    ),
+    key(
+        "audit.checkpoint_interval_secs",
+        "ASSAY_CHECKPOINT_INTERVAL_SECS",
+        "--checkpoint-interval-secs",
+        "60",
+        Integer,
+        "How often `assay serve` signs the audit chain's head and re-verifies its newest events, in seconds (1 to 86400).",
+    ),
+    key(
         "store.data_dir",
         "ASSAY_DATA_DIR",
         "--data-dir",

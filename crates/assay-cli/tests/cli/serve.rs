@@ -733,3 +733,92 @@ fn repeated_sigkill_during_a_recheck_storm_loses_and_duplicates_nothing() {
         assert_eq!(stuck, 0, "no job stuck past its lease");
     }
 }
+
+/// `GET path` on the server, by hand (the tests link no HTTP client): the status and the body.
+fn http_get(server: &Server, path: &str) -> (u16, String) {
+    use std::io::{Read as _, Write as _};
+    let address = server.url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    (status, body)
+}
+
+#[test]
+fn the_audit_chain_is_checkpointed_verified_and_its_tampering_found() {
+    let dir = tempfile::tempdir().unwrap();
+    for data in backends(dir.path()) {
+        let _cleanup = DropDatabase(data.clone());
+        let key = dir.path().join(format!("{}-audit.p8", data.name()));
+        let key_args = ["--audit-signing-key", key.to_str().unwrap()];
+        let verify =
+            |extra: &[&str]| run(assay().args(["audit", "verify"]).args(key_args).args(data.args()).args(extra));
+        token(&data, "reviewer", None);
+        token(&data, "partner", Some("acme"));
+
+        // The server signs the head; the checkpoints and the public key are public.
+        let server = Server::start_with(&data, None, &[&key_args[..], &["--checkpoint-interval-secs", "1"]].concat());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let published = loop {
+            let (status, body) = http_get(&server, "/v1/audit/checkpoints");
+            assert_eq!(status, 200, "{body}");
+            let document: Value = serde_json::from_str(&body).unwrap();
+            if !document["checkpoints"].as_array().unwrap().is_empty() {
+                break body;
+            }
+            assert!(Instant::now() < deadline, "no checkpoint after 30 s: {body}");
+            std::thread::sleep(Duration::from_millis(200));
+        };
+        let (status, body) = http_get(&server, "/readyz");
+        assert_eq!(status, 200, "{body}");
+        assert!(body.contains(r#""audit":"intact""#), "{body}");
+        server.kill();
+        let kept = dir.path().join(format!("{}-checkpoints.json", data.name()));
+        std::fs::write(&kept, &published).unwrap();
+        let document: Value = serde_json::from_str(&published).unwrap();
+        let head = document["checkpoints"][0]["seq"].as_i64().unwrap();
+
+        let intact = verify(&[]);
+        assert_eq!(intact.code, 0, "{}{}", intact.stdout, intact.stderr);
+        assert!(
+            intact.stdout.contains("audit chain intact") && intact.stdout.contains("signatures verified"),
+            "{}",
+            intact.stdout
+        );
+
+        // An intruder cuts off the newest event and the checkpoints that covered it: the
+        // database agrees with itself now; the copy kept elsewhere does not.
+        runtime().block_on(async {
+            let store = data.open().await;
+            let sql = format!("DELETE FROM audit_events WHERE seq = {head}");
+            store.execute_unchecked(Box::leak(sql.into_boxed_str())).await.unwrap();
+            store.execute_unchecked("DELETE FROM audit_checkpoints").await.unwrap();
+        });
+        let fooled = verify(&[]);
+        assert_eq!(fooled.code, 0, "the database alone cannot tell: {}{}", fooled.stdout, fooled.stderr);
+        let caught = verify(&["--checkpoints", kept.to_str().unwrap()]);
+        assert_eq!(caught.code, 1, "{}{}", caught.stdout, caught.stderr);
+        assert!(caught.stdout.contains(&format!("BROKEN at event {head}")), "{}", caught.stdout);
+        assert!(caught.stdout.contains("removed from the end"), "{}", caught.stdout);
+
+        // An edited event is found by the chain alone, at start too: /readyz says so.
+        runtime().block_on(async {
+            data.open()
+                .await
+                .execute_unchecked("UPDATE audit_events SET detail = 'nothing happened' WHERE seq = 1")
+                .await
+                .unwrap();
+        });
+        let edited = verify(&[]);
+        assert_eq!(edited.code, 1, "{}{}", edited.stdout, edited.stderr);
+        assert!(edited.stdout.contains("BROKEN at event 1: its contents were changed"), "{}", edited.stdout);
+        let server = Server::start_with(&data, None, &key_args);
+        let (status, body) = http_get(&server, "/readyz");
+        assert_eq!(status, 503, "{body}");
+        assert!(body.contains("broken at event 1"), "{body}");
+        server.kill();
+    }
+}
