@@ -50,6 +50,10 @@ pub enum ProblemCode {
     InvalidRequest,
     /// 401: no valid bearer token (or console session).
     Unauthenticated,
+    /// 401: the token was valid and has expired; create a new one.
+    TokenExpired,
+    /// 401: the token was revoked (or replaced by a rotation).
+    TokenRevoked,
     /// 403: the caller's role may not do this.
     Forbidden,
     /// 403: the partner lacks a capability the operation needs.
@@ -90,9 +94,11 @@ pub enum ProblemCode {
 
 impl ProblemCode {
     /// Every code, in the order above.
-    pub const ALL: [ProblemCode; 20] = [
+    pub const ALL: [ProblemCode; 22] = [
         ProblemCode::InvalidRequest,
         ProblemCode::Unauthenticated,
+        ProblemCode::TokenExpired,
+        ProblemCode::TokenRevoked,
         ProblemCode::Forbidden,
         ProblemCode::CapabilityRequired,
         ProblemCode::NotFound,
@@ -118,6 +124,8 @@ impl ProblemCode {
         match self {
             ProblemCode::InvalidRequest => "invalid_request",
             ProblemCode::Unauthenticated => "unauthenticated",
+            ProblemCode::TokenExpired => "token_expired",
+            ProblemCode::TokenRevoked => "token_revoked",
             ProblemCode::Forbidden => "forbidden",
             ProblemCode::CapabilityRequired => "capability_required",
             ProblemCode::NotFound => "not_found",
@@ -143,7 +151,7 @@ impl ProblemCode {
     pub fn status(self) -> u16 {
         match self {
             ProblemCode::InvalidRequest => 400,
-            ProblemCode::Unauthenticated => 401,
+            ProblemCode::Unauthenticated | ProblemCode::TokenExpired | ProblemCode::TokenRevoked => 401,
             ProblemCode::Forbidden | ProblemCode::CapabilityRequired => 403,
             ProblemCode::NotFound => 404,
             ProblemCode::MethodNotAllowed => 405,
@@ -168,6 +176,8 @@ impl ProblemCode {
         match self {
             ProblemCode::InvalidRequest => "The request is malformed",
             ProblemCode::Unauthenticated => "Authentication required",
+            ProblemCode::TokenExpired => "The token has expired",
+            ProblemCode::TokenRevoked => "The token was revoked",
             ProblemCode::Forbidden => "Not allowed for this role",
             ProblemCode::CapabilityRequired => "The partner lacks a capability",
             ProblemCode::NotFound => "Not found",

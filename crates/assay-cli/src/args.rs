@@ -583,6 +583,17 @@ pub enum ClientFormat {
 pub enum TokenCommand {
     /// Create a token and print it once, as the last word of the output.
     Create(TokenCreateArgs),
+    /// Revoke a token by its id (the N of `token:N` in the audit log): it fails with
+    /// `token_revoked` from now on, and its console sessions end.
+    Revoke(TokenRevokeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TokenRevokeArgs {
+    /// The token's id.
+    pub id: i64,
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 #[derive(Debug, Args)]
@@ -596,6 +607,9 @@ pub struct TokenCreateArgs {
     /// Capabilities of a partner created here (repeatable).
     #[arg(long = "capability", value_enum, value_name = "CAPABILITY", default_values_t = [CapabilityArg::List])]
     pub capabilities: Vec<CapabilityArg>,
+    /// Days until the token expires (it then fails with `token_expired`).
+    #[arg(long, value_name = "DAYS", default_value_t = 90, value_parser = clap::value_parser!(u16).range(1..=3650))]
+    pub expires_in_days: u16,
     #[command(flatten)]
     pub store: StoreArgs,
 }
@@ -801,6 +815,7 @@ pub fn flags(global: &Global, command: &Command) -> toml::Table {
             (Some(&a.server), Some(&a.store), Some(&a.service), Some(&a.sandbox), None)
         }
         Command::Token { command: TokenCommand::Create(a) } => (None, Some(&a.store), None, None, None),
+        Command::Token { command: TokenCommand::Revoke(a) } => (None, Some(&a.store), None, None, None),
         Command::Audit { command: AuditCommand::Verify(a) } => (None, Some(&a.store), None, None, None),
         _ => (None, None, None, None, None),
     };

@@ -80,8 +80,9 @@ pub fn verify(config: &Config, args: &AuditVerifyArgs) -> Result<ExitCode, Failu
                     None => "signatures NOT checked: no signing key or --public-key",
                 };
                 println!(
-                    "audit chain intact: {events} events, {} checkpoints ({} stored, {} kept elsewhere; {signed}){newest}",
+                    "audit chain intact: {events} events, {} checkpoint{} ({} stored, {} kept elsewhere; {signed}){newest}",
                     all.len(),
+                    if all.len() == 1 { "" } else { "s" },
                     stored.len(),
                     kept.len()
                 );

@@ -64,6 +64,7 @@ fn main() -> ExitCode {
         Command::Worker(_) => worker::run(config),
         Command::Checks { command: ChecksCommand::Update(args) } => rules::update_checks(args),
         Command::Token { command: TokenCommand::Create(args) } => token::create(config, args),
+        Command::Token { command: TokenCommand::Revoke(args) } => token::revoke(config, args),
         Command::Audit { command: AuditCommand::Verify(args) } => audit::verify(config, args),
         Command::Serve(args) => serve::run(config, args),
         Command::Submit(args) => submit::run(args),

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use assay_store::{Capability, Role, Store};
 
-use crate::args::{CapabilityArg, RoleArg, TokenCreateArgs};
+use crate::args::{CapabilityArg, RoleArg, TokenCreateArgs, TokenRevokeArgs};
 use crate::config::{self, Config};
 use crate::exit::{Failure, InputContext};
 
@@ -75,12 +75,32 @@ pub fn create(config: &Config, args: &TokenCreateArgs) -> Result<ExitCode, Failu
             (Some(_), _) => return Err(Failure::Input(anyhow::anyhow!("--partner is only for --role partner"), None)),
             (None, _) => None,
         };
-        let token =
-            store.create_token("cli", role, partner).await.context("creating the token").map_err(Failure::Host)?;
+        let ttl = i64::from(args.expires_in_days) * 86_400;
+        let token = store
+            .create_token_for("cli", role, partner, ttl)
+            .await
+            .context("creating the token")
+            .map_err(Failure::Host)?;
         store.close().await;
         let whom = args.partner.as_deref().map(|p| format!(" for partner `{p}`")).unwrap_or_default();
-        eprintln!("Store the token now: it is shown once and only its hash is kept.");
+        eprintln!(
+            "Store the token now: it is shown once and only its hash is kept. It expires in {} days.",
+            args.expires_in_days
+        );
         println!("created a {role} token{whom}: {token}", role = role.as_str());
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+pub fn revoke(config: &Config, args: &TokenRevokeArgs) -> Result<ExitCode, Failure> {
+    runtime()?.block_on(async {
+        let store = open_store(&config.store).await?;
+        let revoked = store.revoke_token("cli", args.id).await.context("revoking the token").map_err(Failure::Host)?;
+        store.close().await;
+        if !revoked {
+            return Err(Failure::Input(anyhow::anyhow!("no live token has id {}", args.id), None));
+        }
+        println!("revoked token:{}", args.id);
         Ok(ExitCode::SUCCESS)
     })
 }

@@ -355,6 +355,30 @@ fn token_create_prints_a_token_the_store_accepts() {
         assert_eq!(store.authenticate(second).await.unwrap().unwrap().partner, principal.partner);
         assert_eq!(store.verify_audit().await.unwrap(), Ok(4), "one partner and three tokens");
     });
+
+    // A token expires (90 days by default, --expires-in-days otherwise) and can be revoked.
+    let out = create(&["--role", "reviewer", "--expires-in-days", "7"]);
+    assert!(out.stderr.contains("expires in 7 days"), "{}", out.stderr);
+    let short = out.stdout.split_whitespace().last().unwrap().to_owned();
+    assert_eq!(create(&["--role", "reviewer", "--expires-in-days", "0"]).code, 2);
+    let id = runtime.block_on(async {
+        let store = assay_store::Store::open_data_dir(dir.path()).await.unwrap();
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+        let expired = store.token_status(&short, now + 7 * 86_400 + 1).await.unwrap();
+        assert!(matches!(expired, assay_store::TokenStatus::Expired(_)), "{expired:?}");
+        store.authenticate(&short).await.unwrap().unwrap().actor.replace("token:", "")
+    });
+    let revoke = |id: &str| run(assay().args(["token", "revoke", id]).arg("--data-dir").arg(dir.path()));
+    let revoked = revoke(&id);
+    assert_eq!(revoked.code, 0, "{}", revoked.stderr);
+    assert_eq!(revoked.stdout.trim(), format!("revoked token:{id}"));
+    let twice = revoke(&id);
+    assert_eq!(twice.code, 2, "{}", twice.stderr);
+    assert!(twice.stderr.contains("no live token has id"), "{}", twice.stderr);
+    runtime.block_on(async {
+        let store = assay_store::Store::open_data_dir(dir.path()).await.unwrap();
+        assert_eq!(store.authenticate(&short).await.unwrap(), None);
+    });
 }
 
 #[test]

@@ -53,7 +53,10 @@ fn declare(operation: &mut Operation, has_path_params: bool) {
         add(ProblemCode::InvalidRequest, "A path parameter does not parse (`invalid_request`)");
     }
     if secured {
-        add(ProblemCode::Unauthenticated, "No valid token (`unauthenticated`)");
+        add(
+            ProblemCode::Unauthenticated,
+            "No valid token (`unauthenticated`), or an expired (`token_expired`) or revoked (`token_revoked`) one",
+        );
     }
     if json || multipart {
         add(ProblemCode::PayloadTooLarge, "The body is larger than the server accepts (`payload_too_large`)");

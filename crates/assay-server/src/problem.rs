@@ -77,6 +77,8 @@ impl From<ServiceError> for ApiError {
         let detail = e.to_string();
         match e {
             ServiceError::Unauthenticated => ApiError::new(ProblemCode::Unauthenticated, detail),
+            ServiceError::TokenExpired(_) => ApiError::new(ProblemCode::TokenExpired, detail),
+            ServiceError::TokenRevoked(_) => ApiError::new(ProblemCode::TokenRevoked, detail),
             ServiceError::Forbidden(_) => ApiError::new(ProblemCode::Forbidden, detail),
             ServiceError::CapabilityRequired(_) => ApiError::new(ProblemCode::CapabilityRequired, detail),
             ServiceError::NotFound(_) => ApiError::not_found(detail),

@@ -524,6 +524,27 @@ async fn health_readiness_and_metrics() {
 }
 
 #[tokio::test]
+async fn expired_and_revoked_tokens_fail_with_their_own_codes() {
+    let app = app().await;
+    let expired = app.store.create_token_for("test", Role::Reviewer, None, 0).await.unwrap();
+    let reply = app.call(Method::GET, "/v1/review-queue", Some(&expired), None).await;
+    assert_problem(&reply, StatusCode::UNAUTHORIZED, "token_expired");
+    assert!(reply.body["detail"].as_str().unwrap().contains("expired at"), "{}", reply.body);
+
+    let revoked = app.store.create_token("test", Role::Reviewer, None).await.unwrap();
+    assert_eq!(app.call(Method::GET, "/v1/review-queue", Some(&revoked), None).await.status, StatusCode::OK);
+    let id = app.store.authenticate(&revoked).await.unwrap().unwrap().actor.replace("token:", "");
+    assert!(app.store.revoke_token("test", id.parse().unwrap()).await.unwrap());
+    let reply = app.call(Method::GET, "/v1/review-queue", Some(&revoked), None).await;
+    assert_problem(&reply, StatusCode::UNAUTHORIZED, "token_revoked");
+
+    // A look-alike (the checksum fails) is nobody at all.
+    let typo = format!("{}0", &revoked[..revoked.len() - 1]);
+    let reply = app.call(Method::GET, "/v1/review-queue", Some(&typo), None).await;
+    assert_problem(&reply, StatusCode::UNAUTHORIZED, "unauthenticated");
+}
+
+#[tokio::test]
 async fn the_audit_chain_is_verified_by_admins_and_readiness_reports_a_break() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = app().await;

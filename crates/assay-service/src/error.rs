@@ -10,6 +10,12 @@ pub enum ServiceError {
     /// No valid token.
     #[error("a valid bearer token is required")]
     Unauthenticated,
+    /// The token expired at this time (Unix seconds).
+    #[error("the token expired at {}; create a new one", crate::error::timestamp(*.0))]
+    TokenExpired(i64),
+    /// The token was revoked at this time (Unix seconds).
+    #[error("the token was revoked at {}", crate::error::timestamp(*.0))]
+    TokenRevoked(i64),
     /// The caller's role may not do this.
     #[error("{0}")]
     Forbidden(String),
@@ -120,4 +126,9 @@ impl ServiceError {
     pub(crate) fn internal(cause: impl std::error::Error + Send + Sync + 'static) -> ServiceError {
         ServiceError::Internal(Internal(Box::new(cause)))
     }
+}
+
+/// Unix seconds as RFC 3339, for messages.
+pub(crate) fn timestamp(secs: i64) -> String {
+    jiff::Timestamp::from_second(secs).map_or_else(|_| secs.to_string(), |t| t.to_string())
 }

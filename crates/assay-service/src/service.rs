@@ -177,7 +177,12 @@ impl Service {
 
     /// The principal a bearer token stands for.
     pub async fn authenticate(&self, token: &str) -> Result<Principal, ServiceError> {
-        self.store.authenticate(token).await?.ok_or(ServiceError::Unauthenticated)
+        match self.store.token_status(token, self.clock.now()).await? {
+            assay_store::TokenStatus::Live(principal) => Ok(principal),
+            assay_store::TokenStatus::Unknown => Err(ServiceError::Unauthenticated),
+            assay_store::TokenStatus::Expired(at) => Err(ServiceError::TokenExpired(at)),
+            assay_store::TokenStatus::Revoked(at) => Err(ServiceError::TokenRevoked(at)),
+        }
     }
 
     /// A partner creates a listing it will own. Needs the `list` capability.

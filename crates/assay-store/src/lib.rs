@@ -33,7 +33,7 @@ pub use store::{
     DeprecationRecord, DeprecationTarget, DueMessage, EndpointRecord, JobCounts, JobFate, Lease, ListingRecord,
     MAX_ATTEMPTS, MAX_LOST, NewCheck, NewDeprecation, NewMessage, NewNotice, NewPack, NewWaiver, NoticeRecord,
     PackMode, PackRecord, QueueEntry, RecheckRecord, RecheckResult, ReviewRecord, Store, StoreError, StoredReview,
-    Submission, VerdictCounts, WaiverRecord,
+    Submission, TokenStatus, VerdictCounts, WaiverRecord,
 };
 
 #[cfg(test)]

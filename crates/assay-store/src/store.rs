@@ -253,20 +253,34 @@ impl Store {
         role: Role,
         partner: Option<PartnerId>,
     ) -> Result<String, StoreError> {
+        self.create_token_for(actor, role, partner, token::DEFAULT_TTL_SECS).await
+    }
+
+    /// [`Store::create_token`], expiring `ttl_secs` from now.
+    pub async fn create_token_for(
+        &self,
+        actor: &str,
+        role: Role,
+        partner: Option<PartnerId>,
+        ttl_secs: i64,
+    ) -> Result<String, StoreError> {
         let secret = token::generate();
+        let created = now();
+        let expires = created.saturating_add(ttl_secs);
         let mut tx = self.write().await?;
         let Id { id } = sqlx::query_as::<_, Id>(
-            "INSERT INTO tokens (hash, role, partner_id, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+            "INSERT INTO tokens (hash, role, partner_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
         .bind(token::hash(&secret))
         .bind(role.as_str())
         .bind(partner.map(|p| p.0))
-        .bind(now())
+        .bind(created)
+        .bind(expires)
         .fetch_one(&mut *tx)
         .await?;
         let detail = match partner {
-            Some(p) => format!("role={role} partner={}", p.0),
-            None => format!("role={role}"),
+            Some(p) => format!("role={role} partner={} expires_at={expires}", p.0),
+            None => format!("role={role} expires_at={expires}"),
         };
         append(&mut tx, actor, "token.create", &format!("token:{id}"), &detail).await?;
         tx.commit().await?;
@@ -275,18 +289,50 @@ impl Store {
 
     /// The principal a bearer token stands for, if it is a token this store issued.
     pub async fn authenticate(&self, secret: &str) -> Result<Option<Principal>, StoreError> {
-        if !secret.starts_with(token::PREFIX) {
-            return Ok(None);
+        match self.token_status(secret, now()).await? {
+            TokenStatus::Live(principal) => Ok(Some(principal)),
+            _ => Ok(None),
         }
-        let row = sqlx::query_as::<_, PrincipalRow>(concat!(
+    }
+
+    /// What a bearer token is at `now`: live (with its principal), expired, revoked, or not one
+    /// this store issued (a token that fails its checksum is not looked up).
+    pub async fn token_status(&self, secret: &str, now: i64) -> Result<TokenStatus, StoreError> {
+        if !token::well_formed(secret) {
+            return Ok(TokenStatus::Unknown);
+        }
+        let row = sqlx::query_as::<_, TokenRow>(concat!(
             "SELECT ",
             principal_columns!(),
-            " FROM tokens t LEFT JOIN partners p ON p.id = t.partner_id WHERE t.hash = $1"
+            ", t.expires_at, t.revoked_at FROM tokens t LEFT JOIN partners p ON p.id = t.partner_id WHERE t.hash = $1"
         ))
         .bind(token::hash(secret))
         .fetch_optional(&self.pool)
         .await?;
-        row.map(PrincipalRow::principal).transpose()
+        let Some(row) = row else { return Ok(TokenStatus::Unknown) };
+        Ok(match (row.revoked_at, row.expires_at) {
+            (Some(at), _) => TokenStatus::Revoked(at),
+            (None, Some(at)) if at <= now => TokenStatus::Expired(at),
+            _ => TokenStatus::Live(row.principal.principal()?),
+        })
+    }
+
+    /// Revoke token `id` now; whether it was live. Audited.
+    pub async fn revoke_token(&self, actor: &str, id: i64) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        let revoked = sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(now())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if revoked == 0 {
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM sessions WHERE token_id = $1").bind(id).execute(&mut *tx).await?;
+        append(&mut tx, actor, "token.revoke", &format!("token:{id}"), "").await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Create a listing owned by `owner`.
@@ -897,6 +943,28 @@ struct PrincipalRow {
     partner_id: Option<i64>,
     /// `None` for a token without a partner.
     capabilities: Option<String>,
+}
+
+/// A token's principal and its lifecycle.
+#[derive(sqlx::FromRow)]
+struct TokenRow {
+    #[sqlx(flatten)]
+    principal: PrincipalRow,
+    expires_at: Option<i64>,
+    revoked_at: Option<i64>,
+}
+
+/// What a bearer token is now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenStatus {
+    /// Not a token this store issued.
+    Unknown,
+    /// Valid: who it acts as.
+    Live(Principal),
+    /// Expired at this time (Unix seconds).
+    Expired(i64),
+    /// Revoked at this time (Unix seconds).
+    Revoked(i64),
 }
 
 impl PrincipalRow {

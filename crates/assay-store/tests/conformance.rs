@@ -11,7 +11,7 @@ use assay_core::{CheckOutcome, CheckRun, Finding, ResourceUsage, Severity, Trans
 use assay_store::audit::{self, Checkpoint};
 use assay_store::{
     Backend, Capability, ClaimedRecheck, JobFate, NewCheck, NewPack, NewWaiver, PackMode, RecheckResult, ReviewRecord,
-    Role, Store, StoreError, Submission,
+    Role, Store, StoreError, Submission, TokenStatus,
 };
 use sqlx::{AssertSqlSafe, Connection, Executor};
 
@@ -79,6 +79,7 @@ macro_rules! conformance {
 conformance!(
     partners_are_created_once,
     tokens_authenticate_by_hash_only,
+    tokens_expire_and_are_revoked_with_their_sessions,
     listing_slugs_and_versions_are_unique,
     versions_move_through_the_lifecycle,
     concurrent_decisions_have_exactly_one_winner,
@@ -126,6 +127,29 @@ async fn partners_are_created_once(store: Store) {
     assert_eq!(a, b);
     let events = store.audit_events().await.unwrap();
     assert_eq!(events.iter().filter(|e| e.action == "partner.create").count(), 1);
+}
+
+async fn tokens_expire_and_are_revoked_with_their_sessions(store: Store) {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let token = store.create_token_for("admin", Role::Reviewer, None, 3600).await.unwrap();
+    let TokenStatus::Live(principal) = store.token_status(&token, now).await.unwrap() else { panic!("not live") };
+    assert_eq!(principal.role, Role::Reviewer);
+    // An hour later it has expired, and says when.
+    let TokenStatus::Expired(at) = store.token_status(&token, now + 3601).await.unwrap() else { panic!("not expired") };
+    assert!((now + 3599..=now + 3601).contains(&at), "{at}");
+    // A typo fails the checksum before any lookup.
+    let typo = format!("{}x", &token[..token.len() - 1]);
+    assert_eq!(store.token_status(&typo, now).await.unwrap(), TokenStatus::Unknown);
+
+    // Revoked: it fails as revoked, its console session ends, and no new one opens.
+    let (session, _) = store.create_session(&token, now, 600).await.unwrap().unwrap();
+    let id: i64 = principal.actor.strip_prefix("token:").unwrap().parse().unwrap();
+    assert!(store.revoke_token("admin", id).await.unwrap());
+    assert!(!store.revoke_token("admin", id).await.unwrap(), "revoked once");
+    assert!(matches!(store.token_status(&token, now).await.unwrap(), TokenStatus::Revoked(_)));
+    assert_eq!(store.session(&session, now).await.unwrap(), None);
+    assert_eq!(store.create_session(&token, now, 600).await.unwrap(), None);
+    assert_eq!(store.audit_events().await.unwrap().last().unwrap().action, "token.revoke");
 }
 
 async fn tokens_authenticate_by_hash_only(store: Store) {

@@ -17,14 +17,15 @@ impl Store {
         now: i64,
         ttl_secs: i64,
     ) -> Result<Option<(String, Principal)>, StoreError> {
-        if !secret.starts_with(token::PREFIX) {
+        if !token::well_formed(secret) {
             return Ok(None);
         }
         let session = token::generate();
         let mut tx = self.queue_tx().await?;
         sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(&mut *tx).await?;
         let opened = sqlx::query(
-            "INSERT INTO sessions (hash, token_id, created_at, expires_at) SELECT $1, id, $2, $3 FROM tokens WHERE hash = $4",
+            "INSERT INTO sessions (hash, token_id, created_at, expires_at) SELECT $1, id, $2, $3 FROM tokens \
+             WHERE hash = $4 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)",
         )
         .bind(token::hash(&session))
         .bind(now)
@@ -49,7 +50,8 @@ impl Store {
             "SELECT ",
             principal_columns!(),
             " FROM sessions s JOIN tokens t ON t.id = s.token_id \
-             LEFT JOIN partners p ON p.id = t.partner_id WHERE s.hash = $1 AND s.expires_at > $2"
+             LEFT JOIN partners p ON p.id = t.partner_id WHERE s.hash = $1 AND s.expires_at > $2 \
+             AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)"
         ))
         .bind(token::hash(secret))
         .bind(now)
