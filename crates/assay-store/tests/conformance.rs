@@ -349,6 +349,41 @@ async fn reopening_applies_no_migration_twice(store: Store) {
     assert_eq!(applied, files as u64);
 }
 
+/// Migration 0011 gives tokens issued before expiry existed 90 days from the upgrade.
+#[tokio::test]
+async fn tokens_issued_before_expiry_existed_expire_90_days_after_the_upgrade() {
+    let dir = tempfile::tempdir().unwrap();
+    // A store as the release before token expiry left it: migrations up to 0010, one token.
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("assay.db").display());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let mut before = sqlx::migrate::Migrator::new(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../migrations/sqlite"
+    )))
+    .await
+    .unwrap();
+    before.migrations = before.migrations.iter().filter(|m| m.version <= 10).cloned().collect::<Vec<_>>().into();
+    before.run(&pool).await.unwrap();
+    let token = assay_store::token::generate();
+    sqlx::query("INSERT INTO tokens (hash, role, created_at) VALUES ($1, 'reviewer', 0)")
+        .bind(assay_store::token::hash(&token))
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+
+    // The upgrade: it still works now, and until 90 days from now.
+    let store = Store::open_data_dir(dir.path()).await.unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    assert!(matches!(store.token_status(&token, now).await.unwrap(), TokenStatus::Live(_)));
+    assert!(matches!(store.token_status(&token, now + 89 * 86_400).await.unwrap(), TokenStatus::Live(_)));
+    let expired = store.token_status(&token, now + 91 * 86_400).await.unwrap();
+    assert!(
+        matches!(expired, TokenStatus::Expired(at) if (now + 90 * 86_400 - 60..=now + 90 * 86_400 + 60).contains(&at)),
+        "{expired:?}"
+    );
+}
+
 /// Opening the same data directory again finds its data and migrates nothing.
 #[tokio::test]
 async fn a_reopened_sqlite_store_keeps_its_data() {
