@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use assay_core::audit::Checkpoint;
-use assay_service::audit::{AuditKey, check_signatures};
+use assay_service::audit::{AuditKey, report};
 
 use crate::args::AuditVerifyArgs;
 use crate::config::Config;
@@ -54,40 +54,29 @@ pub fn verify(config: &Config, args: &AuditVerifyArgs) -> Result<ExitCode, Failu
     let runtime = token::runtime()?;
     runtime.block_on(async {
         let store = token::open_store(&config.store).await?;
-        let stored = store.audit_checkpoints().await.context("reading the checkpoints").map_err(Failure::Host)?;
-        let walked =
+        let (walked, checkpoints) =
             store.verify_audit_with(i64::MAX, &kept).await.context("reading the audit log").map_err(Failure::Host)?;
-        let mut all = stored.clone();
-        all.extend(kept.iter().cloned());
-        let signatures = public_key.as_ref().map(|key| check_signatures(&all, key));
-        match (walked, signatures) {
-            (Err(broken), _) => {
-                println!("audit chain BROKEN at event {}: {}", broken.seq, broken.reason);
-                Ok(ExitCode::from(FAIL))
-            }
-            (Ok(_), Some(Err((seq, why)))) => {
-                println!("audit chain BROKEN at event {seq}: {why}");
-                Ok(ExitCode::from(FAIL))
-            }
-            (Ok(events), signatures) => {
-                let newest = all.iter().max_by_key(|c| c.seq);
-                let newest = newest.map_or(String::new(), |c| {
-                    let at = jiff::Timestamp::from_second(c.at).map(|t| t.to_string()).unwrap_or_default();
-                    format!("; newest checkpoint at event {} ({at}, key {})", c.seq, c.key_id)
-                });
-                let signed = match signatures {
-                    Some(_) => "signatures verified",
-                    None => "signatures NOT checked: no signing key or --public-key",
-                };
-                println!(
-                    "audit chain intact: {events} events, {} checkpoint{} ({} stored, {} kept elsewhere; {signed}){newest}",
-                    all.len(),
-                    if all.len() == 1 { "" } else { "s" },
-                    stored.len(),
-                    kept.len()
-                );
-                Ok(ExitCode::SUCCESS)
-            }
+        let report = report(walked.map_err(|b| (b.seq, b.reason)), checkpoints, public_key.as_deref());
+        if let Some((seq, why)) = &report.broken {
+            println!("audit chain BROKEN at event {seq}: {why}");
+            return Ok(ExitCode::from(FAIL));
         }
+        let newest = report.newest_checkpoint.map_or(String::new(), |c| {
+            let at = jiff::Timestamp::from_second(c.at).map(|t| t.to_string()).unwrap_or_default();
+            format!("; newest checkpoint at event {} ({at}, key {})", c.seq, c.key_id)
+        });
+        let signed = match public_key {
+            Some(_) => "signatures verified",
+            None => "signatures NOT checked: no signing key or --public-key",
+        };
+        let all = report.checkpoints;
+        println!(
+            "audit chain intact: {} events, {all} checkpoint{} ({} stored, {} kept elsewhere; {signed}){newest}",
+            report.events,
+            if all == 1 { "" } else { "s" },
+            all - kept.len(),
+            kept.len()
+        );
+        Ok(ExitCode::SUCCESS)
     })
 }

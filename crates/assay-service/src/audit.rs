@@ -134,6 +134,26 @@ pub struct AuditReport {
     pub broken: Option<(i64, String)>,
 }
 
+/// What a walk found (`Ok(events)` or the first broken link), with the checkpoints it checked
+/// against, whose signatures are then checked with `public_key` when there is one.
+pub fn report(
+    walked: Result<usize, (i64, String)>,
+    checkpoints: Vec<Checkpoint>,
+    public_key: Option<&str>,
+) -> AuditReport {
+    let broken = match (walked.as_ref().err(), public_key) {
+        (Some(broken), _) => Some(broken.clone()),
+        (None, Some(key)) => check_signatures(&checkpoints, key).err(),
+        (None, None) => None,
+    };
+    AuditReport {
+        events: walked.unwrap_or(0),
+        checkpoints: checkpoints.len(),
+        newest_checkpoint: checkpoints.into_iter().max_by_key(|c| c.seq),
+        broken,
+    }
+}
+
 /// The checkpoints as published: the key that signs them, and every checkpoint.
 #[derive(Debug, Clone)]
 pub struct PublishedCheckpoints {
@@ -173,19 +193,9 @@ impl Service {
     /// after them, and every checkpoint's signature with this process's key. The outcome is kept
     /// for `/readyz`.
     pub async fn verify_audit_newest(&self, count: i64) -> Result<AuditReport, ServiceError> {
-        let checkpoints = self.store.audit_checkpoints().await?;
-        let walked = self.store.verify_audit_newest(count).await?;
-        let mut report = AuditReport {
-            events: *walked.as_ref().unwrap_or(&0),
-            checkpoints: checkpoints.len(),
-            newest_checkpoint: checkpoints.last().cloned(),
-            broken: walked.err().map(|b| (b.seq, b.reason)),
-        };
-        if let (None, Some(key)) = (&report.broken, &self.audit_key)
-            && let Err(broken) = check_signatures(&checkpoints, &key.public_key())
-        {
-            report.broken = Some(broken);
-        }
+        let (walked, checkpoints) = self.store.verify_audit_with(count, &[]).await?;
+        let public_key = self.audit_key.as_ref().map(|k| k.public_key());
+        let report = report(walked.map_err(|b| (b.seq, b.reason)), checkpoints, public_key.as_deref());
         *self.audit_broken.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = report.broken.clone();
         if let Some((seq, why)) = &report.broken {
             tracing::error!(seq, reason = %why, "the audit chain is broken");

@@ -577,22 +577,32 @@ impl Store {
     /// `assay serve` checks at start. The event before them anchors the walk and must itself
     /// hash to what it says.
     pub async fn verify_audit_newest(&self, count: i64) -> Result<Result<usize, ChainBroken>, StoreError> {
-        self.verify_audit_with(count, &[]).await
+        Ok(self.verify_audit_with(count, &[]).await?.0)
     }
 
     /// Verify the newest `count` events against the stored checkpoints and `kept`, checkpoints
     /// kept outside the database (which catch a tail cut off together with its checkpoints).
+    /// Also returns every checkpoint it checked against (stored first), for their signatures.
     pub async fn verify_audit_with(
         &self,
         count: i64,
         kept: &[Checkpoint],
-    ) -> Result<Result<usize, ChainBroken>, StoreError> {
+    ) -> Result<(Result<usize, ChainBroken>, Vec<Checkpoint>), StoreError> {
         let mut checkpoints = self.audit_checkpoints().await?;
         checkpoints.extend_from_slice(kept);
+        let walked = self.walk_newest(count, &checkpoints).await?;
+        Ok((walked, checkpoints))
+    }
+
+    async fn walk_newest(
+        &self,
+        count: i64,
+        checkpoints: &[Checkpoint],
+    ) -> Result<Result<usize, ChainBroken>, StoreError> {
         let head = self.audit_head().await?.map_or(0, |h| h.seq);
         let anchor = head.saturating_sub(count);
         let walk = if anchor <= 0 {
-            audit::Walk::from_start(&checkpoints)
+            audit::Walk::from_start(checkpoints)
         } else {
             let event = sqlx::query_as::<_, AuditRow>(concat!(select_audit!(), " WHERE seq = $1"))
                 .bind(anchor)
@@ -605,7 +615,7 @@ impl Store {
             if let Err(broken) = audit::Walk::after(anchor - 1, event.prev_hash.clone(), &[]).next(&event) {
                 return Ok(Err(broken));
             }
-            audit::Walk::after(anchor, event.hash, &checkpoints)
+            audit::Walk::after(anchor, event.hash, checkpoints)
         };
         self.walk_audit(walk, anchor.max(0)).await
     }
