@@ -25,6 +25,7 @@ pub mod lifecycle;
 pub mod listings;
 pub mod ops;
 pub mod packs;
+pub mod people;
 pub mod problem;
 pub mod reviews;
 pub mod webhooks;

@@ -54,10 +54,16 @@ pub enum ProblemCode {
     TokenExpired,
     /// 401: the token was revoked (or replaced by a rotation).
     TokenRevoked,
+    /// 401: the token's person left their organisation; its tokens no longer work.
+    OwnerLeft,
     /// 403: the caller's role may not do this.
     Forbidden,
+    /// 403: the caller's role may do this, but the token lacks the scope it needs.
+    InsufficientScope,
     /// 403: the partner lacks a capability the operation needs.
     CapabilityRequired,
+    /// 403: the partner is suspended; it can create and submit nothing until restored.
+    PartnerSuspended,
     /// 404: nothing the caller may see has this identity (another partner's objects included).
     NotFound,
     /// 405: the route exists, the method does not.
@@ -70,6 +76,8 @@ pub enum ProblemCode {
     TransitionNotAllowed,
     /// 409: something must finish first (a shadow re-check); try again later.
     NotReady,
+    /// 409: the change would leave a partner organisation without an owner.
+    LastOwner,
     /// 413: the body is larger than the server accepts.
     PayloadTooLarge,
     /// 415: the body's content type is not the one the operation takes.
@@ -94,19 +102,23 @@ pub enum ProblemCode {
 
 impl ProblemCode {
     /// Every code, in the order above.
-    pub const ALL: [ProblemCode; 22] = [
+    pub const ALL: [ProblemCode; 26] = [
         ProblemCode::InvalidRequest,
         ProblemCode::Unauthenticated,
         ProblemCode::TokenExpired,
         ProblemCode::TokenRevoked,
+        ProblemCode::OwnerLeft,
         ProblemCode::Forbidden,
+        ProblemCode::InsufficientScope,
         ProblemCode::CapabilityRequired,
+        ProblemCode::PartnerSuspended,
         ProblemCode::NotFound,
         ProblemCode::MethodNotAllowed,
         ProblemCode::AlreadyExists,
         ProblemCode::Conflict,
         ProblemCode::TransitionNotAllowed,
         ProblemCode::NotReady,
+        ProblemCode::LastOwner,
         ProblemCode::PayloadTooLarge,
         ProblemCode::UnsupportedMediaType,
         ProblemCode::InvalidManifest,
@@ -126,14 +138,18 @@ impl ProblemCode {
             ProblemCode::Unauthenticated => "unauthenticated",
             ProblemCode::TokenExpired => "token_expired",
             ProblemCode::TokenRevoked => "token_revoked",
+            ProblemCode::OwnerLeft => "owner_left",
             ProblemCode::Forbidden => "forbidden",
+            ProblemCode::InsufficientScope => "insufficient_scope",
             ProblemCode::CapabilityRequired => "capability_required",
+            ProblemCode::PartnerSuspended => "partner_suspended",
             ProblemCode::NotFound => "not_found",
             ProblemCode::MethodNotAllowed => "method_not_allowed",
             ProblemCode::AlreadyExists => "already_exists",
             ProblemCode::Conflict => "conflict",
             ProblemCode::TransitionNotAllowed => "transition_not_allowed",
             ProblemCode::NotReady => "not_ready",
+            ProblemCode::LastOwner => "last_owner",
             ProblemCode::PayloadTooLarge => "payload_too_large",
             ProblemCode::UnsupportedMediaType => "unsupported_media_type",
             ProblemCode::InvalidManifest => "invalid_manifest",
@@ -151,14 +167,21 @@ impl ProblemCode {
     pub fn status(self) -> u16 {
         match self {
             ProblemCode::InvalidRequest => 400,
-            ProblemCode::Unauthenticated | ProblemCode::TokenExpired | ProblemCode::TokenRevoked => 401,
-            ProblemCode::Forbidden | ProblemCode::CapabilityRequired => 403,
+            ProblemCode::Unauthenticated
+            | ProblemCode::TokenExpired
+            | ProblemCode::TokenRevoked
+            | ProblemCode::OwnerLeft => 401,
+            ProblemCode::Forbidden
+            | ProblemCode::InsufficientScope
+            | ProblemCode::CapabilityRequired
+            | ProblemCode::PartnerSuspended => 403,
             ProblemCode::NotFound => 404,
             ProblemCode::MethodNotAllowed => 405,
             ProblemCode::AlreadyExists
             | ProblemCode::Conflict
             | ProblemCode::TransitionNotAllowed
-            | ProblemCode::NotReady => 409,
+            | ProblemCode::NotReady
+            | ProblemCode::LastOwner => 409,
             ProblemCode::PayloadTooLarge => 413,
             ProblemCode::UnsupportedMediaType => 415,
             ProblemCode::InvalidManifest
@@ -178,14 +201,18 @@ impl ProblemCode {
             ProblemCode::Unauthenticated => "Authentication required",
             ProblemCode::TokenExpired => "The token has expired",
             ProblemCode::TokenRevoked => "The token was revoked",
+            ProblemCode::OwnerLeft => "The token's owner left their organisation",
             ProblemCode::Forbidden => "Not allowed for this role",
+            ProblemCode::InsufficientScope => "The token lacks a scope",
             ProblemCode::CapabilityRequired => "The partner lacks a capability",
+            ProblemCode::PartnerSuspended => "The partner is suspended",
             ProblemCode::NotFound => "Not found",
             ProblemCode::MethodNotAllowed => "Method not allowed",
             ProblemCode::AlreadyExists => "Already exists",
             ProblemCode::Conflict => "The version changed concurrently",
             ProblemCode::TransitionNotAllowed => "Not possible in the version's state",
             ProblemCode::NotReady => "Not ready yet",
+            ProblemCode::LastOwner => "An organisation needs an owner",
             ProblemCode::PayloadTooLarge => "The request body is too large",
             ProblemCode::UnsupportedMediaType => "Unsupported media type",
             ProblemCode::InvalidManifest => "The manifest is invalid",

@@ -96,6 +96,9 @@ pub struct ServiceArgs {
     /// --max-compile-secs for a slot is answered 503 `busy` with `Retry-After`.
     #[arg(long, value_name = "N")]
     pub parallel_compiles: Option<u16>,
+    /// The longest a token created through the API may last, in days (tokens default to 90).
+    #[arg(long, value_name = "DAYS")]
+    pub max_token_days: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
@@ -185,10 +188,31 @@ pub enum Command {
     },
     /// Print the OpenAPI 3.1 document of the service's API (also served at /openapi.json).
     Openapi,
-    /// Manage API tokens directly on the store (for bootstrap).
+    /// API tokens: create, list, revoke and rotate your own (owners and admins: your
+    /// organisation's service accounts'), or bootstrap the first admin on the store.
+    #[command(after_help = TOKEN_FORMAT)]
     Token {
         #[command(subcommand)]
         command: TokenCommand,
+    },
+    /// Who your token acts as: the person or service account, organisation, role and scopes.
+    Whoami {
+        #[command(flatten)]
+        client: ClientArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ClientFormat::Human)]
+        format: ClientFormat,
+    },
+    /// An organisation's members: list, add, change a role, remove (`staff`, or a partner's name).
+    Member {
+        #[command(subcommand)]
+        command: MemberCommand,
+    },
+    /// Partner organisations and staff decisions on their capabilities (grant, revoke, suspend,
+    /// restore), each with a rationale.
+    Partner {
+        #[command(subcommand)]
+        command: PartnerCommand,
     },
     /// The audit log: verify its hash chain and signed checkpoints.
     Audit {
@@ -417,7 +441,7 @@ Exit codes:
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Load the example listings (from DIR, default `examples/listings`) for a demo partner,
-    /// and print a partner and a reviewer token.
+    /// and print tokens for its owner, a reviewer and an admin.
     #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "examples/listings")]
     pub demo: Option<PathBuf>,
     #[command(flatten, next_help_heading = "Server")]
@@ -579,31 +603,262 @@ pub enum ClientFormat {
     Json,
 }
 
+pub const TOKEN_FORMAT: &str = "\
+Tokens look like `assay_` + 40 base62 characters + a 6-character base62 CRC-32 of those 40, so
+secret scanners can find leaked ones and tell them from look-alikes. They expire (90 days unless
+--expires-in-days says otherwise) and fail with `token_expired`, `token_revoked` or `owner_left`.";
+
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
-    /// Create a token and print it once, as the last word of the output.
+    /// Create a token and print it once, as the last word of the output: `assay token create
+    /// NAME` against the server with your own token, or `--role ROLE` on the store (bootstrap).
     Create(TokenCreateArgs),
-    /// Revoke a token by its id (the N of `token:N` in the audit log): it fails with
-    /// `token_revoked` from now on, and its console sessions end.
+    /// Your tokens (or your organisation's, or every one), never their secrets.
+    List {
+        /// Whose tokens.
+        #[arg(long, value_enum, default_value_t = TokensOfArg::Mine)]
+        of: TokensOfArg,
+        #[command(flatten)]
+        client: ClientArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ClientFormat::Human)]
+        format: ClientFormat,
+    },
+    /// Revoke a token by its id (`assay token list`): it fails with `token_revoked` from now
+    /// on, and its console sessions end.
     Revoke(TokenRevokeArgs),
+    /// Rotate a token: a new secret now (printed once, as the last word), the old one keeps
+    /// working for the grace period and then fails with `token_expired`.
+    Rotate {
+        /// The token's id.
+        id: i64,
+        /// Hours the old secret keeps working (0 ends it now).
+        #[arg(long, value_name = "HOURS", default_value_t = 24, value_parser = clap::value_parser!(u32).range(0..=720))]
+        grace_hours: u32,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MemberCommand {
+    /// An organisation's current members.
+    List {
+        /// `staff`, or a partner's name.
+        organisation: String,
+        #[command(flatten)]
+        client: ClientArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ClientFormat::Human)]
+        format: ClientFormat,
+    },
+    /// Add a person (owners: to their partner; admins: to any organisation).
+    Add {
+        /// `staff`, or a partner's name.
+        organisation: String,
+        /// Their e-mail address.
+        email: String,
+        /// Their name.
+        #[arg(long)]
+        name: String,
+        /// Their role: admin or reviewer in `staff`; owner, developer or viewer in a partner.
+        #[arg(long, value_enum)]
+        role: MemberRoleArg,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Give a member another role (a partner keeps at least one owner).
+    SetRole {
+        /// `staff`, or a partner's name.
+        organisation: String,
+        /// Their e-mail address.
+        email: String,
+        /// The new role.
+        #[arg(value_enum)]
+        role: MemberRoleArg,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Issue a token for a member (their first credential where there is no identity
+    /// provider); the secret is printed once, as the last word, for you to hand over.
+    Token {
+        /// `staff`, or a partner's name.
+        organisation: String,
+        /// Their e-mail address.
+        email: String,
+        /// The token's name.
+        #[arg(long, default_value = "first sign-in")]
+        name: String,
+        /// Its scopes (repeatable; default: all their role allows).
+        #[arg(long = "scope", value_enum, value_name = "SCOPE")]
+        scopes: Vec<ScopeArg>,
+        /// Days until it expires.
+        #[arg(long, value_name = "DAYS", default_value_t = 7)]
+        expires_in_days: u32,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Remove a member: their tokens stop working (`owner_left`) and their sessions end.
+    Remove {
+        /// `staff`, or a partner's name.
+        organisation: String,
+        /// Their e-mail address.
+        email: String,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MemberRoleArg {
+    /// Staff: organisations, members, capabilities, packs, platform notices.
+    Admin,
+    /// Staff: decisions and waivers.
+    Reviewer,
+    /// A partner's members, tokens and webhooks.
+    Owner,
+    /// A partner's listings, submissions and checks.
+    Developer,
+    /// Reads.
+    Viewer,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PartnerCommand {
+    /// Partner organisations (staff: every one; partners: their own).
+    List {
+        #[command(flatten)]
+        client: ClientArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ClientFormat::Human)]
+        format: ClientFormat,
+    },
+    /// A partner, its members and its capability history.
+    Show {
+        /// The partner.
+        name: String,
+        #[command(flatten)]
+        client: ClientArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ClientFormat::Human)]
+        format: ClientFormat,
+    },
+    /// Create a partner organisation with its first owner (admins).
+    Create {
+        /// Its name: lower-case letters, digits and dashes.
+        name: String,
+        /// The first owner's e-mail address.
+        #[arg(long, value_name = "ADDRESS")]
+        owner_email: String,
+        /// The first owner's name.
+        #[arg(long, value_name = "NAME")]
+        owner_name: String,
+        /// Its capabilities (repeatable).
+        #[arg(long = "capability", value_enum, value_name = "CAPABILITY")]
+        capabilities: Vec<CapabilityArg>,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Grant capabilities (admins).
+    Grant(CapabilityDecisionArgs),
+    /// Revoke capabilities (admins). Revoking `certify` removes the certified mark from the
+    /// partner's versions and publishes a change notice on each listing that lost one.
+    Revoke(CapabilityDecisionArgs),
+    /// Suspend a partner (admins): it can create and submit nothing until restored.
+    Suspend(PartnerDecisionArgs),
+    /// Restore a suspended partner (admins).
+    Restore(PartnerDecisionArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CapabilityDecisionArgs {
+    /// The partner.
+    pub name: String,
+    /// The capabilities.
+    #[arg(value_enum, required = true)]
+    pub capabilities: Vec<CapabilityArg>,
+    /// Why: recorded with the decision and shown in the partner's history.
+    #[arg(long)]
+    pub rationale: String,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PartnerDecisionArgs {
+    /// The partner.
+    pub name: String,
+    /// Why: recorded with the decision and shown in the partner's history.
+    #[arg(long)]
+    pub rationale: String,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TokensOfArg {
+    /// Your own.
+    Mine,
+    /// Your organisation's (owners and admins).
+    Organisation,
+    /// Every organisation's (admins).
+    All,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScopeArg {
+    /// Read what your organisation may see (always included).
+    Read,
+    /// Create listings, submit versions, update checks.
+    Submit,
+    /// Decide on versions and waive findings.
+    Review,
+    /// Members, tokens, webhooks, capabilities, packs, platform notices.
+    Admin,
 }
 
 #[derive(Debug, Args)]
 pub struct TokenRevokeArgs {
     /// The token's id.
     pub id: i64,
+    /// Revoke it directly on the store instead of through the server (an operator's last
+    /// resort, e.g. when no admin token is left).
+    #[arg(long)]
+    pub on_store: bool,
+    #[command(flatten)]
+    pub client: ClientArgs,
     #[command(flatten)]
     pub store: StoreArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct TokenCreateArgs {
-    /// What the token may do.
+    /// The token's name, e.g. `ci` (against the server, with your own token).
+    #[arg(value_name = "NAME", conflicts_with = "role", required_unless_present = "role")]
+    pub token_name: Option<String>,
+    /// Its scopes (repeatable; `read` is always included). Default: all your role allows.
+    #[arg(long = "scope", value_enum, value_name = "SCOPE", conflicts_with = "role")]
+    pub scopes: Vec<ScopeArg>,
+    /// A service account of your organisation instead of your own token (owners and admins).
+    #[arg(long, conflicts_with = "role")]
+    pub service_account: bool,
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// Bootstrap on the store: a token with this role, for a service account or (with
+    /// --email) a person. Only for the first admin; everyone else creates tokens through the
+    /// server.
     #[arg(long, value_enum)]
-    pub role: RoleArg,
+    pub role: Option<RoleArg>,
     /// The partner a partner token acts for; created if it does not exist yet.
-    #[arg(long, value_name = "NAME", required_if_eq("role", "partner"))]
+    #[arg(long, value_name = "NAME", requires = "role", required_if_eq_any([("role", "partner"), ("role", "owner"), ("role", "developer"), ("role", "viewer")]))]
     pub partner: Option<String>,
+    /// The person the token belongs to, added to the organisation if they are not in it yet
+    /// (how the first admin gets in). Without it the token is a service account's.
+    #[arg(long, value_name = "ADDRESS", requires_all = ["name", "role"])]
+    pub email: Option<String>,
+    /// The person's name, with --email.
+    #[arg(long, value_name = "NAME", requires = "email")]
+    pub name: Option<String>,
     /// Capabilities of a partner created here (repeatable).
     #[arg(long = "capability", value_enum, value_name = "CAPABILITY", default_values_t = [CapabilityArg::List])]
     pub capabilities: Vec<CapabilityArg>,
@@ -616,9 +871,18 @@ pub struct TokenCreateArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum RoleArg {
+    /// A partner's owner: a service account, or with --email a person (same as `owner`).
     Partner,
+    /// Staff: decisions and waivers.
     Reviewer,
+    /// Staff: organisations, members, capabilities, packs, platform notices.
     Admin,
+    /// A partner's owner: members, tokens, webhooks.
+    Owner,
+    /// A partner's developer: listings, submissions, checks.
+    Developer,
+    /// A partner's viewer: reads.
+    Viewer,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -633,7 +897,7 @@ pub enum CapabilityArg {
 
 #[derive(Debug, Subcommand)]
 pub enum NoticeCommand {
-    /// Publish a notice about a listing (or, with --platform, a staff token, the platform).
+    /// Publish a notice about a listing (or, with --platform and an admin token, the platform).
     Publish {
         /// The listing; omit it with --platform.
         #[arg(required_unless_present = "platform")]
@@ -838,6 +1102,7 @@ pub fn flags(global: &Global, command: &Command) -> toml::Table {
         put(&mut layer, "service.resource_regression_factor", a.resource_regression_factor);
         put(&mut layer, "service.max_compile_secs", a.max_compile_secs);
         put(&mut layer, "service.parallel_compiles", a.parallel_compiles);
+        put(&mut layer, "service.max_token_days", a.max_token_days);
     }
     if let Some(a) = sandbox {
         put(&mut layer, "sandbox.timeout_ms", a.timeout_ms);

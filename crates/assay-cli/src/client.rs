@@ -59,6 +59,16 @@ impl Client {
         self.answer(path, request.send_json(body))
     }
 
+    pub fn patch<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<Answer<T>, Failure> {
+        let request = self.agent.patch(format!("{}{path}", self.base)).header("Authorization", &self.auth);
+        self.answer(path, request.send_json(body))
+    }
+
+    pub fn delete<T: DeserializeOwned>(&self, path: &str) -> Result<Answer<T>, Failure> {
+        let request = self.agent.delete(format!("{}{path}", self.base)).header("Authorization", &self.auth);
+        self.answer(path, request.call())
+    }
+
     /// POST a multipart form of `(field, file name, bytes)` parts.
     pub fn post_form<T: DeserializeOwned>(
         &self,

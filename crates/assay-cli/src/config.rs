@@ -92,6 +92,8 @@ pub struct Service {
     pub max_compile_secs: u32,
     #[serde(deserialize_with = "within::<_, _, 1, 64>")]
     pub parallel_compiles: u16,
+    #[serde(deserialize_with = "within::<_, _, 1, 3650>")]
+    pub max_token_days: u32,
 }
 
 impl Default for Service {
@@ -102,6 +104,7 @@ impl Default for Service {
             resource_regression_factor: 2.0,
             max_compile_secs: 60,
             parallel_compiles: 2,
+            max_token_days: 365,
         }
     }
 }

@@ -8,6 +8,7 @@ mod client;
 mod config;
 mod exit;
 mod lifecycle;
+mod people;
 mod report;
 mod review;
 mod rules;
@@ -63,8 +64,19 @@ fn main() -> ExitCode {
         Command::Rules { command: RulesCommand::Status(args) } => rules::status(args),
         Command::Worker(_) => worker::run(config),
         Command::Checks { command: ChecksCommand::Update(args) } => rules::update_checks(args),
-        Command::Token { command: TokenCommand::Create(args) } => token::create(config, args),
-        Command::Token { command: TokenCommand::Revoke(args) } => token::revoke(config, args),
+        Command::Token { command: TokenCommand::Create(args) } if args.role.is_some() => token::create(config, args),
+        Command::Token { command: TokenCommand::Create(args) } => people::create_token(args),
+        Command::Token { command: TokenCommand::List { of, client, format } } => {
+            people::list_tokens(*of, client, *format)
+        }
+        Command::Token { command: TokenCommand::Revoke(args) } if args.on_store => token::revoke(config, args),
+        Command::Token { command: TokenCommand::Revoke(args) } => people::revoke_token(args.id, &args.client),
+        Command::Token { command: TokenCommand::Rotate { id, grace_hours, client } } => {
+            people::rotate_token(*id, *grace_hours, client)
+        }
+        Command::Whoami { client, format } => people::whoami(client, *format),
+        Command::Member { command } => people::member(command),
+        Command::Partner { command } => people::partner(command),
         Command::Audit { command: AuditCommand::Verify(args) } => audit::verify(config, args),
         Command::Serve(args) => serve::run(config, args),
         Command::Submit(args) => submit::run(args),

@@ -179,8 +179,21 @@ async fn seed(service: &Service, dir: &Path) -> Result<(), Failure> {
         .bootstrap_partner("demo", "demo", &[Capability::List, Capability::Checks, Capability::Certify])
         .await
         .map_err(host_err)?;
-    let partner_token = service.bootstrap_token("demo", Role::Partner, Some(partner)).await.map_err(host_err)?;
-    let reviewer_token = service.bootstrap_token("demo", Role::Reviewer, None).await.map_err(host_err)?;
+    let person =
+        |email: &str, name: &str, role| assay_service::MemberRequest { email: email.into(), name: name.into(), role };
+    let ttl = assay_store::token::DEFAULT_TTL_SECS;
+    let (partner_token, _) = service
+        .bootstrap_person("demo", &person("owner@demo.test", "Dana Owner", Role::Owner), Some(partner), ttl)
+        .await
+        .map_err(host_err)?;
+    let (reviewer_token, _) = service
+        .bootstrap_person("demo", &person("reviewer@platform.test", "Rita Reviewer", Role::Reviewer), None, ttl)
+        .await
+        .map_err(host_err)?;
+    let (admin_token, _) = service
+        .bootstrap_person("demo", &person("admin@platform.test", "Ada Admin", Role::Admin), None, ttl)
+        .await
+        .map_err(host_err)?;
     let demo = service.authenticate(&partner_token).await.map_err(host_err)?;
     let mut loaded = 0;
     for name in &names {
@@ -200,6 +213,7 @@ async fn seed(service: &Service, dir: &Path) -> Result<(), Failure> {
     eprintln!("assay: demo: {loaded} example listings submitted for partner `demo` (reviews run in the background)");
     eprintln!("assay: demo partner token:  {partner_token}");
     eprintln!("assay: demo reviewer token: {reviewer_token}");
+    eprintln!("assay: demo admin token:    {admin_token}");
     Ok(())
 }
 

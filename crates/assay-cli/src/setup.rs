@@ -82,6 +82,7 @@ pub fn service_settings(config: &Config) -> (ServiceConfig, Limits) {
         lease_secs: i64::from(config.service.lease_secs),
         resource_regression_factor: config.service.resource_regression_factor,
         parallel_compiles: config.service.parallel_compiles.into(),
+        max_token_days: config.service.max_token_days,
         ..ServiceConfig::default()
     };
     let limits = Limits {

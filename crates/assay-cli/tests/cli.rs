@@ -9,6 +9,8 @@ use serde_json::Value;
 
 #[path = "cli/config.rs"]
 mod config;
+#[path = "cli/people.rs"]
+mod people;
 #[path = "cli/schemathesis.rs"]
 mod schemathesis;
 #[path = "cli/serve.rs"]
@@ -349,7 +351,7 @@ fn token_create_prints_a_token_the_store_accepts() {
     runtime.block_on(async {
         let store = assay_store::Store::open_data_dir(dir.path()).await.unwrap();
         let principal = store.authenticate(&token).await.unwrap().unwrap();
-        assert_eq!(principal.role, assay_store::Role::Partner);
+        assert_eq!(principal.role, assay_store::Role::Owner);
         assert!(principal.capabilities.contains(&assay_store::Capability::Certify));
         let second = again.stdout.split_whitespace().last().unwrap();
         assert_eq!(store.authenticate(second).await.unwrap().unwrap().partner, principal.partner);
@@ -366,9 +368,9 @@ fn token_create_prints_a_token_the_store_accepts() {
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
         let expired = store.token_status(&short, now + 7 * 86_400 + 1).await.unwrap();
         assert!(matches!(expired, assay_store::TokenStatus::Expired(_)), "{expired:?}");
-        store.authenticate(&short).await.unwrap().unwrap().actor.replace("token:", "")
+        store.authenticate(&short).await.unwrap().unwrap().token.to_string()
     });
-    let revoke = |id: &str| run(assay().args(["token", "revoke", id]).arg("--data-dir").arg(dir.path()));
+    let revoke = |id: &str| run(assay().args(["token", "revoke", id, "--on-store"]).arg("--data-dir").arg(dir.path()));
     let revoked = revoke(&id);
     assert_eq!(revoked.code, 0, "{}", revoked.stderr);
     assert_eq!(revoked.stdout.trim(), format!("revoked token:{id}"));

@@ -34,6 +34,7 @@ pub mod manifest;
 pub mod notice;
 pub mod outcome;
 pub mod pack;
+pub mod people;
 pub mod pointer;
 pub mod policy;
 pub mod queue;
@@ -45,7 +46,7 @@ pub mod waiver;
 pub mod webhook;
 
 pub use finding::Finding;
-pub use identity::{Capability, Principal, Role};
+pub use identity::{Capability, Principal, Role, Scope, Scopes, UserId};
 pub use lifecycle::{Transition, VersionState};
 pub use manifest::{Manifest, ManifestError, SourceMap};
 pub use outcome::{CheckOutcome, CheckRun, ResourceUsage, Verdict};

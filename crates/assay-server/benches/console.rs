@@ -163,7 +163,7 @@ async fn site(url: &str, n: i64, host: Arc<Host>, pack: Arc<RulePack>) -> Site {
     };
     store.execute_unchecked(maintain).await.unwrap();
     let reviewer = store.create_token("bench", Role::Reviewer, None).await.unwrap();
-    let partner = store.create_token("bench", Role::Partner, Some(acme)).await.unwrap();
+    let partner = store.create_token("bench", Role::Owner, Some(acme)).await.unwrap();
     let service = Service::new(store.clone(), host, pack, ServiceConfig::default());
     let (reviewer, _) = service.open_session(&reviewer, 3600).await.unwrap();
     let (partner, _) = service.open_session(&partner, 3600).await.unwrap();

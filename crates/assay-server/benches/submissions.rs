@@ -81,7 +81,7 @@ async fn bench(
 ) -> String {
     let store = Store::open(url).await.unwrap();
     let partner = store.ensure_partner("bench", "acme", &[Capability::List]).await.unwrap();
-    let token = store.create_token("bench", Role::Partner, Some(partner)).await.unwrap();
+    let token = store.create_token("bench", Role::Owner, Some(partner)).await.unwrap();
     let service = Service::new(store.clone(), host, pack, ServiceConfig::default());
     let app = assay_server::router(service.clone(), assay_server::ServerConfig::default());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

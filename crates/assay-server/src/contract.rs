@@ -5,9 +5,113 @@
 //! by hand on each handler.
 
 use assay_api::ProblemCode;
+use assay_service::access::Permission;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::request_body::RequestBody;
 use utoipa::openapi::{Content, OpenApi, Ref, RefOr, ResponseBuilder};
+
+/// The permission each operation needs, by its `operationId` (`None`: public). Declared on the
+/// operation as `x-assay-permission` with the roles that hold it and the token scope it needs;
+/// the isolation matrix test holds every operation × every role to it, and a test fails on an
+/// operation missing here, so a new route cannot escape the matrix.
+/// `create_deprecation` is a listing's (`submit`) or, for a platform API version, `govern`.
+pub(crate) const PERMISSIONS: &[(&str, Option<Permission>)] = &[
+    ("create_listing", Some(Permission::Submit)),
+    ("list_listings", Some(Permission::Read)),
+    ("get_listing", Some(Permission::Read)),
+    ("submit_version", Some(Permission::Submit)),
+    ("get_version", Some(Permission::Read)),
+    ("get_bundle", Some(Permission::Read)),
+    ("review_queue", Some(Permission::SeeOperations)),
+    ("decide", Some(Permission::Review)),
+    ("expire_waiver", Some(Permission::Review)),
+    ("create_waiver", Some(Permission::Review)),
+    ("list_waivers", Some(Permission::Read)),
+    ("checkpoints", None),
+    ("verify", Some(Permission::VerifyAudit)),
+    ("create_listing_notice", Some(Permission::Submit)),
+    ("list_listing_notices", Some(Permission::Read)),
+    ("listing_notices_feed", Some(Permission::Read)),
+    ("create_platform_notice", Some(Permission::Govern)),
+    ("list_notices", Some(Permission::Read)),
+    ("get_notice", Some(Permission::Read)),
+    ("create_deprecation", Some(Permission::Submit)),
+    ("list_deprecations", Some(Permission::Read)),
+    ("list_listing_deprecations", Some(Permission::Read)),
+    ("standing", Some(Permission::SeeStanding)),
+    ("timeline", Some(Permission::Read)),
+    ("healthz", None),
+    ("readyz", None),
+    ("metrics_text", None),
+    ("publish_pack", Some(Permission::Govern)),
+    ("list_packs", Some(Permission::SeeOperations)),
+    ("get_pack", Some(Permission::SeeOperations)),
+    ("enforce_pack", Some(Permission::Govern)),
+    ("queue", Some(Permission::SeeOperations)),
+    ("update_checks", Some(Permission::Submit)),
+    ("rechecks", Some(Permission::Read)),
+    ("me", Some(Permission::Read)),
+    ("list_members", Some(Permission::Read)),
+    ("add_member", Some(Permission::ManageMembers)),
+    ("change_member", Some(Permission::ManageMembers)),
+    ("remove_member", Some(Permission::ManageMembers)),
+    ("issue_member_token", Some(Permission::ManageMembers)),
+    ("list_tokens", Some(Permission::OwnTokens)),
+    ("create_token", Some(Permission::OwnTokens)),
+    ("revoke_token", Some(Permission::OwnTokens)),
+    ("rotate_token", Some(Permission::OwnTokens)),
+    ("list_partners", Some(Permission::Read)),
+    ("create_partner", Some(Permission::DecideCapabilities)),
+    ("get_partner", Some(Permission::Read)),
+    ("decide_capabilities", Some(Permission::DecideCapabilities)),
+    ("create_endpoint", Some(Permission::ManageWebhooks)),
+    ("list_endpoints", Some(Permission::Read)),
+    ("delivery_log", Some(Permission::Read)),
+];
+
+/// Declare each operation's permission (`x-assay-permission`: its name, the roles that hold
+/// it, the scope it needs) and the 403 a caller without it gets.
+pub(crate) fn declare_permissions(openapi: &mut OpenApi) {
+    for item in openapi.paths.paths.values_mut() {
+        for operation in
+            [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten()
+        {
+            let id = operation.operation_id.clone().unwrap_or_default();
+            let Some((_, permission)) = PERMISSIONS.iter().find(|(op, _)| *op == id) else {
+                panic!("operation `{id}` has no entry in contract::PERMISSIONS");
+            };
+            let Some(permission) = permission else { continue };
+            let roles: Vec<&str> = permission.roles().iter().map(|r| r.as_str()).collect();
+            let extension = serde_json::json!({
+                "name": permission.as_str(),
+                "roles": roles,
+                "scope": permission.scope().as_str(),
+            });
+            let mut extensions = utoipa::openapi::extensions::Extensions::default();
+            extensions.insert("x-assay-permission".into(), extension);
+            operation.extensions.get_or_insert_with(Default::default).merge(extensions);
+            let why = format!(
+                "The caller's role is not {} (`forbidden`), or the token lacks the `{}` scope (`insufficient_scope`)",
+                roles.join(" or "),
+                permission.scope()
+            );
+            declare_problem(operation, ProblemCode::Forbidden, &why);
+        }
+    }
+}
+
+/// Declare that `operation` can answer `code`'s status with a problem, unless its handler
+/// declared that status itself.
+fn declare_problem(operation: &mut Operation, code: ProblemCode, why: &str) {
+    operation.responses.responses.entry(code.status().to_string()).or_insert_with(|| {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(why)
+                .content("application/problem+json", Content::new(Some(Ref::from_schema_name("Problem"))))
+                .build(),
+        )
+    });
+}
 
 /// Declare on every operation the problems the HTTP layer answers with.
 pub(crate) fn declare_transport_problems(openapi: &mut OpenApi) {
@@ -29,16 +133,7 @@ fn declare(operation: &mut Operation, has_path_params: bool) {
     let json = body.iter().any(|c| c == "application/json");
     let multipart = body.iter().any(|c| c == "multipart/form-data");
     let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
-    let mut add = |code: ProblemCode, why: &str| {
-        operation.responses.responses.entry(code.status().to_string()).or_insert_with(|| {
-            RefOr::T(
-                ResponseBuilder::new()
-                    .description(why)
-                    .content("application/problem+json", Content::new(Some(Ref::from_schema_name("Problem"))))
-                    .build(),
-            )
-        });
-    };
+    let mut add = |code: ProblemCode, why: &str| declare_problem(operation, code, why);
     if json {
         add(
             ProblemCode::InvalidRequest,
@@ -55,7 +150,7 @@ fn declare(operation: &mut Operation, has_path_params: bool) {
     if secured {
         add(
             ProblemCode::Unauthenticated,
-            "No valid token (`unauthenticated`), or an expired (`token_expired`) or revoked (`token_revoked`) one",
+            "No valid token (`unauthenticated`), an expired (`token_expired`) or revoked (`token_revoked`) one, or one whose person left their organisation (`owner_left`)",
         );
     }
     if json || multipart {

@@ -9,6 +9,8 @@
 //! - [`dto`]: the JSON shapes, converted from the service's types at this edge.
 //! - [`problem`]: every error as `application/problem+json` with a stable `code`.
 //! - [`auth`]: bearer tokens.
+//! - [`people`]: the caller (`/v1/me`), organisations' members, tokens through their lifecycle,
+//!   partners and staff decisions on their capabilities.
 //! - [`packs`]: re-checks — rule-pack rollout (publish in shadow, progress and blast radius,
 //!   enforce), partners' check updates, a version's re-check verdicts, and the job queue with
 //!   its dead letters.
@@ -31,6 +33,7 @@ pub mod dto;
 pub mod notices;
 pub mod ops;
 pub mod packs;
+pub mod people;
 pub mod problem;
 pub mod webhooks;
 
@@ -115,6 +118,7 @@ pub struct AppState {
         (name = "webhooks", description = "Partner webhook endpoints (Standard Webhooks signatures) and their delivery logs"),
         (name = "operations", description = "Health, readiness and metrics"),
         (name = "audit", description = "The hash-chained audit log: signed checkpoints of its head, and verification"),
+        (name = "people", description = "The caller, organisations' members, tokens (create, list, revoke, rotate) and partners' capabilities"),
     )
 )]
 struct ApiDoc;
@@ -127,7 +131,10 @@ impl utoipa::Modify for BearerAuth {
         components.add_security_scheme(
             "token",
             SecurityScheme::Http(
-                HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("assay_<64 hex>").build(),
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("assay_<40 base62><6 base62 CRC-32>")
+                    .build(),
             ),
         );
     }
@@ -162,6 +169,16 @@ fn routes(config: &ServerConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(packs::rechecks))
         .routes(routes!(audit::checkpoints))
         .routes(routes!(audit::verify))
+        .routes(routes!(people::me))
+        .routes(routes!(people::list_members, people::add_member))
+        .routes(routes!(people::change_member, people::remove_member))
+        .routes(routes!(people::issue_member_token))
+        .routes(routes!(people::list_tokens, people::create_token))
+        .routes(routes!(people::revoke_token))
+        .routes(routes!(people::rotate_token))
+        .routes(routes!(people::list_partners, people::create_partner))
+        .routes(routes!(people::get_partner))
+        .routes(routes!(people::decide_capabilities))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::metrics_text))
@@ -176,6 +193,7 @@ fn routes(config: &ServerConfig) -> OpenApiRouter<AppState> {
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut openapi = routes(&ServerConfig::default()).split_for_parts().1;
     contract::declare_transport_problems(&mut openapi);
+    contract::declare_permissions(&mut openapi);
     openapi
 }
 

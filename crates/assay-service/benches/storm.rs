@@ -126,15 +126,15 @@ async fn storm(backend: &'static str, store: Store, n: usize, examples: &[(Strin
     drop(manifests);
     let host = Arc::new(Host::new(HostConfig::default()).unwrap());
     let service = Service::new(store.clone(), host, Arc::new(builtin()), ServiceConfig::default());
-    let token = store.create_token("bench", Role::Reviewer, None).await.unwrap();
-    let reviewer = service.authenticate(&token).await.unwrap();
+    let token = store.create_token("bench", Role::Admin, None).await.unwrap();
+    let admin = service.authenticate(&token).await.unwrap();
     // A new version of the built-in pack: every live listing is re-checked with it.
     let manifest = assay_builtin::PACK_TOML.replace("version = \"0.1.0\"", "version = \"0.1.1\"");
     let components = assay_builtin::components();
     // Publishing validates (compiles) every component and enqueues the storm in one transaction;
     // timed on its own, as a running server pays the compiles once.
     let publishing = Instant::now();
-    let rollout = service.publish_pack(&reviewer, PackUpload { manifest, components }).await.unwrap();
+    let rollout = service.publish_pack(&admin, PackUpload { manifest, components }).await.unwrap();
     let publish = publishing.elapsed();
     let started = Instant::now();
     assert_eq!(rollout.jobs.total(), n as i64);
@@ -169,7 +169,7 @@ async fn storm(backend: &'static str, store: Store, n: usize, examples: &[(Strin
     let total = started.elapsed();
     done.store(true, Ordering::Relaxed);
     let rss = sampler.await.unwrap();
-    let report = service.rollout(&reviewer, "assay-builtin", "0.1.1").await.unwrap();
+    let report = service.rollout(&admin, "assay-builtin", "0.1.1").await.unwrap();
     assert_eq!((report.jobs.done, report.jobs.dead), (n as i64, 0), "every re-check recorded");
     assert_eq!(report.verdicts.pass + report.verdicts.fail + report.verdicts.error, n as i64);
     store.close().await;

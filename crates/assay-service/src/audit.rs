@@ -12,14 +12,14 @@ use std::path::Path;
 use std::sync::Arc;
 
 use assay_core::audit::Checkpoint;
-use assay_core::identity::{Principal, Role};
+use assay_core::identity::Principal;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use ring::rand::SystemRandom;
 use ring::signature::{ED25519, Ed25519KeyPair, KeyPair as _, UnparsedPublicKey};
 use sha2::{Digest as _, Sha256};
 
-use crate::access::require_role;
+use crate::access::{Permission, require};
 use crate::{Service, ServiceError};
 
 /// How many of the newest events `assay serve` verifies at start and after each checkpoint.
@@ -205,7 +205,7 @@ impl Service {
 
     /// An admin verifies the whole chain.
     pub async fn verify_audit(&self, who: &Principal) -> Result<AuditReport, ServiceError> {
-        require_role(who, &[Role::Admin], "verify the audit chain")?;
+        require(who, Permission::VerifyAudit)?;
         self.verify_audit_newest(i64::MAX).await
     }
 

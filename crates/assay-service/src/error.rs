@@ -1,6 +1,6 @@
 //! Why a use case refused or failed. The server maps each variant to a status and a stable code.
 
-use assay_core::identity::Capability;
+use assay_core::identity::{Capability, Scope};
 use assay_core::{ManifestError, VersionState};
 use assay_store::StoreError;
 
@@ -16,9 +16,21 @@ pub enum ServiceError {
     /// The token was revoked at this time (Unix seconds).
     #[error("the token was revoked at {}", crate::error::timestamp(*.0))]
     TokenRevoked(i64),
+    /// The token's person left their organisation at this time (Unix seconds).
+    #[error("the token's owner left their organisation at {}; its tokens no longer work", crate::error::timestamp(*.0))]
+    OwnerLeft(i64),
     /// The caller's role may not do this.
     #[error("{0}")]
     Forbidden(String),
+    /// The caller's role may do this, but the token lacks the scope.
+    #[error("the token lacks the `{0}` scope; create one that has it")]
+    InsufficientScope(Scope),
+    /// The caller's partner is suspended: it can create and submit nothing until restored.
+    #[error("the partner is suspended; nothing can be created or submitted until the platform restores it")]
+    PartnerSuspended,
+    /// The change would leave a partner without an owner.
+    #[error("{0}")]
+    LastOwner(String),
     /// The partner lacks a capability the operation needs.
     #[error("the partner does not hold the `{0}` capability")]
     CapabilityRequired(Capability),
@@ -110,6 +122,7 @@ impl From<StoreError> for ServiceError {
             StoreError::NotFound(what) => ServiceError::NotFound(what),
             StoreError::Conflict { current } => ServiceError::Conflict { current },
             StoreError::NoteRequired => ServiceError::NoteRequired,
+            e @ StoreError::LastOwner(_) => ServiceError::LastOwner(e.to_string()),
             other => ServiceError::Internal(Internal(Box::new(other))),
         }
     }

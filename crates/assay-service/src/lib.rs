@@ -43,6 +43,7 @@ mod clock;
 mod error;
 mod health;
 pub mod notices;
+pub mod people;
 pub mod rollout;
 mod service;
 pub mod sessions;
@@ -55,6 +56,9 @@ pub use clock::{Clock, SystemClock};
 pub use error::{Internal, ServiceError, error_chain};
 pub use health::Readiness;
 pub use notices::{DeprecationRequest, NoticeRequest, ScheduleReport};
+pub use people::{
+    CapabilityEvent, CapabilityOutcome, CapabilityRequest, Member, MemberRequest, Partner, TokenInfo, TokenRequest,
+};
 pub use rollout::{PackUpload, Phase, Rollout};
 pub use service::{Action, Service, ServiceConfig, UploadedCheck, WaiverRequest};
 pub use sessions::{ListingPage, QueuePage, TimelinePage};
@@ -62,4 +66,5 @@ pub use standing::{FixBy, ListingStanding, Standing};
 pub use view::{FindingView, VersionView};
 pub use webhooks::{DispatchReport, Sender, WebhookConfig};
 
-pub use assay_core::identity::{Capability, Principal, Role, VersionId};
+pub use assay_core::identity::{Capability, Principal, Role, Scope, Scopes, UserId, VersionId};
+pub use assay_core::people::MemberChange;

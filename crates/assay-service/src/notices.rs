@@ -4,7 +4,6 @@
 
 use assay_core::deprecation::{self, Phase, Schedule, Stability};
 use assay_core::deprecation::{DeprecationRecord, DeprecationTarget};
-use assay_core::identity::Role;
 use assay_core::notice::NoticeRecord;
 use assay_core::notice::{self, Audience, NoticeDraft, NoticeKind};
 use assay_core::{Transition, VersionState};
@@ -12,7 +11,7 @@ use assay_store::{NewDeprecation, NewNotice, StoreError};
 use jiff::civil::Date;
 
 use crate::ServiceError;
-use crate::access::{require_role, visible};
+use crate::access::{Permission, require, require_owner, visible};
 use crate::service::Service;
 use assay_core::identity::Principal;
 
@@ -78,10 +77,10 @@ impl Service {
     ) -> Result<NoticeRecord, ServiceError> {
         match slug {
             Some(slug) => {
-                // A partner sees only its own listings, so what it can see it may write about.
-                self.listing(who, slug).await?;
+                let listing = self.listing(who, slug).await?;
+                require_owner(who, &listing, Permission::Submit)?;
             }
-            None => require_role(who, &[Role::Reviewer, Role::Admin], "publish platform notices")?,
+            None => require(who, Permission::Govern)?,
         }
         let draft = NoticeDraft {
             kind: request.kind,
@@ -136,12 +135,12 @@ impl Service {
     ) -> Result<DeprecationRecord, ServiceError> {
         let (slug, audience) = match &request.target {
             DeprecationTarget::Listing { slug, .. } => {
-                // A partner sees only its own listings, so what it can see it may write about.
-                self.listing(who, slug).await?;
+                let listing = self.listing(who, slug).await?;
+                require_owner(who, &listing, Permission::Submit)?;
                 (Some(slug.as_str()), Audience::Merchants)
             }
             DeprecationTarget::ApiVersion(api) => {
-                require_role(who, &[Role::Reviewer, Role::Admin], "deprecate platform API versions")?;
+                require(who, Permission::Govern)?;
                 if api.trim().is_empty() {
                     return Err(ServiceError::Invalid {
                         pointer: "/api_version".into(),
@@ -190,7 +189,7 @@ impl Service {
             return Ok(self.store.deprecations(Some(slug)).await?);
         }
         let all = self.store.deprecations(None).await?;
-        if who.role != Role::Partner {
+        if who.is_staff() {
             return Ok(all);
         }
         let mine: Vec<String> = self.store.listings(who.partner).await?.into_iter().map(|l| l.slug).collect();

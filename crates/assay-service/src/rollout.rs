@@ -14,7 +14,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use assay_core::identity::{Principal, Role};
+use assay_core::identity::Principal;
 use assay_core::notice::{Audience, NoticeKind};
 use assay_core::queue::JobCounts;
 use assay_core::rollout::{Affected, PackMode, PackRecord, VerdictCounts};
@@ -22,7 +22,7 @@ use assay_host::RulePack;
 use assay_store::{NewNotice, NewPack};
 use sha2::{Digest, Sha256};
 
-use crate::access::require_role;
+use crate::access::{Permission, require};
 use crate::clock::{Clock as _, SystemClock};
 use crate::{Service, ServiceError};
 
@@ -99,7 +99,7 @@ impl Service {
     /// Publish a rule pack in shadow mode: every live listing is re-checked with it, nothing
     /// is blocked. Reviewers and admins only. Each component must load in the plugin host.
     pub async fn publish_pack(&self, who: &Principal, upload: PackUpload) -> Result<Rollout, ServiceError> {
-        require_role(who, &[Role::Reviewer, Role::Admin], "publish rule packs")?;
+        require(who, Permission::Govern)?;
         let components: BTreeMap<String, Arc<[u8]>> =
             upload.components.into_iter().map(|(name, bytes)| (name, Arc::from(bytes))).collect();
         let pack = RulePack::from_parts(&upload.manifest, |name| components.get(name).cloned())
@@ -132,7 +132,7 @@ impl Service {
 
     /// Every published pack, newest first, with its rollout.
     pub async fn rollouts(&self, who: &Principal) -> Result<Vec<Rollout>, ServiceError> {
-        require_role(who, &[Role::Reviewer, Role::Admin], "see rule-pack rollouts")?;
+        require(who, Permission::SeeOperations)?;
         let mut out = Vec::new();
         for pack in self.store.packs().await? {
             out.push(self.rollout_of(pack).await?);
@@ -142,7 +142,7 @@ impl Service {
 
     /// One pack's rollout: progress and blast radius.
     pub async fn rollout(&self, who: &Principal, name: &str, version: &str) -> Result<Rollout, ServiceError> {
-        require_role(who, &[Role::Reviewer, Role::Admin], "see rule-pack rollouts")?;
+        require(who, Permission::SeeOperations)?;
         let pack = self.published(name, version).await?;
         self.rollout_of(pack).await
     }
@@ -158,7 +158,7 @@ impl Service {
         version: &str,
         grace_days: u32,
     ) -> Result<Rollout, ServiceError> {
-        require_role(who, &[Role::Reviewer, Role::Admin], "enforce rule packs")?;
+        require(who, Permission::Govern)?;
         if grace_days > MAX_GRACE_DAYS {
             return Err(ServiceError::invalid(
                 "/grace_days",
@@ -237,7 +237,7 @@ impl Service {
 
     /// The job queue: every job by state, and the newest dead letters with their reasons.
     pub async fn queue(&self, who: &Principal) -> Result<(JobCounts, Vec<assay_core::queue::DeadJob>), ServiceError> {
-        require_role(who, &[Role::Reviewer, Role::Admin], "see the job queue")?;
+        require(who, Permission::SeeOperations)?;
         Ok((self.store.job_counts(None).await?, self.store.dead_jobs(100).await?))
     }
 

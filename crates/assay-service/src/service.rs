@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use assay_core::identity::{Capability, Principal, Role};
+use assay_core::identity::{Capability, Principal};
 use assay_core::lifecycle::TransitionError;
 use assay_core::listing::{ListingRecord, QueueEntry, VersionRecord};
 use assay_core::manifest::ListingSlug;
@@ -13,7 +13,7 @@ use assay_store::{NewCheck, NewWaiver, Store, Submission};
 use tokio::sync::{Notify, Semaphore};
 
 use crate::ServiceError;
-use crate::access::{require_capability, require_owner, require_role, visible};
+use crate::access::{Permission, require, require_capability, require_owner, visible};
 use crate::bundle::RunBundle;
 use crate::clock::{Clock, SystemClock};
 use crate::view::{self, VersionView};
@@ -40,6 +40,8 @@ pub struct ServiceConfig {
     pub notice_policy: assay_core::notice::NoticePolicy,
     /// The minimum notice deprecations need, per stability level.
     pub deprecation_policy: assay_core::deprecation::DeprecationPolicy,
+    /// The longest a token created through the service may last, in days.
+    pub max_token_days: u32,
 }
 
 impl Default for ServiceConfig {
@@ -52,6 +54,7 @@ impl Default for ServiceConfig {
             parallel_compiles: 2,
             notice_policy: Default::default(),
             deprecation_policy: Default::default(),
+            max_token_days: 365,
         }
     }
 }
@@ -175,19 +178,9 @@ impl Service {
         cache.entry(key).or_insert_with(|| (pack.clone(), Arc::new(pack.checks()))).1.clone()
     }
 
-    /// The principal a bearer token stands for.
-    pub async fn authenticate(&self, token: &str) -> Result<Principal, ServiceError> {
-        match self.store.token_status(token, self.clock.now()).await? {
-            assay_store::TokenStatus::Live(principal) => Ok(principal),
-            assay_store::TokenStatus::Unknown => Err(ServiceError::Unauthenticated),
-            assay_store::TokenStatus::Expired(at) => Err(ServiceError::TokenExpired(at)),
-            assay_store::TokenStatus::Revoked(at) => Err(ServiceError::TokenRevoked(at)),
-        }
-    }
-
     /// A partner creates a listing it will own. Needs the `list` capability.
     pub async fn create_listing(&self, who: &Principal, slug: &str, name: &str) -> Result<ListingRecord, ServiceError> {
-        require_role(who, &[Role::Partner], "create listings")?;
+        require(who, Permission::Submit)?;
         require_capability(who, Capability::List)?;
         let slug = ListingSlug::parse(slug).map_err(|message| ServiceError::invalid("/slug", message))?;
         let name = name.trim();
@@ -211,7 +204,8 @@ impl Service {
         checks: Vec<UploadedCheck>,
     ) -> Result<VersionRecord, ServiceError> {
         let listing = visible(who, self.store.listing(slug).await?, slug)?;
-        require_owner(who, &listing)?;
+        require_owner(who, &listing, Permission::Submit)?;
+        require_capability(who, Capability::List)?;
         if manifest.len() > self.config.max_manifest_bytes {
             let limit = self.config.max_manifest_bytes;
             return Err(ServiceError::invalid(
@@ -254,7 +248,7 @@ impl Service {
         checks: Vec<UploadedCheck>,
     ) -> Result<(VersionRecord, assay_core::identity::JobId), ServiceError> {
         let listing = visible(who, self.store.listing(slug).await?, slug)?;
-        require_owner(who, &listing)?;
+        require_owner(who, &listing, Permission::Submit)?;
         require_capability(who, Capability::Checks)?;
         if checks.is_empty() {
             return Err(ServiceError::invalid("", "send at least one check component".into()));
@@ -406,7 +400,7 @@ impl Service {
 
     /// Versions waiting for a reviewer, longest-waiting first.
     pub async fn review_queue(&self, who: &Principal) -> Result<Vec<QueueEntry>, ServiceError> {
-        require_role(who, &[Role::Reviewer, Role::Admin], "see the review queue")?;
+        require(who, Permission::SeeOperations)?;
         Ok(self.store.review_queue().await?)
     }
 
@@ -420,7 +414,7 @@ impl Service {
         action: Action,
         note: &str,
     ) -> Result<VersionRecord, ServiceError> {
-        require_role(who, &[Role::Reviewer], "decide on versions")?;
+        require(who, Permission::Review)?;
         let listing = self.listing(who, slug).await?;
         if note.trim().is_empty() {
             return Err(ServiceError::NoteRequired);
@@ -444,7 +438,7 @@ impl Service {
 
     /// A reviewer grants a waiver.
     pub async fn grant_waiver(&self, who: &Principal, request: &WaiverRequest) -> Result<WaiverRecord, ServiceError> {
-        require_role(who, &[Role::Reviewer], "grant waivers")?;
+        require(who, Permission::Review)?;
         self.listing(who, &request.slug).await?;
         let versions: semver::VersionReq = request.versions.parse().map_err(|e| {
             ServiceError::invalid("/versions", format!("`{}` is not a semver range: {e}", request.versions))

@@ -3,12 +3,12 @@
 //! ended early. Permissions are the API's: the same [`access`](crate::access) checks decide.
 
 use assay_core::audit::AuditEvent;
-use assay_core::identity::{Principal, Role, VersionId};
+use assay_core::identity::{Principal, VersionId};
 use assay_core::listing::{ListingRecord, QueueEntry, VersionRecord};
 use assay_core::waiver::WaiverRecord;
 
 use crate::ServiceError;
-use crate::access::require_role;
+use crate::access::{Permission, require};
 use crate::service::Service;
 
 /// A page of listings and how to ask for the next one.
@@ -99,7 +99,7 @@ impl Service {
         after: Option<(i64, VersionId)>,
         limit: i64,
     ) -> Result<QueuePage, ServiceError> {
-        require_role(who, &[Role::Reviewer, Role::Admin], "see the review queue")?;
+        require(who, Permission::SeeOperations)?;
         let limit = limit.clamp(1, MAX_PAGE);
         let rows = self.store().review_queue_page(after, limit + 1).await?;
         let (entries, next) = split_page(rows, limit, |e| (e.waiting_since, e.id));
@@ -142,7 +142,7 @@ impl Service {
         id: i64,
         note: &str,
     ) -> Result<WaiverRecord, ServiceError> {
-        require_role(who, &[Role::Reviewer], "expire waivers")?;
+        require(who, Permission::Review)?;
         self.listing(who, slug).await?;
         if note.trim().is_empty() {
             return Err(ServiceError::NoteRequired);

@@ -2,13 +2,13 @@
 
 use assay_core::audit::AuditEvent;
 use assay_core::deprecation::DeprecationTarget;
-use assay_core::identity::{Principal, Role};
+use assay_core::identity::Principal;
 use assay_core::notice::NoticeKind;
 use assay_core::{Severity, VersionState};
 use jiff::civil::Date;
 
 use crate::ServiceError;
-use crate::access::require_role;
+use crate::access::{Permission, require};
 use crate::service::Service;
 
 /// A partner's standing: each listing's versions by what they mean for the partner, and every
@@ -53,7 +53,7 @@ pub struct FixBy {
 impl Service {
     /// The caller's standing (partners).
     pub async fn standing(&self, who: &Principal) -> Result<Standing, ServiceError> {
-        require_role(who, &[Role::Partner], "see a partner's standing")?;
+        require(who, Permission::SeeStanding)?;
         let today = self.today();
         let now = self.now();
         let mut listings = Vec::new();

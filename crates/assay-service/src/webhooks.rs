@@ -20,7 +20,7 @@ use std::time::Instant;
 
 use assay_core::deprecation::DeprecationTarget;
 use assay_core::deprecation::Phase;
-use assay_core::identity::{PartnerId, Principal, Role};
+use assay_core::identity::{PartnerId, Principal};
 use assay_core::webhook::{DeliveryRecord, EndpointRecord};
 use assay_store::{AttemptOutcome, NewMessage};
 use base64::Engine as _;
@@ -29,7 +29,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::ServiceError;
-use crate::access::require_role;
+use crate::access::{Permission, require};
 use crate::service::Service;
 
 /// Sends one signed message; the HTTP layer implements it. Blocking: the dispatcher calls it
@@ -150,7 +150,7 @@ impl Service {
         url: &str,
         events: &[String],
     ) -> Result<NewEndpoint, ServiceError> {
-        require_role(who, &[Role::Partner], "register webhook endpoints")?;
+        require(who, Permission::ManageWebhooks)?;
         let Some(partner) = who.partner else { return Err(ServiceError::Forbidden("the token has no partner".into())) };
         let parsed =
             url::Url::parse(url).map_err(|e| ServiceError::invalid("/url", format!("`{url}` is not a URL: {e}")))?;
@@ -204,7 +204,7 @@ impl Service {
     ) -> Result<(EndpointRecord, Vec<DeliveryRecord>, (i64, i64, i64)), ServiceError> {
         let not_found = || ServiceError::NotFound(format!("webhook endpoint {endpoint}"));
         let record = self.store.endpoint(endpoint).await?.ok_or_else(not_found)?;
-        if who.role == Role::Partner && who.partner != Some(record.partner) {
+        if !who.is_staff() && who.partner != Some(record.partner) {
             return Err(not_found());
         }
         let log = self.store.deliveries(endpoint, 200).await?;

@@ -44,6 +44,8 @@ struct World {
     acme: Principal,
     globex: Principal,
     reviewer: Principal,
+    /// Staff who govern: packs, platform notices and deprecations.
+    admin: Principal,
     _dir: tempfile::TempDir,
 }
 
@@ -58,10 +60,11 @@ async fn world_with(acme_capabilities: &[Capability], host: Arc<Host>, config: S
     let globex_id = store.ensure_partner("test", "globex", &[Capability::List, Capability::Checks]).await.unwrap();
     let clock = Arc::new(TestClock(AtomicI64::new(1_800_000_000)));
     let service = Service::new(store.clone(), host, pack(), config).with_clock(clock.clone());
-    let acme = principal(&store, Role::Partner, Some(acme_id)).await;
-    let globex = principal(&store, Role::Partner, Some(globex_id)).await;
+    let acme = principal(&store, Role::Owner, Some(acme_id)).await;
+    let globex = principal(&store, Role::Owner, Some(globex_id)).await;
     let reviewer = principal(&store, Role::Reviewer, None).await;
-    World { service, store, clock, acme, globex, reviewer, _dir: dir }
+    let admin = principal(&store, Role::Admin, None).await;
+    World { service, store, clock, acme, globex, reviewer, admin, _dir: dir }
 }
 
 async fn principal(store: &Store, role: Role, partner: Option<assay_store::PartnerId>) -> Principal {
@@ -513,7 +516,7 @@ async fn notices_and_deprecation_schedules_keep_the_policy_and_retire_at_sunset(
         action_required: "Target 2026-10".into(),
     };
     assert!(matches!(world.service.schedule_deprecation(&world.acme, &api).await, Err(ServiceError::Forbidden(_))));
-    let api = world.service.schedule_deprecation(&world.reviewer, &api).await.unwrap();
+    let api = world.service.schedule_deprecation(&world.admin, &api).await.unwrap();
     assert_eq!(world.service.deprecation_of(&slug, &version).await.unwrap(), Some(api.clone()));
     assert_eq!(
         world.service.deprecations(&world.globex, None).await.unwrap(),
@@ -643,9 +646,9 @@ async fn a_rule_pack_rolls_out_in_shadow_then_is_enforced_at_its_deadline() {
     live(&world, &world.globex, "shouting", "globex-loud").await;
     let refused = world.service.publish_pack(&world.acme, stricter_pack()).await;
     assert!(matches!(refused, Err(ServiceError::Forbidden(_))), "{refused:?}");
-    let shadow = world.service.publish_pack(&world.reviewer, stricter_pack()).await.unwrap();
+    let shadow = world.service.publish_pack(&world.admin, stricter_pack()).await.unwrap();
     assert_eq!((shadow.phase, shadow.jobs.total(), shadow.jobs.waiting), (assay_service::Phase::Shadow, 2, 2));
-    let early = world.service.enforce_pack(&world.reviewer, "assay-builtin", "0.2.0", 14).await;
+    let early = world.service.enforce_pack(&world.admin, "assay-builtin", "0.2.0", 14).await;
     assert!(matches!(&early, Err(ServiceError::NotReady(m)) if m.contains("0 of 2")), "{early:?}");
     drain(&world).await;
     let report = world.service.rollout(&world.reviewer, "assay-builtin", "0.2.0").await.unwrap();
@@ -657,7 +660,7 @@ async fn a_rule_pack_rolls_out_in_shadow_then_is_enforced_at_its_deadline() {
     let loud = world.service.version(&world.globex, "globex-loud", "1.4.0").await.unwrap();
     assert_eq!(loud.record.state, VersionState::Approved);
 
-    let enforced = world.service.enforce_pack(&world.reviewer, "assay-builtin", "0.2.0", 14).await.unwrap();
+    let enforced = world.service.enforce_pack(&world.admin, "assay-builtin", "0.2.0", 14).await.unwrap();
     assert_eq!(enforced.phase, assay_service::Phase::Grace);
     assert_eq!(enforced.pack.enforce_at, Some(1_800_000_000 + 14 * 86_400));
     let notices = world.service.notices(&world.globex, Some("globex-loud")).await.unwrap();
@@ -702,7 +705,7 @@ async fn an_api_version_entering_deprecation_rechecks_the_listings_that_target_i
         summary: format!("API {api} is deprecated"),
         action_required: "Move to the current API version.".into(),
     };
-    world.service.schedule_deprecation(&world.reviewer, &request).await.unwrap();
+    world.service.schedule_deprecation(&world.admin, &request).await.unwrap();
     assert_eq!(world.service.apply_schedules().await.unwrap().rechecks, 0, "not deprecated yet");
     world.clock.0.store(1_801_526_400, Ordering::SeqCst); // 2027-02-01
     assert_eq!(world.service.apply_schedules().await.unwrap().rechecks, 1);

@@ -19,6 +19,7 @@ mod jobs;
 mod listings;
 mod notices;
 mod packs;
+mod people;
 mod reviews;
 mod sessions;
 mod waivers;
@@ -30,6 +31,10 @@ pub use jobs::{
 pub use listings::{ListingRecord, QueueEntry};
 pub use notices::{DeprecationRecord, DeprecationTarget, NewDeprecation, NewNotice, NoticeRecord};
 pub use packs::{Affected, NewPack, PackMode, PackRecord, RecheckRecord, VerdictCounts};
+pub use people::{
+    CapabilityChange, CapabilityDecision, LAST_USED_RESOLUTION_SECS, MemberChange, NewToken, NewUser, PartnerRecord,
+    TokenFilter, TokenOwner, TokenRecord, UserRecord,
+};
 pub use reviews::{ReviewRecord, StoredReview};
 pub use waivers::{NewWaiver, WaiverRecord};
 pub use webhooks::{AttemptOutcome, DeliveryRecord, DueMessage, EndpointRecord, NewMessage};
@@ -86,6 +91,9 @@ pub enum StoreError {
     /// recorded: the result is refused, and the job's current holder records its own.
     #[error("the job's lease lapsed before its result was recorded; another worker has it")]
     LeaseLost,
+    /// The change would leave a partner organisation without an owner.
+    #[error("{0} would have no owner left; make another member an owner first")]
+    LastOwner(String),
     /// A row the store wrote cannot be read back (e.g. an unknown state name).
     #[error("corrupt row: {0}")]
     Corrupt(String),
@@ -256,7 +264,8 @@ impl Store {
         self.create_token_for(actor, role, partner, token::DEFAULT_TTL_SECS).await
     }
 
-    /// [`Store::create_token`], expiring `ttl_secs` from now.
+    /// [`Store::create_token`], expiring `ttl_secs` from now: a service account's token of
+    /// the organisation `partner` names (staff if `None`), with every scope `role` allows.
     pub async fn create_token_for(
         &self,
         actor: &str,
@@ -264,56 +273,45 @@ impl Store {
         partner: Option<PartnerId>,
         ttl_secs: i64,
     ) -> Result<String, StoreError> {
-        let secret = token::generate();
-        let created = now();
-        let expires = created.saturating_add(ttl_secs);
-        let mut tx = self.write().await?;
-        let Id { id } = sqlx::query_as::<_, Id>(
-            "INSERT INTO tokens (hash, role, partner_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-        )
-        .bind(token::hash(&secret))
-        .bind(role.as_str())
-        .bind(partner.map(|p| p.0))
-        .bind(created)
-        .bind(expires)
-        .fetch_one(&mut *tx)
-        .await?;
-        let detail = match partner {
-            Some(p) => format!("role={role} partner={} expires_at={expires}", p.0),
-            None => format!("role={role} expires_at={expires}"),
+        let new = NewToken {
+            name: role.as_str(),
+            owner: TokenOwner::Service { role, partner },
+            scopes: role.scopes(),
+            ttl_secs,
         };
-        append(&mut tx, actor, "token.create", &format!("token:{id}"), &detail).await?;
-        tx.commit().await?;
-        Ok(secret)
+        Ok(self.issue_token(actor, &new).await?.0)
     }
 
     /// The principal a bearer token stands for, if it is a token this store issued.
     pub async fn authenticate(&self, secret: &str) -> Result<Option<Principal>, StoreError> {
         match self.token_status(secret, now()).await? {
-            TokenStatus::Live(principal) => Ok(Some(principal)),
+            TokenStatus::Live(principal, _) => Ok(Some(principal)),
             _ => Ok(None),
         }
     }
 
-    /// What a bearer token is at `now`: live (with its principal), expired, revoked, or not one
-    /// this store issued (a token that fails its checksum is not looked up).
+    /// What a bearer token is at `now`: live (with its principal and when it was last used),
+    /// expired, revoked, its person gone from their organisation, or not one this store issued
+    /// (a token that fails its checksum is not looked up).
     pub async fn token_status(&self, secret: &str, now: i64) -> Result<TokenStatus, StoreError> {
         if !token::well_formed(secret) {
             return Ok(TokenStatus::Unknown);
         }
-        let row = sqlx::query_as::<_, TokenRow>(concat!(
+        let row = sqlx::query_as::<_, people::TokenRow>(concat!(
             "SELECT ",
-            principal_columns!(),
-            ", t.expires_at, t.revoked_at FROM tokens t LEFT JOIN partners p ON p.id = t.partner_id WHERE t.hash = $1"
+            people::token_columns!(),
+            people::token_joins!(),
+            "WHERE t.hash = $1"
         ))
         .bind(token::hash(secret))
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else { return Ok(TokenStatus::Unknown) };
-        Ok(match (row.revoked_at, row.expires_at) {
-            (Some(at), _) => TokenStatus::Revoked(at),
-            (None, Some(at)) if at <= now => TokenStatus::Expired(at),
-            _ => TokenStatus::Live(row.principal.principal()?),
+        Ok(match (row.revoked_at, row.expires_at, row.left_at) {
+            (Some(at), _, _) => TokenStatus::Revoked(at),
+            (None, Some(at), _) if at <= now => TokenStatus::Expired(at),
+            (None, _, Some(at)) => TokenStatus::OwnerLeft(at),
+            _ => TokenStatus::Live(row.principal()?, row.last_used_at),
         })
     }
 
@@ -558,6 +556,15 @@ impl Store {
             query = query.bind(before);
         }
         Ok(query.fetch_all(&self.pool).await?.into_iter().map(AuditRow::event).collect())
+    }
+
+    /// The audit events about one subject (e.g. `partner:acme`), in order.
+    pub async fn audit_about(&self, subject: &str) -> Result<Vec<AuditEvent>, StoreError> {
+        let rows = sqlx::query_as::<_, AuditRow>(concat!(select_audit!(), " WHERE subject = $1 ORDER BY seq"))
+            .bind(subject)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(AuditRow::event).collect())
     }
 
     /// Every audit event, in order.
@@ -937,53 +944,17 @@ struct DecisionRow {
     note: String,
 }
 
-/// The [`PrincipalRow`] columns of a token `t` and its partner `p` (`LEFT JOIN`ed).
-macro_rules! principal_columns {
-    () => {
-        "t.id AS token_id, t.role, t.partner_id, p.capabilities"
-    };
-}
-pub(crate) use principal_columns;
-
-/// A token, what it may do and its partner's capabilities ([`principal_columns!`]).
-#[derive(sqlx::FromRow)]
-struct PrincipalRow {
-    token_id: i64,
-    role: String,
-    partner_id: Option<i64>,
-    /// `None` for a token without a partner.
-    capabilities: Option<String>,
-}
-
-/// A token's principal and its lifecycle.
-#[derive(sqlx::FromRow)]
-struct TokenRow {
-    #[sqlx(flatten)]
-    principal: PrincipalRow,
-    expires_at: Option<i64>,
-    revoked_at: Option<i64>,
-}
-
 /// What a bearer token is now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TokenStatus {
     /// Not a token this store issued.
     Unknown,
-    /// Valid: who it acts as.
-    Live(Principal),
+    /// Valid: who it acts as, and when it was last used (to the minute).
+    Live(Principal, Option<i64>),
     /// Expired at this time (Unix seconds).
     Expired(i64),
     /// Revoked at this time (Unix seconds).
     Revoked(i64),
-}
-
-impl PrincipalRow {
-    fn principal(self) -> Result<Principal, StoreError> {
-        Ok(Principal {
-            role: self.role.parse().map_err(StoreError::Corrupt)?,
-            partner: self.partner_id.map(PartnerId),
-            capabilities: self.capabilities.as_deref().map(crate::model::decode_capabilities).unwrap_or_default(),
-            actor: format!("token:{}", self.token_id),
-        })
-    }
+    /// Its person left their organisation at this time (Unix seconds).
+    OwnerLeft(i64),
 }

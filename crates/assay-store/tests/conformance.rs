@@ -132,7 +132,7 @@ async fn partners_are_created_once(store: Store) {
 async fn tokens_expire_and_are_revoked_with_their_sessions(store: Store) {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
     let token = store.create_token_for("admin", Role::Reviewer, None, 3600).await.unwrap();
-    let TokenStatus::Live(principal) = store.token_status(&token, now).await.unwrap() else { panic!("not live") };
+    let TokenStatus::Live(principal, _) = store.token_status(&token, now).await.unwrap() else { panic!("not live") };
     assert_eq!(principal.role, Role::Reviewer);
     // An hour later it has expired, and says when.
     let TokenStatus::Expired(at) = store.token_status(&token, now + 3601).await.unwrap() else { panic!("not expired") };
@@ -144,7 +144,7 @@ async fn tokens_expire_and_are_revoked_with_their_sessions(store: Store) {
 
     // Revoked: it fails as revoked, its console session ends, and no new one opens.
     let (session, _) = store.create_session(&token, now, 600).await.unwrap().unwrap();
-    let id: i64 = principal.actor.strip_prefix("token:").unwrap().parse().unwrap();
+    let id = principal.token;
     assert!(store.revoke_token("admin", id).await.unwrap());
     assert!(!store.revoke_token("admin", id).await.unwrap(), "revoked once");
     assert!(matches!(store.token_status(&token, now).await.unwrap(), TokenStatus::Revoked(_)));
@@ -155,9 +155,9 @@ async fn tokens_expire_and_are_revoked_with_their_sessions(store: Store) {
 
 async fn tokens_authenticate_by_hash_only(store: Store) {
     let acme = store.ensure_partner("admin", "acme", &[Capability::Certify, Capability::List]).await.unwrap();
-    let token = store.create_token("admin", Role::Partner, Some(acme)).await.unwrap();
+    let token = store.create_token("admin", Role::Owner, Some(acme)).await.unwrap();
     let principal = store.authenticate(&token).await.unwrap().unwrap();
-    assert_eq!((principal.role, principal.partner), (Role::Partner, Some(acme)));
+    assert_eq!((principal.role, principal.partner), (Role::Owner, Some(acme)));
     assert!(principal.capabilities.contains(&Capability::Certify));
     let reviewer = store.create_token("admin", Role::Reviewer, None).await.unwrap();
     assert_eq!(store.authenticate(&reviewer).await.unwrap().unwrap().role, Role::Reviewer);
@@ -174,7 +174,7 @@ async fn tokens_authenticate_by_hash_only(store: Store) {
             .all(|e| !e.detail.contains(&token[6..]) && !e.subject.contains(&token[6..]))
     );
     // A partner token without a partner is refused by the schema.
-    assert!(store.create_token("admin", Role::Partner, None).await.is_err());
+    assert!(store.create_token("admin", Role::Owner, None).await.is_err());
 }
 
 async fn listing_slugs_and_versions_are_unique(store: Store) {
@@ -375,8 +375,8 @@ async fn tokens_issued_before_expiry_existed_expire_90_days_after_the_upgrade() 
     // The upgrade: it still works now, and until 90 days from now.
     let store = Store::open_data_dir(dir.path()).await.unwrap();
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
-    assert!(matches!(store.token_status(&token, now).await.unwrap(), TokenStatus::Live(_)));
-    assert!(matches!(store.token_status(&token, now + 89 * 86_400).await.unwrap(), TokenStatus::Live(_)));
+    assert!(matches!(store.token_status(&token, now).await.unwrap(), TokenStatus::Live(..)));
+    assert!(matches!(store.token_status(&token, now + 89 * 86_400).await.unwrap(), TokenStatus::Live(..)));
     let expired = store.token_status(&token, now + 91 * 86_400).await.unwrap();
     assert!(
         matches!(expired, TokenStatus::Expired(at) if (now + 90 * 86_400 - 60..=now + 90 * 86_400 + 60).contains(&at)),
@@ -1049,7 +1049,7 @@ async fn a_review_that_keeps_losing_its_workers_goes_to_a_reviewer(store: Store)
 
 async fn console_sessions_act_as_their_token_until_they_end(store: Store) {
     let acme = store.ensure_partner("admin", "acme", &[Capability::List]).await.unwrap();
-    let token = store.create_token("admin", Role::Partner, Some(acme)).await.unwrap();
+    let token = store.create_token("admin", Role::Owner, Some(acme)).await.unwrap();
     assert_eq!(store.create_session("assay_nope", 1_000, 60).await.unwrap(), None, "unknown tokens open nothing");
     let (session, principal) = store.create_session(&token, 1_000, 60).await.unwrap().unwrap();
     assert_ne!(session, token);

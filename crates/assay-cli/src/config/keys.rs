@@ -166,6 +166,14 @@ pub const KEYS: &[Key] = &[
         "How many uploaded checks may compile at once (1 to 64).",
     ),
     key(
+        "service.max_token_days",
+        "ASSAY_MAX_TOKEN_DAYS",
+        "--max-token-days",
+        "365",
+        Integer,
+        "The longest a token created through the API may last, in days (1 to 3650).",
+    ),
+    key(
         "sandbox.timeout_ms",
         "ASSAY_TIMEOUT_MS",
         "--timeout-ms",

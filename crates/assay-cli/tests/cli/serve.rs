@@ -28,7 +28,7 @@ pub(super) enum Data {
 }
 
 impl Data {
-    fn args(&self) -> Vec<String> {
+    pub(super) fn args(&self) -> Vec<String> {
         match self {
             Data::Dir(dir) => vec!["--data-dir".into(), dir.display().to_string()],
             Data::Url(url) => vec!["--database-url".into(), url.clone()],
@@ -448,7 +448,7 @@ fn kill_9_during_submissions_loses_no_acknowledged_submission() {
         let reviews = store.execute_unchecked("UPDATE review_runs SET verdict = verdict").await.unwrap();
         assert_eq!(reviews as usize, store_state.len(), "exactly one review per stored version");
         assert!(store.verify_audit().await.unwrap().is_ok());
-        assert!(store.authenticate(&partner).await.unwrap().is_some_and(|p| p.role == Role::Partner));
+        assert!(store.authenticate(&partner).await.unwrap().is_some_and(|p| p.role == Role::Owner));
         store.close().await;
     });
 }
@@ -534,6 +534,7 @@ fn a_rule_pack_rolls_out_from_the_command_line() {
     let data = Data::Dir(dir.path().join("data"));
     let partner = token(&data, "partner", Some("acme"));
     let reviewer = token(&data, "reviewer", None);
+    let admin = token(&data, "admin", None);
     let server = Server::start_with(&data, None, &["--scheduler-interval-secs", "1"]);
     approved(&server, dir.path(), &partner, &reviewer, "clean", "acme-clean");
     approved(&server, dir.path(), &partner, &reviewer, "shouting", "acme-loud");
@@ -545,7 +546,7 @@ fn a_rule_pack_rolls_out_from_the_command_line() {
     assert_eq!(refused.code, 2, "{}", refused.stderr);
     assert!(refused.stderr.contains("forbidden"), "{}", refused.stderr);
 
-    let shadow = client(&server, &reviewer, &["rules", "publish", pack, "--shadow", "--wait"]);
+    let shadow = client(&server, &admin, &["rules", "publish", pack, "--shadow", "--wait"]);
     assert_eq!(shadow.code, 0, "{}{}", shadow.stdout, shadow.stderr);
     assert!(
         shadow.stderr.contains("published assay-builtin@0.2.0 in shadow mode: re-checking 2 live listings"),
@@ -558,7 +559,7 @@ fn a_rule_pack_rolls_out_from_the_command_line() {
         "{}",
         shadow.stdout
     );
-    let again = client(&server, &reviewer, &["rules", "publish", pack, "--shadow"]);
+    let again = client(&server, &admin, &["rules", "publish", pack, "--shadow"]);
     assert_eq!(again.code, 2, "{}", again.stderr);
     assert!(again.stderr.contains("already published"), "{}", again.stderr);
     let status = client(&server, &partner, &["status", "acme-loud@1.4.0", "--format", "json"]);
@@ -573,7 +574,7 @@ fn a_rule_pack_rolls_out_from_the_command_line() {
     }
     let toml = std::fs::read_to_string(edited.join("pack.toml")).unwrap() + "\n# edited\n";
     std::fs::write(edited.join("pack.toml"), toml).unwrap();
-    let changed = client(&server, &reviewer, &["rules", "publish", edited.to_str().unwrap(), "--enforce"]);
+    let changed = client(&server, &admin, &["rules", "publish", edited.to_str().unwrap(), "--enforce"]);
     assert_eq!(changed.code, 2, "{}", changed.stderr);
     assert!(changed.stderr.contains("published with other contents"), "{}", changed.stderr);
     // Workers of their own are for a shared PostgreSQL database.
@@ -582,8 +583,7 @@ fn a_rule_pack_rolls_out_from_the_command_line() {
     assert!(worker.stderr.contains("needs a shared PostgreSQL database"), "{}", worker.stderr);
 
     // Enforce with no grace: the partner is notified, and the scheduler applies it at once.
-    let enforce =
-        client(&server, &reviewer, &["rules", "publish", pack, "--enforce", "--grace", "0", "--format", "json"]);
+    let enforce = client(&server, &admin, &["rules", "publish", pack, "--enforce", "--grace", "0", "--format", "json"]);
     assert_eq!(enforce.code, 0, "{}{}", enforce.stdout, enforce.stderr);
     assert!(enforce.stderr.contains("1 partner listing(s) notified"), "{}", enforce.stderr);
     let notices = client(&server, &partner, &["notice", "list", "acme-loud"]);
@@ -645,7 +645,7 @@ fn repeated_sigkill_during_a_recheck_storm_loses_and_duplicates_nothing() {
     let dir = tempfile::tempdir().unwrap();
     for data in backends(dir.path()) {
         let _drop = DropDatabase(data.clone());
-        let reviewer = token(&data, "reviewer", None);
+        let admin = token(&data, "admin", None);
         let template = std::fs::read_to_string(root().join("examples/listings/clean/listing.toml")).unwrap();
         runtime().block_on(async {
             let store = data.open().await;
@@ -667,7 +667,7 @@ fn repeated_sigkill_during_a_recheck_storm_loses_and_duplicates_nothing() {
         // On PostgreSQL the API node runs one worker of its own and is never killed.
         let api_workers = if sqlite { "2" } else { "1" };
         let mut server = Server::start_with(&data, None, &["--workers", api_workers]);
-        let published = client(&server, &reviewer, &["rules", "publish", "builtin", "--shadow"]);
+        let published = client(&server, &admin, &["rules", "publish", "builtin", "--shadow"]);
         assert_eq!(published.code, 0, "{}", published.stderr);
         let mut workers: Vec<Child> = if sqlite { Vec::new() } else { (0..3).map(|_| worker(&data)).collect() };
         let counts = || {

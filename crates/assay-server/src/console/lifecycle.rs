@@ -8,7 +8,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use assay_service::Role;
 use assay_service::rollout::{AFFECTED_SHOWN, Rollout};
 
 use super::listings::{FixByRow, NoticeRow, fix_by_rows, notice_rows};
@@ -174,7 +173,7 @@ pub(crate) async fn deprecations(State(state): State<AppState>, viewer: Viewer) 
     }
     Ok(render(&CalendarPage {
         layout: viewer.layout("/deprecations"),
-        partner: viewer.who.role == Role::Partner,
+        partner: !viewer.who.is_staff(),
         today: today.to_string(),
         months,
     }))
@@ -191,7 +190,7 @@ struct NoticesPage {
 
 /// `GET /notices`: change notices; for a partner, every fix-by date first.
 pub(crate) async fn notices(State(state): State<AppState>, viewer: Viewer) -> Result<Response, ConsoleError> {
-    let partner = viewer.who.role == Role::Partner;
+    let partner = !viewer.who.is_staff();
     let fix_by = if partner {
         fix_by_rows(&state.service.standing(&viewer.who).await.or_page(&viewer, "/")?.fix_by)
     } else {
@@ -229,7 +228,7 @@ async fn webhooks_page(
     Ok(WebhooksPage {
         layout: viewer.layout("/webhooks"),
         csrf: viewer.csrf.clone(),
-        partner: viewer.who.role == Role::Partner,
+        partner: !viewer.who.is_staff(),
         secret,
         rows: endpoints
             .iter()

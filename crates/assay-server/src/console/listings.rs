@@ -86,7 +86,7 @@ pub(crate) async fn index(
         .listings_page(&viewer.who, &prefix, query.after.as_deref(), LISTINGS_PAGE)
         .await
         .or_page(&viewer, "/")?;
-    let partner = viewer.who.role == Role::Partner;
+    let partner = !viewer.who.is_staff();
     let standing = if partner {
         let standing = state.service.standing(&viewer.who).await.or_page(&viewer, "/")?;
         let count = |f: fn(&assay_service::ListingStanding) -> usize| standing.listings.iter().map(f).sum();

@@ -235,7 +235,7 @@ pub(crate) async fn version(
         format!("Reviewed {} by rule pack {}@{}{previous}.", when(r.finished_at), r.pack_name, r.pack_version)
     });
     let refreshing = matches!(view.record.state, VersionState::Submitted | VersionState::Checking);
-    let mut layout = viewer.layout(if viewer.who.role == Role::Partner { "/listings" } else { "/queue" });
+    let mut layout = viewer.layout(if !viewer.who.is_staff() { "/listings" } else { "/queue" });
     layout.flash = done_flash(query.done.as_deref());
     layout.refresh = refreshing;
     let page = VersionPage {

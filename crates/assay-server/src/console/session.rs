@@ -49,7 +49,7 @@ pub(crate) struct Viewer {
 impl Viewer {
     /// The page frame for this viewer, with `current` marked in the navigation.
     pub(crate) fn layout(&self, current: &'static str) -> Layout {
-        let label = format!("{} ({})", self.who.role, self.who.actor);
+        let label = format!("{} · {}", self.who.actor, self.who.role);
         Layout {
             viewer: Some(ViewerInfo { label, csrf: self.csrf.clone(), staff: staff(&self.who) }),
             current,

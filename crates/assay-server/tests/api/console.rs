@@ -444,10 +444,10 @@ async fn every_page_shows_what_it_is_for() {
     assert!(log.html.contains("Delivery log") && log.html.contains("pending"));
 
     // A rule pack in shadow: its rollout and blast radius.
-    let reviewer = app.service.authenticate(&app.reviewer).await.unwrap();
+    let admin = app.service.authenticate(&app.admin).await.unwrap();
     let manifest = assay_builtin::PACK_TOML.replace("version = \"0.1.0\"", "version = \"0.2.0\"");
     let upload = assay_service::PackUpload { manifest, components: assay_builtin::components() };
-    app.service.publish_pack(&reviewer, upload).await.unwrap();
+    app.service.publish_pack(&admin, upload).await.unwrap();
     let staff = app.sign_in(&app.reviewer).await;
     let packs = app.page(Method::GET, "/packs", Some(&staff), None).await;
     assert!(packs.html.contains("href=\"/packs/assay-builtin/0.2.0\"") && packs.html.contains("<td>shadow</td>"));

@@ -3,7 +3,8 @@
 //! Only the secret's SHA-256 is stored (like tokens), a session names the token it was opened
 //! with, so it acts as exactly that principal, and it ends at sign-out or at its expiry.
 
-use super::{PrincipalRow, Store, StoreError, principal_columns};
+use super::people::{TokenRow, token_columns, token_joins};
+use super::{Store, StoreError};
 use crate::model::Principal;
 use crate::token;
 
@@ -25,7 +26,8 @@ impl Store {
         sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(&mut *tx).await?;
         let opened = sqlx::query(
             "INSERT INTO sessions (hash, token_id, created_at, expires_at) SELECT $1, id, $2, $3 FROM tokens \
-             WHERE hash = $4 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)",
+             WHERE hash = $4 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2) \
+             AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = tokens.user_id AND u.left_at IS NOT NULL)",
         )
         .bind(token::hash(&session))
         .bind(now)
@@ -46,18 +48,18 @@ impl Store {
         if !secret.starts_with(token::PREFIX) {
             return Ok(None);
         }
-        let row = sqlx::query_as::<_, PrincipalRow>(concat!(
+        let row = sqlx::query_as::<_, TokenRow>(concat!(
             "SELECT ",
-            principal_columns!(),
-            " FROM sessions s JOIN tokens t ON t.id = s.token_id \
-             LEFT JOIN partners p ON p.id = t.partner_id WHERE s.hash = $1 AND s.expires_at > $2 \
-             AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)"
+            token_columns!(),
+            token_joins!(),
+            "JOIN sessions s ON s.token_id = t.id WHERE s.hash = $1 AND s.expires_at > $2 \
+             AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2) AND u.left_at IS NULL"
         ))
         .bind(token::hash(secret))
         .bind(now)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(PrincipalRow::principal).transpose()
+        row.as_ref().map(TokenRow::principal).transpose()
     }
 
     /// End a session; whether there was one.
