@@ -267,3 +267,43 @@ pub struct CapabilityDecided {
     /// The versions whose certified mark was removed, as `slug@version`.
     pub uncertified: Vec<String>,
 }
+
+/// `POST /v1/organisations/{organisation}/invitations`: invite an e-mail address.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Invite {
+    /// The address to invite; the invitee signs in with it.
+    #[schema(min_length = 3, max_length = 254)]
+    pub email: String,
+    /// The role they get.
+    pub role: RoleName,
+    /// Days the invitation works (default 7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 30)]
+    pub expires_in_days: Option<u32>,
+}
+
+/// An invitation into an organisation.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Invitation {
+    /// Its id.
+    pub id: i64,
+    /// The address invited.
+    pub email: String,
+    /// The organisation: a partner's name, or `staff`.
+    pub organisation: String,
+    /// The role the invitee gets.
+    pub role: RoleName,
+    /// Who invited them.
+    pub invited_by: String,
+    /// When (RFC 3339).
+    pub created: String,
+    /// Until when it works (RFC 3339).
+    pub expires: String,
+    /// `pending`, `accepted` or `expired`.
+    pub state: String,
+    /// The link to hand to the invitee (only in the answer that creates it: the secret in it is
+    /// kept as a hash).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}

@@ -454,6 +454,8 @@ pub struct ServeArgs {
     pub sandbox: SandboxArgs,
     #[command(flatten, next_help_heading = "Audit")]
     pub audit: AuditArgs,
+    #[command(flatten, next_help_heading = "Sign-in")]
+    pub oidc: OidcArgs,
 }
 
 /// The audit chain's checkpoints (`[audit]`).
@@ -495,6 +497,23 @@ pub struct ServerArgs {
     /// How long a web console sign-in lasts, in hours.
     #[arg(long, value_name = "HOURS")]
     pub session_hours: Option<u32>,
+    /// The console's public base URL, as browsers reach it (OpenID redirect URI, invitation links).
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
+}
+
+/// Console sign-in through an OpenID provider (`[oidc]`).
+#[derive(Debug, Default, Args)]
+pub struct OidcArgs {
+    /// The OpenID provider's issuer URL (discovered at start).
+    #[arg(long, value_name = "URL")]
+    pub oidc_issuer: Option<String>,
+    /// The client id assay is registered with at the provider.
+    #[arg(long, value_name = "ID")]
+    pub oidc_client_id: Option<String>,
+    /// The client secret (prefer ASSAY_OIDC_CLIENT_SECRET or the file).
+    #[arg(long, value_name = "SECRET", hide_env_values = true)]
+    pub oidc_client_secret: Option<String>,
 }
 
 /// Where the review service is and who you are.
@@ -1063,6 +1082,9 @@ pub fn flags(global: &Global, command: &Command) -> toml::Table {
         Command::Serve(a) => {
             put(&mut layer, "audit.signing_key", a.audit.audit_signing_key.as_ref());
             put(&mut layer, "audit.checkpoint_interval_secs", a.audit.checkpoint_interval_secs);
+            put(&mut layer, "oidc.issuer", a.oidc.oidc_issuer.as_ref());
+            put(&mut layer, "oidc.client_id", a.oidc.oidc_client_id.as_ref());
+            put(&mut layer, "oidc.client_secret", a.oidc.oidc_client_secret.as_ref());
         }
         Command::Audit { command: AuditCommand::Verify(a) } => {
             put(&mut layer, "audit.signing_key", a.audit_signing_key.as_ref());
@@ -1091,6 +1113,7 @@ pub fn flags(global: &Global, command: &Command) -> toml::Table {
         put(&mut layer, "server.allow_private_webhooks", a.allow_private_webhooks.then_some(true));
         put(&mut layer, "server.secure_cookies", a.secure_cookies.then_some(true));
         put(&mut layer, "server.session_hours", a.session_hours);
+        put(&mut layer, "server.public_url", a.public_url.as_ref());
     }
     if let Some(a) = store {
         put(&mut layer, "store.data_dir", a.data_dir.as_ref());

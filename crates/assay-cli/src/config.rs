@@ -33,6 +33,7 @@ pub struct Config {
     pub service: Service,
     pub sandbox: Sandbox,
     pub audit: Audit,
+    pub oidc: Oidc,
     pub log: Log,
 }
 
@@ -52,6 +53,8 @@ pub struct Server {
     #[serde(deserialize_with = "within::<_, _, 1, 3600>")]
     pub webhook_interval_secs: u32,
     pub allow_private_webhooks: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
 }
 
 impl Default for Server {
@@ -64,6 +67,7 @@ impl Default for Server {
             scheduler_interval_secs: 60,
             webhook_interval_secs: 5,
             allow_private_webhooks: false,
+            public_url: None,
         }
     }
 }
@@ -144,6 +148,18 @@ impl Default for Audit {
     fn default() -> Self {
         Audit { signing_key: None, checkpoint_interval_secs: 60 }
     }
+}
+
+/// `[oidc]`: the OpenID provider people sign in to the console through.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Oidc {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
 }
 
 /// `[log]`.

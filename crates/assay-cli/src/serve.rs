@@ -72,10 +72,36 @@ async fn serve(config: &Config, args: &ServeArgs) -> Result<ExitCode, Failure> {
     if let Some(dir) = &args.demo {
         seed(&service, dir).await?;
     }
+    let public_url = server.public_url.clone().unwrap_or_else(|| format!("http://{}", server.listen));
+    let oidc = match (&config.oidc.issuer, &config.oidc.client_id) {
+        (Some(issuer), Some(client_id)) => {
+            let oidc_config = assay_server::oidc::OidcConfig {
+                issuer: issuer.clone(),
+                client_id: client_id.clone(),
+                client_secret: config.oidc.client_secret.clone(),
+                public_url: public_url.clone(),
+            };
+            let oidc = assay_server::oidc::Oidc::discover(&oidc_config)
+                .await
+                .map_err(|e| Failure::Input(anyhow::anyhow!(e).context("[oidc]"), None))?;
+            tracing::info!(%issuer, "the console signs people in through this OpenID provider");
+            Some(oidc)
+        }
+        (None, None) => None,
+        _ => {
+            let missing = if config.oidc.issuer.is_none() { "oidc.issuer" } else { "oidc.client_id" };
+            return Err(Failure::Input(
+                anyhow::anyhow!("[oidc] needs both issuer and client_id; {missing} is unset"),
+                None,
+            ));
+        }
+    };
     let http = ServerConfig {
         max_upload_bytes: (server.max_upload_mib as usize) << 20,
         secure_cookies: server.secure_cookies,
         session_ttl: std::time::Duration::from_secs(u64::from(server.session_hours) * 3600),
+        oidc,
+        public_url: Some(public_url),
         ..ServerConfig::default()
     };
     let listener = tokio::net::TcpListener::bind(server.listen)

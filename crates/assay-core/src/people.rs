@@ -76,3 +76,26 @@ pub struct TokenRecord {
     /// The token a rotation issued in its place.
     pub replaced_by: Option<i64>,
 }
+
+/// An invitation into an organisation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvitationRecord {
+    /// Its id.
+    pub id: i64,
+    /// The address invited (lower-case).
+    pub email: String,
+    /// The partner; `None` for staff.
+    pub partner: Option<PartnerId>,
+    /// That organisation's name.
+    pub organisation: String,
+    /// The role the invitee gets.
+    pub role: Role,
+    /// Who invited them.
+    pub invited_by: String,
+    /// When (Unix seconds).
+    pub created_at: i64,
+    /// Until when it works.
+    pub expires_at: i64,
+    /// When it was accepted, if it was.
+    pub accepted_at: Option<i64>,
+}

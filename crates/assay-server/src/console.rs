@@ -19,6 +19,7 @@
 
 mod lifecycle;
 mod listings;
+mod people;
 mod review;
 mod session;
 
@@ -41,6 +42,9 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
     let pages = Router::new()
         .route("/", get(session::home))
         .route("/signin", get(session::signin_page).post(session::signin))
+        .route("/signin/oidc", get(session::oidc_start))
+        .route("/signin/oidc/callback", get(session::oidc_callback))
+        .route("/invitations/{secret}", get(session::invitation))
         .route("/signout", post(session::signout))
         .route("/queue", get(review::queue))
         .route("/listings", get(listings::index).post(listings::create))
@@ -55,6 +59,8 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         .route("/notices", get(lifecycle::notices))
         .route("/webhooks", get(lifecycle::webhooks).post(lifecycle::register_webhook))
         .route("/webhooks/{id}", get(lifecycle::webhook))
+        .route("/tokens", get(people::tokens).post(people::create_token))
+        .route("/tokens/{id}/revoke", post(people::revoke_token))
         .route_layer(axum::extract::DefaultBodyLimit::max(state.config.max_body_bytes))
         .route("/listings/{slug}/versions", post(listings::submit))
         .route_layer(axum::extract::DefaultBodyLimit::max(max_upload))
@@ -126,6 +132,7 @@ impl Layout {
                 ("/packs", "Rule packs"),
                 ("/deprecations", "Deprecations"),
                 ("/notices", "Notices"),
+                ("/tokens", "Tokens"),
             ]
         } else {
             &[
@@ -133,6 +140,7 @@ impl Layout {
                 ("/notices", "Notices"),
                 ("/deprecations", "Deprecations"),
                 ("/webhooks", "Webhooks"),
+                ("/tokens", "Tokens"),
             ]
         };
         items.iter().map(|(href, label)| NavItem { href, label, current: *href == self.current }).collect()

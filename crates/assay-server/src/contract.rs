@@ -56,6 +56,8 @@ pub(crate) const PERMISSIONS: &[(&str, Option<Permission>)] = &[
     ("change_member", Some(Permission::ManageMembers)),
     ("remove_member", Some(Permission::ManageMembers)),
     ("issue_member_token", Some(Permission::ManageMembers)),
+    ("invite", Some(Permission::ManageMembers)),
+    ("list_invitations", Some(Permission::ManageMembers)),
     ("list_tokens", Some(Permission::OwnTokens)),
     ("create_token", Some(Permission::OwnTokens)),
     ("revoke_token", Some(Permission::OwnTokens)),

@@ -31,6 +31,7 @@ mod console;
 mod contract;
 pub mod dto;
 pub mod notices;
+pub mod oidc;
 pub mod ops;
 pub mod packs;
 pub mod people;
@@ -73,6 +74,10 @@ pub struct ServerConfig {
     pub secure_cookies: bool,
     /// How long a console session lasts after sign-in.
     pub session_ttl: Duration,
+    /// The OpenID provider people sign in to the console through, discovered at start.
+    pub oidc: Option<oidc::Oidc>,
+    /// The console's public base URL (invitation links); `None`: links are relative.
+    pub public_url: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -83,6 +88,8 @@ impl Default for ServerConfig {
             request_timeout: Duration::from_secs(120),
             secure_cookies: false,
             session_ttl: Duration::from_secs(12 * 3600),
+            oidc: None,
+            public_url: None,
         }
     }
 }
@@ -173,6 +180,7 @@ fn routes(config: &ServerConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(people::list_members, people::add_member))
         .routes(routes!(people::change_member, people::remove_member))
         .routes(routes!(people::issue_member_token))
+        .routes(routes!(people::invite, people::list_invitations))
         .routes(routes!(people::list_tokens, people::create_token))
         .routes(routes!(people::revoke_token))
         .routes(routes!(people::rotate_token))

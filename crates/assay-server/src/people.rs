@@ -3,7 +3,8 @@
 
 use assay_api::people::{
     AddMember, CapabilityDecided, CapabilityHistoryEntry, CapabilityName, ChangeMember, CreatePartner, CreateToken,
-    DecideCapabilities, IssuedToken, Me, Member, Partner, PartnerDetail, RoleName, RotateToken, ScopeName, Token,
+    DecideCapabilities, Invitation, Invite, IssuedToken, Me, Member, Partner, PartnerDetail, RoleName, RotateToken,
+    ScopeName, Token,
 };
 use assay_api::problem::Problem;
 use axum::Json;
@@ -280,6 +281,72 @@ fn token_request(body: CreateToken) -> TokenRequest {
         expires_in_days: body.expires_in_days,
         service_account: body.service_account,
     }
+}
+
+fn invitation(i: &assay_service::Invitation, now: i64, url: Option<String>) -> Invitation {
+    let state = match (i.accepted_at, i.expires_at <= now) {
+        (Some(_), _) => "accepted",
+        (None, true) => "expired",
+        (None, false) => "pending",
+    };
+    Invitation {
+        id: i.id,
+        email: i.email.clone(),
+        organisation: organisation(i.partner, &i.organisation),
+        role: role_name(i.role),
+        invited_by: i.invited_by.clone(),
+        created: timestamp(i.created_at),
+        expires: timestamp(i.expires_at),
+        state: state.to_owned(),
+        url,
+    }
+}
+
+/// Invite an e-mail address into an organisation (owners: their partner; admins: any). The
+/// answer's `url` is the invitation link, shown once: the invitee opens it and signs in through
+/// the identity provider with that address to join. It works once and for `expires_in_days`.
+#[utoipa::path(
+    post, path = "/v1/organisations/{organisation}/invitations", tag = "people",
+    params(("organisation" = String, Path, description = "A partner's name, or `staff`")),
+    request_body = Invite,
+    responses(
+        (status = 201, description = "Invited", body = Invitation),
+        (status = 404, description = "No such organisation the caller may manage", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The address is a member already", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("token" = []))
+)]
+pub async fn invite(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    ApiPath(org): ApiPath<String>,
+    ApiJson(body): ApiJson<Invite>,
+) -> Result<Response, ApiError> {
+    let days = body.expires_in_days.unwrap_or(7);
+    let (secret, invited) = state.service.invite(&who, &org, &body.email, role(body.role), days).await?;
+    let base = state.config.public_url.as_deref().unwrap_or("").trim_end_matches('/');
+    let url = format!("{base}/invitations/{secret}");
+    let location = format!("/v1/organisations/{org}/invitations");
+    Ok(created(&location, StatusCode::CREATED, invitation(&invited, state.service.now(), Some(url))))
+}
+
+/// An organisation's invitations, newest first (those who may manage its members).
+#[utoipa::path(
+    get, path = "/v1/organisations/{organisation}/invitations", tag = "people",
+    params(("organisation" = String, Path, description = "A partner's name, or `staff`")),
+    responses(
+        (status = 200, description = "Invitations, newest first", body = [Invitation]),
+        (status = 404, description = "No such organisation the caller may manage", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("token" = []))
+)]
+pub async fn list_invitations(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    ApiPath(org): ApiPath<String>,
+) -> Result<Json<Vec<Invitation>>, ApiError> {
+    let now = state.service.now();
+    Ok(Json(state.service.invitations(&who, &org).await?.iter().map(|i| invitation(i, now, None)).collect()))
 }
 
 /// Which tokens `GET /v1/tokens` lists.

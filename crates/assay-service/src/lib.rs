@@ -47,6 +47,7 @@ pub mod people;
 pub mod rollout;
 mod service;
 pub mod sessions;
+pub mod signin;
 pub mod standing;
 pub mod view;
 pub mod webhooks;
@@ -62,6 +63,7 @@ pub use people::{
 pub use rollout::{PackUpload, Phase, Rollout};
 pub use service::{Action, Service, ServiceConfig, UploadedCheck, WaiverRequest};
 pub use sessions::{ListingPage, QueuePage, TimelinePage};
+pub use signin::{Invitation, SignIn, VerifiedIdentity};
 pub use standing::{FixBy, ListingStanding, Standing};
 pub use view::{FindingView, VersionView};
 pub use webhooks::{DispatchReport, Sender, WebhookConfig};

@@ -101,7 +101,7 @@ impl Service {
 
     /// The organisation `name` names: `None` for the platform's staff (`staff`), or a partner
     /// the caller may see (a partner's members see only their own; another is *not found*).
-    async fn organisation(&self, who: &Principal, name: &str) -> Result<Option<PartnerId>, ServiceError> {
+    pub(crate) async fn organisation_of(&self, who: &Principal, name: &str) -> Result<Option<PartnerId>, ServiceError> {
         if name == "staff" {
             return if who.is_staff() { Ok(None) } else { Err(ServiceError::NotFound("organisation `staff`".into())) };
         }
@@ -117,7 +117,7 @@ impl Service {
     /// An organisation's current members (`staff`, or a partner's name).
     pub async fn members(&self, who: &Principal, organisation: &str) -> Result<Vec<Member>, ServiceError> {
         require(who, Permission::Read)?;
-        let partner = self.organisation(who, organisation).await?;
+        let partner = self.organisation_of(who, organisation).await?;
         Ok(self.store.members(partner).await?)
     }
 
@@ -128,7 +128,7 @@ impl Service {
         organisation: &str,
         request: &MemberRequest,
     ) -> Result<Member, ServiceError> {
-        let partner = self.organisation(who, organisation).await?;
+        let partner = self.organisation_of(who, organisation).await?;
         require_member_admin(who, partner)?;
         let email = request.email.trim();
         if !valid_email(email) {
@@ -158,7 +158,7 @@ impl Service {
         email: &str,
         change: MemberChange,
     ) -> Result<Member, ServiceError> {
-        let partner = self.organisation(who, organisation).await?;
+        let partner = self.organisation_of(who, organisation).await?;
         require_member_admin(who, partner)?;
         let member = self
             .store
@@ -246,7 +246,7 @@ impl Service {
         email: &str,
         request: &TokenRequest,
     ) -> Result<(String, TokenInfo), ServiceError> {
-        let partner = self.organisation(who, organisation).await?;
+        let partner = self.organisation_of(who, organisation).await?;
         require_member_admin(who, partner)?;
         if request.service_account {
             return Err(ServiceError::invalid(
@@ -410,7 +410,7 @@ impl Service {
         who: &Principal,
         partner: &str,
     ) -> Result<Vec<CapabilityEvent>, ServiceError> {
-        self.organisation(who, partner).await?;
+        self.organisation_of(who, partner).await?;
         let events = self.store.audit_about(&format!("partner:{partner}")).await?;
         Ok(events
             .into_iter()

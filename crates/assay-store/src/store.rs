@@ -22,6 +22,7 @@ mod packs;
 mod people;
 mod reviews;
 mod sessions;
+mod signin;
 mod waivers;
 mod webhooks;
 
@@ -36,6 +37,7 @@ pub use people::{
     TokenFilter, TokenOwner, TokenRecord, UserRecord,
 };
 pub use reviews::{ReviewRecord, StoredReview};
+pub use signin::{InvitationRecord, InvitationRefused, PendingLogin};
 pub use waivers::{NewWaiver, WaiverRecord};
 pub use webhooks::{AttemptOutcome, DeliveryRecord, DueMessage, EndpointRecord, NewMessage};
 

@@ -349,7 +349,8 @@ async fn reopening_applies_no_migration_twice(store: Store) {
     assert_eq!(applied, files as u64);
 }
 
-/// Migration 0011 gives tokens issued before expiry existed 90 days from the upgrade.
+/// Migration 0011 gives tokens issued before expiry existed 90 days from the upgrade; 0012 makes
+/// them service accounts of their organisations.
 #[tokio::test]
 async fn tokens_issued_before_expiry_existed_expire_90_days_after_the_upgrade() {
     let dir = tempfile::tempdir().unwrap();
@@ -370,6 +371,16 @@ async fn tokens_issued_before_expiry_existed_expire_90_days_after_the_upgrade() 
         .execute(&pool)
         .await
         .unwrap();
+    let partner_token = assay_store::token::generate();
+    sqlx::query("INSERT INTO partners (name, capabilities, created_at) VALUES ('acme', 'list', 0)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO tokens (hash, role, partner_id, created_at) VALUES ($1, 'partner', 1, 0)")
+        .bind(assay_store::token::hash(&partner_token))
+        .execute(&pool)
+        .await
+        .unwrap();
     pool.close().await;
 
     // The upgrade: it still works now, and until 90 days from now.
@@ -382,6 +393,15 @@ async fn tokens_issued_before_expiry_existed_expire_90_days_after_the_upgrade() 
         matches!(expired, TokenStatus::Expired(at) if (now + 90 * 86_400 - 60..=now + 90 * 86_400 + 60).contains(&at)),
         "{expired:?}"
     );
+    // Migration 0012: tokens from before people existed are service accounts named `token-N`
+    // with the scopes their role had (a partner's acts as a developer).
+    let reviewer = store.authenticate(&token).await.unwrap().unwrap();
+    assert_eq!((reviewer.role, reviewer.scopes.encode().as_str()), (Role::Reviewer, "read,review"));
+    assert_eq!(reviewer.actor, "token-1 (service account, platform staff)");
+    let partner = store.authenticate(&partner_token).await.unwrap().unwrap();
+    assert_eq!((partner.role, partner.scopes.encode().as_str()), (Role::Developer, "read,submit"));
+    assert_eq!(partner.actor, "token-2 (service account, acme)");
+    assert_eq!(store.token_record(2).await.unwrap().unwrap().name, "token-2");
 }
 
 /// Opening the same data directory again finds its data and migrates nothing.

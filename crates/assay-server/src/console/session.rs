@@ -9,6 +9,10 @@
 //! - Every form carries a CSRF token derived from the session secret (which script cannot read),
 //!   checked in constant time. Every POST must also come from this origin (`Sec-Fetch-Site`, or
 //!   `Origin` against `Host`); that is the sign-in form's protection, which has no session yet.
+//! - With an OpenID provider configured, `GET /signin/oidc` starts the authorization code flow
+//!   with PKCE (the state kept server-side, bound to the browser by the `assay_oidc` cookie) and
+//!   `GET /signin/oidc/callback` finishes it ([`crate::oidc`]); `GET /invitations/{secret}`
+//!   shows an invitation and how to accept it.
 //! - Responses carry a strict Content-Security-Policy (no inline script or style), refuse
 //!   framing, and pages are `no-store`.
 
@@ -89,13 +93,18 @@ fn csrf_of(session: &str) -> String {
 }
 
 fn session_of(headers: &HeaderMap) -> Option<String> {
+    cookie_value(headers, COOKIE)
+}
+
+/// The value of the cookie `name`, if the request carries it.
+fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(Cookie::split_parse)
         .filter_map(Result::ok)
-        .find(|c| c.name() == COOKIE)
+        .find(|c| c.name() == name)
         .map(|c| c.value().to_owned())
 }
 
@@ -171,10 +180,21 @@ fn over_tls(state: &AppState, headers: &HeaderMap) -> bool {
 }
 
 fn set_cookie(value: String, max_age_secs: i64, secure: bool) -> (header::HeaderName, HeaderValue) {
-    let cookie = Cookie::build((COOKIE, value))
+    cookie_header(COOKIE, value, "/", max_age_secs, secure)
+}
+
+/// `Set-Cookie` for an `HttpOnly`, `SameSite=Lax` cookie.
+fn cookie_header(
+    name: &'static str,
+    value: String,
+    path: &'static str,
+    max_age_secs: i64,
+    secure: bool,
+) -> (header::HeaderName, HeaderValue) {
+    let cookie = Cookie::build((name, value))
         .http_only(true)
         .same_site(SameSite::Lax)
-        .path("/")
+        .path(path)
         .secure(secure)
         .max_age(cookie::time::Duration::seconds(max_age_secs))
         .build();
@@ -204,6 +224,181 @@ pub(crate) async fn home(viewer: Viewer) -> Redirect {
 struct SignInPage {
     layout: Layout,
     next: String,
+    /// The OpenID provider's issuer, when people can sign in through one.
+    provider: Option<String>,
+}
+
+impl SignInPage {
+    fn new(state: &AppState, flash: Option<Flash>, next: String) -> SignInPage {
+        let layout = Layout { now: state.service.now(), flash, ..Layout::default() };
+        SignInPage { layout, next, provider: state.config.oidc.as_ref().map(|o| o.issuer.clone()) }
+    }
+
+    /// The sign-in page with an error at the top, answered with `status`.
+    fn refused(state: &AppState, status: StatusCode, title: &str, detail: String) -> Response {
+        let flash = Flash { error: true, title: title.into(), detail, fields: Vec::new() };
+        (status, render(&SignInPage::new(state, Some(flash), String::new()))).into_response()
+    }
+}
+
+/// The cookie that binds a sign-in through the provider to the browser that started it.
+const OIDC_COOKIE: &str = "assay_oidc";
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct OidcStart {
+    #[serde(default)]
+    next: String,
+    /// An invitation's secret, to accept it by signing in.
+    #[serde(default)]
+    invitation: Option<String>,
+}
+
+/// `GET /signin/oidc`: start signing in through the OpenID provider (authorization code with
+/// PKCE): keep the state, nonce and verifier server-side under the state, bind them to this
+/// browser with a cookie, and send the browser to the provider.
+pub(crate) async fn oidc_start(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<OidcStart>,
+) -> Response {
+    let Some(oidc) = state.config.oidc.clone() else {
+        return SignInPage::refused(
+            &state,
+            StatusCode::NOT_FOUND,
+            "Signing in through a provider is not configured here.",
+            "Sign in with an API token, or ask an administrator to configure [oidc].".into(),
+        );
+    };
+    let authorization = oidc.authorize();
+    let browser = openidconnect::CsrfToken::new_random().secret().clone();
+    let sign_in = assay_service::SignIn {
+        browser_hash: hex::encode(Sha256::digest(browser.as_bytes())),
+        nonce: authorization.nonce,
+        pkce_verifier: authorization.pkce_verifier,
+        next: safe_next(&query.next).unwrap_or("").to_owned(),
+        invitation_hash: query.invitation.as_deref().map(assay_service::signin::secret_hash),
+    };
+    if let Err(e) = state.service.begin_sign_in(&authorization.state, &sign_in).await {
+        return ConsoleError::failed(e.into(), Layout::default(), "/signin".into()).into_response();
+    }
+    let cookie = oidc_cookie(browser, assay_service::signin::SIGN_IN_SECS, over_tls(&state, &headers));
+    ([cookie], Redirect::to(&authorization.url)).into_response()
+}
+
+fn oidc_cookie(value: String, max_age_secs: i64, secure: bool) -> (header::HeaderName, HeaderValue) {
+    cookie_header(OIDC_COOKIE, value, "/signin/oidc", max_age_secs, secure)
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct OidcCallback {
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    state: Option<String>,
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    error_description: Option<String>,
+}
+
+/// `GET /signin/oidc/callback`: the provider sends the browser back with a code. The state
+/// must name a sign-in this browser started (once), the code is exchanged with the PKCE
+/// verifier, the ID token validated; then the person's console session opens — a member by
+/// e-mail address, or an invitee joining.
+pub(crate) async fn oidc_callback(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<OidcCallback>,
+) -> Response {
+    let Some(oidc) = state.config.oidc.clone() else {
+        return SignInPage::refused(&state, StatusCode::NOT_FOUND, "Not configured.", String::new());
+    };
+    if let Some(error) = &query.error {
+        let detail = query.error_description.clone().unwrap_or_else(|| error.clone());
+        return SignInPage::refused(&state, StatusCode::UNAUTHORIZED, "The provider did not sign you in.", detail);
+    }
+    let (Some(code), Some(returned_state)) = (&query.code, &query.state) else {
+        return SignInPage::refused(
+            &state,
+            StatusCode::BAD_REQUEST,
+            "The provider's answer is incomplete.",
+            "Sign in again.".into(),
+        );
+    };
+    let sign_in = match state.service.take_sign_in(returned_state).await {
+        Ok(Some(sign_in)) => sign_in,
+        Ok(None) => {
+            return SignInPage::refused(
+                &state,
+                StatusCode::BAD_REQUEST,
+                "This sign-in expired or was used already.",
+                "Sign in again.".into(),
+            );
+        }
+        Err(e) => return ConsoleError::failed(e.into(), Layout::default(), "/signin".into()).into_response(),
+    };
+    let browser = cookie_value(&headers, OIDC_COOKIE).map(|b| hex::encode(Sha256::digest(b.as_bytes())));
+    if browser.as_deref() != Some(sign_in.browser_hash.as_str()) {
+        return SignInPage::refused(
+            &state,
+            StatusCode::BAD_REQUEST,
+            "This sign-in was started in another browser.",
+            "Sign in again from this one.".into(),
+        );
+    }
+    let identity = match oidc.finish(code, &sign_in.nonce, &sign_in.pkce_verifier).await {
+        Ok(identity) => identity,
+        Err(why) => {
+            tracing::warn!(%why, "OpenID sign-in refused");
+            return SignInPage::refused(&state, StatusCode::UNAUTHORIZED, "The sign-in could not be verified.", why);
+        }
+    };
+    let ttl = state.config.session_ttl.as_secs().try_into().unwrap_or(i64::MAX);
+    match state.service.open_person_session(&identity, sign_in.invitation_hash.as_deref(), ttl).await {
+        Ok((session, who)) => {
+            let to = safe_next(&sign_in.next).unwrap_or(start_page(&who)).to_owned();
+            let secure = over_tls(&state, &headers);
+            let cookies = [set_cookie(session, ttl, secure), oidc_cookie(String::new(), 0, secure)];
+            (axum::response::AppendHeaders(cookies), Redirect::to(&to)).into_response()
+        }
+        Err(ServiceError::Forbidden(why)) => {
+            SignInPage::refused(&state, StatusCode::FORBIDDEN, "You cannot sign in here yet.", why)
+        }
+        Err(e) => ConsoleError::failed(e.into(), Layout::default(), "/signin".into()).into_response(),
+    }
+}
+
+#[derive(askama::Template)]
+#[template(path = "invitation.html")]
+struct InvitationPage {
+    layout: Layout,
+    secret: String,
+    invitation: Option<assay_service::Invitation>,
+    /// Why it cannot be accepted, if it cannot.
+    problem: Option<String>,
+    provider: Option<String>,
+}
+
+/// `GET /invitations/{secret}`: what the invitation is, and a way to accept it by signing in.
+pub(crate) async fn invitation(
+    State(state): State<AppState>,
+    axum::extract::Path(secret): axum::extract::Path<String>,
+) -> Response {
+    let now = state.service.now();
+    let invitation = match state.service.invitation(&secret).await {
+        Ok(invitation) => invitation,
+        Err(e) => return ConsoleError::failed(e.into(), Layout::default(), "/signin".into()).into_response(),
+    };
+    let problem = match &invitation {
+        None => Some("This invitation does not exist. Ask for a new one.".to_owned()),
+        Some(i) if i.accepted_at.is_some() => Some("This invitation was used already; it works once.".to_owned()),
+        Some(i) if i.expires_at <= now => Some("This invitation has expired. Ask for a new one.".to_owned()),
+        Some(_) => None,
+    };
+    let status = if problem.is_some() { StatusCode::GONE } else { StatusCode::OK };
+    let provider = state.config.oidc.as_ref().map(|o| o.issuer.clone());
+    let layout = Layout { now, ..Layout::default() };
+    (status, render(&InvitationPage { layout, secret, invitation, problem, provider })).into_response()
 }
 
 #[derive(Debug, Deserialize)]
@@ -223,8 +418,7 @@ pub(crate) async fn signin_page(
     {
         return Redirect::to(safe_next(&query.next).unwrap_or(start_page(&who))).into_response();
     }
-    let layout = Layout { now: state.service.now(), ..Layout::default() };
-    render(&SignInPage { layout, next: query.next })
+    render(&SignInPage::new(&state, None, query.next))
 }
 
 #[derive(Debug, Deserialize)]
@@ -254,8 +448,7 @@ pub(crate) async fn signin(
                 detail: "Check that you pasted the whole token, starting with `assay_`.".into(),
                 fields: Vec::new(),
             };
-            let layout = Layout { now: state.service.now(), flash: Some(flash), ..Layout::default() };
-            (StatusCode::UNAUTHORIZED, render(&SignInPage { layout, next: form.next })).into_response()
+            (StatusCode::UNAUTHORIZED, render(&SignInPage::new(&state, Some(flash), form.next))).into_response()
         }
         Err(e) => ConsoleError::failed(e.into(), Layout::default(), "/signin".into()).into_response(),
     }

@@ -271,3 +271,182 @@ async fn walkthrough(app: &App, client: &Client, base: &str) -> Result<(), fanto
     sign_out(client).await;
     Ok(())
 }
+
+/// The OpenID provider the sign-in tests use: node-oidc-provider (OpenID Certified) from
+/// `tests/oidc` (`npm ci` there; CI does), on a loopback port, killed when the test ends.
+struct Provider {
+    child: Child,
+    issuer: String,
+}
+
+impl Drop for Provider {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn provider_dir() -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/oidc");
+    if dir.join("node_modules/oidc-provider").is_dir() {
+        return Some(dir);
+    }
+    assert!(std::env::var_os("CI").is_none(), "CI must run `npm ci` in {} so the sign-in tests run", dir.display());
+    eprintln!("skipping the sign-in test: run `npm ci` in {}", dir.display());
+    None
+}
+
+async fn start_provider(dir: &std::path::Path, redirect: &str) -> Provider {
+    use std::io::BufRead as _;
+    let port = free_port();
+    let mut child = Command::new("node")
+        .arg("provider.mjs")
+        .arg(port.to_string())
+        .arg(redirect)
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starting node");
+    let stdout = child.stdout.take().unwrap();
+    let ready = tokio::task::spawn_blocking(move || {
+        std::io::BufReader::new(stdout).lines().map_while(Result::ok).any(|line| line == "ready")
+    });
+    let provider = Provider { child, issuer: format!("http://127.0.0.1:{port}") };
+    let ready = tokio::time::timeout(Duration::from_secs(30), ready).await;
+    assert!(matches!(ready, Ok(Ok(true))), "the OpenID provider did not start");
+    provider
+}
+
+/// The provider's own pages: its development login (any password) and its consent.
+async fn sign_in_at_provider(client: &Client, email: &str) {
+    let login = client.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("input[name=login]")).await;
+    login.expect("the provider's login form").send_keys(email).await.unwrap();
+    client.find(Locator::Css("input[name=password]")).await.unwrap().send_keys("any password").await.unwrap();
+    client.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    let consent =
+        client.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("input[value=consent]")).await;
+    if consent.is_ok() {
+        client.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    }
+}
+
+/// An owner is invited by an admin and joins by signing in through a real OpenID provider (code
+/// flow with PKCE, the ID token checked against the provider's keys); the invitation then works
+/// no more, someone who is no member is turned away, and a callback that names no sign-in of
+/// this browser is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invited_owner_signs_in_through_the_openid_provider() {
+    use assay_server::oidc::{Oidc, OidcConfig};
+    let Some(driver_path) = chromedriver() else { return };
+    let Some(dir) = provider_dir() else { return };
+    let app = app().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let provider = start_provider(&dir, &format!("{base}/signin/oidc/callback")).await;
+    let oidc_config = OidcConfig {
+        issuer: provider.issuer.clone(),
+        client_id: "assay".into(),
+        client_secret: Some("assay-test-secret".into()),
+        public_url: base.clone(),
+    };
+    let oidc = Oidc::discover(&oidc_config).await.expect("discovery");
+    let config = assay_server::ServerConfig { oidc: Some(oidc), public_url: Some(base.clone()), ..Default::default() };
+    let router = assay_server::router(app.service.clone(), config);
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+
+    // The admin invites acme's owner; the link is the invitation.
+    let invited = app
+        .call(
+            axum::http::Method::POST,
+            "/v1/organisations/acme/invitations",
+            Some(&app.admin),
+            Some(json!({"email": "Olu.Okafor@acme.test", "role": "owner"})),
+        )
+        .await;
+    assert_eq!(invited.status, axum::http::StatusCode::CREATED, "{}", invited.body);
+    let link = format!("{base}{}", invited.body["url"].as_str().unwrap().trim_start_matches(&base));
+
+    let (_driver, webdriver) = start_driver(&driver_path).await;
+    let profile = tempfile::tempdir().unwrap();
+    let client = browser(&webdriver, profile.path()).await;
+    let result = async {
+        client.goto(&link).await?;
+        assert_eq!(heading(&client).await, "Invitation");
+        let text = text_of(&client, "main").await;
+        assert!(text.contains("olu.okafor@acme.test") && text.contains("acme") && text.contains("owner"), "{text}");
+        screenshot(&client, "invitation").await;
+        client.find(Locator::Css("a[href^='/signin/oidc?invitation=']")).await?.click().await?;
+        sign_in_at_provider(&client, "olu.okafor@acme.test").await;
+        expect_path(&client, "/listings", "an owner lands on their listings").await;
+        let who = text_of(&client, "header").await;
+        assert!(who.contains("Olu Okafor <olu.okafor@acme.test> (acme) · owner"), "{who}");
+
+        // The owner creates a token in the console; it works through the API, as them.
+        client.goto(&format!("{base}/tokens")).await?;
+        client.find(Locator::Css("input#name")).await?.send_keys("ci").await?;
+        client.find(Locator::Css("form[action='/tokens'] button[type=submit]")).await?.click().await?;
+        let secret = text_of(&client, "#new-token").await;
+        screenshot(&client, "tokens").await;
+        assert!(secret.starts_with("assay_"), "{secret}");
+        let created = app
+            .call(
+                axum::http::Method::POST,
+                "/v1/listings",
+                Some(&secret),
+                Some(json!({"slug": "olus-app", "name": "Olu's app"})),
+            )
+            .await;
+        assert_eq!(created.status, axum::http::StatusCode::CREATED, "{}", created.body);
+        let timeline = app.call(axum::http::Method::GET, "/v1/listings/olus-app/timeline", Some(&secret), None).await;
+        assert_eq!(timeline.body[0]["actor"], "Olu Okafor <olu.okafor@acme.test> (acme)", "{}", timeline.body);
+        client.find(Locator::Css("form[action$='/revoke'] button")).await?.click().await?;
+        expect_path(&client, "/tokens", "revoking stays on the tokens page").await;
+        let revoked = app.call(axum::http::Method::GET, "/v1/me", Some(&secret), None).await;
+        assert_eq!(revoked.body["code"], "token_revoked", "{}", revoked.body);
+
+        // The invitation worked once.
+        client.goto(&link).await?;
+        let text = text_of(&client, "main").await;
+        assert!(text.contains("used already"), "{text}");
+
+        // Someone the provider knows but no organisation here is turned away.
+        sign_out_at(&client, &base).await;
+        client.goto(&provider.issuer).await?;
+        client.delete_all_cookies().await?;
+        client.goto(&format!("{base}/signin")).await?;
+        client.find(Locator::Css("a#oidc-signin")).await?.click().await?;
+        sign_in_at_provider(&client, "stranger@elsewhere.test").await;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut text = text_of(&client, "main").await;
+        while !text.contains("not a member") && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            text = text_of(&client, "main").await;
+        }
+        assert!(text.contains("stranger@elsewhere.test is not a member"), "{text}");
+        Ok::<_, fantoccini::error::CmdError>(())
+    }
+    .await;
+    client.close().await.unwrap();
+    result.unwrap();
+
+    // The callback names a sign-in this browser started, once.
+    let http: ureq::Agent = ureq::Agent::config_builder().max_redirects(0).http_status_as_error(false).build().into();
+    let start = http.get(format!("{base}/signin/oidc")).call().unwrap();
+    let location = start.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with(&format!("{}/auth?", provider.issuer)), "{location}");
+    assert!(location.contains("code_challenge_method=S256") && location.contains("nonce="), "{location}");
+    let state = location.split("state=").nth(1).unwrap().split('&').next().unwrap().to_owned();
+    let without_cookie = http.get(format!("{base}/signin/oidc/callback?code=x&state={state}")).call().unwrap();
+    assert_eq!(without_cookie.status(), 400);
+    let mut body = without_cookie.into_body();
+    assert!(body.read_to_string().unwrap().contains("started in another browser"));
+    let replayed = http.get(format!("{base}/signin/oidc/callback?code=x&state={state}")).call().unwrap();
+    assert_eq!(replayed.status(), 400);
+    assert!(replayed.into_body().read_to_string().unwrap().contains("expired or was used already"));
+}
+
+async fn sign_out_at(client: &Client, base: &str) {
+    client.goto(&format!("{base}/listings")).await.unwrap();
+    sign_out(client).await;
+}

@@ -168,6 +168,14 @@ fn probes(
             "issue_member_token",
             json("/v1/organisations/acme/members/viewer@acme.test/tokens".into(), json!({"name": "first"})),
         ),
+        ("list_invitations", get("/v1/organisations/acme/invitations".into())),
+        (
+            "invite",
+            json(
+                "/v1/organisations/acme/invitations".into(),
+                json!({"email": "invitee@acme.test", "role": "developer"}),
+            ),
+        ),
         ("list_tokens", get("/v1/tokens".into())),
         ("create_token", json("/v1/tokens".into(), json!({"name": "matrix", "expires_in_days": 1}))),
         ("revoke_token", get(format!("/v1/tokens/{}", tokens.0))),

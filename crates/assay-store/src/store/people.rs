@@ -293,54 +293,8 @@ impl Store {
     /// Add a person to an organisation. A person who left may be added again (to any
     /// organisation); a current member's e-mail address is [`StoreError::Exists`].
     pub async fn create_user(&self, actor: &str, new: &NewUser<'_>) -> Result<UserRecord, StoreError> {
-        if !fits(new.role, new.partner) {
-            return Err(StoreError::Corrupt(format!("role {} does not fit the organisation", new.role)));
-        }
-        let email = new.email.trim().to_lowercase();
-        let at = now();
         let mut tx = self.write().await?;
-        let existing = sqlx::query_as::<_, Membership>("SELECT id, left_at FROM users WHERE email = $1")
-            .bind(&email)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let id = match existing {
-            Some(Membership { left_at: None, .. }) => {
-                return Err(StoreError::Exists(format!("a member with e-mail address {email}")));
-            }
-            Some(Membership { id, left_at: Some(_) }) => {
-                sqlx::query(
-                    "UPDATE users SET name = $1, partner_id = $2, role = $3, created_at = $4, left_at = NULL WHERE id = $5",
-                )
-                .bind(new.name)
-                .bind(new.partner.map(|p| p.0))
-                .bind(new.role.as_str())
-                .bind(at)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-                id
-            }
-            None => {
-                sqlx::query_as::<_, Id>(
-                    "INSERT INTO users (email, name, partner_id, role, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                )
-                .bind(&email)
-                .bind(new.name)
-                .bind(new.partner.map(|p| p.0))
-                .bind(new.role.as_str())
-                .bind(at)
-                .fetch_one(&mut *tx)
-                .await?
-                .id
-            }
-        };
-        let user = sqlx::query_as::<_, UserRow>(select_users!("WHERE u.id = $1"))
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?
-            .record()?;
-        let detail = format!("name={:?} organisation={:?} role={}", user.name, user.organisation, user.role);
-        append(&mut tx, actor, "member.add", &user_subject(&email), &detail).await?;
+        let user = insert_user(&mut tx, actor, new).await?;
         tx.commit().await?;
         Ok(user)
     }
@@ -672,6 +626,57 @@ impl Store {
         .await?;
         Ok(())
     }
+}
+
+/// Add a person inside the caller's write transaction (see [`Store::create_user`]).
+pub(super) async fn insert_user(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    actor: &str,
+    new: &NewUser<'_>,
+) -> Result<UserRecord, StoreError> {
+    if !fits(new.role, new.partner) {
+        return Err(StoreError::Corrupt(format!("role {} does not fit the organisation", new.role)));
+    }
+    let email = new.email.trim().to_lowercase();
+    let at = now();
+    let existing = sqlx::query_as::<_, Membership>("SELECT id, left_at FROM users WHERE email = $1")
+        .bind(&email)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let id = match existing {
+        Some(Membership { left_at: None, .. }) => {
+            return Err(StoreError::Exists(format!("a member with e-mail address {email}")));
+        }
+        Some(Membership { id, left_at: Some(_) }) => {
+            sqlx::query(
+                "UPDATE users SET name = $1, partner_id = $2, role = $3, created_at = $4, left_at = NULL WHERE id = $5",
+            )
+            .bind(new.name)
+            .bind(new.partner.map(|p| p.0))
+            .bind(new.role.as_str())
+            .bind(at)
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+            id
+        }
+        None => sqlx::query_as::<_, Id>(
+            "INSERT INTO users (email, name, partner_id, role, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(&email)
+        .bind(new.name)
+        .bind(new.partner.map(|p| p.0))
+        .bind(new.role.as_str())
+        .bind(at)
+        .fetch_one(&mut **tx)
+        .await?
+        .id,
+    };
+    let user =
+        sqlx::query_as::<_, UserRow>(select_users!("WHERE u.id = $1")).bind(id).fetch_one(&mut **tx).await?.record()?;
+    let detail = format!("name={:?} organisation={:?} role={}", user.name, user.organisation, user.role);
+    append(tx, actor, "member.add", &user_subject(&email), &detail).await?;
+    Ok(user)
 }
 
 fn display_capabilities(capabilities: &[Capability]) -> String {
