@@ -60,6 +60,11 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         .route("/webhooks", get(lifecycle::webhooks).post(lifecycle::register_webhook))
         .route("/webhooks/{id}", get(lifecycle::webhook))
         .route("/tokens", get(people::tokens).post(people::create_token))
+        .route("/members", get(people::members))
+        .route("/partners", get(people::partners))
+        .route("/partners/decisions", post(people::decide))
+        .route("/members/invitations", post(people::invite))
+        .route("/members/{email}/remove", post(people::remove_member))
         .route("/tokens/{id}/revoke", post(people::revoke_token))
         .route_layer(axum::extract::DefaultBodyLimit::max(state.config.max_body_bytes))
         .route("/listings/{slug}/versions", post(listings::submit))
@@ -132,6 +137,8 @@ impl Layout {
                 ("/packs", "Rule packs"),
                 ("/deprecations", "Deprecations"),
                 ("/notices", "Notices"),
+                ("/partners", "Partners"),
+                ("/members", "Members"),
                 ("/tokens", "Tokens"),
             ]
         } else {
@@ -140,6 +147,7 @@ impl Layout {
                 ("/notices", "Notices"),
                 ("/deprecations", "Deprecations"),
                 ("/webhooks", "Webhooks"),
+                ("/members", "Members"),
                 ("/tokens", "Tokens"),
             ]
         };

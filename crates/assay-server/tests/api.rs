@@ -871,6 +871,8 @@ async fn webhooks_are_signed_retried_and_survive_restarts() {
         (approved["data"]["listing"].as_str(), approved["data"]["version"].as_str()),
         (Some(slug.as_str()), Some(version.as_str()))
     );
+    // The payload names who decided, never a token id.
+    assert_eq!(approved["data"]["actor"], "reviewer (service account, platform staff)", "{approved}");
     // A tampered body does not verify.
     assert!(verifier.verify(seen[2].1.replace("approved", "rejected").as_bytes(), &seen[2].0).is_err());
 

@@ -232,11 +232,14 @@ impl Service {
                     let Some(owner) = owners[slug] else { continue };
                     let data = serde_json::json!({
                         "listing": slug, "version": version, "detail": event.detail, "audit_seq": event.seq,
+                        "actor": event.actor,
                     });
                     (Some(owner), data)
                 }
                 // Platform notices go to every partner.
-                None => (None, serde_json::json!({ "detail": event.detail, "audit_seq": event.seq })),
+                None => {
+                    (None, serde_json::json!({ "detail": event.detail, "audit_seq": event.seq, "actor": event.actor }))
+                }
             };
             let payload = envelope(kind, event.at, data);
             // An endpoint hears of what happens from the second it was registered on.

@@ -108,7 +108,90 @@ conformance!(
     a_listings_timeline_comes_a_page_at_a_time_and_holds_only_its_own_events,
     a_rollout_enforces_applies_and_reads_back_its_rows,
     two_jobs_for_one_version_are_claimed_in_one_batch,
+    invitations_are_accepted_once_by_their_address_until_they_expire,
+    sign_ins_in_progress_are_taken_once,
+    the_last_owner_stays_and_a_member_who_leaves_loses_their_tokens,
 );
+
+async fn invitations_are_accepted_once_by_their_address_until_they_expire(store: Store) {
+    use assay_store::InvitationRefused;
+    let acme = store.ensure_partner("test", "acme", &[Capability::List]).await.unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let (secret, invitation) =
+        store.create_invitation("admin", "Dev@Acme.test", Some(acme), Role::Developer, 3600).await.unwrap();
+    assert_eq!((invitation.email.as_str(), invitation.organisation.as_str()), ("dev@acme.test", "acme"));
+    assert_eq!(store.invitation(&secret).await.unwrap().unwrap().id, invitation.id);
+    let hash = assay_store::token::hash(&secret);
+    // Another address, then too late: refused, and nothing is used up.
+    let other = store.accept_invitation(&hash, "eve@acme.test", "Eve", now).await.unwrap();
+    assert_eq!(other, Err(InvitationRefused::OtherAddress("dev@acme.test".into())));
+    let late = store.accept_invitation(&hash, "dev@acme.test", "Dev", now + 3601).await.unwrap();
+    assert_eq!(late, Err(InvitationRefused::Expired));
+    // Two at once: exactly one joins.
+    let (a, b) = tokio::join!(
+        store.accept_invitation(&hash, "dev@acme.test", "Dev", now),
+        store.accept_invitation(&hash, "DEV@acme.test", "Dev", now),
+    );
+    let results = [a.unwrap(), b.unwrap()];
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
+    assert!(results.contains(&Err(InvitationRefused::Used)), "{results:?}");
+    let member = store.user_by_email("dev@acme.test").await.unwrap().unwrap();
+    assert_eq!((member.role, member.partner), (Role::Developer, Some(acme)));
+    let unknown = store.accept_invitation("nope", "dev@acme.test", "Dev", now).await.unwrap();
+    assert_eq!(unknown, Err(InvitationRefused::Unknown));
+    let events = store.audit_events().await.unwrap();
+    assert_eq!(events.iter().filter(|e| e.action == "member.join").count(), 1);
+}
+
+async fn sign_ins_in_progress_are_taken_once(store: Store) {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let login = assay_store::PendingLogin {
+        browser_hash: "b".into(),
+        nonce: "n".into(),
+        pkce_verifier: "v".into(),
+        next: "/queue".into(),
+        invitation_hash: None,
+    };
+    store.begin_login("state-1", &login, now + 600).await.unwrap();
+    store.begin_login("state-2", &login, now + 600).await.unwrap();
+    assert_eq!(store.take_login("state-1", now).await.unwrap(), Some(login.clone()));
+    assert_eq!(store.take_login("state-1", now).await.unwrap(), None, "a callback works once");
+    assert_eq!(store.take_login("state-2", now + 601).await.unwrap(), None, "ten minutes at most");
+}
+
+async fn the_last_owner_stays_and_a_member_who_leaves_loses_their_tokens(store: Store) {
+    use assay_store::{MemberChange, NewToken, NewUser, TokenOwner};
+    let acme = store.ensure_partner("test", "acme", &[Capability::List]).await.unwrap();
+    let owner = NewUser { email: "olu@acme.test", name: "Olu", partner: Some(acme), role: Role::Owner };
+    let olu = store.create_user("admin", &owner).await.unwrap();
+    let again = store.create_user("admin", &owner).await;
+    assert!(matches!(again, Err(StoreError::Exists(_))), "{again:?}");
+    let last = store.change_member("admin", olu.id, MemberChange::Leave).await;
+    assert!(matches!(last, Err(StoreError::LastOwner(ref org)) if org == "acme"), "{last:?}");
+    let demoted = store.change_member("admin", olu.id, MemberChange::Role(Role::Viewer)).await;
+    assert!(matches!(demoted, Err(StoreError::LastOwner(_))), "{demoted:?}");
+    let dev = NewUser { email: "dev@acme.test", name: "Dev", partner: Some(acme), role: Role::Developer };
+    let dev = store.create_user("admin", &dev).await.unwrap();
+    let new =
+        NewToken { name: "laptop", owner: TokenOwner::User(dev.id), scopes: Role::Developer.scopes(), ttl_secs: 3600 };
+    let (secret, _) = store.issue_token("admin", &new).await.unwrap();
+    let principal = store.authenticate(&secret).await.unwrap().unwrap();
+    assert_eq!(principal.actor, "Dev <dev@acme.test> (acme)");
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let (session, _) = store.create_session(&secret, now, 600).await.unwrap().unwrap();
+    // A promoted member acts with the new role at once; one who leaves, not at all.
+    store.change_member("admin", dev.id, MemberChange::Role(Role::Owner)).await.unwrap();
+    assert_eq!(store.authenticate(&secret).await.unwrap().unwrap().role, Role::Owner);
+    store.change_member("admin", olu.id, MemberChange::Leave).await.unwrap();
+    store.change_member("admin", dev.id, MemberChange::Role(Role::Developer)).await.unwrap_err();
+    let left = store.change_member("admin", olu.id, MemberChange::Leave).await;
+    assert!(matches!(left, Err(StoreError::NotFound(_))), "{left:?}");
+    let dev_left = NewUser { email: "spare@acme.test", name: "Spare", partner: Some(acme), role: Role::Owner };
+    store.create_user("admin", &dev_left).await.unwrap();
+    store.change_member("admin", dev.id, MemberChange::Leave).await.unwrap();
+    assert!(matches!(store.token_status(&secret, now).await.unwrap(), TokenStatus::OwnerLeft(_)));
+    assert_eq!(store.session(&session, now).await.unwrap(), None, "their sessions end");
+}
 
 fn submission<'a>(slug: &'a str, version: &'a str) -> Submission<'a> {
     Submission { slug, version, manifest: "slug = \"acme-stock-sync\"", checks: &[] }

@@ -401,7 +401,12 @@ async fn an_invited_owner_signs_in_through_the_openid_provider() {
         let timeline = app.call(axum::http::Method::GET, "/v1/listings/olus-app/timeline", Some(&secret), None).await;
         assert_eq!(timeline.body[0]["actor"], "Olu Okafor <olu.okafor@acme.test> (acme)", "{}", timeline.body);
         client.find(Locator::Css("form[action$='/revoke'] button")).await?.click().await?;
-        expect_path(&client, "/tokens", "revoking stays on the tokens page").await;
+        // The page is /tokens before and after: wait for the table to say so.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !text_of(&client, "main").await.contains("revoked") {
+            assert!(Instant::now() < deadline, "the token never showed as revoked");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         let revoked = app.call(axum::http::Method::GET, "/v1/me", Some(&secret), None).await;
         assert_eq!(revoked.body["code"], "token_revoked", "{}", revoked.body);
 
@@ -409,6 +414,30 @@ async fn an_invited_owner_signs_in_through_the_openid_provider() {
         client.goto(&link).await?;
         let text = text_of(&client, "main").await;
         assert!(text.contains("used already"), "{text}");
+
+        // The owner invites a developer from the console; the developer joins through the provider.
+        client.goto(&format!("{base}/members")).await?;
+        assert_eq!(heading(&client).await, "Members of acme");
+        client.find(Locator::Css("input#email")).await?.send_keys("dev@acme.test").await?;
+        client.find(Locator::Css("select#role option[value=developer]")).await?.click().await?;
+        client.find(Locator::Css("form[action='/members/invitations'] button")).await?.click().await?;
+        let dev_link = text_of(&client, "#invitation-link").await;
+        screenshot(&client, "members").await;
+        assert!(dev_link.starts_with(&format!("{base}/invitations/assay_")), "{dev_link}");
+        sign_out_at(&client, &base).await;
+        client.goto(&provider.issuer).await?;
+        client.delete_all_cookies().await?;
+        client.goto(&dev_link).await?;
+        client.find(Locator::Css("a[href^='/signin/oidc?invitation=']")).await?.click().await?;
+        sign_in_at_provider(&client, "dev@acme.test").await;
+        expect_path(&client, "/listings", "a developer lands on their listings").await;
+        let who = text_of(&client, "header").await;
+        assert!(who.contains("Dev <dev@acme.test> (acme) · developer"), "{who}");
+        client.goto(&format!("{base}/members")).await?;
+        assert!(
+            client.find(Locator::Css("form[action='/members/invitations']")).await.is_err(),
+            "developers do not invite"
+        );
 
         // Someone the provider knows but no organisation here is turned away.
         sign_out_at(&client, &base).await;

@@ -454,3 +454,65 @@ async fn every_page_shows_what_it_is_for() {
     let pack = app.page(Method::GET, "/packs/assay-builtin/0.2.0", Some(&staff), None).await;
     assert!(pack.html.contains("Blast radius by rule"), "{}", pack.html);
 }
+
+/// Staff decide on partners in the console: revoking `certify` removes the mark and says so;
+/// the decision is in the history with its rationale and its owner. Members see their
+/// organisation; only owners and admins get the forms.
+#[tokio::test]
+async fn admins_decide_on_partners_and_owners_manage_members_in_the_console() {
+    let app = app().await;
+    let (slug, version) = app.reviewed("clean").await;
+    let grant = app
+        .call(
+            Method::POST,
+            "/v1/partners/acme/capabilities",
+            Some(&app.admin),
+            Some(serde_json::json!({"grant": ["certify"], "rationale": "ok"})),
+        )
+        .await;
+    assert_eq!(grant.status, StatusCode::OK, "{}", grant.body);
+    let decide = format!("/v1/listings/{slug}/versions/{version}/decisions");
+    for action in ["approve", "certify"] {
+        let reply = app
+            .call(Method::POST, &decide, Some(&app.reviewer), Some(serde_json::json!({"action": action, "note": "n"})))
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    }
+
+    let staff = app.sign_in(&app.admin).await;
+    let partners = app.page(Method::GET, "/partners", Some(&staff), None).await;
+    assert_eq!(partners.status, StatusCode::OK);
+    assert!(partners.html.contains("<td>acme</td><td>certify, checks, list</td>"), "{}", partners.html);
+    let csrf = partners.csrf();
+    let no_why = format!("csrf={csrf}&partner=acme&decision=revoke%3Acertify&rationale=");
+    let refused = app.page(Method::POST, "/partners/decisions", Some(&staff), Some(&no_why)).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.html);
+    let form = format!("csrf={csrf}&partner=acme&decision=revoke%3Acertify&rationale=Audit+lapsed");
+    let decided = app.page(Method::POST, "/partners/decisions", Some(&staff), Some(&form)).await;
+    assert_eq!(decided.status, StatusCode::OK, "{}", decided.html);
+    assert!(decided.html.contains(&format!("Certified mark removed from {slug}@{version}")), "{}", decided.html);
+    assert!(
+        decided.html.contains("capabilities=checks,list (was certify,checks,list): Audit lapsed"),
+        "{}",
+        decided.html
+    );
+    let path = format!("/v1/listings/{slug}/versions/{version}");
+    assert_eq!(app.call(Method::GET, &path, Some(&app.acme), None).await.body["certified"], false);
+
+    // A reviewer sees the partners but decides nothing; a partner is not shown the page's form.
+    let reviewer = app.sign_in(&app.reviewer).await;
+    let seen = app.page(Method::GET, "/partners", Some(&reviewer), None).await;
+    assert!(seen.html.contains("acme") && !seen.html.contains("action=\"/partners/decisions\""), "{}", seen.html);
+    let forged = format!("csrf={}&partner=acme&decision=grant%3Acertify&rationale=x", seen.csrf());
+    let forbidden = app.page(Method::POST, "/partners/decisions", Some(&reviewer), Some(&forged)).await;
+    assert_eq!(forbidden.status, StatusCode::FORBIDDEN);
+
+    // acme's owner (a service account here) manages members: an invitation link, once.
+    let owner = app.sign_in(&app.acme).await;
+    let members = app.page(Method::GET, "/members", Some(&owner), None).await;
+    assert!(members.html.contains("Members of acme"), "{}", members.html);
+    let form = format!("csrf={}&email=dev%40acme.test&role=developer", members.csrf());
+    let invited = app.page(Method::POST, "/members/invitations", Some(&owner), Some(&form)).await;
+    assert_eq!(invited.status, StatusCode::CREATED, "{}", invited.html);
+    assert!(invited.html.contains("dev@acme.test is invited") && invited.html.contains("/invitations/assay_"));
+}
