@@ -168,6 +168,15 @@ pub struct Standing {
     pub listings: Vec<ListingStanding>,
     /// Every date by which something must be fixed or done, soonest first.
     pub fix_by: Vec<FixBy>,
+    /// What the platform lets the partner do now (`list`, `checks`, `certify`).
+    #[serde(default)]
+    pub capabilities: Vec<String>,
+    /// Whether the partner is suspended (nothing can be created or submitted).
+    #[serde(default)]
+    pub suspended: bool,
+    /// The platform's decisions on the partner's capabilities, oldest first.
+    #[serde(default)]
+    pub capability_history: Vec<crate::people::CapabilityHistoryEntry>,
 }
 
 /// One listing's standing.

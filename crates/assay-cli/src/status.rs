@@ -63,6 +63,12 @@ pub fn run(args: &StatusArgs) -> Result<ExitCode, Failure> {
 fn print_standing(standing: &Standing) {
     println!();
     println!("standing:");
+    let capabilities = if standing.capabilities.is_empty() { "none".into() } else { standing.capabilities.join(", ") };
+    let suspended = if standing.suspended { " (SUSPENDED: nothing can be created or submitted)" } else { "" };
+    println!("  capabilities: {capabilities}{suspended}");
+    if let Some(last) = standing.capability_history.last() {
+        println!("  last decision: {} by {}: {}", last.at, last.actor, last.detail);
+    }
     for l in &standing.listings {
         let mut parts = Vec::new();
         if !l.live.is_empty() {

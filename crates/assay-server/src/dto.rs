@@ -229,6 +229,17 @@ pub(crate) fn standing(s: &assay_service::Standing) -> Standing {
                 what: f.what.clone(),
             })
             .collect(),
+        capabilities: s.capabilities.iter().map(|c| c.as_str().to_owned()).collect(),
+        suspended: s.suspended,
+        capability_history: s
+            .capability_history
+            .iter()
+            .map(|e| assay_api::people::CapabilityHistoryEntry {
+                at: timestamp(e.at),
+                actor: e.actor.clone(),
+                detail: e.detail.clone(),
+            })
+            .collect(),
     }
 }
 

@@ -19,6 +19,12 @@ pub struct Standing {
     pub listings: Vec<ListingStanding>,
     /// Every fix-by date, soonest first.
     pub fix_by: Vec<FixBy>,
+    /// What the platform lets the partner do now.
+    pub capabilities: Vec<assay_core::identity::Capability>,
+    /// Whether the partner is suspended.
+    pub suspended: bool,
+    /// The decisions on its capabilities, oldest first.
+    pub capability_history: Vec<crate::CapabilityEvent>,
 }
 
 /// One listing's standing.
@@ -144,7 +150,21 @@ impl Service {
             }
         }
         fix_by.sort_by(|a, b| a.date.cmp(&b.date).then_with(|| a.listing.cmp(&b.listing)));
-        Ok(Standing { listings, fix_by })
+        let partner = match who.partner {
+            Some(id) => self.store.partner(id).await?,
+            None => None,
+        };
+        let capability_history = match &partner {
+            Some(p) => self.capability_history(who, &p.name).await?,
+            None => Vec::new(),
+        };
+        Ok(Standing {
+            listings,
+            fix_by,
+            capabilities: partner.as_ref().map(|p| p.capabilities.clone()).unwrap_or_default(),
+            suspended: partner.is_some_and(|p| p.suspended_at.is_some()),
+            capability_history,
+        })
     }
 
     /// A listing's timeline: every recorded event about it and its versions, oldest first

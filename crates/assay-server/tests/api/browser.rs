@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
-use super::{App, app, example};
+use super::{App, app, example, slug_of};
 
 const CHROMEDRIVER_VAR: &str = "ASSAY_TEST_CHROMEDRIVER";
 
@@ -400,6 +400,22 @@ async fn an_invited_owner_signs_in_through_the_openid_provider() {
         assert_eq!(created.status, axum::http::StatusCode::CREATED, "{}", created.body);
         let timeline = app.call(axum::http::Method::GET, "/v1/listings/olus-app/timeline", Some(&secret), None).await;
         assert_eq!(timeline.body[0]["actor"], "Olu Okafor <olu.okafor@acme.test> (acme)", "{}", timeline.body);
+        // With it the owner submits a version; a reviewer approves and certifies it.
+        let manifest = example("clean").replace(&slug_of(&example("clean")), "olus-app");
+        let submitted = app.submit("olus-app", &secret, &manifest, &[]).await;
+        assert_eq!(submitted.status, axum::http::StatusCode::ACCEPTED, "{}", submitted.body);
+        let version = submitted.body["version"].as_str().unwrap().to_owned();
+        app.service.review_next().await.unwrap().unwrap();
+        let grant = json!({"grant": ["certify"], "rationale": "Security review passed"});
+        let granted =
+            app.call(axum::http::Method::POST, "/v1/partners/acme/capabilities", Some(&app.admin), Some(grant)).await;
+        assert_eq!(granted.status, axum::http::StatusCode::OK, "{}", granted.body);
+        let decide = format!("/v1/listings/olus-app/versions/{version}/decisions");
+        for action in ["approve", "certify"] {
+            let body = json!({"action": action, "note": "Meets the bar"});
+            let reply = app.call(axum::http::Method::POST, &decide, Some(&app.reviewer), Some(body)).await;
+            assert_eq!(reply.status, axum::http::StatusCode::OK, "{}", reply.body);
+        }
         client.find(Locator::Css("form[action$='/revoke'] button")).await?.click().await?;
         // The page is /tokens before and after: wait for the table to say so.
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -419,7 +435,7 @@ async fn an_invited_owner_signs_in_through_the_openid_provider() {
         client.goto(&format!("{base}/members")).await?;
         assert_eq!(heading(&client).await, "Members of acme");
         client.find(Locator::Css("input#email")).await?.send_keys("dev@acme.test").await?;
-        client.find(Locator::Css("select#role option[value=developer]")).await?.click().await?;
+        client.find(Locator::Css("select#role")).await?.select_by_value("developer").await?;
         client.find(Locator::Css("form[action='/members/invitations'] button")).await?.click().await?;
         let dev_link = text_of(&client, "#invitation-link").await;
         screenshot(&client, "members").await;
@@ -438,6 +454,36 @@ async fn an_invited_owner_signs_in_through_the_openid_provider() {
             client.find(Locator::Css("form[action='/members/invitations']")).await.is_err(),
             "developers do not invite"
         );
+
+        // An admin revokes acme's `certify` in the console: the mark goes, with a notice.
+        sign_out_at(&client, &base).await;
+        sign_in(&client, &base, &app.admin).await;
+        expect_path(&client, "/queue", "staff land on the queue").await;
+        client.goto(&format!("{base}/partners")).await?;
+        client.find(Locator::Css("select#partner")).await?.select_by_value("acme").await?;
+        client.find(Locator::Css("select#decision")).await?.select_by_value("revoke:certify").await?;
+        client.find(Locator::Css("input#rationale")).await?.send_keys("Security review lapsed").await?;
+        client.find(Locator::Css("form[action='/partners/decisions'] button")).await?.click().await?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut text = text_of(&client, "main").await;
+        while !text.contains("Certified mark removed") && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            text = text_of(&client, "main").await;
+        }
+        assert!(text.contains(&format!("Certified mark removed from olus-app@{version}")), "{text}");
+        screenshot(&client, "partners").await;
+        let path = format!("/v1/listings/olus-app/versions/{version}");
+        let reply = app.call(axum::http::Method::GET, &path, Some(&app.reviewer), None).await;
+        assert_eq!(reply.body["certified"], false, "{}", reply.body);
+        let notices =
+            app.call(axum::http::Method::GET, "/v1/listings/olus-app/notices", Some(&app.reviewer), None).await;
+        assert!(notices.body[0]["summary"].as_str().unwrap().contains("Security review lapsed"), "{}", notices.body);
+        // The audit trail names each person.
+        let trail =
+            app.call(axum::http::Method::GET, "/v1/listings/olus-app/timeline", Some(&app.reviewer), None).await;
+        let actors: Vec<&str> = trail.body.as_array().unwrap().iter().map(|e| e["actor"].as_str().unwrap()).collect();
+        assert!(actors.contains(&"Olu Okafor <olu.okafor@acme.test> (acme)"), "{actors:?}");
+        assert!(actors.contains(&"admin (service account, platform staff)"), "{actors:?}");
 
         // Someone the provider knows but no organisation here is turned away.
         sign_out_at(&client, &base).await;
@@ -478,4 +524,109 @@ async fn an_invited_owner_signs_in_through_the_openid_provider() {
 async fn sign_out_at(client: &Client, base: &str) {
     client.goto(&format!("{base}/listings")).await.unwrap();
     sign_out(client).await;
+}
+
+/// A real ID token from `provider` for `client_id`, with `nonce`: the browser signs `email` in at
+/// the provider's authorization endpoint, comes back to `redirect` with a code (assay's callback
+/// refuses it, not knowing the state, and leaves the code unused), and the code is exchanged at
+/// the token endpoint.
+async fn id_token_from(
+    client: &Client,
+    provider: &Provider,
+    client_id: &str,
+    basic: &str,
+    redirect: &str,
+    nonce: &str,
+    email: &str,
+) -> String {
+    let (challenge, verifier) = openidconnect::PkceCodeChallenge::new_random_sha256();
+    let redirect_q: String = form_urlencoded::byte_serialize(redirect.as_bytes()).collect();
+    let url = format!(
+        "{}/auth?client_id={client_id}&response_type=code&scope=openid%20email&redirect_uri={redirect_q}\
+         &nonce={nonce}&state=test&code_challenge={}&code_challenge_method=S256",
+        provider.issuer,
+        challenge.as_str()
+    );
+    client.goto(&provider.issuer).await.unwrap();
+    client.delete_all_cookies().await.unwrap();
+    client.goto(&url).await.unwrap();
+    sign_in_at_provider(client, email).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let code = loop {
+        let at = client.current_url().await.unwrap();
+        if at.as_str().starts_with(redirect)
+            && let Some((_, code)) = at.query_pairs().find(|(k, _)| k == "code")
+        {
+            break code.into_owned();
+        }
+        assert!(Instant::now() < deadline, "the provider never sent the browser back with a code; at {at}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let http: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", redirect),
+        ("code_verifier", verifier.secret().as_str()),
+    ];
+    let mut answer = http
+        .post(format!("{}/token", provider.issuer))
+        .header("Authorization", format!("Basic {basic}"))
+        .send_form(form)
+        .unwrap();
+    let body: serde_json::Value = serde_json::from_str(&answer.body_mut().read_to_string().unwrap()).unwrap();
+    body["id_token"].as_str().unwrap_or_else(|| panic!("no ID token: {body}")).to_owned()
+}
+
+/// ID tokens are checked against the provider's keys, issuer, audience and nonce: a token for
+/// another client, from another provider (another issuer and other keys), with another nonce or
+/// with a changed signature is refused; the genuine one passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn id_tokens_for_another_client_issuer_nonce_or_signature_are_refused() {
+    use assay_server::oidc::{Oidc, OidcConfig};
+    let Some(driver_path) = chromedriver() else { return };
+    let Some(dir) = provider_dir() else { return };
+    let app = app().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let redirect = format!("{base}/signin/oidc/callback");
+    let ours = start_provider(&dir, &redirect).await;
+    let theirs = start_provider(&dir, &redirect).await;
+    let oidc = Oidc::discover(&OidcConfig {
+        issuer: ours.issuer.clone(),
+        client_id: "assay".into(),
+        client_secret: Some("assay-test-secret".into()),
+        public_url: base.clone(),
+    })
+    .await
+    .unwrap();
+    let config = assay_server::ServerConfig { oidc: Some(oidc.clone()), ..Default::default() };
+    let router = assay_server::router(app.service.clone(), config);
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+
+    let (_driver, webdriver) = start_driver(&driver_path).await;
+    let profile = tempfile::tempdir().unwrap();
+    let client = browser(&webdriver, profile.path()).await;
+    const ASSAY: &str = "YXNzYXk6YXNzYXktdGVzdC1zZWNyZXQ="; // assay:assay-test-secret
+    const OTHER: &str = "b3RoZXI6b3RoZXItdGVzdC1zZWNyZXQ="; // other:other-test-secret
+    let genuine = id_token_from(&client, &ours, "assay", ASSAY, &redirect, "n-1", "ada@example.test").await;
+    let for_other = id_token_from(&client, &ours, "other", OTHER, &redirect, "n-2", "ada@example.test").await;
+    let from_theirs = id_token_from(&client, &theirs, "assay", ASSAY, &redirect, "n-3", "ada@example.test").await;
+    client.close().await.unwrap();
+
+    assert_eq!(oidc.verify_serialized(&genuine, "n-1").as_deref(), Ok("ada@example.test"));
+    let refusal = |token: &str, nonce: &str| oidc.verify_serialized(token, nonce).unwrap_err();
+    let audience = refusal(&for_other, "n-2");
+    assert!(audience.to_lowercase().contains("audience"), "{audience}");
+    let issuer = refusal(&from_theirs, "n-3");
+    assert!(issuer.to_lowercase().contains("issuer"), "{issuer}");
+    let nonce = refusal(&genuine, "another nonce");
+    assert!(nonce.to_lowercase().contains("nonce"), "{nonce}");
+    // Flip one character of the signature.
+    let (signed, signature) = genuine.rsplit_once('.').unwrap();
+    let first = if signature.starts_with('A') { 'B' } else { 'A' };
+    let forged = format!("{signed}.{first}{}", &signature[1..]);
+    let signature_error = refusal(&forged, "n-1");
+    assert!(signature_error.to_lowercase().contains("signature"), "{signature_error}");
+    eprintln!("refused:\n  {audience}\n  {issuer}\n  {nonce}\n  {signature_error}");
 }

@@ -499,6 +499,11 @@ async fn people_organisations_and_decision_rights_end_to_end() {
     );
     assert_eq!(detail.body["history"][2]["actor"], "ada@platform.test <ada@platform.test> (platform staff)");
 
+    // The partner's standing shows its capabilities and the decisions on them.
+    let standing = app.call(Method::GET, "/v1/standing", Some(&owner), None).await;
+    assert_eq!(standing.body["capabilities"], json!(["list"]), "{}", standing.body);
+    assert_eq!(standing.body["capability_history"].as_array().unwrap().len(), 3, "{}", standing.body);
+
     // The audit trail names people, never token ids.
     let timeline = app.call(Method::GET, &format!("/v1/listings/{slug}/timeline"), Some(&owner), None).await;
     let actors: BTreeSet<_> =

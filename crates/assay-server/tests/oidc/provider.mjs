@@ -1,6 +1,7 @@
 // A real OpenID provider (node-oidc-provider, OpenID Certified) on loopback for assay's sign-in
-// tests: `node provider.mjs PORT REDIRECT_URI`. One confidential client, `assay` /
-// `assay-test-secret`, authorization code with PKCE required. Its development interactions
+// tests: `node provider.mjs PORT REDIRECT_URI`. Two confidential clients, `assay` (secret
+// `assay-test-secret`) and `other` (`other-test-secret`, for ID tokens meant for someone
+// else), authorization code with PKCE required. Its development interactions
 // sign in whoever types a login (any password); the login is the e-mail address, verified
 // unless it starts with `unverified.`. Prints `ready` when it listens.
 import Provider from 'oidc-provider';
@@ -13,14 +14,14 @@ if (!port || !redirectUri) {
 
 const issuer = `http://127.0.0.1:${port}`;
 const provider = new Provider(issuer, {
-  clients: [{
-    client_id: 'assay',
-    client_secret: 'assay-test-secret',
+  clients: ['assay', 'other'].map((clientId) => ({
+    client_id: clientId,
+    client_secret: `${clientId}-test-secret`,
     redirect_uris: [redirectUri],
     grant_types: ['authorization_code'],
     response_types: ['code'],
     token_endpoint_auth_method: 'client_secret_basic',
-  }],
+  })),
   pkce: { required: () => true },
   claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
   async findAccount(ctx, id) {
