@@ -99,3 +99,16 @@ pub struct InvitationRecord {
     /// When it was accepted, if it was.
     pub accepted_at: Option<i64>,
 }
+
+impl TokenRecord {
+    /// Where the token is in its lifecycle at `now`: `revoked`, `expired`, `rotated` (replaced,
+    /// in its grace period) or `live`.
+    pub fn state(&self, now: i64) -> &'static str {
+        match (self.revoked_at, self.expires_at, self.replaced_by) {
+            (Some(_), _, _) => "revoked",
+            (None, Some(at), _) if at <= now => "expired",
+            (None, _, Some(_)) => "rotated",
+            _ => "live",
+        }
+    }
+}

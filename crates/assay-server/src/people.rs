@@ -96,12 +96,6 @@ fn member(m: &assay_service::Member) -> Member {
 }
 
 fn token(t: &assay_service::TokenInfo, now: i64) -> Token {
-    let state = match (t.revoked_at, t.expires_at, t.replaced_by) {
-        (Some(_), _, _) => "revoked",
-        (None, Some(at), _) if at <= now => "expired",
-        (None, _, Some(_)) => "rotated",
-        _ => "live",
-    };
     Token {
         id: t.id,
         name: t.name.clone(),
@@ -114,7 +108,7 @@ fn token(t: &assay_service::TokenInfo, now: i64) -> Token {
         revoked: t.revoked_at.map(timestamp),
         last_used: t.last_used_at.map(timestamp),
         replaced_by: t.replaced_by,
-        state: state.to_owned(),
+        state: t.state(now).to_owned(),
     }
 }
 
@@ -136,12 +130,8 @@ fn partner(p: &assay_service::Partner) -> Partner {
 )]
 pub async fn me(State(state): State<AppState>, Caller(who): Caller) -> Result<Json<Me>, ApiError> {
     let person = state.service.whoami(&who).await?;
-    let tokens = state.service.tokens(&who, false, false).await?;
+    let current = &state.service.current_token(&who).await?;
     let now = state.service.now();
-    let current = tokens
-        .iter()
-        .find(|t| t.id == who.token)
-        .ok_or_else(|| ServiceError::NotFound(format!("token {}", who.token)))?;
     Ok(Json(Me {
         actor: who.actor.clone(),
         role: role_name(who.role),

@@ -2,7 +2,7 @@
 //! through their lifecycle (create, list, revoke, rotate), and staff decisions on a partner's
 //! capabilities with their consequences. [`crate::access`] decides every permission.
 
-use assay_core::identity::{Capability, PartnerId, Principal, Role, STAFF, Scope, Scopes};
+use assay_core::identity::{Capability, PartnerId, Principal, Role, Scope, Scopes};
 use assay_core::notice::{Audience, NoticeKind};
 use assay_core::people::MemberChange;
 use assay_store::{CapabilityDecision, NewNotice, NewToken, NewUser, TokenFilter, TokenOwner, TokenStatus};
@@ -99,6 +99,11 @@ impl Service {
         }
     }
 
+    /// The token the caller is using.
+    pub async fn current_token(&self, who: &Principal) -> Result<TokenInfo, ServiceError> {
+        self.store.token_record(who.token).await?.ok_or_else(|| ServiceError::NotFound(format!("token {}", who.token)))
+    }
+
     /// The organisation `name` names: `None` for the platform's staff (`staff`), or a partner
     /// the caller may see (a partner's members see only their own; another is *not found*).
     pub(crate) async fn organisation_of(&self, who: &Principal, name: &str) -> Result<Option<PartnerId>, ServiceError> {
@@ -190,7 +195,7 @@ impl Service {
             require(who, Permission::OwnTokens)?;
             match who.user {
                 Some(user) => TokenFilter::User(user),
-                None => return Ok(self.store.token_record(who.token).await?.into_iter().collect()),
+                None => return Ok(vec![self.current_token(who).await?]),
             }
         };
         Ok(self.store.tokens(filter).await?)
@@ -475,9 +480,4 @@ pub fn valid_email(email: &str) -> bool {
         && !domain.ends_with('.')
         && !domain.contains('@')
         && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-}
-
-/// The label an organisation is shown with.
-pub fn organisation_label(partner: Option<&str>) -> &str {
-    partner.unwrap_or(STAFF)
 }

@@ -49,12 +49,7 @@ async fn tokens_page(
         .map(|t| TokenRow {
             id: t.id,
             name: t.name.clone(),
-            state: match (t.revoked_at, t.expires_at, t.replaced_by) {
-                (Some(_), _, _) => "revoked",
-                (None, Some(at), _) if at <= now => "expired",
-                (None, _, Some(_)) => "rotated",
-                _ => "live",
-            },
+            state: t.state(now),
             scopes: t.scopes.encode().replace(',', ", "),
             expires: t.expires_at.map_or_else(|| "never".into(), when),
             last_used: t.last_used_at.map_or_else(|| "never".into(), when),
