@@ -12,6 +12,7 @@
 //! - [`lifecycle`] — change notices, deprecation schedules, standing, timelines.
 //! - [`packs`] — rule-pack rollouts, partner-check updates, re-check verdicts, the job queue.
 //! - [`webhooks`] — endpoints and delivery logs.
+//! - [`events`] — the webhook messages themselves: the envelope and each event type's data.
 //! - [`ops`] — readiness.
 //! - [`audit`] — the audit chain's signed checkpoints and its verification.
 //! - [`problem`] — errors.
@@ -21,6 +22,7 @@
 //! from the service's types happens in the server, at its edge.
 
 pub mod audit;
+pub mod events;
 pub mod lifecycle;
 pub mod listings;
 pub mod ops;

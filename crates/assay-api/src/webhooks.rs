@@ -18,24 +18,25 @@ pub struct CreateEndpoint {
     pub events: Vec<String>,
 }
 
-/// An event type an endpoint can subscribe to, or `*` for all. On the wire a string.
+/// An event type an endpoint can subscribe to, or `*` for all. On the wire a string; each
+/// type's `data` schema is in `crate::events` (and `docs/events/`).
 #[derive(Debug, ToSchema)]
 pub enum EventType {
-    /// A review finished with a verdict.
-    #[schema(rename = "listing.review.finished")]
-    ReviewFinished,
-    /// A reviewer approved a version.
-    #[schema(rename = "listing.version.approved")]
-    Approved,
-    /// A reviewer sent a version back.
-    #[schema(rename = "listing.version.changes_requested")]
-    ChangesRequested,
-    /// A reviewer rejected a version.
-    #[schema(rename = "listing.version.rejected")]
-    Rejected,
+    /// A partner submitted a version.
+    #[schema(rename = "listing.version.submitted")]
+    Submitted,
+    /// The automated review recorded a verdict.
+    #[schema(rename = "listing.version.reviewed")]
+    Reviewed,
+    /// A reviewer approved, sent back or rejected a version.
+    #[schema(rename = "listing.version.decided")]
+    Decided,
     /// A reviewer certified a version.
     #[schema(rename = "listing.version.certified")]
     Certified,
+    /// A version lost its certification.
+    #[schema(rename = "listing.version.uncertified")]
+    Uncertified,
     /// A version was deprecated.
     #[schema(rename = "listing.version.deprecated")]
     Deprecated,
@@ -48,12 +49,69 @@ pub enum EventType {
     /// A change notice was published.
     #[schema(rename = "notice.published")]
     NoticePublished,
+    /// A deprecation was scheduled.
+    #[schema(rename = "deprecation.scheduled")]
+    DeprecationScheduled,
     /// A deprecation's sunset is near.
     #[schema(rename = "deprecation.reminder")]
     DeprecationReminder,
     /// Every event type.
     #[schema(rename = "*")]
     All,
+}
+
+/// `PATCH /v1/webhooks/{id}`: what the endpoint receives.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateEndpoint {
+    /// Event types to receive; empty or `["*"]` for all.
+    #[schema(value_type = Vec<EventType>)]
+    pub events: Vec<String>,
+}
+
+/// `POST /v1/webhooks/{id}/pause`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PauseEndpoint {
+    /// Why, shown with the endpoint.
+    #[serde(default)]
+    #[schema(max_length = 500)]
+    pub reason: Option<String>,
+}
+
+/// `POST /v1/webhooks/{id}/test`: the test message queued.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TestQueued {
+    /// Its `webhook-id`, to find it in the delivery log.
+    pub message: String,
+}
+
+/// How deliveries to an endpoint are going.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EndpointHealth {
+    /// `healthy`, `failing` or `paused`.
+    #[schema(pattern = "^(healthy|failing|paused)$")]
+    pub status: String,
+    /// The last delivery that succeeded (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_success_at: Option<String>,
+    /// The last attempt that failed (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_failure_at: Option<String>,
+    /// Why it failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    /// Attempts failed since the last success.
+    pub failures_in_a_row: i64,
+    /// Since when every attempt has failed (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failing_since: Option<String>,
+    /// When it was paused (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused_at: Option<String>,
+    /// Why it is paused: by its owner, or automatically after failing too long.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused_reason: Option<String>,
 }
 
 /// A webhook endpoint.
@@ -70,6 +128,11 @@ pub struct Endpoint {
     pub secret: Option<String>,
     /// When it was registered (RFC 3339).
     pub created_at: String,
+    /// Until when the secret before the last rotation still signs beside the current one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_secret_until: Option<String>,
+    /// How deliveries are going.
+    pub health: EndpointHealth,
 }
 
 /// One delivery attempt.

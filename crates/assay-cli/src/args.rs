@@ -482,10 +482,22 @@ pub struct ServerArgs {
     /// deprecated-from date and retiring them at their sunset), in seconds.
     #[arg(long, value_name = "SECS")]
     pub scheduler_interval_secs: Option<u32>,
-    /// How often partner webhooks are fanned out and delivered (retries back off on their own
-    /// schedule), in seconds.
+    /// How often new events are fanned out to partner webhooks, in seconds (deliveries run
+    /// continuously; retries back off on their own schedule).
     #[arg(long, value_name = "SECS")]
     pub webhook_interval_secs: Option<u32>,
+    /// Webhook deliveries in flight at once, across endpoints.
+    #[arg(long, value_name = "N")]
+    pub webhook_concurrency: Option<u32>,
+    /// Webhook deliveries in flight at once to one endpoint.
+    #[arg(long, value_name = "N")]
+    pub webhook_endpoint_concurrency: Option<u32>,
+    /// How long a webhook receiver has to answer, in seconds.
+    #[arg(long, value_name = "SECS")]
+    pub webhook_timeout_secs: Option<u32>,
+    /// Pause a webhook endpoint whose every delivery failed for this many hours (0: never).
+    #[arg(long, value_name = "HOURS")]
+    pub webhook_pause_after_hours: Option<u32>,
     /// Accept webhook endpoints on loopback and private addresses (and plain http to them).
     /// For development only: otherwise partners could make the server call its own network.
     #[arg(long)]
@@ -1007,6 +1019,74 @@ pub enum WebhookCommand {
         #[arg(long, value_enum, default_value_t = ClientFormat::Human)]
         format: ClientFormat,
     },
+    /// One endpoint: what it receives and how deliveries are going.
+    Show {
+        /// The endpoint's id.
+        id: i64,
+        #[command(flatten)]
+        client: ClientArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ClientFormat::Human)]
+        format: ClientFormat,
+    },
+    /// Change which events an endpoint receives.
+    Update {
+        /// The endpoint's id.
+        id: i64,
+        /// An event type to receive (repeatable); all when omitted.
+        #[arg(long = "event", value_name = "TYPE")]
+        events: Vec<String>,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Pause an endpoint: nothing is sent to it; its messages wait until it is resumed.
+    Pause {
+        /// The endpoint's id.
+        id: i64,
+        /// Why (shown with the endpoint).
+        #[arg(long)]
+        reason: Option<String>,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Resume a paused endpoint: what waited is sent now.
+    Resume {
+        /// The endpoint's id.
+        id: i64,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Delete an endpoint with its waiting messages and its delivery log.
+    Delete {
+        /// The endpoint's id.
+        id: i64,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// A new signing secret (shown once); the old one keeps signing beside it for a grace
+    /// period, so the receiver can switch without missing a message.
+    RotateSecret {
+        /// The endpoint's id.
+        id: i64,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Send the endpoint a `webhook.test` message; follow it with `assay webhook log`.
+    Test {
+        /// The endpoint's id.
+        id: i64,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Send a message again, now (a failed one gets its attempts back).
+    Redeliver {
+        /// The endpoint's id.
+        id: i64,
+        /// The message's `webhook-id` (from `assay webhook log`).
+        message: String,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
     /// An endpoint's delivery log, newest first.
     Log {
         /// The endpoint's id.
@@ -1110,6 +1190,10 @@ pub fn flags(global: &Global, command: &Command) -> toml::Table {
         put(&mut layer, "server.max_upload_mib", a.max_upload_mib);
         put(&mut layer, "server.scheduler_interval_secs", a.scheduler_interval_secs);
         put(&mut layer, "server.webhook_interval_secs", a.webhook_interval_secs);
+        put(&mut layer, "server.webhook_concurrency", a.webhook_concurrency);
+        put(&mut layer, "server.webhook_endpoint_concurrency", a.webhook_endpoint_concurrency);
+        put(&mut layer, "server.webhook_timeout_secs", a.webhook_timeout_secs);
+        put(&mut layer, "server.webhook_pause_after_hours", a.webhook_pause_after_hours);
         put(&mut layer, "server.allow_private_webhooks", a.allow_private_webhooks.then_some(true));
         put(&mut layer, "server.secure_cookies", a.secure_cookies.then_some(true));
         put(&mut layer, "server.session_hours", a.session_hours);

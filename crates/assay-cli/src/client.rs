@@ -104,7 +104,9 @@ impl Client {
             .read_to_string()
             .map_err(|e| Failure::Host(anyhow!("reading the answer to {path}: {e}")))?;
         if (200..300).contains(&status) {
-            return serde_json::from_str(&text).map(Answer::Ok).map_err(|e| {
+            // An answer without a body (204, or 202 with nothing to say) reads as `null`.
+            let text = if text.trim().is_empty() { "null" } else { text.as_str() };
+            return serde_json::from_str(text).map(Answer::Ok).map_err(|e| {
                 Failure::Host(anyhow!("the service's answer to {path} is not what this assay expects: {e}"))
             });
         }

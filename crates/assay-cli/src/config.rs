@@ -52,6 +52,14 @@ pub struct Server {
     pub scheduler_interval_secs: u32,
     #[serde(deserialize_with = "within::<_, _, 1, 3600>")]
     pub webhook_interval_secs: u32,
+    #[serde(deserialize_with = "within::<_, _, 1, 256>")]
+    pub webhook_concurrency: u32,
+    #[serde(deserialize_with = "within::<_, _, 1, 64>")]
+    pub webhook_endpoint_concurrency: u32,
+    #[serde(deserialize_with = "within::<_, _, 1, 60>")]
+    pub webhook_timeout_secs: u32,
+    #[serde(deserialize_with = "within::<_, _, 0, 8760>")]
+    pub webhook_pause_after_hours: u32,
     pub allow_private_webhooks: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub public_url: Option<String>,
@@ -65,7 +73,11 @@ impl Default for Server {
             session_hours: 12,
             secure_cookies: false,
             scheduler_interval_secs: 60,
-            webhook_interval_secs: 5,
+            webhook_interval_secs: 1,
+            webhook_concurrency: 32,
+            webhook_endpoint_concurrency: 8,
+            webhook_timeout_secs: 10,
+            webhook_pause_after_hours: 72,
             allow_private_webhooks: false,
             public_url: None,
         }

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use assay_api::lifecycle::{CreateDeprecation, CreateNotice, Deprecation, Notice};
-use assay_api::webhooks::{CreateEndpoint, DeliveryLog, Endpoint};
+use assay_api::webhooks::{CreateEndpoint, DeliveryLog, Endpoint, PauseEndpoint, TestQueued, UpdateEndpoint};
 
 use crate::args::{ClientFormat, DeprecateArgs, NoticeCommand, WebhookCommand};
 use crate::client::{Client, expect, print_json};
@@ -74,6 +74,28 @@ pub fn deprecate(args: &DeprecateArgs) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn print_endpoint(e: &Endpoint) {
+    let h = &e.health;
+    println!("#{} {}", e.id, e.url);
+    println!("  events:   {}", e.events.join(", "));
+    println!("  status:   {}", h.status);
+    if let Some(reason) = &h.paused_reason {
+        println!("  paused:   {} ({reason})", h.paused_at.as_deref().unwrap_or("-"));
+    }
+    println!("  last success: {}", h.last_success_at.as_deref().unwrap_or("never"));
+    if h.failures_in_a_row > 0 {
+        println!(
+            "  failing since {} ({} in a row): {}",
+            h.failing_since.as_deref().unwrap_or("-"),
+            h.failures_in_a_row,
+            h.last_error.as_deref().unwrap_or("-")
+        );
+    }
+    if let Some(until) = &e.previous_secret_until {
+        println!("  the previous secret signs too until {until}");
+    }
+}
+
 pub fn webhook(command: &WebhookCommand) -> Result<ExitCode, Failure> {
     match command {
         WebhookCommand::Add { url, events, client } => {
@@ -94,8 +116,54 @@ pub fn webhook(command: &WebhookCommand) -> Result<ExitCode, Failure> {
                 println!("no endpoints; `assay webhook add URL` registers one");
             }
             for e in &endpoints {
-                println!("#{:<4} {}  ({})", e.id, e.url, e.events.join(", "));
+                println!("#{:<4} {:<8} {}  ({})", e.id, e.health.status, e.url, e.events.join(", "));
             }
+        }
+        WebhookCommand::Show { id, client, format } => {
+            let e: Endpoint = expect(Client::new(client)?.get(&format!("/v1/webhooks/{id}"))?)?;
+            if *format == ClientFormat::Json {
+                return print_json(&e).map(|()| ExitCode::SUCCESS);
+            }
+            print_endpoint(&e);
+        }
+        WebhookCommand::Update { id, events, client } => {
+            let body = UpdateEndpoint { events: events.clone() };
+            let e: Endpoint = expect(Client::new(client)?.patch(&format!("/v1/webhooks/{id}"), &body)?)?;
+            println!("endpoint #{} now receives {}", e.id, e.events.join(", "));
+        }
+        WebhookCommand::Pause { id, reason, client } => {
+            let body = PauseEndpoint { reason: reason.clone() };
+            let e: Endpoint = expect(Client::new(client)?.post(&format!("/v1/webhooks/{id}/pause"), &body)?)?;
+            println!(
+                "endpoint #{} paused ({}); its messages wait until `assay webhook resume {}`",
+                e.id,
+                e.health.paused_reason.unwrap_or_default(),
+                e.id
+            );
+        }
+        WebhookCommand::Resume { id, client } => {
+            let e: Endpoint = expect(Client::new(client)?.post(&format!("/v1/webhooks/{id}/resume"), &())?)?;
+            println!("endpoint #{} resumed; waiting messages go out now", e.id);
+        }
+        WebhookCommand::Delete { id, client } => {
+            let () = expect(Client::new(client)?.delete(&format!("/v1/webhooks/{id}"))?)?;
+            println!("endpoint #{id} deleted, with its waiting messages and delivery log");
+        }
+        WebhookCommand::RotateSecret { id, client } => {
+            let e: Endpoint = expect(Client::new(client)?.post(&format!("/v1/webhooks/{id}/rotate-secret"), &())?)?;
+            println!("new signing secret (shown once): {}", e.secret.unwrap_or_default());
+            if let Some(until) = e.previous_secret_until {
+                println!("the old secret keeps signing beside it until {until}: switch the receiver before then");
+            }
+        }
+        WebhookCommand::Test { id, client } => {
+            let queued: TestQueued = expect(Client::new(client)?.post(&format!("/v1/webhooks/{id}/test"), &())?)?;
+            println!("test message {} queued; `assay webhook log {id}` shows how it went", queued.message);
+        }
+        WebhookCommand::Redeliver { id, message, client } => {
+            let path = format!("/v1/webhooks/{id}/messages/{message}/redeliver");
+            let () = expect(Client::new(client)?.post(&path, &())?)?;
+            println!("message {message} queued for delivery to endpoint #{id}");
         }
         WebhookCommand::Log { id, client, format } => {
             let log: DeliveryLog = expect(Client::new(client)?.get(&format!("/v1/webhooks/{id}/deliveries"))?)?;

@@ -48,10 +48,18 @@ async fn serve(config: &Config, args: &ServeArgs) -> Result<ExitCode, Failure> {
     let server = &config.server;
     let webhooks = assay_service::WebhookConfig {
         allow_private: server.allow_private_webhooks,
+        concurrency: server.webhook_concurrency as usize,
+        endpoint_concurrency: server.webhook_endpoint_concurrency as usize,
+        pause_after_secs: i64::from(server.webhook_pause_after_hours) * 3600,
+        // A claimed message stays leased well past the longest send.
+        lease_secs: (2 * i64::from(server.webhook_timeout_secs) + 10).max(60),
         ..assay_service::WebhookConfig::default()
     };
-    let service = setup::service(config, store.clone())?
-        .with_webhooks(Arc::new(assay_server::webhooks::HttpSender::default()), webhooks);
+    let sender = assay_server::webhooks::HttpSender::new(
+        assay_core::address::Outbound { allow_local: server.allow_private_webhooks },
+        std::time::Duration::from_secs(server.webhook_timeout_secs.into()),
+    );
+    let service = setup::service(config, store.clone())?.with_webhooks(Arc::new(sender), webhooks);
     // The audit chain: its newest events verified now (a broken chain is reported, and /readyz
     // says so, but the service runs: the evidence stays readable), its head signed periodically.
     let key_path = crate::audit::signing_key_path(config).input()?;

@@ -5,6 +5,8 @@
 //! - [`manifest`]: `listing.toml`, parsed and validated, with every error located by file,
 //!   line, column and JSON Pointer, and a [`manifest::SourceMap`] that maps a finding's pointer
 //!   back to the line it is about.
+//! - [`address`]: which IP addresses outbound requests may reach (the IANA special-purpose
+//!   registries, the IPv6 forms that embed IPv4).
 //! - [`identity`]: principals, roles, capabilities and the ids things are named by.
 //! - [`rule`], [`severity`], [`finding`]: what a rule is and what it reports.
 //! - [`pack`]: `pack.toml`, a rule pack's name, version and per-rule configuration.
@@ -23,6 +25,7 @@
 //! Rules this crate keeps: no IO, no async, no wire formats. Callers read files and render
 //! reports; this crate only decides.
 
+pub mod address;
 pub mod audit;
 pub mod deprecation;
 pub mod finding;

@@ -4,6 +4,8 @@
   // A form sends once: its buttons are disabled while the request is in flight.
   document.addEventListener("submit", function (event) {
     var form = event.target;
+    // A destructive form asks first.
+    if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) { event.preventDefault(); return; }
     if (form.dataset.sent) { event.preventDefault(); return; }
     form.dataset.sent = "1";
     window.setTimeout(function () {

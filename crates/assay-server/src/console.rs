@@ -59,6 +59,8 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         .route("/notices", get(lifecycle::notices))
         .route("/webhooks", get(lifecycle::webhooks).post(lifecycle::register_webhook))
         .route("/webhooks/{id}", get(lifecycle::webhook))
+        .route("/webhooks/{id}/{action}", post(lifecycle::webhook_action))
+        .route("/webhooks/{id}/messages/{message}/redeliver", post(lifecycle::redeliver_webhook))
         .route("/tokens", get(people::tokens).post(people::create_token))
         .route("/members", get(people::members))
         .route("/partners", get(people::partners))

@@ -69,6 +69,14 @@ pub(crate) const PERMISSIONS: &[(&str, Option<Permission>)] = &[
     ("create_endpoint", Some(Permission::ManageWebhooks)),
     ("list_endpoints", Some(Permission::Read)),
     ("delivery_log", Some(Permission::Read)),
+    ("get_endpoint", Some(Permission::Read)),
+    ("update_endpoint", Some(Permission::ManageWebhooks)),
+    ("delete_endpoint", Some(Permission::ManageWebhooks)),
+    ("pause_endpoint", Some(Permission::ManageWebhooks)),
+    ("resume_endpoint", Some(Permission::ManageWebhooks)),
+    ("rotate_secret", Some(Permission::ManageWebhooks)),
+    ("test_endpoint", Some(Permission::ManageWebhooks)),
+    ("redeliver", Some(Permission::ManageWebhooks)),
 ];
 
 /// Declare each operation's permission (`x-assay-permission`: its name, the roles that hold

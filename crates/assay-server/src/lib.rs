@@ -30,6 +30,7 @@ pub mod auth;
 mod console;
 mod contract;
 pub mod dto;
+pub mod events;
 pub mod notices;
 pub mod oidc;
 pub mod ops;
@@ -116,6 +117,17 @@ pub struct AppState {
         license(name = "Apache-2.0")
     ),
     modifiers(&BearerAuth),
+    components(schemas(
+        assay_api::events::VersionSubmitted,
+        assay_api::events::VersionReviewed,
+        assay_api::events::VersionDecided,
+        assay_api::events::VersionStateChanged,
+        assay_api::events::VersionUncertified,
+        assay_api::events::NoticePublished,
+        assay_api::events::DeprecationScheduled,
+        assay_api::events::DeprecationReminder,
+        assay_api::events::TestEvent,
+    )),
     tags(
         (name = "listings", description = "Listings a partner owns"),
         (name = "versions", description = "Submitting versions and following their review"),
@@ -169,6 +181,12 @@ fn routes(config: &ServerConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(notices::timeline))
         .routes(routes!(webhooks::create_endpoint, webhooks::list_endpoints))
         .routes(routes!(webhooks::delivery_log))
+        .routes(routes!(webhooks::get_endpoint, webhooks::update_endpoint, webhooks::delete_endpoint))
+        .routes(routes!(webhooks::pause_endpoint))
+        .routes(routes!(webhooks::resume_endpoint))
+        .routes(routes!(webhooks::rotate_secret))
+        .routes(routes!(webhooks::test_endpoint))
+        .routes(routes!(webhooks::redeliver))
         .routes(routes!(packs::list_packs))
         .routes(routes!(packs::get_pack))
         .routes(routes!(packs::enforce_pack))
@@ -202,6 +220,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut openapi = routes(&ServerConfig::default()).split_for_parts().1;
     contract::declare_transport_problems(&mut openapi);
     contract::declare_permissions(&mut openapi);
+    events::declare_events(&mut openapi);
     openapi
 }
 

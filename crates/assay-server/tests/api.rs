@@ -21,6 +21,8 @@ use assay_store::Store;
 mod browser;
 #[path = "api/console.rs"]
 mod console;
+#[path = "api/outbound.rs"]
+mod outbound;
 #[path = "api/people.rs"]
 mod people;
 
@@ -618,6 +620,42 @@ async fn the_openapi_document_is_checked_in_and_served() {
     assert_eq!(served.body, doc);
 }
 
+/// Each webhook event type's JSON Schema is checked in under `docs/events/`, generated from the
+/// OpenAPI document's `webhooks` (the same `ASSAY_UPDATE_OPENAPI=1` run rewrites them).
+#[test]
+fn the_event_schemas_are_checked_in() {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/events");
+    let schemas = assay_server::events::event_schemas();
+    if std::env::var_os("ASSAY_UPDATE_OPENAPI").is_some() {
+        std::fs::create_dir_all(&dir).unwrap();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            std::fs::remove_file(entry.unwrap().path()).unwrap();
+        }
+        for (event, schema) in &schemas {
+            let text = serde_json::to_string_pretty(schema).unwrap() + "\n";
+            std::fs::write(dir.join(format!("{event}.schema.json")), text).unwrap();
+        }
+    }
+    let mut stale = Vec::new();
+    for (event, schema) in &schemas {
+        let path = dir.join(format!("{event}.schema.json"));
+        let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
+        if checked_in != serde_json::to_string_pretty(schema).unwrap() + "\n" {
+            stale.push(event.clone());
+        }
+        // Strict: a receiver validating with it refuses a field the event does not have.
+        assert_eq!(schema["properties"]["data"]["additionalProperties"], false, "{event}: {schema:#}");
+        assert_eq!(schema["properties"]["type"]["enum"], json!([event]));
+    }
+    let files = std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or_default();
+    assert!(
+        stale.is_empty() && files == schemas.len(),
+        "docs/events is out of date ({stale:?}; {files} files for {} events): run \
+         `ASSAY_UPDATE_OPENAPI=1 cargo test -p assay-server` and review the diff",
+        schemas.len()
+    );
+}
+
 /// Notices keep their lead time (a refusal names the rule and the field), list as JSON and as
 /// Atom; a deprecation schedule keeps its minimum notice and marks the versions it covers with
 /// `Deprecation`, `Sunset` and `Link` headers.
@@ -807,7 +845,8 @@ async fn webhooks_are_signed_retried_and_survive_restarts() {
     let mut app = app().await;
     // The receiver is on loopback, which only a development server accepts.
     let config = WebhookConfig { allow_private: true, first_backoff_secs: 0, ..WebhookConfig::default() };
-    let sender = Arc::new(assay_server::webhooks::HttpSender::default());
+    let outbound = assay_core::address::Outbound { allow_local: true };
+    let sender = Arc::new(assay_server::webhooks::HttpSender::new(outbound, std::time::Duration::from_secs(10)));
     app.service = app.service.clone().with_webhooks(sender.clone(), config.clone());
     app.router = router(app.service.clone(), ServerConfig::default());
     let (receiver, url) = Receiver::start(1).await;
@@ -816,7 +855,7 @@ async fn webhooks_are_signed_retried_and_survive_restarts() {
             Method::POST,
             "/v1/webhooks",
             Some(&app.acme),
-            Some(json!({"url": url, "events": ["listing.review.finished", "listing.version.approved"]})),
+            Some(json!({"url": url, "events": ["listing.version.reviewed", "listing.version.decided"]})),
         )
         .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
@@ -834,6 +873,8 @@ async fn webhooks_are_signed_retried_and_survive_restarts() {
     // The first attempt gets a 500 and is kept for a retry.
     let first = node(&app.service).dispatch_webhooks().await.unwrap();
     assert_eq!((first.enqueued, first.delivered, first.failed_attempts), (1, 0, 1), "{first:?}");
+    // The failing endpoint backs off (a second, after one failure) before it is tried again.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     // A restart: a new service over the same store retries and delivers; nothing is enqueued twice.
     let restarted = Service::new(app.store.clone(), host(), pack(), ServiceConfig::default());
     let second = node(&restarted).dispatch_webhooks().await.unwrap();
@@ -845,7 +886,7 @@ async fn webhooks_are_signed_retried_and_survive_restarts() {
     let fanned = Service::new(app.store.clone(), host(), pack(), ServiceConfig::default());
     assert_eq!(fanned.dispatch_webhooks().await.unwrap().enqueued, 1, "no sender: fan-out only");
     let now = app.service.now();
-    let claimed = app.store.claim_due_messages(now, 3, 10).await.unwrap();
+    let claimed = app.store.claim_due_messages(now, 3, 10, 8, &Default::default()).await.unwrap();
     assert_eq!(claimed.len(), 1);
     assert_eq!(node(&restarted).dispatch_webhooks().await.unwrap().delivered, 0, "leased to the crashed node");
     tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
@@ -865,14 +906,20 @@ async fn webhooks_are_signed_retried_and_survive_restarts() {
         .iter()
         .map(|(_, b)| serde_json::from_str::<Value>(b).unwrap()["type"].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(types, ["listing.review.finished", "listing.review.finished", "listing.version.approved"]);
+    assert_eq!(types, ["listing.version.reviewed", "listing.version.reviewed", "listing.version.decided"]);
     let approved: Value = serde_json::from_str(&seen[2].1).unwrap();
     assert_eq!(
         (approved["data"]["listing"].as_str(), approved["data"]["version"].as_str()),
         (Some(slug.as_str()), Some(version.as_str()))
     );
+    assert_eq!(
+        (approved["data"]["action"].as_str(), approved["data"]["from"].as_str(), approved["data"]["to"].as_str()),
+        (Some("approve"), Some("awaiting_review"), Some("approved")),
+        "{approved}"
+    );
+    assert_eq!(approved["data"]["note"], "ok");
     // The payload names who decided, never a token id.
-    assert_eq!(approved["data"]["actor"], "reviewer (service account, platform staff)", "{approved}");
+    assert_eq!(approved["data"]["decided_by"], "reviewer (service account, platform staff)", "{approved}");
     // A tampered body does not verify.
     assert!(verifier.verify(seen[2].1.replace("approved", "rejected").as_bytes(), &seen[2].0).is_err());
 

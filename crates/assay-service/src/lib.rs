@@ -66,7 +66,7 @@ pub use sessions::{ListingPage, QueuePage, TimelinePage};
 pub use signin::{Invitation, SignIn, VerifiedIdentity};
 pub use standing::{FixBy, ListingStanding, Standing};
 pub use view::{FindingView, VersionView};
-pub use webhooks::{DispatchReport, Sender, WebhookConfig};
+pub use webhooks::{DispatchReport, FailureKind, SendFailure, Sender, WebhookConfig};
 
 pub use assay_core::identity::{Capability, Principal, Role, Scope, Scopes, UserId, VersionId};
 pub use assay_core::people::MemberChange;

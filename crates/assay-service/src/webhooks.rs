@@ -10,19 +10,33 @@
 //! lease, sent (by a [`Sender`], which the HTTP layer provides), and retried with exponential
 //! backoff until they are delivered or run out of attempts; every attempt is logged.
 //!
+//! Delivery is concurrent and fair: [`Service::run_dispatcher`] keeps up to
+//! [`WebhookConfig::concurrency`] sends in flight, at most [`WebhookConfig::endpoint_concurrency`]
+//! per endpoint, and claims every endpoint's oldest due message before any endpoint's second.
+//! A failing endpoint backs off on its own (it is probed after 1, 2, 4 … seconds, up to
+//! [`WebhookConfig::max_endpoint_backoff_secs`]) and is paused once it has failed for
+//! [`WebhookConfig::pause_after_secs`], so it never holds up another endpoint's messages.
+//! Attempts that finish together are recorded in one transaction.
+//!
 //! The message body is `{"type", "timestamp", "data"}`; the headers are `webhook-id`,
 //! `webhook-timestamp` and `webhook-signature: v1,<base64 HMAC-SHA256 of id.timestamp.body>`,
 //! keyed with the endpoint's `whsec_` secret.
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use assay_api::events::{
+    DeprecationReminder, DeprecationScheduled, DeprecationTargetRef, Envelope, NoticeLinks, NoticePublished, PackRef,
+    TestEvent, TestLinks, VersionDecided, VersionLinks, VersionReviewed, VersionStateChanged, VersionSubmitted,
+    VersionUncertified,
+};
+use assay_core::audit::{AuditEvent, detail};
 use assay_core::deprecation::DeprecationTarget;
 use assay_core::deprecation::Phase;
 use assay_core::identity::{PartnerId, Principal};
-use assay_core::webhook::{DeliveryRecord, EndpointRecord};
-use assay_store::{AttemptOutcome, NewMessage};
+use assay_core::webhook::{DeliveryRecord, EndpointRecord, TEST_EVENT};
+use assay_store::{Attempt, AttemptOutcome, DueMessage, HealthPolicy, NewMessage};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, Mac};
@@ -35,8 +49,46 @@ use crate::service::Service;
 /// Sends one signed message; the HTTP layer implements it. Blocking: the dispatcher calls it
 /// off the async threads.
 pub trait Sender: Send + Sync + std::fmt::Debug {
-    /// POST `body` with `headers` to `url`; the receiver's status, or why there was none.
-    fn send(&self, url: &str, headers: &[(&str, String)], body: &str) -> Result<u16, String>;
+    /// POST `body` with `headers` to `url`: the receiver's status, or why there was none.
+    fn send(&self, url: &str, headers: &[(&str, String)], body: &str) -> Result<u16, SendFailure>;
+}
+
+/// Why a message reached no receiver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// The host did not resolve, or only to addresses that are not public (the two look the
+    /// same to partners, so the refusal tells nothing about the server's own network).
+    NotPublic,
+    /// No answer within the sender's timeout.
+    Timeout,
+    /// The connection could not be made, or broke.
+    Unreachable,
+    /// The TLS handshake failed.
+    Tls,
+    /// The answer was not HTTP, or the request could not be sent.
+    Protocol,
+}
+
+impl FailureKind {
+    /// What the delivery log tells the endpoint's owner: never connection-level detail.
+    pub fn describe(self) -> &'static str {
+        match self {
+            FailureKind::NotPublic => "the endpoint's host does not resolve to a public address",
+            FailureKind::Timeout => "the receiver did not answer in time",
+            FailureKind::Unreachable => "could not connect to the receiver",
+            FailureKind::Tls => "the TLS handshake with the receiver failed",
+            FailureKind::Protocol => "the receiver's answer was not valid HTTP",
+        }
+    }
+}
+
+/// A failed send: what partners may read ([`FailureKind::describe`]) and what operators log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendFailure {
+    /// The kind, which is all partners see.
+    pub kind: FailureKind,
+    /// The transport's own message, for the server's log.
+    pub detail: String,
 }
 
 /// How webhooks are delivered.
@@ -56,6 +108,17 @@ pub struct WebhookConfig {
     /// development and tests only (otherwise a partner could make the server call its own
     /// network). Default off.
     pub allow_private: bool,
+    /// Sends in flight at once, across endpoints. Default 32.
+    pub concurrency: usize,
+    /// Sends in flight at once to one endpoint. Default 8.
+    pub endpoint_concurrency: usize,
+    /// The longest an endpoint that keeps failing waits between probes. Default 15 minutes.
+    pub max_endpoint_backoff_secs: i64,
+    /// An endpoint whose every attempt failed for this long is paused (0: never). Default 3
+    /// days.
+    pub pause_after_secs: i64,
+    /// How long a rotated secret keeps signing beside the new one. Default 24 hours.
+    pub rotation_grace_secs: i64,
 }
 
 impl Default for WebhookConfig {
@@ -67,6 +130,11 @@ impl Default for WebhookConfig {
             lease_secs: 60,
             reminder_days: vec![30, 7, 1],
             allow_private: false,
+            concurrency: 32,
+            endpoint_concurrency: 8,
+            max_endpoint_backoff_secs: 15 * 60,
+            pause_after_secs: 3 * 24 * 3600,
+            rotation_grace_secs: 24 * 3600,
         }
     }
 }
@@ -80,6 +148,8 @@ pub struct DispatchReport {
     pub delivered: usize,
     /// Attempts that failed (and will be retried, or ran out).
     pub failed_attempts: usize,
+    /// Endpoints paused because they kept failing.
+    pub paused: usize,
 }
 
 /// A newly registered endpoint, with its secret (shown once).
@@ -89,19 +159,10 @@ pub struct NewEndpoint {
     pub endpoint: EndpointRecord,
 }
 
-/// Every event type a partner can subscribe to.
-pub const EVENT_TYPES: &[&str] = &[
-    "listing.review.finished",
-    "listing.version.approved",
-    "listing.version.changes_requested",
-    "listing.version.rejected",
-    "listing.version.certified",
-    "listing.version.deprecated",
-    "listing.version.retired",
-    "listing.version.enforced",
-    "notice.published",
-    "deprecation.reminder",
-];
+/// Every event type a partner can subscribe to (the test event goes to any endpoint).
+pub static EVENT_TYPES: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+    assay_api::events::EVENTS.iter().map(|(name, ..)| *name).filter(|name| *name != TEST_EVENT).collect()
+});
 
 /// The Standard Webhooks signature of a message: `v1,<base64 HMAC-SHA256>` over
 /// `{msg_id}.{timestamp}.{body}`, keyed with the base64 part of a `whsec_` secret.
@@ -114,31 +175,60 @@ pub fn sign(secret: &str, msg_id: &str, timestamp: i64, body: &str) -> Result<St
     Ok(format!("v1,{}", BASE64.encode(mac.finalize().into_bytes())))
 }
 
+/// The `webhook-signature` header for `secrets`: one signature each, space-separated (during a
+/// rotation's grace period a receiver holding either secret verifies the message).
+pub fn signature_header(secrets: &[String], msg_id: &str, timestamp: i64, body: &str) -> Result<String, String> {
+    let signatures: Result<Vec<String>, String> = secrets.iter().map(|s| sign(s, msg_id, timestamp, body)).collect();
+    Ok(signatures?.join(" "))
+}
+
+/// The event types an endpoint asks for, checked: `*` when none.
+fn event_filter(events: &[String]) -> Result<Vec<String>, ServiceError> {
+    let mut wanted: Vec<String> = events.iter().map(|e| e.trim().to_owned()).filter(|e| !e.is_empty()).collect();
+    if wanted.is_empty() {
+        wanted.push("*".into());
+    }
+    if let Some(unknown) = wanted.iter().find(|e| *e != "*" && !EVENT_TYPES.contains(&e.as_str())) {
+        return Err(ServiceError::invalid(
+            "/events",
+            format!("`{unknown}` is not an event type; known: {}", EVENT_TYPES.join(", ")),
+        ));
+    }
+    wanted.sort();
+    wanted.dedup();
+    Ok(wanted)
+}
+
 /// A new signing secret: `whsec_` and 24 random bytes, base64.
 fn new_secret() -> String {
     let bytes: [u8; 24] = rand::random();
     format!("whsec_{}", BASE64.encode(bytes))
 }
 
-/// The event an audit action becomes, if any.
-fn event_type(action: &str) -> Option<&'static str> {
-    Some(match action {
-        "version.review" => "listing.review.finished",
-        "version.approve" => "listing.version.approved",
-        "version.request_changes" => "listing.version.changes_requested",
-        "version.reject" => "listing.version.rejected",
-        "version.certify" => "listing.version.certified",
-        "version.deprecate" => "listing.version.deprecated",
-        "version.retire" => "listing.version.retired",
-        "version.enforce" => "listing.version.enforced",
-        "notice.publish" => "notice.published",
-        _ => return None,
-    })
+fn envelope(event_type: &str, at: i64, data: impl serde::Serialize) -> String {
+    let timestamp = jiff::Timestamp::from_second(at).map(|t| t.to_string()).unwrap_or_default();
+    let envelope = Envelope { event_type: event_type.to_owned(), timestamp, data };
+    serde_json::to_string(&envelope).unwrap_or_default()
 }
 
-fn envelope(event_type: &str, at: i64, data: serde_json::Value) -> String {
-    let timestamp = jiff::Timestamp::from_second(at).map(|t| t.to_string()).unwrap_or_default();
-    serde_json::json!({ "type": event_type, "timestamp": timestamp, "data": data }).to_string()
+fn target_ref(target: &DeprecationTarget) -> DeprecationTargetRef {
+    match target {
+        DeprecationTarget::Listing { slug, versions } => DeprecationTargetRef {
+            listing: Some(slug.clone()),
+            versions: Some(versions.to_string()),
+            api_version: None,
+        },
+        DeprecationTarget::ApiVersion(api) => {
+            DeprecationTargetRef { listing: None, versions: None, api_version: Some(api.clone()) }
+        }
+    }
+}
+
+/// Who a typed event goes to: one partner, or every partner.
+type Typed = (&'static str, Option<PartnerId>, serde_json::Value);
+
+fn value(data: impl serde::Serialize) -> serde_json::Value {
+    serde_json::to_value(data).unwrap_or_default()
 }
 
 impl Service {
@@ -154,37 +244,35 @@ impl Service {
         let Some(partner) = who.partner else { return Err(ServiceError::Forbidden("the token has no partner".into())) };
         let parsed =
             url::Url::parse(url).map_err(|e| ServiceError::invalid("/url", format!("`{url}` is not a URL: {e}")))?;
-        let private = match parsed.host() {
-            Some(url::Host::Ipv4(ip)) => {
-                ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified() || ip.is_broadcast()
+        // What registration can see: an address literal, or a name for this machine. Names
+        // are checked again where it matters, on every address they resolve to at delivery.
+        let outbound = assay_core::address::Outbound { allow_local: self.webhooks.allow_private };
+        let refusal = match parsed.host() {
+            Some(url::Host::Ipv4(ip)) => outbound.refusal(ip.into()),
+            Some(url::Host::Ipv6(ip)) => outbound.refusal(ip.into()),
+            Some(url::Host::Domain(name)) => {
+                let name = name.trim_end_matches('.').to_ascii_lowercase();
+                (name == "localhost" || name.ends_with(".localhost"))
+                    .then(|| outbound.refusal(std::net::Ipv4Addr::LOCALHOST.into()))
+                    .flatten()
             }
-            Some(url::Host::Ipv6(ip)) => {
-                ip.is_loopback() || ip.is_unspecified() || ip.is_unique_local() || ip.is_unicast_link_local()
-            }
-            Some(url::Host::Domain(name)) => name == "localhost" || name.ends_with(".localhost"),
-            None => true,
+            None => Some("the URL has no host".to_owned()),
         };
-        if private && !self.webhooks.allow_private {
-            return Err(ServiceError::invalid(
-                "/url",
-                format!("`{url}` is a loopback or private address; endpoints must be public"),
-            ));
+        if let Some(why) = refusal {
+            return Err(ServiceError::invalid("/url", format!("`{url}` cannot be an endpoint: {why}")));
         }
-        let scheme_ok =
-            parsed.scheme() == "https" || (parsed.scheme() == "http" && private && self.webhooks.allow_private);
+        let local = self.webhooks.allow_private
+            && match parsed.host() {
+                Some(url::Host::Ipv4(ip)) => assay_core::address::special(ip.into()).is_some(),
+                Some(url::Host::Ipv6(ip)) => assay_core::address::special(ip.into()).is_some(),
+                Some(url::Host::Domain(name)) => name == "localhost" || name.ends_with(".localhost"),
+                None => false,
+            };
+        let scheme_ok = parsed.scheme() == "https" || (parsed.scheme() == "http" && local);
         if !scheme_ok || url.len() > 2048 {
             return Err(ServiceError::invalid("/url", "an endpoint URL is https and at most 2048 bytes".into()));
         }
-        let mut wanted: Vec<String> = events.iter().map(|e| e.trim().to_owned()).filter(|e| !e.is_empty()).collect();
-        if wanted.is_empty() {
-            wanted.push("*".into());
-        }
-        if let Some(unknown) = wanted.iter().find(|e| *e != "*" && !EVENT_TYPES.contains(&e.as_str())) {
-            return Err(ServiceError::invalid(
-                "/events",
-                format!("`{unknown}` is not an event type; known: {}", EVENT_TYPES.join(", ")),
-            ));
-        }
+        let wanted = event_filter(events)?;
         let endpoint = self.store.create_endpoint(&who.actor, partner, url, &wanted, &new_secret()).await?;
         Ok(NewEndpoint { endpoint })
     }
@@ -212,6 +300,237 @@ impl Service {
         Ok((record, log, counts))
     }
 
+    /// An endpoint its owner manages: the caller's partner's own, else *not found*.
+    async fn managed_endpoint(&self, who: &Principal, id: i64) -> Result<EndpointRecord, ServiceError> {
+        require(who, Permission::ManageWebhooks)?;
+        let record = self.store.endpoint(id).await?;
+        record
+            .filter(|e| who.partner == Some(e.partner))
+            .ok_or_else(|| ServiceError::NotFound(format!("webhook endpoint {id}")))
+    }
+
+    /// Change which events an endpoint receives (`*` or empty: all).
+    pub async fn update_endpoint(
+        &self,
+        who: &Principal,
+        id: i64,
+        events: &[String],
+    ) -> Result<EndpointRecord, ServiceError> {
+        self.managed_endpoint(who, id).await?;
+        let wanted = event_filter(events)?;
+        self.store.update_endpoint_events(&who.actor, id, &wanted).await?;
+        self.endpoint_record(id).await
+    }
+
+    /// Pause an endpoint (`Some(reason)`; its messages wait) or resume it (`None`; what waited
+    /// goes out now).
+    pub async fn pause_endpoint(
+        &self,
+        who: &Principal,
+        id: i64,
+        reason: Option<&str>,
+    ) -> Result<EndpointRecord, ServiceError> {
+        self.managed_endpoint(who, id).await?;
+        let reason = reason.map(|r| {
+            let r = r.trim();
+            if r.is_empty() { format!("paused by {}", who.actor) } else { format!("paused by {}: {r}", who.actor) }
+        });
+        self.store.set_endpoint_paused(&who.actor, id, reason.as_deref(), self.clock.now()).await?;
+        self.endpoint_record(id).await
+    }
+
+    /// Delete an endpoint, its waiting messages and its delivery log.
+    pub async fn delete_endpoint(&self, who: &Principal, id: i64) -> Result<(), ServiceError> {
+        self.managed_endpoint(who, id).await?;
+        Ok(self.store.delete_endpoint(&who.actor, id).await?)
+    }
+
+    /// A new signing secret (shown once, in the returned record); the old one keeps signing
+    /// beside it for [`WebhookConfig::rotation_grace_secs`], so receivers can switch over.
+    pub async fn rotate_endpoint_secret(&self, who: &Principal, id: i64) -> Result<EndpointRecord, ServiceError> {
+        self.managed_endpoint(who, id).await?;
+        let until = self.clock.now() + self.webhooks.rotation_grace_secs;
+        self.store.rotate_endpoint_secret(&who.actor, id, &new_secret(), until).await?;
+        self.endpoint_record(id).await
+    }
+
+    /// Queue a `webhook.test` message to an endpoint (sent even while it fails; not while it is
+    /// paused); its id, to find it in the delivery log.
+    pub async fn send_test_event(&self, who: &Principal, id: i64) -> Result<String, ServiceError> {
+        let endpoint = self.managed_endpoint(who, id).await?;
+        let now = self.clock.now();
+        let msg_id = format!("msg_test_{}", hex::encode(rand::random::<[u8; 8]>()));
+        let data = TestEvent {
+            endpoint: endpoint.id,
+            requested_by: who.actor.clone(),
+            links: TestLinks { deliveries: format!("/v1/webhooks/{}/deliveries", endpoint.id) },
+        };
+        let message = NewMessage {
+            endpoint: id,
+            msg_id: msg_id.clone(),
+            event_type: TEST_EVENT.into(),
+            payload: envelope(TEST_EVENT, now, data),
+        };
+        self.store.enqueue_messages(&[message], now).await?;
+        Ok(msg_id)
+    }
+
+    /// Send one of an endpoint's messages again, now (a failed one with its attempts back).
+    pub async fn redeliver(&self, who: &Principal, id: i64, msg_id: &str) -> Result<(), ServiceError> {
+        self.managed_endpoint(who, id).await?;
+        if self.store.redeliver(&who.actor, id, msg_id, self.clock.now()).await? {
+            Ok(())
+        } else {
+            Err(ServiceError::NotFound(format!("message `{msg_id}` of webhook endpoint {id}")))
+        }
+    }
+
+    async fn endpoint_record(&self, id: i64) -> Result<EndpointRecord, ServiceError> {
+        self.store.endpoint(id).await?.ok_or_else(|| ServiceError::NotFound(format!("webhook endpoint {id}")))
+    }
+
+    /// The typed event an audit event becomes, the partner it concerns (`None`: every
+    /// partner) and its data; `None` for events partners are not told of, and for events whose
+    /// detail predates the format read here.
+    async fn typed_event(
+        &self,
+        event: &AuditEvent,
+        owners: &mut HashMap<String, Option<PartnerId>>,
+    ) -> Result<Option<Typed>, ServiceError> {
+        let listing = event.subject.strip_prefix("listing:");
+        let owner = match listing {
+            Some(subject) => {
+                let slug = subject.split_once('@').map_or(subject, |(s, _)| s);
+                if !owners.contains_key(slug) {
+                    let owner = self.store.listing(slug).await?.map(|l| l.partner);
+                    owners.insert(slug.to_owned(), owner);
+                }
+                // A listing that is gone concerns no one.
+                let Some(owner) = owners[slug] else { return Ok(None) };
+                Some(owner)
+            }
+            None => None,
+        };
+        let version = listing.and_then(|s| s.split_once('@'));
+        let by = event.actor.clone();
+        let typed = match (event.action.as_str(), version) {
+            ("version.submit", Some((slug, v))) => Some((
+                "listing.version.submitted",
+                value(VersionSubmitted {
+                    listing: slug.into(),
+                    version: v.into(),
+                    submitted_by: by,
+                    links: VersionLinks::new(slug, v),
+                }),
+            )),
+            ("version.review", Some((slug, v))) => detail::transition(&event.detail).and_then(|(_, to, rest)| {
+                let review = detail::review(rest)?;
+                Some((
+                    "listing.version.reviewed",
+                    value(VersionReviewed {
+                        listing: slug.into(),
+                        version: v.into(),
+                        verdict: review.verdict.into(),
+                        state: to.to_string(),
+                        checks: review.checks,
+                        findings: review.findings,
+                        pack: PackRef { name: review.pack.into(), version: review.pack_version.into() },
+                        links: VersionLinks::new(slug, v),
+                    }),
+                ))
+            }),
+            (
+                action @ ("version.approve" | "version.request_changes" | "version.reject" | "version.certify"),
+                Some((slug, v)),
+            ) => detail::transition(&event.detail).map(|(from, to, note)| {
+                let kind =
+                    if action == "version.certify" { "listing.version.certified" } else { "listing.version.decided" };
+                (
+                    kind,
+                    value(VersionDecided {
+                        listing: slug.into(),
+                        version: v.into(),
+                        action: action.trim_start_matches("version.").into(),
+                        from: from.to_string(),
+                        to: to.to_string(),
+                        decided_by: by,
+                        note: note.into(),
+                        links: VersionLinks::new(slug, v),
+                    }),
+                )
+            }),
+            (action @ ("version.deprecate" | "version.retire" | "version.enforce"), Some((slug, v))) => {
+                detail::transition(&event.detail).map(|(from, to, reason)| {
+                    let kind = match action {
+                        "version.deprecate" => "listing.version.deprecated",
+                        "version.retire" => "listing.version.retired",
+                        _ => "listing.version.enforced",
+                    };
+                    (
+                        kind,
+                        value(VersionStateChanged {
+                            listing: slug.into(),
+                            version: v.into(),
+                            from: from.to_string(),
+                            to: to.to_string(),
+                            reason: reason.into(),
+                            by,
+                            links: VersionLinks::new(slug, v),
+                        }),
+                    )
+                })
+            }
+            ("version.uncertify", Some((slug, v))) => Some((
+                "listing.version.uncertified",
+                value(VersionUncertified {
+                    listing: slug.into(),
+                    version: v.into(),
+                    reason: event.detail.clone(),
+                    by,
+                    links: VersionLinks::new(slug, v),
+                }),
+            )),
+            ("notice.publish", _) => match detail::numbered(&event.detail) {
+                Some(id) => self.store.notice(id).await?.map(|n| {
+                    (
+                        "notice.published",
+                        value(NoticePublished {
+                            notice: n.id,
+                            kind: n.kind.to_string(),
+                            summary: n.summary,
+                            effective: n.effective.to_string(),
+                            action_required: n.action_required.unwrap_or_default(),
+                            listing: n.slug,
+                            published_by: by,
+                            links: NoticeLinks { notice: format!("/v1/notices/{}", n.id) },
+                        }),
+                    )
+                }),
+                None => None,
+            },
+            ("deprecation.schedule", _) => match detail::numbered(&event.detail) {
+                Some(id) => self.store.deprecation(id).await?.map(|d| {
+                    (
+                        "deprecation.scheduled",
+                        value(DeprecationScheduled {
+                            deprecation: d.id,
+                            target: target_ref(&d.target),
+                            stability: d.stability.to_string(),
+                            announced: d.schedule.announced.to_string(),
+                            deprecated_from: d.schedule.deprecated_from.to_string(),
+                            sunset: d.schedule.sunset.to_string(),
+                            scheduled_by: by,
+                            links: NoticeLinks { notice: format!("/v1/notices/{}", d.notice_id) },
+                        }),
+                    )
+                }),
+                None => None,
+            },
+            _ => None,
+        };
+        Ok(typed.map(|(kind, data)| (kind, owner, data)))
+    }
+
     /// Fan audit events out to the endpoints that want them; `true` while more may be waiting.
     async fn fan_out(&self, report: &mut DispatchReport) -> Result<bool, ServiceError> {
         const BATCH: i64 = 500;
@@ -221,26 +540,7 @@ impl Service {
         let mut owners: HashMap<String, Option<PartnerId>> = HashMap::new();
         let mut messages = Vec::new();
         for event in &events {
-            let Some(kind) = event_type(&event.action) else { continue };
-            let (partner, data) = match event.subject.strip_prefix("listing:") {
-                Some(subject) => {
-                    let (slug, version) = subject.split_once('@').map_or((subject, None), |(s, v)| (s, Some(v)));
-                    if !owners.contains_key(slug) {
-                        let owner = self.store.listing(slug).await?.map(|l| l.partner);
-                        owners.insert(slug.to_owned(), owner);
-                    }
-                    let Some(owner) = owners[slug] else { continue };
-                    let data = serde_json::json!({
-                        "listing": slug, "version": version, "detail": event.detail, "audit_seq": event.seq,
-                        "actor": event.actor,
-                    });
-                    (Some(owner), data)
-                }
-                // Platform notices go to every partner.
-                None => {
-                    (None, serde_json::json!({ "detail": event.detail, "audit_seq": event.seq, "actor": event.actor }))
-                }
-            };
+            let Some((kind, partner, data)) = self.typed_event(event, &mut owners).await? else { continue };
             let payload = envelope(kind, event.at, data);
             // An endpoint hears of what happens from the second it was registered on.
             let listening = |e: &&EndpointRecord| {
@@ -277,18 +577,18 @@ impl Service {
             }
             // The nearest reminder day not yet passed: one message per threshold.
             let Some(day) = self.webhooks.reminder_days.iter().copied().filter(|d| left <= *d).min() else { continue };
-            let (owner, target) = match &deprecation.target {
-                DeprecationTarget::Listing { slug, versions } => (
-                    self.store.listing(slug).await?.map(|l| l.partner),
-                    serde_json::json!({ "listing": slug, "versions": versions.to_string() }),
-                ),
-                DeprecationTarget::ApiVersion(api) => (None, serde_json::json!({ "api_version": api })),
+            let owner = match &deprecation.target {
+                DeprecationTarget::Listing { slug, .. } => self.store.listing(slug).await?.map(|l| l.partner),
+                DeprecationTarget::ApiVersion(_) => None,
             };
-            let data = serde_json::json!({
-                "deprecation": deprecation.id, "target": target, "sunset": schedule.sunset.to_string(),
-                "days_to_sunset": left, "reminder": format!("{day} days"),
-                "notice": format!("/v1/notices/{}", deprecation.notice_id),
-            });
+            let data = DeprecationReminder {
+                deprecation: deprecation.id,
+                target: target_ref(&deprecation.target),
+                sunset: schedule.sunset.to_string(),
+                days_to_sunset: left,
+                reminder: format!("{day} days"),
+                links: NoticeLinks { notice: format!("/v1/notices/{}", deprecation.notice_id) },
+            };
             let payload = envelope("deprecation.reminder", self.clock.now(), data);
             let for_all = matches!(deprecation.target, DeprecationTarget::ApiVersion(_));
             for endpoint in
@@ -309,49 +609,154 @@ impl Service {
     }
 
     /// One dispatcher pass: fan out new events, enqueue due reminders, then send what is due
-    /// (when a [`Sender`] is set).
+    /// (when a [`Sender`] is set) — up to [`WebhookConfig::concurrency`] messages at once — and
+    /// record how each attempt went.
     pub async fn dispatch_webhooks(&self) -> Result<DispatchReport, ServiceError> {
         let mut report = DispatchReport::default();
-        while self.fan_out(&mut report).await? {}
-        self.reminders(&mut report).await?;
+        self.fan_out_all(&mut report).await?;
         let Some(sender) = self.sender.clone() else { return Ok(report) };
-        let config = &self.webhooks;
-        // A few at a time, so each claimed message is sent well inside its lease even when
-        // every send runs into the sender's timeout (10 s); the next pass takes the next few.
-        const CLAIM: i64 = 4;
-        for message in self.store.claim_due_messages(self.clock.now(), config.lease_secs, CLAIM).await? {
-            let started = Instant::now();
-            // Signed at the moment it is sent, so the timestamp is fresh for the receiver.
-            let (status, error) = send(sender.clone(), &message, self.clock.now()).await;
-            let now = self.clock.now();
-            let ok = status.is_some_and(|s| (200..300).contains(&s));
-            let attempt = message.attempts + 1;
-            let outcome = if ok {
-                report.delivered += 1;
-                AttemptOutcome::Delivered
-            } else if attempt >= config.max_attempts {
-                report.failed_attempts += 1;
-                AttemptOutcome::Failed
-            } else {
-                report.failed_attempts += 1;
-                let shift = u32::try_from(attempt - 1).unwrap_or(u32::MAX).min(30);
-                let delay = config.first_backoff_secs.saturating_mul(1_i64 << shift).min(config.max_backoff_secs);
-                AttemptOutcome::Retry { next_at: now + delay }
-            };
-            let error = match (&error, status) {
-                (Some(e), _) => Some(e.clone()),
-                (None, Some(s)) if !ok => Some(format!("the receiver answered {s}")),
-                _ => None,
-            };
-            let duration = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
-            self.store.record_attempt(message.id, status, error.as_deref(), duration, &outcome, now).await?;
+        let due = self.claim_messages(self.webhooks.concurrency, &HashMap::new()).await?;
+        let mut sends = tokio::task::JoinSet::new();
+        for message in due {
+            sends.spawn(deliver(sender.clone(), message, self.clock.clone()));
         }
+        let mut done = Vec::new();
+        while let Some(attempt) = sends.join_next().await {
+            done.extend(attempt.ok());
+        }
+        self.record(done, &mut report).await?;
         Ok(report)
     }
 
-    /// Run [`Service::dispatch_webhooks`] every `period` until `stop` resolves.
-    pub async fn run_dispatcher(&self, period: std::time::Duration, stop: impl std::future::Future<Output = ()>) {
-        crate::clock::every(period, stop, "dispatching webhooks", || self.dispatch_webhooks()).await;
+    /// Deliver continuously until `stop` resolves: new events are fanned out every `period`;
+    /// sends run concurrently (bounded overall and per endpoint), and each free slot is filled
+    /// as soon as a send ends. Attempts that end together are recorded together. On stop, the
+    /// sends in flight get a few seconds to end and be recorded; the rest are sent again once
+    /// their leases lapse.
+    pub async fn run_dispatcher(&self, period: Duration, stop: impl std::future::Future<Output = ()>) {
+        tokio::pin!(stop);
+        let mut in_flight: tokio::task::JoinSet<Sent> = tokio::task::JoinSet::new();
+        let mut busy: HashMap<i64, usize> = HashMap::new();
+        let mut next_fan_out = tokio::time::Instant::now();
+        loop {
+            let mut report = DispatchReport::default();
+            if tokio::time::Instant::now() >= next_fan_out {
+                if let Err(e) = self.fan_out_all(&mut report).await {
+                    tracing::error!(error = %crate::error_chain(&e), "fanning out webhooks failed");
+                }
+                next_fan_out = tokio::time::Instant::now() + period;
+            }
+            let free = self.webhooks.concurrency.saturating_sub(in_flight.len());
+            if let Some(sender) = self.sender.clone()
+                && free > 0
+            {
+                match self.claim_messages(free, &busy).await {
+                    Ok(due) => {
+                        for message in due {
+                            *busy.entry(message.endpoint).or_default() += 1;
+                            in_flight.spawn(deliver(sender.clone(), message, self.clock.clone()));
+                        }
+                    }
+                    Err(e) => tracing::error!(error = %crate::error_chain(&e), "claiming webhook messages failed"),
+                }
+            }
+            let mut done = Vec::new();
+            tokio::select! {
+                () = &mut stop => {
+                    let drained = tokio::time::timeout(Duration::from_secs(3), async {
+                        while let Some(attempt) = in_flight.join_next().await {
+                            done.extend(attempt.ok());
+                        }
+                    });
+                    let _ = drained.await;
+                    in_flight.abort_all();
+                    if let Err(e) = self.record(done, &mut report).await {
+                        tracing::error!(error = %crate::error_chain(&e), "recording webhook attempts failed");
+                    }
+                    return;
+                }
+                Some(attempt) = in_flight.join_next(), if !in_flight.is_empty() => {
+                    done.extend(attempt.ok());
+                    while let Some(attempt) = in_flight.try_join_next() {
+                        done.extend(attempt.ok());
+                    }
+                }
+                () = tokio::time::sleep_until(next_fan_out) => {}
+            }
+            for attempt in &done {
+                if let Some(n) = busy.get_mut(&attempt.endpoint) {
+                    *n -= 1;
+                    if *n == 0 {
+                        busy.remove(&attempt.endpoint);
+                    }
+                }
+            }
+            if let Err(e) = self.record(done, &mut report).await {
+                tracing::error!(error = %crate::error_chain(&e), "recording webhook attempts failed");
+            }
+        }
+    }
+
+    /// Fan out every new event and enqueue the reminders that are due.
+    async fn fan_out_all(&self, report: &mut DispatchReport) -> Result<(), ServiceError> {
+        while self.fan_out(report).await? {}
+        self.reminders(report).await
+    }
+
+    /// Claim up to `limit` due messages, fairly across endpoints.
+    async fn claim_messages(&self, limit: usize, busy: &HashMap<i64, usize>) -> Result<Vec<DueMessage>, ServiceError> {
+        let config = &self.webhooks;
+        Ok(self
+            .store
+            .claim_due_messages(self.clock.now(), config.lease_secs, limit, config.endpoint_concurrency, busy)
+            .await?)
+    }
+
+    /// Record finished attempts in one transaction, with what follows for each message.
+    async fn record(&self, done: Vec<Sent>, report: &mut DispatchReport) -> Result<(), ServiceError> {
+        if done.is_empty() {
+            return Ok(());
+        }
+        let config = &self.webhooks;
+        let now = self.clock.now();
+        let done: Vec<Attempt> = done
+            .into_iter()
+            .map(|sent| {
+                let outcome = if sent.error.is_none() {
+                    report.delivered += 1;
+                    AttemptOutcome::Delivered
+                } else {
+                    report.failed_attempts += 1;
+                    metrics::counter!("assay_webhook_failures_total").increment(1);
+                    if sent.number >= config.max_attempts {
+                        AttemptOutcome::Failed
+                    } else {
+                        let shift = u32::try_from(sent.number - 1).unwrap_or(u32::MAX).min(30);
+                        let delay =
+                            config.first_backoff_secs.saturating_mul(1_i64 << shift).min(config.max_backoff_secs);
+                        AttemptOutcome::Retry { next_at: now + delay }
+                    }
+                };
+                Attempt {
+                    message: sent.message,
+                    endpoint: sent.endpoint,
+                    status: sent.status,
+                    error: sent.error,
+                    duration_ms: sent.duration_ms,
+                    outcome,
+                }
+            })
+            .collect();
+        let policy = HealthPolicy {
+            max_endpoint_backoff_secs: config.max_endpoint_backoff_secs,
+            pause_after_secs: config.pause_after_secs,
+        };
+        let paused = self.store.record_attempts(&done, now, policy).await?;
+        for p in &paused {
+            tracing::warn!(endpoint = p.endpoint, reason = %p.reason, "paused a webhook endpoint that kept failing");
+        }
+        report.paused += paused.len();
+        Ok(())
     }
 
     /// The same service delivering webhooks with `sender`, configured by `config`.
@@ -362,23 +767,54 @@ impl Service {
     }
 }
 
-/// Sign and send one message off the async threads: the receiver's status, or why none.
-async fn send(sender: Arc<dyn Sender>, message: &assay_store::DueMessage, now: i64) -> (Option<u16>, Option<String>) {
-    let signature = match sign(&message.secret, &message.msg_id, now, &message.payload) {
-        Ok(s) => s,
-        Err(e) => return (None, Some(e)),
+/// One send that ended; [`Service::record`] decides what follows from it.
+#[derive(Debug)]
+struct Sent {
+    message: i64,
+    endpoint: i64,
+    /// Which attempt this was, from 1.
+    number: i64,
+    status: Option<u16>,
+    /// Why it failed (`None`: a 2xx), as partners may read it.
+    error: Option<String>,
+    duration_ms: i64,
+}
+
+/// Sign and send one message off the async threads.
+async fn deliver(sender: Arc<dyn Sender>, message: DueMessage, clock: Arc<dyn crate::Clock>) -> Sent {
+    let started = Instant::now();
+    // Signed at the moment it is sent, so the timestamp is fresh for the receiver.
+    let now = clock.now();
+    let (status, error) = match signature_header(&message.secrets, &message.msg_id, now, &message.payload) {
+        Err(e) => (None, Some(e)),
+        Ok(signature) => {
+            let (url, body) = (message.url.clone(), message.payload.clone());
+            let headers = vec![
+                ("webhook-id", message.msg_id.clone()),
+                ("webhook-timestamp", now.to_string()),
+                ("webhook-signature", signature),
+                ("content-type", "application/json".to_owned()),
+            ];
+            match tokio::task::spawn_blocking(move || sender.send(&url, &headers, &body)).await {
+                Ok(Ok(status)) if (200..300).contains(&status) => (Some(status), None),
+                Ok(Ok(status)) => (Some(status), Some(format!("the receiver answered {status}"))),
+                Ok(Err(failure)) => {
+                    tracing::info!(endpoint = message.endpoint, msg = %message.msg_id, detail = %failure.detail, "webhook delivery failed");
+                    (None, Some(failure.kind.describe().to_owned()))
+                }
+                Err(join) => (None, Some(format!("sending failed inside the server: {join}"))),
+            }
+        }
     };
-    let (url, body) = (message.url.clone(), message.payload.clone());
-    let headers = vec![
-        ("webhook-id", message.msg_id.clone()),
-        ("webhook-timestamp", now.to_string()),
-        ("webhook-signature", signature),
-        ("content-type", "application/json".to_owned()),
-    ];
-    match tokio::task::spawn_blocking(move || sender.send(&url, &headers, &body)).await {
-        Ok(Ok(status)) => (Some(status), None),
-        Ok(Err(e)) => (None, Some(e)),
-        Err(join) => (None, Some(format!("sending panicked: {join}"))),
+    let duration = Duration::from_millis(u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX));
+    metrics::histogram!("assay_webhook_delivery_seconds").record(duration.as_secs_f64());
+    Sent {
+        message: message.id,
+        endpoint: message.endpoint,
+        number: message.attempts + 1,
+        status,
+        error,
+        duration_ms: i64::try_from(duration.as_millis()).unwrap_or(i64::MAX),
     }
 }
 

@@ -751,3 +751,110 @@ async fn a_partner_check_update_rechecks_the_live_version_with_the_new_check() {
     let timeline = world.service.timeline(&world.acme, "acme-clean").await.unwrap();
     assert!(timeline.iter().any(|e| e.action == "version.checks_update"), "{timeline:?}");
 }
+
+/// A sender that keeps every message it is given and answers 204: what receivers would get.
+#[derive(Debug, Default)]
+struct Inbox(std::sync::Mutex<Vec<(String, serde_json::Value)>>);
+
+impl assay_service::Sender for Inbox {
+    fn send(&self, url: &str, _headers: &[(&str, String)], body: &str) -> Result<u16, assay_service::SendFailure> {
+        self.0.lock().unwrap().push((url.to_owned(), serde_json::from_str(body).unwrap()));
+        Ok(204)
+    }
+}
+
+/// Every event type is sent for what really happens — a submission, a review, a decision, a
+/// certification and its loss, a notice, a deprecation scheduled, reminded of, entered and
+/// reached, an enforced pack, a test message — and each message validates against its event
+/// type's JSON Schema in `docs/events/` (additional properties refused).
+#[tokio::test]
+async fn every_event_type_is_sent_and_validates_against_its_schema() {
+    use assay_core::deprecation::{Schedule, Stability};
+    use assay_store::DeprecationTarget;
+    let date = |y, m, d| jiff::civil::date(y, m, d);
+    let at = |d: jiff::civil::Date| d.to_zoned(jiff::tz::TimeZone::UTC).unwrap().timestamp().as_second();
+    let mut world = world(&[Capability::List, Capability::Certify]).await;
+    let inbox = Arc::new(Inbox::default());
+    let config = assay_service::WebhookConfig { first_backoff_secs: 0, ..Default::default() };
+    world.service = world.service.clone().with_webhooks(inbox.clone(), config);
+    let deliver = |world: &World| {
+        let service = world.service.clone();
+        async move { while service.dispatch_webhooks().await.unwrap() != assay_service::DispatchReport::default() {} }
+    };
+    let acme = world.service.register_endpoint(&world.acme, "https://acme.example/hook", &[]).await.unwrap();
+    let globex = world.service.register_endpoint(&world.globex, "https://globex.example/hook", &[]).await.unwrap();
+    world.service.send_test_event(&world.acme, acme.endpoint.id).await.unwrap();
+
+    let (slug, version) = reviewed(&world, &world.acme, "clean").await;
+    world.service.decide(&world.reviewer, &slug, &version, Action::Approve, "ok").await.unwrap();
+    world.service.decide(&world.reviewer, &slug, &version, Action::Certify, "audited").await.unwrap();
+    let revoke = assay_service::CapabilityRequest {
+        grant: vec![],
+        revoke: vec![Capability::Certify],
+        suspend: None,
+        rationale: "certification programme paused".into(),
+    };
+    world.service.decide_capabilities(&world.admin, "acme", &revoke).await.unwrap();
+    let notice = assay_service::NoticeRequest {
+        kind: assay_core::notice::NoticeKind::Fix,
+        summary: "Stock counts round correctly.".into(),
+        effective: date(2027, 1, 20),
+        action_required: None,
+        audience: assay_core::notice::Audience::Merchants,
+    };
+    world.service.publish_notice(&world.acme, Some(&slug), &notice).await.unwrap();
+    let deprecation = assay_service::DeprecationRequest {
+        target: DeprecationTarget::Listing { slug: slug.clone(), versions: "*".parse().unwrap() },
+        stability: Stability::Alpha,
+        schedule: Schedule {
+            announced: date(2027, 1, 15),
+            deprecated_from: date(2027, 1, 15),
+            sunset: date(2027, 4, 1),
+        },
+        summary: "Replaced by the new app".into(),
+        action_required: "Move to the new app".into(),
+    };
+    world.service.schedule_deprecation(&world.acme, &deprecation).await.unwrap();
+    world.service.apply_schedules().await.unwrap(); // deprecated
+    deliver(&world).await;
+    world.clock.0.store(at(date(2027, 3, 2)), Ordering::SeqCst); // 30 days to the sunset
+    deliver(&world).await;
+    world.clock.0.store(at(date(2027, 4, 1)), Ordering::SeqCst); // the sunset
+    world.service.apply_schedules().await.unwrap(); // retired
+
+    // An enforced pack sends globex's failing live version back.
+    live(&world, &world.globex, "shouting", "globex-loud").await;
+    world.service.publish_pack(&world.admin, stricter_pack()).await.unwrap();
+    drain(&world).await;
+    world.service.enforce_pack(&world.admin, "assay-builtin", "0.2.0", 14).await.unwrap();
+    world.clock.0.fetch_add(15 * 86_400, Ordering::SeqCst);
+    world.service.apply_schedules().await.unwrap();
+    drain(&world).await;
+    deliver(&world).await;
+
+    let schemas = format!("{}/../../docs/events", env!("CARGO_MANIFEST_DIR"));
+    let received = inbox.0.lock().unwrap().clone();
+    let mut seen = std::collections::BTreeSet::new();
+    for (url, message) in &received {
+        let event = message["type"].as_str().unwrap();
+        let path = format!("{schemas}/{event}.schema.json");
+        let schema: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let validator = jsonschema::options().should_validate_formats(true).build(&schema).unwrap();
+        let errors: Vec<String> = validator.iter_errors(message).map(|e| format!("{}: {e}", e.instance_path)).collect();
+        assert!(errors.is_empty(), "{event} to {url} does not match {path}:\n{}\n{message:#}", errors.join("\n"));
+        // The payload links to the API objects it names.
+        if let Some(links) = message["data"]["links"].as_object() {
+            assert!(links.values().all(|l| l.as_str().is_some_and(|l| l.starts_with("/v1/"))), "{message}");
+        }
+        seen.insert(event.to_owned());
+    }
+    let all: std::collections::BTreeSet<String> =
+        assay_api::events::EVENTS.iter().map(|(event, ..)| (*event).to_owned()).collect();
+    assert_eq!(seen, all, "every event type is sent and checked");
+    // Each partner hears of its own listings, and of what concerns every partner.
+    let to_globex: Vec<&str> =
+        received.iter().filter(|(url, _)| url.contains("globex")).map(|(_, m)| m["type"].as_str().unwrap()).collect();
+    assert!(to_globex.contains(&"listing.version.enforced"), "{to_globex:?}");
+    assert!(!to_globex.contains(&"listing.version.certified"), "acme's events stay acme's: {to_globex:?}");
+    let _ = globex;
+}

@@ -39,7 +39,10 @@ pub use people::{
 pub use reviews::{ReviewRecord, StoredReview};
 pub use signin::{InvitationRecord, InvitationRefused, PendingLogin};
 pub use waivers::{NewWaiver, WaiverRecord};
-pub use webhooks::{AttemptOutcome, DeliveryRecord, DueMessage, EndpointRecord, NewMessage};
+pub use webhooks::{
+    Attempt, AttemptOutcome, AutoPaused, DISPATCHER, DeliveryRecord, DueMessage, EndpointHealth, EndpointRecord,
+    HealthPolicy, NewMessage,
+};
 
 /// Which database is behind a [`Store`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

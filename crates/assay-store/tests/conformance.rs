@@ -10,8 +10,8 @@ use assay_core::integration::{CallOutcome, PlatformCall};
 use assay_core::{CheckOutcome, CheckRun, Finding, ResourceUsage, Severity, Transition, Verdict, VersionState};
 use assay_store::audit::{self, Checkpoint};
 use assay_store::{
-    Backend, Capability, ClaimedRecheck, JobFate, NewCheck, NewPack, NewWaiver, PackMode, RecheckResult, ReviewRecord,
-    Role, Store, StoreError, Submission, TokenStatus,
+    Attempt, Backend, Capability, ClaimedRecheck, HealthPolicy, JobFate, NewCheck, NewPack, NewWaiver, PackMode,
+    RecheckResult, ReviewRecord, Role, Store, StoreError, Submission, TokenStatus,
 };
 use sqlx::{AssertSqlSafe, Connection, Executor};
 
@@ -97,6 +97,7 @@ conformance!(
     listings_are_filtered_by_owner_and_the_queue_by_waiting_time,
     notices_and_deprecations_are_recorded_and_listed,
     the_webhook_outbox_enqueues_once_leases_and_logs_attempts,
+    webhook_claims_are_fair_and_failing_endpoints_back_off_and_pause,
     a_late_completion_from_a_lapsed_lease_is_refused,
     rechecks_are_recorded_once_retried_with_backoff_then_dead_lettered,
     a_job_whose_workers_keep_dying_quarantines_its_components_then_dies,
@@ -868,7 +869,7 @@ async fn the_webhook_outbox_enqueues_once_leases_and_logs_attempts(store: Store)
     let acme = store.ensure_partner("test", "acme", &[Capability::List]).await.unwrap();
     let endpoint =
         store.create_endpoint("token:1", acme, "https://acme.example/hook", &["*".into()], "whsec_AAAA").await.unwrap();
-    assert!(endpoint.wants("listing.version.approved"));
+    assert!(endpoint.wants("listing.version.decided"));
     assert_eq!(store.endpoints(None).await.unwrap(), std::slice::from_ref(&endpoint));
     assert_eq!(store.endpoints(Some(acme)).await.unwrap(), std::slice::from_ref(&endpoint));
     let (cursor, events) = store.audit_after_cursor(100).await.unwrap();
@@ -878,7 +879,7 @@ async fn the_webhook_outbox_enqueues_once_leases_and_logs_attempts(store: Store)
     let message = |msg_id: &str| NewMessage {
         endpoint: endpoint.id,
         msg_id: msg_id.into(),
-        event_type: "listing.review.finished".into(),
+        event_type: "listing.version.reviewed".into(),
         payload: "{}".into(),
     };
     assert_eq!(store.fan_out(0, last, &[message("msg_1")], 1_000).await.unwrap(), Some(1));
@@ -889,30 +890,39 @@ async fn the_webhook_outbox_enqueues_once_leases_and_logs_attempts(store: Store)
     assert_eq!(store.enqueue_messages(&[message("msg_1"), message("msg_3")], 1_000).await.unwrap(), 1);
     assert_eq!(store.message_counts(endpoint.id).await.unwrap(), (2, 0, 0));
     // Claimed messages are leased: not due again until the lease lapses.
-    let due = store.claim_due_messages(1_000, 60, 10).await.unwrap();
+    let none = std::collections::HashMap::new();
+    let due = store.claim_due_messages(1_000, 60, 10, 8, &none).await.unwrap();
     assert_eq!(due.iter().map(|m| m.msg_id.as_str()).collect::<Vec<_>>(), ["msg_1", "msg_3"]);
-    assert!(store.claim_due_messages(1_059, 60, 10).await.unwrap().is_empty());
-    store
-        .record_attempt(
-            due[0].id,
-            Some(500),
-            Some("the receiver answered 500"),
-            12,
-            &AttemptOutcome::Retry { next_at: 1_030 },
-            1_000,
-        )
-        .await
-        .unwrap();
-    store.record_attempt(due[1].id, None, Some("connection refused"), 3, &AttemptOutcome::Failed, 1_000).await.unwrap();
-    let retried = store.claim_due_messages(1_030, 60, 10).await.unwrap();
+    assert_eq!(due[0].secrets, ["whsec_AAAA"]);
+    assert!(store.claim_due_messages(1_059, 60, 10, 8, &none).await.unwrap().is_empty());
+    let policy = HealthPolicy { max_endpoint_backoff_secs: 900, pause_after_secs: 0 };
+    let attempt = |message: i64, status: Option<u16>, error: Option<&str>, outcome: AttemptOutcome| Attempt {
+        message,
+        endpoint: endpoint.id,
+        status,
+        error: error.map(str::to_owned),
+        duration_ms: 5,
+        outcome,
+    };
+    let failed = [
+        attempt(due[0].id, Some(500), Some("the receiver answered 500"), AttemptOutcome::Retry { next_at: 1_030 }),
+        attempt(due[1].id, None, Some("could not connect to the receiver"), AttemptOutcome::Failed),
+    ];
+    assert_eq!(store.record_attempts(&failed, 1_000, policy).await.unwrap(), []);
+    // Two failures in a row: the endpoint backs off (2 s) and shows why.
+    let health = store.endpoint(endpoint.id).await.unwrap().unwrap().health;
+    assert_eq!((health.failures_in_a_row, health.failing_since, health.status()), (2, Some(1_000), "failing"));
+    assert_eq!(health.last_error.as_deref(), Some("could not connect to the receiver"));
+    let retried = store.claim_due_messages(1_030, 60, 10, 8, &none).await.unwrap();
     assert_eq!((retried.len(), retried[0].attempts), (1, 1));
-    store.record_attempt(retried[0].id, Some(204), None, 8, &AttemptOutcome::Delivered, 1_031).await.unwrap();
+    let delivered = [attempt(retried[0].id, Some(204), None, AttemptOutcome::Delivered)];
+    store.record_attempts(&delivered, 1_031, policy).await.unwrap();
     assert_eq!(store.message_counts(endpoint.id).await.unwrap(), (0, 1, 1));
+    let health = store.endpoint(endpoint.id).await.unwrap().unwrap().health;
+    assert_eq!((health.failures_in_a_row, health.failing_since, health.last_success_at), (0, None, Some(1_031)));
     // A late result from a node whose lease lapsed is logged but does not reopen the message.
-    store
-        .record_attempt(retried[0].id, Some(500), Some("late"), 9, &AttemptOutcome::Retry { next_at: 1_100 }, 1_040)
-        .await
-        .unwrap();
+    let late = [attempt(retried[0].id, Some(500), Some("late"), AttemptOutcome::Retry { next_at: 1_100 })];
+    store.record_attempts(&late, 1_040, policy).await.unwrap();
     assert_eq!(store.message_counts(endpoint.id).await.unwrap(), (0, 1, 1));
     let log = store.deliveries(endpoint.id, 10).await.unwrap();
     let rows: Vec<_> = log.iter().map(|d| (d.msg_id.as_str(), d.attempt, d.status, d.state.as_str())).collect();
@@ -925,6 +935,102 @@ async fn the_webhook_outbox_enqueues_once_leases_and_logs_attempts(store: Store)
             ("msg_1", 1, Some(500), "delivered")
         ]
     );
+    // A failed message sent again by hand gets its attempts back.
+    assert!(store.redeliver("token:1", endpoint.id, "msg_3", 1_050).await.unwrap());
+    assert!(!store.redeliver("token:1", endpoint.id, "msg_nope", 1_050).await.unwrap());
+    let again = store.claim_due_messages(1_050, 60, 10, 8, &none).await.unwrap();
+    assert_eq!((again.len(), again[0].msg_id.as_str(), again[0].attempts), (1, "msg_3", 0));
+}
+
+async fn webhook_claims_are_fair_and_failing_endpoints_back_off_and_pause(store: Store) {
+    use assay_store::{AttemptOutcome, NewMessage};
+    use std::collections::HashMap;
+
+    let acme = store.ensure_partner("test", "acme", &[Capability::List]).await.unwrap();
+    let add = |url: &'static str| {
+        let store = store.clone();
+        async move { store.create_endpoint("token:1", acme, url, &["*".into()], "whsec_AAAA").await.unwrap() }
+    };
+    let (noisy, quiet) = (add("https://noisy.example/hook").await, add("https://quiet.example/hook").await);
+    let message = |endpoint: i64, i: usize| NewMessage {
+        endpoint,
+        msg_id: format!("msg_{i}"),
+        event_type: "webhook.test".into(),
+        payload: "{}".into(),
+    };
+    // Three hundred messages for one endpoint, then one for another.
+    let backlog: Vec<_> = (0..300).map(|i| message(noisy.id, i)).collect();
+    store.enqueue_messages(&backlog, 1_000).await.unwrap();
+    store.enqueue_messages(&[message(quiet.id, 0)], 1_001).await.unwrap();
+    // The quiet endpoint's first message comes with the noisy one's first, not after its 300.
+    let due = store.claim_due_messages(1_001, 60, 4, 8, &HashMap::new()).await.unwrap();
+    let endpoints: Vec<i64> = due.iter().map(|m| m.endpoint).collect();
+    assert_eq!(endpoints.iter().filter(|e| **e == quiet.id).count(), 1, "{endpoints:?}");
+    assert_eq!(endpoints.len(), 4);
+    // No endpoint gets more than its share in flight, counting what this node is sending.
+    let busy = HashMap::from([(noisy.id, 3)]);
+    let more = store.claim_due_messages(1_001, 60, 10, 8, &busy).await.unwrap();
+    assert_eq!(more.len(), 5, "8 in flight at most: 3 busy + 5");
+    let busy = HashMap::from([(noisy.id, 8)]);
+    assert!(store.claim_due_messages(1_001, 60, 10, 8, &busy).await.unwrap().is_empty());
+
+    // Every attempt fails: the endpoint backs off 1, 2, 4 … s and is paused after the period.
+    let policy = HealthPolicy { max_endpoint_backoff_secs: 900, pause_after_secs: 3_600 };
+    let fail = |m: &assay_store::DueMessage| Attempt {
+        message: m.id,
+        endpoint: m.endpoint,
+        status: Some(503),
+        error: Some("the receiver answered 503".into()),
+        duration_ms: 1,
+        outcome: AttemptOutcome::Retry { next_at: 1_002 },
+    };
+    let noisy_due: Vec<Attempt> = due.iter().chain(&more).filter(|m| m.endpoint == noisy.id).map(fail).collect();
+    let n = noisy_due.len() as i64;
+    assert_eq!(store.record_attempts(&noisy_due, 1_001, policy).await.unwrap(), []);
+    // Backing off: nothing is claimed for it until 1_001 + 2^(n-1) s (at most 900).
+    let until = 1_001 + (1_i64 << (n - 1)).min(900);
+    let claimed = store.claim_due_messages(until - 1, 60, 10, 8, &HashMap::new()).await.unwrap();
+    assert!(claimed.iter().all(|m| m.endpoint != noisy.id), "the failing endpoint is backing off");
+    let probe = store.claim_due_messages(until, 60, 1, 8, &HashMap::new()).await.unwrap();
+    assert_eq!(probe.iter().map(|m| m.endpoint).collect::<Vec<_>>(), [noisy.id]);
+    let paused = store.record_attempts(&[fail(&probe[0])], 1_001 + 3_600, policy).await.unwrap();
+    assert_eq!(paused.len(), 1);
+    assert_eq!((paused[0].endpoint, paused[0].partner), (noisy.id, acme));
+    assert!(
+        paused[0].reason.contains("paused automatically") && paused[0].reason.contains("503"),
+        "{}",
+        paused[0].reason
+    );
+    let health = store.endpoint(noisy.id).await.unwrap().unwrap().health;
+    assert_eq!((health.status(), health.paused_at), ("paused", Some(1_001 + 3_600)));
+    let events = store.audit_after_cursor(1_000).await.unwrap().1;
+    assert!(
+        events.iter().any(|e| e.action == "webhook.endpoint.pause" && e.subject == format!("endpoint:{}", noisy.id))
+    );
+    // Paused: nothing is claimed for it, however long it waits.
+    let later = store.claim_due_messages(100_000, 60, 50, 50, &HashMap::new()).await.unwrap();
+    assert!(later.iter().all(|m| m.endpoint != noisy.id));
+    // Resumed: its messages go out now, its failures forgotten.
+    store.set_endpoint_paused("token:1", noisy.id, None, 100_001).await.unwrap();
+    let health = store.endpoint(noisy.id).await.unwrap().unwrap().health;
+    assert_eq!((health.status(), health.failures_in_a_row), ("healthy", 0));
+    assert_eq!(store.claim_due_messages(100_001, 60, 8, 8, &HashMap::new()).await.unwrap().len(), 8);
+
+    // Rotation: both secrets sign during the grace period, then the new one alone.
+    store.rotate_endpoint_secret("token:1", quiet.id, "whsec_BBBB", 2_000).await.unwrap();
+    store.enqueue_messages(&[message(quiet.id, 1)], 1_500).await.unwrap();
+    let signed = store.claim_due_messages(1_500, 60, 8, 8, &HashMap::new()).await.unwrap();
+    let quiet_msg = signed.iter().find(|m| m.endpoint == quiet.id).unwrap();
+    assert_eq!(quiet_msg.secrets, ["whsec_BBBB", "whsec_AAAA"]);
+    store.enqueue_messages(&[message(quiet.id, 2)], 2_000).await.unwrap();
+    let after = store.claim_due_messages(2_000, 60, 8, 8, &HashMap::new()).await.unwrap();
+    assert_eq!(after.iter().find(|m| m.msg_id == "msg_2").unwrap().secrets, ["whsec_BBBB"]);
+    // Deleting takes its messages and log with it; the audit log keeps that it was.
+    store.delete_endpoint("token:1", quiet.id).await.unwrap();
+    assert_eq!(store.endpoint(quiet.id).await.unwrap(), None);
+    assert_eq!(store.message_counts(quiet.id).await.unwrap(), (0, 0, 0));
+    assert!(matches!(store.delete_endpoint("token:1", quiet.id).await, Err(StoreError::NotFound(_))));
+    assert!(store.verify_audit().await.unwrap().is_ok());
 }
 
 /// `n` listings with an approved (live) version each; returns their slugs.

@@ -289,12 +289,38 @@ fn a_partner_and_a_reviewer_walk_the_whole_flow() {
     let hook = client(
         &server,
         &partner,
-        &["webhook", "add", "https://acme.example/hook", "--event", "listing.version.approved"],
+        &["webhook", "add", "https://acme.example/hook", "--event", "listing.version.decided"],
     );
     assert_eq!(hook.code, 0, "{}", hook.stderr);
     assert!(hook.stdout.contains("signing secret") && hook.stdout.contains("whsec_"), "{}", hook.stdout);
     let hooks = client(&server, &partner, &["webhook", "list"]);
     assert!(hooks.stdout.contains("https://acme.example/hook") && !hooks.stdout.contains("whsec_"), "{}", hooks.stdout);
+    // Managing it: pause with a reason, resume, change its events, rotate, test, delete.
+    let id = hook.stdout.split('#').nth(1).and_then(|s| s.split_whitespace().next()).unwrap().to_owned();
+    let paused = client(&server, &partner, &["webhook", "pause", &id, "--reason", "moving the receiver"]);
+    assert!(paused.stdout.contains("moving the receiver"), "{}{}", paused.stdout, paused.stderr);
+    let shown = client(&server, &partner, &["webhook", "show", &id]);
+    assert!(
+        shown.stdout.contains("status:   paused") && shown.stdout.contains("moving the receiver"),
+        "{}",
+        shown.stdout
+    );
+    let resumed = client(&server, &partner, &["webhook", "resume", &id]);
+    assert!(resumed.stdout.contains("resumed"), "{}{}", resumed.stdout, resumed.stderr);
+    let updated = client(&server, &partner, &["webhook", "update", &id, "--event", "notice.published"]);
+    assert!(updated.stdout.contains("now receives notice.published"), "{}{}", updated.stdout, updated.stderr);
+    let unknown = client(&server, &partner, &["webhook", "update", &id, "--event", "order.paid"]);
+    assert_eq!(unknown.code, 2);
+    assert!(unknown.stderr.contains("`order.paid` is not an event type"), "{}", unknown.stderr);
+    let rotated = client(&server, &partner, &["webhook", "rotate-secret", &id]);
+    assert!(rotated.stdout.contains("whsec_") && rotated.stdout.contains("keeps signing"), "{}", rotated.stdout);
+    let tested = client(&server, &partner, &["webhook", "test", &id]);
+    assert!(tested.stdout.contains("msg_test_"), "{}{}", tested.stdout, tested.stderr);
+    let deleted = client(&server, &partner, &["webhook", "delete", &id]);
+    assert!(deleted.stdout.contains("deleted"), "{}{}", deleted.stdout, deleted.stderr);
+    let gone = client(&server, &partner, &["webhook", "show", &id]);
+    assert_eq!(gone.code, 2);
+    assert!(gone.stderr.contains("not_found"), "{}", gone.stderr);
 
     // Wrong token and unreachable server: clear errors, documented exit codes.
     let wrong = client(&server, "assay_0123", &["status"]);

@@ -206,6 +206,10 @@ struct EndpointRow {
     url: String,
     events: String,
     created: String,
+    /// `healthy`, `failing` or `paused`.
+    status: &'static str,
+    last_success: String,
+    failures_in_a_row: i64,
 }
 
 #[derive(Template)]
@@ -237,6 +241,9 @@ async fn webhooks_page(
                 url: e.url.clone(),
                 events: e.events.join(", "),
                 created: when(e.created_at),
+                status: e.health.status(),
+                last_success: e.health.last_success_at.map_or_else(|| "never".to_owned(), when),
+                failures_in_a_row: e.health.failures_in_a_row,
             })
             .collect(),
         known: assay_service::webhooks::EVENT_TYPES.join(", "),
@@ -282,24 +289,46 @@ struct DeliveryRow {
     state: String,
 }
 
+/// An endpoint's health as the page shows it.
+struct HealthView {
+    status: &'static str,
+    last_success: String,
+    last_failure: String,
+    last_error: Option<String>,
+    failures_in_a_row: i64,
+    failing_since: Option<String>,
+    paused: Option<(String, String)>,
+}
+
 #[derive(Template)]
 #[template(path = "webhook.html")]
 struct WebhookPage {
     layout: Layout,
+    csrf: String,
     id: i64,
     url: String,
     events: String,
+    health: HealthView,
+    /// The old secret still signs until then (a rotation's grace period).
+    previous_until: Option<String>,
     counts: (i64, i64, i64),
     log: Vec<DeliveryRow>,
+    /// Whether the viewer may pause, rotate, test, redeliver and delete (the owner's members).
+    manage: bool,
+    /// What the last action did, shown once: a new secret, or a test message's id.
+    flash: Option<String>,
+    secret: Option<String>,
+    known: String,
 }
 
-/// `GET /webhooks/{id}`: an endpoint's delivery log.
-pub(crate) async fn webhook(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path(id): Path<i64>,
-) -> Result<Response, ConsoleError> {
-    let (endpoint, log, counts) = state.service.delivery_log(&viewer.who, id).await.or_page(&viewer, "/webhooks")?;
+async fn webhook_page(
+    state: &AppState,
+    viewer: &Viewer,
+    id: i64,
+    flash: Option<String>,
+    secret: Option<String>,
+) -> Result<WebhookPage, ConsoleError> {
+    let (endpoint, log, counts) = state.service.delivery_log(&viewer.who, id).await.or_page(viewer, "/webhooks")?;
     let log = log
         .iter()
         .map(|d| DeliveryRow {
@@ -316,12 +345,118 @@ pub(crate) async fn webhook(
             state: d.state.clone(),
         })
         .collect();
-    Ok(render(&WebhookPage {
+    let h = &endpoint.health;
+    let health = HealthView {
+        status: h.status(),
+        last_success: h.last_success_at.map_or_else(|| "never".to_owned(), when),
+        last_failure: h.last_failure_at.map_or_else(|| "never".to_owned(), when),
+        last_error: h.last_error.clone(),
+        failures_in_a_row: h.failures_in_a_row,
+        failing_since: h.failing_since.map(when),
+        paused: h.paused_at.map(|at| (when(at), h.paused_reason.clone().unwrap_or_default())),
+    };
+    let manage = viewer.who.partner == Some(endpoint.partner)
+        && assay_service::access::require(&viewer.who, assay_service::access::Permission::ManageWebhooks).is_ok();
+    Ok(WebhookPage {
         layout: viewer.layout("/webhooks"),
+        csrf: viewer.csrf.clone(),
         id,
-        url: endpoint.url,
+        url: endpoint.url.clone(),
         events: endpoint.events.join(", "),
+        health,
+        previous_until: endpoint.previous_secret_until.map(when),
         counts,
         log,
-    }))
+        manage,
+        flash,
+        secret,
+        known: assay_service::webhooks::EVENT_TYPES.join(", "),
+    })
+}
+
+/// `GET /webhooks/{id}`: an endpoint's health, its delivery log and (for its owner's members
+/// who manage webhooks) what can be done to it.
+pub(crate) async fn webhook(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> Result<Response, ConsoleError> {
+    Ok(render(&webhook_page(&state, &viewer, id, None, None).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct EndpointAction {
+    #[serde(default)]
+    csrf: String,
+    /// Why it is paused (`pause`).
+    #[serde(default)]
+    reason: String,
+    /// The event types it receives, comma-separated (`events`).
+    #[serde(default)]
+    events: String,
+}
+
+/// `POST /webhooks/{id}/{action}`: `pause`, `resume`, `events`, `test`, `rotate-secret` or
+/// `delete`. A new secret and a test message's id are shown on the page this answers with;
+/// the others redirect to what changed.
+pub(crate) async fn webhook_action(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((id, action)): Path<(i64, String)>,
+    Form(form): Form<EndpointAction>,
+) -> Result<Response, ConsoleError> {
+    viewer.check(&form.csrf)?;
+    let back = format!("/webhooks/{id}");
+    let service = &state.service;
+    let (flash, secret) = match action.as_str() {
+        "pause" => {
+            service.pause_endpoint(&viewer.who, id, Some(&form.reason)).await.or_page(&viewer, &back)?;
+            (format!("Endpoint {id} is paused: its messages wait until it is resumed."), None)
+        }
+        "resume" => {
+            service.pause_endpoint(&viewer.who, id, None).await.or_page(&viewer, &back)?;
+            (format!("Endpoint {id} is delivering again; what waited goes out now."), None)
+        }
+        "events" => {
+            let events: Vec<String> =
+                form.events.split(',').map(|e| e.trim().to_owned()).filter(|e| !e.is_empty()).collect();
+            service.update_endpoint(&viewer.who, id, &events).await.or_page(&viewer, &back)?;
+            (format!("Endpoint {id} now receives the events listed."), None)
+        }
+        "test" => {
+            let message = service.send_test_event(&viewer.who, id).await.or_page(&viewer, &back)?;
+            (format!("Test message {message} queued; it appears in the delivery log once sent."), None)
+        }
+        "rotate-secret" => {
+            let endpoint = service.rotate_endpoint_secret(&viewer.who, id).await.or_page(&viewer, &back)?;
+            let until = endpoint.previous_secret_until.map(when).unwrap_or_default();
+            (
+                format!("Endpoint {id} has a new secret; the old one keeps signing beside it until {until}."),
+                Some(endpoint.secret),
+            )
+        }
+        "delete" => {
+            service.delete_endpoint(&viewer.who, id).await.or_page(&viewer, &back)?;
+            return Ok(axum::response::Redirect::to("/webhooks").into_response());
+        }
+        _ => {
+            let unknown = assay_service::ServiceError::NotFound(format!("the action `{action}` of a webhook endpoint"));
+            return Err::<Response, _>(unknown).or_page(&viewer, &back);
+        }
+    };
+    Ok(render(&webhook_page(&state, &viewer, id, Some(flash), secret).await?))
+}
+
+/// `POST /webhooks/{id}/messages/{message}/redeliver`: send a message again now.
+pub(crate) async fn redeliver_webhook(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((id, message)): Path<(i64, String)>,
+    Form(form): Form<EndpointAction>,
+) -> Result<Response, ConsoleError> {
+    viewer.check(&form.csrf)?;
+    let back = format!("/webhooks/{id}");
+    state.service.redeliver(&viewer.who, id, &message).await.or_page(&viewer, &back)?;
+    let flash = format!("Message {message} is queued to be sent again.");
+    Ok(render(&webhook_page(&state, &viewer, id, Some(flash), None).await?))
 }

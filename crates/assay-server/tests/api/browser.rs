@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
-use super::{App, app, example, slug_of};
+use super::{App, Receiver, app, example, slug_of};
 
 const CHROMEDRIVER_VAR: &str = "ASSAY_TEST_CHROMEDRIVER";
 
@@ -268,6 +268,115 @@ async fn walkthrough(app: &App, client: &Client, base: &str) -> Result<(), fanto
     client.goto(&format!("{base}/listings")).await?;
     client.find(Locator::Css("body")).await?.send_keys(&fantoccini::key::Key::Tab).await?;
     assert_eq!(client.active_element().await?.text().await?, "Skip to content");
+    sign_out(client).await;
+    Ok(())
+}
+
+/// A partner manages a webhook endpoint in the console: sends a test event and sees it
+/// delivered with the endpoint's health, pauses it (a test message waits) and resumes it (the
+/// message goes out), and rotates the secret (the page shows the new one once; the next message
+/// verifies with it and carries a signature for each live secret).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partner_pauses_rotates_and_tests_a_webhook_endpoint_in_a_real_browser() {
+    let Some(driver_path) = chromedriver() else { return };
+    let mut app = app().await;
+    let config = assay_service::WebhookConfig { allow_private: true, ..Default::default() };
+    let outbound = assay_core::address::Outbound { allow_local: true };
+    let sender = std::sync::Arc::new(assay_server::webhooks::HttpSender::new(outbound, Duration::from_secs(5)));
+    app.service = app.service.clone().with_webhooks(sender, config);
+    app.router = assay_server::router(app.service.clone(), assay_server::ServerConfig::default());
+    let dispatcher = app.service.clone();
+    tokio::spawn(async move { dispatcher.run_dispatcher(Duration::from_millis(200), std::future::pending()).await });
+    let (receiver, url) = Receiver::start(0).await;
+    let created = app.call(axum::http::Method::POST, "/v1/webhooks", Some(&app.acme), Some(json!({"url": url}))).await;
+    let id = created.body["id"].as_i64().unwrap();
+    let base = serve(&app).await;
+    let (_driver, webdriver) = start_driver(&driver_path).await;
+    let profile = tempfile::tempdir().unwrap();
+    let client = browser(&webdriver, profile.path()).await;
+    let result = manage_endpoint(&app, &client, &base, id, &receiver).await;
+    client.close().await.unwrap();
+    result.unwrap();
+}
+
+/// Wait until the receiver has `n` messages.
+async fn received(receiver: &Receiver, n: usize) -> Vec<(axum::http::HeaderMap, String)> {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let seen = receiver.seen();
+        if seen.len() >= n {
+            return seen;
+        }
+        assert!(Instant::now() < deadline, "the receiver got {} of {n} messages", seen.len());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn click(client: &Client, css: &str) -> Result<(), fantoccini::error::CmdError> {
+    client.find(Locator::Css(css)).await?.click().await
+}
+
+async fn manage_endpoint(
+    app: &App,
+    client: &Client,
+    base: &str,
+    id: i64,
+    receiver: &Receiver,
+) -> Result<(), fantoccini::error::CmdError> {
+    sign_in(client, base, &app.acme).await;
+    expect_path(client, "/listings", "partners start at their listings").await;
+    client.goto(&format!("{base}/webhooks")).await?;
+    assert!(text_of(client, "tbody").await.contains("healthy"));
+    client.find(Locator::Css(&format!("a[href='/webhooks/{id}']"))).await?.click().await?;
+    expect_path(client, &format!("/webhooks/{id}"), "an endpoint opens its page").await;
+    assert_eq!(text_of(client, "[data-last-success]").await, "never");
+
+    // A test event: queued, delivered, and the endpoint's health says so.
+    click(client, &format!("form[action='/webhooks/{id}/test'] button")).await?;
+    assert!(text_of(client, "[data-flash]").await.contains("Test message"), "the page says it was queued");
+    let seen = received(receiver, 1).await;
+    let body: serde_json::Value = serde_json::from_str(&seen[0].1).unwrap();
+    assert_eq!(body["type"], "webhook.test");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        client.goto(&format!("{base}/webhooks/{id}")).await?;
+        if text_of(client, "[data-last-success]").await != "never" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the delivery never showed in the endpoint's health");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(text_of(client, "table").await.contains("HTTP 204"), "the delivery log shows the attempt");
+
+    // Pause with a reason: a test message waits while it is paused.
+    client.find(Locator::Css("input#reason")).await?.send_keys("moving the receiver").await?;
+    click(client, &format!("form[action='/webhooks/{id}/pause'] button")).await?;
+    assert_eq!(text_of(client, "[data-health]").await, "paused");
+    assert!(text_of(client, "[data-paused]").await.contains("moving the receiver"));
+    screenshot(client, "webhook-paused").await;
+    click(client, &format!("form[action='/webhooks/{id}/test'] button")).await?;
+    assert!(text_of(client, "[data-flash]").await.contains("Test message"));
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(app.store.message_counts(id).await.unwrap().0, 1, "the message waits while the endpoint is paused");
+    assert_eq!(receiver.seen().len(), 1);
+    click(client, &format!("form[action='/webhooks/{id}/resume'] button")).await?;
+    assert_eq!(text_of(client, "[data-health]").await, "healthy");
+    received(receiver, 2).await;
+
+    // Rotate the secret: shown once; the next message verifies with it and is signed twice.
+    click(client, &format!("form[action='/webhooks/{id}/rotate-secret'] button")).await?;
+    let secret = text_of(client, ".secret").await;
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    assert!(client.source().await?.contains("still signs until"), "the page says how long the old secret signs");
+    screenshot(client, "webhook-rotated").await;
+    click(client, &format!("form[action='/webhooks/{id}/test'] button")).await?;
+    let seen = received(receiver, 3).await;
+    let (headers, body) = &seen[2];
+    let signatures = headers["webhook-signature"].to_str().unwrap();
+    assert_eq!(signatures.split(' ').count(), 2, "one signature per live secret: {signatures}");
+    standardwebhooks::Webhook::new(&secret).unwrap().verify(body.as_bytes(), headers).expect("the new secret verifies");
+    client.goto(&format!("{base}/webhooks/{id}")).await?;
+    screenshot(client, "webhook-endpoint").await;
     sign_out(client).await;
     Ok(())
 }

@@ -221,7 +221,7 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let detail = format!(
-            "{} {}: announced {announced}, deprecated from {deprecated_from}, sunset {sunset}",
+            "#{id} {} {}: announced {announced}, deprecated from {deprecated_from}, sunset {sunset}",
             new.stability,
             versions.as_deref().or(api.as_deref()).unwrap_or_default()
         );
@@ -232,6 +232,15 @@ impl Store {
             .fetch_one(&self.pool)
             .await?;
         row.record()
+    }
+
+    /// One deprecation schedule.
+    pub async fn deprecation(&self, id: i64) -> Result<Option<DeprecationRecord>, StoreError> {
+        let row = sqlx::query_as::<_, DeprecationRow>(select_deprecations!("WHERE d.id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(DeprecationRow::record).transpose()
     }
 
     /// The schedules of one platform API version, by sunset.
@@ -288,7 +297,8 @@ pub(super) async fn insert_notice(
     .fetch_one(&mut **tx)
     .await?;
     let subject = new.slug.map_or_else(|| "platform".to_owned(), |slug| format!("listing:{slug}"));
-    let detail = format!("{} effective {}: {}", new.kind, new.effective, new.summary);
+    // `#id` first: the webhook dispatcher reads the notice back by it.
+    let detail = format!("#{id} {} effective {}: {}", new.kind, new.effective, new.summary);
     append(tx, actor, "notice.publish", &subject, &detail).await?;
     Ok(id)
 }

@@ -1,10 +1,12 @@
 //! Partner webhooks: endpoints, the durable outbox and the delivery log. The store keeps
 //! messages as opaque text; `assay_service::webhooks` builds, signs and sends them.
 
-use super::{AuditRow, Id, Store, StoreError, Tally, append, now, select_audit};
+use std::collections::HashMap;
+
+use super::{AuditRow, Count, Id, Store, StoreError, Tally, append, now, select_audit};
 use crate::audit::AuditEvent;
 use crate::model::PartnerId;
-pub use assay_core::webhook::{DeliveryRecord, EndpointRecord};
+pub use assay_core::webhook::{DeliveryRecord, EndpointHealth, EndpointRecord};
 
 /// A message to put in the outbox for one endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,7 +16,7 @@ pub struct NewMessage {
     /// The message id receivers deduplicate on (`webhook-id`); unique per endpoint, so
     /// enqueueing the same message twice stores it once.
     pub msg_id: String,
-    /// The event type, e.g. `listing.version.approved`.
+    /// The event type, e.g. `listing.version.decided`.
     pub event_type: String,
     /// The body, as it will be signed and sent.
     pub payload: String,
@@ -25,10 +27,13 @@ pub struct NewMessage {
 pub struct DueMessage {
     /// Its row id.
     pub id: i64,
+    /// The endpoint it goes to.
+    pub endpoint: i64,
     /// Where to send it.
     pub url: String,
-    /// The endpoint's secret.
-    pub secret: String,
+    /// The secrets that sign it: the endpoint's, and its previous one during a rotation's
+    /// grace period.
+    pub secrets: Vec<String>,
     /// `webhook-id`.
     pub msg_id: String,
     /// The event type.
@@ -55,10 +60,55 @@ pub enum AttemptOutcome {
     Failed,
 }
 
+/// One attempt to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    /// The message (its row id).
+    pub message: i64,
+    /// Its endpoint.
+    pub endpoint: i64,
+    /// The receiver's status, if it answered.
+    pub status: Option<u16>,
+    /// Why it failed, as partners may read it.
+    pub error: Option<String>,
+    /// How long it took.
+    pub duration_ms: i64,
+    /// What follows.
+    pub outcome: AttemptOutcome,
+}
+
+/// How recorded attempts move an endpoint's health.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HealthPolicy {
+    /// A failing endpoint is probed again after 2^(failures in a row − 1) seconds, at most this.
+    pub max_endpoint_backoff_secs: i64,
+    /// An endpoint failing for this long is paused (0: never).
+    pub pause_after_secs: i64,
+}
+
+/// An endpoint paused automatically by [`Store::record_attempts`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AutoPaused {
+    /// The endpoint.
+    pub endpoint: i64,
+    /// Its partner.
+    pub partner: PartnerId,
+    /// Why, as recorded.
+    pub reason: String,
+}
+
+/// The actor automatic pauses are recorded under.
+pub const DISPATCHER: &str = "webhook dispatcher";
+
 /// `SELECT` every [`EndpointRow`] column, then `$rest` (static text: the queries stay literals).
 macro_rules! select_endpoints {
     ($rest:literal) => {
-        concat!("SELECT id, partner_id, url, secret, events, created_at FROM webhook_endpoints ", $rest)
+        concat!(
+            "SELECT id, partner_id, url, secret, events, created_at, previous_secret, previous_secret_until, \
+             paused_at, paused_reason, failing_since, failures_in_a_row, last_success_at, last_failure_at, last_error \
+             FROM webhook_endpoints ",
+            $rest
+        )
     };
 }
 
@@ -71,6 +121,15 @@ struct EndpointRow {
     secret: String,
     events: String,
     created_at: i64,
+    previous_secret: Option<String>,
+    previous_secret_until: Option<i64>,
+    paused_at: Option<i64>,
+    paused_reason: Option<String>,
+    failing_since: Option<i64>,
+    failures_in_a_row: i64,
+    last_success_at: Option<i64>,
+    last_failure_at: Option<i64>,
+    last_error: Option<String>,
 }
 
 impl EndpointRow {
@@ -82,6 +141,17 @@ impl EndpointRow {
             secret: self.secret,
             events: self.events.split(',').map(str::to_owned).collect(),
             created_at: self.created_at,
+            previous_secret: self.previous_secret,
+            previous_secret_until: self.previous_secret_until,
+            health: EndpointHealth {
+                paused_at: self.paused_at,
+                paused_reason: self.paused_reason,
+                failing_since: self.failing_since,
+                failures_in_a_row: self.failures_in_a_row,
+                last_success_at: self.last_success_at,
+                last_failure_at: self.last_failure_at,
+                last_error: self.last_error,
+            },
         }
     }
 }
@@ -92,12 +162,15 @@ struct CursorRow {
     seq: i64,
 }
 
-/// A due message and where it goes.
+/// A due message and where it goes, with its turn among its endpoint's due messages.
 #[derive(sqlx::FromRow)]
 struct DueRow {
     id: i64,
+    endpoint_id: i64,
     url: String,
     secret: String,
+    previous_secret: Option<String>,
+    previous_secret_until: Option<i64>,
     msg_id: String,
     event_type: String,
     payload: String,
@@ -109,6 +182,27 @@ struct DueRow {
 #[derive(sqlx::FromRow)]
 struct AttemptsRow {
     attempts: i64,
+}
+
+/// An endpoint's failures in a row (`RETURNING`).
+#[derive(sqlx::FromRow)]
+struct FailuresRow {
+    failures_in_a_row: i64,
+}
+
+/// An endpoint failing long enough to be paused.
+#[derive(sqlx::FromRow)]
+struct FailingRow {
+    partner_id: i64,
+    failing_since: i64,
+    failures_in_a_row: i64,
+    last_error: Option<String>,
+}
+
+/// A message's state and endpoint (for redelivery).
+#[derive(sqlx::FromRow)]
+struct MessageRow {
+    id: i64,
 }
 
 /// A delivery attempt and its message.
@@ -229,27 +323,47 @@ impl Store {
         Ok(inserted)
     }
 
-    /// Claim up to `limit` messages due at `now`: each is leased for `lease_secs` (its next
-    /// attempt moves past the lease), so a node that dies mid-delivery leaves it to be sent
-    /// again once the lease lapses.
+    /// Claim up to `limit` messages due at `now`, fairly: every endpoint's oldest due message
+    /// comes before any endpoint's second, and no endpoint gets more than `per_endpoint` in
+    /// flight, counting `busy` (what this node is already sending, by endpoint). Paused
+    /// endpoints and endpoints backing off are skipped. Each claimed message is leased for
+    /// `lease_secs` (its next attempt moves past the lease), so a node that dies mid-delivery
+    /// leaves it to be sent again once the lease lapses.
     pub async fn claim_due_messages(
         &self,
         now: i64,
         lease_secs: i64,
-        limit: i64,
+        limit: usize,
+        per_endpoint: usize,
+        busy: &HashMap<i64, usize>,
     ) -> Result<Vec<DueMessage>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
         let mut tx = self.write().await?;
         let rows = sqlx::query_as::<_, DueRow>(
-            "SELECT m.id, e.url, e.secret, m.msg_id, m.event_type, m.payload, m.created_at, m.attempts \
-             FROM webhook_messages m JOIN webhook_endpoints e ON e.id = m.endpoint_id \
-             WHERE m.state = 'pending' AND m.next_attempt_at <= $1 ORDER BY m.next_attempt_at, m.id LIMIT $2",
+            "SELECT id, endpoint_id, url, secret, previous_secret, previous_secret_until, msg_id, event_type, payload, \
+             created_at, attempts FROM (\
+               SELECT m.id, m.endpoint_id, e.url, e.secret, e.previous_secret, e.previous_secret_until, m.msg_id, \
+               m.event_type, m.payload, m.created_at, m.attempts, \
+               ROW_NUMBER() OVER (PARTITION BY m.endpoint_id ORDER BY m.next_attempt_at, m.id) AS turn \
+               FROM webhook_messages m JOIN webhook_endpoints e ON e.id = m.endpoint_id \
+               WHERE m.state = 'pending' AND m.next_attempt_at <= $1 AND e.paused_at IS NULL AND e.retry_at <= $1\
+             ) due WHERE turn <= $2 ORDER BY turn, id LIMIT $3",
         )
         .bind(now)
-        .bind(limit)
+        .bind(i64::try_from(per_endpoint).unwrap_or(i64::MAX))
+        .bind(i64::try_from(limit.saturating_mul(2).max(per_endpoint)).unwrap_or(i64::MAX))
         .fetch_all(&mut *tx)
         .await?;
-        let mut due = Vec::with_capacity(rows.len());
+        let mut taken: HashMap<i64, usize> = HashMap::new();
+        let mut due = Vec::with_capacity(rows.len().min(limit));
         for row in rows {
+            let in_flight =
+                busy.get(&row.endpoint_id).copied().unwrap_or(0) + taken.get(&row.endpoint_id).copied().unwrap_or(0);
+            if due.len() == limit || in_flight >= per_endpoint {
+                continue;
+            }
             let claimed = sqlx::query(
                 "UPDATE webhook_messages SET next_attempt_at = $1 WHERE id = $2 AND state = 'pending' AND next_attempt_at <= $3",
             )
@@ -260,63 +374,305 @@ impl Store {
             .await?
             .rows_affected();
             if claimed == 1 {
-                let DueRow { id, url, secret, msg_id, event_type, payload, created_at, attempts } = row;
-                due.push(DueMessage { id, url, secret, msg_id, event_type, payload, created_at, attempts });
+                *taken.entry(row.endpoint_id).or_default() += 1;
+                let mut secrets = vec![row.secret];
+                if let (Some(previous), Some(until)) = (row.previous_secret, row.previous_secret_until)
+                    && now < until
+                {
+                    secrets.push(previous);
+                }
+                due.push(DueMessage {
+                    id: row.id,
+                    endpoint: row.endpoint_id,
+                    url: row.url,
+                    secrets,
+                    msg_id: row.msg_id,
+                    event_type: row.event_type,
+                    payload: row.payload,
+                    created_at: row.created_at,
+                    attempts: row.attempts,
+                });
             }
         }
         tx.commit().await?;
         Ok(due)
     }
 
-    /// Record one attempt at `message`, made at `at`, and what follows from it, in one
-    /// transaction.
-    pub async fn record_attempt(
+    /// Record attempts made by `at`, what follows from each for its message, and for its
+    /// endpoint's health, in one transaction (one commit for a batch of deliveries). A failure
+    /// backs its endpoint off; an endpoint failing for `policy.pause_after_secs` is paused,
+    /// with an audit event: those are returned.
+    pub async fn record_attempts(
         &self,
-        message: i64,
-        status: Option<u16>,
-        error: Option<&str>,
-        duration_ms: i64,
-        outcome: &AttemptOutcome,
+        attempts: &[Attempt],
+        at: i64,
+        policy: HealthPolicy,
+    ) -> Result<Vec<AutoPaused>, StoreError> {
+        if attempts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut tx = self.write().await?;
+        let mut failing = Vec::new();
+        for a in attempts {
+            let AttemptsRow { attempts: attempt } = sqlx::query_as::<_, AttemptsRow>(
+                "UPDATE webhook_messages SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts",
+            )
+            .bind(a.message)
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO webhook_deliveries (message_id, attempt, at, status, error, duration_ms) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(a.message)
+            .bind(attempt)
+            .bind(at)
+            .bind(a.status.map(i64::from))
+            .bind(&a.error)
+            .bind(a.duration_ms)
+            .execute(&mut *tx)
+            .await?;
+            let (state, next, delivered) = match a.outcome {
+                AttemptOutcome::Delivered => ("delivered", at, Some(at)),
+                AttemptOutcome::Retry { next_at } => ("pending", next_at, None),
+                AttemptOutcome::Failed => ("failed", at, None),
+            };
+            // A message another node finished meanwhile (its lease lapsed mid-send) stays finished.
+            sqlx::query(
+                "UPDATE webhook_messages SET state = $1, next_attempt_at = $2, delivered_at = $3, last_error = $4 \
+                 WHERE id = $5 AND state = 'pending'",
+            )
+            .bind(state)
+            .bind(next)
+            .bind(delivered)
+            .bind(&a.error)
+            .bind(a.message)
+            .execute(&mut *tx)
+            .await?;
+            if a.outcome == AttemptOutcome::Delivered {
+                sqlx::query(
+                    "UPDATE webhook_endpoints SET failures_in_a_row = 0, failing_since = NULL, retry_at = 0, \
+                     last_success_at = $1 WHERE id = $2",
+                )
+                .bind(at)
+                .bind(a.endpoint)
+                .execute(&mut *tx)
+                .await?;
+                failing.retain(|e| *e != a.endpoint);
+                continue;
+            }
+            let failures = sqlx::query_as::<_, FailuresRow>(
+                "UPDATE webhook_endpoints SET failures_in_a_row = failures_in_a_row + 1, \
+                 failing_since = COALESCE(failing_since, $1), last_failure_at = $1, last_error = $2 WHERE id = $3 \
+                 RETURNING failures_in_a_row",
+            )
+            .bind(at)
+            .bind(&a.error)
+            .bind(a.endpoint)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(FailuresRow { failures_in_a_row }) = failures else { continue };
+            let shift = u32::try_from(failures_in_a_row - 1).unwrap_or(0).min(30);
+            let backoff = (1_i64 << shift).min(policy.max_endpoint_backoff_secs);
+            sqlx::query("UPDATE webhook_endpoints SET retry_at = $1 WHERE id = $2")
+                .bind(at + backoff)
+                .bind(a.endpoint)
+                .execute(&mut *tx)
+                .await?;
+            if !failing.contains(&a.endpoint) {
+                failing.push(a.endpoint);
+            }
+        }
+        let mut paused = Vec::new();
+        if policy.pause_after_secs > 0 {
+            for endpoint in failing {
+                let row = sqlx::query_as::<_, FailingRow>(
+                    "SELECT partner_id, failing_since, failures_in_a_row, last_error FROM webhook_endpoints \
+                     WHERE id = $1 AND paused_at IS NULL AND failing_since <= $2",
+                )
+                .bind(endpoint)
+                .bind(at - policy.pause_after_secs)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(row) = row else { continue };
+                let since = jiff::Timestamp::from_second(row.failing_since).map(|t| t.to_string()).unwrap_or_default();
+                let reason = format!(
+                    "paused automatically: every attempt failed since {since} ({} in a row; the last: {})",
+                    row.failures_in_a_row,
+                    row.last_error.as_deref().unwrap_or("no answer")
+                );
+                sqlx::query("UPDATE webhook_endpoints SET paused_at = $1, paused_reason = $2 WHERE id = $3")
+                    .bind(at)
+                    .bind(&reason)
+                    .bind(endpoint)
+                    .execute(&mut *tx)
+                    .await?;
+                append(&mut tx, DISPATCHER, "webhook.endpoint.pause", &format!("endpoint:{endpoint}"), &reason).await?;
+                paused.push(AutoPaused { endpoint, partner: PartnerId(row.partner_id), reason });
+            }
+        }
+        tx.commit().await?;
+        Ok(paused)
+    }
+
+    /// Change which events an endpoint receives.
+    pub async fn update_endpoint_events(&self, actor: &str, id: i64, events: &[String]) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        let changed = sqlx::query("UPDATE webhook_endpoints SET events = $1 WHERE id = $2")
+            .bind(events.join(","))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if changed == 0 {
+            return Err(StoreError::NotFound(format!("webhook endpoint {id}")));
+        }
+        append(&mut tx, actor, "webhook.endpoint.update", &format!("endpoint:{id}"), &events.join(",")).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Pause an endpoint (`Some(reason)`: nothing is sent to it; its messages wait) or resume
+    /// it (`None`: its waiting messages go out now, its failure count starts again).
+    pub async fn set_endpoint_paused(
+        &self,
+        actor: &str,
+        id: i64,
+        pause: Option<&str>,
         at: i64,
     ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
-        let AttemptsRow { attempts: attempt } = sqlx::query_as::<_, AttemptsRow>(
-            "UPDATE webhook_messages SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts",
-        )
-        .bind(message)
-        .fetch_one(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO webhook_deliveries (message_id, attempt, at, status, error, duration_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(message)
-        .bind(attempt)
-        .bind(at)
-        .bind(status.map(i64::from))
-        .bind(error)
-        .bind(duration_ms)
-        .execute(&mut *tx)
-        .await?;
-        let (state, next, delivered) = match outcome {
-            AttemptOutcome::Delivered => ("delivered", at, Some(at)),
-            AttemptOutcome::Retry { next_at } => ("pending", *next_at, None),
-            AttemptOutcome::Failed => ("failed", at, None),
+        let changed = match pause {
+            Some(reason) => {
+                sqlx::query("UPDATE webhook_endpoints SET paused_at = $1, paused_reason = $2 WHERE id = $3")
+                    .bind(at)
+                    .bind(reason)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?
+            }
+            None => {
+                sqlx::query(
+                    "UPDATE webhook_endpoints SET paused_at = NULL, paused_reason = NULL, failing_since = NULL, \
+                     failures_in_a_row = 0, retry_at = 0 WHERE id = $1",
+                )
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+            }
+        }
+        .rows_affected();
+        if changed == 0 {
+            return Err(StoreError::NotFound(format!("webhook endpoint {id}")));
+        }
+        if pause.is_none() {
+            // What waited (and what was backing off) goes out on the next pass.
+            sqlx::query(
+                "UPDATE webhook_messages SET next_attempt_at = $1 WHERE endpoint_id = $2 AND state = 'pending'",
+            )
+            .bind(at)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let (action, detail) = match pause {
+            Some(reason) => ("webhook.endpoint.pause", reason),
+            None => ("webhook.endpoint.resume", ""),
         };
-        // A message another node finished meanwhile (its lease lapsed mid-send) stays finished.
-        sqlx::query(
-            "UPDATE webhook_messages SET state = $1, next_attempt_at = $2, delivered_at = $3, last_error = $4 \
-             WHERE id = $5 AND state = 'pending'",
+        append(&mut tx, actor, action, &format!("endpoint:{id}"), detail).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Replace an endpoint's secret; the old one keeps signing until `grace_until`.
+    pub async fn rotate_endpoint_secret(
+        &self,
+        actor: &str,
+        id: i64,
+        secret: &str,
+        grace_until: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        let changed = sqlx::query(
+            "UPDATE webhook_endpoints SET previous_secret = secret, previous_secret_until = $1, secret = $2 WHERE id = $3",
         )
-        .bind(state)
-        .bind(next)
-        .bind(delivered)
-        .bind(error)
-        .bind(message)
+        .bind(grace_until)
+        .bind(secret)
+        .bind(id)
         .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            return Err(StoreError::NotFound(format!("webhook endpoint {id}")));
+        }
+        let until = jiff::Timestamp::from_second(grace_until).map(|t| t.to_string()).unwrap_or_default();
+        append(
+            &mut tx,
+            actor,
+            "webhook.endpoint.rotate",
+            &format!("endpoint:{id}"),
+            &format!("the old secret signs until {until}"),
+        )
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Delete an endpoint with its messages and delivery log (the audit log keeps that it was).
+    pub async fn delete_endpoint(&self, actor: &str, id: i64) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        sqlx::query(
+            "DELETE FROM webhook_deliveries WHERE message_id IN (SELECT id FROM webhook_messages WHERE endpoint_id = $1)",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM webhook_messages WHERE endpoint_id = $1").bind(id).execute(&mut *tx).await?;
+        let gone = sqlx::query("DELETE FROM webhook_endpoints WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if gone == 0 {
+            return Err(StoreError::NotFound(format!("webhook endpoint {id}")));
+        }
+        append(&mut tx, actor, "webhook.endpoint.delete", &format!("endpoint:{id}"), "").await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Send a message of an endpoint again, now (a failed one gets its attempts back). `false`
+    /// when the endpoint has no message `msg_id`.
+    pub async fn redeliver(&self, actor: &str, endpoint: i64, msg_id: &str, at: i64) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        let row =
+            sqlx::query_as::<_, MessageRow>("SELECT id FROM webhook_messages WHERE endpoint_id = $1 AND msg_id = $2")
+                .bind(endpoint)
+                .bind(msg_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some(MessageRow { id }) = row else { return Ok(false) };
+        sqlx::query(
+            "UPDATE webhook_messages SET state = 'pending', next_attempt_at = $1, \
+             attempts = CASE WHEN state = 'failed' THEN 0 ELSE attempts END WHERE id = $2",
+        )
+        .bind(at)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        append(&mut tx, actor, "webhook.message.redeliver", &format!("endpoint:{endpoint}"), msg_id).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Endpoints that are paused or failing now.
+    pub async fn unhealthy_endpoints(&self) -> Result<i64, StoreError> {
+        let Count { n } = sqlx::query_as::<_, Count>(
+            "SELECT COUNT(*) AS n FROM webhook_endpoints WHERE paused_at IS NOT NULL OR failing_since IS NOT NULL",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n)
     }
 
     /// An endpoint's delivery log, newest first, at most `limit` rows.
