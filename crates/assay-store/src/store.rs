@@ -15,6 +15,7 @@ use crate::audit::{self, AuditEvent, ChainBroken, Checkpoint};
 use crate::model::{Capability, ListingId, PartnerId, Principal, Role, VersionId, VersionRecord};
 use crate::token;
 
+mod email;
 mod jobs;
 mod listings;
 mod notices;
@@ -26,6 +27,7 @@ mod signin;
 mod waivers;
 mod webhooks;
 
+pub use email::{DueEmail, EmailAttempt, EmailCounts, NewEmail};
 pub use jobs::{
     ClaimedRecheck, ClaimedReview, Completed, DeadJob, JobCounts, JobFate, Lease, MAX_ATTEMPTS, MAX_LOST, RecheckResult,
 };

@@ -98,6 +98,7 @@ conformance!(
     notices_and_deprecations_are_recorded_and_listed,
     the_webhook_outbox_enqueues_once_leases_and_logs_attempts,
     webhook_claims_are_fair_and_failing_endpoints_back_off_and_pause,
+    the_email_outbox_enqueues_once_leases_retries_and_keeps_opt_outs,
     a_late_completion_from_a_lapsed_lease_is_refused,
     rechecks_are_recorded_once_retried_with_backoff_then_dead_lettered,
     a_job_whose_workers_keep_dying_quarantines_its_components_then_dies,
@@ -1450,4 +1451,59 @@ async fn two_jobs_for_one_version_are_claimed_in_one_batch(store: Store) {
             (version.id, vec![("mine.wasm".to_owned(), digest.clone())])
         );
     }
+}
+
+async fn the_email_outbox_enqueues_once_leases_retries_and_keeps_opt_outs(store: Store) {
+    use assay_store::{AttemptOutcome, EmailAttempt, EmailCounts, NewEmail, NewUser};
+    let acme = store.ensure_partner("test", "acme", &[Capability::List]).await.unwrap();
+    let ada = NewUser { email: "ada@acme.test", name: "Ada", partner: Some(acme), role: Role::Owner };
+    let ada = store.create_user("admin", &ada).await.unwrap();
+    // The unsubscribe token is made once and names its person.
+    let token = store.unsubscribe_token(ada.id).await.unwrap();
+    assert_eq!(store.unsubscribe_token(ada.id).await.unwrap(), token);
+    assert_eq!(store.user_by_unsubscribe_token(&token).await.unwrap(), Some(ada.id));
+    assert_eq!(store.user_by_unsubscribe_token("unsub_nobody").await.unwrap(), None);
+
+    // Fan-out moves the cursor and enqueues in one transaction; a stale cursor writes nothing.
+    let (cursor, events) = store.audit_after_email_cursor(100).await.unwrap();
+    let last = events.last().expect("creating the user was audited").seq;
+    let email = NewEmail {
+        key: format!("audit_{last}_user_{}", ada.id.0),
+        user: Some(ada.id),
+        address: "ada@acme.test".into(),
+        kind: "decision".into(),
+        subject: "acme-x 1.0.0 was approved".into(),
+        content: "{}".into(),
+    };
+    let now = 1_800_000_000;
+    assert_eq!(store.fan_out_emails(cursor, last, &[email.clone()], now).await.unwrap(), Some(1));
+    assert_eq!(store.fan_out_emails(cursor, last, &[email.clone()], now).await.unwrap(), None);
+    assert!(store.audit_after_email_cursor(100).await.unwrap().1.is_empty());
+    assert_eq!(store.enqueue_emails(&[email], now).await.unwrap(), 0, "one e-mail per key");
+
+    // Claimed with a lease; retried after a failure; sent.
+    let due = store.claim_due_emails(now, 60, 10).await.unwrap();
+    assert_eq!((due.len(), due[0].attempts, due[0].kind.as_str()), (1, 0, "decision"));
+    assert!(store.claim_due_emails(now, 60, 10).await.unwrap().is_empty(), "leased");
+    let failed = EmailAttempt {
+        message: due[0].id,
+        error: Some("the relay did not answer".into()),
+        duration_ms: 5,
+        outcome: AttemptOutcome::Retry { next_at: now + 30 },
+    };
+    store.record_email_attempts(&[failed], now).await.unwrap();
+    assert!(store.claim_due_emails(now + 29, 60, 10).await.unwrap().is_empty(), "backing off");
+    let again = store.claim_due_emails(now + 30, 60, 10).await.unwrap();
+    assert_eq!(again[0].attempts, 1);
+    let sent = EmailAttempt { message: again[0].id, error: None, duration_ms: 3, outcome: AttemptOutcome::Delivered };
+    store.record_email_attempts(&[sent], now + 30).await.unwrap();
+    assert_eq!(store.email_counts().await.unwrap(), EmailCounts { pending: 0, sent: 1, failed: 0 });
+
+    // Opt-outs are replaced whole and audited.
+    store.set_email_opt_outs("ada", ada.id, &["decision".into(), "notice".into()], now).await.unwrap();
+    assert_eq!(store.email_opt_outs(ada.id).await.unwrap(), ["decision", "notice"]);
+    store.set_email_opt_outs("ada", ada.id, &[], now).await.unwrap();
+    assert!(store.email_opt_outs(ada.id).await.unwrap().is_empty());
+    let (_, events) = store.audit_after_cursor(1000).await.unwrap();
+    assert!(events.iter().any(|e| e.action == "user.email_preferences" && e.detail.contains("decision, notice")));
 }
