@@ -1476,8 +1476,8 @@ async fn the_email_outbox_enqueues_once_leases_retries_and_keeps_opt_outs(store:
         content: "{}".into(),
     };
     let now = 1_800_000_000;
-    assert_eq!(store.fan_out_emails(cursor, last, &[email.clone()], now).await.unwrap(), Some(1));
-    assert_eq!(store.fan_out_emails(cursor, last, &[email.clone()], now).await.unwrap(), None);
+    assert_eq!(store.fan_out_emails(cursor, last, std::slice::from_ref(&email), now).await.unwrap(), Some(1));
+    assert_eq!(store.fan_out_emails(cursor, last, std::slice::from_ref(&email), now).await.unwrap(), None);
     assert!(store.audit_after_email_cursor(100).await.unwrap().1.is_empty());
     assert_eq!(store.enqueue_emails(&[email], now).await.unwrap(), 0, "one e-mail per key");
 
