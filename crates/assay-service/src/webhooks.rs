@@ -246,28 +246,26 @@ impl Service {
             url::Url::parse(url).map_err(|e| ServiceError::invalid("/url", format!("`{url}` is not a URL: {e}")))?;
         // What registration can see: an address literal, or a name for this machine. Names
         // are checked again where it matters, on every address they resolve to at delivery.
-        let outbound = assay_core::address::Outbound { allow_local: self.webhooks.allow_private };
-        let refusal = match parsed.host() {
-            Some(url::Host::Ipv4(ip)) => outbound.refusal(ip.into()),
-            Some(url::Host::Ipv6(ip)) => outbound.refusal(ip.into()),
+        let seen: Option<std::net::IpAddr> = match parsed.host() {
+            Some(url::Host::Ipv4(ip)) => Some(ip.into()),
+            Some(url::Host::Ipv6(ip)) => Some(ip.into()),
             Some(url::Host::Domain(name)) => {
                 let name = name.trim_end_matches('.').to_ascii_lowercase();
-                (name == "localhost" || name.ends_with(".localhost"))
-                    .then(|| outbound.refusal(std::net::Ipv4Addr::LOCALHOST.into()))
-                    .flatten()
+                (name == "localhost" || name.ends_with(".localhost")).then_some(std::net::Ipv4Addr::LOCALHOST.into())
             }
-            None => Some("the URL has no host".to_owned()),
+            None => {
+                return Err(ServiceError::invalid(
+                    "/url",
+                    format!("`{url}` cannot be an endpoint: the URL has no host"),
+                ));
+            }
         };
-        if let Some(why) = refusal {
+        let outbound = assay_core::address::Outbound { allow_local: self.webhooks.allow_private };
+        if let Some(why) = seen.and_then(|ip| outbound.refusal(ip)) {
             return Err(ServiceError::invalid("/url", format!("`{url}` cannot be an endpoint: {why}")));
         }
-        let local = self.webhooks.allow_private
-            && match parsed.host() {
-                Some(url::Host::Ipv4(ip)) => assay_core::address::special(ip.into()).is_some(),
-                Some(url::Host::Ipv6(ip)) => assay_core::address::special(ip.into()).is_some(),
-                Some(url::Host::Domain(name)) => name == "localhost" || name.ends_with(".localhost"),
-                None => false,
-            };
+        // Only an address the development setting let through may take plain `http`.
+        let local = seen.is_some_and(|ip| assay_core::address::special(ip).is_some());
         let scheme_ok = parsed.scheme() == "https" || (parsed.scheme() == "http" && local);
         if !scheme_ok || url.len() > 2048 {
             return Err(ServiceError::invalid("/url", "an endpoint URL is https and at most 2048 bytes".into()));

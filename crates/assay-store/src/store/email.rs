@@ -2,8 +2,8 @@
 //! unsubscribe links carry. The store keeps each e-mail's content as opaque JSON;
 //! `assay_service::email` decides who hears of what, and the server renders and sends it.
 
-use super::webhooks::AttemptOutcome;
-use super::{AuditRow, Store, StoreError, append, select_audit};
+use super::webhooks::{AttemptOutcome, move_cursor};
+use super::{Store, StoreError, append};
 use crate::audit::AuditEvent;
 use assay_core::identity::UserId;
 
@@ -96,11 +96,6 @@ struct StateCountRow {
     n: i64,
 }
 
-#[derive(sqlx::FromRow)]
-struct CursorRow {
-    seq: i64,
-}
-
 const EMAIL_CURSOR: &str = "email";
 
 async fn insert_emails(
@@ -131,17 +126,7 @@ async fn insert_emails(
 impl Store {
     /// Audit events after the e-mail cursor (up to `limit`), and the cursor.
     pub async fn audit_after_email_cursor(&self, limit: i64) -> Result<(i64, Vec<AuditEvent>), StoreError> {
-        let CursorRow { seq: cursor } =
-            sqlx::query_as::<_, CursorRow>("SELECT seq FROM webhook_cursor WHERE name = $1")
-                .bind(EMAIL_CURSOR)
-                .fetch_one(&self.pool)
-                .await?;
-        let rows = sqlx::query_as::<_, AuditRow>(concat!(select_audit!(), " WHERE seq > $1 ORDER BY seq LIMIT $2"))
-            .bind(cursor)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok((cursor, rows.into_iter().map(AuditRow::event).collect()))
+        self.audit_after(EMAIL_CURSOR, limit).await
     }
 
     /// Move the e-mail cursor from `from` to `to` and enqueue `emails`, in one transaction:
@@ -154,14 +139,7 @@ impl Store {
         at: i64,
     ) -> Result<Option<u64>, StoreError> {
         let mut tx = self.write().await?;
-        let moved = sqlx::query("UPDATE webhook_cursor SET seq = $1 WHERE name = $2 AND seq = $3")
-            .bind(to)
-            .bind(EMAIL_CURSOR)
-            .bind(from)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if moved == 0 {
+        if !move_cursor(&mut tx, EMAIL_CURSOR, from, to).await? {
             return Ok(None);
         }
         let inserted = insert_emails(&mut tx, emails, at).await?;

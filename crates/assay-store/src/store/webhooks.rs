@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::{AuditRow, Count, Id, Store, StoreError, Tally, append, now, select_audit};
+use super::{AuditRow, Id, Store, StoreError, Tally, append, now, select_audit};
 use crate::audit::AuditEvent;
 use crate::model::PartnerId;
 pub use assay_core::webhook::{DeliveryRecord, EndpointHealth, EndpointRecord};
@@ -199,12 +199,6 @@ struct FailingRow {
     last_error: Option<String>,
 }
 
-/// A message's state and endpoint (for redelivery).
-#[derive(sqlx::FromRow)]
-struct MessageRow {
-    id: i64,
-}
-
 /// A delivery attempt and its message.
 #[derive(sqlx::FromRow)]
 struct DeliveryRow {
@@ -216,6 +210,27 @@ struct DeliveryRow {
     error: Option<String>,
     duration_ms: i64,
     state: String,
+}
+
+/// The audit cursor webhooks are fanned out behind.
+const WEBHOOK_CURSOR: &str = "audit";
+
+/// Move the audit cursor named `cursor` from `from` to `to` in `tx`: `false` (nothing moved)
+/// when another node moved it first.
+pub(super) async fn move_cursor(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    cursor: &str,
+    from: i64,
+    to: i64,
+) -> Result<bool, StoreError> {
+    let moved = sqlx::query("UPDATE webhook_cursor SET seq = $1 WHERE name = $2 AND seq = $3")
+        .bind(to)
+        .bind(cursor)
+        .bind(from)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    Ok(moved == 1)
 }
 
 impl Store {
@@ -277,16 +292,21 @@ impl Store {
 
     /// The fan-out cursor and up to `limit` audit events after it.
     pub async fn audit_after_cursor(&self, limit: i64) -> Result<(i64, Vec<AuditEvent>), StoreError> {
-        let CursorRow { seq: cursor } =
-            sqlx::query_as::<_, CursorRow>("SELECT seq FROM webhook_cursor WHERE name = 'audit'")
-                .fetch_one(&self.pool)
-                .await?;
-        let rows = sqlx::query_as::<_, AuditRow>(concat!(select_audit!(), " WHERE seq > $1 ORDER BY seq LIMIT $2"))
+        self.audit_after(WEBHOOK_CURSOR, limit).await
+    }
+
+    /// The audit cursor named `cursor` and up to `limit` events after it.
+    pub(super) async fn audit_after(&self, cursor: &str, limit: i64) -> Result<(i64, Vec<AuditEvent>), StoreError> {
+        let CursorRow { seq } = sqlx::query_as::<_, CursorRow>("SELECT seq FROM webhook_cursor WHERE name = $1")
             .bind(cursor)
+            .fetch_one(&self.pool)
+            .await?;
+        let rows = sqlx::query_as::<_, AuditRow>(concat!(select_audit!(), " WHERE seq > $1 ORDER BY seq LIMIT $2"))
+            .bind(seq)
             .bind(limit)
             .fetch_all(&self.pool)
             .await?;
-        Ok((cursor, rows.into_iter().map(AuditRow::event).collect()))
+        Ok((seq, rows.into_iter().map(AuditRow::event).collect()))
     }
 
     /// Move the fan-out cursor from `from` to `to` and enqueue `messages` (due at `at`, the
@@ -300,13 +320,7 @@ impl Store {
         at: i64,
     ) -> Result<Option<u64>, StoreError> {
         let mut tx = self.write().await?;
-        let moved = sqlx::query("UPDATE webhook_cursor SET seq = $1 WHERE name = 'audit' AND seq = $2")
-            .bind(to)
-            .bind(from)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if moved == 0 {
+        if !move_cursor(&mut tx, WEBHOOK_CURSOR, from, to).await? {
             return Ok(None);
         }
         let inserted = insert_messages(&mut tx, messages, at).await?;
@@ -645,34 +659,22 @@ impl Store {
     /// when the endpoint has no message `msg_id`.
     pub async fn redeliver(&self, actor: &str, endpoint: i64, msg_id: &str, at: i64) -> Result<bool, StoreError> {
         let mut tx = self.write().await?;
-        let row =
-            sqlx::query_as::<_, MessageRow>("SELECT id FROM webhook_messages WHERE endpoint_id = $1 AND msg_id = $2")
-                .bind(endpoint)
-                .bind(msg_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let Some(MessageRow { id }) = row else { return Ok(false) };
-        sqlx::query(
+        let found = sqlx::query(
             "UPDATE webhook_messages SET state = 'pending', next_attempt_at = $1, \
-             attempts = CASE WHEN state = 'failed' THEN 0 ELSE attempts END WHERE id = $2",
+             attempts = CASE WHEN state = 'failed' THEN 0 ELSE attempts END WHERE endpoint_id = $2 AND msg_id = $3",
         )
         .bind(at)
-        .bind(id)
+        .bind(endpoint)
+        .bind(msg_id)
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected();
+        if found == 0 {
+            return Ok(false);
+        }
         append(&mut tx, actor, "webhook.message.redeliver", &format!("endpoint:{endpoint}"), msg_id).await?;
         tx.commit().await?;
         Ok(true)
-    }
-
-    /// Endpoints that are paused or failing now.
-    pub async fn unhealthy_endpoints(&self) -> Result<i64, StoreError> {
-        let Count { n } = sqlx::query_as::<_, Count>(
-            "SELECT COUNT(*) AS n FROM webhook_endpoints WHERE paused_at IS NOT NULL OR failing_since IS NOT NULL",
-        )
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(n)
     }
 
     /// An endpoint's delivery log, newest first, at most `limit` rows.
