@@ -307,3 +307,33 @@ pub struct Invitation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
+
+/// One kind of e-mail and whether the caller receives it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+pub struct EmailKind {
+    /// The kind: `verdict`, `decision`, `certification`, `capability`, `notice`,
+    /// `deprecation`, `webhook` or `review_queue`.
+    pub kind: String,
+    /// What it is about.
+    pub about: String,
+    /// Whether the caller receives it.
+    pub receive: bool,
+}
+
+/// `GET /v1/me/email-preferences`: which e-mails the caller receives.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+pub struct EmailPreferences {
+    /// Where the caller's e-mail goes.
+    pub address: String,
+    /// Every kind of e-mail (invitations are not one: they go to addresses, not people).
+    pub kinds: Vec<EmailKind>,
+}
+
+/// `PUT /v1/me/email-preferences`: the kinds the caller does not want; every other kind is
+/// received.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetEmailPreferences {
+    /// Kinds to turn off (empty: receive every kind).
+    pub opted_out: Vec<String>,
+}

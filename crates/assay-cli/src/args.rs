@@ -137,7 +137,7 @@ pub enum Command {
     ///
     /// With no flags it serves http://127.0.0.1:8420 on the embedded SQLite store in the
     /// default data directory. `--demo` loads the example listings so the queue is not empty.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Partner checks: ship a new version of your own checks for a live listing and have it
     /// re-checked, without a new listing version.
     Checks {
@@ -456,6 +456,37 @@ pub struct ServeArgs {
     pub audit: AuditArgs,
     #[command(flatten, next_help_heading = "Sign-in")]
     pub oidc: OidcArgs,
+    #[command(flatten, next_help_heading = "E-mail")]
+    pub email: EmailArgs,
+}
+
+/// E-mail to people through an SMTP relay (`[email]`).
+#[derive(Debug, Default, Args)]
+pub struct EmailArgs {
+    /// The SMTP relay e-mail goes through (unset: no e-mail is sent).
+    #[arg(long, value_name = "HOST")]
+    pub smtp_host: Option<String>,
+    /// The relay's port.
+    #[arg(long, value_name = "PORT")]
+    pub smtp_port: Option<u16>,
+    /// How the connection is secured: starttls, tls or none.
+    #[arg(long, value_name = "MODE")]
+    pub smtp_security: Option<String>,
+    /// The user name to authenticate to the relay with.
+    #[arg(long, value_name = "USER")]
+    pub smtp_username: Option<String>,
+    /// The relay password (prefer ASSAY_SMTP_PASSWORD or the file).
+    #[arg(long, value_name = "PASSWORD", hide_env_values = true)]
+    pub smtp_password: Option<String>,
+    /// The sender of every e-mail, e.g. "assay <assay@example.com>".
+    #[arg(long, value_name = "MAILBOX")]
+    pub email_from: Option<String>,
+    /// Let the relay be on loopback or a private network.
+    #[arg(long)]
+    pub email_allow_private_relay: bool,
+    /// How often new events become e-mails and what is due is sent, in seconds.
+    #[arg(long, value_name = "SECS")]
+    pub email_interval_secs: Option<u32>,
 }
 
 /// The audit chain's checkpoints (`[audit]`).
@@ -1165,6 +1196,15 @@ pub fn flags(global: &Global, command: &Command) -> toml::Table {
             put(&mut layer, "oidc.issuer", a.oidc.oidc_issuer.as_ref());
             put(&mut layer, "oidc.client_id", a.oidc.oidc_client_id.as_ref());
             put(&mut layer, "oidc.client_secret", a.oidc.oidc_client_secret.as_ref());
+            let e = &a.email;
+            put(&mut layer, "email.smtp_host", e.smtp_host.as_ref());
+            put(&mut layer, "email.smtp_port", e.smtp_port);
+            put(&mut layer, "email.smtp_security", e.smtp_security.as_ref());
+            put(&mut layer, "email.smtp_username", e.smtp_username.as_ref());
+            put(&mut layer, "email.smtp_password", e.smtp_password.as_ref());
+            put(&mut layer, "email.from", e.email_from.as_ref());
+            put(&mut layer, "email.allow_private_relay", e.email_allow_private_relay.then_some(true));
+            put(&mut layer, "email.interval_secs", e.email_interval_secs);
         }
         Command::Audit { command: AuditCommand::Verify(a) } => {
             put(&mut layer, "audit.signing_key", a.audit_signing_key.as_ref());

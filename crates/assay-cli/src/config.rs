@@ -34,6 +34,7 @@ pub struct Config {
     pub sandbox: Sandbox,
     pub audit: Audit,
     pub oidc: Oidc,
+    pub email: Email,
     pub log: Log,
 }
 
@@ -172,6 +173,50 @@ pub struct Oidc {
     pub client_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<String>,
+}
+
+/// `[email]`: e-mail to people through an SMTP relay (`assay serve` sends it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Email {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub smtp_host: Option<String>,
+    #[serde(deserialize_with = "within::<_, _, 1, 65_535>")]
+    pub smtp_port: u16,
+    #[serde(deserialize_with = "smtp_security")]
+    pub smtp_security: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub smtp_username: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub smtp_password: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    pub allow_private_relay: bool,
+    #[serde(deserialize_with = "within::<_, _, 1, 3600>")]
+    pub interval_secs: u32,
+}
+
+impl Default for Email {
+    fn default() -> Self {
+        Email {
+            smtp_host: None,
+            smtp_port: 587,
+            smtp_security: "starttls".into(),
+            smtp_username: None,
+            smtp_password: None,
+            from: None,
+            allow_private_relay: false,
+            interval_secs: 5,
+        }
+    }
+}
+
+fn smtp_security<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let s = String::deserialize(d)?;
+    match s.as_str() {
+        "none" | "starttls" | "tls" => Ok(s),
+        _ => Err(serde::de::Error::custom(format!("`{s}` is not an SMTP security mode: none, starttls or tls"))),
+    }
 }
 
 /// `[log]`.
@@ -439,7 +484,9 @@ pub fn show(resolved: &Resolved) -> String {
         let value = table.get(this).and_then(toml::Value::as_table).and_then(|t| t.get(name));
         let origin = resolved.origins.get(key.name).cloned().unwrap_or(Origin::Default);
         out += &format!("# {}\n", key.doc);
+        let secret = name.ends_with("secret") || name.ends_with("password");
         let line = match value {
+            Some(_) if secret => format!("{name} = \"(set; not shown)\""),
             Some(value) => format!("{name} = {value}"),
             None => format!("# {name} ({})", key.default),
         };

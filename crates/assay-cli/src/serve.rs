@@ -59,7 +59,12 @@ async fn serve(config: &Config, args: &ServeArgs) -> Result<ExitCode, Failure> {
         assay_core::address::Outbound { allow_local: server.allow_private_webhooks },
         std::time::Duration::from_secs(server.webhook_timeout_secs.into()),
     );
-    let service = setup::service(config, store.clone())?.with_webhooks(Arc::new(sender), webhooks);
+    let public_url = server.public_url.clone().unwrap_or_else(|| format!("http://{}", server.listen));
+    let mut service = setup::service(config, store.clone())?.with_webhooks(Arc::new(sender), webhooks);
+    if let Some(mailer) = mailer(config)? {
+        let email = assay_service::EmailConfig { public_url: public_url.clone(), ..Default::default() };
+        service = service.with_mailer(Arc::new(mailer), email);
+    }
     // The audit chain: its newest events verified now (a broken chain is reported, and /readyz
     // says so, but the service runs: the evidence stays readable), its head signed periodically.
     let key_path = crate::audit::signing_key_path(config).input()?;
@@ -80,7 +85,6 @@ async fn serve(config: &Config, args: &ServeArgs) -> Result<ExitCode, Failure> {
     if let Some(dir) = &args.demo {
         seed(&service, dir).await?;
     }
-    let public_url = server.public_url.clone().unwrap_or_else(|| format!("http://{}", server.listen));
     let oidc = match (&config.oidc.issuer, &config.oidc.client_id) {
         (Some(issuer), Some(client_id)) => {
             let oidc_config = assay_server::oidc::OidcConfig {
@@ -141,6 +145,13 @@ async fn serve(config: &Config, args: &ServeArgs) -> Result<ExitCode, Failure> {
         let period = std::time::Duration::from_secs(server.webhook_interval_secs.into());
         tokio::spawn(async move { service.run_dispatcher(period, stop).await })
     };
+    // E-mail to people: fanned out from the audit log, sent from the outbox (without a relay
+    // configured, events pass by).
+    let mailer = {
+        let (service, stop) = (service.clone(), until_stopped());
+        let period = std::time::Duration::from_secs(config.email.interval_secs.into());
+        tokio::spawn(async move { service.run_mailer(period, stop).await })
+    };
     // Audit checkpoints: the chain's head signed, its newest events re-verified.
     let checkpointer = {
         let (service, stop) = (service.clone(), until_stopped());
@@ -167,6 +178,7 @@ async fn serve(config: &Config, args: &ServeArgs) -> Result<ExitCode, Failure> {
     let _ = scheduler.await;
     let _ = checkpointer.await;
     let _ = dispatcher.await;
+    let _ = mailer.await;
     // The last events of this run, signed before the store closes.
     if let Err(e) = service.checkpoint_audit().await {
         tracing::warn!(error = %assay_service::error_chain(&e), "the final audit checkpoint failed");
@@ -174,6 +186,35 @@ async fn serve(config: &Config, args: &ServeArgs) -> Result<ExitCode, Failure> {
     store.close().await;
     served.context("serving HTTP").map_err(Failure::Host)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The SMTP mailer `[email]` describes, if a relay is set.
+fn mailer(config: &Config) -> Result<Option<assay_server::email::SmtpMailer>, Failure> {
+    let email = &config.email;
+    let Some(host) = &email.smtp_host else { return Ok(None) };
+    let refuse = |why: String| Failure::Input(anyhow::anyhow!(why).context("[email]"), None);
+    let Some(from) = &email.from else {
+        return Err(refuse(
+            "email.smtp_host is set but email.from is not: set the sender, e.g. `assay <assay@example.com>`".into(),
+        ));
+    };
+    let credentials = match (&email.smtp_username, &email.smtp_password) {
+        (Some(user), Some(password)) => Some((user.clone(), password.clone())),
+        (None, None) => None,
+        _ => return Err(refuse("email.smtp_username and email.smtp_password go together".into())),
+    };
+    let config = assay_server::email::SmtpConfig {
+        host: host.clone(),
+        port: email.smtp_port,
+        security: email.smtp_security.parse().map_err(refuse)?,
+        credentials,
+        from: from.clone(),
+        timeout: std::time::Duration::from_secs(30),
+        outbound: assay_core::address::Outbound { allow_local: email.allow_private_relay },
+    };
+    let mailer = assay_server::email::SmtpMailer::new(config).map_err(refuse)?;
+    tracing::info!(relay = %format!("{host}:{}", email.smtp_port), security = %email.smtp_security, "e-mail goes through this SMTP relay");
+    Ok(Some(mailer))
 }
 
 pub(crate) async fn shutdown_signal() {

@@ -16,7 +16,9 @@
 //!   audit trail), creating listings and submitting versions.
 //! - [`lifecycle`]: rule packs and their blast radius, the deprecation calendar, notices and
 //!   fix-by dates, webhook endpoints and their delivery logs.
+//! - [`email`]: e-mail preferences, and the unsubscribe page every e-mail links to.
 
+mod email;
 mod lifecycle;
 mod listings;
 mod people;
@@ -62,6 +64,7 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         .route("/webhooks/{id}/{action}", post(lifecycle::webhook_action))
         .route("/webhooks/{id}/messages/{message}/redeliver", post(lifecycle::redeliver_webhook))
         .route("/tokens", get(people::tokens).post(people::create_token))
+        .route("/preferences", get(email::preferences).post(email::save_preferences))
         .route("/members", get(people::members))
         .route("/partners", get(people::partners))
         .route("/partners/decisions", post(people::decide))
@@ -72,7 +75,12 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         .route("/listings/{slug}/versions", post(listings::submit))
         .route_layer(axum::extract::DefaultBodyLimit::max(max_upload))
         .layer(axum::middleware::from_fn(session::guard));
-    pages.route("/assets/console.css", get(css)).route("/assets/console.js", get(js))
+    // Unsubscribe links work without a session, and mail clients' one-click requests come from
+    // their servers: the link's token is the proof, so no same-origin check.
+    let unsubscribe = Router::new()
+        .route("/unsubscribe/{token}", get(email::unsubscribe_page).post(email::unsubscribe))
+        .layer(axum::middleware::map_response(|response: Response| async { session::with_headers(response) }));
+    pages.merge(unsubscribe).route("/assets/console.css", get(css)).route("/assets/console.js", get(js))
 }
 
 async fn css() -> Response {
@@ -110,6 +118,8 @@ pub(crate) struct ViewerInfo {
     pub label: String,
     pub csrf: String,
     pub staff: bool,
+    /// A person (not a service account): they have e-mail preferences.
+    pub person: bool,
 }
 
 /// A message at the top of a page.
@@ -142,6 +152,7 @@ impl Layout {
                 ("/partners", "Partners"),
                 ("/members", "Members"),
                 ("/tokens", "Tokens"),
+                ("/preferences", "E-mail"),
             ]
         } else {
             &[
@@ -151,9 +162,15 @@ impl Layout {
                 ("/webhooks", "Webhooks"),
                 ("/members", "Members"),
                 ("/tokens", "Tokens"),
+                ("/preferences", "E-mail"),
             ]
         };
-        items.iter().map(|(href, label)| NavItem { href, label, current: *href == self.current }).collect()
+        let person = self.viewer.as_ref().is_some_and(|v| v.person);
+        items
+            .iter()
+            .filter(|(href, _)| person || *href != "/preferences")
+            .map(|(href, label)| NavItem { href, label, current: *href == self.current })
+            .collect()
     }
 }
 

@@ -51,6 +51,8 @@ pub(crate) const PERMISSIONS: &[(&str, Option<Permission>)] = &[
     ("update_checks", Some(Permission::Submit)),
     ("rechecks", Some(Permission::Read)),
     ("me", Some(Permission::Read)),
+    ("email_preferences", Some(Permission::Read)),
+    ("set_email_preferences", Some(Permission::Read)),
     ("list_members", Some(Permission::Read)),
     ("add_member", Some(Permission::ManageMembers)),
     ("change_member", Some(Permission::ManageMembers)),

@@ -14,6 +14,7 @@
 //! - [`packs`]: re-checks — rule-pack rollout (publish in shadow, progress and blast radius,
 //!   enforce), partners' check updates, a version's re-check verdicts, and the job queue with
 //!   its dead letters.
+//! - [`email`]: e-mail over SMTP (lettre) and its text and HTML templates.
 //! - [`ops`]: `/healthz`, `/readyz`, `/metrics`, request metrics.
 //! - `console`: the web console at `/` for reviewers and partners — server-rendered HTML over
 //!   the same service calls, signed in with a session cookie, CSRF-checked forms.
@@ -30,6 +31,7 @@ pub mod auth;
 mod console;
 mod contract;
 pub mod dto;
+pub mod email;
 pub mod events;
 pub mod notices;
 pub mod oidc;
@@ -195,6 +197,7 @@ fn routes(config: &ServerConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(audit::checkpoints))
         .routes(routes!(audit::verify))
         .routes(routes!(people::me))
+        .routes(routes!(people::email_preferences, people::set_email_preferences))
         .routes(routes!(people::list_members, people::add_member))
         .routes(routes!(people::change_member, people::remove_member))
         .routes(routes!(people::issue_member_token))

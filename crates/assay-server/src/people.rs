@@ -3,8 +3,8 @@
 
 use assay_api::people::{
     AddMember, CapabilityDecided, CapabilityHistoryEntry, CapabilityName, ChangeMember, CreatePartner, CreateToken,
-    DecideCapabilities, Invitation, Invite, IssuedToken, Me, Member, Partner, PartnerDetail, RoleName, RotateToken,
-    ScopeName, Token,
+    DecideCapabilities, EmailKind, EmailPreferences, Invitation, Invite, IssuedToken, Me, Member, Partner,
+    PartnerDetail, RoleName, RotateToken, ScopeName, SetEmailPreferences, Token,
 };
 use assay_api::problem::Problem;
 use axum::Json;
@@ -140,6 +140,51 @@ pub async fn me(State(state): State<AppState>, Caller(who): Caller) -> Result<Js
         member: person.as_ref().map(member),
         token: token(current, now),
     }))
+}
+
+fn email_preferences_of(p: assay_service::EmailPreferences) -> EmailPreferences {
+    let kinds = p
+        .kinds
+        .into_iter()
+        .map(|k| EmailKind { kind: k.kind.to_owned(), about: k.about.to_owned(), receive: k.receive })
+        .collect();
+    EmailPreferences { address: p.address, kinds }
+}
+
+/// Which e-mails the caller receives (people only: a service account receives none).
+#[utoipa::path(
+    get, path = "/v1/me/email-preferences", tag = "people",
+    responses(
+        (status = 200, description = "The caller's e-mail preferences", body = EmailPreferences),
+        (status = 403, description = "A service account's token", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("token" = []))
+)]
+pub async fn email_preferences(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+) -> Result<Json<EmailPreferences>, ApiError> {
+    Ok(Json(email_preferences_of(state.service.email_preferences(&who).await?)))
+}
+
+/// Turn kinds of e-mail off (and every other kind on). Each e-mail's unsubscribe link turns its
+/// own kind off without signing in.
+#[utoipa::path(
+    put, path = "/v1/me/email-preferences", tag = "people",
+    request_body = SetEmailPreferences,
+    responses(
+        (status = 200, description = "The caller's e-mail preferences now", body = EmailPreferences),
+        (status = 403, description = "A service account's token", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An unknown kind", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("token" = []))
+)]
+pub async fn set_email_preferences(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    ApiJson(body): ApiJson<SetEmailPreferences>,
+) -> Result<Json<EmailPreferences>, ApiError> {
+    Ok(Json(email_preferences_of(state.service.set_email_preferences(&who, &body.opted_out).await?)))
 }
 
 /// An organisation's current members: `staff` (staff only) or a partner's name (its own

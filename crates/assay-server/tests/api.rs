@@ -21,6 +21,8 @@ use assay_store::Store;
 mod browser;
 #[path = "api/console.rs"]
 mod console;
+#[path = "api/email.rs"]
+mod email;
 #[path = "api/outbound.rs"]
 mod outbound;
 #[path = "api/people.rs"]

@@ -19,6 +19,10 @@
 //!   versions as their dates pass.
 //! - [`webhooks`]: partner webhooks (Standard Webhooks signatures) from a durable outbox fed by
 //!   the audit log, with retries, backoff, deprecation reminders and a delivery log.
+//! - [`email`]: e-mail to the people an event concerns (verdicts, decisions, certification,
+//!   capabilities, notices, deprecations, paused endpoints, the review queue, invitations),
+//!   from a durable outbox fed by the audit log, with per-person preferences and unsubscribe
+//!   links.
 //! - [`rollout`]: rule packs published in shadow (every live listing re-checked, nothing
 //!   blocked), their blast radius, enforcement with a grace deadline and change notices, and
 //!   the re-check whose failing verdicts are applied at the deadline.
@@ -40,6 +44,7 @@ pub mod access;
 pub mod audit;
 pub mod bundle;
 mod clock;
+pub mod email;
 mod error;
 mod health;
 pub mod notices;
@@ -54,6 +59,9 @@ pub mod webhooks;
 pub mod worker;
 
 pub use clock::{Clock, SystemClock};
+pub use email::{
+    EmailConfig, EmailContent, EmailPreference, EmailPreferences, EmailReport, Mailer, OutgoingEmail, Unsubscribed,
+};
 pub use error::{Internal, ServiceError, error_chain};
 pub use health::Readiness;
 pub use notices::{DeprecationRequest, NoticeRequest, ScheduleReport};

@@ -122,6 +122,10 @@ pub struct Service {
     pub(crate) sender: Option<Arc<dyn crate::webhooks::Sender>>,
     /// How webhooks are delivered.
     pub(crate) webhooks: crate::webhooks::WebhookConfig,
+    /// Sends e-mail, when this process sends it.
+    pub(crate) mailer: Option<Arc<dyn crate::email::Mailer>>,
+    /// How e-mail is sent, and where its links point.
+    pub(crate) email: crate::email::EmailConfig,
     /// Published rule packs loaded so far, by id.
     pub(crate) packs: Arc<std::sync::Mutex<std::collections::HashMap<i64, Arc<RulePack>>>>,
     /// Each pack's check specs (building one hashes its component), by the pack's address; the
@@ -152,6 +156,8 @@ impl Service {
             compiles,
             sender: None,
             webhooks: crate::webhooks::WebhookConfig::default(),
+            mailer: None,
+            email: crate::email::EmailConfig::default(),
             packs: Arc::default(),
             pack_checks: Arc::default(),
             suspect_slot: Arc::default(),

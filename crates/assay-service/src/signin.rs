@@ -103,7 +103,8 @@ impl Service {
 
     /// Invite `email` into an organisation (`staff` or a partner's name) with `role`, for
     /// `days`: an owner into their partner, an admin into any. Returns the invitation's secret
-    /// (shown once: the invitee opens `/invitations/{secret}`) and the invitation.
+    /// (shown once: the invitee opens `/invitations/{secret}`) and the invitation; the invitee
+    /// is e-mailed the link too.
     pub async fn invite(
         &self,
         who: &Principal,
@@ -127,7 +128,10 @@ impl Service {
         if self.store.user_by_email(email).await?.is_some_and(|u| u.left_at.is_none()) {
             return Err(ServiceError::Exists(format!("a member with e-mail address {}", email.to_lowercase())));
         }
-        Ok(self.store.create_invitation(&who.actor, email, partner, role, i64::from(days) * 86_400).await?)
+        let (secret, invitation) =
+            self.store.create_invitation(&who.actor, email, partner, role, i64::from(days) * 86_400).await?;
+        self.email_invitation(&invitation, &secret).await?;
+        Ok((secret, invitation))
     }
 
     /// An organisation's invitations, newest first (those who may manage its members).

@@ -224,8 +224,19 @@ fn target_ref(target: &DeprecationTarget) -> DeprecationTargetRef {
     }
 }
 
-/// Who a typed event goes to: one partner, or every partner.
-type Typed = (&'static str, Option<PartnerId>, serde_json::Value);
+/// A typed event: its type, the partner it concerns (`None`: every partner) and its data.
+pub(crate) type Typed = (&'static str, Option<PartnerId>, serde_json::Value);
+
+/// A deprecation reminder due today.
+#[derive(Debug, Clone)]
+pub(crate) struct Reminder {
+    /// What makes it once-only: the deprecation and the threshold, e.g. `deprecation_3_7d`.
+    pub key: String,
+    /// The partner it concerns (`None`: every partner).
+    pub owner: Option<PartnerId>,
+    /// Its `deprecation.reminder` data.
+    pub data: serde_json::Value,
+}
 
 fn value(data: impl serde::Serialize) -> serde_json::Value {
     serde_json::to_value(data).unwrap_or_default()
@@ -390,7 +401,7 @@ impl Service {
     /// The typed event an audit event becomes, the partner it concerns (`None`: every
     /// partner) and its data; `None` for events partners are not told of, and for events whose
     /// detail predates the format read here.
-    async fn typed_event(
+    pub(crate) async fn typed_event(
         &self,
         event: &AuditEvent,
         owners: &mut HashMap<String, Option<PartnerId>>,
@@ -559,24 +570,24 @@ impl Service {
         Ok(events.len() as i64 == BATCH)
     }
 
-    /// Enqueue the deprecation reminders that are due (once each, by message id).
-    async fn reminders(&self, report: &mut DispatchReport) -> Result<(), ServiceError> {
-        let endpoints = self.store.endpoints(None).await?;
-        if !endpoints.iter().any(|e| e.wants("deprecation.reminder")) {
-            return Ok(());
-        }
+    /// The deprecation reminders due today: the nearest reminder day not yet passed for each
+    /// announced deprecation before its sunset (one per threshold, so each goes out once).
+    pub(crate) async fn due_reminders(&self) -> Result<Vec<Reminder>, ServiceError> {
         let today = self.today();
-        let mut messages = Vec::new();
+        let mut due = Vec::new();
         for deprecation in self.store.deprecations(None).await? {
             let schedule = deprecation.schedule;
             let left = schedule.days_to_sunset(today);
             if schedule.phase(today) == Phase::Sunset || schedule.announced > today {
                 continue;
             }
-            // The nearest reminder day not yet passed: one message per threshold.
             let Some(day) = self.webhooks.reminder_days.iter().copied().filter(|d| left <= *d).min() else { continue };
             let owner = match &deprecation.target {
-                DeprecationTarget::Listing { slug, .. } => self.store.listing(slug).await?.map(|l| l.partner),
+                DeprecationTarget::Listing { slug, .. } => match self.store.listing(slug).await? {
+                    Some(listing) => Some(listing.partner),
+                    // A listing that is gone concerns no one.
+                    None => continue,
+                },
                 DeprecationTarget::ApiVersion(_) => None,
             };
             let data = DeprecationReminder {
@@ -587,14 +598,26 @@ impl Service {
                 reminder: format!("{day} days"),
                 links: NoticeLinks { notice: format!("/v1/notices/{}", deprecation.notice_id) },
             };
-            let payload = envelope("deprecation.reminder", self.clock.now(), data);
-            let for_all = matches!(deprecation.target, DeprecationTarget::ApiVersion(_));
-            for endpoint in
-                endpoints.iter().filter(|e| (for_all || owner == Some(e.partner)) && e.wants("deprecation.reminder"))
-            {
+            due.push(Reminder { key: format!("deprecation_{}_{day}d", deprecation.id), owner, data: value(data) });
+        }
+        Ok(due)
+    }
+
+    /// Enqueue the deprecation reminders that are due (once each, by message id).
+    async fn reminders(&self, report: &mut DispatchReport) -> Result<(), ServiceError> {
+        let endpoints = self.store.endpoints(None).await?;
+        if !endpoints.iter().any(|e| e.wants("deprecation.reminder")) {
+            return Ok(());
+        }
+        let mut messages = Vec::new();
+        for reminder in self.due_reminders().await? {
+            let payload = envelope("deprecation.reminder", self.clock.now(), &reminder.data);
+            let wants =
+                |e: &&EndpointRecord| reminder.owner.is_none_or(|p| p == e.partner) && e.wants("deprecation.reminder");
+            for endpoint in endpoints.iter().filter(wants) {
                 messages.push(NewMessage {
                     endpoint: endpoint.id,
-                    msg_id: format!("msg_deprecation_{}_{day}d", deprecation.id),
+                    msg_id: format!("msg_{}", reminder.key),
                     event_type: "deprecation.reminder".into(),
                     payload: payload.clone(),
                 });

@@ -763,10 +763,22 @@ impl assay_service::Sender for Inbox {
     }
 }
 
+/// Records every e-mail instead of sending it.
+#[derive(Debug, Default)]
+struct Mailbox(std::sync::Mutex<Vec<assay_service::OutgoingEmail>>);
+
+impl assay_service::Mailer for Mailbox {
+    fn send(&self, email: &assay_service::OutgoingEmail) -> Result<(), assay_service::SendFailure> {
+        self.0.lock().unwrap().push(email.clone());
+        Ok(())
+    }
+}
+
 /// Every event type is sent for what really happens — a submission, a review, a decision, a
 /// certification and its loss, a notice, a deprecation scheduled, reminded of, entered and
 /// reached, an enforced pack, a test message — and each message validates against its event
-/// type's JSON Schema in `docs/events/` (additional properties refused).
+/// type's JSON Schema in `docs/events/` (additional properties refused). The same events reach
+/// the people they concern by e-mail, each kind to its audience.
 #[tokio::test]
 async fn every_event_type_is_sent_and_validates_against_its_schema() {
     use assay_core::deprecation::{Schedule, Stability};
@@ -776,10 +788,28 @@ async fn every_event_type_is_sent_and_validates_against_its_schema() {
     let mut world = world(&[Capability::List, Capability::Certify]).await;
     let inbox = Arc::new(Inbox::default());
     let config = assay_service::WebhookConfig { first_backoff_secs: 0, ..Default::default() };
-    world.service = world.service.clone().with_webhooks(inbox.clone(), config);
+    let mailbox = Arc::new(Mailbox::default());
+    let email = assay_service::EmailConfig { public_url: "https://assay.test".into(), ..Default::default() };
+    world.service = world.service.clone().with_webhooks(inbox.clone(), config).with_mailer(mailbox.clone(), email);
+    for (address, org, role) in [
+        ("olu@acme.test", Some("acme"), Role::Owner),
+        ("vic@acme.test", Some("acme"), Role::Viewer),
+        ("gus@globex.test", Some("globex"), Role::Owner),
+        ("rey@platform.test", None, Role::Reviewer),
+    ] {
+        let partner = match org {
+            Some(name) => Some(world.store.partner_by_name(name).await.unwrap().unwrap().id),
+            None => None,
+        };
+        let user = assay_store::NewUser { email: address, name: address, partner, role };
+        world.store.create_user("test", &user).await.unwrap();
+    }
     let deliver = |world: &World| {
         let service = world.service.clone();
-        async move { while service.dispatch_webhooks().await.unwrap() != assay_service::DispatchReport::default() {} }
+        async move {
+            while service.dispatch_webhooks().await.unwrap() != assay_service::DispatchReport::default() {}
+            service.dispatch_emails().await.unwrap();
+        }
     };
     let acme = world.service.register_endpoint(&world.acme, "https://acme.example/hook", &[]).await.unwrap();
     let globex = world.service.register_endpoint(&world.globex, "https://globex.example/hook", &[]).await.unwrap();
@@ -857,4 +887,50 @@ async fn every_event_type_is_sent_and_validates_against_its_schema() {
     assert!(to_globex.contains(&"listing.version.enforced"), "{to_globex:?}");
     assert!(!to_globex.contains(&"listing.version.certified"), "acme's events stay acme's: {to_globex:?}");
     let _ = globex;
+
+    // E-mail: each person hears of what concerns them, each kind once per event.
+    let mails = mailbox.0.lock().unwrap().clone();
+    let kinds_to = |address: &str| -> std::collections::BTreeSet<String> {
+        mails.iter().filter(|m| m.to == address).map(|m| m.kind.clone()).collect()
+    };
+    let set = |kinds: &[&str]| kinds.iter().map(|k| (*k).to_owned()).collect::<std::collections::BTreeSet<_>>();
+    assert_eq!(
+        kinds_to("olu@acme.test"),
+        set(&["capability", "certification", "decision", "deprecation", "notice", "verdict"]),
+        "{mails:#?}"
+    );
+    assert_eq!(kinds_to("vic@acme.test"), kinds_to("olu@acme.test"), "every member of the partner");
+    // globex hears of its own version (its review, approval, the enforcement notice and the
+    // version sent back), never of acme's certification or capabilities.
+    let globex_kinds = kinds_to("gus@globex.test");
+    assert!(globex_kinds.is_superset(&set(&["decision", "notice", "verdict"])), "{globex_kinds:?}");
+    assert!(globex_kinds.is_disjoint(&set(&["capability", "certification"])), "{globex_kinds:?}");
+    let enforced = mails.iter().filter(|m| m.to == "gus@globex.test" && m.subject.contains("enforced rule pack"));
+    assert_eq!(enforced.count(), 1, "{mails:#?}");
+    assert_eq!(kinds_to("rey@platform.test"), set(&["review_queue"]));
+    let acme_deprecation: Vec<&str> = mails
+        .iter()
+        .filter(|m| m.to == "olu@acme.test" && m.kind == "deprecation")
+        .map(|m| m.subject.as_str())
+        .collect();
+    assert_eq!(acme_deprecation.len(), 4, "scheduled, deprecated, 30 days to go, retired: {acme_deprecation:?}");
+    assert!(acme_deprecation.iter().any(|s| s.contains("is sunset in 30 days")), "{acme_deprecation:?}");
+    let lost = mails.iter().find(|m| m.to == "olu@acme.test" && m.subject.contains("no longer certified")).unwrap();
+    assert!(lost.content.paragraphs[0].contains("certification programme paused"), "{lost:#?}");
+    let capability = mails.iter().find(|m| m.to == "olu@acme.test" && m.kind == "capability").unwrap();
+    assert!(
+        capability.content.facts.iter().any(|(label, value)| label == "Before" && value.contains("certify")),
+        "{capability:#?}"
+    );
+    for mail in &mails {
+        let link = mail.content.unsubscribe.as_deref().unwrap_or_default();
+        assert!(link.starts_with("https://assay.test/unsubscribe/unsub_"), "{mail:#?}");
+        assert!(link.ends_with(&format!("?kind={}", mail.kind)), "{mail:#?}");
+        if let Some((_, url)) = &mail.content.action {
+            assert!(url.starts_with("https://assay.test/"), "{mail:#?}");
+        }
+    }
+    // Nothing is sent twice: another pass finds nothing new.
+    let again = world.service.dispatch_emails().await.unwrap();
+    assert_eq!((again.enqueued, again.sent), (0, 0), "{again:?}");
 }

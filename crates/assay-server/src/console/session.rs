@@ -55,7 +55,12 @@ impl Viewer {
     pub(crate) fn layout(&self, current: &'static str) -> Layout {
         let label = format!("{} · {}", self.who.actor, self.who.role);
         Layout {
-            viewer: Some(ViewerInfo { label, csrf: self.csrf.clone(), staff: staff(&self.who) }),
+            viewer: Some(ViewerInfo {
+                label,
+                csrf: self.csrf.clone(),
+                staff: staff(&self.who),
+                person: self.who.user.is_some(),
+            }),
             current,
             flash: None,
             now: self.now,
@@ -160,7 +165,7 @@ fn same_origin(headers: &HeaderMap) -> bool {
     !host.is_empty() && origin_host.eq_ignore_ascii_case(host)
 }
 
-fn with_headers(mut response: Response) -> Response {
+pub(crate) fn with_headers(mut response: Response) -> Response {
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));

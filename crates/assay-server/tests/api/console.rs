@@ -516,3 +516,47 @@ async fn admins_decide_on_partners_and_owners_manage_members_in_the_console() {
     assert_eq!(invited.status, StatusCode::CREATED, "{}", invited.html);
     assert!(invited.html.contains("dev@acme.test is invited") && invited.html.contains("/invitations/assay_"));
 }
+
+/// A person chooses which e-mails they receive on the E-mail page (a service account has no
+/// such page in its navigation); the form needs the session's CSRF token.
+#[tokio::test]
+async fn people_choose_which_emails_they_receive_in_the_console() {
+    use assay_store::{NewToken, NewUser, TokenOwner};
+    let app = app().await;
+    let acme = app.store.partner_by_name("acme").await.unwrap().unwrap().id;
+    let role = assay_service::Role::Developer;
+    let new = NewUser { email: "dev@acme.test", name: "Dev", partner: Some(acme), role };
+    let user = app.store.create_user("test", &new).await.unwrap();
+    let token = NewToken { name: "laptop", owner: TokenOwner::User(user.id), scopes: role.scopes(), ttl_secs: 3600 };
+    let (token, _) = app.store.issue_token("test", &token).await.unwrap();
+    let session = app.sign_in(&token).await;
+    let page = app.page(Method::GET, "/preferences", Some(&session), None).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+    assert!(page.html.contains("href=\"/preferences\" aria-current=\"page\""), "in the navigation");
+    assert!(page.html.contains("dev@acme.test"));
+    assert_eq!(page.html.matches(" checked>").count(), assay_service::email::KINDS.len(), "every kind is on at first");
+
+    let refused = app.page(Method::POST, "/preferences", Some(&session), Some("csrf=x&receive=verdict")).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let form = format!("csrf={}&receive=verdict&receive=decision", page.csrf());
+    let saved = app.page(Method::POST, "/preferences", Some(&session), Some(&form)).await;
+    assert_eq!((saved.status, saved.location()), (StatusCode::SEE_OTHER, "/preferences?done=saved"));
+    let after = app.page(Method::GET, "/preferences?done=saved", Some(&session), None).await;
+    assert!(after.html.contains("Your e-mail preferences are saved."));
+    assert_eq!(after.html.matches(" checked>").count(), 2, "{}", after.html);
+    let prefs = app.call(Method::GET, "/v1/me/email-preferences", Some(&token), None).await;
+    let off: Vec<&str> = prefs.body["kinds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["receive"] == false)
+        .map(|k| k["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(off.len(), assay_service::email::KINDS.len() - 2, "{}", prefs.body);
+    assert!(!off.contains(&"verdict") && !off.contains(&"decision"));
+
+    // A service account's console has no e-mail page to go to.
+    let account = app.sign_in(&app.acme).await;
+    let listings = app.page(Method::GET, "/listings", Some(&account), None).await;
+    assert!(!listings.html.contains("href=\"/preferences\""));
+}

@@ -163,6 +163,8 @@ fn probes(
         ("test_endpoint", get(format!("/v1/webhooks/{endpoint}/test"))),
         ("redeliver", get(format!("/v1/webhooks/{endpoint}/messages/msg_matrix/redeliver"))),
         ("me", get("/v1/me".into())),
+        ("email_preferences", get("/v1/me/email-preferences".into())),
+        ("set_email_preferences", json("/v1/me/email-preferences".into(), json!({"opted_out": ["notice"]}))),
         ("list_members", get("/v1/organisations/acme/members".into())),
         (
             "add_member",
