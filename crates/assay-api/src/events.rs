@@ -21,6 +21,12 @@ pub const EVENTS: &[(&str, &str, &str)] = &[
     ("notice.published", "NoticePublished", "A change notice was published."),
     ("deprecation.scheduled", "DeprecationScheduled", "A deprecation was scheduled."),
     ("deprecation.reminder", "DeprecationReminder", "A deprecation's sunset is near (30, 7 and 1 days)."),
+    ("exception.requested", "ExceptionEvent", "A partner asked for an exception to a finding."),
+    (
+        "exception.decided",
+        "ExceptionEvent",
+        "Staff granted (or granted once, pending a second reviewer) or denied an exception.",
+    ),
     ("webhook.test", "TestEvent", "The endpoint's owner asked for a test message."),
 ];
 
@@ -158,6 +164,43 @@ pub struct VersionUncertified {
     pub by: String,
     /// Where to read more.
     pub links: VersionLinks,
+}
+
+/// `exception.requested` and `exception.decided`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ExceptionEvent {
+    /// The request's id.
+    pub exception: i64,
+    /// The listing's slug.
+    pub listing: String,
+    /// The version whose finding it is.
+    pub version: String,
+    /// The rule.
+    pub rule_id: String,
+    /// `requested`, `confirming` (granted once; a second reviewer confirms), `live` or `denied`.
+    pub status: String,
+    /// The versions asked for, or granted.
+    pub versions: String,
+    /// Until when it is asked for, or granted (RFC 3339).
+    #[schema(format = "date-time")]
+    pub until: String,
+    /// Who asked, or decided.
+    pub by: String,
+    /// The justification, or the decision's rationale.
+    pub why: String,
+    /// Where to read more.
+    pub links: ExceptionLinks,
+}
+
+/// Links to an exception request.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ExceptionLinks {
+    /// `GET` it: the request and what became of it.
+    pub exception: String,
+    /// `GET` it: the version, its findings and verdict.
+    pub version: String,
 }
 
 /// Link to a notice.

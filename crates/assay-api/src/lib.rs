@@ -23,6 +23,7 @@
 
 pub mod audit;
 pub mod events;
+pub mod exceptions;
 pub mod lifecycle;
 pub mod listings;
 pub mod ops;

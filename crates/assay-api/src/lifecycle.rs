@@ -177,6 +177,21 @@ pub struct Standing {
     /// The platform's decisions on the partner's capabilities, oldest first.
     #[serde(default)]
     pub capability_history: Vec<crate::people::CapabilityHistoryEntry>,
+    /// The partner's exceptions to findings.
+    #[serde(default)]
+    pub exceptions: ExceptionSummary,
+}
+
+/// A partner's exceptions at a glance (the register has each: `GET /v1/exceptions`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct ExceptionSummary {
+    /// Granted and covering now.
+    pub live: u32,
+    /// Asked for and not decided yet.
+    pub pending: u32,
+    /// When the soonest live one lapses (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nearest_expiry: Option<String>,
 }
 
 /// One listing's standing.

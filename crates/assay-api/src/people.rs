@@ -312,7 +312,7 @@ pub struct Invitation {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
 pub struct EmailKind {
     /// The kind: `verdict`, `decision`, `certification`, `capability`, `notice`,
-    /// `deprecation`, `webhook` or `review_queue`.
+    /// `deprecation`, `webhook`, `exception` or `review_queue`.
     pub kind: String,
     /// What it is about.
     pub about: String,

@@ -99,6 +99,13 @@ pub struct ServiceArgs {
     /// The longest a token created through the API may last, in days (tokens default to 90).
     #[arg(long, value_name = "DAYS")]
     pub max_token_days: Option<u32>,
+    /// The longest an exception to a finding may be asked for, in days.
+    #[arg(long, value_name = "DAYS")]
+    pub max_exception_days: Option<u32>,
+    /// Let one reviewer grant an exception to a blocker finding alone (by default a second
+    /// reviewer confirms).
+    #[arg(long)]
+    pub no_exception_two_person_rule: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
@@ -163,6 +170,11 @@ pub enum Command {
     Review {
         #[command(subcommand)]
         command: ReviewCommand,
+    },
+    /// Exceptions to findings: partners ask (request), staff decide (grant, deny); the register.
+    Exception {
+        #[command(subcommand)]
+        command: ExceptionCommand,
     },
     /// Change notices: publish one (a breaking one needs 30 days' lead), list them.
     Notice {
@@ -646,6 +658,84 @@ pub enum ReviewCommand {
         /// Why the exception is acceptable.
         #[arg(long)]
         justification: String,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExceptionCommand {
+    /// Ask for an exception to one of a version's findings; staff grant or deny it.
+    Request {
+        /// SLUG@VERSION: the version whose finding it is.
+        target: String,
+        /// The rule that reported the finding, e.g. `urls.https`.
+        #[arg(long)]
+        rule: String,
+        /// The versions it should cover, a semver range that includes this version (default:
+        /// this version only).
+        #[arg(long)]
+        versions: Option<String>,
+        /// Until when: a date (2027-03-31) or an RFC 3339 time; at most 180 days ahead by default.
+        #[arg(long, value_name = "DATE")]
+        until: String,
+        /// Why the finding is acceptable for now.
+        #[arg(long)]
+        justification: String,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// The exception register: requests newest first — who asked, who decided, until when.
+    List {
+        /// One partner's (staff).
+        #[arg(long)]
+        partner: Option<String>,
+        /// For one rule.
+        #[arg(long)]
+        rule: Option<String>,
+        /// requested, confirming, granted, denied, live or lapsed.
+        #[arg(long)]
+        status: Option<String>,
+        #[command(flatten)]
+        client: ClientArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ClientFormat::Human)]
+        format: ClientFormat,
+    },
+    /// One request and what became of it.
+    Show {
+        /// The request's id.
+        id: i64,
+        #[command(flatten)]
+        client: ClientArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ClientFormat::Human)]
+        format: ClientFormat,
+    },
+    /// Grant a request (staff), possibly for fewer versions or a shorter time; an exception to a
+    /// blocker needs a second reviewer to grant it too.
+    Grant {
+        /// The request's id.
+        id: i64,
+        /// Why; the partner reads it.
+        #[arg(long)]
+        rationale: String,
+        /// Fewer versions than asked (a semver range).
+        #[arg(long)]
+        versions: Option<String>,
+        /// Sooner than asked: a date (2027-03-31) or an RFC 3339 time.
+        #[arg(long, value_name = "DATE")]
+        until: Option<String>,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Deny a request (staff).
+    Deny {
+        /// The request's id.
+        id: i64,
+        /// Why; the partner reads it.
+        #[arg(long)]
+        rationale: String,
         #[command(flatten)]
         client: ClientArgs,
     },
@@ -1250,6 +1340,8 @@ pub fn flags(global: &Global, command: &Command) -> toml::Table {
         put(&mut layer, "service.max_compile_secs", a.max_compile_secs);
         put(&mut layer, "service.parallel_compiles", a.parallel_compiles);
         put(&mut layer, "service.max_token_days", a.max_token_days);
+        put(&mut layer, "service.max_exception_days", a.max_exception_days);
+        put(&mut layer, "service.exception_two_person_rule", a.no_exception_two_person_rule.then_some(false));
     }
     if let Some(a) = sandbox {
         put(&mut layer, "sandbox.timeout_ms", a.timeout_ms);

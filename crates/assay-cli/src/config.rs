@@ -111,6 +111,9 @@ pub struct Service {
     pub parallel_compiles: u16,
     #[serde(deserialize_with = "within::<_, _, 1, 3650>")]
     pub max_token_days: u32,
+    #[serde(deserialize_with = "within::<_, _, 1, 3650>")]
+    pub max_exception_days: u32,
+    pub exception_two_person_rule: bool,
 }
 
 impl Default for Service {
@@ -122,6 +125,8 @@ impl Default for Service {
             max_compile_secs: 60,
             parallel_compiles: 2,
             max_token_days: 365,
+            max_exception_days: 180,
+            exception_two_person_rule: true,
         }
     }
 }

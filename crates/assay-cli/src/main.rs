@@ -6,6 +6,7 @@ mod audit;
 mod check;
 mod client;
 mod config;
+mod exceptions;
 mod exit;
 mod lifecycle;
 mod people;
@@ -82,6 +83,7 @@ fn main() -> ExitCode {
         Command::Submit(args) => submit::run(args),
         Command::Status(args) => status::run(args),
         Command::Review { command } => review::run(command),
+        Command::Exception { command } => exceptions::run(command),
         Command::Notice { command } => lifecycle::notice(command),
         Command::Deprecate(args) => lifecycle::deprecate(args),
         Command::Webhook { command } => lifecycle::webhook(command),

@@ -50,7 +50,7 @@ fn names<T: serde::Serialize>(values: &[T]) -> String {
 
 /// A name as a path segment: unreserved characters and `@` as they are, every other byte
 /// percent-encoded.
-fn segment(text: &str) -> String {
+pub(crate) fn segment(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for byte in text.bytes() {
         if byte.is_ascii_alphanumeric() || b"-._~@".contains(&byte) {

@@ -83,6 +83,8 @@ pub fn service_settings(config: &Config) -> (ServiceConfig, Limits) {
         resource_regression_factor: config.service.resource_regression_factor,
         parallel_compiles: config.service.parallel_compiles.into(),
         max_token_days: config.service.max_token_days,
+        max_exception_days: config.service.max_exception_days,
+        two_person_blockers: config.service.exception_two_person_rule,
         ..ServiceConfig::default()
     };
     let limits = Limits {

@@ -28,6 +28,7 @@
 pub mod address;
 pub mod audit;
 pub mod deprecation;
+pub mod exception;
 pub mod finding;
 pub mod identity;
 pub mod integration;

@@ -231,6 +231,11 @@ pub(crate) fn standing(s: &assay_service::Standing) -> Standing {
             .collect(),
         capabilities: s.capabilities.iter().map(|c| c.as_str().to_owned()).collect(),
         suspended: s.suspended,
+        exceptions: assay_api::lifecycle::ExceptionSummary {
+            live: u32::try_from(s.exceptions.live).unwrap_or(u32::MAX),
+            pending: u32::try_from(s.exceptions.pending).unwrap_or(u32::MAX),
+            nearest_expiry: s.exceptions.nearest_expiry.map(timestamp),
+        },
         capability_history: s
             .capability_history
             .iter()

@@ -33,6 +33,7 @@ mod contract;
 pub mod dto;
 pub mod email;
 pub mod events;
+pub mod exceptions;
 pub mod notices;
 pub mod oidc;
 pub mod ops;
@@ -125,6 +126,8 @@ pub struct AppState {
         assay_api::events::VersionDecided,
         assay_api::events::VersionStateChanged,
         assay_api::events::VersionUncertified,
+        assay_api::events::ExceptionEvent,
+        assay_api::events::ExceptionLinks,
         assay_api::events::NoticePublished,
         assay_api::events::DeprecationScheduled,
         assay_api::events::DeprecationReminder,
@@ -173,6 +176,10 @@ fn routes(config: &ServerConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(api::create_waiver))
         .routes(routes!(api::list_waivers))
         .routes(routes!(api::expire_waiver))
+        .routes(routes!(exceptions::request_exception))
+        .routes(routes!(exceptions::list_exceptions))
+        .routes(routes!(exceptions::get_exception))
+        .routes(routes!(exceptions::decide_exception))
         .routes(routes!(notices::create_listing_notice, notices::list_listing_notices))
         .routes(routes!(notices::listing_notices_feed))
         .routes(routes!(notices::create_platform_notice, notices::list_notices))

@@ -121,6 +121,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::Busy { retry_after_secs, .. } => {
                 ApiError { retry_after: Some(retry_after_secs), ..ApiError::new(ProblemCode::Busy, detail) }
             }
+            ServiceError::AlreadyDecided(_) => ApiError::new(ProblemCode::Conflict, detail),
             ServiceError::NotReady(_) => ApiError::new(ProblemCode::NotReady, detail),
             ServiceError::Internal(ref source) => ApiError::internal(source),
         }

@@ -23,6 +23,8 @@ mod browser;
 mod console;
 #[path = "api/email.rs"]
 mod email;
+#[path = "api/exceptions.rs"]
+mod exceptions;
 #[path = "api/outbound.rs"]
 mod outbound;
 #[path = "api/people.rs"]

@@ -13,6 +13,7 @@
 //! | `notice`        | a change notice was published                           | its listing's partner, or all|
 //! | `deprecation`   | a deprecation scheduled, a version deprecated or retired, a sunset reminder | the partner, or all |
 //! | `webhook`       | a webhook endpoint was paused because it kept failing   | the partner's owners         |
+//! | `exception`     | an exception asked for (or granted once, to confirm) / decided | reviewers / the partner |
 //! | `review_queue`  | a version is waiting for a reviewer's decision          | reviewers and admins         |
 //! | `invitation`    | an invitation into an organisation                      | the invited address          |
 //!
@@ -36,7 +37,7 @@ use crate::webhooks::{SendFailure, Typed};
 use crate::{Service, ServiceError};
 
 /// The kinds of e-mail a person can turn off, with what each is about.
-pub const KINDS: [(&str, &str); 8] = [
+pub const KINDS: [(&str, &str); 9] = [
     ("verdict", "a review of one of your organisation's versions finished"),
     ("decision", "a reviewer decided on one of your organisation's versions"),
     ("certification", "one of your organisation's versions was certified, or lost its certification"),
@@ -44,6 +45,7 @@ pub const KINDS: [(&str, &str); 8] = [
     ("notice", "a change notice was published"),
     ("deprecation", "a deprecation was scheduled, a version deprecated or retired, or a sunset is near"),
     ("webhook", "one of your organisation's webhook endpoints was paused because it kept failing"),
+    ("exception", "an exception to a finding was asked for (staff) or decided (your organisation)"),
     ("review_queue", "a version is waiting for a reviewer (staff)"),
 ];
 
@@ -339,10 +341,62 @@ fn drafts(typed: &Typed) -> Vec<Draft> {
                 action: Some(("See the version".into(), version_path(&slug, &version))),
             }]
         }
+        "exception.requested" | "exception.decided" => vec![exception(kind, data, listing)],
         "notice.published" => vec![notice(data, partner_or_all)],
         "deprecation.scheduled" => vec![scheduled(data, partner_or_all)],
         "deprecation.reminder" => vec![reminder(data, partner_or_all)],
         _ => Vec::new(),
+    }
+}
+
+/// An exception asked for (to reviewers), granted once (to reviewers: a second confirms), or
+/// decided (to the partner).
+fn exception(kind: &str, data: &Value, partner: Audience) -> Draft {
+    let (slug, version, rule) = (text(data, "listing"), text(data, "version"), text(data, "rule_id"));
+    let (status, id) = (text(data, "status"), text(data, "exception"));
+    let facts = vec![
+        fact("Rule", &rule),
+        fact("Versions", text(data, "versions")),
+        fact("Until", text(data, "until")),
+        fact(if kind == "exception.requested" { "Asked by" } else { "Decided by" }, text(data, "by")),
+    ];
+    let why = text(data, "why");
+    let (audience, subject, paragraphs) = match (kind, status.as_str()) {
+        ("exception.requested", _) => (
+            Audience::Reviewers,
+            format!("{slug} {version} asks for an exception to {rule}"),
+            vec![
+                format!("The partner's reason: “{why}”"),
+                "Grant it (possibly narrower or shorter) or deny it.".into(),
+            ],
+        ),
+        (_, "confirming") => (
+            Audience::Reviewers,
+            format!("Exception {id} to {rule} on {slug} {version} needs a second reviewer"),
+            vec![format!("It is granted once: “{why}”. A second reviewer confirms or denies it.")],
+        ),
+        (_, "denied") => (
+            partner,
+            format!("Your exception to {rule} on {slug} {version} was denied"),
+            vec![format!("The reason: “{why}”"), "Fix the finding, or ask again with more to go on.".into()],
+        ),
+        _ => (
+            partner,
+            format!("Your exception to {rule} on {slug} {version} was granted"),
+            vec![
+                format!("The reason: “{why}”"),
+                "The finding no longer counts against the verdict until the date below; fix it before then.".into(),
+            ],
+        ),
+    };
+    Draft {
+        kind: "exception",
+        audience,
+        heading: subject.clone(),
+        subject,
+        paragraphs,
+        facts,
+        action: Some(("See the version".into(), version_path(&slug, &version))),
     }
 }
 

@@ -76,6 +76,9 @@ pub enum ServiceError {
     /// A decision or waiver needs a note.
     #[error("a note saying why is required")]
     NoteRequired,
+    /// Another decision came first (an exception, an appeal).
+    #[error("{0}")]
+    AlreadyDecided(String),
     /// A notice or schedule breaks a lifecycle policy rule.
     #[error(transparent)]
     Policy(assay_core::policy::PolicyViolation),
@@ -122,6 +125,7 @@ impl From<StoreError> for ServiceError {
             StoreError::NotFound(what) => ServiceError::NotFound(what),
             StoreError::Conflict { current } => ServiceError::Conflict { current },
             StoreError::NoteRequired => ServiceError::NoteRequired,
+            StoreError::AlreadyDecided(what) => ServiceError::AlreadyDecided(what),
             e @ StoreError::LastOwner(_) => ServiceError::LastOwner(e.to_string()),
             other => ServiceError::Internal(Internal(Box::new(other))),
         }

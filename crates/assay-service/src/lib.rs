@@ -19,6 +19,8 @@
 //!   versions as their dates pass.
 //! - [`webhooks`]: partner webhooks (Standard Webhooks signatures) from a durable outbox fed by
 //!   the audit log, with retries, backoff, deprecation reminders and a delivery log.
+//! - [`exceptions`]: exception requests (a partner asks, staff grant or deny; a blocker's needs
+//!   two reviewers) and the exception register.
 //! - [`email`]: e-mail to the people an event concerns (verdicts, decisions, certification,
 //!   capabilities, notices, deprecations, paused endpoints, the review queue, invitations),
 //!   from a durable outbox fed by the audit log, with per-person preferences and unsubscribe
@@ -46,6 +48,7 @@ pub mod bundle;
 mod clock;
 pub mod email;
 mod error;
+pub mod exceptions;
 mod health;
 pub mod notices;
 pub mod people;
@@ -72,7 +75,7 @@ pub use rollout::{PackUpload, Phase, Rollout};
 pub use service::{Action, Service, ServiceConfig, UploadedCheck, WaiverRequest};
 pub use sessions::{ListingPage, QueuePage, TimelinePage};
 pub use signin::{Invitation, SignIn, VerifiedIdentity};
-pub use standing::{FixBy, ListingStanding, Standing};
+pub use standing::{ExceptionSummary, FixBy, ListingStanding, Standing};
 pub use view::{FindingView, VersionView};
 pub use webhooks::{DispatchReport, FailureKind, SendFailure, Sender, WebhookConfig};
 

@@ -42,6 +42,10 @@ pub struct ServiceConfig {
     pub deprecation_policy: assay_core::deprecation::DeprecationPolicy,
     /// The longest a token created through the service may last, in days.
     pub max_token_days: u32,
+    /// The longest an exception may be asked for, in days.
+    pub max_exception_days: u32,
+    /// Whether an exception to a `blocker` finding needs a second reviewer to confirm it.
+    pub two_person_blockers: bool,
 }
 
 impl Default for ServiceConfig {
@@ -55,6 +59,8 @@ impl Default for ServiceConfig {
             notice_policy: Default::default(),
             deprecation_policy: Default::default(),
             max_token_days: 365,
+            max_exception_days: 180,
+            two_person_blockers: true,
         }
     }
 }

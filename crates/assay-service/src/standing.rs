@@ -25,6 +25,19 @@ pub struct Standing {
     pub suspended: bool,
     /// The decisions on its capabilities, oldest first.
     pub capability_history: Vec<crate::CapabilityEvent>,
+    /// Its exceptions: live, waiting for a decision, and the soonest a live one lapses.
+    pub exceptions: ExceptionSummary,
+}
+
+/// A partner's exceptions at a glance.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExceptionSummary {
+    /// Granted and covering now.
+    pub live: usize,
+    /// Asked for, not decided yet (including a blocker's first grant awaiting confirmation).
+    pub pending: usize,
+    /// When the soonest live one lapses (Unix seconds).
+    pub nearest_expiry: Option<i64>,
 }
 
 /// One listing's standing.
@@ -158,9 +171,25 @@ impl Service {
             Some(p) => self.capability_history(who, &p.name).await?,
             None => Vec::new(),
         };
+        let mut exceptions = ExceptionSummary::default();
+        if let Some(partner) = who.partner {
+            let filter = assay_store::ExceptionFilter { partner: Some(partner), ..Default::default() };
+            for e in self.store.exceptions(&filter).await? {
+                match e.status(now) {
+                    "live" => {
+                        exceptions.live += 1;
+                        let until = e.granted_expires_at.unwrap_or(e.expires_at);
+                        exceptions.nearest_expiry = Some(exceptions.nearest_expiry.map_or(until, |n| n.min(until)));
+                    }
+                    "requested" | "confirming" => exceptions.pending += 1,
+                    _ => {}
+                }
+            }
+        }
         Ok(Standing {
             listings,
             fix_by,
+            exceptions,
             capabilities: partner.as_ref().map(|p| p.capabilities.clone()).unwrap_or_default(),
             suspended: partner.is_some_and(|p| p.suspended_at.is_some()),
             capability_history,

@@ -27,9 +27,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use assay_api::events::{
-    DeprecationReminder, DeprecationScheduled, DeprecationTargetRef, Envelope, NoticeLinks, NoticePublished, PackRef,
-    TestEvent, TestLinks, VersionDecided, VersionLinks, VersionReviewed, VersionStateChanged, VersionSubmitted,
-    VersionUncertified,
+    DeprecationReminder, DeprecationScheduled, DeprecationTargetRef, Envelope, ExceptionEvent, ExceptionLinks,
+    NoticeLinks, NoticePublished, PackRef, TestEvent, TestLinks, VersionDecided, VersionLinks, VersionReviewed,
+    VersionStateChanged, VersionSubmitted, VersionUncertified,
 };
 use assay_core::audit::{AuditEvent, detail};
 use assay_core::deprecation::DeprecationTarget;
@@ -499,6 +499,51 @@ impl Service {
                     links: VersionLinks::new(slug, v),
                 }),
             )),
+            (
+                action @ ("exception.request" | "exception.grant" | "exception.grant_pending" | "exception.deny"),
+                Some(_),
+            ) => match detail::numbered(&event.detail) {
+                Some(id) => self.store.exception(id).await?.map(|e| {
+                    let requested = action == "exception.request";
+                    let kind = if requested { "exception.requested" } else { "exception.decided" };
+                    let (status, versions, until, why) = match action {
+                        "exception.request" => ("requested", e.versions.clone(), e.expires_at, e.justification.clone()),
+                        "exception.deny" => {
+                            ("denied", e.versions.clone(), e.expires_at, e.rationale.clone().unwrap_or_default())
+                        }
+                        _ => (
+                            if action == "exception.grant" { "live" } else { "confirming" },
+                            e.granted_versions.clone().unwrap_or_else(|| e.versions.clone()),
+                            e.granted_expires_at.unwrap_or(e.expires_at),
+                            match action {
+                                "exception.grant" => e.rationale.clone().unwrap_or_default(),
+                                _ => e.first_decision.clone().map(|(_, why)| why).unwrap_or_default(),
+                            },
+                        ),
+                    };
+                    let links = ExceptionLinks {
+                        exception: format!("/v1/exceptions/{}", e.id),
+                        version: assay_api::version_url(&e.slug, &e.version),
+                    };
+                    let until = jiff::Timestamp::from_second(until).map(|t| t.to_string()).unwrap_or_default();
+                    (
+                        kind,
+                        value(ExceptionEvent {
+                            exception: e.id,
+                            listing: e.slug,
+                            version: e.version,
+                            rule_id: e.rule_id,
+                            status: status.into(),
+                            versions,
+                            until,
+                            by,
+                            why,
+                            links,
+                        }),
+                    )
+                }),
+                None => None,
+            },
             ("notice.publish", _) => match detail::numbered(&event.detail) {
                 Some(id) => self.store.notice(id).await?.map(|n| {
                     (

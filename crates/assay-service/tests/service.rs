@@ -861,6 +861,24 @@ async fn every_event_type_is_sent_and_validates_against_its_schema() {
     world.service.apply_schedules().await.unwrap();
     drain(&world).await;
     deliver(&world).await;
+    // globex asks for an exception to one of its findings; a reviewer grants it.
+    let loud = world.store.listing("globex-loud").await.unwrap().unwrap().versions[0].0.clone();
+    let view = world.service.version(&world.globex, "globex-loud", &loud).await.unwrap();
+    let rule = view.findings.first().expect("shouting copy is reported").finding.rule_id.clone();
+    let ask = assay_service::exceptions::ExceptionRequest {
+        rule_id: rule,
+        versions: None,
+        justification: "the brand is written in capitals".into(),
+        expires_at: world.clock.now() + 10 * 86_400,
+    };
+    let asked = world.service.request_exception(&world.globex, "globex-loud", &loud, &ask).await.unwrap();
+    let grant = assay_service::exceptions::ExceptionVerdict::Grant {
+        versions: None,
+        expires_at: None,
+        rationale: "a registered trademark".into(),
+    };
+    world.service.decide_exception(&world.reviewer, asked.id, &grant).await.unwrap();
+    deliver(&world).await;
 
     let schemas = format!("{}/../../docs/events", env!("CARGO_MANIFEST_DIR"));
     let received = inbox.0.lock().unwrap().clone();
@@ -907,7 +925,8 @@ async fn every_event_type_is_sent_and_validates_against_its_schema() {
     assert!(globex_kinds.is_disjoint(&set(&["capability", "certification"])), "{globex_kinds:?}");
     let enforced = mails.iter().filter(|m| m.to == "gus@globex.test" && m.subject.contains("enforced rule pack"));
     assert_eq!(enforced.count(), 1, "{mails:#?}");
-    assert_eq!(kinds_to("rey@platform.test"), set(&["review_queue"]));
+    assert_eq!(kinds_to("rey@platform.test"), set(&["exception", "review_queue"]));
+    assert!(globex_kinds.contains("exception"), "its exception was granted: {globex_kinds:?}");
     let acme_deprecation: Vec<&str> = mails
         .iter()
         .filter(|m| m.to == "olu@acme.test" && m.kind == "deprecation")

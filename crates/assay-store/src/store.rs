@@ -16,6 +16,7 @@ use crate::model::{Capability, ListingId, PartnerId, Principal, Role, VersionId,
 use crate::token;
 
 mod email;
+mod exceptions;
 mod jobs;
 mod listings;
 mod notices;
@@ -28,6 +29,7 @@ mod waivers;
 mod webhooks;
 
 pub use email::{DueEmail, EmailAttempt, EmailCounts, NewEmail};
+pub use exceptions::{ExceptionDecision, ExceptionFilter, NewException};
 pub use jobs::{
     ClaimedRecheck, ClaimedReview, Completed, DeadJob, JobCounts, JobFate, Lease, MAX_ATTEMPTS, MAX_LOST, RecheckResult,
 };
@@ -94,6 +96,9 @@ pub enum StoreError {
     /// A reviewer decision needs a note saying why.
     #[error("a decision needs a note saying why")]
     NoteRequired,
+    /// Another decision came first.
+    #[error("{0}")]
+    AlreadyDecided(String),
     /// A job's claim lapsed (or another worker took the job over) before its result was
     /// recorded: the result is refused, and the job's current holder records its own.
     #[error("the job's lease lapsed before its result was recorded; another worker has it")]

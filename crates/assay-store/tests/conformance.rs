@@ -99,6 +99,7 @@ conformance!(
     the_webhook_outbox_enqueues_once_leases_and_logs_attempts,
     webhook_claims_are_fair_and_failing_endpoints_back_off_and_pause,
     the_email_outbox_enqueues_once_leases_retries_and_keeps_opt_outs,
+    exception_requests_are_decided_once_and_a_grant_is_a_waiver,
     a_late_completion_from_a_lapsed_lease_is_refused,
     rechecks_are_recorded_once_retried_with_backoff_then_dead_lettered,
     a_job_whose_workers_keep_dying_quarantines_its_components_then_dies,
@@ -1506,4 +1507,76 @@ async fn the_email_outbox_enqueues_once_leases_retries_and_keeps_opt_outs(store:
     assert!(store.email_opt_outs(ada.id).await.unwrap().is_empty());
     let (_, events) = store.audit_after_cursor(1000).await.unwrap();
     assert!(events.iter().any(|e| e.action == "user.email_preferences" && e.detail.contains("decision, notice")));
+}
+
+async fn exception_requests_are_decided_once_and_a_grant_is_a_waiver(store: Store) {
+    use assay_core::exception::ExceptionState;
+    use assay_store::{ExceptionDecision, ExceptionFilter, NewException};
+    let acme = store.ensure_partner("test", "acme", &[Capability::List]).await.unwrap();
+    let globex = store.ensure_partner("test", "globex", &[Capability::List]).await.unwrap();
+    store.create_listing("acme", acme, "acme-x", "X").await.unwrap();
+    let new = NewException {
+        slug: "acme-x",
+        version: "1.2.0",
+        rule_id: "urls.https",
+        severity: "error",
+        versions: "^1",
+        justification: "the CDN moves in March",
+        expires_at: 5_000,
+    };
+    let id = store.request_exception("Ada <ada@acme.test> (acme)", &new, 1_000).await.unwrap();
+    let asked = store.exception(id).await.unwrap().unwrap();
+    assert_eq!(
+        (asked.state, asked.partner_name.as_str(), asked.status(1_000)),
+        (ExceptionState::Requested, "acme", "requested")
+    );
+    let mine = ExceptionFilter { partner: Some(acme), ..Default::default() };
+    assert_eq!(store.exceptions(&mine).await.unwrap().len(), 1);
+    let theirs = ExceptionFilter { partner: Some(globex), ..Default::default() };
+    assert!(store.exceptions(&theirs).await.unwrap().is_empty());
+    let denied_only = ExceptionFilter { state: Some(ExceptionState::Denied), ..Default::default() };
+    assert!(store.exceptions(&denied_only).await.unwrap().is_empty());
+
+    // Granted (narrower, shorter): a waiver in the same transaction, audited.
+    let range: semver::VersionReq = ">=1.2.0, <1.3.0".parse().unwrap();
+    let grant = ExceptionDecision::Grant { versions: &range, expires_at: 4_000, rationale: "booked" };
+    let granted = store.decide_exception("Rita", id, ExceptionState::Requested, grant, 1_100).await.unwrap();
+    assert_eq!(
+        (granted.state, granted.granted_expires_at, granted.decided_by.as_deref()),
+        (ExceptionState::Granted, Some(4_000), Some("Rita"))
+    );
+    let waivers = store.waivers("acme-x").await.unwrap();
+    assert_eq!(waivers.len(), 1);
+    assert_eq!((Some(waivers[0].waiver.id), waivers[0].waiver.expires_at), (granted.waiver, 4_000));
+    assert_eq!((granted.status(3_999), granted.status(4_000)), ("live", "lapsed"));
+
+    // A second decision from the state it read loses, and its waiver is rolled back.
+    let late = store.decide_exception("Sam", id, ExceptionState::Requested, grant, 1_200).await;
+    assert!(matches!(late, Err(assay_store::StoreError::AlreadyDecided(_))), "{late:?}");
+    assert_eq!(store.waivers("acme-x").await.unwrap().len(), 1, "the loser's waiver is not kept");
+
+    // A blocker's first grant waits for a second reviewer; a denial ends it.
+    let id = store.request_exception("Ada", &NewException { severity: "blocker", ..new }, 1_300).await.unwrap();
+    let pending = ExceptionDecision::GrantPending { versions: &range, expires_at: 4_000, rationale: "first" };
+    let first = store.decide_exception("Rita", id, ExceptionState::Requested, pending, 1_400).await.unwrap();
+    assert_eq!(
+        (first.state, first.first_decision.clone()),
+        (ExceptionState::Confirming, Some(("Rita".into(), "first".into())))
+    );
+    assert!(first.waiver.is_none());
+    let deny = ExceptionDecision::Deny { rationale: "no" };
+    let denied = store.decide_exception("Sam", id, ExceptionState::Confirming, deny, 1_500).await.unwrap();
+    assert_eq!((denied.state, denied.status(1_500)), (ExceptionState::Denied, "denied"));
+    let actions: Vec<String> = store
+        .audit_events()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .filter(|a| a.starts_with("exception."))
+        .collect();
+    assert_eq!(
+        actions,
+        ["exception.request", "exception.grant", "exception.request", "exception.grant_pending", "exception.deny"]
+    );
 }

@@ -302,6 +302,22 @@ pub const KEYS: &[Key] = &[
         "The longest a token created through the API may last, in days (1 to 3650).",
     ),
     key(
+        "service.max_exception_days",
+        "ASSAY_MAX_EXCEPTION_DAYS",
+        "--max-exception-days",
+        "180",
+        Integer,
+        "The longest an exception to a finding may be asked for, in days (1 to 3650); staff may grant less.",
+    ),
+    key(
+        "service.exception_two_person_rule",
+        "ASSAY_EXCEPTION_TWO_PERSON_RULE",
+        "--no-exception-two-person-rule",
+        "true",
+        Bool,
+        "An exception to a `blocker` finding needs a second reviewer to confirm the first one's grant.",
+    ),
+    key(
         "sandbox.timeout_ms",
         "ASSAY_TIMEOUT_MS",
         "--timeout-ms",

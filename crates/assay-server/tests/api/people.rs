@@ -82,6 +82,7 @@ fn probes(
     notice: i64,
     endpoints: (i64, i64),
     tokens: (i64, i64),
+    exception: i64,
 ) -> Vec<(&'static str, Probe)> {
     let (endpoint, spare_endpoint) = endpoints;
     let json = |path: String, body: Value| Probe { path, body: Some(Body::Json(body)) };
@@ -127,6 +128,19 @@ fn probes(
         ("decide", json(format!("{version_path}/decisions"), json!({"action": "request_changes", "note": "matrix"}))),
         ("rechecks", get(format!("{version_path}/rechecks"))),
         ("list_waivers", get(format!("{listing}/waivers"))),
+        (
+            "request_exception",
+            json(
+                format!("{version_path}/exceptions"),
+                json!({"rule_id": "urls.https", "justification": "matrix", "expires_at": format!("{}T00:00:00Z", in_days(30))}),
+            ),
+        ),
+        ("list_exceptions", get("/v1/exceptions".into())),
+        ("get_exception", get(format!("/v1/exceptions/{exception}"))),
+        (
+            "decide_exception",
+            json(format!("/v1/exceptions/{exception}/decision"), json!({"action": "deny", "rationale": "matrix"})),
+        ),
         ("expire_waiver", json(format!("{listing}/waivers/{waiver}/expire"), json!({"note": "matrix"}))),
         ("list_notices", get("/v1/notices".into())),
         (
@@ -278,6 +292,15 @@ async fn the_isolation_matrix_holds_every_operation_to_its_declared_permission()
         app.call(Method::POST, "/v1/webhooks", Some(owner), Some(json!({"url": "https://hooks.acme.test/b"}))).await;
     assert_eq!(spare.status, StatusCode::CREATED, "{}", spare.body);
     let endpoints = (endpoint.body["id"].as_i64().unwrap(), spare.body["id"].as_i64().unwrap());
+    let exception = app
+        .call(
+            Method::POST,
+            &format!("/v1/listings/{slug}/versions/{version}/exceptions"),
+            Some(owner),
+            Some(json!({"rule_id": "urls.https", "justification": "j", "expires_at": format!("{}T00:00:00Z", in_days(30))})),
+        )
+        .await;
+    assert_eq!(exception.status, StatusCode::CREATED, "{}", exception.body);
     let probes = probes(
         &slug,
         &version,
@@ -285,6 +308,7 @@ async fn the_isolation_matrix_holds_every_operation_to_its_declared_permission()
         notice.body["id"].as_i64().unwrap(),
         endpoints,
         people.spare_tokens,
+        exception.body["id"].as_i64().unwrap(),
     );
 
     let document: Value = serde_json::from_str(&assay_server::openapi_json()).unwrap();
