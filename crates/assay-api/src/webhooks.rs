@@ -55,6 +55,12 @@ pub enum EventType {
     /// A deprecation's sunset is near.
     #[schema(rename = "deprecation.reminder")]
     DeprecationReminder,
+    /// A partner asked for an exception to a finding.
+    #[schema(rename = "exception.requested")]
+    ExceptionRequested,
+    /// Staff decided on an exception.
+    #[schema(rename = "exception.decided")]
+    ExceptionDecided,
     /// Every event type.
     #[schema(rename = "*")]
     All,

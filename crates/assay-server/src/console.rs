@@ -16,9 +16,12 @@
 //!   audit trail), creating listings and submitting versions.
 //! - [`lifecycle`]: rule packs and their blast radius, the deprecation calendar, notices and
 //!   fix-by dates, webhook endpoints and their delivery logs.
+//! - [`exceptions`]: asking for an exception from a finding, deciding it on the version page,
+//!   and the register at `/exceptions`.
 //! - [`email`]: e-mail preferences, and the unsubscribe page every e-mail links to.
 
 mod email;
+mod exceptions;
 mod lifecycle;
 mod listings;
 mod people;
@@ -54,6 +57,9 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         .route("/listings/{slug}/versions/{version}", get(review::version))
         .route("/listings/{slug}/versions/{version}/decision", post(review::decide))
         .route("/listings/{slug}/waivers", post(review::grant_waiver))
+        .route("/listings/{slug}/versions/{version}/exceptions", post(exceptions::request))
+        .route("/exceptions", get(exceptions::register))
+        .route("/exceptions/{id}/decision", post(exceptions::decide))
         .route("/listings/{slug}/waivers/{id}/expire", post(review::expire_waiver))
         .route("/packs", get(lifecycle::packs))
         .route("/packs/{name}/{version}", get(lifecycle::pack))
@@ -146,6 +152,7 @@ impl Layout {
             &[
                 ("/queue", "Queue"),
                 ("/listings", "Listings"),
+                ("/exceptions", "Exceptions"),
                 ("/packs", "Rule packs"),
                 ("/deprecations", "Deprecations"),
                 ("/notices", "Notices"),
@@ -157,6 +164,7 @@ impl Layout {
         } else {
             &[
                 ("/listings", "Listings"),
+                ("/exceptions", "Exceptions"),
                 ("/notices", "Notices"),
                 ("/deprecations", "Deprecations"),
                 ("/webhooks", "Webhooks"),
@@ -186,6 +194,11 @@ pub(crate) fn done_flash(code: Option<&str>) -> Option<Flash> {
         "certify" => "The version was certified.",
         "waived" => "The waiver was granted.",
         "expired" => "The waiver was expired; its findings count again.",
+        "exception_requested" => {
+            "Your exception request is with the platform's reviewers; you will hear of their decision."
+        }
+        "exception_decided" => "The exception was decided; the partner is told.",
+        "exception_confirming" => "Granted once: an exception to a blocker needs a second reviewer to confirm it.",
         _ => return None,
     };
     Some(Flash { error: false, title: "Done.".into(), detail: detail.into(), fields: Vec::new() })

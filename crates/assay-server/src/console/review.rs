@@ -89,6 +89,10 @@ struct FindingRow {
     remediation: Option<String>,
     help: String,
     waived: Option<i64>,
+    /// When the waiver covering it lapses.
+    waived_until: Option<String>,
+    /// Whether an exception for its rule is asked for and not decided yet.
+    asked: bool,
 }
 
 struct SeverityGroup {
@@ -150,6 +154,12 @@ struct VersionPage {
     transcripts: Vec<Transcript>,
     rechecks: Vec<(String, String, String)>,
     manifest: Vec<String>,
+    /// Whether the viewer may ask for exceptions (the listing's owner or developers).
+    can_request: bool,
+    /// Exceptions asked for on this version.
+    exceptions: Vec<super::exceptions::ExceptionRow>,
+    /// What an exception request's date field starts at: 30 days from today.
+    default_until: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -172,6 +182,20 @@ pub(crate) async fn version(
     let manifest = &view.record.manifest;
     // Findings point into the manifest by JSON Pointer; the source map turns that into a line.
     let source_map = assay_core::Manifest::parse("listing.toml", manifest).ok().map(|parsed| parsed.source_map);
+    let now = state.service.now();
+    let asked = state
+        .service
+        .exceptions(&viewer.who, &assay_service::exceptions::ExceptionQuery::default())
+        .await
+        .or_page(&viewer, &back)?;
+    let exceptions: Vec<_> = asked
+        .iter()
+        .filter(|e| e.slug == slug && e.version == version)
+        .map(|e| super::exceptions::row(e, now))
+        .collect();
+    let until_of = |waiver: i64| {
+        view.waivers.iter().find(|w| w.waiver.id == waiver).map(|w| super::exceptions::day(w.waiver.expires_at))
+    };
     let mut groups: Vec<SeverityGroup> = Vec::new();
     for severity in Severity::ALL.iter().rev() {
         let findings: Vec<FindingRow> = view
@@ -190,6 +214,8 @@ pub(crate) async fn version(
                 remediation: f.finding.remediation.clone(),
                 help: f.finding.help_url.clone(),
                 waived: f.waived_by,
+                waived_until: f.waived_by.and_then(until_of),
+                asked: exceptions.iter().any(|e| e.open && e.rule == f.finding.rule_id),
             })
             .collect();
         if !findings.is_empty() {
@@ -262,6 +288,11 @@ pub(crate) async fn version(
             .map(|r| (format!("{} ({}, {})", r.reason, r.pack, when(r.at)), r.verdict.clone(), r.blocking.clone()))
             .collect(),
         manifest: manifest.lines().map(str::to_owned).collect(),
+        can_request: viewer.who.partner == Some(view.listing.partner)
+            && viewer.who.scopes.contains(assay_service::Scope::Submit)
+            && matches!(viewer.who.role, Role::Owner | Role::Developer),
+        exceptions,
+        default_until: super::exceptions::day(now + 30 * 86_400),
         layout,
     };
     Ok(render(&page))

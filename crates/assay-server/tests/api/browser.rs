@@ -739,3 +739,98 @@ async fn id_tokens_for_another_client_issuer_nonce_or_signature_are_refused() {
     assert!(signature_error.to_lowercase().contains("signature"), "{signature_error}");
     eprintln!("refused:\n  {audience}\n  {issuer}\n  {nonce}\n  {signature_error}");
 }
+
+/// The exception path in a real browser: the partner asks for an exception from a finding on
+/// its version page, a reviewer grants it for less time than asked, and the partner sees the
+/// finding waived with its expiry, and the register lists it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partner_asks_for_an_exception_and_a_reviewer_grants_it_in_a_real_browser() {
+    let Some(driver_path) = chromedriver() else { return };
+    let app = app().await;
+    let (slug, version) = app.reviewed("http-urls").await;
+    let base = serve(&app).await;
+    let (_driver, webdriver) = start_driver(&driver_path).await;
+    let profile = tempfile::tempdir().unwrap();
+    let client = browser(&webdriver, profile.path()).await;
+    let result = exception_path(&app, &client, &base, &slug, &version).await;
+    client.close().await.unwrap();
+    result.unwrap();
+}
+
+async fn exception_path(
+    app: &App,
+    client: &Client,
+    base: &str,
+    slug: &str,
+    version: &str,
+) -> Result<(), fantoccini::error::CmdError> {
+    let page = format!("/listings/{slug}/versions/{version}");
+    sign_in(client, base, &app.acme).await;
+    expect_path(client, "/listings", "partners start at their listings").await;
+    client.goto(&format!("{base}{page}")).await?;
+    assert!(heading(client).await.contains("changes_requested"));
+    // Open the first finding's request form, say why, ask for 60 days.
+    client.find(Locator::Css("details.exception-request summary")).await?.click().await?;
+    client
+        .find(Locator::Css("details.exception-request textarea[name=justification]"))
+        .await?
+        .send_keys("The CDN moves to https in March.")
+        .await?;
+    let asked_until =
+        (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * 60)).to_zoned(jiff::tz::TimeZone::UTC).date();
+    let until = client.find(Locator::Css("details.exception-request input[name=until]")).await?;
+    // A date input takes typed digits in the browser's locale order; set its value directly.
+    client
+        .execute(
+            "arguments[0].value = arguments[1];",
+            vec![serde_json::to_value(&until)?, json!(asked_until.to_string())],
+        )
+        .await?;
+    screenshot(client, "partner-exception-request").await;
+    client.find(Locator::Css("details.exception-request button[type=submit]")).await?.click().await?;
+    expect_path(client, &page, "asking returns to the version").await;
+    assert!(text_of(client, ".flash").await.contains("exception request"), "the partner is told");
+    let asked = text_of(client, "section[aria-labelledby=exceptions]").await;
+    assert!(
+        asked.contains("requested") && asked.contains("urls.https") && asked.contains(&asked_until.to_string()),
+        "{asked}"
+    );
+    sign_out(client).await;
+
+    // The reviewer grants it for 30 days, from the same page.
+    sign_in(client, base, &app.reviewer).await;
+    expect_path(client, "/queue", "reviewers start at the queue").await;
+    client.goto(&format!("{base}/exceptions")).await?;
+    let register = text_of(client, "main").await;
+    assert!(register.contains(&format!("{slug}@{version}")) && register.contains("requested"), "{register}");
+    client.find(Locator::Css(&format!("a[href='{page}#exceptions']"))).await?.click().await?;
+    expect_path(client, &page, "the register links to the version").await;
+    let granted_until =
+        (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * 30)).to_zoned(jiff::tz::TimeZone::UTC).date();
+    client.find(Locator::Css("textarea[name=rationale]")).await?.send_keys("The migration is booked; 30 days.").await?;
+    let field = client.find(Locator::Css("form[action^='/exceptions/'] input[name=until]")).await?;
+    client
+        .execute(
+            "arguments[0].value = arguments[1];",
+            vec![serde_json::to_value(&field)?, json!(granted_until.to_string())],
+        )
+        .await?;
+    client.find(Locator::Css("button[value=grant]")).await?.click().await?;
+    expect_path(client, &page, "deciding returns to the version").await;
+    assert!(text_of(client, ".flash").await.contains("decided"));
+    screenshot(client, "reviewer-exception-granted").await;
+    sign_out(client).await;
+
+    // The partner sees the finding waived, with the date it lapses, and the verdict passing.
+    sign_in(client, base, &app.acme).await;
+    expect_path(client, "/listings", "partners start at their listings").await;
+    client.goto(&format!("{base}{page}")).await?;
+    let finding = text_of(client, "article.finding").await;
+    assert!(finding.contains("waived by #") && finding.contains(&format!("until {granted_until}")), "{finding}");
+    let exceptions = text_of(client, "section[aria-labelledby=exceptions]").await;
+    assert!(exceptions.contains("live") && exceptions.contains("The migration is booked"), "{exceptions}");
+    assert!(text_of(client, "main").await.contains("Verdict now: pass"));
+    screenshot(client, "partner-exception-live").await;
+    sign_out(client).await;
+    Ok(())
+}
