@@ -21,6 +21,8 @@ pub const EVENTS: &[(&str, &str, &str)] = &[
     ("notice.published", "NoticePublished", "A change notice was published."),
     ("deprecation.scheduled", "DeprecationScheduled", "A deprecation was scheduled."),
     ("deprecation.reminder", "DeprecationReminder", "A deprecation's sunset is near (30, 7 and 1 days)."),
+    ("listing.version.withdrawn", "VersionStateChanged", "The partner withdrew a version."),
+    ("listing.version.published", "VersionStateChanged", "The partner released an approved version."),
     ("exception.requested", "ExceptionEvent", "A partner asked for an exception to a finding."),
     (
         "exception.decided",

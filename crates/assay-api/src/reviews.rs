@@ -49,6 +49,27 @@ pub struct Decide {
     pub note: String,
 }
 
+/// A partner's own move on its version.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum MoveAction {
+    /// Take the version out of review (or an approved one off the path to release).
+    Withdraw,
+    /// Put an approved version live (`approved → published`).
+    Release,
+}
+
+/// `POST /v1/listings/{slug}/versions/{version}/moves`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MoveVersion {
+    /// What to do.
+    pub action: MoveAction,
+    /// Why (a withdrawal's reason; kept in the audit log).
+    #[serde(default)]
+    pub note: String,
+}
+
 /// `POST /v1/waivers`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -55,6 +55,12 @@ pub enum EventType {
     /// A deprecation's sunset is near.
     #[schema(rename = "deprecation.reminder")]
     DeprecationReminder,
+    /// The partner withdrew a version.
+    #[schema(rename = "listing.version.withdrawn")]
+    VersionWithdrawn,
+    /// The partner released an approved version.
+    #[schema(rename = "listing.version.published")]
+    VersionPublished,
     /// A partner asked for an exception to a finding.
     #[schema(rename = "exception.requested")]
     ExceptionRequested,

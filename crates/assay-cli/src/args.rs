@@ -171,6 +171,23 @@ pub enum Command {
         #[command(subcommand)]
         command: ReviewCommand,
     },
+    /// Release an approved version of your listing: it goes live (`approved → published`).
+    Release {
+        /// SLUG@VERSION.
+        target: String,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Withdraw a version of your listing that is in review or approved (not while its checks run).
+    Withdraw {
+        /// SLUG@VERSION.
+        target: String,
+        /// Why (kept in the audit log).
+        #[arg(long, default_value = "")]
+        note: String,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
     /// Exceptions to findings: partners ask (request), staff decide (grant, deny); the register.
     Exception {
         #[command(subcommand)]

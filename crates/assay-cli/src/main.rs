@@ -1,6 +1,8 @@
 //! `assay`: the command line. Glue only: parse arguments, call the libraries, render, pick
 //! the exit code. See `assay --help`.
 
+use assay_api::reviews::MoveAction;
+
 mod args;
 mod audit;
 mod check;
@@ -84,6 +86,8 @@ fn main() -> ExitCode {
         Command::Status(args) => status::run(args),
         Command::Review { command } => review::run(command),
         Command::Exception { command } => exceptions::run(command),
+        Command::Release { target, client } => review::move_version(target, MoveAction::Release, "", client),
+        Command::Withdraw { target, note, client } => review::move_version(target, MoveAction::Withdraw, note, client),
         Command::Notice { command } => lifecycle::notice(command),
         Command::Deprecate(args) => lifecycle::deprecate(args),
         Command::Webhook { command } => lifecycle::webhook(command),

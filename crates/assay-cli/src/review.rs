@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::anyhow;
 use assay_api::listings::Version;
-use assay_api::reviews::{CreateWaiver, Decide, DecisionAction, QueueItem, Waiver};
+use assay_api::reviews::{CreateWaiver, Decide, DecisionAction, MoveAction, MoveVersion, QueueItem, Waiver};
 
 use crate::args::{ClientFormat, DecisionArg, ReviewCommand};
 use crate::client::{Client, expect, print_json};
@@ -63,6 +63,22 @@ pub fn run(command: &ReviewCommand) -> Result<ExitCode, Failure> {
             );
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `assay release` and `assay withdraw`: the partner's own moves on a version.
+pub fn move_version(
+    target: &str,
+    action: MoveAction,
+    note: &str,
+    client: &crate::args::ClientArgs,
+) -> Result<ExitCode, Failure> {
+    let Some((slug, version)) = target.split_once('@') else {
+        return Err(Failure::Input(anyhow!("name the version as SLUG@VERSION, not `{target}`"), None));
+    };
+    let path = format!("/v1/listings/{slug}/versions/{version}/moves");
+    let moved: Version = expect(Client::new(client)?.post(&path, &MoveVersion { action, note: note.to_owned() })?)?;
+    println!("{}@{} is now {}", moved.slug, moved.version, moved.state);
     Ok(ExitCode::SUCCESS)
 }
 

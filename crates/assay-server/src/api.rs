@@ -2,13 +2,15 @@
 
 use assay_api::listings::{CreateListing, Listing, SubmitForm, Submitted, Version};
 use assay_api::problem::Problem;
-use assay_api::reviews::{CreateWaiver, Decide, DecisionAction, ExpireWaiver, QueueItem, Waiver};
+use assay_api::reviews::{
+    CreateWaiver, Decide, DecisionAction, ExpireWaiver, MoveAction, MoveVersion, QueueItem, Waiver,
+};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use assay_service::{Action, UploadedCheck, WaiverRequest};
+use assay_service::{Action, PartnerMove, UploadedCheck, WaiverRequest};
 
 use crate::AppState;
 use crate::auth::Caller;
@@ -243,6 +245,34 @@ pub async fn decide(
         DecisionAction::Certify => Action::Certify,
     };
     state.service.decide(&who, &slug, &version, action, &body.note).await?;
+    Ok(Json(crate::dto::version(&state.service.version(&who, &slug, &version).await?)))
+}
+
+/// The partner's own move: withdraw a version in review or approved (not while its checks run),
+/// or release an approved one (`approved → published`).
+#[utoipa::path(
+    post, path = "/v1/listings/{slug}/versions/{version}/moves", tag = "listings",
+    params(("slug" = String, Path, description = "The listing"), ("version" = String, Path, description = "The version")),
+    request_body = MoveVersion,
+    responses(
+        (status = 200, description = "Moved; the version as it is now", body = Version),
+        (status = 403, description = "Not a member who submits for this partner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such version the caller may see", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not possible in the version's state (`transition_not_allowed`, with `current_state`), or it changed meanwhile", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("token" = []))
+)]
+pub async fn move_version(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    ApiPath((slug, version)): ApiPath<(String, String)>,
+    ApiJson(body): ApiJson<MoveVersion>,
+) -> Result<Json<Version>, ApiError> {
+    let action = match body.action {
+        MoveAction::Withdraw => PartnerMove::Withdraw,
+        MoveAction::Release => PartnerMove::Release,
+    };
+    state.service.move_version(&who, &slug, &version, action, &body.note).await?;
     Ok(Json(crate::dto::version(&state.service.version(&who, &slug, &version).await?)))
 }
 

@@ -58,6 +58,7 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         .route("/listings/{slug}/versions/{version}/decision", post(review::decide))
         .route("/listings/{slug}/waivers", post(review::grant_waiver))
         .route("/listings/{slug}/versions/{version}/exceptions", post(exceptions::request))
+        .route("/listings/{slug}/versions/{version}/moves", post(review::move_version))
         .route("/exceptions", get(exceptions::register))
         .route("/exceptions/{id}/decision", post(exceptions::decide))
         .route("/listings/{slug}/waivers/{id}/expire", post(review::expire_waiver))
@@ -194,6 +195,8 @@ pub(crate) fn done_flash(code: Option<&str>) -> Option<Flash> {
         "certify" => "The version was certified.",
         "waived" => "The waiver was granted.",
         "expired" => "The waiver was expired; its findings count again.",
+        "released" => "The version is released: it is live.",
+        "withdrawn" => "The version is withdrawn.",
         "exception_requested" => {
             "Your exception request is with the platform's reviewers; you will hear of their decision."
         }

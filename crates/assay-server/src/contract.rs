@@ -24,6 +24,7 @@ pub(crate) const PERMISSIONS: &[(&str, Option<Permission>)] = &[
     ("get_bundle", Some(Permission::Read)),
     ("review_queue", Some(Permission::SeeOperations)),
     ("decide", Some(Permission::Review)),
+    ("move_version", Some(Permission::Submit)),
     ("expire_waiver", Some(Permission::Review)),
     ("create_waiver", Some(Permission::Review)),
     ("list_waivers", Some(Permission::Read)),

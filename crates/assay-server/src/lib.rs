@@ -173,6 +173,7 @@ fn routes(config: &ServerConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(api::get_bundle))
         .routes(routes!(api::review_queue))
         .routes(routes!(api::decide))
+        .routes(routes!(api::move_version))
         .routes(routes!(api::create_waiver))
         .routes(routes!(api::list_waivers))
         .routes(routes!(api::expire_waiver))

@@ -1021,3 +1021,63 @@ async fn extractor_refusals_are_problems_with_codes() {
         problem(&enforce(refused).await, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field");
     }
 }
+
+/// The partner's own moves: release an approved version, withdraw one in review; each refused
+/// where the state or the caller does not allow it, and each told to the partner's webhooks.
+#[tokio::test]
+async fn a_partner_releases_and_withdraws_its_own_versions() {
+    let app = app().await;
+    let (slug, version) = app.reviewed("clean").await;
+    let moves = format!("/v1/listings/{slug}/versions/{version}/moves");
+    let release = json!({"action": "release"});
+    assert_problem(
+        &app.call(Method::POST, &moves, Some(&app.globex), Some(release.clone())).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    assert_problem(
+        &app.call(Method::POST, &moves, Some(&app.reviewer), Some(release.clone())).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
+    let early = app.call(Method::POST, &moves, Some(&app.acme), Some(release.clone())).await;
+    assert_problem(&early, StatusCode::CONFLICT, "transition_not_allowed");
+    let decided = app
+        .call(
+            Method::POST,
+            &format!("/v1/listings/{slug}/versions/{version}/decisions"),
+            Some(&app.reviewer),
+            Some(json!({"action": "approve", "note": "ok"})),
+        )
+        .await;
+    assert_eq!(decided.body["state"], "approved", "{}", decided.body);
+    let released = app.call(Method::POST, &moves, Some(&app.acme), Some(release.clone())).await;
+    assert_eq!(
+        (released.status, released.body["state"].as_str()),
+        (StatusCode::OK, Some("published")),
+        "{}",
+        released.body
+    );
+
+    // A second version in review is withdrawn, with a reason; then it cannot be decided.
+    let (other, v2) = app.reviewed_manifest(example("clean").replace(&slug, &format!("{slug}-two"))).await;
+    let path = format!("/v1/listings/{other}/versions/{v2}/moves");
+    let withdrawn =
+        app.call(Method::POST, &path, Some(&app.acme), Some(json!({"action": "withdraw", "note": "superseded"}))).await;
+    assert_eq!(withdrawn.body["state"], "withdrawn", "{}", withdrawn.body);
+    let late = app
+        .call(
+            Method::POST,
+            &format!("/v1/listings/{other}/versions/{v2}/decisions"),
+            Some(&app.reviewer),
+            Some(json!({"action": "approve", "note": "ok"})),
+        )
+        .await;
+    assert_eq!(late.status, StatusCode::CONFLICT, "{}", late.body);
+    let timeline = app.call(Method::GET, &format!("/v1/listings/{other}/timeline"), Some(&app.acme), None).await;
+    assert!(
+        timeline.body.to_string().contains("version.withdraw") && timeline.body.to_string().contains("superseded"),
+        "{}",
+        timeline.body
+    );
+}

@@ -98,6 +98,15 @@ impl Action {
     }
 }
 
+/// A partner's own lifecycle move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartnerMove {
+    /// Take a version out of review (or an approved one off the path to release).
+    Withdraw,
+    /// Put an approved version live: `approved → published`.
+    Release,
+}
+
 /// A waiver to grant.
 #[derive(Debug, Clone)]
 pub struct WaiverRequest {
@@ -442,6 +451,43 @@ impl Service {
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("version {version} of `{slug}`")))?;
         match self.store.transition(&who.actor, slug, version, current.state, action.transition(), note).await {
+            Ok(record) => Ok(record),
+            Err(assay_store::StoreError::Transition(e)) => Err(not_allowed(e, current.state)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// A partner's own move on its version: withdraw one that is in review or approved (not
+    /// while its checks run), or release an approved one (`approved → published`).
+    pub async fn move_version(
+        &self,
+        who: &Principal,
+        slug: &str,
+        version: &str,
+        action: PartnerMove,
+        note: &str,
+    ) -> Result<VersionRecord, ServiceError> {
+        let listing = visible(who, self.store.listing(slug).await?, slug)?;
+        require_owner(who, &listing, Permission::Submit)?;
+        let current = self
+            .store
+            .version(slug, version)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("version {version} of `{slug}`")))?;
+        let (transition, note) = match action {
+            PartnerMove::Withdraw => {
+                if matches!(current.state, VersionState::Submitted | VersionState::Checking) {
+                    return Err(ServiceError::NotAllowed {
+                        message: "its checks are running; withdraw it once they finish".into(),
+                        current: current.state,
+                    });
+                }
+                let note = note.trim();
+                (Transition::Withdraw, if note.is_empty() { "withdrawn by the partner" } else { note })
+            }
+            PartnerMove::Release => (Transition::Publish, "released by the partner"),
+        };
+        match self.store.transition(&who.actor, slug, version, current.state, transition, note).await {
             Ok(record) => Ok(record),
             Err(assay_store::StoreError::Transition(e)) => Err(not_allowed(e, current.state)),
             Err(e) => Err(e.into()),

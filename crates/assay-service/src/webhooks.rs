@@ -468,27 +468,31 @@ impl Service {
                     }),
                 )
             }),
-            (action @ ("version.deprecate" | "version.retire" | "version.enforce"), Some((slug, v))) => {
-                detail::transition(&event.detail).map(|(from, to, reason)| {
-                    let kind = match action {
-                        "version.deprecate" => "listing.version.deprecated",
-                        "version.retire" => "listing.version.retired",
-                        _ => "listing.version.enforced",
-                    };
-                    (
-                        kind,
-                        value(VersionStateChanged {
-                            listing: slug.into(),
-                            version: v.into(),
-                            from: from.to_string(),
-                            to: to.to_string(),
-                            reason: reason.into(),
-                            by,
-                            links: VersionLinks::new(slug, v),
-                        }),
-                    )
-                })
-            }
+            (
+                action @ ("version.deprecate" | "version.retire" | "version.enforce" | "version.withdraw"
+                | "version.publish"),
+                Some((slug, v)),
+            ) => detail::transition(&event.detail).map(|(from, to, reason)| {
+                let kind = match action {
+                    "version.deprecate" => "listing.version.deprecated",
+                    "version.retire" => "listing.version.retired",
+                    "version.withdraw" => "listing.version.withdrawn",
+                    "version.publish" => "listing.version.published",
+                    _ => "listing.version.enforced",
+                };
+                (
+                    kind,
+                    value(VersionStateChanged {
+                        listing: slug.into(),
+                        version: v.into(),
+                        from: from.to_string(),
+                        to: to.to_string(),
+                        reason: reason.into(),
+                        by,
+                        links: VersionLinks::new(slug, v),
+                    }),
+                )
+            }),
             ("version.uncertify", Some((slug, v))) => Some((
                 "listing.version.uncertified",
                 value(VersionUncertified {

@@ -818,6 +818,7 @@ async fn every_event_type_is_sent_and_validates_against_its_schema() {
     let (slug, version) = reviewed(&world, &world.acme, "clean").await;
     world.service.decide(&world.reviewer, &slug, &version, Action::Approve, "ok").await.unwrap();
     world.service.decide(&world.reviewer, &slug, &version, Action::Certify, "audited").await.unwrap();
+    world.service.move_version(&world.acme, &slug, &version, assay_service::PartnerMove::Release, "").await.unwrap();
     let revoke = assay_service::CapabilityRequest {
         grant: vec![],
         revoke: vec![Capability::Certify],
@@ -878,6 +879,8 @@ async fn every_event_type_is_sent_and_validates_against_its_schema() {
         rationale: "a registered trademark".into(),
     };
     world.service.decide_exception(&world.reviewer, asked.id, &grant).await.unwrap();
+    let withdraw = assay_service::PartnerMove::Withdraw;
+    world.service.move_version(&world.globex, "globex-loud", &loud, withdraw, "superseded").await.unwrap();
     deliver(&world).await;
 
     let schemas = format!("{}/../../docs/events", env!("CARGO_MANIFEST_DIR"));

@@ -262,6 +262,12 @@ fn a_partner_and_a_reviewer_walk_the_whole_flow() {
     let timeline = client(&server, &partner, &["status", "acme-stock-sync", "--timeline"]);
     assert_eq!(timeline.code, 0, "{}", timeline.stderr);
     assert!(timeline.stdout.contains("version.approve") && timeline.stdout.contains("1.4.1"), "{}", timeline.stdout);
+    // The partner releases the approved version; the reviewer cannot.
+    let not_theirs = client(&server, &reviewer, &["release", "acme-stock-sync@1.4.1"]);
+    assert!(not_theirs.code != 0 && not_theirs.stderr.contains("403"), "{}", not_theirs.stderr);
+    let released = client(&server, &partner, &["release", "acme-stock-sync@1.4.1"]);
+    assert_eq!(released.code, 0, "{}", released.stderr);
+    assert!(released.stdout.contains("acme-stock-sync@1.4.1 is now published"), "{}", released.stdout);
 
     // The lifecycle from the command line: a too-early breaking notice is refused with its
     // rule, a deprecation is scheduled, an endpoint is registered.

@@ -154,8 +154,13 @@ struct VersionPage {
     transcripts: Vec<Transcript>,
     rechecks: Vec<(String, String, String)>,
     manifest: Vec<String>,
-    /// Whether the viewer may ask for exceptions (the listing's owner or developers).
+    /// Whether the viewer acts for the listing's partner (its owners and developers): asks for
+    /// exceptions, releases and withdraws.
     can_request: bool,
+    /// Whether the version can be released now (approved).
+    can_release: bool,
+    /// Whether it can be withdrawn now (in review, sent back or approved).
+    can_withdraw: bool,
     /// Exceptions asked for on this version.
     exceptions: Vec<super::exceptions::ExceptionRow>,
     /// What an exception request's date field starts at: 30 days from today.
@@ -291,6 +296,11 @@ pub(crate) async fn version(
         can_request: viewer.who.partner == Some(view.listing.partner)
             && viewer.who.scopes.contains(assay_service::Scope::Submit)
             && matches!(viewer.who.role, Role::Owner | Role::Developer),
+        can_release: view.record.state == VersionState::Approved,
+        can_withdraw: matches!(
+            view.record.state,
+            VersionState::AwaitingReview | VersionState::ChangesRequested | VersionState::Approved
+        ),
         exceptions,
         default_until: super::exceptions::day(now + 30 * 86_400),
         layout,
@@ -353,6 +363,32 @@ pub(crate) async fn decide(
     };
     state.service.decide(&viewer.who, &slug, &version, action, &form.note).await.or_page(&viewer, &page)?;
     Ok(Redirect::to(&format!("{page}?done={}", form.action)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct MoveForm {
+    #[serde(default)]
+    csrf: String,
+    action: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// `POST …/moves`: the partner releases or withdraws its version.
+pub(crate) async fn move_version(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((slug, version)): Path<(String, String)>,
+    Form(form): Form<MoveForm>,
+) -> Result<Response, ConsoleError> {
+    viewer.check(&form.csrf)?;
+    let page = format!("/listings/{slug}/versions/{version}");
+    let (action, done) = match form.action.as_str() {
+        "release" => (assay_service::PartnerMove::Release, "released"),
+        _ => (assay_service::PartnerMove::Withdraw, "withdrawn"),
+    };
+    state.service.move_version(&viewer.who, &slug, &version, action, &form.note).await.or_page(&viewer, &page)?;
+    Ok(Redirect::to(&format!("{page}?done={done}")).into_response())
 }
 
 #[derive(Debug, Deserialize)]

@@ -355,7 +355,10 @@ async fn a_reviewer_decides_and_waives_from_the_version_page() {
     // The partner sees the findings with their remediation, and no decision buttons.
     let partner = app.sign_in(&app.acme).await;
     let seen = app.page(Method::GET, &path, Some(&partner), None).await;
-    assert!(!seen.html.contains("name=\"action\""), "partners get no decision buttons");
+    for decision in ["approve", "request_changes", "reject", "certify"] {
+        assert!(!seen.html.contains(&format!("value=\"{decision}\"")), "partners get no decision buttons");
+    }
+    assert!(seen.html.contains("value=\"withdraw\""), "their own move: withdraw what was sent back");
     assert!(seen.html.contains("<strong>Fix:</strong>"), "findings come with their remediation");
 
     // A clean version waits for a decision: approve it with a note the partner then reads.
@@ -559,4 +562,27 @@ async fn people_choose_which_emails_they_receive_in_the_console() {
     let account = app.sign_in(&app.acme).await;
     let listings = app.page(Method::GET, "/listings", Some(&account), None).await;
     assert!(!listings.html.contains("href=\"/preferences\""));
+}
+
+/// The partner releases its approved version from the version page; the button is the
+/// partner's, not the reviewer's, and needs the session's CSRF token.
+#[tokio::test]
+async fn a_partner_releases_its_approved_version_from_the_version_page() {
+    let app = app().await;
+    let (slug, version) = app.reviewed("clean").await;
+    let reviewer = app.service.authenticate(&app.reviewer).await.unwrap();
+    app.service.decide(&reviewer, &slug, &version, assay_service::Action::Approve, "ok").await.unwrap();
+    let page = format!("/listings/{slug}/versions/{version}");
+    let staff = app.sign_in(&app.reviewer).await;
+    assert!(!app.page(Method::GET, &page, Some(&staff), None).await.html.contains("value=\"release\""));
+    let partner = app.sign_in(&app.acme).await;
+    let shown = app.page(Method::GET, &page, Some(&partner), None).await;
+    assert!(shown.html.contains("value=\"release\"") && shown.html.contains("value=\"withdraw\""), "{}", shown.html);
+    let refused = app.page(Method::POST, &format!("{page}/moves"), Some(&partner), Some("csrf=x&action=release")).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let form = format!("csrf={}&action=release", shown.csrf());
+    let moved = app.page(Method::POST, &format!("{page}/moves"), Some(&partner), Some(&form)).await;
+    assert_eq!((moved.status, moved.location()), (StatusCode::SEE_OTHER, format!("{page}?done=released").as_str()));
+    let after = app.page(Method::GET, &format!("{page}?done=released"), Some(&partner), None).await;
+    assert!(after.html.contains("state-published") && after.html.contains("it is live"), "{}", after.html);
 }

@@ -127,6 +127,7 @@ fn probes(
         ("get_bundle", get(format!("{version_path}/bundle"))),
         ("decide", json(format!("{version_path}/decisions"), json!({"action": "request_changes", "note": "matrix"}))),
         ("rechecks", get(format!("{version_path}/rechecks"))),
+        ("move_version", json(format!("{version_path}/moves"), json!({"action": "release"}))),
         ("list_waivers", get(format!("{listing}/waivers"))),
         (
             "request_exception",
