@@ -24,6 +24,7 @@ pub const EVENTS: &[(&str, &str, &str)] = &[
     ("listing.version.withdrawn", "VersionStateChanged", "The partner withdrew a version."),
     ("listing.version.published", "VersionStateChanged", "The partner released an approved version."),
     ("exception.requested", "ExceptionEvent", "A partner asked for an exception to a finding."),
+    ("exception.expiring", "ExceptionEvent", "A granted exception lapses soon (7 days and 1 day before)."),
     (
         "exception.decided",
         "ExceptionEvent",
@@ -180,7 +181,8 @@ pub struct ExceptionEvent {
     pub version: String,
     /// The rule.
     pub rule_id: String,
-    /// `requested`, `confirming` (granted once; a second reviewer confirms), `live` or `denied`.
+    /// `requested`, `confirming` (granted once; a second reviewer confirms), `live`, `denied`
+    /// or `expiring` (a reminder that it lapses at `until`).
     pub status: String,
     /// The versions asked for, or granted.
     pub versions: String,

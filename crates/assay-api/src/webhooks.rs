@@ -64,6 +64,9 @@ pub enum EventType {
     /// A partner asked for an exception to a finding.
     #[schema(rename = "exception.requested")]
     ExceptionRequested,
+    /// A granted exception lapses soon.
+    #[schema(rename = "exception.expiring")]
+    ExceptionExpiring,
     /// Staff decided on an exception.
     #[schema(rename = "exception.decided")]
     ExceptionDecided,

@@ -341,7 +341,7 @@ fn drafts(typed: &Typed) -> Vec<Draft> {
                 action: Some(("See the version".into(), version_path(&slug, &version))),
             }]
         }
-        "exception.requested" | "exception.decided" => vec![exception(kind, data, listing)],
+        "exception.requested" | "exception.decided" | "exception.expiring" => vec![exception(kind, data, listing)],
         "notice.published" => vec![notice(data, partner_or_all)],
         "deprecation.scheduled" => vec![scheduled(data, partner_or_all)],
         "deprecation.reminder" => vec![reminder(data, partner_or_all)],
@@ -375,6 +375,14 @@ fn exception(kind: &str, data: &Value, partner: Audience) -> Draft {
             format!("Exception {id} to {rule} on {slug} {version} needs a second reviewer"),
             vec![format!("It is granted once: “{why}”. A second reviewer confirms or denies it.")],
         ),
+        (_, "expiring") => (
+            partner,
+            format!("Your exception to {rule} on {slug} {version} lapses on {}", day(&text(data, "until"))),
+            vec![
+                format!("{why}: after it lapses, the finding counts against the verdict again."),
+                "Fix it in a new version, or ask for a new exception with what has changed.".into(),
+            ],
+        ),
         (_, "denied") => (
             partner,
             format!("Your exception to {rule} on {slug} {version} was denied"),
@@ -398,6 +406,11 @@ fn exception(kind: &str, data: &Value, partner: Audience) -> Draft {
         facts,
         action: Some(("See the version".into(), version_path(&slug, &version))),
     }
+}
+
+/// `2027-03-31` of an RFC 3339 time.
+fn day(rfc3339: &str) -> &str {
+    rfc3339.get(..10).unwrap_or(rfc3339)
 }
 
 fn notice(data: &Value, audience: Audience) -> Draft {
@@ -651,7 +664,7 @@ impl Service {
         let mut book = AddressBook::default();
         let mut emails = Vec::new();
         for due in self.due_reminders().await? {
-            let typed: Typed = ("deprecation.reminder", due.owner, due.data);
+            let typed: Typed = (due.event_type, due.owner, due.data);
             for draft in drafts(&typed) {
                 self.address(&draft, &due.key, &mut book, &mut emails).await?;
             }

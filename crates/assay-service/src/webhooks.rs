@@ -34,9 +34,10 @@ use assay_api::events::{
 use assay_core::audit::{AuditEvent, detail};
 use assay_core::deprecation::DeprecationTarget;
 use assay_core::deprecation::Phase;
+use assay_core::exception::ExceptionState;
 use assay_core::identity::{PartnerId, Principal};
 use assay_core::webhook::{DeliveryRecord, EndpointRecord, TEST_EVENT};
-use assay_store::{Attempt, AttemptOutcome, DueMessage, HealthPolicy, NewMessage};
+use assay_store::{Attempt, AttemptOutcome, DueMessage, ExceptionFilter, HealthPolicy, NewMessage};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, Mac};
@@ -227,14 +228,16 @@ fn target_ref(target: &DeprecationTarget) -> DeprecationTargetRef {
 /// A typed event: its type, the partner it concerns (`None`: every partner) and its data.
 pub(crate) type Typed = (&'static str, Option<PartnerId>, serde_json::Value);
 
-/// A deprecation reminder due today.
+/// A reminder due now: of a deprecation's sunset, or of an exception's lapse.
 #[derive(Debug, Clone)]
 pub(crate) struct Reminder {
-    /// What makes it once-only: the deprecation and the threshold, e.g. `deprecation_3_7d`.
+    /// `deprecation.reminder` or `exception.expiring`.
+    pub event_type: &'static str,
+    /// What makes it once-only: the subject and the threshold, e.g. `deprecation_3_7d`.
     pub key: String,
     /// The partner it concerns (`None`: every partner).
     pub owner: Option<PartnerId>,
-    /// Its `deprecation.reminder` data.
+    /// Its event's data.
     pub data: serde_json::Value,
 }
 
@@ -647,7 +650,33 @@ impl Service {
                 reminder: format!("{day} days"),
                 links: NoticeLinks { notice: format!("/v1/notices/{}", deprecation.notice_id) },
             };
-            due.push(Reminder { key: format!("deprecation_{}_{day}d", deprecation.id), owner, data: value(data) });
+            let key = format!("deprecation_{}_{day}d", deprecation.id);
+            due.push(Reminder { event_type: "deprecation.reminder", key, owner, data: value(data) });
+        }
+        // Live exceptions about to lapse: 7 days and 1 day before, once each.
+        let now = self.clock.now();
+        let granted = ExceptionFilter { state: Some(ExceptionState::Granted), ..Default::default() };
+        for e in self.store.exceptions(&granted).await? {
+            let Some(until) = e.granted_expires_at.filter(|until| *until > now) else { continue };
+            let left = (until - now + 86_399) / 86_400;
+            let Some(day) = [7_i64, 1].into_iter().filter(|d| left <= *d).min() else { continue };
+            let data = ExceptionEvent {
+                exception: e.id,
+                listing: e.slug.clone(),
+                version: e.version.clone(),
+                rule_id: e.rule_id.clone(),
+                status: "expiring".into(),
+                versions: e.granted_versions.clone().unwrap_or_else(|| e.versions.clone()),
+                until: jiff::Timestamp::from_second(until).map(|t| t.to_string()).unwrap_or_default(),
+                by: e.decided_by.clone().unwrap_or_default(),
+                why: format!("{left} days left; fix the finding before then"),
+                links: ExceptionLinks {
+                    exception: format!("/v1/exceptions/{}", e.id),
+                    version: assay_api::version_url(&e.slug, &e.version),
+                },
+            };
+            let key = format!("exception_{}_{day}d", e.id);
+            due.push(Reminder { event_type: "exception.expiring", key, owner: Some(e.partner), data: value(data) });
         }
         Ok(due)
     }
@@ -655,19 +684,19 @@ impl Service {
     /// Enqueue the deprecation reminders that are due (once each, by message id).
     async fn reminders(&self, report: &mut DispatchReport) -> Result<(), ServiceError> {
         let endpoints = self.store.endpoints(None).await?;
-        if !endpoints.iter().any(|e| e.wants("deprecation.reminder")) {
+        if !endpoints.iter().any(|e| e.wants("deprecation.reminder") || e.wants("exception.expiring")) {
             return Ok(());
         }
         let mut messages = Vec::new();
         for reminder in self.due_reminders().await? {
-            let payload = envelope("deprecation.reminder", self.clock.now(), &reminder.data);
-            let wants =
-                |e: &&EndpointRecord| reminder.owner.is_none_or(|p| p == e.partner) && e.wants("deprecation.reminder");
+            let kind = reminder.event_type;
+            let payload = envelope(kind, self.clock.now(), &reminder.data);
+            let wants = |e: &&EndpointRecord| reminder.owner.is_none_or(|p| p == e.partner) && e.wants(kind);
             for endpoint in endpoints.iter().filter(wants) {
                 messages.push(NewMessage {
                     endpoint: endpoint.id,
                     msg_id: format!("msg_{}", reminder.key),
-                    event_type: "deprecation.reminder".into(),
+                    event_type: kind.into(),
                     payload: payload.clone(),
                 });
             }

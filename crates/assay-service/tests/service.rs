@@ -882,6 +882,10 @@ async fn every_event_type_is_sent_and_validates_against_its_schema() {
     let withdraw = assay_service::PartnerMove::Withdraw;
     world.service.move_version(&world.globex, "globex-loud", &loud, withdraw, "superseded").await.unwrap();
     deliver(&world).await;
+    // Four days on, the exception lapses in six: a reminder, once.
+    world.clock.0.fetch_add(4 * 86_400, Ordering::SeqCst);
+    deliver(&world).await;
+    deliver(&world).await;
 
     let schemas = format!("{}/../../docs/events", env!("CARGO_MANIFEST_DIR"));
     let received = inbox.0.lock().unwrap().clone();
@@ -930,6 +934,8 @@ async fn every_event_type_is_sent_and_validates_against_its_schema() {
     assert_eq!(enforced.count(), 1, "{mails:#?}");
     assert_eq!(kinds_to("rey@platform.test"), set(&["exception", "review_queue"]));
     assert!(globex_kinds.contains("exception"), "its exception was granted: {globex_kinds:?}");
+    let lapsing: Vec<&str> = mails.iter().filter(|m| m.subject.contains("lapses on")).map(|m| m.to.as_str()).collect();
+    assert_eq!(lapsing, ["gus@globex.test"], "one reminder, to the exception's partner: {mails:#?}");
     let acme_deprecation: Vec<&str> = mails
         .iter()
         .filter(|m| m.to == "olu@acme.test" && m.kind == "deprecation")
