@@ -111,7 +111,7 @@ pub async fn list_exceptions(
     Caller(who): Caller,
     Query(query): Query<RegisterQuery>,
 ) -> Result<Json<Vec<Exception>>, ApiError> {
-    let query = ExceptionQuery { partner: query.partner, rule: query.rule, status: query.status };
+    let query = ExceptionQuery { partner: query.partner, rule: query.rule, status: query.status, listing: None };
     let all = state.service.exceptions(&who, &query).await?;
     let now = state.service.now();
     Ok(Json(all.iter().map(|e| exception(e, now)).collect()))

@@ -51,6 +51,8 @@ pub struct ExceptionQuery {
     /// `requested`, `confirming`, `granted`, `denied`, or `live` / `lapsed` (granted ones
     /// by whether their waiver still covers).
     pub status: Option<String>,
+    /// For one listing.
+    pub listing: Option<String>,
 }
 
 fn range(text: &str, pointer: &str) -> Result<semver::VersionReq, ServiceError> {
@@ -204,7 +206,7 @@ impl Service {
             Some(status @ ("live" | "lapsed")) => (Some(ExceptionState::Granted), Some(status)),
             Some(other) => (Some(other.parse().map_err(|e: String| ServiceError::invalid("/status", e))?), None),
         };
-        let filter = ExceptionFilter { partner, rule: query.rule.clone(), state };
+        let filter = ExceptionFilter { partner, rule: query.rule.clone(), state, slug: query.listing.clone() };
         let now = self.clock.now();
         let all = self.store.exceptions(&filter).await?;
         Ok(all.into_iter().filter(|e| after.is_none_or(|status| e.status(now) == status)).collect())

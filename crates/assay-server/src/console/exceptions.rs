@@ -60,8 +60,8 @@ pub(crate) fn day(at: i64) -> String {
     jiff::Timestamp::from_second(at).map_or_else(|_| at.to_string(), |t| t.strftime("%Y-%m-%d").to_string())
 }
 
-/// A date field (`YYYY-MM-DD`) as the end of that day's first second, UTC.
-fn date_field(pointer: &str, text: &str) -> Result<i64, ServiceError> {
+/// A date field (`YYYY-MM-DD`) as the start of that day, UTC (Unix seconds).
+pub(crate) fn date_field(pointer: &str, text: &str) -> Result<i64, ServiceError> {
     let date = crate::notices::date(pointer, text.trim())?;
     Ok(date
         .to_zoned(jiff::tz::TimeZone::UTC)

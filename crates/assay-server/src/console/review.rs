@@ -188,11 +188,8 @@ pub(crate) async fn version(
     // Findings point into the manifest by JSON Pointer; the source map turns that into a line.
     let source_map = assay_core::Manifest::parse("listing.toml", manifest).ok().map(|parsed| parsed.source_map);
     let now = state.service.now();
-    let asked = state
-        .service
-        .exceptions(&viewer.who, &assay_service::exceptions::ExceptionQuery::default())
-        .await
-        .or_page(&viewer, &back)?;
+    let this_listing = assay_service::exceptions::ExceptionQuery { listing: Some(slug.clone()), ..Default::default() };
+    let asked = state.service.exceptions(&viewer.who, &this_listing).await.or_page(&viewer, &back)?;
     let exceptions: Vec<_> = asked
         .iter()
         .filter(|e| e.slug == slug && e.version == version)
@@ -412,13 +409,7 @@ pub(crate) async fn grant_waiver(
 ) -> Result<Response, ConsoleError> {
     viewer.check(&form.csrf)?;
     let back = format!("/listings/{slug}");
-    let expires = crate::notices::date("/expires_at", form.expires.trim()).or_page(&viewer, &back)?;
-    let expires_at = expires
-        .to_zoned(jiff::tz::TimeZone::UTC)
-        .map_err(|e| assay_service::ServiceError::invalid("/expires_at", e.to_string()))
-        .or_page(&viewer, &back)?
-        .timestamp()
-        .as_second();
+    let expires_at = super::exceptions::date_field("/expires_at", &form.expires).or_page(&viewer, &back)?;
     let request = WaiverRequest {
         slug: slug.clone(),
         rule_id: form.rule_id.trim().to_owned(),

@@ -46,6 +46,8 @@ pub struct ExceptionFilter {
     pub rule: Option<String>,
     /// In one stored state.
     pub state: Option<ExceptionState>,
+    /// For one listing (by slug).
+    pub slug: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -156,11 +158,12 @@ impl Store {
     pub async fn exceptions(&self, filter: &ExceptionFilter) -> Result<Vec<ExceptionRecord>, StoreError> {
         let rows = sqlx::query_as::<_, ExceptionRow>(select_exceptions!(
             "WHERE ($1 IS NULL OR l.partner_id = $1) AND ($2 IS NULL OR e.rule_id = $2) \
-             AND ($3 IS NULL OR e.state = $3) ORDER BY e.id DESC"
+             AND ($3 IS NULL OR e.state = $3) AND ($4 IS NULL OR l.slug = $4) ORDER BY e.id DESC"
         ))
         .bind(filter.partner.map(|p| p.0))
         .bind(filter.rule.as_deref())
         .bind(filter.state.map(ExceptionState::as_str))
+        .bind(filter.slug.as_deref())
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter().map(ExceptionRow::record).collect()
