@@ -30,6 +30,11 @@ pub const EVENTS: &[(&str, &str, &str)] = &[
         "ExceptionEvent",
         "Staff granted (or granted once, pending a second reviewer) or denied an exception.",
     ),
+    ("appeal.filed", "AppealEvent", "A partner appealed a rejection or a request for changes."),
+    ("appeal.decided", "AppealEvent", "A second reviewer upheld or overturned an appealed decision."),
+    ("listing.version.message", "MessageEvent", "Staff or the partner wrote on a version's conversation."),
+    ("listing.version.held", "HoldEvent", "A reviewer put a version on hold, with the reason."),
+    ("listing.version.hold_released", "HoldEvent", "A version's hold was released; its review goes on."),
     ("webhook.test", "TestEvent", "The endpoint's owner asked for a test message."),
 ];
 
@@ -195,6 +200,98 @@ pub struct ExceptionEvent {
     pub why: String,
     /// Where to read more.
     pub links: ExceptionLinks,
+}
+
+/// `appeal.filed` and `appeal.decided`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct AppealEvent {
+    /// The appeal's id.
+    pub appeal: i64,
+    /// The listing's slug.
+    pub listing: String,
+    /// The version.
+    pub version: String,
+    /// The decision appealed: `reject` or `request_changes`.
+    pub decision: String,
+    /// `open`, `upheld` or `overturned`.
+    pub status: String,
+    /// The version's state now (`approved` once an appeal is overturned).
+    pub state: String,
+    /// Who appealed, or heard it.
+    pub by: String,
+    /// The statement, or the hearing's rationale.
+    pub why: String,
+    /// Where to read more.
+    pub links: AppealLinks,
+}
+
+/// Links to an appeal.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct AppealLinks {
+    /// `GET` it: the appeal and its outcome.
+    pub appeal: String,
+    /// `GET` it: the version.
+    pub version: String,
+}
+
+/// `listing.version.message`: never a staff's internal note.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct MessageEvent {
+    /// The message's id.
+    pub message: i64,
+    /// The listing's slug.
+    pub listing: String,
+    /// The version.
+    pub version: String,
+    /// Who wrote it.
+    pub author: String,
+    /// Whether the author is staff.
+    pub staff: bool,
+    /// Plain text.
+    pub body: String,
+    /// Where to read the conversation.
+    pub links: ConversationLinks,
+}
+
+/// Links to a version's conversation.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ConversationLinks {
+    /// `GET` it: messages, holds and appeals.
+    pub conversation: String,
+    /// `GET` it: the version.
+    pub version: String,
+}
+
+impl ConversationLinks {
+    /// The links for `version` of `listing`.
+    pub fn new(listing: &str, version: &str) -> ConversationLinks {
+        let version = crate::version_url(listing, version);
+        ConversationLinks { conversation: format!("{version}/conversation"), version }
+    }
+}
+
+/// `listing.version.held` and `listing.version.hold_released`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct HoldEvent {
+    /// The hold's id.
+    pub hold: i64,
+    /// The listing's slug.
+    pub listing: String,
+    /// The version.
+    pub version: String,
+    /// Why the review waits.
+    pub reason: String,
+    /// Who placed, or released, it.
+    pub by: String,
+    /// Why it was released (`null` when placed).
+    pub note: Option<String>,
+    /// Where to read the conversation.
+    pub links: ConversationLinks,
 }
 
 /// Links to an exception request.

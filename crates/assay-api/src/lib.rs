@@ -22,6 +22,7 @@
 //! from the service's types happens in the server, at its edge.
 
 pub mod audit;
+pub mod conversation;
 pub mod events;
 pub mod exceptions;
 pub mod lifecycle;

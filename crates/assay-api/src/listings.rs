@@ -83,6 +83,9 @@ pub struct Version {
     pub findings: Vec<FindingDto>,
     /// Reviewer decisions, oldest first.
     pub decisions: Vec<DecisionDto>,
+    /// The hold its review waits on, with the reason; `null` when it is not on hold.
+    #[serde(default)]
+    pub hold: Option<crate::conversation::HoldDto>,
     /// This resource.
     pub url: String,
 }

@@ -70,6 +70,21 @@ pub enum EventType {
     /// Staff decided on an exception.
     #[schema(rename = "exception.decided")]
     ExceptionDecided,
+    /// A partner appealed a decision.
+    #[schema(rename = "appeal.filed")]
+    AppealFiled,
+    /// An appeal was heard.
+    #[schema(rename = "appeal.decided")]
+    AppealDecided,
+    /// A message on a version's conversation.
+    #[schema(rename = "listing.version.message")]
+    VersionMessage,
+    /// A version was put on hold.
+    #[schema(rename = "listing.version.held")]
+    VersionHeld,
+    /// A version's hold was released.
+    #[schema(rename = "listing.version.hold_released")]
+    VersionHoldReleased,
     /// Every event type.
     #[schema(rename = "*")]
     All,

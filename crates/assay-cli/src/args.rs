@@ -193,6 +193,17 @@ pub enum Command {
         #[command(subcommand)]
         command: ExceptionCommand,
     },
+    /// Appeals: partners appeal a rejection or a request for changes (file); a reviewer other
+    /// than the one who decided hears it (uphold, overturn).
+    Appeal {
+        #[command(subcommand)]
+        command: AppealCommand,
+    },
+    /// The conversation on a version: read it, write on it, and (reviewers) put it on hold.
+    Conversation {
+        #[command(subcommand)]
+        command: ConversationCommand,
+    },
     /// Change notices: publish one (a breaking one needs 30 days' lead), list them.
     Notice {
         #[command(subcommand)]
@@ -753,6 +764,107 @@ pub enum ExceptionCommand {
         /// Why; the partner reads it.
         #[arg(long)]
         rationale: String,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AppealCommand {
+    /// Appeal the reviewer decision that rejected a version or asked for changes.
+    File {
+        /// SLUG@VERSION.
+        target: String,
+        /// Why the decision should change; a reviewer other than the one who decided reads it.
+        #[arg(long)]
+        statement: String,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Appeals, newest first (staff: every partner's, or one's).
+    List {
+        /// One partner's (staff).
+        #[arg(long)]
+        partner: Option<String>,
+        /// open, upheld or overturned.
+        #[arg(long)]
+        status: Option<String>,
+        #[command(flatten)]
+        client: ClientArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ClientFormat::Human)]
+        format: ClientFormat,
+    },
+    /// One appeal and its outcome.
+    Show {
+        /// The appeal's id.
+        id: i64,
+        #[command(flatten)]
+        client: ClientArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ClientFormat::Human)]
+        format: ClientFormat,
+    },
+    /// Hear an appeal and let the decision stand (a reviewer other than the one who decided).
+    Uphold {
+        /// The appeal's id.
+        id: i64,
+        /// Why; the partner reads it.
+        #[arg(long)]
+        rationale: String,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Hear an appeal and overturn the decision: the version is approved.
+    Overturn {
+        /// The appeal's id.
+        id: i64,
+        /// Why; the partner reads it.
+        #[arg(long)]
+        rationale: String,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConversationCommand {
+    /// A version's messages, holds and appeals, oldest first.
+    Show {
+        /// SLUG@VERSION.
+        target: String,
+        #[command(flatten)]
+        client: ClientArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ClientFormat::Human)]
+        format: ClientFormat,
+    },
+    /// Write on a version's conversation (plain text).
+    Post {
+        /// SLUG@VERSION.
+        target: String,
+        /// The message.
+        message: String,
+        /// Staff: a note partners never see.
+        #[arg(long)]
+        internal: bool,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Put a version awaiting review on hold, with a reason the partner reads (reviewers).
+    Hold {
+        /// SLUG@VERSION.
+        target: String,
+        /// Why the review waits, e.g. "waiting for a test account".
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Release a version's hold; its review clock runs again (reviewers).
+    Release {
+        /// SLUG@VERSION.
+        target: String,
         #[command(flatten)]
         client: ClientArgs,
     },

@@ -153,3 +153,10 @@ pub fn expect<T>(answer: Answer<T>) -> Result<T, Failure> {
         Answer::Refused(status, problem) => Err(refused(status, &problem)),
     }
 }
+
+/// `SLUG@VERSION` as its two parts, or an input error that says how to name a version.
+pub fn version_target(target: &str) -> Result<(&str, &str), Failure> {
+    target
+        .split_once('@')
+        .ok_or_else(|| Failure::Input(anyhow!("name the version as SLUG@VERSION, not `{target}`"), None))
+}

@@ -3,7 +3,6 @@
 
 use std::process::ExitCode;
 
-use anyhow::anyhow;
 use assay_api::exceptions::{DecideException, Exception, ExceptionAction, RequestException};
 
 use crate::args::{ClientFormat, ExceptionCommand};
@@ -40,9 +39,7 @@ fn show(e: &Exception) {
 pub fn run(command: &ExceptionCommand) -> Result<ExitCode, Failure> {
     match command {
         ExceptionCommand::Request { target, rule, versions, until, justification, client } => {
-            let Some((slug, version)) = target.split_once('@') else {
-                return Err(Failure::Input(anyhow!("name the version as SLUG@VERSION, not `{target}`"), None));
-            };
+            let (slug, version) = crate::client::version_target(target)?;
             let body = RequestException {
                 rule_id: rule.clone(),
                 versions: versions.clone(),

@@ -8,6 +8,7 @@ mod audit;
 mod check;
 mod client;
 mod config;
+mod conversation;
 mod exceptions;
 mod exit;
 mod lifecycle;
@@ -86,6 +87,8 @@ fn main() -> ExitCode {
         Command::Status(args) => status::run(args),
         Command::Review { command } => review::run(command),
         Command::Exception { command } => exceptions::run(command),
+        Command::Appeal { command } => conversation::appeal(command),
+        Command::Conversation { command } => conversation::run(command),
         Command::Release { target, client } => review::move_version(target, MoveAction::Release, "", client),
         Command::Withdraw { target, note, client } => review::move_version(target, MoveAction::Withdraw, note, client),
         Command::Notice { command } => lifecycle::notice(command),

@@ -2,7 +2,6 @@
 
 use std::process::ExitCode;
 
-use anyhow::anyhow;
 use assay_api::listings::Version;
 use assay_api::reviews::{CreateWaiver, Decide, DecisionAction, MoveAction, MoveVersion, QueueItem, Waiver};
 
@@ -34,9 +33,7 @@ pub fn run(command: &ReviewCommand) -> Result<ExitCode, Failure> {
             }
         }
         ReviewCommand::Decide { target, action, note, client } => {
-            let Some((slug, version)) = target.split_once('@') else {
-                return Err(Failure::Input(anyhow!("name the version as SLUG@VERSION, not `{target}`"), None));
-            };
+            let (slug, version) = crate::client::version_target(target)?;
             let action = match action {
                 DecisionArg::Approve => DecisionAction::Approve,
                 DecisionArg::RequestChanges => DecisionAction::RequestChanges,
@@ -73,9 +70,7 @@ pub fn move_version(
     note: &str,
     client: &crate::args::ClientArgs,
 ) -> Result<ExitCode, Failure> {
-    let Some((slug, version)) = target.split_once('@') else {
-        return Err(Failure::Input(anyhow!("name the version as SLUG@VERSION, not `{target}`"), None));
-    };
+    let (slug, version) = crate::client::version_target(target)?;
     let path = format!("/v1/listings/{slug}/versions/{version}/moves");
     let moved: Version = expect(Client::new(client)?.post(&path, &MoveVersion { action, note: note.to_owned() })?)?;
     println!("{}@{} is now {}", moved.slug, moved.version, moved.state);

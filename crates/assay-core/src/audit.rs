@@ -88,7 +88,9 @@ pub mod detail {
 
     /// The id a notice's or a deprecation's event starts with (`#{id} `).
     pub fn numbered(detail: &str) -> Option<i64> {
-        detail.strip_prefix('#')?.split_once(' ')?.0.parse().ok()
+        let rest = detail.strip_prefix('#')?;
+        let end = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        rest[..end].parse().ok()
     }
 
     #[cfg(test)]

@@ -26,7 +26,9 @@
 //! reports; this crate only decides.
 
 pub mod address;
+pub mod appeal;
 pub mod audit;
+pub mod conversation;
 pub mod deprecation;
 pub mod exception;
 pub mod finding;

@@ -70,7 +70,8 @@ impl VersionState {
         }
     }
 
-    /// Whether nothing can happen to the version any more.
+    /// Whether nothing can happen to the version any more (save, for `rejected`, an appeal that
+    /// overturns the rejection).
     pub fn is_final(self) -> bool {
         matches!(self, VersionState::Retired | VersionState::Rejected | VersionState::Withdrawn)
     }
@@ -129,6 +130,9 @@ pub enum Transition {
     /// A rule pack enforced after its grace deadline fails the live version: it leaves the
     /// marketplace and the partner ships a fixed version.
     Enforce,
+    /// A second reviewer, hearing the partner's appeal, overturns a rejection or a request for
+    /// changes: the version is approved.
+    Overturn,
 }
 
 impl Transition {
@@ -147,6 +151,7 @@ impl Transition {
             Transition::Withdraw => "withdraw",
             Transition::Recheck => "recheck",
             Transition::Enforce => "enforce",
+            Transition::Overturn => "overturn",
         }
     }
 }
@@ -184,6 +189,8 @@ pub fn apply(from: VersionState, transition: Transition) -> Result<VersionState,
         // Live versions are re-checked in place: their state does not move while they are.
         (S::Approved | S::Published | S::Deprecated, T::Recheck) => from,
         (S::Approved | S::Published | S::Deprecated, T::Enforce) => S::ChangesRequested,
+        // An appeal upheld against a reviewer's decision: the one way out of `rejected`.
+        (S::Rejected | S::ChangesRequested, T::Overturn) => S::Approved,
         _ => return Err(TransitionError { from, transition }),
     };
     Ok(to)
@@ -195,7 +202,7 @@ mod tests {
     use Transition as T;
     use VersionState as S;
 
-    const TRANSITIONS: [Transition; 14] = [
+    const TRANSITIONS: [Transition; 15] = [
         T::StartChecks,
         T::ChecksFinished(Verdict::Pass),
         T::ChecksFinished(Verdict::Fail),
@@ -210,6 +217,7 @@ mod tests {
         T::Withdraw,
         T::Recheck,
         T::Enforce,
+        T::Overturn,
     ];
 
     /// Every allowed (from, transition, to); everything else must be refused.
@@ -222,6 +230,7 @@ mod tests {
         (S::Checking, T::Withdraw, S::Withdrawn),
         (S::ChangesRequested, T::Withdraw, S::Withdrawn),
         (S::ChangesRequested, T::Recheck, S::Checking),
+        (S::ChangesRequested, T::Overturn, S::Approved),
         (S::AwaitingReview, T::Approve, S::Approved),
         (S::AwaitingReview, T::RequestChanges, S::ChangesRequested),
         (S::AwaitingReview, T::Reject, S::Rejected),
@@ -241,6 +250,7 @@ mod tests {
         (S::Deprecated, T::Retire, S::Retired),
         (S::Deprecated, T::Recheck, S::Deprecated),
         (S::Deprecated, T::Enforce, S::ChangesRequested),
+        (S::Rejected, T::Overturn, S::Approved),
     ];
 
     #[test]
@@ -256,7 +266,9 @@ mod tests {
     #[test]
     fn final_states_accept_nothing() {
         for from in S::ALL.into_iter().filter(|s| s.is_final()) {
-            assert!(TRANSITIONS.iter().all(|&t| apply(from, t).is_err()), "{from}");
+            // Save an appeal that overturns a rejection.
+            let others = TRANSITIONS.iter().filter(|&&t| !(from == S::Rejected && t == T::Overturn));
+            assert!(others.into_iter().all(|&t| apply(from, t).is_err()), "{from}");
         }
     }
 

@@ -16,10 +16,12 @@
 //!   audit trail), creating listings and submitting versions.
 //! - [`lifecycle`]: rule packs and their blast radius, the deprecation calendar, notices and
 //!   fix-by dates, webhook endpoints and their delivery logs.
+//! - [`conversation`]: messages, holds and appeals on the version page.
 //! - [`exceptions`]: asking for an exception from a finding, deciding it on the version page,
 //!   and the register at `/exceptions`.
 //! - [`email`]: e-mail preferences, and the unsubscribe page every e-mail links to.
 
+mod conversation;
 mod email;
 mod exceptions;
 mod lifecycle;
@@ -61,6 +63,10 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         .route("/listings/{slug}/versions/{version}/moves", post(review::move_version))
         .route("/exceptions", get(exceptions::register))
         .route("/exceptions/{id}/decision", post(exceptions::decide))
+        .route("/listings/{slug}/versions/{version}/messages", post(conversation::post_message))
+        .route("/listings/{slug}/versions/{version}/hold", post(conversation::hold_form))
+        .route("/listings/{slug}/versions/{version}/appeals", post(conversation::file_appeal))
+        .route("/appeals/{id}/decision", post(conversation::decide_appeal))
         .route("/listings/{slug}/waivers/{id}/expire", post(review::expire_waiver))
         .route("/packs", get(lifecycle::packs))
         .route("/packs/{name}/{version}", get(lifecycle::pack))
@@ -202,6 +208,11 @@ pub(crate) fn done_flash(code: Option<&str>) -> Option<Flash> {
         }
         "exception_decided" => "The exception was decided; the partner is told.",
         "exception_confirming" => "Granted once: an exception to a blocker needs a second reviewer to confirm it.",
+        "message_posted" => "Your message was posted.",
+        "hold_placed" => "The version is on hold; the partner sees the reason.",
+        "hold_released" => "The hold is released; the review clock runs again.",
+        "appeal_filed" => "Your appeal was filed; a reviewer other than the one who decided hears it.",
+        "appeal_decided" => "The appeal was decided; the partner is told.",
         _ => return None,
     };
     Some(Flash { error: false, title: "Done.".into(), detail: detail.into(), fields: Vec::new() })

@@ -121,7 +121,20 @@ pub(crate) fn version(v: &VersionView) -> Version {
             .iter()
             .map(|d| DecisionDto { actor: d.actor.clone(), action: d.action.clone(), note: d.note.clone() })
             .collect(),
+        hold: v.hold.as_ref().map(hold),
         url: version_url(&r.slug, &r.version),
+    }
+}
+
+/// A hold as the API shows it.
+pub(crate) fn hold(h: &assay_core::conversation::Hold) -> assay_api::conversation::HoldDto {
+    assay_api::conversation::HoldDto {
+        id: h.id,
+        reason: h.reason.clone(),
+        placed_by: h.placed_by.clone(),
+        placed_at: timestamp(h.placed_at),
+        released_by: h.released.as_ref().map(|(by, _)| by.clone()),
+        released_at: h.released.as_ref().map(|(_, at)| timestamp(*at)),
     }
 }
 

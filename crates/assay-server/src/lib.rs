@@ -30,6 +30,7 @@ pub mod audit;
 pub mod auth;
 mod console;
 mod contract;
+pub mod conversation;
 pub mod dto;
 pub mod email;
 pub mod events;
@@ -128,6 +129,11 @@ pub struct AppState {
         assay_api::events::VersionUncertified,
         assay_api::events::ExceptionEvent,
         assay_api::events::ExceptionLinks,
+        assay_api::events::AppealEvent,
+        assay_api::events::AppealLinks,
+        assay_api::events::MessageEvent,
+        assay_api::events::ConversationLinks,
+        assay_api::events::HoldEvent,
         assay_api::events::NoticePublished,
         assay_api::events::DeprecationScheduled,
         assay_api::events::DeprecationReminder,
@@ -181,6 +187,13 @@ fn routes(config: &ServerConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(exceptions::list_exceptions))
         .routes(routes!(exceptions::get_exception))
         .routes(routes!(exceptions::decide_exception))
+        .routes(routes!(conversation::file_appeal))
+        .routes(routes!(conversation::list_appeals))
+        .routes(routes!(conversation::get_appeal))
+        .routes(routes!(conversation::decide_appeal))
+        .routes(routes!(conversation::conversation))
+        .routes(routes!(conversation::post_message))
+        .routes(routes!(conversation::place_hold, conversation::release_hold))
         .routes(routes!(notices::create_listing_notice, notices::list_listing_notices))
         .routes(routes!(notices::listing_notices_feed))
         .routes(routes!(notices::create_platform_notice, notices::list_notices))

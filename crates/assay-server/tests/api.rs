@@ -15,8 +15,10 @@ use tower::ServiceExt as _;
 use assay_host::{Host, HostConfig, RulePack};
 use assay_server::{ServerConfig, router};
 use assay_service::{Capability, Role, Service, ServiceConfig};
-use assay_store::Store;
+use assay_store::{NewToken, NewUser, Store, TokenOwner};
 
+#[path = "api/appeals.rs"]
+mod appeals;
 #[path = "api/browser.rs"]
 mod browser;
 #[path = "api/console.rs"]
@@ -173,6 +175,17 @@ impl App {
         self.service.review_next().await.unwrap().unwrap();
         (slug, submitted.body["version"].as_str().unwrap().to_owned())
     }
+}
+
+/// A person with `role` (in `partner`, by name) and a token of theirs.
+async fn person_token(store: &Store, email: &str, name: &str, partner: Option<&str>, role: Role) -> String {
+    let partner = match partner {
+        Some(name) => Some(store.partner_by_name(name).await.unwrap().unwrap().id),
+        None => None,
+    };
+    let user = store.create_user("test", &NewUser { email, name, partner, role }).await.unwrap();
+    let new = NewToken { name: "laptop", owner: TokenOwner::User(user.id), scopes: role.scopes(), ttl_secs: 3600 };
+    store.issue_token("test", &new).await.unwrap().0
 }
 
 fn example(name: &str) -> String {

@@ -41,11 +41,14 @@ pub enum Permission {
     DecideCapabilities,
     /// Create, list, revoke and rotate one's own tokens (narrower than one's own scopes).
     OwnTokens,
+    /// Write on a version's conversation: staff, and the listing's owners and developers
+    /// (whose tokens need the `submit` scope as well).
+    Converse,
 }
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 12] = [
         Permission::Read,
         Permission::Submit,
         Permission::SeeStanding,
@@ -57,6 +60,7 @@ impl Permission {
         Permission::ManageMembers,
         Permission::DecideCapabilities,
         Permission::OwnTokens,
+        Permission::Converse,
     ];
 
     /// Its name, as the OpenAPI document's `x-assay-permission` gives it.
@@ -73,6 +77,7 @@ impl Permission {
             Permission::ManageMembers => "manage-members",
             Permission::DecideCapabilities => "decide-capabilities",
             Permission::OwnTokens => "own-tokens",
+            Permission::Converse => "converse",
         }
     }
 
@@ -82,6 +87,7 @@ impl Permission {
         match self {
             Permission::Read | Permission::OwnTokens => &[Admin, Reviewer, Owner, Developer, Viewer],
             Permission::Submit => &[Owner, Developer],
+            Permission::Converse => &[Admin, Reviewer, Owner, Developer],
             Permission::SeeStanding => &[Owner, Developer, Viewer],
             Permission::ManageWebhooks => &[Owner],
             Permission::SeeOperations => &[Admin, Reviewer],
@@ -94,9 +100,11 @@ impl Permission {
     /// The scope a token needs to use it.
     pub fn scope(self) -> Scope {
         match self {
-            Permission::Read | Permission::SeeStanding | Permission::SeeOperations | Permission::OwnTokens => {
-                Scope::Read
-            }
+            Permission::Read
+            | Permission::SeeStanding
+            | Permission::SeeOperations
+            | Permission::OwnTokens
+            | Permission::Converse => Scope::Read,
             Permission::Submit => Scope::Submit,
             Permission::Review => Scope::Review,
             Permission::ManageWebhooks
@@ -121,6 +129,7 @@ impl Permission {
             Permission::ManageMembers => "manage an organisation's members and service accounts",
             Permission::DecideCapabilities => "change partners' capabilities",
             Permission::OwnTokens => "manage their own tokens",
+            Permission::Converse => "write on a version's conversation",
         }
     }
 

@@ -15,6 +15,9 @@
 //! | `webhook`       | a webhook endpoint was paused because it kept failing   | the partner's owners         |
 //! | `exception`     | an exception asked for (or granted once, to confirm) / decided | reviewers / the partner |
 //! | `review_queue`  | a version is waiting for a reviewer's decision          | reviewers and admins         |
+//! | `appeal`        | a decision appealed / an appeal heard                   | reviewers / the partner      |
+//! | `message`       | a message on a version's conversation (never an internal note) | reviewers, from a partner / the partner, from staff |
+//! | `hold`          | a version put on hold, or its hold released             | the listing's partner        |
 //! | `invitation`    | an invitation into an organisation                      | the invited address          |
 //!
 //! Every kind but `invitation` can be turned off per person ([`Service::set_email_preferences`])
@@ -37,7 +40,7 @@ use crate::webhooks::{SendFailure, Typed};
 use crate::{Service, ServiceError};
 
 /// The kinds of e-mail a person can turn off, with what each is about.
-pub const KINDS: [(&str, &str); 9] = [
+pub const KINDS: [(&str, &str); 12] = [
     ("verdict", "a review of one of your organisation's versions finished"),
     ("decision", "a reviewer decided on one of your organisation's versions"),
     ("certification", "one of your organisation's versions was certified, or lost its certification"),
@@ -47,6 +50,9 @@ pub const KINDS: [(&str, &str); 9] = [
     ("webhook", "one of your organisation's webhook endpoints was paused because it kept failing"),
     ("exception", "an exception to a finding was asked for (staff) or decided (your organisation)"),
     ("review_queue", "a version is waiting for a reviewer (staff)"),
+    ("appeal", "a decision was appealed (staff) or an appeal heard (your organisation)"),
+    ("message", "someone wrote on the conversation of a version (staff: a partner did; partners: staff did)"),
+    ("hold", "a reviewer put one of your organisation's versions on hold, or released it"),
 ];
 
 /// The kind of an invitation, which cannot be turned off (it goes to an address, not a person).
@@ -342,6 +348,51 @@ fn drafts(typed: &Typed) -> Vec<Draft> {
             }]
         }
         "exception.requested" | "exception.decided" | "exception.expiring" => vec![exception(kind, data, listing)],
+        "appeal.filed" | "appeal.decided" => vec![appeal(kind, data, listing)],
+        "listing.version.message" => {
+            let staff = data.get("staff").and_then(Value::as_bool).unwrap_or(false);
+            let (audience, subject) = if staff {
+                (listing, format!("The reviewers wrote about {slug} {version}"))
+            } else {
+                (Audience::Reviewers, format!("{slug} {version}: a message from the partner"))
+            };
+            vec![Draft {
+                kind: "message",
+                audience,
+                heading: subject.clone(),
+                subject,
+                paragraphs: vec![text(data, "body"), "Reply on the version's page.".into()],
+                facts: vec![fact("From", text(data, "author"))],
+                action: Some(("Reply".into(), format!("{}#conversation", version_path(&slug, &version)))),
+            }]
+        }
+        "listing.version.held" | "listing.version.hold_released" => {
+            let held = *kind == "listing.version.held";
+            let reason = text(data, "reason");
+            let (subject, paragraphs) = if held {
+                (
+                    format!("{slug} {version} is on hold: {reason}"),
+                    vec![
+                        format!("The review waits for you: “{reason}”."),
+                        "Answer on the version's page; the review goes on once the hold is released.".into(),
+                    ],
+                )
+            } else {
+                (
+                    format!("{slug} {version} is no longer on hold"),
+                    vec![format!("The hold (“{reason}”) was released; the review goes on.")],
+                )
+            };
+            vec![Draft {
+                kind: "hold",
+                audience: listing,
+                heading: subject.clone(),
+                subject,
+                paragraphs,
+                facts: vec![fact("By", text(data, "by"))],
+                action: Some(("See the version".into(), format!("{}#conversation", version_path(&slug, &version)))),
+            }]
+        }
         "notice.published" => vec![notice(data, partner_or_all)],
         "deprecation.scheduled" => vec![scheduled(data, partner_or_all)],
         "deprecation.reminder" => vec![reminder(data, partner_or_all)],
@@ -405,6 +456,42 @@ fn exception(kind: &str, data: &Value, partner: Audience) -> Draft {
         paragraphs,
         facts,
         action: Some(("See the version".into(), version_path(&slug, &version))),
+    }
+}
+
+/// An appeal filed (to reviewers: one who did not decide hears it) or heard (to the partner).
+fn appeal(kind: &str, data: &Value, partner: Audience) -> Draft {
+    let (slug, version, id) = (text(data, "listing"), text(data, "version"), text(data, "appeal"));
+    let decision = words(&text(data, "decision"));
+    let why = text(data, "why");
+    let (audience, subject, paragraphs) = match (kind, text(data, "status").as_str()) {
+        ("appeal.filed", _) => (
+            Audience::Reviewers,
+            format!("{slug} {version}: the partner appeals the {decision} decision"),
+            vec![
+                format!("The partner's statement: “{why}”"),
+                "A reviewer other than the one who decided hears it: uphold the decision or overturn it.".into(),
+            ],
+        ),
+        (_, "overturned") => (
+            partner,
+            format!("Your appeal for {slug} {version} succeeded: the version is approved"),
+            vec![format!("The reviewer's rationale: “{why}”")],
+        ),
+        _ => (
+            partner,
+            format!("Your appeal for {slug} {version} was heard: the decision stands"),
+            vec![format!("The reviewer's rationale: “{why}”"), "Fix what it says in a new version.".into()],
+        ),
+    };
+    Draft {
+        kind: "appeal",
+        audience,
+        heading: subject.clone(),
+        subject,
+        paragraphs,
+        facts: vec![fact("Appeal", format!("#{id}")), fact("Decision", decision), fact("By", text(data, "by"))],
+        action: Some(("See the version".into(), format!("{}#conversation", version_path(&slug, &version)))),
     }
 }
 

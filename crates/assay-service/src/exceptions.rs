@@ -190,17 +190,7 @@ impl Service {
     /// own; staff: all, or one partner's).
     pub async fn exceptions(&self, who: &Principal, query: &ExceptionQuery) -> Result<Vec<Exception>, ServiceError> {
         require(who, Permission::Read)?;
-        let partner = match (who.is_staff(), &query.partner) {
-            (false, _) => Some(who.partner.ok_or_else(|| ServiceError::Forbidden("the token has no partner".into()))?),
-            (true, Some(name)) => Some(
-                self.store
-                    .partner_by_name(name)
-                    .await?
-                    .ok_or_else(|| ServiceError::NotFound(format!("partner `{name}`")))?
-                    .id,
-            ),
-            (true, None) => None,
-        };
+        let partner = self.scope_to_partner(who, query.partner.as_deref()).await?;
         let (state, after) = match query.status.as_deref() {
             None => (None, None),
             Some(status @ ("live" | "lapsed")) => (Some(ExceptionState::Granted), Some(status)),

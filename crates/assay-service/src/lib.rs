@@ -43,9 +43,11 @@
 //! store stays behind [`Service`] (`tests/architecture.rs` checks the signatures).
 
 pub mod access;
+pub mod appeals;
 pub mod audit;
 pub mod bundle;
 mod clock;
+pub mod conversation;
 pub mod email;
 mod error;
 pub mod exceptions;

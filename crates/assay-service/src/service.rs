@@ -382,7 +382,8 @@ impl Service {
             None => (None, Vec::new()),
         };
         let decisions = self.store.decisions(slug, version).await?;
-        Ok(VersionView { record, listing, review, verdict, findings, waivers, decisions })
+        let hold = self.store.holds(slug, version).await?.pop().filter(|h| h.released.is_none());
+        Ok(VersionView { record, listing, review, verdict, findings, waivers, decisions, hold })
     }
 
     /// A replayable bundle of a version's latest review: its manifest, the previous version's,
@@ -451,7 +452,12 @@ impl Service {
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("version {version} of `{slug}`")))?;
         match self.store.transition(&who.actor, slug, version, current.state, action.transition(), note).await {
-            Ok(record) => Ok(record),
+            Ok(record) => {
+                if action != Action::Certify {
+                    self.end_hold(who, slug, version, &format!("decided: {}", record.state)).await;
+                }
+                Ok(record)
+            }
             Err(assay_store::StoreError::Transition(e)) => Err(not_allowed(e, current.state)),
             Err(e) => Err(e.into()),
         }
@@ -488,7 +494,12 @@ impl Service {
             PartnerMove::Release => (Transition::Publish, "released by the partner"),
         };
         match self.store.transition(&who.actor, slug, version, current.state, transition, note).await {
-            Ok(record) => Ok(record),
+            Ok(record) => {
+                if transition == Transition::Withdraw {
+                    self.end_hold(who, slug, version, "withdrawn by the partner").await;
+                }
+                Ok(record)
+            }
             Err(assay_store::StoreError::Transition(e)) => Err(not_allowed(e, current.state)),
             Err(e) => Err(e.into()),
         }
@@ -521,6 +532,26 @@ impl Service {
     pub async fn waivers(&self, who: &Principal, slug: &str) -> Result<Vec<WaiverRecord>, ServiceError> {
         self.listing(who, slug).await?;
         Ok(self.store.waivers(slug).await?)
+    }
+
+    /// Whose records a register lists: a partner's member always their own partner's; staff
+    /// the partner they name (`None`: every partner's).
+    pub(crate) async fn scope_to_partner(
+        &self,
+        who: &Principal,
+        named: Option<&str>,
+    ) -> Result<Option<assay_core::identity::PartnerId>, ServiceError> {
+        Ok(match (who.is_staff(), named) {
+            (false, _) => Some(who.partner.ok_or_else(|| ServiceError::Forbidden("the token has no partner".into()))?),
+            (true, Some(name)) => Some(
+                self.store
+                    .partner_by_name(name)
+                    .await?
+                    .ok_or_else(|| ServiceError::NotFound(format!("partner `{name}`")))?
+                    .id,
+            ),
+            (true, None) => None,
+        })
     }
 
     /// The time now, by the service's clock.

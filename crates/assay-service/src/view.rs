@@ -38,6 +38,8 @@ pub struct VersionView {
     pub waivers: Vec<WaiverRecord>,
     /// Reviewer decisions on this version, oldest first.
     pub decisions: Vec<Decision>,
+    /// The hold its review waits on, if any.
+    pub hold: Option<assay_core::conversation::Hold>,
 }
 
 /// The verdict over `runs` on listing `version` at `now`, honouring the live `waivers`, and

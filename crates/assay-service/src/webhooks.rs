@@ -27,9 +27,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use assay_api::events::{
-    DeprecationReminder, DeprecationScheduled, DeprecationTargetRef, Envelope, ExceptionEvent, ExceptionLinks,
-    NoticeLinks, NoticePublished, PackRef, TestEvent, TestLinks, VersionDecided, VersionLinks, VersionReviewed,
-    VersionStateChanged, VersionSubmitted, VersionUncertified,
+    AppealEvent, AppealLinks, ConversationLinks, DeprecationReminder, DeprecationScheduled, DeprecationTargetRef,
+    Envelope, ExceptionEvent, ExceptionLinks, HoldEvent, MessageEvent, NoticeLinks, NoticePublished, PackRef,
+    TestEvent, TestLinks, VersionDecided, VersionLinks, VersionReviewed, VersionStateChanged, VersionSubmitted,
+    VersionUncertified,
 };
 use assay_core::audit::{AuditEvent, detail};
 use assay_core::deprecation::DeprecationTarget;
@@ -551,6 +552,78 @@ impl Service {
                 }),
                 None => None,
             },
+            (action @ ("appeal.file" | "appeal.uphold" | "appeal.overturn"), Some(_)) => {
+                match detail::numbered(&event.detail) {
+                    Some(id) => self.store.appeal(id).await?.map(|a| {
+                        let decided_state = if a.decision == "reject" { "rejected" } else { "changes_requested" };
+                        let (kind, status, state, why) = match action {
+                            "appeal.file" => ("appeal.filed", "open", decided_state, a.statement.clone()),
+                            "appeal.overturn" => {
+                                ("appeal.decided", "overturned", "approved", a.rationale.clone().unwrap_or_default())
+                            }
+                            _ => ("appeal.decided", "upheld", decided_state, a.rationale.clone().unwrap_or_default()),
+                        };
+                        let links = AppealLinks {
+                            appeal: format!("/v1/appeals/{}", a.id),
+                            version: assay_api::version_url(&a.slug, &a.version),
+                        };
+                        (
+                            kind,
+                            value(AppealEvent {
+                                appeal: a.id,
+                                listing: a.slug,
+                                version: a.version,
+                                decision: a.decision,
+                                status: status.into(),
+                                state: state.into(),
+                                by,
+                                why,
+                                links,
+                            }),
+                        )
+                    }),
+                    None => None,
+                }
+            }
+            ("message.post", Some((slug, v))) => match detail::numbered(&event.detail) {
+                Some(id) => self.store.message(id).await?.filter(|(_, _, m)| !m.internal).map(|(_, _, m)| {
+                    (
+                        "listing.version.message",
+                        value(MessageEvent {
+                            message: m.id,
+                            listing: slug.into(),
+                            version: v.into(),
+                            author: m.author,
+                            staff: m.staff,
+                            body: m.body,
+                            links: ConversationLinks::new(slug, v),
+                        }),
+                    )
+                }),
+                None => None,
+            },
+            (action @ ("version.hold" | "version.release_hold"), Some((slug, v))) => {
+                match detail::numbered(&event.detail) {
+                    Some(id) => self.store.hold(id).await?.map(|h| {
+                        let placed = action == "version.hold";
+                        let note = (!placed)
+                            .then(|| event.detail.split_once(": ").map_or(String::new(), |(_, note)| note.to_owned()));
+                        (
+                            if placed { "listing.version.held" } else { "listing.version.hold_released" },
+                            value(HoldEvent {
+                                hold: h.id,
+                                listing: slug.into(),
+                                version: v.into(),
+                                reason: h.reason,
+                                by,
+                                note,
+                                links: ConversationLinks::new(slug, v),
+                            }),
+                        )
+                    }),
+                    None => None,
+                }
+            }
             ("notice.publish", _) => match detail::numbered(&event.detail) {
                 Some(id) => self.store.notice(id).await?.map(|n| {
                     (

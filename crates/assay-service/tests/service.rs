@@ -814,6 +814,24 @@ async fn every_event_type_is_sent_and_validates_against_its_schema() {
     let acme = world.service.register_endpoint(&world.acme, "https://acme.example/hook", &[]).await.unwrap();
     let globex = world.service.register_endpoint(&world.globex, "https://globex.example/hook", &[]).await.unwrap();
     world.service.send_test_event(&world.acme, acme.endpoint.id).await.unwrap();
+    // acme talks with a reviewer (who also notes something internally), waits on a hold, is
+    // rejected, appeals, and a second reviewer overturns the rejection.
+    let appeal_manifest = example("clean").replace("slug = \"acme-stock-sync\"", "slug = \"acme-appeal\"");
+    world.service.create_listing(&world.acme, "acme-appeal", "Appeal").await.unwrap();
+    let appealed =
+        world.service.submit(&world.acme, "acme-appeal", &appeal_manifest, Vec::new()).await.unwrap().version;
+    world.service.review_next().await.unwrap().unwrap();
+    let service = &world.service;
+    service.post_message(&world.reviewer, "acme-appeal", &appealed, "Which test account?", false).await.unwrap();
+    service.post_message(&world.acme, "acme-appeal", &appealed, "reviewer@acme.test", false).await.unwrap();
+    service.post_message(&world.reviewer, "acme-appeal", &appealed, "INTERNAL: check it", true).await.unwrap();
+    service.place_hold(&world.reviewer, "acme-appeal", &appealed, "waiting for a test account").await.unwrap();
+    service.release_hold(&world.reviewer, "acme-appeal", &appealed, "received").await.unwrap();
+    service.decide(&world.reviewer, "acme-appeal", &appealed, Action::Reject, "no support page").await.unwrap();
+    let filed = service.appeal(&world.acme, "acme-appeal", &appealed, "it is at /support").await.unwrap();
+    let second = Principal { actor: "Rey <rey@platform.test> (platform staff)".into(), ..world.reviewer.clone() };
+    let overturn = assay_service::appeals::AppealOutcome::Overturn;
+    service.decide_appeal(&second, filed.id, overturn, "the page answers").await.unwrap();
 
     let (slug, version) = reviewed(&world, &world.acme, "clean").await;
     world.service.decide(&world.reviewer, &slug, &version, Action::Approve, "ok").await.unwrap();
@@ -912,6 +930,8 @@ async fn every_event_type_is_sent_and_validates_against_its_schema() {
     assert!(to_globex.contains(&"listing.version.enforced"), "{to_globex:?}");
     assert!(!to_globex.contains(&"listing.version.certified"), "acme's events stay acme's: {to_globex:?}");
     let _ = globex;
+    let notes = received.iter().filter(|(_, m)| m.to_string().contains("INTERNAL"));
+    assert_eq!(notes.count(), 0, "internal notes are never sent to partners");
 
     // E-mail: each person hears of what concerns them, each kind once per event.
     let mails = mailbox.0.lock().unwrap().clone();
@@ -921,7 +941,17 @@ async fn every_event_type_is_sent_and_validates_against_its_schema() {
     let set = |kinds: &[&str]| kinds.iter().map(|k| (*k).to_owned()).collect::<std::collections::BTreeSet<_>>();
     assert_eq!(
         kinds_to("olu@acme.test"),
-        set(&["capability", "certification", "decision", "deprecation", "notice", "verdict"]),
+        set(&[
+            "appeal",
+            "capability",
+            "certification",
+            "decision",
+            "deprecation",
+            "hold",
+            "message",
+            "notice",
+            "verdict"
+        ]),
         "{mails:#?}"
     );
     assert_eq!(kinds_to("vic@acme.test"), kinds_to("olu@acme.test"), "every member of the partner");
@@ -932,7 +962,8 @@ async fn every_event_type_is_sent_and_validates_against_its_schema() {
     assert!(globex_kinds.is_disjoint(&set(&["capability", "certification"])), "{globex_kinds:?}");
     let enforced = mails.iter().filter(|m| m.to == "gus@globex.test" && m.subject.contains("enforced rule pack"));
     assert_eq!(enforced.count(), 1, "{mails:#?}");
-    assert_eq!(kinds_to("rey@platform.test"), set(&["exception", "review_queue"]));
+    assert_eq!(kinds_to("rey@platform.test"), set(&["appeal", "exception", "message", "review_queue"]));
+    assert!(mails.iter().all(|m| !m.content.paragraphs.concat().contains("INTERNAL")), "{mails:#?}");
     assert!(globex_kinds.contains("exception"), "its exception was granted: {globex_kinds:?}");
     let lapsing: Vec<&str> = mails.iter().filter(|m| m.subject.contains("lapses on")).map(|m| m.to.as_str()).collect();
     assert_eq!(lapsing, ["gus@globex.test"], "one reminder, to the exception's partner: {mails:#?}");

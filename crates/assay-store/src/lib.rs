@@ -29,14 +29,15 @@ pub mod token;
 
 pub use model::{Capability, JobId, ListingId, PartnerId, Principal, Role, VersionId, VersionRecord};
 pub use store::{
-    Affected, Attempt, AttemptOutcome, AutoPaused, Backend, CapabilityChange, CapabilityDecision, ClaimedRecheck,
-    ClaimedReview, Completed, DISPATCHER, DeadJob, DeliveryRecord, DeprecationRecord, DeprecationTarget, DueEmail,
-    DueMessage, EmailAttempt, EmailCounts, EndpointHealth, EndpointRecord, ExceptionDecision, ExceptionFilter,
-    HealthPolicy, InvitationRecord, InvitationRefused, JobCounts, JobFate, LAST_USED_RESOLUTION_SECS, Lease,
-    ListingRecord, MAX_ATTEMPTS, MAX_LOST, MemberChange, NewCheck, NewDeprecation, NewEmail, NewException, NewMessage,
-    NewNotice, NewPack, NewToken, NewUser, NewWaiver, NoticeRecord, PackMode, PackRecord, PartnerRecord, PendingLogin,
-    QueueEntry, RecheckRecord, RecheckResult, ReviewRecord, Store, StoreError, StoredReview, Submission, TokenFilter,
-    TokenOwner, TokenRecord, TokenStatus, UserRecord, VerdictCounts, WaiverRecord,
+    Affected, AppealFilter, Attempt, AttemptOutcome, AutoPaused, Backend, CapabilityChange, CapabilityDecision,
+    ClaimedRecheck, ClaimedReview, Completed, DISPATCHER, DeadJob, DeliveryRecord, DeprecationRecord,
+    DeprecationTarget, DueEmail, DueMessage, EmailAttempt, EmailCounts, EndpointHealth, EndpointRecord,
+    ExceptionDecision, ExceptionFilter, HealthPolicy, InvitationRecord, InvitationRefused, JobCounts, JobFate,
+    LAST_USED_RESOLUTION_SECS, LastDecision, Lease, ListingRecord, MAX_ATTEMPTS, MAX_LOST, MemberChange, NewCheck,
+    NewDeprecation, NewEmail, NewException, NewMessage, NewNotice, NewPack, NewToken, NewUser, NewWaiver, NoticeRecord,
+    PackMode, PackRecord, PartnerRecord, PendingLogin, QueueEntry, RecheckRecord, RecheckResult, ReviewRecord, Store,
+    StoreError, StoredReview, Submission, TokenFilter, TokenOwner, TokenRecord, TokenStatus, UserRecord, VerdictCounts,
+    WaiverRecord,
 };
 
 #[cfg(test)]

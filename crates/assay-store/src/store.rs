@@ -15,6 +15,8 @@ use crate::audit::{self, AuditEvent, ChainBroken, Checkpoint};
 use crate::model::{Capability, ListingId, PartnerId, Principal, Role, VersionId, VersionRecord};
 use crate::token;
 
+mod appeals;
+mod conversation;
 mod email;
 mod exceptions;
 mod jobs;
@@ -28,6 +30,7 @@ mod signin;
 mod waivers;
 mod webhooks;
 
+pub use appeals::{AppealFilter, LastDecision};
 pub use email::{DueEmail, EmailAttempt, EmailCounts, NewEmail};
 pub use exceptions::{ExceptionDecision, ExceptionFilter, NewException};
 pub use jobs::{

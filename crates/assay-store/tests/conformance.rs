@@ -100,6 +100,7 @@ conformance!(
     webhook_claims_are_fair_and_failing_endpoints_back_off_and_pause,
     the_email_outbox_enqueues_once_leases_retries_and_keeps_opt_outs,
     exception_requests_are_decided_once_and_a_grant_is_a_waiver,
+    appeals_are_filed_and_heard_once_and_holds_are_one_at_a_time,
     a_late_completion_from_a_lapsed_lease_is_refused,
     rechecks_are_recorded_once_retried_with_backoff_then_dead_lettered,
     a_job_whose_workers_keep_dying_quarantines_its_components_then_dies,
@@ -1507,6 +1508,86 @@ async fn the_email_outbox_enqueues_once_leases_retries_and_keeps_opt_outs(store:
     assert!(store.email_opt_outs(ada.id).await.unwrap().is_empty());
     let (_, events) = store.audit_after_cursor(1000).await.unwrap();
     assert!(events.iter().any(|e| e.action == "user.email_preferences" && e.detail.contains("decision, notice")));
+}
+
+async fn appeals_are_filed_and_heard_once_and_holds_are_one_at_a_time(store: Store) {
+    use assay_core::appeal::AppealState;
+    use assay_store::AppealFilter;
+    let (slug, version) = submitted(&store).await;
+    store.transition("w", &slug, &version, VersionState::Submitted, Transition::StartChecks, "").await.unwrap();
+    let pass = Transition::ChecksFinished(Verdict::Pass);
+    store.transition("w", &slug, &version, VersionState::Checking, pass, "").await.unwrap();
+
+    // Messages: internal notes only when asked for, and off the listing's timeline.
+    store.post_message("Rita", &slug, &version, true, false, "Which account?", 10).await.unwrap();
+    store.post_message("Ada", &slug, &version, false, false, "reviewer@acme.test", 11).await.unwrap();
+    store.post_message("Rita", &slug, &version, true, true, "INTERNAL odd vault", 12).await.unwrap();
+    let partner_view = store.messages(&slug, &version, false).await.unwrap();
+    assert_eq!(
+        partner_view.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(),
+        ["Which account?", "reviewer@acme.test"]
+    );
+    let staff_view = store.messages(&slug, &version, true).await.unwrap();
+    assert!(staff_view[2].internal && staff_view[2].staff && staff_view[2].at == 12, "{staff_view:?}");
+    let timeline = store.listing_events(&slug).await.unwrap();
+    assert!(timeline.iter().all(|e| !e.detail.contains("INTERNAL")), "{timeline:?}");
+    assert!(store.post_message("Ada", &slug, "9.9.9", false, false, "x", 13).await.is_err());
+
+    // Holds: one at a time, released once, kept with their spans.
+    let hold = store.place_hold("Rita", &slug, &version, "waiting for a test account", 20).await.unwrap();
+    assert!(matches!(store.place_hold("Rita", &slug, &version, "again", 21).await, Err(StoreError::Exists(_))));
+    let released = store.release_hold("Sam", &slug, &version, "received", 50).await.unwrap().unwrap();
+    assert_eq!((released.id, released.held_for(99)), (hold.id, 30));
+    assert_eq!(store.release_hold("Sam", &slug, &version, "again", 60).await.unwrap(), None);
+    assert_eq!(store.holds(&slug, &version).await.unwrap().len(), 1);
+    assert_eq!(store.hold(hold.id).await.unwrap().unwrap().released, Some(("Sam".into(), 50)));
+
+    // A rejection appealed once; eight hearings at once, one winner, and the overturn approves.
+    store
+        .transition("Rita", &slug, &version, VersionState::AwaitingReview, Transition::Reject, "parked domain")
+        .await
+        .unwrap();
+    let decision = store.last_decision(&slug, &version).await.unwrap().unwrap();
+    assert_eq!(
+        (decision.actor.as_str(), decision.action.as_str(), decision.to_state.as_str()),
+        ("Rita", "reject", "rejected")
+    );
+    let id = store.file_appeal("Ada", &slug, &version, decision.id, "it answers now", 100).await.unwrap();
+    assert!(matches!(
+        store.file_appeal("Ada", &slug, &version, decision.id, "again", 101).await,
+        Err(StoreError::Exists(_))
+    ));
+    let filed = store.appeal(id).await.unwrap().unwrap();
+    assert_eq!(
+        (filed.state, filed.decided_by.as_str(), filed.partner_name.as_str()),
+        (AppealState::Open, "Rita", "acme")
+    );
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let (store, overturn) = (store.clone(), i % 2 == 1);
+            tokio::spawn(async move { store.decide_appeal(&format!("Sam{i}"), id, overturn, "heard", 200).await })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.unwrap());
+    }
+    let winners: Vec<_> = outcomes.iter().filter_map(|o| o.as_ref().ok()).collect();
+    assert_eq!(winners.len(), 1, "{outcomes:?}");
+    assert!(
+        outcomes.iter().filter(|o| o.is_err()).all(|o| matches!(o, Err(StoreError::AlreadyDecided(_)))),
+        "{outcomes:?}"
+    );
+    let state = store.version(&slug, &version).await.unwrap().unwrap().state;
+    let expected =
+        if winners[0].state == AppealState::Overturned { VersionState::Approved } else { VersionState::Rejected };
+    assert_eq!(state, expected);
+    let open = AppealFilter { state: Some(AppealState::Open), ..Default::default() };
+    assert!(store.appeals(&open).await.unwrap().is_empty());
+    assert_eq!(store.appeals(&AppealFilter::default()).await.unwrap().len(), 1);
+    let events = store.audit_events().await.unwrap();
+    assert_eq!(events.iter().filter(|e| e.action.starts_with("appeal.")).count(), 2, "filed, and heard once");
+    assert!(store.verify_audit().await.unwrap().is_ok());
 }
 
 async fn exception_requests_are_decided_once_and_a_grant_is_a_waiver(store: Store) {

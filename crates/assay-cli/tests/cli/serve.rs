@@ -175,6 +175,13 @@ fn a_partner_and_a_reviewer_walk_the_whole_flow() {
     let data = Data::Dir(dir.path().join("data"));
     let partner = token(&data, "partner", Some("acme"));
     let reviewer = token(&data, "reviewer", None);
+    let second = {
+        let mut cmd = assay();
+        cmd.args(["token", "create", "--role", "reviewer", "--email", "sam@platform.test", "--name", "Sam Second"]);
+        let out = run(cmd.args(data.args()));
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        out.stdout.split_whitespace().last().unwrap().to_owned()
+    };
     let server = Server::start(&data, None);
 
     // The partner submits a flawed listing: the findings come back as `assay check` shows them.
@@ -268,6 +275,48 @@ fn a_partner_and_a_reviewer_walk_the_whole_flow() {
     let released = client(&server, &partner, &["release", "acme-stock-sync@1.4.1"]);
     assert_eq!(released.code, 0, "{}", released.stderr);
     assert!(released.stdout.contains("acme-stock-sync@1.4.1 is now published"), "{}", released.stdout);
+
+    // A conversation, a hold and an appeal: the reviewer waits on the partner with a reason the
+    // partner reads, then rejects; the partner appeals, the first reviewer may not hear it, and
+    // a second reviewer overturns the rejection.
+    let next = fixed.join("listing.toml");
+    std::fs::write(&next, text.replace("version = \"1.4.0\"", "version = \"1.4.2\"")).unwrap();
+    let submitted = client(&server, &partner, &["submit", fixed.to_str().unwrap()]);
+    assert_eq!(submitted.code, 0, "{}{}", submitted.stdout, submitted.stderr);
+    let held = client(
+        &server,
+        &reviewer,
+        &["conversation", "hold", "acme-stock-sync@1.4.2", "--reason", "waiting for a test account"],
+    );
+    assert!(held.stdout.contains("ON HOLD") && held.stdout.contains("waiting for a test account"), "{}", held.stdout);
+    let status = client(&server, &partner, &["status", "acme-stock-sync@1.4.2", "--format", "json"]);
+    let status: Value = serde_json::from_str(&status.stdout).unwrap();
+    assert_eq!(status["hold"]["reason"], "waiting for a test account", "{status}");
+    let answer = ["conversation", "post", "acme-stock-sync@1.4.2", "reviewer@acme.test, password in the vault"];
+    assert_eq!(client(&server, &partner, &answer).code, 0);
+    let note = ["conversation", "post", "acme-stock-sync@1.4.2", "--internal", "INTERNAL vault link looks odd"];
+    assert_eq!(client(&server, &reviewer, &note).code, 0);
+    let theirs = client(&server, &partner, &["conversation", "show", "acme-stock-sync@1.4.2"]);
+    assert!(
+        theirs.stdout.contains("password in the vault") && !theirs.stdout.contains("INTERNAL"),
+        "{}",
+        theirs.stdout
+    );
+    let reject = ["review", "decide", "acme-stock-sync@1.4.2", "--action", "reject", "--note", "no test account"];
+    assert_eq!(client(&server, &reviewer, &reject).code, 0);
+    let statement = ["appeal", "file", "acme-stock-sync@1.4.2", "--statement", "the account is in the conversation"];
+    let filed = client(&server, &partner, &statement);
+    assert!(filed.stdout.contains("appeal #1 filed against the reject decision"), "{}{}", filed.stdout, filed.stderr);
+    let own = client(&server, &reviewer, &["appeal", "overturn", "1", "--rationale", "fine"]);
+    assert!(own.code != 0 && own.stderr.contains("403 forbidden"), "{}", own.stderr);
+    let heard = client(&server, &second, &["appeal", "overturn", "1", "--rationale", "the account works"]);
+    assert!(
+        heard.stdout.contains("overturned") && heard.stdout.contains("heard:     by Sam Second"),
+        "{}",
+        heard.stdout
+    );
+    let after = client(&server, &partner, &["status", "acme-stock-sync@1.4.2"]);
+    assert!(after.stdout.contains("acme-stock-sync@1.4.2: approved"), "{}", after.stdout);
 
     // The lifecycle from the command line: a too-early breaking notice is refused with its
     // rule, a deprecation is scheduled, an endpoint is registered.

@@ -165,6 +165,19 @@ struct VersionPage {
     exceptions: Vec<super::exceptions::ExceptionRow>,
     /// What an exception request's date field starts at: 30 days from today.
     default_until: String,
+    /// The hold the review waits on.
+    hold: Option<super::conversation::HoldRow>,
+    /// The conversation, oldest first (staff also see internal notes).
+    messages: Vec<super::conversation::MessageRow>,
+    /// Whether the viewer may write on it.
+    can_converse: bool,
+    /// Whether the viewer is staff (internal notes).
+    staff: bool,
+    /// Appeals of this version's decisions, newest first.
+    appeals: Vec<super::conversation::AppealRow>,
+    /// Whether the partner may appeal now: a reviewer's rejection or request for changes that
+    /// has no appeal yet.
+    can_appeal: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -262,6 +275,25 @@ pub(crate) async fn version(
         let previous = r.previous_version.as_deref().map(|p| format!(", against {p}")).unwrap_or_default();
         format!("Reviewed {} by rule pack {}@{}{previous}.", when(r.finished_at), r.pack_name, r.pack_version)
     });
+    let messages = state.service.messages(&viewer.who, &slug, &version).await.or_page(&viewer, &back)?;
+    let this_version = assay_service::appeals::AppealQuery { listing: Some(slug.clone()), ..Default::default() };
+    let appeals: Vec<_> = state
+        .service
+        .appeals(&viewer.who, &this_version)
+        .await
+        .or_page(&viewer, &back)?
+        .into_iter()
+        .filter(|a| a.version == version)
+        .collect();
+    let appealable_decisions =
+        view.decisions.iter().filter(|d| matches!(d.action.as_str(), "reject" | "request_changes")).count();
+    let can_request = viewer.who.partner == Some(view.listing.partner)
+        && viewer.who.scopes.contains(assay_service::Scope::Submit)
+        && matches!(viewer.who.role, Role::Owner | Role::Developer);
+    let can_appeal = can_request
+        && matches!(view.record.state, VersionState::Rejected | VersionState::ChangesRequested)
+        && view.decisions.last().is_some_and(|d| matches!(d.action.as_str(), "reject" | "request_changes"))
+        && appeals.len() < appealable_decisions;
     let refreshing = matches!(view.record.state, VersionState::Submitted | VersionState::Checking);
     let mut layout = viewer.layout(if !viewer.who.is_staff() { "/listings" } else { "/queue" });
     layout.flash = done_flash(query.done.as_deref());
@@ -290,9 +322,7 @@ pub(crate) async fn version(
             .map(|r| (format!("{} ({}, {})", r.reason, r.pack, when(r.at)), r.verdict.clone(), r.blocking.clone()))
             .collect(),
         manifest: manifest.lines().map(str::to_owned).collect(),
-        can_request: viewer.who.partner == Some(view.listing.partner)
-            && viewer.who.scopes.contains(assay_service::Scope::Submit)
-            && matches!(viewer.who.role, Role::Owner | Role::Developer),
+        can_request,
         can_release: view.record.state == VersionState::Approved,
         can_withdraw: matches!(
             view.record.state,
@@ -300,6 +330,12 @@ pub(crate) async fn version(
         ),
         exceptions,
         default_until: super::exceptions::day(now + 30 * 86_400),
+        hold: view.hold.as_ref().map(super::conversation::hold),
+        messages: messages.iter().map(super::conversation::message).collect(),
+        can_converse: viewer.who.is_staff() || can_request,
+        staff: viewer.who.is_staff(),
+        appeals: appeals.iter().map(super::conversation::appeal).collect(),
+        can_appeal,
         layout,
     };
     Ok(render(&page))

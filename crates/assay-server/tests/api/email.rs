@@ -14,7 +14,6 @@ use std::time::Duration;
 use assay_core::address::Outbound;
 use assay_server::email::{SmtpConfig, SmtpMailer, SmtpSecurity};
 use assay_service::{Action, EmailConfig};
-use assay_store::{NewToken, NewUser, TokenOwner};
 
 use super::*;
 
@@ -100,16 +99,6 @@ fn header<'a>(message: &'a Value, name: &str) -> &'a str {
 }
 
 /// A person and a token of theirs.
-async fn person(store: &Store, email: &str, name: &str, partner: Option<&str>, role: Role) -> String {
-    let partner = match partner {
-        Some(name) => Some(store.partner_by_name(name).await.unwrap().unwrap().id),
-        None => None,
-    };
-    let user = store.create_user("test", &NewUser { email, name, partner, role }).await.unwrap();
-    let new = NewToken { name: "laptop", owner: TokenOwner::User(user.id), scopes: role.scopes(), ttl_secs: 3600 };
-    store.issue_token("test", &new).await.unwrap().0
-}
-
 /// A review and a decision reach the people they concern as e-mail with a text and an HTML
 /// part and a one-click unsubscribe link; following it stops the next e-mail of that kind and
 /// no other; a relay that is down is retried; invitations and paused endpoints are e-mailed.
@@ -120,9 +109,9 @@ async fn a_decision_arrives_by_email_and_its_unsubscribe_link_stops_the_next() {
     let config = EmailConfig { public_url: "http://assay.test".into(), first_backoff_secs: 0, ..Default::default() };
     app.service = app.service.clone().with_mailer(mailer(sink.port), config.clone());
     app.router = router(app.service.clone(), ServerConfig::default());
-    let ada = person(&app.store, "ada@acme.test", "Ada Lovelace", Some("acme"), Role::Owner).await;
-    person(&app.store, "grace@platform.test", "Grace Hopper", None, Role::Reviewer).await;
-    person(&app.store, "gus@globex.test", "Gus", Some("globex"), Role::Owner).await;
+    let ada = person_token(&app.store, "ada@acme.test", "Ada Lovelace", Some("acme"), Role::Owner).await;
+    person_token(&app.store, "grace@platform.test", "Grace Hopper", None, Role::Reviewer).await;
+    person_token(&app.store, "gus@globex.test", "Gus", Some("globex"), Role::Owner).await;
 
     // The review finishes: acme's member hears the verdict, the reviewer that it waits.
     let (slug, version) = app.reviewed("clean").await;

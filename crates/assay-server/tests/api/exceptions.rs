@@ -137,15 +137,7 @@ async fn a_blockers_exception_needs_two_reviewers_and_concurrent_decisions_have_
     let same = decide(&app, &app.reviewer, id, json!({"action": "grant", "rationale": "me again"})).await;
     assert_problem(&same, StatusCode::FORBIDDEN, "forbidden");
     assert!(same.body["detail"].as_str().unwrap().contains("second reviewer"), "{}", same.body);
-    let second_reviewer = {
-        use assay_store::{NewToken, NewUser, TokenOwner};
-        let role = Role::Reviewer;
-        let new = NewUser { email: "sam@platform.test", name: "Sam Second", partner: None, role };
-        let user = app.store.create_user("test", &new).await.unwrap();
-        let token =
-            NewToken { name: "laptop", owner: TokenOwner::User(user.id), scopes: role.scopes(), ttl_secs: 3600 };
-        app.store.issue_token("test", &token).await.unwrap().0
-    };
+    let second_reviewer = person_token(&app.store, "sam@platform.test", "Sam Second", None, Role::Reviewer).await;
     let second = decide(&app, &second_reviewer, id, json!({"action": "grant", "rationale": "confirmed"})).await;
     assert_eq!(second.body["status"], "live", "{}", second.body);
     assert_eq!(second.body["first_grant"]["rationale"], "scoped by contract");
