@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
-use super::{App, Receiver, app, example, slug_of};
+use super::{App, Receiver, Role, ServerConfig, app, example, person_token, router, slug_of};
 
 const CHROMEDRIVER_VAR: &str = "ASSAY_TEST_CHROMEDRIVER";
 
@@ -833,4 +833,214 @@ async fn exception_path(
     screenshot(client, "partner-exception-live").await;
     sign_out(client).await;
     Ok(())
+}
+
+/// Issue 18's path in a real browser, with every step e-mailed through a real SMTP server on
+/// loopback: a partner asks for an exception and a reviewer grants it for 30 days; on another
+/// version a reviewer puts it on hold with a reason the partner sees, they exchange messages
+/// (and the reviewer's internal note stays with staff), the reviewer rejects it, the partner
+/// appeals, the reviewer who decided is refused the hearing and a second reviewer overturns it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partner_appeals_talks_and_waits_on_a_hold_with_every_step_emailed_in_a_real_browser() {
+    let Some(driver_path) = chromedriver() else { return };
+    let Some(sink) = super::email::Sink::start() else { return };
+    let mut app = app().await;
+    let config = assay_service::EmailConfig { public_url: "http://assay.test".into(), ..Default::default() };
+    app.service = app.service.clone().with_mailer(super::email::mailer(sink.port), config);
+    app.router = router(app.service.clone(), ServerConfig::default());
+    let ada = person_token(&app.store, "ada@acme.test", "Ada Lovelace", Some("acme"), Role::Owner).await;
+    let rita = person_token(&app.store, "rita@platform.test", "Rita Reviewer", None, Role::Reviewer).await;
+    let sam = person_token(&app.store, "sam@platform.test", "Sam Second", None, Role::Reviewer).await;
+    let (slug, version) = app.reviewed("http-urls").await;
+    let (other, other_version) = app.reviewed_manifest(example("clean").replace(&slug, "acme-appeal")).await;
+    app.service.dispatch_emails().await.unwrap();
+    sink.drain(Duration::from_secs(1)); // the reviews' e-mails; this test is about what follows
+    let base = serve(&app).await;
+    let (_driver, webdriver) = start_driver(&driver_path).await;
+    let profile = tempfile::tempdir().unwrap();
+    let client = browser(&webdriver, profile.path()).await;
+    let mut result = exception_path(&app, &client, &base, &slug, &version).await;
+    if result.is_ok() {
+        let people = People { ada: &ada, rita: &rita, sam: &sam };
+        result = appeal_path(&client, &base, &people, &other, &other_version).await;
+    }
+    client.close().await.unwrap();
+    result.unwrap();
+
+    // Each step reached the people it concerns by e-mail, and the internal note reached no one.
+    app.service.dispatch_emails().await.unwrap();
+    let mails = sink.drain(Duration::from_secs(2));
+    let subjects = |address: &str| -> Vec<String> {
+        use super::email::{header, to};
+        mails.iter().filter(|m| to(m) == address).map(|m| header(m, "subject").to_owned()).collect()
+    };
+    let (to_ada, to_sam) = (subjects("ada@acme.test"), subjects("sam@platform.test"));
+    for expected in [
+        format!("Your exception to urls.https on {slug} {version} was granted"),
+        format!("{other} {other_version} is on hold: waiting for a test account"),
+        format!("{other} {other_version} is no longer on hold"),
+        format!("The reviewers wrote about {other} {other_version}"),
+        format!("{other} {other_version} was rejected"),
+        format!("Your appeal for {other} {other_version} succeeded: the version is approved"),
+    ] {
+        assert!(to_ada.contains(&expected), "{expected} to ada: {to_ada:#?}");
+    }
+    for expected in [
+        format!("{slug} {version} asks for an exception to urls.https"),
+        format!("{other} {other_version}: a message from the partner"),
+        format!("{other} {other_version}: the partner appeals the reject decision"),
+    ] {
+        assert!(to_sam.contains(&expected), "{expected} to sam: {to_sam:#?}");
+    }
+    assert!(mails.iter().all(|m| !m.to_string().contains("INTERNAL")), "{mails:#?}");
+}
+
+struct People<'a> {
+    ada: &'a str,
+    rita: &'a str,
+    sam: &'a str,
+}
+
+async fn appeal_path(
+    client: &Client,
+    base: &str,
+    people: &People<'_>,
+    slug: &str,
+    version: &str,
+) -> Result<(), fantoccini::error::CmdError> {
+    let page = format!("/listings/{slug}/versions/{version}");
+    // The reviewer asks a question, notes something for staff, and waits on the partner.
+    sign_in(client, base, people.rita).await;
+    expect_path(client, "/queue", "reviewers start at the queue").await;
+    client.goto(&format!("{base}{page}")).await?;
+    client.find(Locator::Css("textarea#message")).await?.send_keys("Which account should we test with?").await?;
+    client.find(Locator::Css("form[action$='/messages'] button[type=submit]")).await?.click().await?;
+    expect_done(client, "message_posted").await;
+    client.goto(&format!("{base}{page}")).await?;
+    client.find(Locator::Css("textarea#message")).await?.send_keys("INTERNAL: their vault link looks odd").await?;
+    client.find(Locator::Css("input[name=internal]")).await?.click().await?;
+    client.find(Locator::Css("form[action$='/messages'] button[type=submit]")).await?.click().await?;
+    expect_done(client, "message_posted").await;
+    client.find(Locator::Css("input#hold-reason")).await?.send_keys("waiting for a test account").await?;
+    client.find(Locator::Css("button[value=place]")).await?.click().await?;
+    expect_done(client, "hold_placed").await;
+    assert!(text_of(client, ".hold").await.contains("waiting for a test account"));
+    sign_out(client).await;
+
+    // The partner sees the hold with its reason and the question, never the note, and answers.
+    sign_in(client, base, people.ada).await;
+    expect_path(client, "/listings", "partners start at their listings").await;
+    client.goto(&format!("{base}{page}")).await?;
+    let hold = text_of(client, ".hold").await;
+    assert!(hold.contains("On hold:") && hold.contains("waiting for a test account"), "{hold}");
+    let conversation = text_of(client, "section[aria-labelledby=conversation]").await;
+    assert!(conversation.contains("Which account should we test with?"), "{conversation}");
+    assert!(!conversation.contains("INTERNAL"), "{conversation}");
+    screenshot(client, "partner-on-hold").await;
+    client
+        .find(Locator::Css("textarea#message"))
+        .await?
+        .send_keys("reviewer@acme.test; the password is in the vault")
+        .await?;
+    client.find(Locator::Css("form[action$='/messages'] button[type=submit]")).await?.click().await?;
+    expect_done(client, "message_posted").await;
+    assert!(text_of(client, ".flash").await.contains("message was posted"));
+    sign_out(client).await;
+
+    // The reviewer reads the answer, releases the hold and rejects the version.
+    sign_in(client, base, people.rita).await;
+    expect_path(client, "/queue", "reviewers start at the queue").await;
+    client.goto(&format!("{base}{page}")).await?;
+    let conversation = text_of(client, "section[aria-labelledby=conversation]").await;
+    assert!(
+        conversation.contains("password is in the vault") && conversation.contains("internal note"),
+        "{conversation}"
+    );
+    client.find(Locator::Css("button[value=release]")).await?.click().await?;
+    expect_done(client, "hold_released").await;
+    client.find(Locator::Css("textarea#note")).await?.send_keys("The test account does not sign in.").await?;
+    client.find(Locator::Css("button[value=reject]")).await?.click().await?;
+    expect_done(client, "reject").await;
+    assert!(until_heading(client, "rejected").await.contains("rejected"));
+    sign_out(client).await;
+
+    // The partner appeals.
+    sign_in(client, base, people.ada).await;
+    expect_path(client, "/listings", "partners start at their listings").await;
+    client.goto(&format!("{base}{page}")).await?;
+    client.find(Locator::Css("details.appeal-request summary")).await?.click().await?;
+    client
+        .find(Locator::Css("textarea#statement"))
+        .await?
+        .send_keys("The account signs in; 2FA was off for you.")
+        .await?;
+    client.find(Locator::Css("details.appeal-request button[type=submit]")).await?.click().await?;
+    expect_done(client, "appeal_filed").await;
+    assert!(text_of(client, ".flash").await.contains("appeal was filed"));
+    assert!(text_of(client, "section[aria-labelledby=appeals]").await.contains("open"));
+    sign_out(client).await;
+
+    // The reviewer who decided may not hear it.
+    sign_in(client, base, people.rita).await;
+    expect_path(client, "/queue", "reviewers start at the queue").await;
+    client.goto(&format!("{base}{page}")).await?;
+    client.find(Locator::Css("textarea[id^=hearing-]")).await?.send_keys("I was wrong").await?;
+    client.find(Locator::Css("button[value=overturn]")).await?.click().await?;
+    let refused = until_text(client, "main", "other than").await;
+    assert!(refused.contains("other than") && refused.contains("HTTP 403"), "{refused}");
+    sign_out(client).await;
+
+    // A second reviewer overturns it: the version is approved.
+    sign_in(client, base, people.sam).await;
+    expect_path(client, "/queue", "reviewers start at the queue").await;
+    client.goto(&format!("{base}{page}")).await?;
+    client.find(Locator::Css("textarea[id^=hearing-]")).await?.send_keys("It signs in; approved.").await?;
+    client.find(Locator::Css("button[value=overturn]")).await?.click().await?;
+    expect_done(client, "appeal_decided").await;
+    assert!(text_of(client, ".flash").await.contains("appeal was decided"));
+    assert!(until_heading(client, "approved").await.contains("approved"));
+    screenshot(client, "reviewer-appeal-overturned").await;
+    sign_out(client).await;
+
+    // The partner reads the outcome and its rationale.
+    sign_in(client, base, people.ada).await;
+    expect_path(client, "/listings", "partners start at their listings").await;
+    client.goto(&format!("{base}{page}")).await?;
+    let appeals = text_of(client, "section[aria-labelledby=appeals]").await;
+    assert!(appeals.contains("overturned") && appeals.contains("It signs in; approved."), "{appeals}");
+    assert!(appeals.contains("Sam Second"), "{appeals}");
+    screenshot(client, "partner-appeal-overturned").await;
+    sign_out(client).await;
+    Ok(())
+}
+
+/// The browser arrives back at a page with `?done={code}`: the form it submitted succeeded (a
+/// form posts from a page to the same page, so the path alone does not say the navigation is
+/// over).
+async fn expect_done(client: &Client, code: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let done = format!("done={code}");
+    loop {
+        let url = client.current_url().await.unwrap();
+        if url.query().is_some_and(|q| q.contains(&done)) {
+            return;
+        }
+        if Instant::now() > deadline {
+            let main = text_of(client, "main").await;
+            panic!("expected {done}, at {url}:\n{main}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The text of the first element matching `css` once it contains `needle` (or after 10 s).
+async fn until_text(client: &Client, css: &str, needle: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = text_of(client, css).await;
+        if text.contains(needle) || Instant::now() > deadline {
+            return text;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

@@ -20,14 +20,14 @@ use super::*;
 const SMTPD_VAR: &str = "ASSAY_TEST_SMTPD";
 
 /// A running SMTP sink; it stops when dropped.
-struct Sink {
+pub(super) struct Sink {
     child: Child,
-    port: u16,
+    pub(super) port: u16,
     received: Receiver<Value>,
 }
 
 impl Sink {
-    fn start() -> Option<Sink> {
+    pub(super) fn start() -> Option<Sink> {
         let Some(python) = std::env::var_os(SMTPD_VAR) else {
             assert!(
                 std::env::var_os("CI").is_none(),
@@ -56,7 +56,7 @@ impl Sink {
     }
 
     /// Every message that arrives within `wait` of the last one.
-    fn drain(&self, wait: Duration) -> Vec<Value> {
+    pub(super) fn drain(&self, wait: Duration) -> Vec<Value> {
         let mut all = Vec::new();
         loop {
             match self.received.recv_timeout(wait) {
@@ -76,7 +76,7 @@ impl Drop for Sink {
     }
 }
 
-fn mailer(port: u16) -> Arc<SmtpMailer> {
+pub(super) fn mailer(port: u16) -> Arc<SmtpMailer> {
     let config = SmtpConfig {
         host: "127.0.0.1".into(),
         port,
@@ -90,11 +90,11 @@ fn mailer(port: u16) -> Arc<SmtpMailer> {
     Arc::new(SmtpMailer::new(config).unwrap())
 }
 
-fn to(message: &Value) -> &str {
+pub(super) fn to(message: &Value) -> &str {
     message["rcpt_tos"][0].as_str().unwrap()
 }
 
-fn header<'a>(message: &'a Value, name: &str) -> &'a str {
+pub(super) fn header<'a>(message: &'a Value, name: &str) -> &'a str {
     message["headers"][name].as_str().unwrap_or_default()
 }
 
