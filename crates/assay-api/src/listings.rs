@@ -86,6 +86,9 @@ pub struct Version {
     /// The hold its review waits on, with the reason; `null` when it is not on hold.
     #[serde(default)]
     pub hold: Option<crate::conversation::HoldDto>,
+    /// Where it stands in the review queue while it awaits a reviewer; `null` otherwise.
+    #[serde(default)]
+    pub review_queue: Option<crate::reviews::QueuePlace>,
     /// This resource.
     pub url: String,
 }

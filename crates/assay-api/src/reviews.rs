@@ -18,8 +18,49 @@ pub struct QueueItem {
     pub waiting_secs: i64,
     /// The latest review's verdict.
     pub verdict: Option<String>,
+    /// Its place in the whole queue, longest-waiting first (1 is next).
+    pub position: i64,
+    /// The reviewer who claimed it or was assigned it.
+    pub assignee: Option<String>,
+    /// Why it is on hold, if it is.
+    pub hold: Option<String>,
+    /// Seconds on hold since it started waiting (they do not count against the target).
+    pub held_secs: i64,
+    /// When its review is due: the review target in business days after it started waiting,
+    /// plus its time on hold (RFC 3339).
+    pub due_at: String,
+    /// Seconds until then; negative once it is past the target.
+    pub time_left_secs: i64,
     /// The version's resource.
     pub url: String,
+}
+
+/// `PUT /v1/listings/{slug}/versions/{version}/assignee`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignReview {
+    /// `me` to claim it (refused if another reviewer has it), or a reviewer's e-mail address to
+    /// give it to them.
+    #[schema(example = "me", min_length = 1)]
+    pub reviewer: String,
+}
+
+/// Who reviews a version.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Assignment {
+    /// The reviewer, as the audit log names them.
+    pub assignee: String,
+}
+
+/// Where a version stands in the review queue.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+pub struct QueuePlace {
+    /// 1 is next.
+    pub position: i64,
+    /// How many versions wait in all.
+    pub waiting: i64,
+    /// When its review is expected (RFC 3339): the review target, later by any time on hold.
+    pub expected_by: String,
 }
 
 /// A reviewer's decision.

@@ -102,6 +102,9 @@ pub struct ServiceArgs {
     /// The longest an exception to a finding may be asked for, in days.
     #[arg(long, value_name = "DAYS")]
     pub max_exception_days: Option<u32>,
+    /// How long a version should wait for a reviewer's decision, in business days.
+    #[arg(long, value_name = "DAYS")]
+    pub review_target_days: Option<u32>,
     /// Let one reviewer grant an exception to a blocker finding alone (by default a second
     /// reviewer confirms).
     #[arg(long)]
@@ -649,13 +652,54 @@ pub struct StatusArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum ReviewCommand {
-    /// Versions waiting for a decision, longest-waiting first.
+    /// Versions waiting for a decision, longest-waiting first: who has each, its hold, and the
+    /// time left against the review target.
     Queue {
+        /// waiting (not on hold), held, past_target or unassigned.
+        #[arg(long)]
+        state: Option<String>,
+        /// me, none, or a reviewer's e-mail address.
+        #[arg(long)]
+        assignee: Option<String>,
+        /// One partner's versions.
+        #[arg(long)]
+        partner: Option<String>,
+        /// Versions whose latest review reported a finding of this rule.
+        #[arg(long)]
+        rule: Option<String>,
+        /// pass or error.
+        #[arg(long)]
+        verdict: Option<String>,
         #[command(flatten)]
         client: ClientArgs,
         /// Output format.
         #[arg(long, value_enum, default_value_t = ClientFormat::Human)]
         format: ClientFormat,
+    },
+    /// Claim a waiting version: it shows as yours in the queue (refused if another reviewer
+    /// has it).
+    Claim {
+        /// SLUG@VERSION.
+        target: String,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Give a waiting version to another reviewer, by e-mail address.
+    Assign {
+        /// SLUG@VERSION.
+        target: String,
+        /// The reviewer's e-mail address.
+        #[arg(long, value_name = "EMAIL")]
+        to: String,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Take a version's review away from whoever has it.
+    Unassign {
+        /// SLUG@VERSION.
+        target: String,
+        #[command(flatten)]
+        client: ClientArgs,
     },
     /// Decide on a version: approve, request changes, reject or certify. A note is required.
     Decide {
@@ -1470,6 +1514,7 @@ pub fn flags(global: &Global, command: &Command) -> toml::Table {
         put(&mut layer, "service.parallel_compiles", a.parallel_compiles);
         put(&mut layer, "service.max_token_days", a.max_token_days);
         put(&mut layer, "service.max_exception_days", a.max_exception_days);
+        put(&mut layer, "service.review_target_days", a.review_target_days);
         put(&mut layer, "service.exception_two_person_rule", a.no_exception_two_person_rule.then_some(false));
     }
     if let Some(a) = sandbox {

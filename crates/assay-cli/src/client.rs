@@ -59,6 +59,11 @@ impl Client {
         self.answer(path, request.send_json(body))
     }
 
+    pub fn put<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<Answer<T>, Failure> {
+        let request = self.agent.put(format!("{}{path}", self.base)).header("Authorization", &self.auth);
+        self.answer(path, request.send_json(body))
+    }
+
     pub fn patch<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<Answer<T>, Failure> {
         let request = self.agent.patch(format!("{}{path}", self.base)).header("Authorization", &self.auth);
         self.answer(path, request.send_json(body))
@@ -159,4 +164,13 @@ pub fn version_target(target: &str) -> Result<(&str, &str), Failure> {
     target
         .split_once('@')
         .ok_or_else(|| Failure::Input(anyhow!("name the version as SLUG@VERSION, not `{target}`"), None))
+}
+
+/// `path` with the filters that are set as its query string (values percent-encoded).
+pub fn with_query(path: &str, filters: &[(&str, &Option<String>)]) -> String {
+    let query: Vec<String> = filters
+        .iter()
+        .filter_map(|(name, value)| value.as_ref().map(|v| format!("{name}={}", crate::people::segment(v))))
+        .collect();
+    if query.is_empty() { path.to_owned() } else { format!("{path}?{}", query.join("&")) }
 }

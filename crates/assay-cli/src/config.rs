@@ -113,6 +113,8 @@ pub struct Service {
     pub max_token_days: u32,
     #[serde(deserialize_with = "within::<_, _, 1, 3650>")]
     pub max_exception_days: u32,
+    #[serde(deserialize_with = "within::<_, _, 1, 60>")]
+    pub review_target_days: u32,
     pub exception_two_person_rule: bool,
 }
 
@@ -126,6 +128,7 @@ impl Default for Service {
             parallel_compiles: 2,
             max_token_days: 365,
             max_exception_days: 180,
+            review_target_days: 5,
             exception_two_person_rule: true,
         }
     }

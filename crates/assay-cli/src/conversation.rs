@@ -41,14 +41,7 @@ pub fn appeal(command: &AppealCommand) -> Result<ExitCode, Failure> {
             );
         }
         AppealCommand::List { partner, status, client, format } => {
-            let mut query = Vec::new();
-            for (name, value) in [("partner", partner), ("status", status)] {
-                if let Some(value) = value {
-                    query.push(format!("{name}={}", crate::people::segment(value)));
-                }
-            }
-            let path =
-                if query.is_empty() { "/v1/appeals".to_owned() } else { format!("/v1/appeals?{}", query.join("&")) };
+            let path = crate::client::with_query("/v1/appeals", &[("partner", partner), ("status", status)]);
             let all: Vec<Appeal> = expect(Client::new(client)?.get(&path)?)?;
             if *format == ClientFormat::Json {
                 print_json(&all)?;

@@ -54,17 +54,8 @@ pub fn run(command: &ExceptionCommand) -> Result<ExitCode, Failure> {
             );
         }
         ExceptionCommand::List { partner, rule, status, client, format } => {
-            let mut query = Vec::new();
-            for (name, value) in [("partner", partner), ("rule", rule), ("status", status)] {
-                if let Some(value) = value {
-                    query.push(format!("{name}={}", crate::people::segment(value)));
-                }
-            }
-            let path = if query.is_empty() {
-                "/v1/exceptions".to_owned()
-            } else {
-                format!("/v1/exceptions?{}", query.join("&"))
-            };
+            let filters = [("partner", partner), ("rule", rule), ("status", status)];
+            let path = crate::client::with_query("/v1/exceptions", &filters);
             let all: Vec<Exception> = expect(Client::new(client)?.get(&path)?)?;
             if *format == ClientFormat::Json {
                 print_json(&all)?;

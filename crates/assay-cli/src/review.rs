@@ -11,26 +11,58 @@ use crate::exit::Failure;
 
 pub fn run(command: &ReviewCommand) -> Result<ExitCode, Failure> {
     match command {
-        ReviewCommand::Queue { client, format } => {
-            let queue: Vec<QueueItem> = expect(Client::new(client)?.get("/v1/review-queue")?)?;
+        ReviewCommand::Queue { state, assignee, partner, rule, verdict, client, format } => {
+            let filters =
+                [("state", state), ("assignee", assignee), ("partner", partner), ("rule", rule), ("verdict", verdict)];
+            let path = crate::client::with_query("/v1/review-queue", &filters);
+            let filtered = path.contains('?');
+            let queue: Vec<QueueItem> = expect(Client::new(client)?.get(&path)?)?;
             if *format == ClientFormat::Json {
                 print_json(&queue)?;
             } else if queue.is_empty() {
-                println!("the review queue is empty");
+                println!("no version waits{}", if filtered { " that matches" } else { "" });
             } else {
-                println!("{:<40} {:<14} {:<16} {:<8} waiting", "listing", "version", "partner", "verdict");
+                println!(
+                    "{:<4} {:<32} {:<16} {:<8} {:<10} {:<18} assignee",
+                    "#", "listing@version", "partner", "verdict", "waiting", "due"
+                );
                 for item in &queue {
                     let verdict = item.verdict.as_deref().unwrap_or("-");
+                    let due = if item.time_left_secs >= 0 {
+                        format!("{} left", waited(item.time_left_secs))
+                    } else {
+                        format!("{} LATE", waited(-item.time_left_secs))
+                    };
                     println!(
-                        "{:<40} {:<14} {:<16} {:<8} {}",
-                        item.slug,
-                        item.version,
+                        "{:<4} {:<32} {:<16} {:<8} {:<10} {:<18} {}{}",
+                        item.position,
+                        format!("{}@{}", item.slug, item.version),
                         item.partner,
                         verdict,
-                        waited(item.waiting_secs)
+                        waited(item.waiting_secs),
+                        due,
+                        item.assignee.as_deref().unwrap_or("-"),
+                        item.hold.as_deref().map(|h| format!("  [on hold: {h}]")).unwrap_or_default()
                     );
                 }
             }
+        }
+        ReviewCommand::Claim { target, client } | ReviewCommand::Assign { target, client, .. } => {
+            let (slug, version) = crate::client::version_target(target)?;
+            let reviewer = match command {
+                ReviewCommand::Assign { to, .. } => to.clone(),
+                _ => "me".to_owned(),
+            };
+            let path = format!("/v1/listings/{slug}/versions/{version}/assignee");
+            let body = assay_api::reviews::AssignReview { reviewer };
+            let done: assay_api::reviews::Assignment = expect(Client::new(client)?.put(&path, &body)?)?;
+            println!("{slug}@{version} is assigned to {}", done.assignee);
+        }
+        ReviewCommand::Unassign { target, client } => {
+            let (slug, version) = crate::client::version_target(target)?;
+            let path = format!("/v1/listings/{slug}/versions/{version}/assignee");
+            let () = expect(Client::new(client)?.delete(&path)?)?;
+            println!("no one is assigned {slug}@{version} now");
         }
         ReviewCommand::Decide { target, action, note, client } => {
             let (slug, version) = crate::client::version_target(target)?;

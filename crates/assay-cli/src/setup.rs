@@ -84,6 +84,7 @@ pub fn service_settings(config: &Config) -> (ServiceConfig, Limits) {
         parallel_compiles: config.service.parallel_compiles.into(),
         max_token_days: config.service.max_token_days,
         max_exception_days: config.service.max_exception_days,
+        review_target_days: config.service.review_target_days,
         two_person_blockers: config.service.exception_two_person_rule,
         ..ServiceConfig::default()
     };

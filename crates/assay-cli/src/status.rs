@@ -145,6 +145,13 @@ fn print_version(v: &Version) {
     for d in &v.decisions {
         println!("decision: {} by {}: {}", d.action, d.actor, d.note);
     }
+    if let Some(q) = &v.review_queue {
+        let day = q.expected_by.get(..10).unwrap_or(&q.expected_by);
+        println!("review queue: {} of {}, expected by {day}", q.position, q.waiting);
+    }
+    if let Some(h) = &v.hold {
+        println!("ON HOLD since {} by {}: {}", h.placed_at.get(..16).unwrap_or(&h.placed_at), h.placed_by, h.reason);
+    }
 }
 
 /// `assay status SLUG@VERSION --bundle FILE`: the run bundle of the version's latest review.

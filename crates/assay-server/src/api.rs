@@ -198,22 +198,97 @@ pub async fn get_bundle(
     Ok((headers, Json(bundle)).into_response())
 }
 
-/// Versions waiting for a reviewer, longest-waiting first.
+/// The review queue's filters.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReviewQueueParams {
+    /// `waiting` (not on hold), `held`, `past_target` or `unassigned`.
+    pub state: Option<String>,
+    /// `pass`, `fail` or `error`: the latest review's verdict.
+    pub verdict: Option<String>,
+    /// One partner's versions.
+    pub partner: Option<String>,
+    /// Versions whose latest review reported a finding of this rule.
+    pub rule: Option<String>,
+    /// `me`, `none`, or a reviewer's e-mail address.
+    pub assignee: Option<String>,
+}
+
+/// Versions waiting for a reviewer, longest-waiting first: who has each, how long it has
+/// waited, its hold, and its time left against the review target.
 #[utoipa::path(
     get, path = "/v1/review-queue", tag = "review",
+    params(ReviewQueueParams),
     responses(
         (status = 200, description = "The queue", body = [QueueItem]),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a reviewer or admin token", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An unknown state or verdict, or an address that is not a reviewer's", body = Problem, content_type = "application/problem+json"),
     ),
     security(("token" = []))
 )]
 pub async fn review_queue(
     State(state): State<AppState>,
     Caller(who): Caller,
+    axum::extract::Query(params): axum::extract::Query<ReviewQueueParams>,
 ) -> Result<Json<Vec<QueueItem>>, ApiError> {
+    let query = assay_service::review_queue::ReviewQueueQuery {
+        state: params.state,
+        verdict: params.verdict,
+        partner: params.partner,
+        rule: params.rule,
+        assignee: params.assignee,
+    };
     let now = state.service.now();
-    Ok(Json(state.service.review_queue(&who).await?.iter().map(|e| crate::dto::queue_item(e, now)).collect()))
+    let queue = state.service.review_queue_filtered(&who, &query).await?;
+    Ok(Json(queue.iter().map(|q| crate::dto::queue_item(q, now)).collect()))
+}
+
+/// Claim a waiting version (`"me"`; refused if another reviewer has it) or give it to another
+/// reviewer by e-mail address.
+#[utoipa::path(
+    put, path = "/v1/listings/{slug}/versions/{version}/assignee", tag = "review",
+    params(("slug" = String, Path, description = "The listing"), ("version" = String, Path, description = "The version")),
+    request_body = assay_api::reviews::AssignReview,
+    responses(
+        (status = 200, description = "Assigned", body = assay_api::reviews::Assignment),
+        (status = 403, description = "Not a reviewer", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such listing or version", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another reviewer has it (`conflict`), or it is not awaiting review (`transition-not-allowed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An address that is not a reviewer's", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("token" = []))
+)]
+pub async fn assign_review(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    ApiPath((slug, version)): ApiPath<(String, String)>,
+    ApiJson(body): ApiJson<assay_api::reviews::AssignReview>,
+) -> Result<Json<assay_api::reviews::Assignment>, ApiError> {
+    let reviewer = Some(body.reviewer.trim()).filter(|r| *r != "me");
+    let assignee = state.service.assign_review(&who, &slug, &version, reviewer).await?;
+    Ok(Json(assay_api::reviews::Assignment { assignee }))
+}
+
+/// Take a version's review away from whoever has it.
+#[utoipa::path(
+    delete, path = "/v1/listings/{slug}/versions/{version}/assignee", tag = "review",
+    params(("slug" = String, Path, description = "The listing"), ("version" = String, Path, description = "The version")),
+    responses(
+        (status = 204, description = "No one has it now"),
+        (status = 403, description = "Not a reviewer", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such listing or version", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "No one has it (`transition-not-allowed`)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("token" = []))
+)]
+pub async fn unassign_review(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    ApiPath((slug, version)): ApiPath<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    state.service.unassign_review(&who, &slug, &version).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// A reviewer's decision. Of several concurrent decisions on one version exactly one wins;

@@ -67,6 +67,7 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         .route("/listings/{slug}/versions/{version}/hold", post(conversation::hold_form))
         .route("/listings/{slug}/versions/{version}/appeals", post(conversation::file_appeal))
         .route("/appeals/{id}/decision", post(conversation::decide_appeal))
+        .route("/listings/{slug}/versions/{version}/assignee", post(review::assign))
         .route("/listings/{slug}/waivers/{id}/expire", post(review::expire_waiver))
         .route("/packs", get(lifecycle::packs))
         .route("/packs/{name}/{version}", get(lifecycle::pack))
@@ -213,6 +214,8 @@ pub(crate) fn done_flash(code: Option<&str>) -> Option<Flash> {
         "hold_released" => "The hold is released; the review clock runs again.",
         "appeal_filed" => "Your appeal was filed; a reviewer other than the one who decided hears it.",
         "appeal_decided" => "The appeal was decided; the partner is told.",
+        "claimed" => "You have this version: it shows as yours in the queue.",
+        "unassigned" => "No one has this version now.",
         _ => return None,
     };
     Some(Flash { error: false, title: "Done.".into(), detail: detail.into(), fields: Vec::new() })

@@ -23,6 +23,8 @@ pub(crate) const PERMISSIONS: &[(&str, Option<Permission>)] = &[
     ("get_version", Some(Permission::Read)),
     ("get_bundle", Some(Permission::Read)),
     ("review_queue", Some(Permission::SeeOperations)),
+    ("assign_review", Some(Permission::Review)),
+    ("unassign_review", Some(Permission::Review)),
     ("decide", Some(Permission::Review)),
     ("move_version", Some(Permission::Submit)),
     ("expire_waiver", Some(Permission::Review)),

@@ -9,7 +9,7 @@ use assay_api::listings::{
     VersionSummary,
 };
 use assay_api::reviews::{QueueItem, Waiver};
-use assay_core::listing::{ListingRecord, QueueEntry, VersionRecord};
+use assay_core::listing::{ListingRecord, VersionRecord};
 use assay_core::waiver::WaiverRecord;
 use assay_service::{FindingView, VersionView};
 
@@ -122,6 +122,11 @@ pub(crate) fn version(v: &VersionView) -> Version {
             .map(|d| DecisionDto { actor: d.actor.clone(), action: d.action.clone(), note: d.note.clone() })
             .collect(),
         hold: v.hold.as_ref().map(hold),
+        review_queue: v.queue.as_ref().map(|q| assay_api::reviews::QueuePlace {
+            position: q.position,
+            waiting: q.waiting,
+            expected_by: timestamp(q.expected_by),
+        }),
         url: version_url(&r.slug, &r.version),
     }
 }
@@ -139,7 +144,8 @@ pub(crate) fn hold(h: &assay_core::conversation::Hold) -> assay_api::conversatio
 }
 
 /// The entry as of `now`.
-pub(crate) fn queue_item(e: &QueueEntry, now: i64) -> QueueItem {
+pub(crate) fn queue_item(q: &assay_service::review_queue::QueuedVersion, now: i64) -> QueueItem {
+    let e = &q.entry;
     QueueItem {
         slug: e.slug.clone(),
         version: e.version.clone(),
@@ -147,6 +153,12 @@ pub(crate) fn queue_item(e: &QueueEntry, now: i64) -> QueueItem {
         waiting_since: timestamp(e.waiting_since),
         waiting_secs: (now - e.waiting_since).max(0),
         verdict: e.verdict.map(|v| v.as_str().to_owned()),
+        position: q.position,
+        assignee: e.assignee.clone(),
+        hold: e.hold.as_ref().map(|(reason, _)| reason.clone()),
+        held_secs: q.held_secs,
+        due_at: timestamp(q.due_at),
+        time_left_secs: q.due_at - now,
         url: version_url(&e.slug, &e.version),
     }
 }

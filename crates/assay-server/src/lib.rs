@@ -178,6 +178,7 @@ fn routes(config: &ServerConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(api::get_version))
         .routes(routes!(api::get_bundle))
         .routes(routes!(api::review_queue))
+        .routes(routes!(api::assign_review, api::unassign_review))
         .routes(routes!(api::decide))
         .routes(routes!(api::move_version))
         .routes(routes!(api::create_waiver))

@@ -10,7 +10,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::AppState;
 
@@ -20,7 +20,17 @@ pub fn prometheus() -> PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE
         .get_or_init(|| {
-            let builder = PrometheusBuilder::new();
+            // The review clock's histograms get buckets people read in hours and days.
+            let hours: Vec<f64> = [1.0, 4.0, 8.0, 24.0, 48.0, 72.0, 120.0, 168.0, 336.0].map(|h| h * 3600.0).to_vec();
+            let builder = ["assay_review_first_decision_seconds", "assay_review_hold_seconds"]
+                .into_iter()
+                .try_fold(PrometheusBuilder::new(), |b, name| {
+                    b.set_buckets_for_metric(Matcher::Full(name.into()), &hours)
+                });
+            let Ok(builder) = builder else {
+                tracing::warn!("the review clock's buckets were refused; /metrics will be empty");
+                return PrometheusBuilder::new().build_recorder().handle();
+            };
             match builder.install_recorder() {
                 Ok(handle) => handle,
                 // Someone else installed a recorder: render an empty one rather than fail.
@@ -81,6 +91,9 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 pub async fn metrics_text(State(state): State<AppState>) -> Response {
     if let Ok(pending) = state.service.pending_reviews().await {
         metrics::gauge!("assay_pending_reviews").set(pending as f64);
+    }
+    if let Ok(late) = state.service.reviews_past_target().await {
+        metrics::gauge!("assay_reviews_past_target").set(late as f64);
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
 }

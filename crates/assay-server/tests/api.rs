@@ -31,6 +31,8 @@ mod exceptions;
 mod outbound;
 #[path = "api/people.rs"]
 mod people;
+#[path = "api/queue.rs"]
+mod queue;
 
 fn host() -> Arc<Host> {
     static HOST: OnceLock<Arc<Host>> = OnceLock::new();

@@ -97,9 +97,13 @@ impl Service {
         self.listing(who, slug).await?;
         let record = self.version_record(slug, version).await?;
         let note = if note.trim().is_empty() { "released" } else { note.trim() };
-        self.store.release_hold(&who.actor, slug, version, note, self.clock.now()).await?.ok_or_else(|| {
-            ServiceError::NotAllowed { message: format!("{slug} {version} is not on hold"), current: record.state }
-        })
+        let released = self.store.release_hold(&who.actor, slug, version, note, self.clock.now()).await?;
+        let released = released.ok_or_else(|| ServiceError::NotAllowed {
+            message: format!("{slug} {version} is not on hold"),
+            current: record.state,
+        })?;
+        record_hold(&released);
+        Ok(released)
     }
 
     /// A version's holds, oldest first; the last one holds if it has not been released.
@@ -111,8 +115,10 @@ impl Service {
 
     /// A decision or move ends the version's hold, if it has one: the wait is over.
     pub(crate) async fn end_hold(&self, who: &Principal, slug: &str, version: &str, why: &str) {
-        if let Err(e) = self.store.release_hold(&who.actor, slug, version, why, self.clock.now()).await {
-            tracing::warn!(%slug, %version, error = %e, "could not release the hold of a decided version");
+        match self.store.release_hold(&who.actor, slug, version, why, self.clock.now()).await {
+            Ok(Some(released)) => record_hold(&released),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(%slug, %version, error = %e, "could not release the hold of a decided version"),
         }
     }
 
@@ -121,5 +127,12 @@ impl Service {
             .version(slug, version)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("version {version} of `{slug}`")))
+    }
+}
+
+/// A released hold's span, for the time-on-hold histogram.
+fn record_hold(hold: &Hold) {
+    if let Some((_, at)) = &hold.released {
+        metrics::histogram!("assay_review_hold_seconds").record((at - hold.placed_at).max(0) as f64);
     }
 }

@@ -54,6 +54,7 @@ pub mod exceptions;
 mod health;
 pub mod notices;
 pub mod people;
+pub mod review_queue;
 pub mod rollout;
 mod service;
 pub mod sessions;

@@ -46,6 +46,8 @@ pub struct ServiceConfig {
     pub max_exception_days: u32,
     /// Whether an exception to a `blocker` finding needs a second reviewer to confirm it.
     pub two_person_blockers: bool,
+    /// How long a version should wait for a reviewer, in business days (time on hold aside).
+    pub review_target_days: u32,
 }
 
 impl Default for ServiceConfig {
@@ -61,6 +63,7 @@ impl Default for ServiceConfig {
             max_token_days: 365,
             max_exception_days: 180,
             two_person_blockers: true,
+            review_target_days: 5,
         }
     }
 }
@@ -383,7 +386,11 @@ impl Service {
         };
         let decisions = self.store.decisions(slug, version).await?;
         let hold = self.store.holds(slug, version).await?.pop().filter(|h| h.released.is_none());
-        Ok(VersionView { record, listing, review, verdict, findings, waivers, decisions, hold })
+        let queue = match record.state {
+            VersionState::AwaitingReview => self.queue_place(who, slug, version).await?,
+            _ => None,
+        };
+        Ok(VersionView { record, listing, review, verdict, findings, waivers, decisions, hold, queue })
     }
 
     /// A replayable bundle of a version's latest review: its manifest, the previous version's,
@@ -451,8 +458,13 @@ impl Service {
             .version(slug, version)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("version {version} of `{slug}`")))?;
+        let first = action != Action::Certify && self.store.last_decision(slug, version).await?.is_none();
         match self.store.transition(&who.actor, slug, version, current.state, action.transition(), note).await {
             Ok(record) => {
+                if first && let Some(submitted) = self.store.submitted_at(slug, version).await? {
+                    let waited = (self.clock.now() - submitted).max(0);
+                    metrics::histogram!("assay_review_first_decision_seconds").record(waited as f64);
+                }
                 if action != Action::Certify {
                     self.end_hold(who, slug, version, &format!("decided: {}", record.state)).await;
                 }

@@ -40,6 +40,8 @@ pub struct VersionView {
     pub decisions: Vec<Decision>,
     /// The hold its review waits on, if any.
     pub hold: Option<assay_core::conversation::Hold>,
+    /// Where it stands in the review queue, while it awaits a reviewer.
+    pub queue: Option<crate::review_queue::QueuePlace>,
 }
 
 /// The verdict over `runs` on listing `version` at `now`, honouring the live `waivers`, and

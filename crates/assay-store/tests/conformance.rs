@@ -101,6 +101,7 @@ conformance!(
     the_email_outbox_enqueues_once_leases_retries_and_keeps_opt_outs,
     exception_requests_are_decided_once_and_a_grant_is_a_waiver,
     appeals_are_filed_and_heard_once_and_holds_are_one_at_a_time,
+    a_claim_takes_only_an_unassigned_version_and_the_queue_counts_its_holds,
     a_late_completion_from_a_lapsed_lease_is_refused,
     rechecks_are_recorded_once_retried_with_backoff_then_dead_lettered,
     a_job_whose_workers_keep_dying_quarantines_its_components_then_dies,
@@ -1508,6 +1509,49 @@ async fn the_email_outbox_enqueues_once_leases_retries_and_keeps_opt_outs(store:
     assert!(store.email_opt_outs(ada.id).await.unwrap().is_empty());
     let (_, events) = store.audit_after_cursor(1000).await.unwrap();
     assert!(events.iter().any(|e| e.action == "user.email_preferences" && e.detail.contains("decision, notice")));
+}
+
+async fn a_claim_takes_only_an_unassigned_version_and_the_queue_counts_its_holds(store: Store) {
+    let (slug, version) = submitted(&store).await;
+    store.transition("w", &slug, &version, VersionState::Submitted, Transition::StartChecks, "").await.unwrap();
+    let pass = Transition::ChecksFinished(Verdict::Pass);
+    let record = store.transition("w", &slug, &version, VersionState::Checking, pass, "").await.unwrap();
+    // Eight reviewers claim it at once: one has it, the others are told who.
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let (store, slug, version) = (store.clone(), slug.clone(), version.clone());
+            tokio::spawn(async move {
+                let me = format!("reviewer{i}");
+                store.assign_review(&me, &slug, &version, &me, false, 10).await
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for task in tasks {
+        results.push(task.await.unwrap());
+    }
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
+    let holder = store.assignee(&slug, &version).await.unwrap().unwrap();
+    assert!(results.iter().filter_map(|r| r.as_ref().err()).all(|e| e.to_string().contains(&holder)), "{results:?}");
+    // Claiming it again is a no-op for its holder; a reviewer's assignment takes it over.
+    store.assign_review(&holder, &slug, &version, &holder, false, 11).await.unwrap();
+    store.assign_review("lead", &slug, &version, "Sam", true, 12).await.unwrap();
+    assert_eq!(store.assignee(&slug, &version).await.unwrap().as_deref(), Some("Sam"));
+
+    // The queue carries the assignee, the open hold and the time held since it started waiting.
+    let waiting_since = store.review_queue().await.unwrap()[0].waiting_since;
+    store.place_hold("Sam", &slug, &version, "first", waiting_since + 10).await.unwrap();
+    store.release_hold("Sam", &slug, &version, "answered", waiting_since + 70).await.unwrap();
+    store.place_hold("Sam", &slug, &version, "second", waiting_since + 100).await.unwrap();
+    let (entry, before, waiting) = store.queue_place(record.id).await.unwrap().unwrap();
+    assert_eq!((before, waiting), (0, 1));
+    assert_eq!(entry.assignee.as_deref(), Some("Sam"));
+    assert_eq!(entry.hold, Some(("second".to_owned(), waiting_since + 100)));
+    assert_eq!((entry.held_secs, entry.held_for(waiting_since + 130)), (60, 90));
+    assert_eq!(store.unassign_review("Sam", &slug, &version).await.unwrap().as_deref(), Some("Sam"));
+    assert_eq!(store.unassign_review("Sam", &slug, &version).await.unwrap(), None);
+    let events = store.audit_events().await.unwrap();
+    assert_eq!(events.iter().filter(|e| e.action == "version.assign").count(), 2, "a claim and a takeover");
 }
 
 async fn appeals_are_filed_and_heard_once_and_holds_are_one_at_a_time(store: Store) {

@@ -310,6 +310,14 @@ pub const KEYS: &[Key] = &[
         "The longest an exception to a finding may be asked for, in days (1 to 3650); staff may grant less.",
     ),
     key(
+        "service.review_target_days",
+        "ASSAY_REVIEW_TARGET_DAYS",
+        "--review-target-days",
+        "5",
+        Integer,
+        "How long a version should wait for a reviewer's decision, in business days (Monday to Friday, UTC; 1 to 60); time on hold does not count.",
+    ),
+    key(
         "service.exception_two_person_rule",
         "ASSAY_EXCEPTION_TWO_PERSON_RULE",
         "--no-exception-two-person-rule",

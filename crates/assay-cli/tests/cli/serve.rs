@@ -289,6 +289,18 @@ fn a_partner_and_a_reviewer_walk_the_whole_flow() {
         &["conversation", "hold", "acme-stock-sync@1.4.2", "--reason", "waiting for a test account"],
     );
     assert!(held.stdout.contains("ON HOLD") && held.stdout.contains("waiting for a test account"), "{}", held.stdout);
+    let claimed = client(&server, &reviewer, &["review", "claim", "acme-stock-sync@1.4.2"]);
+    assert!(claimed.stdout.contains("acme-stock-sync@1.4.2 is assigned to"), "{}{}", claimed.stdout, claimed.stderr);
+    let taken = client(&server, &second, &["review", "claim", "acme-stock-sync@1.4.2"]);
+    assert!(taken.code != 0 && taken.stderr.contains("409 conflict"), "{}", taken.stderr);
+    let mine = client(&server, &reviewer, &["review", "queue", "--assignee", "me"]);
+    assert!(
+        mine.stdout.contains("acme-stock-sync@1.4.2") && mine.stdout.contains("[on hold: waiting for a test account]"),
+        "{}",
+        mine.stdout
+    );
+    let place = client(&server, &partner, &["status", "acme-stock-sync@1.4.2"]);
+    assert!(place.stdout.contains("review queue: 1 of 1, expected by"), "{}", place.stdout);
     let status = client(&server, &partner, &["status", "acme-stock-sync@1.4.2", "--format", "json"]);
     let status: Value = serde_json::from_str(&status.stdout).unwrap();
     assert_eq!(status["hold"]["reason"], "waiting for a test account", "{status}");

@@ -16,10 +16,22 @@ use crate::AppState;
 /// How many queue entries a page shows.
 const QUEUE_PAGE: i64 = 50;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub(crate) struct QueueQuery {
     /// The cursor: `waiting_since.id` of the last entry of the previous page.
     after: Option<String>,
+    /// Filters (the whole filtered queue is one page): `waiting`, `held`, `past_target`,
+    /// `unassigned`; `me`, `none` or an e-mail address; a partner; a rule; a verdict.
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    assignee: String,
+    #[serde(default)]
+    partner: String,
+    #[serde(default)]
+    rule: String,
+    #[serde(default)]
+    verdict: String,
 }
 
 struct QueueRow {
@@ -31,6 +43,11 @@ struct QueueRow {
     since: i64,
     since_text: String,
     waiting: String,
+    assignee: Option<String>,
+    hold: Option<String>,
+    /// `3 days left`, `2 h past target`.
+    due: String,
+    past: bool,
 }
 
 #[derive(Template)]
@@ -41,42 +58,111 @@ struct QueuePage {
     rows: Vec<QueueRow>,
     first_page: bool,
     next: Option<String>,
+    filtered: bool,
+    state: String,
+    assignee: String,
+    partner: String,
+    rule: String,
+    verdict: String,
 }
 
-/// `GET /queue`: versions waiting for a reviewer, longest-waiting first, a page at a time.
+fn queue_row(entry: &assay_core::listing::QueueEntry, due_at: i64, now: i64) -> QueueRow {
+    let left = due_at - now;
+    QueueRow {
+        href: format!("/listings/{}/versions/{}", entry.slug, entry.version),
+        slug: entry.slug.clone(),
+        version: entry.version.clone(),
+        partner: entry.partner_name.clone(),
+        verdict: entry.verdict.map_or("none", |v| v.as_str()),
+        since: entry.waiting_since,
+        since_text: when(entry.waiting_since),
+        waiting: waited(now - entry.waiting_since),
+        assignee: entry.assignee.clone(),
+        hold: entry.hold.as_ref().map(|(reason, _)| reason.clone()),
+        due: if left >= 0 { format!("{} left", waited(left)) } else { format!("{} past target", waited(-left)) },
+        past: left < 0,
+    }
+}
+
+fn filter(text: &str) -> Option<String> {
+    Some(text.trim().to_owned()).filter(|t| !t.is_empty())
+}
+
+/// `GET /queue`: versions waiting for a reviewer, longest-waiting first, a page at a time; or
+/// filtered, all on one page.
 pub(crate) async fn queue(
     State(state): State<AppState>,
     viewer: Viewer,
     Query(query): Query<QueueQuery>,
 ) -> Result<Response, ConsoleError> {
+    let now = state.service.now();
+    let filters = assay_service::review_queue::ReviewQueueQuery {
+        state: filter(&query.state),
+        verdict: filter(&query.verdict),
+        partner: filter(&query.partner),
+        rule: filter(&query.rule),
+        assignee: filter(&query.assignee),
+    };
+    let filtered = filters.state.is_some()
+        || filters.verdict.is_some()
+        || filters.partner.is_some()
+        || filters.rule.is_some()
+        || filters.assignee.is_some();
     let after = query.after.as_deref().and_then(|a| {
         let (since, id) = a.split_once('.')?;
         Some((since.parse().ok()?, VersionId(id.parse().ok()?)))
     });
-    let page = state.service.review_queue_page(&viewer.who, after, QUEUE_PAGE).await.or_page(&viewer, "/")?;
-    let now = state.service.now();
-    let rows = page
-        .entries
-        .iter()
-        .map(|e| QueueRow {
-            href: format!("/listings/{}/versions/{}", e.slug, e.version),
-            slug: e.slug.clone(),
-            version: e.version.clone(),
-            partner: e.partner_name.clone(),
-            verdict: e.verdict.map_or("none", |v| v.as_str()),
-            since: e.waiting_since,
-            since_text: when(e.waiting_since),
-            waiting: waited(now - e.waiting_since),
-        })
-        .collect();
-    let next = page.next.map(|(since, id)| format!("/queue?after={since}.{}", id.0));
+    let (rows, total, next) = if filtered {
+        let found = state.service.review_queue_filtered(&viewer.who, &filters).await.or_page(&viewer, "/queue")?;
+        let rows: Vec<_> = found.iter().map(|q| queue_row(&q.entry, q.due_at, now)).collect();
+        let total = rows.len() as i64;
+        (rows, total, None)
+    } else {
+        let page = state.service.review_queue_page(&viewer.who, after, QUEUE_PAGE).await.or_page(&viewer, "/")?;
+        let rows = page.entries.iter().map(|e| queue_row(e, state.service.review_clock(e, now).1, now)).collect();
+        (rows, page.total, page.next.map(|(since, id)| format!("/queue?after={since}.{}", id.0)))
+    };
     Ok(render(&QueuePage {
         layout: viewer.layout("/queue"),
-        total: page.total,
+        total,
         rows,
         first_page: after.is_none(),
         next,
+        filtered,
+        state: query.state,
+        assignee: query.assignee,
+        partner: query.partner,
+        rule: query.rule,
+        verdict: query.verdict,
     }))
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct AssignForm {
+    #[serde(default)]
+    csrf: String,
+    /// `claim` or `unclaim`.
+    action: String,
+}
+
+/// `POST /listings/{slug}/versions/{version}/assignee`: a reviewer claims the version, or
+/// gives it back.
+pub(crate) async fn assign(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((slug, version)): Path<(String, String)>,
+    Form(form): Form<AssignForm>,
+) -> Result<Response, ConsoleError> {
+    viewer.check(&form.csrf)?;
+    let page = format!("/listings/{slug}/versions/{version}");
+    let done = if form.action == "unclaim" {
+        state.service.unassign_review(&viewer.who, &slug, &version).await.or_page(&viewer, &page)?;
+        "unassigned"
+    } else {
+        state.service.assign_review(&viewer.who, &slug, &version, None).await.or_page(&viewer, &page)?;
+        "claimed"
+    };
+    Ok(Redirect::to(&format!("{page}?done={done}")).into_response())
 }
 
 struct FindingRow {
@@ -178,6 +264,12 @@ struct VersionPage {
     /// Whether the partner may appeal now: a reviewer's rejection or request for changes that
     /// has no appeal yet.
     can_appeal: bool,
+    /// Where it stands in the review queue: position, of how many, expected by.
+    queue: Option<(i64, i64, String)>,
+    /// Who reviews it (staff see it).
+    assignee: Option<String>,
+    /// Whether the viewer has it.
+    mine: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -336,6 +428,9 @@ pub(crate) async fn version(
         staff: viewer.who.is_staff(),
         appeals: appeals.iter().map(super::conversation::appeal).collect(),
         can_appeal,
+        queue: view.queue.as_ref().map(|q| (q.position, q.waiting, super::exceptions::day(q.expected_by))),
+        assignee: view.queue.as_ref().and_then(|q| q.assignee.clone()).filter(|_| viewer.who.is_staff()),
+        mine: view.queue.as_ref().and_then(|q| q.assignee.as_deref()) == Some(viewer.who.actor.as_str()),
         layout,
     };
     Ok(render(&page))

@@ -913,6 +913,10 @@ async fn appeal_path(
     sign_in(client, base, people.rita).await;
     expect_path(client, "/queue", "reviewers start at the queue").await;
     client.goto(&format!("{base}{page}")).await?;
+    assert!(text_of(client, ".queue-place").await.contains("No reviewer has it yet"));
+    client.find(Locator::Css("button[value=claim]")).await?.click().await?;
+    expect_done(client, "claimed").await;
+    assert!(text_of(client, ".queue-place").await.contains("Reviewer: Rita Reviewer"));
     client.find(Locator::Css("textarea#message")).await?.send_keys("Which account should we test with?").await?;
     client.find(Locator::Css("form[action$='/messages'] button[type=submit]")).await?.click().await?;
     expect_done(client, "message_posted").await;
@@ -925,6 +929,11 @@ async fn appeal_path(
     client.find(Locator::Css("button[value=place]")).await?.click().await?;
     expect_done(client, "hold_placed").await;
     assert!(text_of(client, ".hold").await.contains("waiting for a test account"));
+    // The queue, filtered to what is hers: the version, on hold, with its time left.
+    client.goto(&format!("{base}/queue?assignee=me")).await?;
+    let mine = text_of(client, "main table").await;
+    assert!(mine.contains(slug) && mine.contains("on hold") && mine.contains("left"), "{mine}");
+    screenshot(client, "reviewer-queue-mine").await;
     sign_out(client).await;
 
     // The partner sees the hold with its reason and the question, never the note, and answers.
@@ -933,6 +942,9 @@ async fn appeal_path(
     client.goto(&format!("{base}{page}")).await?;
     let hold = text_of(client, ".hold").await;
     assert!(hold.contains("On hold:") && hold.contains("waiting for a test account"), "{hold}");
+    let place = text_of(client, ".queue-place").await;
+    assert!(place.contains("In the review queue: 1 of") && place.contains("expected by"), "{place}");
+    assert!(!place.contains("Rita"), "who reviews it is staff's to know: {place}");
     let conversation = text_of(client, "section[aria-labelledby=conversation]").await;
     assert!(conversation.contains("Which account should we test with?"), "{conversation}");
     assert!(!conversation.contains("INTERNAL"), "{conversation}");

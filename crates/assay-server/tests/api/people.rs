@@ -158,6 +158,8 @@ fn probes(
         ),
         ("get_notice", get(format!("/v1/notices/{notice}"))),
         ("review_queue", get("/v1/review-queue".into())),
+        ("assign_review", json(format!("{version_path}/assignee"), json!({"reviewer": "me"}))),
+        ("unassign_review", get(format!("{version_path}/assignee"))),
         ("list_packs", get("/v1/rule-packs".into())),
         (
             "publish_pack",

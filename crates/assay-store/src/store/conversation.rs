@@ -231,3 +231,129 @@ impl Store {
         Ok(row.map(Hold::from))
     }
 }
+
+#[derive(sqlx::FromRow)]
+struct AssigneeRow {
+    assignee: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct VersionIdRow {
+    id: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct SubmittedRow {
+    created_at: i64,
+}
+
+impl Store {
+    /// Assign a version's review to `assignee`, audited as `version.assign`. A claim
+    /// (`take_over` false) takes only a version no one has: of concurrent claims one wins, and
+    /// the others get [`StoreError::AlreadyDecided`] naming who has it. An assignment by a
+    /// reviewer (`take_over`) replaces whoever had it.
+    pub async fn assign_review(
+        &self,
+        actor: &str,
+        slug: &str,
+        version: &str,
+        assignee: &str,
+        take_over: bool,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        let sql = if take_over {
+            concat!(
+                "INSERT INTO review_assignments (version_id, assignee, assigned_by, assigned_at) SELECT id, $1, $2, $3 FROM ",
+                version_of!("$4", "$5"),
+                " AS target WHERE id IS NOT NULL ON CONFLICT (version_id) DO UPDATE SET assignee = excluded.assignee, \
+                 assigned_by = excluded.assigned_by, assigned_at = excluded.assigned_at RETURNING version_id AS id"
+            )
+        } else {
+            concat!(
+                "INSERT INTO review_assignments (version_id, assignee, assigned_by, assigned_at) SELECT id, $1, $2, $3 FROM ",
+                version_of!("$4", "$5"),
+                " AS target WHERE id IS NOT NULL ON CONFLICT (version_id) DO NOTHING RETURNING version_id AS id"
+            )
+        };
+        let inserted = sqlx::query_as::<_, Id>(sql)
+            .bind(assignee)
+            .bind(actor)
+            .bind(at)
+            .bind(slug)
+            .bind(version)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if inserted.is_none() {
+            drop(tx);
+            return Err(match self.assignee(slug, version).await? {
+                Some(holder) if holder == assignee => return Ok(()),
+                Some(holder) => StoreError::AlreadyDecided(format!("{slug} {version} is assigned to {holder}")),
+                None => StoreError::NotFound(format!("version {version} of `{slug}`")),
+            });
+        }
+        let how = if actor == assignee { "claimed".to_owned() } else { format!("assigned by {actor}") };
+        let subject = format!("listing:{slug}@{version}");
+        append(&mut tx, actor, "version.assign", &subject, &format!("{assignee} ({how})")).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Take a version's review away from whoever has it, audited as `version.unassign`;
+    /// `None` if no one had it.
+    pub async fn unassign_review(&self, actor: &str, slug: &str, version: &str) -> Result<Option<String>, StoreError> {
+        let mut tx = self.write().await?;
+        let removed = sqlx::query_as::<_, AssigneeRow>(concat!(
+            "DELETE FROM review_assignments WHERE version_id = ",
+            version_of!("$1", "$2"),
+            " RETURNING assignee"
+        ))
+        .bind(slug)
+        .bind(version)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(AssigneeRow { assignee }) = removed else { return Ok(None) };
+        append(&mut tx, actor, "version.unassign", &format!("listing:{slug}@{version}"), &assignee).await?;
+        tx.commit().await?;
+        Ok(Some(assignee))
+    }
+
+    /// Who a version's review is assigned to.
+    pub async fn assignee(&self, slug: &str, version: &str) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query_as::<_, AssigneeRow>(concat!(
+            "SELECT assignee FROM review_assignments WHERE version_id = ",
+            version_of!("$1", "$2")
+        ))
+        .bind(slug)
+        .bind(version)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| r.assignee))
+    }
+
+    /// The versions awaiting review whose latest review reported a finding of `rule`.
+    pub async fn waiting_with_rule(&self, rule: &str) -> Result<Vec<assay_core::identity::VersionId>, StoreError> {
+        let rows = sqlx::query_as::<_, VersionIdRow>(
+            "SELECT v.id FROM versions v WHERE v.state = 'awaiting_review' AND EXISTS (SELECT 1 FROM findings f \
+             WHERE f.rule_id = $1 AND f.review_id = \
+             (SELECT r.id FROM review_runs r WHERE r.version_id = v.id ORDER BY r.id DESC LIMIT 1))",
+        )
+        .bind(rule)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|r| assay_core::identity::VersionId(r.id)).collect())
+    }
+
+    /// When a version was submitted (Unix seconds).
+    pub async fn submitted_at(&self, slug: &str, version: &str) -> Result<Option<i64>, StoreError> {
+        let row = sqlx::query_as::<_, SubmittedRow>(
+            "SELECT v.created_at FROM versions v JOIN listings l ON l.id = v.listing_id \
+             WHERE l.slug = $1 AND v.version = $2",
+        )
+        .bind(slug)
+        .bind(version)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| r.created_at))
+    }
+}

@@ -69,6 +69,20 @@ struct PageVersionRow {
 }
 
 /// A version waiting for a reviewer.
+/// `SELECT` every [`QueueRow`] column `FROM versions v` with its listing `l` and partner `p`.
+macro_rules! select_queue {
+    () => {
+        "SELECT l.slug, v.version, p.name AS partner_name, v.updated_at, \
+         (SELECT r.verdict FROM review_runs r WHERE r.version_id = v.id ORDER BY r.id DESC LIMIT 1) AS verdict, v.id, \
+         (SELECT a.assignee FROM review_assignments a WHERE a.version_id = v.id) AS assignee, \
+         (SELECT h.reason FROM holds h WHERE h.version_id = v.id AND h.released_at IS NULL) AS hold_reason, \
+         (SELECT h.placed_at FROM holds h WHERE h.version_id = v.id AND h.released_at IS NULL) AS hold_since, \
+         (SELECT CAST(COALESCE(SUM(h.released_at - h.placed_at), 0) AS BIGINT) FROM holds h \
+          WHERE h.version_id = v.id AND h.released_at IS NOT NULL AND h.placed_at >= v.updated_at) AS held_secs \
+         FROM versions v JOIN listings l ON l.id = v.listing_id JOIN partners p ON p.id = l.partner_id"
+    };
+}
+
 #[derive(sqlx::FromRow)]
 struct QueueRow {
     id: i64,
@@ -78,6 +92,26 @@ struct QueueRow {
     updated_at: i64,
     /// Its latest review's, if it has one.
     verdict: Option<String>,
+    assignee: Option<String>,
+    hold_reason: Option<String>,
+    hold_since: Option<i64>,
+    held_secs: i64,
+}
+
+impl QueueRow {
+    fn entry(self) -> Result<QueueEntry, StoreError> {
+        Ok(QueueEntry {
+            id: VersionId(self.id),
+            slug: self.slug,
+            version: self.version,
+            partner_name: self.partner_name,
+            waiting_since: self.updated_at,
+            verdict: self.verdict.map(|v| v.parse::<Verdict>()).transpose().map_err(corrupt)?,
+            assignee: self.assignee,
+            hold: self.hold_reason.zip(self.hold_since),
+            held_secs: self.held_secs,
+        })
+    }
 }
 
 /// A partner's capabilities, as stored.
@@ -195,28 +229,34 @@ impl Store {
         // The cursor as one row-value bound on `versions_waiting (updated_at, id)`.
         let cursor = if after.is_some() { "AND (v.updated_at, v.id) > ($2, $3)" } else { "" };
         let sql = format!(
-            "SELECT l.slug, v.version, p.name AS partner_name, v.updated_at, \
-             (SELECT r.verdict FROM review_runs r WHERE r.version_id = v.id ORDER BY r.id DESC LIMIT 1) AS verdict, v.id \
-             FROM versions v JOIN listings l ON l.id = v.listing_id JOIN partners p ON p.id = l.partner_id \
-             WHERE v.state = 'awaiting_review' {cursor} ORDER BY v.updated_at, v.id LIMIT $1"
+            "{} WHERE v.state = 'awaiting_review' {cursor} ORDER BY v.updated_at, v.id LIMIT $1",
+            select_queue!()
         );
         let mut query = sqlx::query_as::<_, QueueRow>(sqlx::AssertSqlSafe(sql)).bind(limit);
         if let Some((since, id)) = after {
             query = query.bind(since).bind(id.0);
         }
-        let rows = query.fetch_all(&self.pool).await?;
-        rows.into_iter()
-            .map(|row| {
-                Ok(QueueEntry {
-                    id: VersionId(row.id),
-                    slug: row.slug,
-                    version: row.version,
-                    partner_name: row.partner_name,
-                    waiting_since: row.updated_at,
-                    verdict: row.verdict.map(|v| v.parse::<Verdict>()).transpose().map_err(corrupt)?,
-                })
-            })
-            .collect()
+        query.fetch_all(&self.pool).await?.into_iter().map(QueueRow::entry).collect()
+    }
+
+    /// A version's place in the queue: its entry, how many wait before it, and how many wait
+    /// in all; `None` unless it awaits a reviewer.
+    pub async fn queue_place(&self, id: VersionId) -> Result<Option<(QueueEntry, i64, i64)>, StoreError> {
+        let row =
+            sqlx::query_as::<_, QueueRow>(concat!(select_queue!(), " WHERE v.state = 'awaiting_review' AND v.id = $1"))
+                .bind(id.0)
+                .fetch_optional(&self.pool)
+                .await?;
+        let Some(entry) = row.map(QueueRow::entry).transpose()? else { return Ok(None) };
+        let Count { n: before } = sqlx::query_as::<_, Count>(
+            "SELECT COUNT(*) AS n FROM versions WHERE state = 'awaiting_review' \
+             AND (updated_at < $1 OR (updated_at = $1 AND id < $2))",
+        )
+        .bind(entry.waiting_since)
+        .bind(id.0)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(Some((entry, before, self.count_waiting().await?)))
     }
 
     /// How many versions await a reviewer's decision.
