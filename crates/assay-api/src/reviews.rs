@@ -98,6 +98,9 @@ pub enum MoveAction {
     Withdraw,
     /// Put an approved version live (`approved → published`).
     Release,
+    /// Make this earlier approved version live again: every newer approved or live version is
+    /// withdrawn, and this one published if it was only approved.
+    Rollback,
 }
 
 /// `POST /v1/listings/{slug}/versions/{version}/moves`.

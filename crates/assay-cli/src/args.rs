@@ -181,6 +181,14 @@ pub enum Command {
         #[command(flatten)]
         client: ClientArgs,
     },
+    /// Roll your listing back to an earlier approved version: every newer approved or live version
+    /// is withdrawn, and this one goes live again.
+    Rollback {
+        /// SLUG@VERSION: the version to return to.
+        target: String,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
     /// Withdraw a version of your listing that is in review or approved (not while its checks run).
     Withdraw {
         /// SLUG@VERSION.

@@ -133,6 +133,9 @@ pub enum Transition {
     /// A second reviewer, hearing the partner's appeal, overturns a rejection or a request for
     /// changes: the version is approved.
     Overturn,
+    /// The partner rolls back to an earlier approved version: this newer one, approved or
+    /// live, is withdrawn.
+    RollBack,
 }
 
 impl Transition {
@@ -152,6 +155,7 @@ impl Transition {
             Transition::Recheck => "recheck",
             Transition::Enforce => "enforce",
             Transition::Overturn => "overturn",
+            Transition::RollBack => "roll_back",
         }
     }
 }
@@ -191,6 +195,7 @@ pub fn apply(from: VersionState, transition: Transition) -> Result<VersionState,
         (S::Approved | S::Published | S::Deprecated, T::Enforce) => S::ChangesRequested,
         // An appeal upheld against a reviewer's decision: the one way out of `rejected`.
         (S::Rejected | S::ChangesRequested, T::Overturn) => S::Approved,
+        (S::Approved | S::Published, T::RollBack) => S::Withdrawn,
         _ => return Err(TransitionError { from, transition }),
     };
     Ok(to)
@@ -202,7 +207,7 @@ mod tests {
     use Transition as T;
     use VersionState as S;
 
-    const TRANSITIONS: [Transition; 15] = [
+    const TRANSITIONS: [Transition; 16] = [
         T::StartChecks,
         T::ChecksFinished(Verdict::Pass),
         T::ChecksFinished(Verdict::Fail),
@@ -218,6 +223,7 @@ mod tests {
         T::Recheck,
         T::Enforce,
         T::Overturn,
+        T::RollBack,
     ];
 
     /// Every allowed (from, transition, to); everything else must be refused.
@@ -242,6 +248,8 @@ mod tests {
         (S::Approved, T::Withdraw, S::Withdrawn),
         (S::Approved, T::Recheck, S::Approved),
         (S::Approved, T::Enforce, S::ChangesRequested),
+        (S::Approved, T::RollBack, S::Withdrawn),
+        (S::Published, T::RollBack, S::Withdrawn),
         (S::Published, T::Certify, S::Published),
         (S::Published, T::Deprecate, S::Deprecated),
         (S::Published, T::Recheck, S::Published),

@@ -346,6 +346,7 @@ pub async fn move_version(
     let action = match body.action {
         MoveAction::Withdraw => PartnerMove::Withdraw,
         MoveAction::Release => PartnerMove::Release,
+        MoveAction::Rollback => PartnerMove::RollBack,
     };
     state.service.move_version(&who, &slug, &version, action, &body.note).await?;
     Ok(Json(crate::dto::version(&state.service.version(&who, &slug, &version).await?)))

@@ -204,6 +204,7 @@ pub(crate) fn done_flash(code: Option<&str>) -> Option<Flash> {
         "expired" => "The waiver was expired; its findings count again.",
         "released" => "The version is released: it is live.",
         "withdrawn" => "The version is withdrawn.",
+        "rolled_back" => "Rolled back: this version is live again, and the newer ones are withdrawn.",
         "exception_requested" => {
             "Your exception request is with the platform's reviewers; you will hear of their decision."
         }

@@ -1096,3 +1096,67 @@ async fn a_partner_releases_and_withdraws_its_own_versions() {
         timeline.body
     );
 }
+
+/// A partner rolls back to an earlier approved version: the newer live one is withdrawn and
+/// the earlier one is live again; a version never approved, or already the newest, is refused.
+#[tokio::test]
+async fn a_partner_rolls_back_to_an_earlier_approved_version() {
+    let app = app().await;
+    let clean = example("clean");
+    let (slug, v1) = app.reviewed_manifest(clean.clone()).await;
+    let approve = |version: String| {
+        let path = format!("/v1/listings/{slug}/versions/{version}/decisions");
+        let app = &app;
+        async move {
+            app.call(Method::POST, &path, Some(&app.reviewer), Some(json!({"action": "approve", "note": "ok"}))).await
+        }
+    };
+    let moves = |version: &str, action: &str| {
+        let (path, body) = (format!("/v1/listings/{slug}/versions/{version}/moves"), json!({"action": action}));
+        let app = &app;
+        async move { app.call(Method::POST, &path, Some(&app.acme), Some(body)).await }
+    };
+    assert_eq!(approve(v1.clone()).await.body["state"], "approved");
+    assert_eq!(moves(&v1, "release").await.body["state"], "published");
+    let newest = moves(&v1, "rollback").await;
+    assert_problem(&newest, StatusCode::CONFLICT, "transition_not_allowed");
+    assert!(newest.body["detail"].as_str().unwrap().contains("already the newest"), "{}", newest.body);
+
+    // 1.5.0 is approved and released; then 1.6.0 is rejected.
+    let next = |v: &str| clean.replace("version = \"1.4.0\"", &format!("version = \"{v}\""));
+    let submitted = app.submit(&slug, &app.acme, &next("1.5.0"), &[]).await;
+    assert_eq!(submitted.status, StatusCode::ACCEPTED, "{}", submitted.body);
+    app.service.review_next().await.unwrap().unwrap();
+    assert_eq!(approve("1.5.0".into()).await.body["state"], "approved");
+    assert_eq!(moves("1.5.0", "release").await.body["state"], "published");
+    app.submit(&slug, &app.acme, &next("1.6.0"), &[]).await;
+    app.service.review_next().await.unwrap().unwrap();
+    let path = format!("/v1/listings/{slug}/versions/1.6.0/decisions");
+    app.call(Method::POST, &path, Some(&app.reviewer), Some(json!({"action": "reject", "note": "no"}))).await;
+    let never = moves("1.6.0", "rollback").await;
+    assert_problem(&never, StatusCode::CONFLICT, "transition_not_allowed");
+    assert!(never.body["detail"].as_str().unwrap().contains("a reviewer approved"), "{}", never.body);
+    let foreign = app
+        .call(
+            Method::POST,
+            &format!("/v1/listings/{slug}/versions/{v1}/moves"),
+            Some(&app.globex),
+            Some(json!({"action": "rollback"})),
+        )
+        .await;
+    assert_problem(&foreign, StatusCode::NOT_FOUND, "not_found");
+
+    // Back to 1.4.0: 1.5.0 is withdrawn, 1.4.0 is live; the standing says so.
+    let back = moves(&v1, "rollback").await;
+    assert_eq!((back.status, back.body["state"].as_str()), (StatusCode::OK, Some("published")), "{}", back.body);
+    let state = |version: &str| {
+        let path = format!("/v1/listings/{slug}/versions/{version}");
+        let app = &app;
+        async move { app.call(Method::GET, &path, Some(&app.acme), None).await.body["state"].clone() }
+    };
+    assert_eq!((state("1.5.0").await, state("1.6.0").await), (json!("withdrawn"), json!("rejected")));
+    let standing = app.call(Method::GET, "/v1/standing", Some(&app.acme), None).await;
+    assert!(standing.body.to_string().contains(&v1), "{}", standing.body);
+    let timeline = app.call(Method::GET, &format!("/v1/listings/{slug}/timeline"), Some(&app.acme), None).await;
+    assert!(timeline.body.to_string().contains(&format!("rolled back to {v1}")), "{}", timeline.body);
+}

@@ -18,6 +18,7 @@
 //! | `appeal`        | a decision appealed / an appeal heard                   | reviewers / the partner      |
 //! | `message`       | a message on a version's conversation (never an internal note) | reviewers, from a partner / the partner, from staff |
 //! | `hold`          | a version put on hold, or its hold released             | the listing's partner        |
+//! | `release`       | a version released, withdrawn, or rolled back           | the listing's partner        |
 //! | `invitation`    | an invitation into an organisation                      | the invited address          |
 //!
 //! Every kind but `invitation` can be turned off per person ([`Service::set_email_preferences`])
@@ -40,7 +41,7 @@ use crate::webhooks::{SendFailure, Typed};
 use crate::{Service, ServiceError};
 
 /// The kinds of e-mail a person can turn off, with what each is about.
-pub const KINDS: [(&str, &str); 12] = [
+pub const KINDS: [(&str, &str); 13] = [
     ("verdict", "a review of one of your organisation's versions finished"),
     ("decision", "a reviewer decided on one of your organisation's versions"),
     ("certification", "one of your organisation's versions was certified, or lost its certification"),
@@ -53,6 +54,7 @@ pub const KINDS: [(&str, &str); 12] = [
     ("appeal", "a decision was appealed (staff) or an appeal heard (your organisation)"),
     ("message", "someone wrote on the conversation of a version (staff: a partner did; partners: staff did)"),
     ("hold", "a reviewer put one of your organisation's versions on hold, or released it"),
+    ("release", "one of your organisation's versions was released, withdrawn or rolled back"),
 ];
 
 /// The kind of an invitation, which cannot be turned off (it goes to an address, not a person).
@@ -349,6 +351,22 @@ fn drafts(typed: &Typed) -> Vec<Draft> {
         }
         "exception.requested" | "exception.decided" | "exception.expiring" => vec![exception(kind, data, listing)],
         "appeal.filed" | "appeal.decided" => vec![appeal(kind, data, listing)],
+        "listing.version.published" | "listing.version.withdrawn" => {
+            let said = if *kind == "listing.version.published" { "is live" } else { "was withdrawn" };
+            vec![Draft {
+                kind: "release",
+                audience: listing,
+                subject: format!("{slug} {version} {said}"),
+                heading: format!("{slug} {version} {said}"),
+                paragraphs: vec![text(data, "reason")].into_iter().filter(|p| !p.is_empty()).collect(),
+                facts: vec![
+                    fact("From", words(&text(data, "from"))),
+                    fact("To", words(&text(data, "to"))),
+                    fact("By", text(data, "by")),
+                ],
+                action: Some(("See the version".into(), version_path(&slug, &version))),
+            }]
+        }
         "listing.version.message" => {
             let staff = data.get("staff").and_then(Value::as_bool).unwrap_or(false);
             let (audience, subject) = if staff {

@@ -52,7 +52,8 @@ pub struct ScheduleReport {
     pub deprecated: Vec<String>,
     /// Versions moved to `retired`.
     pub retired: Vec<String>,
-    /// Re-checks enqueued because a platform API version entered deprecation.
+    /// Re-checks enqueued because a platform API version entered deprecation, or because an
+    /// exception lapsed.
     pub rechecks: u64,
     /// Rule packs whose deadline came: now active, their verdicts applied (`name@version`).
     pub packs_applied: Vec<String>,
@@ -275,6 +276,7 @@ impl Service {
                 self.store.enqueue_rechecks(&targeting, "api-deprecation", &format!("api:{id}"), Some(id)).await?;
             report.rechecks += enqueued;
         }
+        report.rechecks += self.recheck_lapsed_exceptions().await?;
         report.packs_applied = self.apply_rollouts().await?;
         if report.rechecks > 0 {
             self.wake.notify_waiters();
@@ -283,6 +285,40 @@ impl Service {
             tracing::info!(deprecated = ?report.deprecated, retired = ?report.retired, rechecks = report.rechecks, "schedules applied");
         }
         Ok(report)
+    }
+
+    /// A lapsed exception re-opens its finding: the versions it covered are re-checked, once per
+    /// exception (the queue's dedupe key).
+    async fn recheck_lapsed_exceptions(&self) -> Result<u64, ServiceError> {
+        let now = self.clock.now();
+        let granted = assay_store::ExceptionFilter {
+            state: Some(assay_core::exception::ExceptionState::Granted),
+            ..Default::default()
+        };
+        let mut enqueued = 0;
+        for e in self.store.exceptions(&granted).await? {
+            if e.granted_expires_at.is_none_or(|until| until > now) {
+                continue;
+            }
+            let Ok(range) = e.granted_versions.as_deref().unwrap_or(&e.versions).parse::<semver::VersionReq>() else {
+                continue;
+            };
+            let Some(listing) = self.store.listing(&e.slug).await? else { continue };
+            // Versions still in review count the finding again in their verdict by themselves;
+            // live ones are re-checked, as the queue re-checks only those.
+            let mut ids = Vec::new();
+            for (version, state) in &listing.versions {
+                if state.is_live()
+                    && semver::Version::parse(version).is_ok_and(|v| range.matches(&v))
+                    && let Some(record) = self.store.version(&e.slug, version).await?
+                {
+                    ids.push(record.id.0);
+                }
+            }
+            let key = format!("exception-lapsed:{}", e.id);
+            enqueued += self.store.enqueue_rechecks(&ids, "exception-lapsed", &key, None).await?;
+        }
+        Ok(enqueued)
     }
 
     /// Move one version; `false` when another node moved it first.

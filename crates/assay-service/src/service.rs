@@ -108,6 +108,9 @@ pub enum PartnerMove {
     Withdraw,
     /// Put an approved version live: `approved → published`.
     Release,
+    /// Make this earlier approved version the live one again: every newer approved or live
+    /// version is withdrawn (and this one published, if it was only approved).
+    RollBack,
 }
 
 /// A waiver to grant.
@@ -493,6 +496,7 @@ impl Service {
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("version {version} of `{slug}`")))?;
         let (transition, note) = match action {
+            PartnerMove::RollBack => return self.roll_back(who, &listing, &current).await,
             PartnerMove::Withdraw => {
                 if matches!(current.state, VersionState::Submitted | VersionState::Checking) {
                     return Err(ServiceError::NotAllowed {
@@ -515,6 +519,47 @@ impl Service {
             Err(assay_store::StoreError::Transition(e)) => Err(not_allowed(e, current.state)),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Roll `listing` back to `target`, an earlier version a reviewer approved.
+    async fn roll_back(
+        &self,
+        who: &Principal,
+        listing: &ListingRecord,
+        target: &VersionRecord,
+    ) -> Result<VersionRecord, ServiceError> {
+        let slug = &listing.slug;
+        if !matches!(target.state, VersionState::Approved | VersionState::Published | VersionState::Deprecated) {
+            return Err(ServiceError::NotAllowed {
+                message: format!(
+                    "a rollback returns to a version a reviewer approved and that is still offered; {slug} {} is {}",
+                    target.version, target.state
+                ),
+                current: target.state,
+            });
+        }
+        let versions = self.store.listing(slug).await?.map(|l| l.versions).unwrap_or_default();
+        let newer = view::newer_live(&versions, &target.version);
+        if newer.is_empty() {
+            return Err(ServiceError::NotAllowed {
+                message: format!(
+                    "no newer version of {slug} is approved or live; {} is already the newest",
+                    target.version
+                ),
+                current: target.state,
+            });
+        }
+        match self.store.roll_back(&who.actor, slug, (&target.version, target.state), &newer).await {
+            Ok(()) => {}
+            Err(assay_store::StoreError::Conflict { current }) => {
+                return Err(ServiceError::Conflict { current });
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.store
+            .version(slug, &target.version)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("version {} of `{slug}`", target.version)))
     }
 
     /// A reviewer grants a waiver.

@@ -3,7 +3,7 @@
 use assay_core::listing::{Decision, ListingRecord, VersionRecord};
 use assay_core::review::StoredReview;
 use assay_core::waiver::WaiverRecord;
-use assay_core::{CheckRun, Finding, Severity, Verdict, Waiver, waiver};
+use assay_core::{CheckRun, Finding, Severity, Verdict, VersionState, Waiver, waiver};
 
 /// Findings at or above this severity block a version (DESIGN §2: `error` or worse).
 pub const FAIL_ON: Severity = Severity::Error;
@@ -42,6 +42,27 @@ pub struct VersionView {
     pub hold: Option<assay_core::conversation::Hold>,
     /// Where it stands in the review queue, while it awaits a reviewer.
     pub queue: Option<crate::review_queue::QueuePlace>,
+}
+
+impl VersionView {
+    /// The listing's versions newer than this one that are approved or live: what rolling
+    /// back to this one withdraws.
+    pub fn newer_live(&self) -> Vec<(String, VersionState)> {
+        newer_live(&self.listing.versions, &self.record.version)
+    }
+}
+
+/// Of `versions`, those newer than `version` that are approved or live.
+pub(crate) fn newer_live(versions: &[(String, VersionState)], version: &str) -> Vec<(String, VersionState)> {
+    let Ok(this) = semver::Version::parse(version) else { return Vec::new() };
+    versions
+        .iter()
+        .filter(|(v, state)| {
+            matches!(state, VersionState::Approved | VersionState::Published)
+                && semver::Version::parse(v).is_ok_and(|v| v > this)
+        })
+        .cloned()
+        .collect()
 }
 
 /// The verdict over `runs` on listing `version` at `now`, honouring the live `waivers`, and

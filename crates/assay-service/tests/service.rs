@@ -950,6 +950,7 @@ async fn every_event_type_is_sent_and_validates_against_its_schema() {
             "hold",
             "message",
             "notice",
+            "release",
             "verdict"
         ]),
         "{mails:#?}"
@@ -992,4 +993,31 @@ async fn every_event_type_is_sent_and_validates_against_its_schema() {
     // Nothing is sent twice: another pass finds nothing new.
     let again = world.service.dispatch_emails().await.unwrap();
     assert_eq!((again.enqueued, again.sent), (0, 0), "{again:?}");
+}
+
+/// A lapsed exception re-opens its finding: the scheduler re-checks the live versions it
+/// covered, once, and the re-check counts the finding again.
+#[tokio::test]
+async fn a_lapsed_exception_rechecks_the_versions_it_covered_once() {
+    use assay_service::exceptions::{ExceptionRequest, ExceptionVerdict};
+    let world = world(&[Capability::List]).await;
+    let (slug, version) = reviewed(&world, &world.acme, "shouting").await;
+    world.service.decide(&world.reviewer, &slug, &version, Action::Approve, "ok").await.unwrap();
+    let ask = ExceptionRequest {
+        rule_id: "copy.shouting".into(),
+        versions: None,
+        justification: "the CDN moves in March".into(),
+        expires_at: world.clock.now() + 5 * 86_400,
+    };
+    let asked = world.service.request_exception(&world.acme, &slug, &version, &ask).await.unwrap();
+    let grant = ExceptionVerdict::Grant { versions: None, expires_at: None, rationale: "booked".into() };
+    world.service.decide_exception(&world.reviewer, asked.id, &grant).await.unwrap();
+    assert_eq!(world.service.apply_schedules().await.unwrap().rechecks, 0, "it is still live");
+    world.clock.0.fetch_add(6 * 86_400, Ordering::SeqCst);
+    assert_eq!(world.service.apply_schedules().await.unwrap().rechecks, 1);
+    assert_eq!(world.service.apply_schedules().await.unwrap().rechecks, 0, "once per exception");
+    drain(&world).await;
+    let rechecks = world.service.rechecks(&world.acme, &slug, &version).await.unwrap();
+    let lapsed = rechecks.iter().find(|r| r.reason == "exception-lapsed").unwrap_or_else(|| panic!("{rechecks:?}"));
+    assert!(lapsed.findings.contains("copy.shouting"), "the finding counts again: {lapsed:?}");
 }

@@ -515,6 +515,40 @@ impl Store {
         self.version(slug, version).await?.ok_or_else(|| StoreError::NotFound(format!("version {version} of `{slug}`")))
     }
 
+    /// Roll `slug` back to `target` (read in state `target_state`): each of `newer` (read in
+    /// its state) is withdrawn, audited as `version.withdraw`, and `target` is published if it
+    /// was only approved — all in one transaction, each move only from the state its caller
+    /// read ([`StoreError::Conflict`] otherwise, and nothing changes).
+    pub async fn roll_back(
+        &self,
+        actor: &str,
+        slug: &str,
+        (target, target_state): (&str, VersionState),
+        newer: &[(String, VersionState)],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        for (version, state) in newer {
+            let next = lifecycle::apply(*state, Transition::RollBack)?;
+            if advance(&mut tx, slug, version, *state, next, false).await?.is_none() {
+                drop(tx);
+                return Err(self.lost_race(slug, version).await);
+            }
+            let detail = format!("{state} -> {next}; rolled back to {target}");
+            append(&mut tx, actor, "version.withdraw", &format!("listing:{slug}@{version}"), &detail).await?;
+        }
+        if target_state == VersionState::Approved {
+            let next = lifecycle::apply(target_state, Transition::Publish)?;
+            if advance(&mut tx, slug, target, target_state, next, false).await?.is_none() {
+                drop(tx);
+                return Err(self.lost_race(slug, target).await);
+            }
+            let detail = format!("{target_state} -> {next}; live again: rolled back from {}", newer_list(newer));
+            append(&mut tx, actor, "version.publish", &format!("listing:{slug}@{target}"), &detail).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Why a conditional update changed nothing: the version is in another state now, or gone.
     async fn lost_race(&self, slug: &str, version: &str) -> StoreError {
         match self.version(slug, version).await {
@@ -712,6 +746,11 @@ impl Store {
 }
 
 /// Transitions that are a reviewer's decision: recorded with who, when and why.
+/// `1.5.0, 1.4.2`.
+fn newer_list(newer: &[(String, VersionState)]) -> String {
+    newer.iter().map(|(v, _)| v.as_str()).collect::<Vec<_>>().join(", ")
+}
+
 fn is_decision(transition: Transition) -> bool {
     matches!(transition, Transition::Approve | Transition::RequestChanges | Transition::Reject | Transition::Certify)
 }

@@ -264,6 +264,8 @@ struct VersionPage {
     /// Whether the partner may appeal now: a reviewer's rejection or request for changes that
     /// has no appeal yet.
     can_appeal: bool,
+    /// Whether the partner can roll back to it: a newer version is approved or live.
+    can_roll_back: bool,
     /// Where it stands in the review queue: position, of how many, expected by.
     queue: Option<(i64, i64, String)>,
     /// Who reviews it (staff see it).
@@ -428,6 +430,9 @@ pub(crate) async fn version(
         staff: viewer.who.is_staff(),
         appeals: appeals.iter().map(super::conversation::appeal).collect(),
         can_appeal,
+        can_roll_back: can_request
+            && matches!(view.record.state, VersionState::Approved | VersionState::Published | VersionState::Deprecated)
+            && !view.newer_live().is_empty(),
         queue: view.queue.as_ref().map(|q| (q.position, q.waiting, super::exceptions::day(q.expected_by))),
         assignee: view.queue.as_ref().and_then(|q| q.assignee.clone()).filter(|_| viewer.who.is_staff()),
         mine: view.queue.as_ref().and_then(|q| q.assignee.as_deref()) == Some(viewer.who.actor.as_str()),
@@ -513,6 +518,7 @@ pub(crate) async fn move_version(
     let page = format!("/listings/{slug}/versions/{version}");
     let (action, done) = match form.action.as_str() {
         "release" => (assay_service::PartnerMove::Release, "released"),
+        "rollback" => (assay_service::PartnerMove::RollBack, "rolled_back"),
         _ => (assay_service::PartnerMove::Withdraw, "withdrawn"),
     };
     state.service.move_version(&viewer.who, &slug, &version, action, &form.note).await.or_page(&viewer, &page)?;
