@@ -27,8 +27,19 @@ pub struct Listing {
     pub partner: String,
     /// Its versions, oldest first.
     pub versions: Vec<VersionSummary>,
+    /// Whether an approved version goes live at once, without the partner releasing it.
+    #[serde(default)]
+    pub auto_release: bool,
     /// This resource.
     pub url: String,
+}
+
+/// `PATCH /v1/listings/{slug}`: the listing's settings.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateListing {
+    /// Release approved versions at once (`approved → published`), or leave it to the partner.
+    pub auto_release: bool,
 }
 
 /// A version in a list.

@@ -181,6 +181,17 @@ pub enum Command {
         #[command(flatten)]
         client: ClientArgs,
     },
+    /// Whether your listing's approved versions go live at once (`approved → published`)
+    /// instead of waiting for `assay release`.
+    AutoRelease {
+        /// The listing.
+        slug: String,
+        /// Turn it off: you release each approved version yourself.
+        #[arg(long)]
+        off: bool,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
     /// Roll your listing back to an earlier approved version: every newer approved or live version
     /// is withdrawn, and this one goes live again.
     Rollback {

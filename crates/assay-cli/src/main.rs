@@ -91,6 +91,7 @@ fn main() -> ExitCode {
         Command::Conversation { command } => conversation::run(command),
         Command::Release { target, client } => review::move_version(target, MoveAction::Release, "", client),
         Command::Withdraw { target, note, client } => review::move_version(target, MoveAction::Withdraw, note, client),
+        Command::AutoRelease { slug, off, client } => review::auto_release(slug, !off, client),
         Command::Rollback { target, client } => review::move_version(target, MoveAction::Rollback, "", client),
         Command::Notice { command } => lifecycle::notice(command),
         Command::Deprecate(args) => lifecycle::deprecate(args),

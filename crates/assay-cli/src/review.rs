@@ -117,3 +117,16 @@ fn waited(secs: i64) -> String {
         s => format!("{}d", s / 86_400),
     }
 }
+
+/// `assay auto-release SLUG [--off]`.
+pub fn auto_release(slug: &str, on: bool, client: &crate::args::ClientArgs) -> Result<ExitCode, Failure> {
+    let body = assay_api::listings::UpdateListing { auto_release: on };
+    let listing: assay_api::listings::Listing =
+        expect(Client::new(client)?.patch(&format!("/v1/listings/{}", crate::people::segment(slug)), &body)?)?;
+    if listing.auto_release {
+        println!("{}: approved versions go live at once", listing.slug);
+    } else {
+        println!("{}: approved versions wait for `assay release`", listing.slug);
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -42,6 +42,9 @@ pub struct ListingRecord {
     pub partner_name: String,
     /// Its versions, oldest first: version and state.
     pub versions: Vec<(String, VersionState)>,
+    /// Whether an approved version goes live at once (`approved → published`), without the
+    /// partner releasing it.
+    pub auto_release: bool,
 }
 
 /// A version waiting for a reviewer.

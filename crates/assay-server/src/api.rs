@@ -47,6 +47,28 @@ pub async fn create_listing(
     Ok(created(&dto.url.clone(), StatusCode::CREATED, dto))
 }
 
+/// Change a listing's settings (its owners and developers): whether approved versions go live
+/// at once.
+#[utoipa::path(
+    patch, path = "/v1/listings/{slug}", tag = "listings",
+    params(("slug" = String, Path, description = "The listing")),
+    request_body = assay_api::listings::UpdateListing,
+    responses(
+        (status = 200, description = "The listing", body = Listing),
+        (status = 403, description = "Not a member who submits for this partner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such listing the caller may see", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("token" = []))
+)]
+pub async fn update_listing(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    ApiPath(slug): ApiPath<String>,
+    ApiJson(body): ApiJson<assay_api::listings::UpdateListing>,
+) -> Result<Json<Listing>, ApiError> {
+    Ok(Json(crate::dto::listing(&state.service.set_auto_release(&who, &slug, body.auto_release).await?)))
+}
+
 /// The caller's listings; a reviewer or admin sees every listing.
 #[utoipa::path(
     get, path = "/v1/listings", tag = "listings",

@@ -87,6 +87,7 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         .route("/tokens/{id}/revoke", post(people::revoke_token))
         .route_layer(axum::extract::DefaultBodyLimit::max(state.config.max_body_bytes))
         .route("/listings/{slug}/versions", post(listings::submit))
+        .route("/listings/{slug}/settings", post(listings::settings))
         .route_layer(axum::extract::DefaultBodyLimit::max(max_upload))
         .layer(axum::middleware::from_fn(session::guard));
     // Unsubscribe links work without a session, and mail clients' one-click requests come from
@@ -204,6 +205,8 @@ pub(crate) fn done_flash(code: Option<&str>) -> Option<Flash> {
         "expired" => "The waiver was expired; its findings count again.",
         "released" => "The version is released: it is live.",
         "withdrawn" => "The version is withdrawn.",
+        "auto_release_on" => "Approved versions of this listing now go live at once.",
+        "auto_release_off" => "Approved versions of this listing now wait for you to release them.",
         "rolled_back" => "Rolled back: this version is live again, and the newer ones are withdrawn.",
         "exception_requested" => {
             "Your exception request is with the platform's reviewers; you will hear of their decision."

@@ -19,6 +19,7 @@ pub(crate) const PERMISSIONS: &[(&str, Option<Permission>)] = &[
     ("create_listing", Some(Permission::Submit)),
     ("list_listings", Some(Permission::Read)),
     ("get_listing", Some(Permission::Read)),
+    ("update_listing", Some(Permission::Submit)),
     ("submit_version", Some(Permission::Submit)),
     ("get_version", Some(Permission::Read)),
     ("get_bundle", Some(Permission::Read)),

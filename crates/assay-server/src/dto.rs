@@ -32,6 +32,7 @@ pub(crate) fn listing(l: &ListingRecord) -> Listing {
                 url: version_url(&l.slug, version),
             })
             .collect(),
+        auto_release: l.auto_release,
         url: format!("/v1/listings/{}", l.slug),
     }
 }

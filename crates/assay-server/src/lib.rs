@@ -174,7 +174,7 @@ fn routes(config: &ServerConfig) -> OpenApiRouter<AppState> {
     // The innermost body limit wins: JSON routes get the small one, submissions the large one.
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(api::create_listing, api::list_listings))
-        .routes(routes!(api::get_listing))
+        .routes(routes!(api::get_listing, api::update_listing))
         .routes(routes!(api::get_version))
         .routes(routes!(api::get_bundle))
         .routes(routes!(api::review_queue))

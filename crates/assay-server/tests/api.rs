@@ -1160,3 +1160,39 @@ async fn a_partner_rolls_back_to_an_earlier_approved_version() {
     let timeline = app.call(Method::GET, &format!("/v1/listings/{slug}/timeline"), Some(&app.acme), None).await;
     assert!(timeline.body.to_string().contains(&format!("rolled back to {v1}")), "{}", timeline.body);
 }
+
+/// A listing set to release automatically puts an approved version live at once.
+#[tokio::test]
+async fn a_listing_that_releases_automatically_goes_live_when_approved() {
+    let app = app().await;
+    let (slug, version) = app.reviewed("clean").await;
+    let path = format!("/v1/listings/{slug}");
+    let on = json!({"auto_release": true});
+    assert_problem(
+        &app.call(Method::PATCH, &path, Some(&app.globex), Some(on.clone())).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    assert_problem(
+        &app.call(Method::PATCH, &path, Some(&app.reviewer), Some(on.clone())).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
+    assert_eq!(app.call(Method::GET, &path, Some(&app.acme), None).await.body["auto_release"], false);
+    let set = app.call(Method::PATCH, &path, Some(&app.acme), Some(on)).await;
+    assert_eq!((set.status, set.body["auto_release"].as_bool()), (StatusCode::OK, Some(true)), "{}", set.body);
+    let decided = app
+        .call(
+            Method::POST,
+            &format!("/v1/listings/{slug}/versions/{version}/decisions"),
+            Some(&app.reviewer),
+            Some(json!({"action": "approve", "note": "ok"})),
+        )
+        .await;
+    assert_eq!(decided.body["state"], "published", "{}", decided.body);
+    let timeline = app.call(Method::GET, &format!("{path}/timeline"), Some(&app.acme), None).await;
+    let text = timeline.body.to_string();
+    assert!(text.contains("listing.auto_release") && text.contains("released automatically"), "{text}");
+    let off = app.call(Method::PATCH, &path, Some(&app.acme), Some(json!({"auto_release": false}))).await;
+    assert_eq!(off.body["auto_release"], false);
+}

@@ -133,7 +133,12 @@ impl Service {
         }
         let overturn = outcome == AppealOutcome::Overturn;
         match self.store.decide_appeal(&who.actor, id, overturn, &rationale, self.clock.now()).await {
-            Ok(record) => Ok(record),
+            Ok(record) => {
+                if overturn {
+                    self.auto_release(&record.slug, &record.version).await?;
+                }
+                Ok(record)
+            }
             // The version moved since (the partner withdrew it): nothing was recorded.
             Err(assay_store::StoreError::Conflict { current }) => Err(ServiceError::NotAllowed {
                 message: format!("the version is {current} now; the appeal can only be upheld"),

@@ -372,6 +372,32 @@ impl Service {
         visible(who, self.store.listing(slug).await?, slug)
     }
 
+    /// A listing's owner or developer turns automatic release on (an approved version goes
+    /// live at once) or off (the partner releases it).
+    pub async fn set_auto_release(&self, who: &Principal, slug: &str, on: bool) -> Result<ListingRecord, ServiceError> {
+        let listing = visible(who, self.store.listing(slug).await?, slug)?;
+        require_owner(who, &listing, Permission::Submit)?;
+        self.store.set_auto_release(&who.actor, slug, on).await?;
+        self.listing(who, slug).await
+    }
+
+    /// An approved version of a listing that releases automatically goes live now.
+    pub(crate) async fn auto_release(&self, slug: &str, version: &str) -> Result<(), ServiceError> {
+        let Some(listing) = self.store.listing(slug).await? else { return Ok(()) };
+        if !listing.auto_release {
+            return Ok(());
+        }
+        let note = "released automatically: the listing releases approved versions";
+        match self
+            .store
+            .transition("auto-release", slug, version, VersionState::Approved, Transition::Publish, note)
+            .await
+        {
+            Ok(_) | Err(assay_store::StoreError::Conflict { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// A version with its latest review and the verdict decided now.
     pub async fn version(&self, who: &Principal, slug: &str, version: &str) -> Result<VersionView, ServiceError> {
         let listing = self.listing(who, slug).await?;
@@ -470,6 +496,14 @@ impl Service {
                 }
                 if action != Action::Certify {
                     self.end_hold(who, slug, version, &format!("decided: {}", record.state)).await;
+                }
+                if record.state == VersionState::Approved {
+                    self.auto_release(slug, version).await?;
+                    return self
+                        .store
+                        .version(slug, version)
+                        .await?
+                        .ok_or_else(|| ServiceError::NotFound(format!("version {version} of `{slug}`")));
                 }
                 Ok(record)
             }

@@ -208,6 +208,8 @@ struct ListingPage {
     audit_older: Option<String>,
     /// Whether this is an older page (so the page links back to the newest events).
     audit_paged: bool,
+    /// Whether approved versions go live at once.
+    auto_release: bool,
 }
 
 /// Audit events a page, newest first.
@@ -272,6 +274,7 @@ pub(crate) async fn show(
         live: listing.versions.iter().filter(|(_, s)| live_states.contains(s)).map(|(v, _)| v.clone()).collect(),
         versions: listing.versions.iter().rev().map(|(v, s)| (v.clone(), s.as_str())).collect(),
         owner: viewer.who.partner == Some(listing.partner),
+        auto_release: listing.auto_release,
         can_upload_checks: viewer.who.capabilities.contains(&Capability::Checks),
         reviewer,
         waivers: waivers
@@ -361,4 +364,28 @@ pub(crate) async fn submit(
     };
     let record = state.service.submit(&viewer.who, &slug, &manifest, checks).await.or_page(&viewer, &back)?;
     Ok(Redirect::to(&format!("/listings/{slug}/versions/{}?done=submitted", record.version)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct SettingsForm {
+    #[serde(default)]
+    csrf: String,
+    /// A checkbox: present when ticked.
+    #[serde(default)]
+    auto_release: Option<String>,
+}
+
+/// `POST /listings/{slug}/settings`: whether approved versions go live at once.
+pub(crate) async fn settings(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(slug): Path<String>,
+    Form(form): Form<SettingsForm>,
+) -> Result<Response, ConsoleError> {
+    viewer.check(&form.csrf)?;
+    let page = format!("/listings/{slug}");
+    let on = form.auto_release.is_some();
+    state.service.set_auto_release(&viewer.who, &slug, on).await.or_page(&viewer, &page)?;
+    Ok(Redirect::to(&format!("{page}?done={}", if on { "auto_release_on" } else { "auto_release_off" }))
+        .into_response())
 }

@@ -110,6 +110,7 @@ fn probes(
         ("list_listings", get("/v1/listings".into())),
         ("create_listing", json("/v1/listings".into(), json!({"slug": "matrix-new", "name": "Matrix"}))),
         ("get_listing", get(listing.clone())),
+        ("update_listing", json(listing.clone(), json!({"auto_release": false}))),
         (
             "update_checks",
             Probe { path: format!("{listing}/checks"), body: Some(Body::Form("check", "not a component".into())) },

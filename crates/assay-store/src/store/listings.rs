@@ -9,7 +9,7 @@ pub use assay_core::listing::{ListingRecord, QueueEntry};
 /// The [`ListingRow`] columns of listings `l` and their partner `p`.
 macro_rules! listing_columns {
     () => {
-        "l.id, l.slug, l.name, l.partner_id, p.name AS partner_name"
+        "l.id, l.slug, l.name, l.partner_id, p.name AS partner_name, l.auto_release"
     };
 }
 
@@ -36,6 +36,7 @@ struct ListingRow {
     name: String,
     partner_id: i64,
     partner_name: String,
+    auto_release: i64,
 }
 
 impl ListingRow {
@@ -47,6 +48,7 @@ impl ListingRow {
             partner: PartnerId(self.partner_id),
             partner_name: self.partner_name,
             versions: Vec::new(),
+            auto_release: self.auto_release != 0,
         }
     }
 }
@@ -212,6 +214,25 @@ impl Store {
             None => sqlx::query_as::<_, Count>("SELECT COUNT(*) AS n FROM listings").fetch_one(&self.pool).await?,
         };
         Ok(n)
+    }
+
+    /// Whether `slug` releases approved versions at once, audited as `listing.auto_release`;
+    /// `false` if there is no such listing.
+    pub async fn set_auto_release(&self, actor: &str, slug: &str, on: bool) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        let changed = sqlx::query("UPDATE listings SET auto_release = $1 WHERE slug = $2")
+            .bind(i64::from(on))
+            .bind(slug)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if changed == 0 {
+            return Ok(false);
+        }
+        let detail = if on { "on: approved versions go live at once" } else { "off: the partner releases" };
+        super::append(&mut tx, actor, "listing.auto_release", &format!("listing:{slug}"), detail).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Versions awaiting a reviewer's decision, longest-waiting first.
