@@ -21,6 +21,7 @@ use crate::setup;
 const MAX_MANIFEST_BYTES: u64 = 256 << 10;
 
 pub fn run(config: &Config, args: &CheckArgs) -> Result<ExitCode, Failure> {
+    let started = (jiff::Timestamp::now(), std::time::Instant::now());
     let pack = setup::pack(args.rules.as_ref())?;
     let listing = match load_manifest(&listing_path(&args.path)) {
         Ok(listing) => listing,
@@ -69,7 +70,9 @@ pub fn run(config: &Config, args: &CheckArgs) -> Result<ExitCode, Failure> {
     }
     let fail_on = args.fail_on.into();
     let verdict = Verdict::decide(&review.runs, fail_on);
-    let report = Report::new(&listing.file, &listing.parsed, (&pack.manifest).into(), review.runs, verdict, fail_on);
+    let mut report =
+        Report::new(&listing.file, &listing.parsed, (&pack.manifest).into(), review.runs, verdict, fail_on);
+    report.run = Some(report::RunTiming { started: started.0, elapsed: started.1.elapsed() });
     emit(args, &report, Some(&listing.parsed.source_map))?;
     Ok(ExitCode::from(match verdict {
         Verdict::Pass => exit::PASS,

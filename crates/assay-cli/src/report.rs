@@ -38,6 +38,18 @@ pub struct Report {
     pub checks: Vec<CheckReport>,
     /// Every finding, most severe first.
     pub findings: Vec<FindingReport>,
+    /// When the run started and how long it took, for the reports that carry them (JUnit).
+    #[serde(skip)]
+    pub run: Option<RunTiming>,
+}
+
+/// When a run started and how long it took, loading the pack and components included.
+#[derive(Debug, Clone, Copy)]
+pub struct RunTiming {
+    /// When it started.
+    pub started: jiff::Timestamp,
+    /// How long it took.
+    pub elapsed: std::time::Duration,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -273,6 +285,7 @@ impl Report {
             summary,
             checks,
             findings,
+            run: None,
         }
     }
 
@@ -295,6 +308,7 @@ impl Report {
             summary: Summary::default(),
             checks: Vec::new(),
             findings: Vec::new(),
+            run: None,
         }
     }
 

@@ -216,6 +216,16 @@ fn junit_marks_failing_rules_as_failures() {
     assert!(xml.contains(r#"tests="20""#) && xml.contains(r#"failures="1""#) && xml.contains(r#"errors="0""#), "{xml}");
     assert!(xml.contains(r#"<testcase name="urls.https" classname="assay.acme-stock-sync""#), "{xml}");
     assert!(xml.contains("<failure message=\"2 blocking finding(s)\" type=\"findings\">"), "{xml}");
+    // Each failure says how to fix it; each case its check's own time, in µs.
+    assert!(xml.contains("  fix: Serve the page over HTTPS"), "{xml}");
+    assert!(xml.contains("<system-out>ran in "), "{xml}");
+    // The suite says when the run started and how long it took: never 0.000, since loading the
+    // pack alone takes milliseconds.
+    let suite = xml.lines().find(|l| l.trim_start().starts_with("<testsuite ")).unwrap();
+    let attribute = |name: &str| suite.split(&format!(" {name}=\"")).nth(1).unwrap().split('"').next().unwrap();
+    let started: jiff::Timestamp = attribute("timestamp").parse().unwrap();
+    assert!((jiff::Timestamp::now() - started).get_seconds().abs() < 600, "{suite}");
+    assert!(attribute("time").parse::<f64>().unwrap() > 0.0, "{suite}");
 }
 
 #[test]

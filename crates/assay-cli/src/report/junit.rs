@@ -1,5 +1,8 @@
 //! JUnit XML, for CI test reports: one test suite per listing, one test case per check.
-//! Blocking findings fail their check's case; a check that did not complete is an error.
+//! Blocking findings fail their check's case, with the fix each finding names; a check that
+//! did not complete is an error. The suite carries when the run started and how long it took
+//! (the pack and components loaded, every check run); each case its check's own time, which
+//! JUnit's millisecond `time` rounds to 0.000 for most rules, so its output says it in µs.
 
 use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
 
@@ -8,6 +11,18 @@ use super::Report;
 pub fn render(report: &Report) -> anyhow::Result<String> {
     let fail_on: assay_core::Severity = report.fail_on.parse()?;
     let mut suite = TestSuite::new(format!("assay {}", report.subject()));
+    let mut junit = quick_junit::Report::new("assay");
+    if let Some(run) = report.run {
+        let started =
+            chrono::DateTime::from_timestamp(run.started.as_second(), run.started.subsec_nanosecond().max(0) as u32)
+                .map(|t| t.fixed_offset());
+        if let Some(started) = started {
+            suite.set_timestamp(started);
+            junit.set_timestamp(started);
+        }
+        suite.set_time(run.elapsed);
+        junit.set_time(run.elapsed);
+    }
     let classname = format!("assay.{}", report.listing.slug.as_deref().unwrap_or("listing"));
     if let Some(error) = &report.error {
         let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
@@ -27,8 +42,9 @@ pub fn render(report: &Report) -> anyhow::Result<String> {
         let describe = |list: &[&&super::FindingReport]| {
             list.iter()
                 .map(|f| {
+                    let fix = f.remediation.as_deref().map(|fix| format!("\n  fix: {fix}")).unwrap_or_default();
                     format!(
-                        "{}:{}:{} [{}] {} ({})",
+                        "{}:{}:{} [{}] {} ({}){fix}",
                         report.listing.file, f.line, f.column, f.severity, f.message, f.pointer
                     )
                 })
@@ -52,12 +68,10 @@ pub fn render(report: &Report) -> anyhow::Result<String> {
         let mut case = TestCase::new(check.id.as_str(), status);
         case.set_classname(classname.as_str()).set_time(std::time::Duration::from_micros(check.usage.wall_time_us));
         let all: Vec<_> = findings.iter().collect();
-        if !all.is_empty() {
-            case.set_system_out(describe(&all));
-        }
+        let ran = format!("ran in {} µs", check.usage.wall_time_us);
+        case.set_system_out(if all.is_empty() { ran } else { format!("{ran}\n{}", describe(&all)) });
         suite.add_test_case(case);
     }
-    let mut junit = quick_junit::Report::new("assay");
     junit.add_test_suite(suite);
     Ok(junit.to_string()?)
 }
