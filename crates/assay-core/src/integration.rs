@@ -284,9 +284,18 @@ fn measures(usage: &ResourceUsage) -> [(&'static str, Option<u64>); 3] {
 
 /// Resource regressions of this review's integration checks against the same checks (by id)
 /// in the last approved version's review. A measure regresses when it grew past `factor` times
-/// the baseline (a zero baseline is compared as 1). `None` when no check has a baseline.
-pub fn resource_regressions(current: &[CheckRun], baseline: &[CheckRun], factor: f64) -> Option<CheckRun> {
-    let rule = rule_info(RESOURCE_REGRESSION);
+/// the baseline (a zero baseline is compared as 1). Findings have `severity` (the pack's
+/// setting; the rule's default when `None`). `None` when no check has a baseline.
+pub fn resource_regressions(
+    current: &[CheckRun],
+    baseline: &[CheckRun],
+    factor: f64,
+    severity: Option<Severity>,
+) -> Option<CheckRun> {
+    let mut rule = rule_info(RESOURCE_REGRESSION);
+    if let Some(severity) = severity {
+        rule.default_severity = severity;
+    }
     let mut compared = false;
     let mut findings = Vec::new();
     for run in current.iter().filter(|r| r.integration && r.outcome.completed()) {
@@ -397,10 +406,13 @@ mod tests {
         let mut now = before.clone();
         now.usage.fuel = Some(2500);
         now.usage.bytes_out = 150;
-        let run = resource_regressions(&[now.clone()], &[before.clone()], 2.0).unwrap();
+        let run = resource_regressions(&[now.clone()], &[before.clone()], 2.0, None).unwrap();
         assert_eq!(run.findings.len(), 1, "{:?}", run.findings);
         assert!(run.findings[0].message.contains("2500 fuel against 1000"));
-        assert!(resource_regressions(&[now.clone()], &[before], 3.0).unwrap().findings.is_empty());
-        assert!(resource_regressions(&[now], &[], 2.0).is_none());
+        assert!(resource_regressions(&[now.clone()], &[before.clone()], 3.0, None).unwrap().findings.is_empty());
+        assert!(resource_regressions(&[now.clone()], &[], 2.0, None).is_none());
+        // A pack that makes regressions a gate.
+        let gate = resource_regressions(&[now], &[before], 2.0, Some(Severity::Error)).unwrap();
+        assert!(gate.findings.iter().all(|f| f.severity == Severity::Error), "{gate:?}");
     }
 }

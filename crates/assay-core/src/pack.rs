@@ -17,6 +17,9 @@ pub struct PackManifest {
     pub description: String,
     /// The rules, in the order the pack lists them.
     pub rules: Vec<PackRule>,
+    /// The severity of `integration.resource-regression` findings under this pack (`None`:
+    /// the rule's default, `warning`). `error` or `blocker` makes a regression a gate.
+    pub resource_regression: Option<Severity>,
 }
 
 /// One rule of a pack and how the pack configures it.
@@ -51,6 +54,16 @@ struct RawPack {
     description: String,
     #[serde(default, rename = "rule")]
     rules: Vec<RawRule>,
+    #[serde(default, rename = "resource-regression")]
+    resource_regression: Option<RawRegression>,
+}
+
+/// `[resource-regression]`: how the pack treats integration checks that use more resources
+/// than in the last approved version.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRegression {
+    severity: String,
 }
 
 #[derive(Deserialize)]
@@ -98,13 +111,29 @@ impl PackManifest {
                 })
             })
             .collect::<Result<_, _>>()?;
-        Ok(PackManifest { name: raw.name, version, description: raw.description, rules })
+        let resource_regression = raw
+            .resource_regression
+            .map(|r| r.severity.parse::<Severity>())
+            .transpose()
+            .map_err(|e| error(format!("[resource-regression]: {e}")))?;
+        Ok(PackManifest { name: raw.name, version, description: raw.description, rules, resource_regression })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_resource_regression_severity_is_the_packs_to_set() {
+        let base = "name = \"p\"\nversion = \"1.0.0\"\n";
+        assert_eq!(PackManifest::parse("pack.toml", base).unwrap().resource_regression, None);
+        let gate = format!("{base}[resource-regression]\nseverity = \"error\"\n");
+        assert_eq!(PackManifest::parse("pack.toml", &gate).unwrap().resource_regression, Some(Severity::Error));
+        let bad = format!("{base}[resource-regression]\nseverity = \"fatal\"\n");
+        let err = PackManifest::parse("pack.toml", &bad).unwrap_err();
+        assert!(err.message.contains("[resource-regression]"), "{err}");
+    }
 
     #[test]
     fn parses_rules_with_overrides_and_config() {

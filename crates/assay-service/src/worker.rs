@@ -105,7 +105,8 @@ impl Service {
             // Resource regressions against the last approved version's own review.
             if let Some(baseline) = self.store.latest_review(&slug, previous).await? {
                 let factor = self.config.resource_regression_factor;
-                runs.extend(assay_core::integration::resource_regressions(runs, &baseline.runs, factor));
+                let severity = pack.manifest.resource_regression;
+                runs.extend(assay_core::integration::resource_regressions(runs, &baseline.runs, factor, severity));
             }
         }
         let waivers: Vec<_> = self.store.waivers(&slug).await?.into_iter().map(|w| w.waiver).collect();

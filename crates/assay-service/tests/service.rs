@@ -337,6 +337,24 @@ async fn integration_resources_are_compared_with_the_last_approved_version() {
     let again = restarted.bundle(&world.acme, &slug, "1.0.2").await.unwrap();
     assert_eq!(again.limits, bundle.limits);
     assert_eq!(again.limits.max_platform_calls, 1_000);
+
+    // A pack that makes regressions a gate: the same growth now blocks the version.
+    let manifest = assay_builtin::PACK_TOML.replace("version = \"0.1.0\"", "version = \"0.2.0\"")
+        + "\n[resource-regression]\nseverity = \"error\"\n";
+    let gate = assay_service::PackUpload { manifest, components: assay_builtin::components() };
+    world.service.publish_pack(&world.admin, gate).await.unwrap();
+    drain(&world).await;
+    world.service.enforce_pack(&world.admin, "assay-builtin", "0.2.0", 0).await.unwrap();
+    world.clock.0.fetch_add(86_400, Ordering::SeqCst);
+    world.service.apply_schedules().await.unwrap();
+    drain(&world).await;
+    let gated = more.replace("version = \"1.0.2\"", "version = \"1.0.3\"");
+    world.service.submit(&world.acme, &slug, &gated, check()).await.unwrap();
+    let done = world.service.review_next().await.unwrap().unwrap();
+    let blocked = world.service.version(&world.acme, &slug, "1.0.3").await.unwrap();
+    assert_eq!(blocked.review.as_ref().unwrap().pack_version, "0.2.0");
+    assert!(!regressions(&blocked).is_empty(), "{:#?}", blocked.findings);
+    assert_eq!((done.state, blocked.verdict), (VersionState::ChangesRequested, Some(Verdict::Fail)));
 }
 
 /// Hostile integration checks through the whole service: each is stopped and classified, the
