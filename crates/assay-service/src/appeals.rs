@@ -11,6 +11,7 @@ use assay_core::identity::Principal;
 use assay_store::AppealFilter;
 
 use crate::access::{Permission, require, require_owner};
+use crate::conversation::bounded;
 use crate::{Service, ServiceError};
 
 pub use assay_core::appeal::{AppealRecord as Appeal, AppealState as State};
@@ -38,17 +39,6 @@ pub struct AppealQuery {
     pub listing: Option<String>,
 }
 
-fn text(text: &str, pointer: &str, what: &str) -> Result<String, ServiceError> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(ServiceError::invalid(pointer, format!("{what} is required")));
-    }
-    if text.chars().count() > MAX_STATEMENT_CHARS {
-        return Err(ServiceError::invalid(pointer, format!("{what} is at most {MAX_STATEMENT_CHARS} characters")));
-    }
-    Ok(text.to_owned())
-}
-
 impl Service {
     /// A partner appeals the reviewer decision that left `version` rejected or with changes
     /// requested. Refused: any other state, a state no reviewer decided, a decision appealed
@@ -62,12 +52,9 @@ impl Service {
     ) -> Result<Appeal, ServiceError> {
         let listing = self.listing(who, slug).await?;
         require_owner(who, &listing, Permission::Submit)?;
-        let statement = text(statement, "/statement", "a statement of why the decision should change")?;
-        let record = self
-            .store
-            .version(slug, version)
-            .await?
-            .ok_or_else(|| ServiceError::NotFound(format!("version {version} of `{slug}`")))?;
+        let statement =
+            bounded(statement, "/statement", "a statement of why the decision should change", MAX_STATEMENT_CHARS)?;
+        let record = self.version_record(slug, version).await?;
         use assay_core::VersionState as S;
         if !matches!(record.state, S::Rejected | S::ChangesRequested) {
             return Err(ServiceError::NotAllowed {
@@ -116,7 +103,7 @@ impl Service {
         rationale: &str,
     ) -> Result<Appeal, ServiceError> {
         require(who, Permission::Review)?;
-        let rationale = text(rationale, "/rationale", "a rationale the partner reads")?;
+        let rationale = bounded(rationale, "/rationale", "a rationale the partner reads", MAX_STATEMENT_CHARS)?;
         let current = self.appeal_record(id).await?;
         if current.state != AppealState::Open {
             return Err(ServiceError::AlreadyDecided(format!(

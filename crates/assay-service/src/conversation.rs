@@ -16,10 +16,12 @@ use crate::{Service, ServiceError};
 
 pub use assay_core::conversation::{Hold as VersionHold, Message as VersionMessage};
 
-fn bounded(text: &str, pointer: &str, what: &str, max: usize) -> Result<String, ServiceError> {
+/// `text` trimmed, or why it cannot be taken: empty, or longer than `max` characters (the
+/// field at `pointer`, described as `what`).
+pub(crate) fn bounded(text: &str, pointer: &str, what: &str, max: usize) -> Result<String, ServiceError> {
     let text = text.trim();
     if text.is_empty() {
-        return Err(ServiceError::invalid(pointer, format!("{what} is empty")));
+        return Err(ServiceError::invalid(pointer, format!("{what} is required")));
     }
     if text.chars().count() > max {
         return Err(ServiceError::invalid(pointer, format!("{what} is longer than {max} characters")));
@@ -120,13 +122,6 @@ impl Service {
             Ok(None) => {}
             Err(e) => tracing::warn!(%slug, %version, error = %e, "could not release the hold of a decided version"),
         }
-    }
-
-    async fn version_record(&self, slug: &str, version: &str) -> Result<assay_store::VersionRecord, ServiceError> {
-        self.store
-            .version(slug, version)
-            .await?
-            .ok_or_else(|| ServiceError::NotFound(format!("version {version} of `{slug}`")))
     }
 }
 

@@ -148,9 +148,17 @@ impl Service {
         version: &str,
     ) -> Result<Option<QueuePlace>, ServiceError> {
         self.listing(who, slug).await?;
-        let record = self.queued_version(slug, version).await?;
+        let record = self.version_record(slug, version).await?;
+        self.place_of(record.id).await
+    }
+
+    /// A version's place in the queue; `None` unless it awaits a reviewer.
+    pub(crate) async fn place_of(
+        &self,
+        id: assay_core::identity::VersionId,
+    ) -> Result<Option<QueuePlace>, ServiceError> {
         let now = self.clock.now();
-        Ok(self.store.queue_place(record.id).await?.map(|(entry, before, waiting)| QueuePlace {
+        Ok(self.store.queue_place(id).await?.map(|(entry, before, waiting)| QueuePlace {
             position: before + 1,
             waiting,
             expected_by: entry.due_at(self.config.review_target_days, now),
@@ -170,7 +178,7 @@ impl Service {
     ) -> Result<String, ServiceError> {
         require(who, Permission::Review)?;
         self.listing(who, slug).await?;
-        let record = self.queued_version(slug, version).await?;
+        let record = self.version_record(slug, version).await?;
         if record.state != VersionState::AwaitingReview {
             return Err(ServiceError::NotAllowed {
                 message: format!("only a version awaiting review is assigned; {slug} {version} is {}", record.state),
@@ -190,7 +198,7 @@ impl Service {
     pub async fn unassign_review(&self, who: &Principal, slug: &str, version: &str) -> Result<(), ServiceError> {
         require(who, Permission::Review)?;
         self.listing(who, slug).await?;
-        let record = self.queued_version(slug, version).await?;
+        let record = self.version_record(slug, version).await?;
         match self.store.unassign_review(&who.actor, slug, version).await? {
             Some(_) => Ok(()),
             None => Err(ServiceError::NotAllowed {
@@ -208,12 +216,5 @@ impl Service {
             Some(u) => Err(ServiceError::invalid("/reviewer", format!("{} is not a reviewer", u.email))),
             None => Err(ServiceError::invalid("/reviewer", format!("no reviewer has the address `{email}`"))),
         }
-    }
-
-    async fn queued_version(&self, slug: &str, version: &str) -> Result<assay_store::VersionRecord, ServiceError> {
-        self.store
-            .version(slug, version)
-            .await?
-            .ok_or_else(|| ServiceError::NotFound(format!("version {version} of `{slug}`")))
     }
 }

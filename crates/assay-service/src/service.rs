@@ -401,8 +401,7 @@ impl Service {
     /// A version with its latest review and the verdict decided now.
     pub async fn version(&self, who: &Principal, slug: &str, version: &str) -> Result<VersionView, ServiceError> {
         let listing = self.listing(who, slug).await?;
-        let not_found = || ServiceError::NotFound(format!("version {version} of `{slug}`"));
-        let record = self.store.version(slug, version).await?.ok_or_else(not_found)?;
+        let record = self.version_record(slug, version).await?;
         let review = self.store.latest_review(slug, version).await?;
         let waivers = self.store.waivers(slug).await?;
         let live: Vec<_> = waivers.iter().map(|w| w.waiver.clone()).collect();
@@ -416,7 +415,7 @@ impl Service {
         let decisions = self.store.decisions(slug, version).await?;
         let hold = self.store.holds(slug, version).await?.pop().filter(|h| h.released.is_none());
         let queue = match record.state {
-            VersionState::AwaitingReview => self.queue_place(who, slug, version).await?,
+            VersionState::AwaitingReview => self.place_of(record.id).await?,
             _ => None,
         };
         Ok(VersionView { record, listing, review, verdict, findings, waivers, decisions, hold, queue })
@@ -482,11 +481,7 @@ impl Service {
         {
             return Err(ServiceError::CapabilityRequired(Capability::Certify));
         }
-        let current = self
-            .store
-            .version(slug, version)
-            .await?
-            .ok_or_else(|| ServiceError::NotFound(format!("version {version} of `{slug}`")))?;
+        let current = self.version_record(slug, version).await?;
         let first = action != Action::Certify && self.store.last_decision(slug, version).await?.is_none();
         match self.store.transition(&who.actor, slug, version, current.state, action.transition(), note).await {
             Ok(record) => {
@@ -499,11 +494,7 @@ impl Service {
                 }
                 if record.state == VersionState::Approved {
                     self.auto_release(slug, version).await?;
-                    return self
-                        .store
-                        .version(slug, version)
-                        .await?
-                        .ok_or_else(|| ServiceError::NotFound(format!("version {version} of `{slug}`")));
+                    return self.version_record(slug, version).await;
                 }
                 Ok(record)
             }
@@ -524,11 +515,7 @@ impl Service {
     ) -> Result<VersionRecord, ServiceError> {
         let listing = visible(who, self.store.listing(slug).await?, slug)?;
         require_owner(who, &listing, Permission::Submit)?;
-        let current = self
-            .store
-            .version(slug, version)
-            .await?
-            .ok_or_else(|| ServiceError::NotFound(format!("version {version} of `{slug}`")))?;
+        let current = self.version_record(slug, version).await?;
         let (transition, note) = match action {
             PartnerMove::RollBack => return self.roll_back(who, &listing, &current).await,
             PartnerMove::Withdraw => {
@@ -623,6 +610,14 @@ impl Service {
     pub async fn waivers(&self, who: &Principal, slug: &str) -> Result<Vec<WaiverRecord>, ServiceError> {
         self.listing(who, slug).await?;
         Ok(self.store.waivers(slug).await?)
+    }
+
+    /// A version by slug and version, or *not found* (callers check access first).
+    pub(crate) async fn version_record(&self, slug: &str, version: &str) -> Result<VersionRecord, ServiceError> {
+        self.store
+            .version(slug, version)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("version {version} of `{slug}`")))
     }
 
     /// Whose records a register lists: a partner's member always their own partner's; staff
