@@ -148,6 +148,12 @@ fn nothing_depends_on_the_binary_and_guests_share_only_wit() {
     }
     refuse_edges("assay-sdk", &["assay-host", "assay-core"], "the SDK and the host share only wit/");
     refuse_edges("assay-host", &["assay-sdk"], "the SDK and the host share only wit/");
+    // Native rule tests use the service's parser; the SDK a rule compiles with does not.
+    refuse_edges(
+        "assay-sdk-testing",
+        &["assay-host"],
+        "the SDK's tests share the host's conversion by path, not by linking it",
+    );
 }
 
 /// Service functions that take or return store or host types on purpose, each with its reason.

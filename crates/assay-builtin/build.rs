@@ -50,10 +50,20 @@ fn main() {
     writeln!(generated, "pub const PACK_TOML: &str = include_str!({:?});", pack_toml.display().to_string()).unwrap();
     writeln!(generated, "/// The built-in pack's components, by the file names `pack.toml` uses.").unwrap();
     writeln!(generated, "pub const COMPONENTS: &[(&str, &[u8])] = &[").unwrap();
-    for component in components_named(&pack) {
+    for component in values_of(&pack, "component") {
         let path = artifacts.join(&component);
         assert!(path.exists(), "plugins/pack.toml names {component}, but the build did not produce {}", path.display());
         writeln!(generated, "    ({component:?}, include_bytes!({:?})),", path.display().to_string()).unwrap();
+    }
+    writeln!(generated, "];").unwrap();
+    // A rule's documentation, `docs = "<crate>.md"`, is `plugins/rules/<crate>/RULE.md`.
+    writeln!(generated, "/// The built-in rules' documentation, by the file names `pack.toml` uses.").unwrap();
+    writeln!(generated, "pub const DOCS: &[(&str, &str)] = &[").unwrap();
+    for docs in values_of(&pack, "docs") {
+        let crate_dir = docs.strip_suffix(".md").expect("plugins/pack.toml: docs are .md files");
+        let path = plugins.join("rules").join(crate_dir).join("RULE.md");
+        assert!(path.exists(), "plugins/pack.toml names docs {docs}, but {} does not exist", path.display());
+        writeln!(generated, "    ({docs:?}, include_str!({:?})),", path.display().to_string()).unwrap();
     }
     writeln!(generated, "];").unwrap();
     writeln!(generated, "/// Where every component built from `plugins/` is (hostile test fixtures included).")
@@ -87,11 +97,12 @@ fn build_guests(dir: &Path, target_dir: &Path) {
     assert!(status.success(), "building {} for wasm32-wasip2 failed (see above)", dir.display());
 }
 
-/// The `component = "..."` values of `pack.toml`, without a TOML parser at build time.
-fn components_named(pack: &str) -> Vec<String> {
+/// The `key = "..."` values of `pack.toml` (`component`, `docs`), without a TOML parser at
+/// build time.
+fn values_of(pack: &str, key: &str) -> Vec<String> {
     pack.lines()
         .map(str::trim)
-        .filter_map(|line| line.strip_prefix("component"))
+        .filter_map(|line| line.strip_prefix(key))
         .filter_map(|rest| rest.trim_start().strip_prefix('='))
         .filter_map(|value| value.trim().strip_prefix('"').and_then(|v| v.split('"').next()))
         .map(str::to_owned)

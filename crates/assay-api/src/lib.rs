@@ -32,6 +32,7 @@ pub mod packs;
 pub mod people;
 pub mod problem;
 pub mod reviews;
+pub mod rules;
 pub mod webhooks;
 mod whole;
 

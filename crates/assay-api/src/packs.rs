@@ -13,6 +13,9 @@ pub struct PackForm {
     /// The components `pack.toml` names, each with its file name.
     #[schema(format = Binary, content_media_type = "application/wasm")]
     component: Vec<String>,
+    /// The rules' documentation `pack.toml` names (`docs = "…md"`), each with its file name.
+    #[schema(format = Binary, content_media_type = "text/markdown")]
+    docs: Vec<String>,
 }
 
 /// `POST /v1/rule-packs/{name}/{version}/enforce`.

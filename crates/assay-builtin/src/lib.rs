@@ -15,10 +15,17 @@ pub fn component(name: &str) -> Option<&'static [u8]> {
     COMPONENTS.iter().find(|(n, _)| *n == name).map(|(_, bytes)| *bytes)
 }
 
-/// The built-in pack's components as owned `(file name, bytes)` pairs, as an upload of a new
-/// version of the pack carries them.
-pub fn components() -> Vec<(String, Vec<u8>)> {
-    COMPONENTS.iter().map(|(name, bytes)| ((*name).to_owned(), bytes.to_vec())).collect()
+/// A file of the built-in pack by the name `pack.toml` gives it: a component or a rule's
+/// documentation. What `RulePack::from_parts(PACK_TOML, ..)` looks files up with.
+pub fn file(name: &str) -> Option<&'static [u8]> {
+    component(name).or_else(|| DOCS.iter().find(|(n, _)| *n == name).map(|(_, text)| text.as_bytes()))
+}
+
+/// The built-in pack's files (components and documentation) as owned `(file name, bytes)`
+/// pairs, as an upload of a new version of the pack carries them.
+pub fn files() -> Vec<(String, Vec<u8>)> {
+    let components = COMPONENTS.iter().map(|(name, bytes)| ((*name).to_owned(), bytes.to_vec()));
+    components.chain(DOCS.iter().map(|(name, text)| ((*name).to_owned(), text.as_bytes().to_vec()))).collect()
 }
 
 /// The bytes of a component built from `plugins/`, by artifact name (e.g. `hostile_loop.wasm`).

@@ -319,6 +319,10 @@ pub struct CheckArgs {
     /// Also write a run bundle (everything this run used, and what it found) for `assay replay`.
     #[arg(long, value_name = "FILE")]
     pub bundle: Option<PathBuf>,
+    /// SARIF: locations are relative to this directory (`%SRCROOT%`), as code scanning maps
+    /// them onto the repository. Default: the git work tree's root, else the working directory.
+    #[arg(long, value_name = "DIR")]
+    pub base_dir: Option<PathBuf>,
     #[command(flatten, next_help_heading = "Sandbox")]
     pub sandbox: SandboxArgs,
 }
@@ -370,6 +374,9 @@ impl From<SeverityArg> for assay_core::Severity {
 pub enum RulesCommand {
     /// List the rules of a pack: ids, versions, severities, descriptions.
     List(RulesListArgs),
+    /// Show one rule's documentation: what it checks, why, how to fix it, a failing and a
+    /// passing example.
+    Show(RulesShowArgs),
     /// Publish a rule pack to a review service: `--shadow` re-checks every live listing
     /// without blocking anything and reports the blast radius; `--enforce` then notifies the
     /// affected partners and applies the new verdicts after `--grace` days.
@@ -382,6 +389,41 @@ pub enum RulesCommand {
     Publish(RulesPublishArgs),
     /// Show the rollouts of published rule packs (PACK@VERSION for one, with its blast radius).
     Status(RulesStatusArgs),
+    /// Run a pack's test cases: each case is a listing (and optionally the previous approved
+    /// one) with the exact findings the pack must produce; a finding missing or unexpected
+    /// fails the case. See docs/writing-rules.md for the case format.
+    #[command(
+        after_help = "Exit codes: 0 every case passed, 1 a case failed, 2 a bad case file or filter, 3 a rule could not be loaded.\n\nExamples:\n  assay rules test                       # in a rule project: its pack.toml against tests/\n  assay rules test plugins/tests         # the built-in pack against its cases\n  assay rules test tests --rule urls.https --format junit > rules.xml"
+    )]
+    Test(RulesTestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RulesTestArgs {
+    /// A case file, or a directory searched for them (a `.toml` file with `[[case]]` tables). A
+    /// directory holding pack.toml is a rule project: its pack runs against its tests/.
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub path: PathBuf,
+    /// The rule-pack directory under test (default: PATH when it holds pack.toml, else the
+    /// built-in pack).
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+    /// Run only this rule, and compare only its findings (repeat for several).
+    #[arg(long = "rule", value_name = "ID")]
+    pub rule: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TestFormat::Human)]
+    pub format: TestFormat,
+    #[command(flatten, next_help_heading = "Sandbox")]
+    pub sandbox: SandboxArgs,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum TestFormat {
+    /// A line per case, then each failure, like `cargo test`.
+    Human,
+    /// JUnit XML: a suite per case file, a test case per case.
+    Junit,
 }
 
 #[derive(Debug, Args)]
@@ -460,6 +502,18 @@ pub struct WorkerArgs {
     pub store: StoreArgs,
     #[command(flatten, next_help_heading = "Service")]
     pub service: ServiceArgs,
+    #[command(flatten, next_help_heading = "Sandbox")]
+    pub sandbox: SandboxArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesShowArgs {
+    /// The rule id, e.g. `urls.https` (`assay rules list` shows them).
+    #[arg(value_name = "ID")]
+    pub id: String,
+    /// A rule-pack directory instead of the built-in pack.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
     #[command(flatten, next_help_heading = "Sandbox")]
     pub sandbox: SandboxArgs,
 }
@@ -1497,6 +1551,8 @@ pub fn flags(global: &Global, command: &Command) -> toml::Table {
         Command::Check(a) => (None, None, None, Some(&a.sandbox), None),
         Command::Replay(a) => (None, None, None, None, Some(&a.cache)),
         Command::Rules { command: RulesCommand::List(a) } => (None, None, None, Some(&a.sandbox), None),
+        Command::Rules { command: RulesCommand::Test(a) } => (None, None, None, Some(&a.sandbox), None),
+        Command::Rules { command: RulesCommand::Show(a) } => (None, None, None, Some(&a.sandbox), None),
         Command::Serve(a) => (Some(&a.server), Some(&a.store), Some(&a.service), Some(&a.sandbox), None),
         Command::Worker(a) => (None, Some(&a.store), Some(&a.service), Some(&a.sandbox), None),
         Command::Config { command: ConfigCommand::Show(a) } => {

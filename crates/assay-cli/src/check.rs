@@ -73,6 +73,7 @@ pub fn run(config: &Config, args: &CheckArgs) -> Result<ExitCode, Failure> {
     let mut report =
         Report::new(&listing.file, &listing.parsed, (&pack.manifest).into(), review.runs, verdict, fail_on);
     report.run = Some(report::RunTiming { started: started.0, elapsed: started.1.elapsed() });
+    report.attach_docs(&pack);
     emit(args, &report, Some(&listing.parsed.source_map))?;
     Ok(ExitCode::from(match verdict {
         Verdict::Pass => exit::PASS,
@@ -87,7 +88,7 @@ pub fn emit(args: &CheckArgs, report: &Report, source_map: Option<&assay_core::S
         (Format::Human, Some(source_map)) => report::human::render(report, source_map),
         (Format::Human, None) => return Ok(()),
         (Format::Json, _) => report::json::render(report),
-        (Format::Sarif, _) => report::sarif::render(report),
+        (Format::Sarif, _) => report::sarif::render(report, &report::sarif::base_dir(args.base_dir.as_deref())),
         (Format::Junit, _) => report::junit::render(report),
     }
     .map_err(Failure::Host)?;
@@ -134,7 +135,7 @@ pub fn replay(config: &Config, args: &ReplayArgs) -> Result<ExitCode, Failure> {
     let json = std::fs::read(&args.bundle).with_context(|| format!("reading {}", args.bundle.display())).input()?;
     let bundle =
         RunBundle::parse(&json).with_context(|| format!("{} cannot be replayed", args.bundle.display())).input()?;
-    let host = setup::host_with(&config.sandbox, (&bundle.limits).into())?;
+    let host = setup::host_with(&config.sandbox, (&bundle.limits).into(), None)?;
     let replay = bundle.replay(&host).context("replaying").input()?;
     let matched = replay.matched();
     if args.format == ClientFormat::Json {

@@ -155,6 +155,11 @@ pub struct RuleReport {
     pub description: String,
     pub default_severity: String,
     pub help_url: String,
+    /// The long-form documentation (CommonMark) the pack ships for the rule; SARIF carries it
+    /// as the rule's help. Not part of the JSON report.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub docs: Option<String>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -185,6 +190,10 @@ pub struct FindingReport {
     pub line: usize,
     /// 1-based column.
     pub column: usize,
+    /// 1-based line where the value the pointer names ends.
+    pub end_line: usize,
+    /// 1-based column just after the value's last character.
+    pub end_column: usize,
     pub remediation: Option<String>,
     pub help_url: String,
     /// Who wrote the rule: `platform` (the rule pack) or `partner` (a `--check` component).
@@ -192,6 +201,22 @@ pub struct FindingReport {
 }
 
 impl Report {
+    /// Give each rule of `pack` that ran the documentation the pack ships for it (matched by
+    /// component digest, so a partner's `--check` is never mistaken for a pack rule).
+    pub fn attach_docs(&mut self, pack: &assay_host::RulePack) {
+        let docs: std::collections::HashMap<String, &str> = pack
+            .components
+            .iter()
+            .zip(&pack.docs)
+            .filter_map(|(bytes, docs)| Some((assay_host::PluginDigest::of(bytes).to_hex(), docs.as_deref()?)))
+            .collect();
+        for check in &mut self.checks {
+            if let (Some(rule), Some(text)) = (&mut check.rule, docs.get(&check.digest)) {
+                rule.docs = Some((*text).to_owned());
+            }
+        }
+    }
+
     pub fn new(
         file: &str,
         listing: &ParsedManifest,
@@ -206,6 +231,7 @@ impl Report {
             .map(|(f, platform)| {
                 let span = listing.source_map.span(&f.pointer).unwrap_or(0..0);
                 let (line, column) = listing.source_map.line_column(span.start);
+                let (end_line, end_column) = listing.source_map.line_column(span.end);
                 FindingReport {
                     rule_id: f.rule_id.clone(),
                     severity: f.severity.to_string(),
@@ -213,6 +239,8 @@ impl Report {
                     pointer: f.pointer.clone(),
                     line,
                     column,
+                    end_line,
+                    end_column,
                     remediation: f.remediation.clone(),
                     help_url: f.help_url.clone(),
                     author: if platform { "platform" } else { "partner" }.to_owned(),
@@ -242,6 +270,7 @@ impl Report {
                     description: r.description,
                     default_severity: r.default_severity.to_string(),
                     help_url: r.help_url,
+                    docs: None,
                 }),
                 digest: run.digest,
                 outcome: run.outcome.to_string(),

@@ -1,4 +1,4 @@
-//! `assay rules list`: what a pack contains. `assay rules publish|status`: roll a pack out to
+//! `assay rules list`: what a pack contains. `assay rules test`: a pack's test cases. `assay rules publish|status`: roll a pack out to
 //! a review service (shadow re-check, blast radius, enforcement) and follow it.
 
 use std::io::IsTerminal as _;
@@ -10,10 +10,19 @@ use anyhow::{Context as _, anyhow};
 use assay_api::packs::{ChecksUpdated, Enforce, PackRollout, Recheck};
 use serde_json::json;
 
-use crate::args::{ChecksUpdateArgs, ClientFormat, ListFormat, RulesListArgs, RulesPublishArgs, RulesStatusArgs};
+use assay_core::CheckOutcome;
+use assay_host::{CheckSpec, ReviewInput};
+use cases::Expected;
+
+use crate::args::{
+    ChecksUpdateArgs, ClientFormat, ListFormat, RulesListArgs, RulesPublishArgs, RulesShowArgs, RulesStatusArgs,
+    RulesTestArgs, TestFormat,
+};
 use crate::client::{Answer, Client, expect, print_json, refused};
 use crate::exit::{Failure, InputContext};
 use crate::setup;
+
+mod cases;
 
 /// How often `--wait` asks for progress.
 const POLL: Duration = Duration::from_millis(500);
@@ -66,9 +75,50 @@ pub fn list(config: &crate::config::Config, args: &RulesListArgs) -> Result<Exit
     Ok(ExitCode::SUCCESS)
 }
 
+/// `assay rules show ID`: a rule's documentation as its pack ships it.
+pub fn show(config: &crate::config::Config, args: &RulesShowArgs) -> Result<ExitCode, Failure> {
+    let pack = setup::pack(args.rules.as_ref())?;
+    let host = setup::host(&config.sandbox)?;
+    let mut ids = Vec::new();
+    for ((rule, bytes), docs) in pack.manifest.rules.iter().zip(&pack.components).zip(&pack.docs) {
+        let plugin =
+            host.load(bytes).map_err(|e| Failure::Host(anyhow!("rule component `{}`: {e}", rule.component)))?;
+        let meta = &plugin.meta;
+        if meta.id != args.id {
+            ids.push(meta.id.clone());
+            continue;
+        }
+        let severity = rule.severity.unwrap_or(meta.default_severity);
+        let off = if rule.enabled { "" } else { ", not run by this pack" };
+        let mut out = format!(
+            "{} {} ({severity}{off}) — {} {}\n\n",
+            meta.id, meta.version, pack.manifest.name, pack.manifest.version
+        );
+        match docs {
+            Some(docs) => out.push_str(docs.trim_end()),
+            None => out
+                .push_str(&format!("{}\n\n(The pack ships no further documentation for this rule.)", meta.description)),
+        }
+        out.push('\n');
+        use std::io::Write as _;
+        let _ = anstream::stdout().write_all(out.as_bytes());
+        return Ok(ExitCode::SUCCESS);
+    }
+    Err(Failure::Input(
+        anyhow!(
+            "{} {} has no rule `{}`; its rules are {}",
+            pack.manifest.name,
+            pack.manifest.version,
+            args.id,
+            ids.join(", ")
+        ),
+        None,
+    ))
+}
+
 pub fn publish(args: &RulesPublishArgs) -> Result<ExitCode, Failure> {
     let client = Client::new(&args.client)?;
-    let (manifest, components) = pack_files(&args.pack)?;
+    let PackFiles { manifest, components, docs } = pack_files(&args.pack)?;
     let parsed =
         assay_core::pack::PackManifest::parse("pack.toml", &manifest).map_err(|e| Failure::Input(e.into(), None))?;
     let path = format!("/v1/rule-packs/{}/{}", parsed.name, parsed.version);
@@ -107,6 +157,7 @@ pub fn publish(args: &RulesPublishArgs) -> Result<ExitCode, Failure> {
         Answer::Refused(404, _) => {
             let mut parts: Vec<(&str, &str, &[u8])> = vec![("manifest", "pack.toml", manifest.as_bytes())];
             parts.extend(components.iter().map(|(name, bytes)| ("component", name.as_str(), bytes.as_slice())));
+            parts.extend(docs.iter().map(|(name, text)| ("docs", name.as_str(), text.as_bytes())));
             let published: PackRollout = expect(client.post_form("/v1/rule-packs", &parts)?)?;
             eprintln!(
                 "published {}@{} in shadow mode: re-checking {}, blocking nothing",
@@ -226,42 +277,40 @@ pub fn update_checks(args: &ChecksUpdateArgs) -> Result<ExitCode, Failure> {
     }))
 }
 
-/// `pack.toml` and the components it names: from a directory, or the built-in pack.
-/// A pack's `pack.toml` and its components by file name.
-type PackFiles = (String, Vec<(String, Vec<u8>)>);
+/// A pack's `pack.toml` and the files it names, by file name.
+struct PackFiles {
+    manifest: String,
+    components: Vec<(String, Vec<u8>)>,
+    docs: Vec<(String, String)>,
+}
 
+/// `pack.toml` and the files it names: from a directory, or the built-in pack. Loading it as a
+/// pack checks that every file is there and every documentation file is text.
 fn pack_files(pack: &str) -> Result<PackFiles, Failure> {
-    if pack == "builtin" {
-        let components = setup::builtin_pack()
-            .map_err(Failure::Host)?
-            .manifest
-            .rules
-            .iter()
-            .map(|rule| {
-                let bytes = assay_builtin::component(&rule.component).unwrap_or_default();
-                (rule.component.clone(), bytes.to_vec())
+    let (manifest, loaded) = if pack == "builtin" {
+        (assay_builtin::PACK_TOML.to_owned(), setup::builtin_pack().map_err(Failure::Host)?)
+    } else {
+        let dir = Path::new(pack);
+        let manifest = std::fs::read_to_string(dir.join("pack.toml"))
+            .with_context(|| {
+                format!(
+                    "reading {} (a pack is a directory holding pack.toml, or `builtin`)",
+                    dir.join("pack.toml").display()
+                )
             })
-            .collect();
-        return Ok((assay_builtin::PACK_TOML.to_owned(), components));
-    }
-    let dir = Path::new(pack);
-    let manifest = std::fs::read_to_string(dir.join("pack.toml"))
-        .with_context(|| {
-            format!(
-                "reading {} (a pack is a directory holding pack.toml, or `builtin`)",
-                dir.join("pack.toml").display()
-            )
-        })
-        .input()?;
-    let parsed =
-        assay_core::pack::PackManifest::parse("pack.toml", &manifest).map_err(|e| Failure::Input(e.into(), None))?;
-    let mut components = Vec::new();
-    for rule in &parsed.rules {
-        let path = dir.join(&rule.component);
-        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display())).input()?;
-        components.push((rule.component.clone(), bytes));
-    }
-    Ok((manifest, components))
+            .input()?;
+        (manifest, setup::pack(Some(&dir.to_path_buf()))?)
+    };
+    let rules = &loaded.manifest.rules;
+    let components = rules.iter().zip(&loaded.components).map(|(r, b)| (r.component.clone(), b.to_vec())).collect();
+    let mut docs: Vec<(String, String)> = rules
+        .iter()
+        .zip(&loaded.docs)
+        .filter_map(|(r, text)| Some((r.docs.clone()?, text.as_deref()?.to_owned())))
+        .collect();
+    docs.sort();
+    docs.dedup_by(|a, b| a.0 == b.0);
+    Ok(PackFiles { manifest, components, docs })
 }
 
 /// "1 live listing", "2 live listings".
@@ -372,6 +421,198 @@ fn first_sentence(text: &str) -> &str {
         }
     }
     text
+}
+
+/// `assay rules test [PATH]`: run a pack's test cases through the real host and compare the
+/// findings with the ones each case lists. Exit 0 when every case passes, 1 when one fails,
+/// 2 for a bad case file or filter, 3 when the host cannot run.
+pub fn test(config: &crate::config::Config, args: &RulesTestArgs) -> Result<ExitCode, Failure> {
+    let started = Instant::now();
+    // A rule project (pack.toml beside tests/) tests its own pack against its own cases.
+    let project = args.rules.is_none() && args.path.join("pack.toml").is_file();
+    let (cases_at, pack_dir) = if project {
+        (args.path.join("tests"), Some(args.path.clone()))
+    } else {
+        (args.path.clone(), args.rules.clone())
+    };
+    let mut cases = Vec::new();
+    for file in cases::discover(&cases_at).input()? {
+        cases.extend(cases::load(&file).input()?);
+    }
+    let pack = setup::pack(pack_dir.as_ref())?;
+    let host = setup::host(&config.sandbox)?;
+    // Each enabled rule with its id, as the host reads it from the component.
+    let mut rules = Vec::new();
+    for (spec, rule) in pack.checks().into_iter().zip(pack.manifest.rules.iter().filter(|r| r.enabled)) {
+        let plugin =
+            host.load(&spec.bytes).map_err(|e| Failure::Host(anyhow!("rule component `{}`: {e}", rule.component)))?;
+        rules.push((plugin.meta.id.clone(), spec));
+    }
+    let known: Vec<&str> = rules.iter().map(|(id, _)| id.as_str()).collect();
+    if let Some(unknown) = args.rule.iter().find(|r| !known.contains(&r.as_str())) {
+        return Err(Failure::Input(
+            anyhow!("--rule {unknown}: the pack has no enabled rule `{unknown}`; it has {}", known.join(", ")),
+            None,
+        ));
+    }
+    for case in &cases {
+        if let Some(want) = case.expected.iter().find(|e| !known.contains(&e.rule.as_str())) {
+            return Err(Failure::Input(
+                anyhow!(
+                    "{}: case `{}` expects a finding of `{}`, which is not an enabled rule of {} {}",
+                    case.file,
+                    case.name,
+                    want.rule,
+                    pack.manifest.name,
+                    pack.manifest.version
+                ),
+                None,
+            ));
+        }
+    }
+    let in_scope = |rule: &str| args.rule.is_empty() || args.rule.iter().any(|r| r == rule);
+    let checks: Vec<CheckSpec> = rules.iter().filter(|(id, _)| in_scope(id)).map(|(_, spec)| spec.clone()).collect();
+    let inputs: Vec<ReviewInput<'_>> =
+        cases.iter().map(|case| ReviewInput::new(&case.listing, case.previous.as_ref(), &checks)).collect();
+    let reviews = host.review_many(&inputs);
+    let results: Vec<CaseResult<'_>> = cases
+        .iter()
+        .zip(reviews)
+        .map(|(case, review)| {
+            let expected: Vec<Expected> = case.expected.iter().filter(|e| in_scope(&e.rule)).cloned().collect();
+            let produced: Vec<(Expected, String)> = review
+                .runs
+                .iter()
+                .flat_map(|run| &run.findings)
+                .map(|f| {
+                    let got = Expected { rule: f.rule_id.clone(), severity: f.severity, pointer: f.pointer.clone() };
+                    (got, f.message.clone())
+                })
+                .collect();
+            let got: Vec<Expected> = produced.iter().map(|(e, _)| e.clone()).collect();
+            let mut mismatch = cases::compare(&expected, &got);
+            mismatch.broken = review
+                .runs
+                .iter()
+                .filter(|run| !matches!(run.outcome, CheckOutcome::Passed | CheckOutcome::Findings))
+                .map(|run| {
+                    format!("{} {}: {}", run.check_id, run.outcome.as_str(), run.message.as_deref().unwrap_or(""))
+                })
+                .collect();
+            let time = review.runs.iter().map(|run| run.usage.wall_time).sum();
+            CaseResult { case, mismatch, produced, time }
+        })
+        .collect();
+    let failed = results.iter().filter(|r| !r.mismatch.passed()).count();
+    let subject =
+        format!("{} {} ({} of {} rules)", pack.manifest.name, pack.manifest.version, checks.len(), rules.len());
+    let out = match args.format {
+        TestFormat::Human => human_results(&subject, &results, started.elapsed()),
+        TestFormat::Junit => junit_results(&results, started.elapsed()).map_err(Failure::Host)?,
+    };
+    use std::io::Write as _;
+    let _ = anstream::stdout().write_all(out.as_bytes());
+    Ok(ExitCode::from(if failed == 0 { crate::exit::PASS } else { crate::exit::FAIL }))
+}
+
+/// One case and how it came out.
+struct CaseResult<'a> {
+    case: &'a cases::Case,
+    mismatch: cases::Mismatch,
+    /// What the rules produced, with each finding's message.
+    produced: Vec<(Expected, String)>,
+    /// The rules' time on this case.
+    time: Duration,
+}
+
+impl CaseResult<'_> {
+    fn title(&self) -> String {
+        format!("{} :: {}", self.case.file, self.case.name)
+    }
+
+    /// Why it failed: one line per missing, unexpected or broken thing.
+    fn explain(&self) -> String {
+        let mut lines = Vec::new();
+        for want in &self.mismatch.missing {
+            lines.push(format!("missing     {want}"));
+        }
+        for got in &self.mismatch.unexpected {
+            let message = self.produced.iter().find(|(e, _)| e == got).map(|(_, m)| m.as_str()).unwrap_or_default();
+            lines.push(format!("unexpected  {got}: {message}"));
+        }
+        for broken in &self.mismatch.broken {
+            lines.push(format!("did not run {broken}"));
+        }
+        lines.join("\n")
+    }
+}
+
+/// `cargo test`'s shape: a line per case, then each failure, then the tally.
+fn human_results(subject: &str, results: &[CaseResult<'_>], elapsed: Duration) -> String {
+    let bold = anstyle::Style::new().bold();
+    let green = anstyle::AnsiColor::Green.on_default();
+    let red = anstyle::AnsiColor::Red.on_default();
+    let mut out = format!("\nrunning {} cases against {subject}\n", results.len());
+    for result in results {
+        let status =
+            if result.mismatch.passed() { format!("{green}ok{green:#}") } else { format!("{red}FAILED{red:#}") };
+        out.push_str(&format!("test {} ... {status}\n", result.title()));
+    }
+    let failures: Vec<_> = results.iter().filter(|r| !r.mismatch.passed()).collect();
+    if !failures.is_empty() {
+        out.push_str("\nfailures:\n");
+        for result in &failures {
+            out.push_str(&format!("\n{bold}---- {} ----{bold:#}\n{}\n", result.title(), result.explain()));
+        }
+        out.push_str("\nfailures:\n");
+        for result in &failures {
+            out.push_str(&format!("    {}\n", result.title()));
+        }
+    }
+    let (word, style) = if failures.is_empty() { ("ok", green) } else { ("FAILED", red) };
+    out.push_str(&format!(
+        "\ntest result: {style}{word}{style:#}. {} passed; {} failed; finished in {:.2}s\n\n",
+        results.len() - failures.len(),
+        failures.len(),
+        elapsed.as_secs_f64()
+    ));
+    out
+}
+
+/// JUnit XML: a suite per case file, a test case per case; a failure lists what was missing
+/// and unexpected, a rule that could not run is an error.
+fn junit_results(results: &[CaseResult<'_>], elapsed: Duration) -> anyhow::Result<String> {
+    use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
+    let mut report = quick_junit::Report::new("assay rules test");
+    report.set_timestamp(chrono::Utc::now().fixed_offset()).set_time(elapsed);
+    let mut suites: Vec<TestSuite> = Vec::new();
+    for result in results {
+        if suites.last().is_none_or(|s| s.name.as_str() != result.case.file) {
+            suites.push(TestSuite::new(result.case.file.as_str()));
+        }
+        let status = if result.mismatch.passed() {
+            TestCaseStatus::success()
+        } else {
+            let kind = if result.mismatch.broken.is_empty() { NonSuccessKind::Failure } else { NonSuccessKind::Error };
+            let mut status = TestCaseStatus::non_success(kind);
+            let m = &result.mismatch;
+            status
+                .set_message(format!(
+                    "{} missing, {} unexpected, {} did not run",
+                    m.missing.len(),
+                    m.unexpected.len(),
+                    m.broken.len()
+                ))
+                .set_description(result.explain());
+            status
+        };
+        let mut case = TestCase::new(result.case.name.as_str(), status);
+        case.set_classname(result.case.file.as_str()).set_time(result.time);
+        let suite = suites.last_mut().expect("pushed above");
+        suite.add_test_case(case);
+    }
+    report.add_test_suites(suites);
+    Ok(report.to_string()?)
 }
 
 #[cfg(test)]

@@ -59,7 +59,7 @@ async fn serve(config: &Config, args: &ServeArgs) -> Result<ExitCode, Failure> {
         assay_core::address::Outbound { allow_local: server.allow_private_webhooks },
         std::time::Duration::from_secs(server.webhook_timeout_secs.into()),
     );
-    let public_url = server.public_url.clone().unwrap_or_else(|| format!("http://{}", server.listen));
+    let public_url = setup::public_url(config);
     let mut service = setup::service(config, store.clone())?.with_webhooks(Arc::new(sender), webhooks);
     if let Some(mailer) = mailer(config)? {
         let email = assay_service::EmailConfig { public_url: public_url.clone(), ..Default::default() };

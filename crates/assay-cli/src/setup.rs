@@ -37,7 +37,7 @@ pub fn install_logging(verbose: u8, color: ColorChoice, format: LogFormat, serve
 
 /// The plugin host with the configured limits and cache.
 pub fn host(sandbox: &config::Sandbox) -> Result<Host, Failure> {
-    host_with(sandbox, limits(sandbox))
+    host_with(sandbox, limits(sandbox), None)
 }
 
 /// The configured limits of one check.
@@ -50,14 +50,16 @@ pub fn limits(sandbox: &config::Sandbox) -> Limits {
     }
 }
 
-/// The plugin host with exactly `limits` (a replay's) and the configured cache.
-pub fn host_with(sandbox: &config::Sandbox, limits: Limits) -> Result<Host, Failure> {
+/// The plugin host with exactly `limits` (a replay's) and the configured cache; rules without
+/// a help URL of their own link to `{docs_url}/rules/{id}`.
+pub fn host_with(sandbox: &config::Sandbox, limits: Limits, docs_url: Option<String>) -> Result<Host, Failure> {
     let cache_dir = if sandbox.no_cache { None } else { Some(cache_dir(sandbox)) };
-    match Host::new(HostConfig { limits: limits.clone(), cache_dir, ..HostConfig::default() }) {
+    let config = HostConfig { limits, cache_dir, docs_url, ..HostConfig::default() };
+    match Host::new(config.clone()) {
         // A read-only or missing cache (a sandboxed CI, say) costs compile time, not the check.
         Err(assay_host::HostError::Cache { path, source }) => {
             tracing::warn!("not caching compiled rules: cannot use {}: {source}", path.display());
-            Host::new(HostConfig { limits, cache_dir: None, ..HostConfig::default() })
+            Host::new(HostConfig { cache_dir: None, ..config })
         }
         other => other,
     }
@@ -95,10 +97,17 @@ pub fn service_settings(config: &Config) -> (ServiceConfig, Limits) {
     (service, limits)
 }
 
+/// The console's public base URL: `server.public_url`, else the listen address.
+pub fn public_url(config: &Config) -> String {
+    let server = &config.server;
+    server.public_url.clone().unwrap_or_else(|| format!("http://{}", server.listen))
+}
+
 /// The review service on `store`, as the configuration says, with the built-in pack.
 pub fn service(config: &Config, store: assay_store::Store) -> Result<Service, Failure> {
     let (settings, limits) = service_settings(config);
-    let host = Arc::new(host_with(&config.sandbox, limits)?);
+    // Findings link to this service's own page for their rule.
+    let host = Arc::new(host_with(&config.sandbox, limits, Some(public_url(config)))?);
     let pack = Arc::new(builtin_pack().map_err(Failure::Host)?);
     Ok(Service::new(store, host, pack, settings))
 }
@@ -115,7 +124,7 @@ pub fn pack(dir: Option<&PathBuf>) -> Result<RulePack, Failure> {
 
 /// The pack embedded in this binary.
 pub fn builtin_pack() -> anyhow::Result<RulePack> {
-    RulePack::from_parts(assay_builtin::PACK_TOML, |name| assay_builtin::component(name).map(Arc::from))
+    RulePack::from_parts(assay_builtin::PACK_TOML, |name| assay_builtin::file(name).map(Arc::from))
         .context("the built-in rule pack is inconsistent")
 }
 

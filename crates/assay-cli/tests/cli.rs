@@ -11,6 +11,8 @@ use serde_json::Value;
 mod config;
 #[path = "cli/people.rs"]
 mod people;
+#[path = "cli/rules_test.rs"]
+mod rules_test;
 #[path = "cli/schemathesis.rs"]
 mod schemathesis;
 #[path = "cli/serve.rs"]
@@ -91,7 +93,7 @@ fn every_example_listing_gives_its_documented_findings_and_exit_code() {
                 expect["rules"].as_array().unwrap().iter().map(|r| r.as_str().unwrap().to_owned()).collect();
             expected.sort();
             assert_eq!(found, expected, "{name}: rule ids with findings");
-            assert_eq!(report["checks"].as_array().unwrap().len(), 20, "{name}: every rule of the pack ran");
+            assert_eq!(report["checks"].as_array().unwrap().len(), 34, "{name}: every rule of the pack ran");
         }
         checked += 1;
     }
@@ -192,18 +194,40 @@ fn sarif_is_valid_2_1_0_with_rules_and_locations() {
     assert!(errors.is_empty(), "{errors:?}");
     let run = &sarif["runs"][0];
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
-    assert_eq!(rules.len(), 20);
+    assert_eq!(rules.len(), 34);
     let https = rules.iter().position(|r| r["id"] == "urls.https").unwrap();
-    assert_eq!(rules[https]["helpUri"], "https://docs.assay.dev/rules/urls.https");
+    // A local run has no help page to link to; the rule's documentation travels as its help.
+    assert!(rules[https].get("helpUri").is_none(), "{}", rules[https]);
+    let help = &rules[https]["help"];
+    assert!(help["markdown"].as_str().unwrap().contains("## How to fix"), "{help}");
+    let text = help["text"].as_str().unwrap();
+    assert!(text.contains("How to fix") && !text.contains("## ") && !text.contains("```"), "plain text: {text}");
+    assert!(rules.iter().all(|r| r["help"]["text"].as_str().is_some_and(|t| !t.is_empty())), "every rule has help");
     assert_eq!(rules[https]["defaultConfiguration"]["level"], "error");
     let result = &run["results"][0];
     assert_eq!(result["ruleId"], "urls.https");
     assert_eq!(result["ruleIndex"], https);
-    assert_eq!(result["locations"][0]["physicalLocation"]["region"]["startLine"], 16);
+    let location = &result["locations"][0]["physicalLocation"];
+    assert_eq!(location["region"]["startLine"], 16);
+    // The region is the value: `homepage = "http://…"` from its opening quote to past its closing one.
+    let line = std::fs::read_to_string(root().join("examples/listings/http-urls/listing.toml")).unwrap();
+    let line = line.lines().nth(15).unwrap();
+    let (start, end) = (line.find('"').unwrap() + 1, line.rfind('"').unwrap() + 2);
     assert_eq!(
-        result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
-        "examples/listings/http-urls/listing.toml"
+        (location["region"]["startColumn"].as_u64(), location["region"]["endColumn"].as_u64()),
+        (Some(start as u64), Some(end as u64)),
+        "{line}"
     );
+    // Relative to the repository's root, which code scanning maps onto the checkout.
+    assert_eq!(location["artifactLocation"]["uri"], "examples/listings/http-urls/listing.toml");
+    assert_eq!(location["artifactLocation"]["uriBaseId"], "%SRCROOT%");
+    let root_uri = run["originalUriBaseIds"]["%SRCROOT%"]["uri"].as_str().unwrap();
+    assert!(root_uri.starts_with("file:///") && root_uri.ends_with('/'), "{root_uri}");
+    // --base-dir moves the base: the listing's own directory.
+    let out = check("http-urls", &["--format", "sarif", "--base-dir", "examples/listings"]);
+    let sarif = json(&out);
+    let location = &sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"];
+    assert_eq!(location["uri"], "http-urls/listing.toml");
     assert!(result["partialFingerprints"]["assayFinding/v1"].as_str().unwrap().len() == 64);
 }
 
@@ -213,7 +237,7 @@ fn junit_marks_failing_rules_as_failures() {
     assert_eq!(out.code, 1);
     let xml = out.stdout;
     assert!(xml.starts_with("<?xml"), "{xml}");
-    assert!(xml.contains(r#"tests="20""#) && xml.contains(r#"failures="1""#) && xml.contains(r#"errors="0""#), "{xml}");
+    assert!(xml.contains(r#"tests="34""#) && xml.contains(r#"failures="1""#) && xml.contains(r#"errors="0""#), "{xml}");
     assert!(xml.contains(r#"<testcase name="urls.https" classname="assay.acme-stock-sync""#), "{xml}");
     assert!(xml.contains("<failure message=\"2 blocking finding(s)\" type=\"findings\">"), "{xml}");
     // Each failure says how to fix it; each case its check's own time, in µs.
@@ -282,7 +306,7 @@ fn rules_list_shows_the_builtin_pack() {
     let pack = json(&out);
     assert_eq!(pack["name"], "assay-builtin");
     let rules = pack["rules"].as_array().unwrap();
-    assert_eq!(rules.len(), 20);
+    assert_eq!(rules.len(), 34);
     assert!(rules.iter().all(|r| !r["description"].as_str().unwrap().is_empty()));
     let version = |id: &str| rules.iter().find(|r| r["id"] == id).unwrap()["version"].as_str().unwrap().to_owned();
     // Each rule is versioned on its own: the bump rule grew the semver policy table.
@@ -438,7 +462,7 @@ fn the_declared_integration_check_runs_and_its_bundle_replays_bit_for_bit() {
 
     let replay = run(assay().args(["replay"]).arg(&bundle));
     assert_eq!(replay.code, 0, "{}{}", replay.stdout, replay.stderr);
-    assert!(replay.stdout.starts_with("matched: 23 runs, 12 platform calls, verdict pass"), "{}", replay.stdout);
+    assert!(replay.stdout.starts_with("matched: 37 runs, 12 platform calls, verdict pass"), "{}", replay.stdout);
 
     // A recorded result that differs from what the inputs give: exit 1, with the difference.
     let mut doc: Value = serde_json::from_slice(&std::fs::read(&bundle).unwrap()).unwrap();
@@ -528,5 +552,48 @@ fn foreign_check(var: &str, example: &str, id: &str) {
     assert!(check["transcript"].as_array().unwrap().iter().all(|c| c["outcome"] == "ok"), "{check:#}");
     let replay = run(assay().args(["replay"]).arg(&bundle));
     assert_eq!(replay.code, 0, "{}{}", replay.stdout, replay.stderr);
-    assert!(replay.stdout.starts_with("matched: 23 runs, 4 platform calls, verdict pass"), "{}", replay.stdout);
+    assert!(replay.stdout.starts_with("matched: 37 runs, 4 platform calls, verdict pass"), "{}", replay.stdout);
+}
+
+/// Microsoft's SARIF multitool from `tests/sarif` (`npm ci` there; CI does), its Linux binary.
+fn sarif_multitool() -> Option<PathBuf> {
+    let tool =
+        root().join("crates/assay-cli/tests/sarif/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool");
+    if tool.is_file() {
+        return Some(tool);
+    }
+    assert!(std::env::var_os("CI").is_none(), "CI must run `npm ci` in crates/assay-cli/tests/sarif");
+    eprintln!("skipping the SARIF multitool test: run `npm ci` in crates/assay-cli/tests/sarif");
+    None
+}
+
+/// GitHub code scanning's own rules and the SARIF spec's (`validate --rule-kind Gh;Sarif`) find
+/// no error in what `assay check --format sarif` writes: for a failing listing, a clean one and
+/// one the parser refuses.
+#[test]
+fn sarif_passes_github_code_scannings_rules() {
+    let Some(tool) = sarif_multitool() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    for example in ["http-urls", "clean", "invalid-url"] {
+        let file = dir.path().join(format!("{example}.sarif"));
+        check(example, &["--format", "sarif", "--output", file.to_str().unwrap()]);
+        assert!(file.is_file(), "{example}: no SARIF written");
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            // npm leaves the binary without its execute bit when install scripts are off.
+            .arg("chmod u+x \"$0\" && exec \"$0\" validate --rule-kind 'Gh;Sarif' \"$1\"")
+            .arg(&tool)
+            .arg(&file)
+            .env("DOTNET_SYSTEM_GLOBALIZATION_INVARIANT", "1")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.contains("Analysis completed successfully"),
+            "{example}: {stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let errors: Vec<&str> = stdout.lines().filter(|l| l.contains(": error ")).collect();
+        assert!(errors.is_empty(), "{example}: {errors:#?}");
+    }
 }

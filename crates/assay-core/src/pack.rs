@@ -33,6 +33,9 @@ pub struct PackRule {
     pub severity: Option<Severity>,
     /// Key/value configuration passed to the rule.
     pub config: Vec<(String, String)>,
+    /// The rule's long-form documentation: a Markdown file name inside the pack (what the rule
+    /// checks, why, how to fix it, a failing and a passing example).
+    pub docs: Option<String>,
 }
 
 /// Why a pack manifest was refused.
@@ -75,6 +78,7 @@ struct RawRule {
     severity: Option<String>,
     #[serde(default)]
     config: BTreeMap<String, String>,
+    docs: Option<String>,
 }
 
 fn enabled_by_default() -> bool {
@@ -92,9 +96,18 @@ impl PackManifest {
             .rules
             .into_iter()
             .map(|rule| {
-                if rule.component.contains(['/', '\\']) || rule.component.starts_with('.') {
+                let inside = |name: &str| !(name.contains(['/', '\\']) || name.starts_with('.'));
+                if !inside(&rule.component) {
                     return Err(error(format!(
                         "rule component `{}` must be a file name inside the pack",
+                        rule.component
+                    )));
+                }
+                if let Some(docs) = &rule.docs
+                    && (!inside(docs) || !docs.ends_with(".md"))
+                {
+                    return Err(error(format!(
+                        "rule `{}`: docs `{docs}` must be a Markdown file name (`.md`) inside the pack",
                         rule.component
                     )));
                 }
@@ -108,6 +121,7 @@ impl PackManifest {
                     enabled: rule.enabled,
                     severity,
                     config: rule.config.into_iter().collect(),
+                    docs: rule.docs,
                 })
             })
             .collect::<Result<_, _>>()?;
@@ -148,6 +162,7 @@ component = "a.wasm"
 
 [[rule]]
 component = "b.wasm"
+docs = "b.md"
 enabled = false
 severity = "warning"
 [rule.config]
@@ -160,12 +175,17 @@ supported = "2026-01"
         assert!(pack.rules[0].enabled);
         assert_eq!(pack.rules[1].severity, Some(Severity::Warning));
         assert_eq!(pack.rules[1].config, [("supported".to_owned(), "2026-01".to_owned())]);
+        assert_eq!((pack.rules[0].docs.as_deref(), pack.rules[1].docs.as_deref()), (None, Some("b.md")));
     }
 
     #[test]
     fn refuses_paths_outside_the_pack_and_bad_severities() {
         let bad_path = "name = \"p\"\nversion = \"1.0.0\"\n[[rule]]\ncomponent = \"../x.wasm\"\n";
         assert!(PackManifest::parse("pack.toml", bad_path).unwrap_err().message.contains("inside the pack"));
+        let bad_docs = "name = \"p\"\nversion = \"1.0.0\"\n[[rule]]\ncomponent = \"x.wasm\"\ndocs = \"../x.md\"\n";
+        assert!(PackManifest::parse("pack.toml", bad_docs).unwrap_err().message.contains("Markdown file name"));
+        let not_markdown = "name = \"p\"\nversion = \"1.0.0\"\n[[rule]]\ncomponent = \"x.wasm\"\ndocs = \"x.html\"\n";
+        assert!(PackManifest::parse("pack.toml", not_markdown).is_err());
         let bad_severity =
             "name = \"p\"\nversion = \"1.0.0\"\n[[rule]]\ncomponent = \"x.wasm\"\nseverity = \"fatal\"\n";
         assert!(PackManifest::parse("pack.toml", bad_severity).unwrap_err().message.contains("unknown severity"));

@@ -83,8 +83,7 @@ fn main() {
     }
 
     // Compiling vs loading a verified precompiled artifact, over the whole built-in pack.
-    let pack =
-        RulePack::from_parts(assay_builtin::PACK_TOML, |name| assay_builtin::component(name).map(Arc::from)).unwrap();
+    let pack = RulePack::from_parts(assay_builtin::PACK_TOML, |name| assay_builtin::file(name).map(Arc::from)).unwrap();
     let cache_dir = tempfile::tempdir().unwrap();
     let config = HostConfig { cache_dir: Some(cache_dir.path().to_owned()), ..HostConfig::default() };
     let compile_start = Instant::now();

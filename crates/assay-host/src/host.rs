@@ -31,6 +31,10 @@ pub struct HostConfig {
     pub cache_dir: Option<PathBuf>,
     /// How many checks run at once. Defaults to the number of cores.
     pub workers: usize,
+    /// Where the marketplace documents its rules: a rule that names no help URL of its own
+    /// links to `{docs_url}/rules/{id}` (the review service's public URL, which serves the
+    /// pack's documentation there). `None` leaves it without one.
+    pub docs_url: Option<String>,
 }
 
 impl Default for HostConfig {
@@ -39,6 +43,7 @@ impl Default for HostConfig {
             limits: Limits::default(),
             cache_dir: None,
             workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            docs_url: None,
         }
     }
 }
@@ -130,6 +135,7 @@ pub struct Host {
     linker: Linker<Sandbox>,
     limits: Limits,
     workers: usize,
+    docs_url: Option<String>,
     plugins: Mutex<HashMap<PluginDigest, Arc<Plugin>>>,
     artifacts: Option<ArtifactCache>,
     stop_ticker: Arc<AtomicBool>,
@@ -221,6 +227,7 @@ impl Host {
             linker,
             limits: config.limits,
             workers,
+            docs_url: config.docs_url,
             plugins: Mutex::new(HashMap::new()),
             artifacts,
             stop_ticker,
@@ -253,7 +260,12 @@ impl Host {
         let imports = |e: wasmtime::Error| LoadError::Imports(format!("{e:#}"));
         let instance_pre = self.linker.instantiate_pre(&component).map_err(imports)?;
         let pre = target.pre(instance_pre).map_err(imports)?;
-        let meta = self.describe(&pre)?;
+        let mut meta = self.describe(&pre)?;
+        if meta.help_url.is_empty()
+            && let Some(base) = &self.docs_url
+        {
+            meta.help_url = format!("{}/rules/{}", base.trim_end_matches('/'), meta.id);
+        }
         // Only a component that passed every check is kept on disk: a refused upload leaves
         // nothing behind.
         if !from_cache

@@ -12,9 +12,17 @@ use crate::host::CheckSpec;
 pub struct RulePack {
     /// The pack's manifest.
     pub manifest: PackManifest,
+    /// `pack.toml` as written: with the components, what the pack's digest is over.
+    pub source: Arc<str>,
     /// Component bytes, in the order of `manifest.rules`.
     pub components: Vec<Arc<[u8]>>,
+    /// Each rule's long-form documentation (Markdown), in the order of `manifest.rules`; `None`
+    /// where the pack gives none.
+    pub docs: Vec<Option<Arc<str>>>,
 }
+
+/// The largest documentation file a pack may carry for one rule.
+pub const MAX_DOCS_BYTES: usize = 256 << 10;
 
 /// Why a pack could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +42,14 @@ pub enum PackLoadError {
     /// The manifest names a component the pack does not have.
     #[error("pack.toml names `{0}`, which the pack does not contain")]
     Missing(String),
+    /// A rule's documentation is not UTF-8 text, or is too large.
+    #[error("the documentation `{name}` {why}")]
+    Docs {
+        /// The file name.
+        name: String,
+        /// What is wrong.
+        why: String,
+    },
 }
 
 /// Read at most `max + 1` bytes of a file: enough to tell that it is too large.
@@ -45,18 +61,23 @@ pub fn read_bounded(path: &Path, max: usize) -> std::io::Result<Vec<u8>> {
 }
 
 impl RulePack {
-    /// A pack from its manifest text and a lookup of component bytes by file name.
+    /// A pack from its manifest text and a lookup of its files (components and documentation)
+    /// by the file names the manifest gives them.
     pub fn from_parts(
         manifest_source: &str,
-        mut component: impl FnMut(&str) -> Option<Arc<[u8]>>,
+        mut file: impl FnMut(&str) -> Option<Arc<[u8]>>,
     ) -> Result<RulePack, PackLoadError> {
         let manifest = PackManifest::parse("pack.toml", manifest_source)?;
-        let components = manifest
-            .rules
-            .iter()
-            .map(|rule| component(&rule.component).ok_or_else(|| PackLoadError::Missing(rule.component.clone())))
-            .collect::<Result<_, _>>()?;
-        Ok(RulePack { manifest, components })
+        let mut components = Vec::with_capacity(manifest.rules.len());
+        let mut docs = Vec::with_capacity(manifest.rules.len());
+        for rule in &manifest.rules {
+            components.push(file(&rule.component).ok_or_else(|| PackLoadError::Missing(rule.component.clone()))?);
+            docs.push(match &rule.docs {
+                Some(name) => Some(markdown(name, &file(name).ok_or_else(|| PackLoadError::Missing(name.clone()))?)?),
+                None => None,
+            });
+        }
+        Ok(RulePack { manifest, source: Arc::from(manifest_source), components, docs })
     }
 
     /// A pack from a directory holding `pack.toml` and the components it names.
@@ -84,6 +105,12 @@ impl RulePack {
         }
     }
 
+    /// The documentation of the rule whose component is `component`.
+    pub fn docs_of(&self, component: &str) -> Option<&Arc<str>> {
+        let i = self.manifest.rules.iter().position(|r| r.component == component)?;
+        self.docs[i].as_ref()
+    }
+
     /// The enabled rules as checks, configured as the pack says.
     pub fn checks(&self) -> Vec<CheckSpec> {
         self.manifest
@@ -98,4 +125,17 @@ impl RulePack {
             })
             .collect()
     }
+}
+
+/// A documentation file's text: UTF-8, at most [`MAX_DOCS_BYTES`].
+fn markdown(name: &str, bytes: &[u8]) -> Result<Arc<str>, PackLoadError> {
+    if bytes.len() > MAX_DOCS_BYTES {
+        let why = format!("is {} bytes; the limit is {MAX_DOCS_BYTES}", bytes.len());
+        return Err(PackLoadError::Docs { name: name.to_owned(), why });
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| PackLoadError::Docs {
+        name: name.to_owned(),
+        why: format!("is not UTF-8 text (byte {})", e.valid_up_to()),
+    })?;
+    Ok(Arc::from(text))
 }

@@ -250,7 +250,9 @@ impl Finding {
 
 impl RuleInfo {
     /// A rule's identity. `id` is stable and never reused; `version` is the rule's semver.
-    /// The help URL defaults to the marketplace's rule documentation for `id`.
+    /// Without a [`RuleInfo::help_url`] of its own, a rule's findings link to the review
+    /// service's page for it (`{public URL}/rules/{id}`), which shows the documentation its
+    /// pack ships.
     pub fn new(id: &str, name: &str, version: &str, default_severity: Severity) -> Self {
         RuleInfo {
             id: id.to_owned(),
@@ -258,7 +260,7 @@ impl RuleInfo {
             version: version.to_owned(),
             description: String::new(),
             default_severity,
-            help_url: format!("https://docs.assay.dev/rules/{id}"),
+            help_url: String::new(),
         }
     }
 
@@ -268,7 +270,7 @@ impl RuleInfo {
         self
     }
 
-    /// Where partners read more, if not the default.
+    /// Where partners read more, if not the review service's page for the rule.
     pub fn help_url(mut self, url: &str) -> Self {
         self.help_url = url.to_owned();
         self

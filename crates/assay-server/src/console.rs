@@ -20,6 +20,8 @@
 //! - [`exceptions`]: asking for an exception from a finding, deciding it on the version page,
 //!   and the register at `/exceptions`.
 //! - [`email`]: e-mail preferences, and the unsubscribe page every e-mail links to.
+//! - [`rules`]: the active pack's rules and their documentation (Markdown rendered with raw
+//!   HTML shown as text), public: a finding's help link lands there.
 
 mod conversation;
 mod email;
@@ -28,6 +30,7 @@ mod lifecycle;
 mod listings;
 mod people;
 mod review;
+mod rules;
 mod session;
 
 use askama::Template;
@@ -69,6 +72,8 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         .route("/appeals/{id}/decision", post(conversation::decide_appeal))
         .route("/listings/{slug}/versions/{version}/assignee", post(review::assign))
         .route("/listings/{slug}/waivers/{id}/expire", post(review::expire_waiver))
+        .route("/rules", get(rules::index))
+        .route("/rules/{id}", get(rules::show))
         .route("/packs", get(lifecycle::packs))
         .route("/packs/{name}/{version}", get(lifecycle::pack))
         .route("/deprecations", get(lifecycle::deprecations))
@@ -163,6 +168,7 @@ impl Layout {
                 ("/listings", "Listings"),
                 ("/exceptions", "Exceptions"),
                 ("/packs", "Rule packs"),
+                ("/rules", "Rules"),
                 ("/deprecations", "Deprecations"),
                 ("/notices", "Notices"),
                 ("/partners", "Partners"),
@@ -176,6 +182,7 @@ impl Layout {
                 ("/exceptions", "Exceptions"),
                 ("/notices", "Notices"),
                 ("/deprecations", "Deprecations"),
+                ("/rules", "Rules"),
                 ("/webhooks", "Webhooks"),
                 ("/members", "Members"),
                 ("/tokens", "Tokens"),

@@ -56,6 +56,8 @@ pub(crate) const PERMISSIONS: &[(&str, Option<Permission>)] = &[
     ("list_listing_deprecations", Some(Permission::Read)),
     ("standing", Some(Permission::SeeStanding)),
     ("timeline", Some(Permission::Read)),
+    ("list_rules", None),
+    ("get_rule", None),
     ("healthz", None),
     ("readyz", None),
     ("metrics_text", None),

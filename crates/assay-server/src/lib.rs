@@ -14,6 +14,7 @@
 //! - [`packs`]: re-checks — rule-pack rollout (publish in shadow, progress and blast radius,
 //!   enforce), partners' check updates, a version's re-check verdicts, and the job queue with
 //!   its dead letters.
+//! - [`rules`]: the active pack's rules and their documentation, public.
 //! - [`email`]: e-mail over SMTP (lettre) and its text and HTML templates.
 //! - [`ops`]: `/healthz`, `/readyz`, `/metrics`, request metrics.
 //! - `console`: the web console at `/` for reviewers and partners — server-rendered HTML over
@@ -41,6 +42,7 @@ pub mod ops;
 pub mod packs;
 pub mod people;
 pub mod problem;
+pub mod rules;
 pub mod webhooks;
 
 use assay_api::ProblemCode;
@@ -145,6 +147,7 @@ pub struct AppState {
         (name = "review", description = "The reviewers' queue, decisions and waivers"),
         (name = "lifecycle", description = "Change notices (JSON and Atom) and deprecation schedules"),
         (name = "rule-packs", description = "Re-checks: rule-pack rollout (shadow re-check, blast radius, enforcement with a grace deadline), partners' check updates, re-check verdicts and the job queue"),
+        (name = "rules", description = "The rules new reviews run and their documentation: public, no token needed"),
         (name = "webhooks", description = "Partner webhook endpoints (Standard Webhooks signatures) and their delivery logs"),
         (name = "operations", description = "Health, readiness and metrics"),
         (name = "audit", description = "The hash-chained audit log: signed checkpoints of its head, and verification"),
@@ -211,6 +214,8 @@ fn routes(config: &ServerConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(webhooks::rotate_secret))
         .routes(routes!(webhooks::test_endpoint))
         .routes(routes!(webhooks::redeliver))
+        .routes(routes!(rules::list_rules))
+        .routes(routes!(rules::get_rule))
         .routes(routes!(packs::list_packs))
         .routes(routes!(packs::get_pack))
         .routes(routes!(packs::enforce_pack))

@@ -82,7 +82,7 @@ pub async fn publish_pack(
     ApiMultipart(mut form): ApiMultipart,
 ) -> Result<Response, ApiError> {
     let mut manifest = None;
-    let mut components = Vec::new();
+    let mut files = Vec::new();
     let read_error =
         |e: axum::extract::multipart::MultipartError| ApiError::multipart(&e, state.config.max_upload_bytes);
     while let Some(field) = form.next_field().await.map_err(read_error)? {
@@ -95,16 +95,18 @@ pub async fn publish_pack(
                     return Err(ApiError::bad_request("send one `manifest` field"));
                 }
             }
-            Some("component") => {
+            Some(kind @ ("component" | "docs")) => {
                 let Some(name) = field.file_name().map(str::to_owned) else {
-                    return Err(ApiError::bad_request("each `component` field needs the file name pack.toml gives it"));
+                    return Err(ApiError::bad_request(format!(
+                        "each `{kind}` field needs the file name pack.toml gives it"
+                    )));
                 };
                 let bytes = field.bytes().await.map_err(read_error)?;
-                components.push((name, bytes.to_vec()));
+                files.push((name, bytes.to_vec()));
             }
             other => {
                 return Err(ApiError::bad_request(format!(
-                    "unexpected form field `{}`; send `manifest` (pack.toml) and one `component` per component",
+                    "unexpected form field `{}`; send `manifest` (pack.toml), one `component` per component and one `docs` per documentation file",
                     other.unwrap_or_default()
                 )));
             }
@@ -113,7 +115,7 @@ pub async fn publish_pack(
     let Some(manifest) = manifest else {
         return Err(ApiError::bad_request("the form needs a `manifest` field with the pack.toml"));
     };
-    let rollout = state.service.publish_pack(&who, PackUpload { manifest, components }).await?;
+    let rollout = state.service.publish_pack(&who, PackUpload { manifest, files }).await?;
     Ok(created(&location(&rollout), StatusCode::ACCEPTED, crate::packs::pack_rollout(&rollout)))
 }
 

@@ -33,18 +33,22 @@ mod outbound;
 mod people;
 #[path = "api/queue.rs"]
 mod queue;
+#[path = "api/rules.rs"]
+mod rules;
 
 fn host() -> Arc<Host> {
     static HOST: OnceLock<Arc<Host>> = OnceLock::new();
     HOST.get_or_init(|| {
         let cache_dir = Some(std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("server-components"));
-        Arc::new(Host::new(HostConfig { cache_dir, ..HostConfig::default() }).unwrap())
+        // Findings link to this (test) service's rule pages.
+        let docs_url = Some("https://review.example".to_owned());
+        Arc::new(Host::new(HostConfig { cache_dir, docs_url, ..HostConfig::default() }).unwrap())
     })
     .clone()
 }
 
 fn pack() -> Arc<RulePack> {
-    let pack = RulePack::from_parts(assay_builtin::PACK_TOML, |name| assay_builtin::component(name).map(Arc::from));
+    let pack = RulePack::from_parts(assay_builtin::PACK_TOML, |name| assay_builtin::file(name).map(Arc::from));
     Arc::new(pack.unwrap())
 }
 
@@ -229,7 +233,7 @@ async fn a_partner_submits_and_a_reviewer_approves() {
                 .all(|f| f["rule_id"] == "urls.https" && f["pointer"].as_str().unwrap().starts_with("/urls/"))
     );
     let checks = got.body["checks"].as_array().unwrap();
-    assert_eq!(checks.len(), 20);
+    assert_eq!(checks.len(), 34);
     assert!(checks.iter().all(|c| c["usage"]["peak_memory_bytes"].as_u64().unwrap() > 0));
     assert_eq!(got.headers[header::ETAG], format!("\"r{}\"", got.body["revision"]));
 

@@ -30,7 +30,7 @@ fn workers() -> usize {
 const FLOOR_SECS: f64 = 4.0;
 
 fn builtin() -> RulePack {
-    RulePack::from_parts(assay_builtin::PACK_TOML, |name| assay_builtin::component(name).map(Arc::from)).unwrap()
+    RulePack::from_parts(assay_builtin::PACK_TOML, |name| assay_builtin::file(name).map(Arc::from)).unwrap()
 }
 
 /// The example listings that pass validation: the storm cycles through them.
@@ -130,11 +130,11 @@ async fn storm(backend: &'static str, store: Store, n: usize, examples: &[(Strin
     let admin = service.authenticate(&token).await.unwrap();
     // A new version of the built-in pack: every live listing is re-checked with it.
     let manifest = assay_builtin::PACK_TOML.replace("version = \"0.1.0\"", "version = \"0.1.1\"");
-    let components = assay_builtin::components();
+    let files = assay_builtin::files();
     // Publishing validates (compiles) every component and enqueues the storm in one transaction;
     // timed on its own, as a running server pays the compiles once.
     let publishing = Instant::now();
-    let rollout = service.publish_pack(&admin, PackUpload { manifest, components }).await.unwrap();
+    let rollout = service.publish_pack(&admin, PackUpload { manifest, files }).await.unwrap();
     let publish = publishing.elapsed();
     let started = Instant::now();
     assert_eq!(rollout.jobs.total(), n as i64);

@@ -56,6 +56,7 @@ pub mod notices;
 pub mod people;
 pub mod review_queue;
 pub mod rollout;
+pub mod rules;
 mod service;
 pub mod sessions;
 pub mod signin;

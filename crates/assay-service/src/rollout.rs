@@ -37,8 +37,8 @@ pub const AFFECTED_SHOWN: i64 = 500;
 pub struct PackUpload {
     /// The `pack.toml`.
     pub manifest: String,
-    /// Component file name and bytes.
-    pub components: Vec<(String, Vec<u8>)>,
+    /// The files `pack.toml` names, by file name: the components and the rules' documentation.
+    pub files: Vec<(String, Vec<u8>)>,
 }
 
 /// Where a rollout is.
@@ -100,9 +100,9 @@ impl Service {
     /// is blocked. Reviewers and admins only. Each component must load in the plugin host.
     pub async fn publish_pack(&self, who: &Principal, upload: PackUpload) -> Result<Rollout, ServiceError> {
         require(who, Permission::Govern)?;
-        let components: BTreeMap<String, Arc<[u8]>> =
-            upload.components.into_iter().map(|(name, bytes)| (name, Arc::from(bytes))).collect();
-        let pack = RulePack::from_parts(&upload.manifest, |name| components.get(name).cloned())
+        let files: BTreeMap<String, Arc<[u8]>> =
+            upload.files.into_iter().map(|(name, bytes)| (name, Arc::from(bytes))).collect();
+        let pack = RulePack::from_parts(&upload.manifest, |name| files.get(name).cloned())
             .map_err(|e| ServiceError::invalid("/pack.toml", e.to_string()))?;
         // Every component must load (world, version, describe) before anything is stored, under
         // the same compile limits as partner uploads.
@@ -117,12 +117,22 @@ impl Service {
         let digest = pack_digest(&upload.manifest, &pack.components);
         let new_components = crate::service::stored(&uploads, &digests);
         let (name, version) = (pack.manifest.name.clone(), pack.manifest.version.to_string());
+        // By file name: two rules may share one page.
+        let docs: BTreeMap<&str, &str> = pack
+            .manifest
+            .rules
+            .iter()
+            .zip(&pack.docs)
+            .filter_map(|(rule, docs)| Some((rule.docs.as_deref()?, docs.as_deref()?)))
+            .collect();
+        let docs: Vec<(&str, &str)> = docs.into_iter().collect();
         let new = NewPack {
             name: &name,
             version: &version,
             digest: &digest,
             manifest: &upload.manifest,
             components: &new_components,
+            docs: &docs,
         };
         let (record, enqueued) = self.store.publish_pack(&who.actor, &new).await?;
         tracing::info!(pack = %format!("{name}@{version}"), enqueued, "rule pack published in shadow mode");

@@ -31,9 +31,7 @@ fn host() -> Arc<Host> {
 }
 
 fn pack() -> Arc<RulePack> {
-    Arc::new(
-        RulePack::from_parts(assay_builtin::PACK_TOML, |name| assay_builtin::component(name).map(Arc::from)).unwrap(),
-    )
+    Arc::new(RulePack::from_parts(assay_builtin::PACK_TOML, |name| assay_builtin::file(name).map(Arc::from)).unwrap())
 }
 
 struct World {
@@ -341,7 +339,7 @@ async fn integration_resources_are_compared_with_the_last_approved_version() {
     // A pack that makes regressions a gate: the same growth now blocks the version.
     let manifest = assay_builtin::PACK_TOML.replace("version = \"0.1.0\"", "version = \"0.2.0\"")
         + "\n[resource-regression]\nseverity = \"error\"\n";
-    let gate = assay_service::PackUpload { manifest, components: assay_builtin::components() };
+    let gate = assay_service::PackUpload { manifest, files: assay_builtin::files() };
     world.service.publish_pack(&world.admin, gate).await.unwrap();
     drain(&world).await;
     world.service.enforce_pack(&world.admin, "assay-builtin", "0.2.0", 0).await.unwrap();
@@ -639,7 +637,7 @@ fn stricter_pack() -> assay_service::PackUpload {
         "component = \"rule_copy_shouting.wasm\"\n",
         "component = \"rule_copy_shouting.wasm\"\nseverity = \"error\"\n",
     );
-    assay_service::PackUpload { manifest, components: assay_builtin::components() }
+    assay_service::PackUpload { manifest, files: assay_builtin::files() }
 }
 
 /// Submit example `name` as listing `slug` for `who`, review it and approve it.
@@ -703,6 +701,13 @@ async fn a_rule_pack_rolls_out_in_shadow_then_is_enforced_at_its_deadline() {
     let active = world.service.rollout(&world.reviewer, "assay-builtin", "0.2.0").await.unwrap();
     assert_eq!((active.phase, active.verdicts.fail), (assay_service::Phase::Enforced, 1));
     assert_eq!(world.service.active_pack().await.unwrap().version.to_string(), "0.2.0");
+    // The published pack's documentation was stored with it and is what the rules pages show.
+    let catalogue = world.service.rule_catalogue().await.unwrap();
+    assert_eq!((catalogue.pack.as_str(), catalogue.version.as_str()), ("assay-builtin", "0.2.0"));
+    assert!(catalogue.rules.iter().all(|r| r.docs.is_some()), "every rule keeps its documentation");
+    let shouting = world.service.rule_doc("copy.shouting").await.unwrap();
+    assert_eq!(shouting.severity, assay_core::Severity::Error, "the pack's override, not the rule's default");
+    assert!(shouting.docs.unwrap().starts_with("# copy.shouting"));
 }
 
 /// A platform API version entering deprecation re-checks the live listings that target it,

@@ -1067,7 +1067,7 @@ async fn live_listings(store: &Store, n: usize, checks: &[NewCheck<'_>]) -> Vec<
 }
 
 fn pack<'a>(version: &'a str, components: &'a [NewCheck<'a>]) -> NewPack<'a> {
-    NewPack { name: "platform", version, digest: "ab", manifest: "name = \"platform\"", components }
+    NewPack { name: "platform", version, digest: "ab", manifest: "name = \"platform\"", components, docs: &[] }
 }
 
 fn result(claim: &ClaimedRecheck, verdict: Verdict, blocking: &str) -> RecheckResult {
@@ -1122,11 +1122,16 @@ async fn rechecks_are_recorded_once_retried_with_backoff_then_dead_lettered(stor
     let component = b"\0asm component".to_vec();
     let digest = "ef".repeat(32);
     let components = [NewCheck { name: "rule.wasm", digest: &digest, bytes: &component }];
-    let (record, enqueued) = store.publish_pack("reviewer", &pack("2.0.0", &components)).await.unwrap();
+    let docs = [("rule.md", "# rule.id: A rule\n\nWhat it checks.")];
+    let (record, enqueued) =
+        store.publish_pack("reviewer", &NewPack { docs: &docs, ..pack("2.0.0", &components) }).await.unwrap();
     assert_eq!((enqueued, record.mode), (3, PackMode::Shadow));
     assert!(matches!(store.publish_pack("reviewer", &pack("2.0.0", &components)).await, Err(StoreError::Exists(_))));
+    // The components, then the documentation, as files by name.
     let (manifest, parts) = store.pack_contents(record.id).await.unwrap();
-    assert_eq!((manifest.as_str(), parts), ("name = \"platform\"", vec![("rule.wasm".to_owned(), component.clone())]));
+    let expected =
+        vec![("rule.wasm".to_owned(), component.clone()), ("rule.md".to_owned(), docs[0].1.as_bytes().to_vec())];
+    assert_eq!((manifest.as_str(), parts), ("name = \"platform\"", expected));
     // Batches, oldest first; a claimed job is nobody else's.
     let batch = store.claim_rechecks("w1", 60, 2, true).await.unwrap();
     assert_eq!(batch.iter().map(|c| c.version.slug.as_str()).collect::<Vec<_>>(), [&slugs[0], &slugs[1]]);

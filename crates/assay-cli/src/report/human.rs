@@ -32,7 +32,13 @@ pub fn render(report: &Report, source_map: &SourceMap) -> anyhow::Result<String>
         if let Some(hint) = &f.remediation {
             groups.push(Group::with_title(Level::HELP.secondary_title(hint.as_str())));
         }
-        groups.push(Group::with_title(Level::NOTE.secondary_title(format!("see {}", f.help_url))));
+        // A local run's rules link nowhere; `assay rules show ID` prints their documentation.
+        let see = if f.help_url.is_empty() {
+            format!("read more: assay rules show {}", f.rule_id)
+        } else {
+            format!("see {}", f.help_url)
+        };
+        groups.push(Group::with_title(Level::NOTE.secondary_title(see)));
         out.push_str(&renderer.render(&groups));
         out.push_str("\n\n");
     }

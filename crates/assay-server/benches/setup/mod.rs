@@ -10,7 +10,7 @@ pub fn host_and_pack() -> (Arc<Host>, Arc<RulePack>) {
     let cache_dir = Some(std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-components"));
     let host = Arc::new(Host::new(HostConfig { cache_dir, ..HostConfig::default() }).unwrap());
     let pack = Arc::new(
-        RulePack::from_parts(assay_builtin::PACK_TOML, |name| assay_builtin::component(name).map(Arc::from)).unwrap(),
+        RulePack::from_parts(assay_builtin::PACK_TOML, |name| assay_builtin::file(name).map(Arc::from)).unwrap(),
     );
     (host, pack)
 }

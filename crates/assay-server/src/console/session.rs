@@ -136,6 +136,19 @@ impl FromRequestParts<AppState> for Viewer {
     }
 }
 
+/// A page anyone may read: the viewer when signed in, else `None` (not a redirect to sign in).
+impl axum::extract::OptionalFromRequestParts<AppState> for Viewer {
+    type Rejection = ConsoleError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Option<Self>, Self::Rejection> {
+        match <Viewer as FromRequestParts<AppState>>::from_request_parts(parts, state).await {
+            Ok(viewer) => Ok(Some(viewer)),
+            Err(ConsoleError::SignIn { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
 /// Every console request: POSTs must come from this origin, and every response gets the
 /// security headers.
 pub(crate) async fn guard(request: Request, next: Next) -> Response {

@@ -333,7 +333,10 @@ async fn manage_endpoint(
 
     // A test event: queued, delivered, and the endpoint's health says so.
     click(client, &format!("form[action='/webhooks/{id}/test'] button")).await?;
-    assert!(text_of(client, "[data-flash]").await.contains("Test message"), "the page says it was queued");
+    assert!(
+        until_text(client, "[data-flash]", "Test message").await.contains("Test message"),
+        "the page says it was queued"
+    );
     let seen = received(receiver, 1).await;
     let body: serde_json::Value = serde_json::from_str(&seen[0].1).unwrap();
     assert_eq!(body["type"], "webhook.test");
@@ -351,16 +354,17 @@ async fn manage_endpoint(
     // Pause with a reason: a test message waits while it is paused.
     client.find(Locator::Css("input#reason")).await?.send_keys("moving the receiver").await?;
     click(client, &format!("form[action='/webhooks/{id}/pause'] button")).await?;
-    assert_eq!(text_of(client, "[data-health]").await, "paused");
+    assert_eq!(until_text(client, "[data-health]", "paused").await, "paused");
     assert!(text_of(client, "[data-paused]").await.contains("moving the receiver"));
     screenshot(client, "webhook-paused").await;
+    // The page already shows the pause's flash: wait for the test's to replace it.
     click(client, &format!("form[action='/webhooks/{id}/test'] button")).await?;
-    assert!(text_of(client, "[data-flash]").await.contains("Test message"));
+    assert!(until_text(client, "[data-flash]", "Test message").await.contains("Test message"));
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(app.store.message_counts(id).await.unwrap().0, 1, "the message waits while the endpoint is paused");
     assert_eq!(receiver.seen().len(), 1);
     click(client, &format!("form[action='/webhooks/{id}/resume'] button")).await?;
-    assert_eq!(text_of(client, "[data-health]").await, "healthy");
+    assert_eq!(until_text(client, "[data-health]", "healthy").await, "healthy");
     received(receiver, 2).await;
 
     // Rotate the secret: shown once; the next message verifies with it and is signed twice.
@@ -788,7 +792,7 @@ async fn exception_path(
         .await?;
     screenshot(client, "partner-exception-request").await;
     client.find(Locator::Css("details.exception-request button[type=submit]")).await?.click().await?;
-    expect_path(client, &page, "asking returns to the version").await;
+    expect_done(client, "exception_requested").await;
     assert!(text_of(client, ".flash").await.contains("exception request"), "the partner is told");
     let asked = text_of(client, "section[aria-labelledby=exceptions]").await;
     assert!(
@@ -816,7 +820,7 @@ async fn exception_path(
         )
         .await?;
     client.find(Locator::Css("button[value=grant]")).await?.click().await?;
-    expect_path(client, &page, "deciding returns to the version").await;
+    expect_done(client, "exception_decided").await;
     assert!(text_of(client, ".flash").await.contains("decided"));
     screenshot(client, "reviewer-exception-granted").await;
     sign_out(client).await;

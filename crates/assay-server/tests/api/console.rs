@@ -29,7 +29,7 @@ impl Page {
 }
 
 impl App {
-    async fn page(&self, method: Method, path: &str, cookie: Option<&str>, form: Option<&str>) -> Page {
+    pub(crate) async fn page(&self, method: Method, path: &str, cookie: Option<&str>, form: Option<&str>) -> Page {
         let mut request = Request::builder().method(method).uri(path).header(header::HOST, "127.0.0.1:8420");
         if let Some(cookie) = cookie {
             request = request.header(header::COOKIE, format!("assay_session={cookie}"));
@@ -449,7 +449,7 @@ async fn every_page_shows_what_it_is_for() {
     // A rule pack in shadow: its rollout and blast radius.
     let admin = app.service.authenticate(&app.admin).await.unwrap();
     let manifest = assay_builtin::PACK_TOML.replace("version = \"0.1.0\"", "version = \"0.2.0\"");
-    let upload = assay_service::PackUpload { manifest, components: assay_builtin::components() };
+    let upload = assay_service::PackUpload { manifest, files: assay_builtin::files() };
     app.service.publish_pack(&admin, upload).await.unwrap();
     let staff = app.sign_in(&app.reviewer).await;
     let packs = app.page(Method::GET, "/packs", Some(&staff), None).await;

@@ -94,6 +94,8 @@ fn probes(
     vec![
         ("healthz", get("/healthz".into())),
         ("readyz", get("/readyz".into())),
+        ("list_rules", get("/v1/rules".into())),
+        ("get_rule", get("/v1/rules/urls.https".into())),
         ("metrics_text", get("/metrics".into())),
         ("checkpoints", get("/v1/audit/checkpoints".into())),
         ("verify", get("/v1/audit/verify".into())),

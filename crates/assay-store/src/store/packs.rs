@@ -25,6 +25,8 @@ pub struct NewPack<'a> {
     pub manifest: &'a str,
     /// Its components, in the manifest's order.
     pub components: &'a [NewCheck<'a>],
+    /// Its rules' documentation: (file name, Markdown).
+    pub docs: &'a [(&'a str, &'a str)],
 }
 
 /// `SELECT` every [`PackRow`] column.
@@ -83,6 +85,13 @@ struct ManifestRow {
 struct ComponentRow {
     name: String,
     bytes: Vec<u8>,
+}
+
+/// A rule's documentation in a pack.
+#[derive(sqlx::FromRow)]
+struct DocsRow {
+    name: String,
+    markdown: String,
 }
 
 /// A listing a rollout phase failed.
@@ -161,6 +170,14 @@ impl Store {
             return Err(StoreError::Exists(format!("rule pack {}@{}", new.name, new.version)));
         };
         insert_components(&mut tx, Components::Pack, id, new.components, at).await?;
+        for (name, markdown) in new.docs {
+            sqlx::query("INSERT INTO rule_pack_docs (pack_id, name, markdown) VALUES ($1, $2, $3)")
+                .bind(id)
+                .bind(name)
+                .bind(markdown)
+                .execute(&mut *tx)
+                .await?;
+        }
         let enqueued = enqueue_for_pack(&mut tx, id, "pack", at).await?;
         let detail = format!("shadow; digest={}; {enqueued} live listings to re-check", new.digest);
         append(&mut tx, actor, "rules.publish", &format!("rules:{}@{}", new.name, new.version), &detail).await?;
@@ -202,7 +219,8 @@ impl Store {
         row.map(PackRow::record).transpose()
     }
 
-    /// A pack's manifest and its components (name and bytes), to load it.
+    /// A pack's manifest and its files by name, to load it: its components, then its rules'
+    /// documentation.
     pub async fn pack_contents(&self, id: i64) -> Result<(String, Vec<(String, Vec<u8>)>), StoreError> {
         let ManifestRow { manifest } =
             sqlx::query_as::<_, ManifestRow>("SELECT manifest FROM rule_packs WHERE id = $1")
@@ -217,7 +235,16 @@ impl Store {
         .bind(id)
         .fetch_all(&self.pool)
         .await?;
-        Ok((manifest, components.into_iter().map(|ComponentRow { name, bytes }| (name, bytes)).collect()))
+        let docs = sqlx::query_as::<_, DocsRow>("SELECT name, markdown FROM rule_pack_docs WHERE pack_id = $1")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
+        let files = components
+            .into_iter()
+            .map(|ComponentRow { name, bytes }| (name, bytes))
+            .chain(docs.into_iter().map(|DocsRow { name, markdown }| (name, markdown.into_bytes())))
+            .collect();
+        Ok((manifest, files))
     }
 
     /// Enforce a shadow pack from `enforce_at` (Unix seconds), publishing `notices` to the

@@ -2,14 +2,17 @@
 
 use std::ops::Range;
 
-use assay_sdk::{CheckInput, Config, Finding, Rule, RuleInfo, Severity, export_rule, finding};
+use assay_sdk::{CheckInput, Config, Finding, Rule, RuleInfo, Severity, export_rule, finding, pointer};
 
 struct Placeholder;
 
 /// Word sequences that mark unfinished copy, matched case-insensitively on whole words
-/// (so `TODO:` matches but `Mastodon` does not).
-const PHRASES: &[&[&str]] =
-    &[&["lorem", "ipsum"], &["todo"], &["tbd"], &["fixme"], &["coming", "soon"], &["your", "app", "name"]];
+/// (so `FIXME:` matches but `Mastodon` does not).
+const PHRASES: &[&[&str]] = &[&["lorem", "ipsum"], &["tbd"], &["fixme"], &["coming", "soon"], &["your", "app", "name"]];
+
+/// Quotation marks: a phrase inside them is mentioned, not used (a "Coming soon" badge).
+const OPENING_QUOTES: &[char] = &['"', '\'', '“', '‘', '«', '„'];
+const CLOSING_QUOTES: &[char] = &['"', '\'', '”', '’', '»', '“'];
 
 /// How many words may sit between `insert` and `here`, as in "insert app name here".
 const INSERT_GAP: usize = 5;
@@ -31,11 +34,17 @@ fn words(text: &str) -> Vec<(String, Range<usize>)> {
     out
 }
 
-/// How many words starting at `words[0]` form a placeholder, if they do.
-fn placeholder_len(words: &[(String, Range<usize>)]) -> Option<usize> {
+/// How many words starting at `words[0]` form a placeholder in `text`, if they do.
+fn placeholder_len(text: &str, words: &[(String, Range<usize>)]) -> Option<usize> {
     let first = words[0].0.as_str();
     if first.len() >= 3 && first.chars().all(|c| c == 'x') {
         return Some(1); // "xxx", "XXXX"
+    }
+    if first == "todo" {
+        // A developer's marker is `TODO` or `todo:`; "Todo" is a to-do app, or Spanish for "all".
+        let range = &words[0].1;
+        let marker = &text[range.clone()] == "TODO" || text[range.end..].starts_with(':');
+        return marker.then_some(1);
     }
     if first == "insert" {
         return words[1..].iter().take(INSERT_GAP + 1).position(|(w, _)| w == "here").map(|j| j + 2);
@@ -52,10 +61,12 @@ fn placeholders(text: &str) -> Vec<&str> {
     let mut found: Vec<&str> = Vec::new();
     let mut i = 0;
     while i < words.len() {
-        match placeholder_len(&words[i..]) {
+        match placeholder_len(text, &words[i..]) {
             Some(len) => {
-                let quoted = &text[words[i].1.start..words[i + len - 1].1.end];
-                if !found.iter().any(|f| f.eq_ignore_ascii_case(quoted)) {
+                let (start, end) = (words[i].1.start, words[i + len - 1].1.end);
+                let quoted = &text[start..end];
+                let mentioned = text[..start].ends_with(OPENING_QUOTES) && text[end..].starts_with(CLOSING_QUOTES);
+                if !mentioned && !found.iter().any(|f| f.eq_ignore_ascii_case(quoted)) {
                     found.push(quoted);
                 }
                 i += len;
@@ -68,7 +79,7 @@ fn placeholders(text: &str) -> Vec<&str> {
 
 impl Rule for Placeholder {
     fn info() -> RuleInfo {
-        RuleInfo::new("copy.placeholder", "No placeholder copy", "1.0.0", Severity::Error).description(
+        RuleInfo::new("copy.placeholder", "No placeholder copy", "1.1.0", Severity::Error).description(
             "The name, summary, description and keywords contain no template or unfinished text \
              (lorem ipsum, TODO, TBD, FIXME, \"coming soon\", \"your app name\", \"insert ... here\", xxx). \
              Placeholder copy tells merchants the listing is unfinished and misdescribes the app.",
@@ -83,7 +94,7 @@ impl Rule for Placeholder {
             ("/description".to_owned(), "description".to_owned(), l.description.as_str()),
         ];
         for (i, keyword) in l.keywords.iter().enumerate() {
-            fields.push((format!("/keywords/{i}"), format!("keyword `{keyword}`"), keyword.as_str()));
+            fields.push((pointer(["keywords", &i.to_string()]), format!("keyword `{keyword}`"), keyword.as_str()));
         }
         let mut findings = Vec::new();
         for (pointer, label, text) in fields {
@@ -120,5 +131,15 @@ mod tests {
     fn ignores_words_that_merely_contain_a_placeholder() {
         assert!(placeholders("Mastodon todos for boxxx sellers; insert rows anywhere").is_empty());
         assert!(placeholders("Your app names products automatically").is_empty());
+    }
+
+    #[test]
+    fn a_to_do_app_spanish_and_quoted_phrases_are_not_placeholders() {
+        assert!(placeholders("Todo Board for Store Teams").is_empty());
+        assert!(placeholders("Todo el diseño de tu tienda, en un solo lugar").is_empty());
+        assert!(placeholders("Shows a “Coming soon” badge on pre-order products").is_empty());
+        assert!(placeholders("Adds a \"coming soon\" ribbon").is_empty());
+        assert_eq!(placeholders("todo: pricing. TODO"), ["todo"]);
+        assert_eq!(placeholders("Support coming soon."), ["coming soon"]);
     }
 }

@@ -1,6 +1,6 @@
 //! `data.sharing-disclosed`: data shared with third parties is disclosed in full.
 
-use assay_sdk::{CheckInput, Config, Finding, Rule, RuleInfo, Severity, export_rule, finding};
+use assay_sdk::{CheckInput, Config, Finding, Rule, RuleInfo, Severity, export_rule, finding, pointer};
 
 struct SharingDisclosed;
 
@@ -35,7 +35,7 @@ impl Rule for SharingDisclosed {
             );
         }
         for (i, share) in l.data_shared.iter().enumerate() {
-            let at = |field: &str| format!("/data-shared/{i}/{field}");
+            let at = |field: &str| pointer(["data-shared", &i.to_string(), field]);
             let data = share.data.trim();
             let what = if data.is_empty() { format!("data-shared entry {i}") } else { format!("sharing `{data}`") };
             if data.is_empty() {

@@ -1,6 +1,6 @@
 //! `listing.keywords`: a short, distinct set of search keywords.
 
-use assay_sdk::{CheckInput, Config, Finding, Rule, RuleInfo, Severity, export_rule, finding};
+use assay_sdk::{CheckInput, Config, Finding, Rule, RuleInfo, Severity, export_rule, finding, pointer};
 
 struct Keywords;
 
@@ -37,7 +37,7 @@ impl Rule for Keywords {
         let name = l.name.trim().to_lowercase();
         let mut seen: Vec<String> = Vec::new();
         for (i, keyword) in l.keywords.iter().enumerate() {
-            let pointer = format!("/keywords/{i}");
+            let pointer = pointer(["keywords", &i.to_string()]);
             let normalized = keyword.trim().to_lowercase();
             let len = keyword.trim().chars().count();
             if !(MIN_CHARS..=MAX_CHARS).contains(&len) {

@@ -1,6 +1,6 @@
 //! `pricing.consistency`: the pricing model, plans, prices and trial agree with each other.
 
-use assay_sdk::{CheckInput, Config, Finding, PricingModel, Rule, RuleInfo, Severity, export_rule, finding};
+use assay_sdk::{CheckInput, Config, Finding, PricingModel, Rule, RuleInfo, Severity, export_rule, finding, pointer};
 
 struct PricingConsistency;
 
@@ -78,7 +78,7 @@ impl Rule for PricingConsistency {
 
         let mut free_plans = 0;
         for (i, plan) in pricing.plans.iter().enumerate() {
-            let at = |field: &str| format!("/pricing/plans/{i}/{field}");
+            let at = |field: &str| pointer(["pricing", "plans", &i.to_string(), field]);
             let name = &plan.name;
             let interval = plan.interval.as_str();
             if pricing.model == PricingModel::Subscription && !matches!(interval, "month" | "year") {

@@ -1,6 +1,6 @@
 //! `scopes.justified`: every scope says, in the merchant's words, why the app needs it.
 
-use assay_sdk::{CheckInput, Config, Finding, Rule, RuleInfo, Severity, export_rule, finding};
+use assay_sdk::{CheckInput, Config, Finding, Rule, RuleInfo, Severity, export_rule, finding, pointer};
 
 struct ScopesJustified;
 
@@ -55,7 +55,7 @@ impl Rule for ScopesJustified {
     fn check(input: &CheckInput, _config: &Config) -> Result<Vec<Finding>, String> {
         let mut findings = Vec::new();
         for (i, scope) in input.listing.scopes.iter().enumerate() {
-            let pointer = format!("/scopes/{i}/justification");
+            let pointer = pointer(["scopes", &i.to_string(), "justification"]);
             let name = &scope.name;
             let text = scope.justification.trim();
             let len = text.chars().count();

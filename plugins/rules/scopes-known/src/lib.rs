@@ -1,6 +1,6 @@
 //! `scopes.known`: every scope exists in the platform's catalogue, once.
 
-use assay_sdk::{CheckInput, Config, Finding, Rule, RuleInfo, Severity, export_rule, finding};
+use assay_sdk::{CheckInput, Config, Finding, Rule, RuleInfo, Severity, export_rule, finding, pointer};
 
 struct ScopesKnown;
 
@@ -47,7 +47,7 @@ impl Rule for ScopesKnown {
         let mut findings = Vec::new();
         for (i, scope) in scopes.iter().enumerate() {
             let name = &scope.name;
-            let pointer = format!("/scopes/{i}/name");
+            let pointer = pointer(["scopes", &i.to_string(), "name"]);
             if !known(name) {
                 let remediation = match suggestion(name) {
                     Some(s) => format!("Did you mean `{s}`?"),

@@ -1,6 +1,6 @@
 //! `scopes.wildcard`: no scope grants blanket or administrative access.
 
-use assay_sdk::{CheckInput, Config, Finding, Rule, RuleInfo, Severity, export_rule, finding};
+use assay_sdk::{CheckInput, Config, Finding, Rule, RuleInfo, Severity, export_rule, finding, pointer};
 
 struct ScopesWildcard;
 
@@ -38,7 +38,7 @@ impl Rule for ScopesWildcard {
             let name = &scope.name;
             if let Some(why) = blanket(name) {
                 findings.push(
-                    finding(format!("/scopes/{i}/name"), format!("scope `{name}` {why}"))
+                    finding(pointer(["scopes", &i.to_string(), "name"]), format!("scope `{name}` {why}"))
                         .remediation("Request only the specific read_<resource> and write_<resource> scopes the app uses, e.g. `read_orders`."),
                 );
             }

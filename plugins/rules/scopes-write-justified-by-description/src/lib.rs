@@ -1,6 +1,6 @@
 //! `scopes.write-justified-by-description`: what an app changes, its listing talks about.
 
-use assay_sdk::{CheckInput, Config, Finding, Rule, RuleInfo, Severity, export_rule, finding};
+use assay_sdk::{CheckInput, Config, Finding, Rule, RuleInfo, Severity, export_rule, finding, pointer};
 
 struct WriteDescribed;
 
@@ -63,7 +63,7 @@ impl Rule for WriteDescribed {
             let name = &scope.name;
             findings.push(
                 finding(
-                    format!("/scopes/{i}/name"),
+                    pointer(["scopes", &i.to_string(), "name"]),
                     format!("scope `{name}` lets the app change {resource}, but neither the description nor its justification mentions {resource}"),
                 )
                 .remediation(format!(

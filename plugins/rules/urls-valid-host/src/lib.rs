@@ -1,6 +1,6 @@
 //! `urls.valid-host`: URLs point at real, public hosts and carry no credentials.
 
-use assay_sdk::{CheckInput, Config, Finding, Rule, RuleInfo, Severity, export_rule, finding};
+use assay_sdk::{CheckInput, Config, Finding, Rule, RuleInfo, Severity, export_rule, finding, pointer};
 
 struct ValidHost;
 
@@ -149,7 +149,11 @@ impl Rule for ValidHost {
             ("/support/url".to_owned(), "support contact URL".to_owned(), l.support.url.as_deref()),
         ];
         for (i, webhook) in l.webhooks.iter().enumerate() {
-            urls.push((format!("/webhooks/{i}/url"), format!("`{}` webhook URL", webhook.topic), Some(&webhook.url)));
+            urls.push((
+                pointer(["webhooks", &i.to_string(), "url"]),
+                format!("`{}` webhook URL", webhook.topic),
+                Some(&webhook.url),
+            ));
         }
         let mut findings = Vec::new();
         for (pointer, label, url) in urls {

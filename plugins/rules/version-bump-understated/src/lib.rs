@@ -16,7 +16,7 @@
 //! Versions compare by semver 2.0 precedence: build metadata does not count, and a
 //! pre-release declares the bump of the release it leads to (1.3.0 → 1.4.0-beta.1 is minor).
 
-use assay_sdk::{CheckInput, Config, Finding, Listing, Rule, RuleInfo, Severity, export_rule, finding, log};
+use assay_sdk::{CheckInput, Config, Finding, Listing, Rule, RuleInfo, Severity, export_rule, finding, log, pointer};
 use semver::Version;
 
 struct BumpUnderstated;
@@ -124,7 +124,7 @@ fn changes(before: &Listing, after: &Listing) -> Vec<Change> {
         let known = before.data_shared.iter().any(|s| s.data == share.data && s.recipient == share.recipient);
         if !known {
             out.push(Change::new(
-                format!("/data-shared/{i}"),
+                pointer(["data-shared", &i.to_string()]),
                 format!("`{}` is newly shared with {}", share.data, share.recipient),
                 Bump::Minor,
                 "do not share it".to_owned(),
@@ -134,7 +134,7 @@ fn changes(before: &Listing, after: &Listing) -> Vec<Change> {
     for (i, plan) in after.pricing.plans.iter().enumerate() {
         if !before.pricing.plans.iter().any(|p| p.name == plan.name) {
             out.push(Change::new(
-                format!("/pricing/plans/{i}"),
+                pointer(["pricing", "plans", &i.to_string()]),
                 format!("the pricing plan `{}` was added", plan.name),
                 Bump::Minor,
                 format!("drop the `{}` plan", plan.name),
@@ -181,12 +181,12 @@ fn scope_changes(before: &Listing, after: &Listing, out: &mut Vec<Change>) {
     let had_scope = |name: &str| before.scopes.iter().any(|s| s.name == name);
     for (i, scope) in after.scopes.iter().enumerate() {
         let name = &scope.name;
-        let pointer = format!("/scopes/{i}/name");
+        let at = pointer(["scopes", &i.to_string(), "name"]);
         if had_scope(name) {
             let old = before.scopes.iter().find(|s| s.name == *name).map(|s| s.justification.as_str());
             if old != Some(scope.justification.as_str()) {
                 out.push(Change::new(
-                    format!("/scopes/{i}/justification"),
+                    pointer(["scopes", &i.to_string(), "justification"]),
                     format!("the justification of `{name}` changed"),
                     Bump::Patch,
                     "keep it as it was".to_owned(),
@@ -197,12 +197,12 @@ fn scope_changes(before: &Listing, after: &Listing, out: &mut Vec<Change>) {
         let read = name.strip_prefix("write_").map(|r| format!("read_{r}"));
         out.push(match read {
             Some(read) if had_scope(&read) => Change::new(
-                pointer,
+                at,
                 format!("scope `{read}` was escalated to `{name}`"),
                 Bump::Major,
                 format!("keep `{read}` instead of `{name}`"),
             ),
-            _ => Change::new(pointer, format!("scope `{name}` was added"), Bump::Minor, format!("drop `{name}`")),
+            _ => Change::new(at, format!("scope `{name}` was added"), Bump::Minor, format!("drop `{name}`")),
         });
     }
     for scope in &before.scopes {
@@ -232,7 +232,7 @@ fn webhook_changes(before: &Listing, after: &Listing, out: &mut Vec<Change>) {
                 format!("keep the `{topic}` subscription"),
             )),
             Some(i) if after.webhooks[i].url != webhook.url => out.push(Change::new(
-                format!("/webhooks/{i}/url"),
+                pointer(["webhooks", &i.to_string(), "url"]),
                 format!("the `{topic}` webhook moved to another URL"),
                 Bump::Patch,
                 "keep its URL".to_owned(),
@@ -243,7 +243,7 @@ fn webhook_changes(before: &Listing, after: &Listing, out: &mut Vec<Change>) {
     for (i, webhook) in after.webhooks.iter().enumerate() {
         if !before.webhooks.iter().any(|w| w.topic == webhook.topic) {
             out.push(Change::new(
-                format!("/webhooks/{i}/topic"),
+                pointer(["webhooks", &i.to_string(), "topic"]),
                 format!("the `{}` webhook subscription was added", webhook.topic),
                 Bump::Patch,
                 format!("drop the `{}` subscription", webhook.topic),
@@ -351,45 +351,10 @@ mod tests {
         assert_eq!(precedence(&v("1.4.0-rc.1"), &v("1.3.9")), Greater);
     }
 
+    /// The honest example listing (1.4.0, API 2026-07, four scopes, two webhooks), parsed as the
+    /// service parses it.
     fn listing() -> Listing {
-        use assay_sdk::{DataShare, Plan, Pricing, PricingModel, Scope, SupportContact, Urls, Webhook};
-        Listing {
-            slug: "acme".into(),
-            name: "Acme".into(),
-            version: "1.3.0".into(),
-            summary: "Sync stock".into(),
-            description: "Keeps stock in step.".into(),
-            category: "inventory".into(),
-            keywords: vec!["stock".into()],
-            api_version: "2026-04".into(),
-            urls: Urls {
-                homepage: Some("https://acme.example".into()),
-                privacy_policy: None,
-                terms: None,
-                support: None,
-            },
-            support: SupportContact { email: Some("help@acme.example".into()), url: None, phone: None },
-            pricing: Pricing {
-                model: PricingModel::Subscription,
-                trial_days: None,
-                plans: vec![Plan {
-                    name: "Basic".into(),
-                    price_cents: 900,
-                    currency: "USD".into(),
-                    interval: "month".into(),
-                }],
-            },
-            scopes: vec![
-                Scope { name: "read_products".into(), justification: "Reads the catalogue.".into() },
-                Scope { name: "read_orders".into(), justification: "Reads orders.".into() },
-            ],
-            webhooks: vec![Webhook { topic: "orders/create".into(), url: "https://acme.example/hooks".into() }],
-            data_shared: vec![DataShare {
-                data: "order totals".into(),
-                recipient: "Acme".into(),
-                purpose: "reports".into(),
-            }],
-        }
+        assay_sdk_testing::listing(assay_sdk_testing::EXAMPLE)
     }
 
     /// Each change alone, the bump it needs and where it points.
@@ -403,9 +368,9 @@ mod tests {
             (
                 |l| l.scopes.push(assay_sdk::Scope { name: "read_customers".into(), justification: "x".into() }),
                 Bump::Minor,
-                "/scopes/2/name",
+                "/scopes/4/name",
             ),
-            (|l| l.api_version = "2026-07".into(), Bump::Minor, "/api-version"),
+            (|l| l.api_version = "2026-10".into(), Bump::Minor, "/api-version"),
             (|l| l.data_shared[0].recipient = "Globex".into(), Bump::Minor, "/data-shared/0"),
             (|l| l.description = "Keeps stock and orders in step.".into(), Bump::Patch, "/description"),
             (|l| l.keywords.push("sync".into()), Bump::Patch, "/keywords"),

@@ -1,6 +1,6 @@
 //! `webhooks.https`: events about merchants' stores are delivered over HTTPS only.
 
-use assay_sdk::{CheckInput, Config, Finding, Rule, RuleInfo, Severity, export_rule, finding};
+use assay_sdk::{CheckInput, Config, Finding, Rule, RuleInfo, Severity, export_rule, finding, pointer};
 
 struct WebhooksHttps;
 
@@ -28,7 +28,7 @@ impl Rule for WebhooksHttps {
             };
             findings.push(
                 finding(
-                    format!("/webhooks/{i}/url"),
+                    pointer(["webhooks", &i.to_string(), "url"]),
                     format!("the `{}` webhook is delivered to `{url}` over `{scheme}`, not https", webhook.topic),
                 )
                 .remediation(remediation),

@@ -1,6 +1,6 @@
 //! `webhooks.known-topics`: every webhook subscribes to a topic the platform sends, once.
 
-use assay_sdk::{CheckInput, Config, Finding, Rule, RuleInfo, Severity, export_rule, finding};
+use assay_sdk::{CheckInput, Config, Finding, Rule, RuleInfo, Severity, export_rule, finding, pointer};
 
 struct KnownTopics;
 
@@ -36,7 +36,7 @@ impl Rule for KnownTopics {
         let mut findings = Vec::new();
         for (i, webhook) in webhooks.iter().enumerate() {
             let topic = &webhook.topic;
-            let pointer = format!("/webhooks/{i}/topic");
+            let pointer = pointer(["webhooks", &i.to_string(), "topic"]);
             if !TOPICS.contains(&topic.as_str()) {
                 let remediation = match TOPICS.iter().find(|t| t.eq_ignore_ascii_case(topic.trim())) {
                     Some(t) => format!("Write the topic exactly as `{t}`."),
