@@ -20,6 +20,7 @@ fn main() {
         "plugins/Cargo.lock",
         "plugins/pack.toml",
         "plugins/rules",
+        "plugins/lib",
         "plugins/hostile",
         "plugins/compat",
         "tests/frozen",

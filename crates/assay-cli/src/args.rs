@@ -323,6 +323,15 @@ pub struct CheckArgs {
     /// them onto the repository. Default: the git work tree's root, else the working directory.
     #[arg(long, value_name = "DIR")]
     pub base_dir: Option<PathBuf>,
+    /// Run exactly what this review service runs for the listing: its active rule pack (pulled
+    /// by digest into the cache), the listing's last approved version as the previous one, and
+    /// its live waivers, which keep the findings they cover from blocking. Needs a token that
+    /// can read the listing (`--token` or ASSAY_TOKEN).
+    #[arg(long, value_name = "URL", conflicts_with_all = ["rules", "previous"])]
+    pub server: Option<String>,
+    /// The API token `--server` reads the listing with.
+    #[arg(long, env = "ASSAY_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
     #[command(flatten, next_help_heading = "Sandbox")]
     pub sandbox: SandboxArgs,
 }
@@ -374,9 +383,22 @@ impl From<SeverityArg> for assay_core::Severity {
 pub enum RulesCommand {
     /// List the rules of a pack: ids, versions, severities, descriptions.
     List(RulesListArgs),
+    /// Create a rule project that builds as it is: the rule (Rust, Python or JavaScript), its
+    /// pack.toml, its documentation and first test cases.
+    #[command(
+        after_help = "Then: cd DIR && ./build.sh && assay rules test (docs/writing-rules.md walks through it).\n\nExamples:\n  assay rules new copy.summary-length\n  assay rules new acme.listing-tone --lang python --dir rules/tone"
+    )]
+    New(RulesNewArgs),
     /// Show one rule's documentation: what it checks, why, how to fix it, a failing and a
     /// passing example.
     Show(RulesShowArgs),
+    /// Fetch a review service's active rule pack into the cache, by its digest, and print
+    /// where it is (`assay check --rules DIR` runs it; `assay check --server URL` pulls it
+    /// itself). Every file is verified against its SHA-256 and the pack against its digest.
+    #[command(
+        after_help = "Exit codes: 0 pulled or already in the cache, 2 the server refused, 3 the server could not be reached or sent a pack that does not verify."
+    )]
+    Pull(RulesPullArgs),
     /// Publish a rule pack to a review service: `--shadow` re-checks every live listing
     /// without blocking anything and reports the blast radius; `--enforce` then notifies the
     /// affected partners and applies the new verdicts after `--grace` days.
@@ -504,6 +526,45 @@ pub struct WorkerArgs {
     pub service: ServiceArgs,
     #[command(flatten, next_help_heading = "Sandbox")]
     pub sandbox: SandboxArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesNewArgs {
+    /// The rule's id: lowercase dotted segments, the area first (e.g. `copy.summary-length`).
+    #[arg(value_name = "ID")]
+    pub id: String,
+    /// The language to write it in.
+    #[arg(long, value_enum, default_value_t = RuleLang::Rust)]
+    pub lang: RuleLang,
+    /// Where to create it (default: the id with dots as dashes, in this directory).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Rust: the assay-sdk crate to depend on (default: the one in the assay source this binary
+    /// was built from).
+    #[arg(long, value_name = "PATH")]
+    pub sdk: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RuleLang {
+    /// Rust with assay-sdk (cargo, wasm32-wasip2).
+    Rust,
+    /// Python through componentize-py (pinned; installed into .venv by build.sh).
+    Python,
+    /// JavaScript through componentize-js (pinned in package.json; npm installs it).
+    Js,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesPullArgs {
+    /// The review service's base URL.
+    #[arg(long, env = "ASSAY_SERVER", value_name = "URL", default_value = "http://127.0.0.1:8420")]
+    pub server: String,
+    /// An API token; the active pack is public, so none is needed.
+    #[arg(long, env = "ASSAY_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    #[command(flatten)]
+    pub cache: CacheArgs,
 }
 
 #[derive(Debug, Args)]
@@ -1550,6 +1611,7 @@ pub fn flags(global: &Global, command: &Command) -> toml::Table {
     let (server, store, service, sandbox, cache) = match command {
         Command::Check(a) => (None, None, None, Some(&a.sandbox), None),
         Command::Replay(a) => (None, None, None, None, Some(&a.cache)),
+        Command::Rules { command: RulesCommand::Pull(a) } => (None, None, None, None, Some(&a.cache)),
         Command::Rules { command: RulesCommand::List(a) } => (None, None, None, Some(&a.sandbox), None),
         Command::Rules { command: RulesCommand::Test(a) } => (None, None, None, Some(&a.sandbox), None),
         Command::Rules { command: RulesCommand::Show(a) } => (None, None, None, Some(&a.sandbox), None),

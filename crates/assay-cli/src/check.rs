@@ -12,6 +12,7 @@ use assay_host::{CheckSpec, Limits, ReviewInput};
 use assay_service::bundle::RunBundle;
 
 use crate::args::{CheckArgs, ClientFormat, Format, ReplayArgs};
+use crate::client::Client;
 use crate::config::Config;
 use crate::exit::{self, Failure, InputContext};
 use crate::report::{self, Report};
@@ -22,7 +23,17 @@ const MAX_MANIFEST_BYTES: u64 = 256 << 10;
 
 pub fn run(config: &Config, args: &CheckArgs) -> Result<ExitCode, Failure> {
     let started = (jiff::Timestamp::now(), std::time::Instant::now());
-    let pack = setup::pack(args.rules.as_ref())?;
+    // With --server: the service's active pack, pulled (or found in the cache) by digest.
+    let remote = match &args.server {
+        Some(server) => {
+            let client = Client::new(&crate::args::ClientArgs { server: server.clone(), token: args.token.clone() })?;
+            let (dir, _) = crate::rules::pull::pack_dir(&client, &setup::packs_dir(&config.sandbox), None)?;
+            Some((client, dir))
+        }
+        None => None,
+    };
+    let rules_dir = remote.as_ref().map(|(_, dir)| dir.clone()).or_else(|| args.rules.clone());
+    let mut pack = setup::pack(rules_dir.as_ref())?;
     let listing = match load_manifest(&listing_path(&args.path)) {
         Ok(listing) => listing,
         Err(failure) => {
@@ -35,7 +46,13 @@ pub fn run(config: &Config, args: &CheckArgs) -> Result<ExitCode, Failure> {
             return Err(failure);
         }
     };
-    let previous = args.previous.as_deref().map(|p| load_manifest(&listing_path(p))).transpose()?;
+    let mut previous = args.previous.as_deref().map(|p| load_manifest(&listing_path(p))).transpose()?;
+    let mut waivers = Vec::new();
+    if let Some((client, _)) = &remote {
+        let context = service_context(config, client, &listing.parsed.manifest.slug.to_string(), &mut pack)?;
+        previous = context.previous;
+        waivers = context.waivers;
+    }
     if let Some(previous) = &previous {
         let (now, before) = (&listing.parsed.manifest.slug, &previous.parsed.manifest.slug);
         if now != before {
@@ -69,11 +86,14 @@ pub fn run(config: &Config, args: &CheckArgs) -> Result<ExitCode, Failure> {
         tracing::info!("wrote the run bundle to {}", path.display());
     }
     let fail_on = args.fail_on.into();
-    let verdict = Verdict::decide(&review.runs, fail_on);
+    let (version, now) = (&listing.parsed.manifest.version, jiff::Timestamp::now().as_second());
+    let waived = |f: &assay_core::Finding| assay_core::waiver::find(&waivers, &f.rule_id, version, now).is_some();
+    let verdict = Verdict::decide_waived(&review.runs, fail_on, waived);
     let mut report =
         Report::new(&listing.file, &listing.parsed, (&pack.manifest).into(), review.runs, verdict, fail_on);
     report.run = Some(report::RunTiming { started: started.0, elapsed: started.1.elapsed() });
     report.attach_docs(&pack);
+    report.mark_waived(&waivers, version, now);
     emit(args, &report, Some(&listing.parsed.source_map))?;
     Ok(ExitCode::from(match verdict {
         Verdict::Pass => exit::PASS,
@@ -193,4 +213,69 @@ pub fn load_manifest(path: &Path) -> Result<LoadedManifest, Failure> {
     let parsed = Manifest::parse(&file, &source)
         .map_err(|e| Failure::Input(anyhow::Error::new(e.clone()), Some(report::human::manifest_error(&e, &source))))?;
     Ok(LoadedManifest { file, parsed })
+}
+
+/// What the review service would use for this listing, as `assay check --server` runs it.
+struct ServiceContext {
+    previous: Option<LoadedManifest>,
+    waivers: Vec<assay_core::waiver::Waiver>,
+}
+
+/// Ask the service for `slug`'s context: its last approved version and live waivers. When the
+/// active pack moved since `pack` was pulled, pull the one the context names.
+fn service_context(
+    config: &Config,
+    client: &Client,
+    slug: &str,
+    pack: &mut assay_host::RulePack,
+) -> Result<ServiceContext, Failure> {
+    let context: assay_api::rules::CheckContext =
+        crate::client::expect(client.get(&format!("/v1/listings/{slug}/check-context"))?)?;
+    let pulled = assay_service::rollout::pack_digest(&pack.source, &pack.components);
+    if context.pack.digest != pulled {
+        let packs = setup::packs_dir(&config.sandbox);
+        let (dir, _) = crate::rules::pull::pack_dir(client, &packs, Some(&context.pack.digest))?;
+        *pack = setup::pack(Some(&dir))?;
+    }
+    let previous = match context.previous {
+        Some(p) => {
+            let file = format!("{}/listings/{slug}/versions/{}", client.base(), p.version);
+            let parsed = Manifest::parse(&file, &p.manifest)
+                .map_err(|e| Failure::Host(anyhow::anyhow!("the service's approved version does not parse: {e}")))?;
+            Some(LoadedManifest { file, parsed })
+        }
+        None => None,
+    };
+    let waivers = context
+        .waivers
+        .iter()
+        .map(|w| {
+            let versions =
+                w.versions.parse().map_err(|e| anyhow::anyhow!("waiver #{} covers `{}`: {e}", w.id, w.versions))?;
+            let expires_at =
+                w.expires_at.parse::<jiff::Timestamp>().map_err(|e| anyhow::anyhow!("waiver #{}: {e}", w.id))?;
+            Ok(assay_core::waiver::Waiver {
+                id: w.id,
+                rule_id: w.rule_id.clone(),
+                versions,
+                expires_at: expires_at.as_second(),
+            })
+        })
+        .collect::<anyhow::Result<_>>()
+        .map_err(Failure::Host)?;
+    let compared = match &previous {
+        Some(p) => format!("compared with {}, its last approved version", p.parsed.manifest.version),
+        None => "no approved version to compare with".to_owned(),
+    };
+    let waived = match context.waivers.len() {
+        1 => "1 live waiver".to_owned(),
+        n => format!("{n} live waivers"),
+    };
+    eprintln!(
+        "checking {slug} as {} does: rule pack {}@{}, {compared}, {waived}",
+        client.base(),
+        context.pack.name,
+        context.pack.version
+    );
+    Ok(ServiceContext { previous, waivers })
 }

@@ -16,6 +16,7 @@ use crate::exit::Failure;
 #[derive(Debug)]
 pub struct Client {
     base: String,
+    /// `Bearer …`; empty for a client of the public routes only.
     auth: String,
     agent: ureq::Agent,
 }
@@ -28,7 +29,20 @@ pub enum Answer<T> {
 
 impl Client {
     pub fn new(args: &ClientArgs) -> Result<Client, Failure> {
-        let base = args.server.trim_end_matches('/').to_owned();
+        Client::connect(&args.server, args.token.as_deref())
+    }
+
+    /// A client of `server` with `token`; without one, only the public routes answer
+    /// (`/v1/rules`, the active pack).
+    pub fn public(server: &str, token: Option<&str>) -> Result<Client, Failure> {
+        match token.map(str::trim).filter(|t| !t.is_empty()) {
+            Some(token) => Client::connect(server, Some(token)),
+            None => Ok(Client { auth: String::new(), ..Client::connect(server, Some("-"))? }),
+        }
+    }
+
+    fn connect(server: &str, token: Option<&str>) -> Result<Client, Failure> {
+        let base = server.trim_end_matches('/').to_owned();
         if !(base.starts_with("http://") || base.starts_with("https://")) {
             return Err(Failure::Input(anyhow!("--server must be an http:// or https:// URL, not `{base}`"), None));
         }
@@ -38,7 +52,7 @@ impl Client {
             .user_agent(concat!("assay/", env!("CARGO_PKG_VERSION")))
             .build()
             .into();
-        let Some(token) = args.token.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
+        let Some(token) = token.map(str::trim).filter(|t| !t.is_empty()) else {
             return Err(Failure::Input(
                 anyhow!(
                     "no API token: pass --token TOKEN or set ASSAY_TOKEN (an admin creates one with `assay token create`)"
@@ -50,8 +64,16 @@ impl Client {
     }
 
     pub fn get<T: DeserializeOwned>(&self, path: &str) -> Result<Answer<T>, Failure> {
-        let request = self.agent.get(format!("{}{path}", self.base)).header("Authorization", &self.auth);
+        let mut request = self.agent.get(format!("{}{path}", self.base));
+        if !self.auth.is_empty() {
+            request = request.header("Authorization", &self.auth);
+        }
         self.answer(path, request.call())
+    }
+
+    /// The server's base URL, as given.
+    pub fn base(&self) -> &str {
+        &self.base
     }
 
     pub fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<Answer<T>, Failure> {

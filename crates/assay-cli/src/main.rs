@@ -36,7 +36,9 @@ fn main() -> ExitCode {
     let file = match &cli.command {
         Command::Check(_)
         | Command::Replay(_)
-        | Command::Rules { command: RulesCommand::List(_) | RulesCommand::Test(_) | RulesCommand::Show(_) }
+        | Command::Rules {
+            command: RulesCommand::List(_) | RulesCommand::Test(_) | RulesCommand::Show(_) | RulesCommand::Pull(_),
+        }
         | Command::Serve(_)
         | Command::Worker(_)
         | Command::Token { .. }
@@ -68,6 +70,8 @@ fn main() -> ExitCode {
         Command::Rules { command: RulesCommand::Status(args) } => rules::status(args),
         Command::Rules { command: RulesCommand::Test(args) } => rules::test(config, args),
         Command::Rules { command: RulesCommand::Show(args) } => rules::show(config, args),
+        Command::Rules { command: RulesCommand::Pull(args) } => rules::pull::run(config, args),
+        Command::Rules { command: RulesCommand::New(args) } => rules::new::run(args),
         Command::Worker(_) => worker::run(config),
         Command::Checks { command: ChecksCommand::Update(args) } => rules::update_checks(args),
         Command::Token { command: TokenCommand::Create(args) } if args.role.is_some() => token::create(config, args),

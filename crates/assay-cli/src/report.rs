@@ -198,9 +198,20 @@ pub struct FindingReport {
     pub help_url: String,
     /// Who wrote the rule: `platform` (the rule pack) or `partner` (a `--check` component).
     pub author: String,
+    /// The review service's waiver that keeps this finding from blocking (`assay check
+    /// --server` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waived_by: Option<i64>,
 }
 
 impl Report {
+    /// Mark each finding a live waiver covers on listing `version` at `now`.
+    pub fn mark_waived(&mut self, waivers: &[assay_core::waiver::Waiver], version: &semver::Version, now: i64) {
+        for finding in &mut self.findings {
+            finding.waived_by = assay_core::waiver::find(waivers, &finding.rule_id, version, now).map(|w| w.id);
+        }
+    }
+
     /// Give each rule of `pack` that ran the documentation the pack ships for it (matched by
     /// component digest, so a partner's `--check` is never mistaken for a pack rule).
     pub fn attach_docs(&mut self, pack: &assay_host::RulePack) {
@@ -244,6 +255,7 @@ impl Report {
                     remediation: f.remediation.clone(),
                     help_url: f.help_url.clone(),
                     author: if platform { "platform" } else { "partner" }.to_owned(),
+                    waived_by: None,
                 }
             })
             .collect();

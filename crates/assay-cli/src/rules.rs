@@ -2,7 +2,7 @@
 //! a review service (shadow re-check, blast radius, enforcement) and follow it.
 
 use std::io::IsTerminal as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -23,6 +23,8 @@ use crate::exit::{Failure, InputContext};
 use crate::setup;
 
 mod cases;
+pub mod new;
+pub mod pull;
 
 /// How often `--wait` asks for progress.
 const POLL: Duration = Duration::from_millis(500);
@@ -431,7 +433,8 @@ pub fn test(config: &crate::config::Config, args: &RulesTestArgs) -> Result<Exit
     // A rule project (pack.toml beside tests/) tests its own pack against its own cases.
     let project = args.rules.is_none() && args.path.join("pack.toml").is_file();
     let (cases_at, pack_dir) = if project {
-        (args.path.join("tests"), Some(args.path.clone()))
+        let tests = if args.path == Path::new(".") { PathBuf::from("tests") } else { args.path.join("tests") };
+        (tests, Some(args.path.clone()))
     } else {
         (args.path.clone(), args.rules.clone())
     };

@@ -66,6 +66,19 @@ pub fn host_with(sandbox: &config::Sandbox, limits: Limits, docs_url: Option<Str
     .map_err(|e| Failure::Host(e.into()))
 }
 
+/// Where `assay rules pull` keeps packs, by digest: beside the compiled components.
+pub fn packs_dir(sandbox: &config::Sandbox) -> PathBuf {
+    match &sandbox.cache_dir {
+        Some(dir) => dir.join("packs"),
+        None => {
+            use etcetera::BaseStrategy as _;
+            etcetera::choose_base_strategy()
+                .map(|dirs| dirs.cache_dir().join("assay").join("packs"))
+                .unwrap_or_else(|_| std::env::temp_dir().join("assay-packs"))
+        }
+    }
+}
+
 fn cache_dir(sandbox: &config::Sandbox) -> PathBuf {
     if let Some(dir) = &sandbox.cache_dir {
         return dir.clone();

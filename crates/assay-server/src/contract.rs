@@ -58,6 +58,8 @@ pub(crate) const PERMISSIONS: &[(&str, Option<Permission>)] = &[
     ("timeline", Some(Permission::Read)),
     ("list_rules", None),
     ("get_rule", None),
+    ("get_active_pack", None),
+    ("check_context", Some(Permission::Read)),
     ("healthz", None),
     ("readyz", None),
     ("metrics_text", None),

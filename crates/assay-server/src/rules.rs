@@ -3,11 +3,14 @@
 //! at `/rules` and `/rules/{id}`.
 
 use assay_api::problem::Problem;
-use assay_api::rules::{RuleCatalogue, RuleDocs, RuleSummary};
+use assay_api::rules::{
+    ActivePackRef, CheckContext, PackFile, PreviousVersion, RuleCatalogue, RuleDocs, RulePackFiles, RuleSummary,
+};
 use axum::Json;
 use axum::extract::State;
 
 use crate::AppState;
+use crate::auth::Caller;
 use crate::problem::{ApiError, ApiPath};
 
 pub(crate) fn summary(r: &assay_service::rules::RuleDoc) -> RuleSummary {
@@ -58,5 +61,61 @@ pub async fn get_rule(State(state): State<AppState>, ApiPath(id): ApiPath<String
         rule: summary(rule),
         pack: format!("{}@{}", catalogue.pack, catalogue.version),
         docs: rule.docs.as_deref().map(str::to_owned),
+    }))
+}
+
+/// The active pack as files (`pack.toml`, components, documentation), each with its SHA-256,
+/// for `assay rules pull`: a partner runs exactly what the service runs.
+#[utoipa::path(
+    get, path = "/v1/rules/pack", tag = "rules",
+    responses((status = 200, description = "The active pack's files", body = RulePackFiles)),
+)]
+pub async fn get_active_pack(State(state): State<AppState>) -> Result<Json<RulePackFiles>, ApiError> {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let pack = state.service.active_pack_files().await?;
+    let files = pack
+        .files
+        .iter()
+        .map(|(name, bytes)| PackFile {
+            name: name.clone(),
+            sha256: hex::encode(sha2::Sha256::digest(bytes)),
+            content: base64::engine::general_purpose::STANDARD.encode(bytes),
+        })
+        .collect();
+    Ok(Json(RulePackFiles {
+        name: pack.name,
+        version: pack.version,
+        digest: pack.digest,
+        manifest: pack.manifest.to_string(),
+        files,
+    }))
+}
+
+/// What `assay check --server` needs to decide a listing as the service would: the active
+/// pack, the listing's last approved version and its live waivers.
+#[utoipa::path(
+    get, path = "/v1/listings/{slug}/check-context", tag = "rules",
+    params(("slug" = String, Path, description = "The listing")),
+    responses(
+        (status = 200, description = "The context", body = CheckContext),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such listing the caller may see", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("token" = []))
+)]
+pub async fn check_context(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    ApiPath(slug): ApiPath<String>,
+) -> Result<Json<CheckContext>, ApiError> {
+    let context = state.service.check_context(&who, &slug).await?;
+    let now = state.service.now();
+    let (name, version, digest) = context.pack;
+    Ok(Json(CheckContext {
+        slug,
+        pack: ActivePackRef { name, version, digest },
+        previous: context.previous.map(|(version, manifest)| PreviousVersion { version, manifest }),
+        waivers: context.waivers.iter().map(|w| crate::dto::waiver(w, now)).collect(),
     }))
 }

@@ -142,6 +142,12 @@ impl App {
         self.send(request).await
     }
 
+    /// A reviewer's decision on a version (`approve`, `request_changes`, `reject`, `certify`).
+    async fn decide(&self, token: &str, slug: &str, version: &str, action: &str, note: &str) -> Reply {
+        let path = format!("/v1/listings/{slug}/versions/{version}/decisions");
+        self.call(Method::POST, &path, Some(token), Some(json!({"action": action, "note": note}))).await
+    }
+
     /// `PUT /v1/listings/{slug}/checks` with one `check` part per component.
     async fn put_checks(&self, slug: &str, token: &str, checks: &[(&str, &[u8])]) -> Reply {
         let boundary = "assay-test-boundary";
@@ -1084,14 +1090,7 @@ async fn a_partner_releases_and_withdraws_its_own_versions() {
     let withdrawn =
         app.call(Method::POST, &path, Some(&app.acme), Some(json!({"action": "withdraw", "note": "superseded"}))).await;
     assert_eq!(withdrawn.body["state"], "withdrawn", "{}", withdrawn.body);
-    let late = app
-        .call(
-            Method::POST,
-            &format!("/v1/listings/{other}/versions/{v2}/decisions"),
-            Some(&app.reviewer),
-            Some(json!({"action": "approve", "note": "ok"})),
-        )
-        .await;
+    let late = app.decide(&app.reviewer, &other, &v2, "approve", "ok").await;
     assert_eq!(late.status, StatusCode::CONFLICT, "{}", late.body);
     let timeline = app.call(Method::GET, &format!("/v1/listings/{other}/timeline"), Some(&app.acme), None).await;
     assert!(

@@ -98,3 +98,78 @@ fn describe(host: &assay_host::Host, pack: &RulePack) -> Result<Vec<RuleDoc>, Se
     }
     Ok(rules)
 }
+
+/// The active pack as files, for `assay rules pull`: `pack.toml` as written and every file it
+/// names (components and documentation), so a partner runs exactly what the service runs.
+#[derive(Debug, Clone)]
+pub struct PackFiles {
+    /// The pack's name.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+    /// SHA-256 over `manifest` and the components, hex.
+    pub digest: String,
+    /// `pack.toml` as written.
+    pub manifest: Arc<str>,
+    /// Each file by the name `pack.toml` gives it: the components, then the documentation.
+    pub files: Vec<(String, Arc<[u8]>)>,
+}
+
+/// What a local check of one listing needs to decide as the service would.
+#[derive(Debug, Clone)]
+pub struct CheckContext {
+    /// The active pack's name, version and digest.
+    pub pack: (String, String, String),
+    /// The listing's last approved version and its manifest: what a new version is compared with.
+    pub previous: Option<(String, String)>,
+    /// The listing's live waivers (granted exceptions included): findings they cover do not block.
+    pub waivers: Vec<assay_core::waiver::WaiverRecord>,
+}
+
+impl Service {
+    /// The active pack's files.
+    pub async fn active_pack_files(&self) -> Result<PackFiles, ServiceError> {
+        let pack = self.current_pack().await?;
+        let rules = &pack.manifest.rules;
+        let components = rules.iter().zip(&pack.components).map(|(r, bytes)| (r.component.clone(), bytes.clone()));
+        let mut docs: Vec<(String, Arc<[u8]>)> = rules
+            .iter()
+            .zip(&pack.docs)
+            .filter_map(|(r, text)| Some((r.docs.clone()?, Arc::from(text.as_deref()?.as_bytes()))))
+            .collect();
+        docs.sort_by(|a, b| a.0.cmp(&b.0));
+        docs.dedup_by(|a, b| a.0 == b.0);
+        Ok(PackFiles {
+            name: pack.manifest.name.clone(),
+            version: pack.manifest.version.to_string(),
+            digest: crate::rollout::pack_digest(&pack.source, &pack.components),
+            manifest: pack.source.clone(),
+            files: components.chain(docs).collect(),
+        })
+    }
+
+    /// What `assay check --server` needs for `slug`: the active pack, the last approved version
+    /// and the live waivers. The caller must be able to see the listing.
+    pub async fn check_context(
+        &self,
+        who: &assay_core::identity::Principal,
+        slug: &str,
+    ) -> Result<CheckContext, ServiceError> {
+        crate::access::require(who, crate::access::Permission::Read)?;
+        let waivers = self.waivers(who, slug).await?;
+        let now = self.now();
+        let live = waivers.into_iter().filter(|w| now < w.waiver.expires_at).collect();
+        // Every version there is comes before a new one.
+        let previous = self.store.last_approved(slug, assay_core::identity::VersionId(i64::MAX)).await?;
+        let pack = self.current_pack().await?;
+        Ok(CheckContext {
+            pack: (
+                pack.manifest.name.clone(),
+                pack.manifest.version.to_string(),
+                crate::rollout::pack_digest(&pack.source, &pack.components),
+            ),
+            previous: previous.map(|p| (p.version, p.manifest)),
+            waivers: live,
+        })
+    }
+}

@@ -39,6 +39,10 @@ pub fn render(report: &Report, source_map: &SourceMap) -> anyhow::Result<String>
             format!("see {}", f.help_url)
         };
         groups.push(Group::with_title(Level::NOTE.secondary_title(see)));
+        if let Some(id) = f.waived_by {
+            let waived = format!("waived by the review service's waiver #{id}: it does not block");
+            groups.push(Group::with_title(Level::NOTE.secondary_title(waived)));
+        }
         out.push_str(&renderer.render(&groups));
         out.push_str("\n\n");
     }

@@ -133,3 +133,63 @@ findings = [{ rule = "version.bump-understated", severity = "blocker", pointer =
     let out = rules_test(dir.path(), &[]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
 }
+
+/// `assay rules new` makes a project that builds as it is and passes its own cases: Rust always;
+/// Python and JavaScript with the toolchains CI installs for the integration-check examples.
+#[test]
+fn a_new_rule_project_builds_and_passes_its_own_cases_in_every_language() {
+    let dir = tempfile::tempdir().unwrap();
+    let python = std::env::var_os("ASSAY_TEST_PYTHON_CHECK").is_some();
+    let js = std::env::var_os("ASSAY_TEST_JS_CHECK").is_some();
+    for (lang, id, enabled) in
+        [("rust", "copy.summary-length", true), ("python", "acme.tone", python), ("js", "acme.tone-js", js)]
+    {
+        if !enabled {
+            eprintln!("skipping the {lang} scaffold: its toolchain is built with the {lang} example (CI does)");
+            continue;
+        }
+        let project = dir.path().join(lang);
+        let out = run(assay().args(["rules", "new", id, "--lang", lang, "--dir"]).arg(&project));
+        assert_eq!(out.code, 0, "{lang}: {}", out.stderr);
+        assert!(out.stderr.contains("./build.sh && assay rules test"), "{}", out.stderr);
+        let mut build = std::process::Command::new(project.join("build.sh"));
+        match lang {
+            // One target directory for every run of this test: the SDK compiles once.
+            "rust" => build.env("CARGO_TARGET_DIR", Path::new(env!("CARGO_TARGET_TMPDIR")).join("rules-new")),
+            "python" => {
+                build.env("COMPONENTIZE_PY", root().join("examples/integration-check-python/.venv/bin/componentize-py"))
+            }
+            _ => {
+                std::os::unix::fs::symlink(
+                    root().join("examples/integration-check-js/node_modules"),
+                    project.join("node_modules"),
+                )
+                .unwrap();
+                &mut build
+            }
+        };
+        let built = build.output().unwrap();
+        assert!(
+            built.status.success(),
+            "{lang}: {}{}",
+            String::from_utf8_lossy(&built.stdout),
+            String::from_utf8_lossy(&built.stderr)
+        );
+        let out = run(assay().args(["rules", "test"]).arg(&project));
+        assert_eq!(out.code, 0, "{lang}: {}{}", out.stdout, out.stderr);
+        assert!(out.stdout.contains("test result: ok. 3 passed"), "{lang}: {}", out.stdout);
+        let shown = run(assay().args(["rules", "show", id, "--rules"]).arg(&project));
+        assert!(
+            shown.stdout.contains("## How to fix"),
+            "{lang}: its documentation ships in its pack: {}",
+            shown.stdout
+        );
+    }
+    // The same id twice is refused rather than overwritten, and a bad id says what an id is.
+    let again = run(assay().args(["rules", "new", "copy.summary-length", "--dir"]).arg(dir.path().join("rust")));
+    assert_eq!(again.code, 2);
+    assert!(again.stderr.contains("exists and is not empty"), "{}", again.stderr);
+    let bad = run(assay().args(["rules", "new", "SummaryLength"]));
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("lowercase dotted segments"), "{}", bad.stderr);
+}

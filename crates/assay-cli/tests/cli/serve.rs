@@ -955,3 +955,116 @@ fn the_audit_chain_is_checkpointed_verified_and_its_tampering_found() {
         server.kill();
     }
 }
+
+/// Findings as `(rule, severity, pointer, waived)`, sorted: what a verdict is made of.
+fn finding_keys(findings: &Value, waived: &str) -> Vec<(String, String, String, bool)> {
+    let mut keys: Vec<_> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let text = |k: &str| f[k].as_str().unwrap().to_owned();
+            (text("rule_id"), text("severity"), text("pointer"), !f[waived].is_null())
+        })
+        .collect();
+    keys.sort();
+    keys
+}
+
+/// `assay check --server` decides as the service does after a shadow → enforce rollout of a
+/// stricter pack: the same pack (pulled by digest), the same previous version, the same live
+/// waivers, so the same findings and verdict — on both backends.
+#[test]
+fn a_local_check_against_the_server_decides_as_the_service_does() {
+    let dir = tempfile::tempdir().unwrap();
+    for data in backends(dir.path()) {
+        let _drop = DropDatabase(data.clone());
+        let work = dir.path().join(data.name());
+        std::fs::create_dir_all(&work).unwrap();
+        let partner = token(&data, "partner", Some("acme"));
+        let reviewer = token(&data, "reviewer", None);
+        let admin = token(&data, "admin", None);
+        let server = Server::start_with(&data, None, &["--scheduler-interval-secs", "1"]);
+        approved(&server, &work, &partner, &reviewer, "clean", "acme-local");
+
+        // The stricter pack (copy.shouting an error), enforced at once.
+        let pack = stricter_pack(&work, "0.2.0");
+        let enforce =
+            client(&server, &admin, &["rules", "publish", pack.to_str().unwrap(), "--enforce", "--grace", "0"]);
+        assert_eq!(enforce.code, 0, "{}: {}{}", data.name(), enforce.stdout, enforce.stderr);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let pulled = client(&server, &partner, &["rules", "pull"]);
+            assert_eq!(pulled.code, 0, "{}", pulled.stderr);
+            if pulled.stderr.contains("assay-builtin 0.2.0") {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the pack was never applied: {}", pulled.stderr);
+            std::thread::sleep(Duration::from_millis(300));
+        }
+
+        // A patch release that shouts, adds a scope (a minor change) and serves its terms over
+        // http; a reviewer waives urls.https for it.
+        let next = work.join("next");
+        std::fs::create_dir_all(&next).unwrap();
+        let text = std::fs::read_to_string(root().join("examples/listings/clean/listing.toml")).unwrap();
+        let text = text
+            .replace("slug = \"acme-stock-sync\"", "slug = \"acme-local\"")
+            .replace("version = \"1.4.0\"", "version = \"1.4.1\"")
+            .replace("name = \"Acme Stock Sync\"", "name = \"ACME STOCK SYNC\"")
+            .replace("https://acme-apps.com/legal/terms", "http://acme-apps.com/legal/terms")
+            + "\n[[scopes]]\nname = \"read_inventory\"\njustification = \"Reads stock levels at each location to compare them.\"\n";
+        std::fs::write(next.join("listing.toml"), text).unwrap();
+        let waive = client(
+            &server,
+            &reviewer,
+            &[
+                "review",
+                "waive",
+                "acme-local",
+                "--rule",
+                "urls.https",
+                "--versions",
+                ">=1.4.1",
+                "--expires",
+                "2099-01-01T00:00:00Z",
+                "--justification",
+                "the terms page moves to https with the new host",
+            ],
+        );
+        assert_eq!(waive.code, 0, "{}{}", waive.stdout, waive.stderr);
+
+        let local =
+            client(&server, &partner, &["check", next.to_str().unwrap(), "--server", &server.url, "--format", "json"]);
+        assert!(
+            local.stderr.contains(
+                "rule pack assay-builtin@0.2.0, compared with 1.4.0, its last approved version, 1 live waiver"
+            ),
+            "{}",
+            local.stderr
+        );
+        let local_report: Value = serde_json::from_str(&local.stdout).unwrap();
+        let service = client(&server, &partner, &["submit", next.to_str().unwrap(), "--format", "json"]);
+        let version: Value = serde_json::from_str(&service.stdout).unwrap_or_else(|_| panic!("{}", service.stderr));
+
+        let local_findings = finding_keys(&local_report["findings"], "waived_by");
+        let service_findings = finding_keys(&version["findings"], "waived_by");
+        assert_eq!(local_findings, service_findings, "{}: the same findings", data.name());
+        assert_eq!(local_report["verdict"], version["verdict"], "{}: the same verdict", data.name());
+        assert_eq!(local.code, service.code, "{}: the same exit code", data.name());
+        // …and it is the service's pack, previous version and waiver that made them.
+        let has = |rule: &str, severity: &str, waived: bool| {
+            local_findings.iter().any(|(r, s, _, w)| r == rule && s == severity && *w == waived)
+        };
+        assert!(has("copy.shouting", "error", false), "the enforced pack's severity: {local_findings:?}");
+        assert!(has("version.bump-understated", "blocker", false), "compared with 1.4.0: {local_findings:?}");
+        assert!(has("urls.https", "error", true), "the waiver covers it: {local_findings:?}");
+        assert_eq!(local_report["verdict"], "fail");
+        // Without --server the same listing is checked with this binary's pack and nothing else.
+        let offline = run(assay().args(["check", next.to_str().unwrap(), "--format", "json"]));
+        let offline = finding_keys(&serde_json::from_str::<Value>(&offline.stdout).unwrap()["findings"], "waived_by");
+        assert!(offline.iter().any(|(r, s, ..)| r == "copy.shouting" && s == "warning"), "{offline:?}");
+        assert!(!offline.iter().any(|(r, ..)| r == "version.bump-understated"), "{offline:?}");
+        server.kill();
+    }
+}

@@ -5,11 +5,6 @@
 
 use super::*;
 
-async fn decide(app: &App, token: &str, slug: &str, version: &str, action: &str, note: &str) -> Reply {
-    let path = format!("/v1/listings/{slug}/versions/{version}/decisions");
-    app.call(Method::POST, &path, Some(token), Some(json!({"action": action, "note": note}))).await
-}
-
 async fn appeal(app: &App, token: &str, slug: &str, version: &str, statement: &str) -> Reply {
     let path = format!("/v1/listings/{slug}/versions/{version}/appeals");
     app.call(Method::POST, &path, Some(token), Some(json!({"statement": statement}))).await
@@ -34,7 +29,7 @@ async fn a_rejection_is_appealed_and_a_second_reviewer_overturns_it() {
     // Nothing to appeal before a reviewer decided.
     let early = appeal(&app, &app.acme, &slug, &version, "please").await;
     assert_problem(&early, StatusCode::CONFLICT, "transition_not_allowed");
-    let rejected = decide(&app, &app.reviewer, &slug, &version, "reject", "the support page is a parked domain").await;
+    let rejected = app.decide(&app.reviewer, &slug, &version, "reject", "the support page is a parked domain").await;
     assert_eq!(rejected.status, StatusCode::OK, "{}", rejected.body);
 
     // Refusals change nothing.
@@ -101,7 +96,7 @@ async fn an_appeal_is_heard_once_and_an_upheld_decision_stands() {
     let app = app().await;
     let second = person_token(&app.store, "sam@platform.test", "Sam Second", None, Role::Reviewer).await;
     let (slug, version) = app.reviewed("clean").await;
-    let sent_back = decide(&app, &app.reviewer, &slug, &version, "request_changes", "add a changelog").await;
+    let sent_back = app.decide(&app.reviewer, &slug, &version, "request_changes", "add a changelog").await;
     assert_eq!(sent_back.body["state"], "changes_requested", "{}", sent_back.body);
     let filed = appeal(&app, &app.acme, &slug, &version, "the changelog is in the description").await;
     let id = filed.body["id"].as_i64().unwrap();
@@ -124,7 +119,7 @@ async fn an_appeal_is_heard_once_and_an_upheld_decision_stands() {
 
     // An upheld request for changes stands.
     let (slug, version) = app.reviewed_manifest(example("clean").replace(&slug, "acme-upheld")).await;
-    decide(&app, &app.reviewer, &slug, &version, "reject", "copies a competitor's name").await;
+    app.decide(&app.reviewer, &slug, &version, "reject", "copies a competitor's name").await;
     let id = appeal(&app, &app.acme, &slug, &version, "we own the mark").await.body["id"].as_i64().unwrap();
     let upheld = hear(&app, &second, id, "uphold", "the mark is registered to someone else").await;
     assert_eq!(upheld.body["status"], "upheld", "{}", upheld.body);
@@ -205,7 +200,7 @@ async fn messages_go_both_ways_internal_notes_stay_with_staff_and_a_hold_shows_t
 
     // A decision ends a hold; a decided version is not put on hold.
     assert_eq!(hold(&app.reviewer, "one more question").await.status, StatusCode::CREATED);
-    decide(&app, &app.reviewer, &slug, &version, "approve", "answered").await;
+    app.decide(&app.reviewer, &slug, &version, "approve", "answered").await;
     let after = app.call(Method::GET, &base, Some(&app.acme), None).await;
     assert_eq!((after.body["state"].as_str(), &after.body["hold"]), (Some("approved"), &Value::Null));
     let holds =

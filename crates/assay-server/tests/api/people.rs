@@ -96,6 +96,8 @@ fn probes(
         ("readyz", get("/readyz".into())),
         ("list_rules", get("/v1/rules".into())),
         ("get_rule", get("/v1/rules/urls.https".into())),
+        ("get_active_pack", get("/v1/rules/pack".into())),
+        ("check_context", get(format!("{listing}/check-context"))),
         ("metrics_text", get("/metrics".into())),
         ("checkpoints", get("/v1/audit/checkpoints".into())),
         ("verify", get("/v1/audit/verify".into())),

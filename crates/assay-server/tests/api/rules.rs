@@ -54,3 +54,58 @@ async fn the_console_shows_the_rules_and_renders_their_documentation_to_anyone()
     let missing = app.page(Method::GET, "/rules/no.such-rule", None, None).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn the_active_pack_is_served_as_files_that_verify_against_its_digest() {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let app = app().await;
+    let pack = app.call(Method::GET, "/v1/rules/pack", None, None).await;
+    assert_eq!(pack.status, StatusCode::OK);
+    let manifest = pack.body["manifest"].as_str().unwrap();
+    assert_eq!(manifest, assay_builtin::PACK_TOML, "pack.toml as written");
+    let files: Vec<(String, Vec<u8>)> = pack.body["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let bytes = base64::engine::general_purpose::STANDARD.decode(f["content"].as_str().unwrap()).unwrap();
+            assert_eq!(f["sha256"].as_str().unwrap(), hex::encode(sha2::Sha256::digest(&bytes)));
+            (f["name"].as_str().unwrap().to_owned(), bytes)
+        })
+        .collect();
+    assert_eq!(files.len(), 68, "34 components and 34 documentation files");
+    let parsed = assay_core::pack::PackManifest::parse("pack.toml", manifest).unwrap();
+    let components: Vec<&[u8]> = parsed
+        .rules
+        .iter()
+        .map(|r| files.iter().find(|(name, _)| *name == r.component).unwrap().1.as_slice())
+        .collect();
+    let digest = assay_service::rollout::pack_digest(manifest, &components);
+    assert_eq!(pack.body["digest"], digest);
+    assert_eq!(app.call(Method::GET, "/v1/rules", None, None).await.body["digest"], digest, "the same pack");
+}
+
+#[tokio::test]
+async fn a_partner_reads_what_a_local_check_of_its_listing_needs() {
+    let app = app().await;
+    let (slug, version) = app.reviewed("clean").await;
+    let path = format!("/v1/listings/{slug}/check-context");
+    let before = app.call(Method::GET, &path, Some(&app.acme), None).await;
+    assert_eq!(before.status, StatusCode::OK, "{}", before.body);
+    assert_eq!(before.body["previous"], Value::Null, "nothing approved yet");
+    assert_eq!(before.body["pack"]["name"], "assay-builtin");
+    let decided = app.decide(&app.reviewer, &slug, &version, "approve", "ok").await;
+    assert_eq!(decided.status, StatusCode::OK, "{}", decided.body);
+    let waiver = json!({"slug": slug, "rule_id": "urls.https", "versions": ">=1.4.0", "expires_at": "2099-01-01T00:00:00Z", "justification": "moving hosts"});
+    let granted = app.call(Method::POST, "/v1/waivers", Some(&app.reviewer), Some(waiver)).await;
+    assert_eq!(granted.status, StatusCode::CREATED, "{}", granted.body);
+    let after = app.call(Method::GET, &path, Some(&app.acme), None).await;
+    assert_eq!(after.body["previous"]["version"], version.as_str());
+    assert!(after.body["previous"]["manifest"].as_str().unwrap().contains(&format!("slug = \"{slug}\"")));
+    assert_eq!(after.body["waivers"].as_array().unwrap().len(), 1);
+    assert_eq!(after.body["waivers"][0]["rule_id"], "urls.https");
+    // Another partner sees nothing of it; without a token, nothing at all.
+    assert_eq!(app.call(Method::GET, &path, Some(&app.globex), None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.call(Method::GET, &path, None, None).await.status, StatusCode::UNAUTHORIZED);
+}

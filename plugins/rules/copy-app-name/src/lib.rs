@@ -2,6 +2,7 @@
 //! marketplace's own brand.
 
 use assay_sdk::{CheckInput, Config, Finding, Rule, RuleInfo, Severity, export_rule, finding};
+use rule_common::text::plain_words;
 
 struct AppName;
 
@@ -12,17 +13,12 @@ const REQUIRED_FIELDS_MAX: usize = 50;
 /// The marketplace's own brand names, unless the pack sets `brands` (comma-separated).
 const DEFAULT_BRANDS: &[&str] = &["Assay"];
 
-/// Lower-cased words (runs of letters and digits) of `text`.
-fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
-}
-
 /// The first brand of `brands` that `text` contains as whole words (`Assay` matches
 /// "Assay Sync" and "sync-for-assay", not "Assayer").
 fn brand_in<'a>(text: &str, brands: &[&'a str]) -> Option<&'a str> {
-    let text = words(text);
+    let text = plain_words(text);
     brands.iter().copied().find(|brand| {
-        let brand = words(brand);
+        let brand = plain_words(brand);
         !brand.is_empty() && text.windows(brand.len()).any(|w| w == brand.as_slice())
     })
 }

@@ -1,8 +1,7 @@
 //! `copy.placeholder`: no template or unfinished copy reaches the storefront.
 
-use std::ops::Range;
-
 use assay_sdk::{CheckInput, Config, Finding, Rule, RuleInfo, Severity, export_rule, finding, pointer};
+use rule_common::text::{Word, phrase_at, words};
 
 struct Placeholder;
 
@@ -17,25 +16,8 @@ const CLOSING_QUOTES: &[char] = &['"', '\'', '”', '’', '»', '“'];
 /// How many words may sit between `insert` and `here`, as in "insert app name here".
 const INSERT_GAP: usize = 5;
 
-/// The words (runs of letters and digits) of `text`, lower-cased, with their byte ranges.
-fn words(text: &str) -> Vec<(String, Range<usize>)> {
-    let mut out = Vec::new();
-    let mut start = None;
-    for (i, c) in text.char_indices().chain([(text.len(), ' ')]) {
-        match (c.is_alphanumeric(), start) {
-            (true, None) => start = Some(i),
-            (false, Some(s)) => {
-                out.push((text[s..i].to_lowercase(), s..i));
-                start = None;
-            }
-            _ => {}
-        }
-    }
-    out
-}
-
 /// How many words starting at `words[0]` form a placeholder in `text`, if they do.
-fn placeholder_len(text: &str, words: &[(String, Range<usize>)]) -> Option<usize> {
+fn placeholder_len(text: &str, words: &[Word]) -> Option<usize> {
     let first = words[0].0.as_str();
     if first.len() >= 3 && first.chars().all(|c| c == 'x') {
         return Some(1); // "xxx", "XXXX"
@@ -49,10 +31,7 @@ fn placeholder_len(text: &str, words: &[(String, Range<usize>)]) -> Option<usize
     if first == "insert" {
         return words[1..].iter().take(INSERT_GAP + 1).position(|(w, _)| w == "here").map(|j| j + 2);
     }
-    PHRASES
-        .iter()
-        .find(|phrase| words.len() >= phrase.len() && words.iter().zip(phrase.iter()).all(|((w, _), p)| w == p))
-        .map(|phrase| phrase.len())
+    PHRASES.iter().find(|phrase| phrase_at(words, 0, phrase)).map(|phrase| phrase.len())
 }
 
 /// Every placeholder in `text`, quoted as written, without repeats.

@@ -1,8 +1,7 @@
 //! `copy.pricing-in-copy`: what the app costs is said in the pricing section, not in the copy.
 
-use std::ops::Range;
-
 use assay_sdk::{CheckInput, Config, Finding, Rule, RuleInfo, Severity, export_rule, finding, pointer};
+use rule_common::text::{phrase_at, words};
 
 struct PricingInCopy;
 
@@ -83,30 +82,8 @@ const CHARGED_BY_MERCHANT: &[&str] = &[
 const RESULTS: &[&str] =
     &["save", "saves", "saving", "savings", "recover", "recovers", "earn", "earns", "revenue", "sales"];
 
-/// Lower-cased words (runs of letters and digits) of `text` with their byte ranges.
-fn words(text: &str) -> Vec<(String, Range<usize>)> {
-    let mut out = Vec::new();
-    let mut start = None;
-    for (i, c) in text.char_indices().chain([(text.len(), ' ')]) {
-        match (c.is_alphanumeric(), start) {
-            (true, None) => start = Some(i),
-            (false, Some(s)) => {
-                out.push((text[s..i].to_lowercase(), s..i));
-                start = None;
-            }
-            _ => {}
-        }
-    }
-    out
-}
-
 fn is_number(word: &str) -> bool {
     word.chars().next().is_some_and(|c| c.is_ascii_digit()) && word.chars().all(|c| c.is_ascii_digit())
-}
-
-/// Whether `phrase` starts at `words[i]`.
-fn phrase_at(words: &[(String, Range<usize>)], i: usize, phrase: &[&str]) -> bool {
-    words.len() >= i + phrase.len() && words[i..i + phrase.len()].iter().zip(phrase).all(|((w, _), p)| w == p)
 }
 
 /// Amounts of money in `text` that a billing cue marks as the app's price, quoted as written.

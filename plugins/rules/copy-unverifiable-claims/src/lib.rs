@@ -1,8 +1,7 @@
 //! `copy.unverifiable-claims`: no rankings, superlatives, guarantees or made-up statistics.
 
-use std::ops::Range;
-
 use assay_sdk::{CheckInput, Config, Finding, Rule, RuleInfo, Severity, export_rule, finding, pointer};
+use rule_common::text::{Word, phrase_at, words};
 
 struct UnverifiableClaims;
 
@@ -91,30 +90,8 @@ const UPLIFTS: &[&str] =
 /// Words before "compliant" that promise it ("fully compliant", "100% GDPR compliant").
 const ABSOLUTES: &[&str] = &["fully", "completely", "totally", "always", "100", "guaranteed"];
 
-/// Lower-cased words (runs of letters and digits) of `text` with their byte ranges.
-fn words(text: &str) -> Vec<(String, Range<usize>)> {
-    let mut out = Vec::new();
-    let mut start = None;
-    for (i, c) in text.char_indices().chain([(text.len(), ' ')]) {
-        match (c.is_alphanumeric(), start) {
-            (true, None) => start = Some(i),
-            (false, Some(s)) => {
-                out.push((text[s..i].to_lowercase(), s..i));
-                start = None;
-            }
-            _ => {}
-        }
-    }
-    out
-}
-
-/// Whether `phrase` starts at `words[i]`.
-fn phrase_at(words: &[(String, Range<usize>)], i: usize, phrase: &[&str]) -> bool {
-    words.len() >= i + phrase.len() && words[i..i + phrase.len()].iter().zip(phrase).all(|((w, _), p)| w == p)
-}
-
 /// Whether one of `nouns` comes within `reach` words after `words[i]`.
-fn noun_within(words: &[(String, Range<usize>)], i: usize, reach: usize, nouns: &[&str]) -> bool {
+fn noun_within(words: &[Word], i: usize, reach: usize, nouns: &[&str]) -> bool {
     words[i + 1..(i + 1 + reach).min(words.len())].iter().any(|(w, _)| nouns.contains(&w.as_str()))
 }
 

@@ -1,6 +1,7 @@
 //! `data.named-recipient`: data is shared with someone the listing names.
 
 use assay_sdk::{CheckInput, Config, Finding, Rule, RuleInfo, Severity, export_rule, finding, pointer};
+use rule_common::text::{plain_words, quoted_or};
 
 struct NamedRecipient;
 
@@ -88,14 +89,9 @@ const GENERIC: &[&str] = &[
     "with",
 ];
 
-/// Lower-cased words (runs of letters and digits) of `text`.
-fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
-}
-
 /// Whether `recipient` (not blank) names nobody in particular.
 fn generic(recipient: &str) -> bool {
-    words(recipient).iter().all(|w| GENERIC.contains(&w.as_str()))
+    plain_words(recipient).iter().all(|w| GENERIC.contains(&w.as_str()))
 }
 
 impl Rule for NamedRecipient {
@@ -116,8 +112,7 @@ impl Rule for NamedRecipient {
             if recipient.is_empty() || !generic(recipient) {
                 continue;
             }
-            let data = share.data.trim();
-            let what = if data.is_empty() { "the data".to_owned() } else { format!("`{data}`") };
+            let what = quoted_or(share.data.trim(), "the data");
             findings.push(
                 finding(
                     pointer(["data-shared", &i.to_string(), "recipient"]),

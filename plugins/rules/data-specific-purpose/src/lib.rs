@@ -1,6 +1,7 @@
 //! `data.specific-purpose`: why data is shared is said concretely.
 
 use assay_sdk::{CheckInput, Config, Finding, Rule, RuleInfo, Severity, export_rule, finding, pointer};
+use rule_common::text::{plain_words, quoted_or};
 
 struct SpecificPurpose;
 
@@ -110,14 +111,9 @@ const VAGUE: &[&str] = &[
     "your",
 ];
 
-/// Lower-cased words (runs of letters and digits) of `text`.
-fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
-}
-
 /// Whether `purpose` says nothing concrete about what is done with the data.
 fn vague(purpose: &str) -> bool {
-    let words = words(purpose);
+    let words = plain_words(purpose);
     !words.is_empty() && words.iter().all(|w| VAGUE.contains(&w.as_str()))
 }
 
@@ -140,8 +136,7 @@ impl Rule for SpecificPurpose {
             if purpose.chars().count() < MIN_PURPOSE_CHARS || !vague(purpose) {
                 continue;
             }
-            let data = share.data.trim();
-            let what = if data.is_empty() { "the data".to_owned() } else { format!("`{data}`") };
+            let what = quoted_or(share.data.trim(), "the data");
             findings.push(
                 finding(
                     pointer(["data-shared", &i.to_string(), "purpose"]),

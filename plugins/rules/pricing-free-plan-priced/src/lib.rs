@@ -1,6 +1,7 @@
 //! `pricing.free-plan-priced`: a plan called free costs nothing.
 
 use assay_sdk::{CheckInput, Config, Finding, Rule, RuleInfo, Severity, export_rule, finding, pointer};
+use rule_common::text::plain_words;
 
 struct FreePlanPriced;
 
@@ -13,14 +14,9 @@ const BEFORE_FREE: &[&str] = &["forever", "always", "totally", "completely", "10
 /// Other words for free.
 const FREE_WORDS: &[&str] = &["free", "gratis"];
 
-/// Lower-cased words (runs of letters and digits) of `text`.
-fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
-}
-
 /// Whether a plan called `name` claims to be free.
 fn says_free(name: &str) -> bool {
-    match words(name).iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    match plain_words(name).iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         [w] => FREE_WORDS.contains(w),
         [a, b] => {
             (FREE_WORDS.contains(a) && AFTER_FREE.contains(b)) || (BEFORE_FREE.contains(a) && FREE_WORDS.contains(b))

@@ -1,6 +1,7 @@
 //! `scopes.justified`: every scope says, in the merchant's words, why the app needs it.
 
 use assay_sdk::{CheckInput, Config, Finding, Rule, RuleInfo, Severity, export_rule, finding, pointer};
+use rule_common::text::plain_words;
 
 struct ScopesJustified;
 
@@ -31,15 +32,10 @@ const FILLER: &[&str] = &[
     "we",
 ];
 
-/// Lower-cased words (runs of letters and digits) of `text`.
-fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
-}
-
 /// Whether `justification` says nothing beyond the scope's own name.
 fn restates(name: &str, justification: &str) -> bool {
-    let name_words = words(name);
-    let words = words(justification);
+    let name_words = plain_words(name);
+    let words = plain_words(justification);
     !words.is_empty() && words.iter().all(|w| name_words.contains(w) || FILLER.contains(&w.as_str()))
 }
 

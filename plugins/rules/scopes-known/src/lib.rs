@@ -1,27 +1,13 @@
 //! `scopes.known`: every scope exists in the platform's catalogue, once.
 
 use assay_sdk::{CheckInput, Config, Finding, Rule, RuleInfo, Severity, export_rule, finding, pointer};
+use rule_common::scopes::{RESOURCES, scoped_resource};
 
 struct ScopesKnown;
 
-/// The resources of the platform's scope catalogue; each has a `read_` and a `write_` scope.
-const RESOURCES: &[&str] = &[
-    "shop",
-    "products",
-    "orders",
-    "customers",
-    "inventory",
-    "fulfillments",
-    "discounts",
-    "webhooks",
-    "analytics",
-    "themes",
-];
-
 /// Whether `name` is `read_<resource>` or `write_<resource>` from the catalogue.
 fn known(name: &str) -> bool {
-    let resource = name.strip_prefix("read_").or_else(|| name.strip_prefix("write_"));
-    resource.is_some_and(|r| RESOURCES.contains(&r))
+    scoped_resource(name).is_some_and(|r| RESOURCES.contains(&r))
 }
 
 /// A catalogue scope `name` was probably meant to be (`read_order` → `read_orders`).

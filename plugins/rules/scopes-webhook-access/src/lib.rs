@@ -1,30 +1,16 @@
 //! `scopes.webhook-access`: the app may read what its webhooks tell it about.
 
 use assay_sdk::{CheckInput, Config, Finding, Rule, RuleInfo, Severity, export_rule, finding, pointer};
+use rule_common::scopes::{RESOURCES, scoped_resource};
 
 struct WebhookAccess;
-
-/// The resources of the platform's scope catalogue (as `scopes.known` knows them). A topic about
-/// anything else is not a platform topic at all, which is `webhooks.known-topics`' to report.
-const RESOURCES: &[&str] = &[
-    "shop",
-    "products",
-    "orders",
-    "customers",
-    "inventory",
-    "fulfillments",
-    "discounts",
-    "webhooks",
-    "analytics",
-    "themes",
-];
 
 /// Whether scope `name` covers `resource`: `read_<resource>` or `write_<resource>`. A misspelling
 /// of one (`read_order`, `Read_Orders`) counts too: `scopes.known` reports the misspelling, and
 /// the missing access is the same mistake.
 fn covers(name: &str, resource: &str) -> bool {
     let name = name.trim().to_ascii_lowercase();
-    let Some(scoped) = name.strip_prefix("read_").or_else(|| name.strip_prefix("write_")) else { return false };
+    let Some(scoped) = scoped_resource(&name) else { return false };
     scoped.trim_end_matches('s') == resource.trim_end_matches('s')
 }
 
@@ -49,6 +35,8 @@ impl Rule for WebhookAccess {
         for (i, webhook) in l.webhooks.iter().enumerate() {
             let topic = webhook.topic.trim();
             let Some((resource, _event)) = topic.split_once('/') else { continue };
+            // A topic about anything but a catalogue resource is not a platform topic at all, which
+            // is `webhooks.known-topics`' to report.
             if !RESOURCES.contains(&resource) || granted(resource) {
                 continue;
             }

@@ -1,18 +1,14 @@
 //! `scopes.write-justified-by-description`: what an app changes, its listing talks about.
 
 use assay_sdk::{CheckInput, Config, Finding, Rule, RuleInfo, Severity, export_rule, finding, pointer};
+use rule_common::text::plain_words;
 
 struct WriteDescribed;
-
-/// Lower-cased words (runs of letters and digits) of `text`.
-fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
-}
 
 /// The ways a resource can be written: as named, and with its last word singular
 /// (`orders` → `order`, `price_rules` → `price rule`).
 fn spellings(resource: &str) -> Vec<Vec<String>> {
-    let plural = words(resource);
+    let plural = plain_words(resource);
     let mut singular = plural.clone();
     if let Some(last) = singular.last_mut()
         && let Some(stem) = last.strip_suffix('s')
@@ -25,7 +21,7 @@ fn spellings(resource: &str) -> Vec<Vec<String>> {
 
 /// Whether `text` mentions `resource` as whole words.
 fn mentions(text: &str, resource: &str) -> bool {
-    let text = words(text);
+    let text = plain_words(text);
     spellings(resource)
         .iter()
         .any(|phrase| !phrase.is_empty() && text.windows(phrase.len()).any(|w| w == phrase.as_slice()))
@@ -54,7 +50,7 @@ impl Rule for WriteDescribed {
             let Some(resource) = scope.name.strip_prefix("write_") else {
                 continue;
             };
-            if words(resource).is_empty()
+            if plain_words(resource).is_empty()
                 || mentions(&l.description, resource)
                 || mentions(&scope.justification, resource)
             {

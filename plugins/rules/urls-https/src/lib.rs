@@ -1,6 +1,7 @@
 //! `urls.https`: every public listing URL is served over HTTPS.
 
 use assay_sdk::{CheckInput, Config, Finding, Rule, RuleInfo, Severity, export_rule, finding};
+use rule_common::url::scheme;
 
 struct UrlsHttps;
 
@@ -14,11 +15,6 @@ fn listing_urls(input: &CheckInput) -> [(&'static str, &'static str, Option<&str
         ("/urls/support", "support URL", l.urls.support.as_deref()),
         ("/support/url", "support contact URL", l.support.url.as_deref()),
     ]
-}
-
-/// The URL's scheme, lower-cased (`http` for `HTTP://...`).
-fn scheme(url: &str) -> String {
-    url.split_once(':').map_or(url, |(scheme, _)| scheme).to_ascii_lowercase()
 }
 
 impl Rule for UrlsHttps {

@@ -1,6 +1,7 @@
 //! `urls.own-site`: the privacy policy, terms and support pages live on the developer's own site.
 
 use assay_sdk::{CheckInput, Config, Finding, Rule, RuleInfo, Severity, export_rule, finding, pointer};
+use rule_common::url::{host, is_address_or_reserved, site, within};
 
 struct OwnSite;
 
@@ -65,55 +66,6 @@ const PROVIDERS: &[&str] = &[
     "termageddon.com",
     "enzuzo.com",
 ];
-/// Second-level public suffixes under which a registrable domain has three labels.
-const SECOND_LEVEL: &[&str] = &[
-    "co.uk", "org.uk", "ac.uk", "gov.uk", "me.uk", "com.au", "net.au", "org.au", "co.nz", "org.nz", "co.jp", "ne.jp",
-    "or.jp", "com.br", "com.mx", "co.in", "co.za", "com.cn", "com.tw", "com.sg", "com.hk", "co.kr", "com.tr", "com.ar",
-    "co.il", "com.my", "com.ph", "co.id",
-];
-
-/// The host of an absolute URL with an authority, lower-cased, without user-info, port or
-/// trailing dot.
-fn host(url: &str) -> Option<String> {
-    let rest = url.split_once("://")?.1;
-    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
-    let host_port = authority.rsplit('@').next().unwrap_or(authority);
-    let host = if host_port.starts_with('[') {
-        host_port.split(']').next().map(|h| format!("{h}]"))?
-    } else {
-        host_port.split(':').next().unwrap_or(host_port).to_owned()
-    };
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
-    (!host.is_empty()).then_some(host)
-}
-
-/// Top-level domains that are reserved or private (`urls.valid-host` reports hosts under them).
-const RESERVED_TLDS: &[&str] = &["example", "test", "invalid", "local", "localhost", "internal"];
-
-/// Whether `host` is an IP address, `localhost` or under a reserved top-level domain: it has no
-/// site to compare, and `urls.valid-host` reports it.
-fn is_address_or_reserved(host: &str) -> bool {
-    let tld = host.rsplit('.').next().unwrap_or(host);
-    host.starts_with('[')
-        || tld.chars().all(|c| c.is_ascii_digit())
-        || RESERVED_TLDS.contains(&tld)
-        || ["example.com", "example.net", "example.org"].iter().any(|d| within(host, d))
-}
-
-/// Whether `host` is `domain` or a subdomain of it.
-fn within(host: &str, domain: &str) -> bool {
-    host == domain || host.strip_suffix(domain).is_some_and(|h| h.ends_with('.'))
-}
-
-/// The site a host belongs to: its registrable domain (`help.acme-apps.com` → `acme-apps.com`,
-/// `shop.acme.co.uk` → `acme.co.uk`), approximated without the full public-suffix list.
-fn site(host: &str) -> String {
-    let labels: Vec<&str> = host.split('.').collect();
-    let n = labels.len();
-    let keep = if n >= 3 && SECOND_LEVEL.contains(&labels[n - 2..].join(".").as_str()) { 3 } else { 2 };
-    labels[n.saturating_sub(keep)..].join(".")
-}
-
 impl Rule for OwnSite {
     fn info() -> RuleInfo {
         RuleInfo::new("urls.own-site", "Policies and support on the developer's own site", "1.0.0", Severity::Warning)
@@ -213,23 +165,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hosts_and_sites() {
-        assert_eq!(host("https://User:pw@Help.Acme-Apps.com.:8443/x?y#z").as_deref(), Some("help.acme-apps.com"));
-        assert_eq!(host("https://[2001:db8::1]:8443/").as_deref(), Some("[2001:db8::1]"));
-        assert_eq!(host("mailto:help@acme-apps.com"), None);
-        assert_eq!(site("help.acme-apps.com"), "acme-apps.com");
-        assert_eq!(site("shop.acme.co.uk"), "acme.co.uk");
-        assert_eq!(site("acme.io"), "acme.io");
-        assert!(is_address_or_reserved("93.184.215.14") && is_address_or_reserved("[::1]"));
-        assert!(is_address_or_reserved("staging.acme.test") && is_address_or_reserved("www.example.com"));
-        assert!(!is_address_or_reserved("acme-apps.com"));
-    }
-
-    #[test]
-    fn subdomains_only_count_at_a_dot() {
-        assert!(within("docs.google.com", "docs.google.com"));
-        assert!(within("acme.zendesk.com", "zendesk.com"));
-        assert!(!within("notzendesk.com", "zendesk.com"));
-        assert!(!within("bit.ly.acme.com", "bit.ly"));
+    fn services_match_their_subdomains_only() {
+        let on = |url: &str, list: &[&str]| host(url).is_some_and(|h| list.iter().any(|d| within(&h, d)));
+        assert!(on("https://docs.google.com/document/d/1x", SHARING_HOSTS));
+        assert!(on("https://acme.zendesk.com/hc/en-us", PROVIDERS));
+        assert!(!on("https://notzendesk.com/", PROVIDERS));
+        assert!(on("https://bit.ly/3xYz", SHORTENERS));
+        assert!(!on("https://bit.ly.acme.com/", SHORTENERS));
     }
 }

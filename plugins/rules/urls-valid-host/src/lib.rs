@@ -1,13 +1,9 @@
 //! `urls.valid-host`: URLs point at real, public hosts and carry no credentials.
 
 use assay_sdk::{CheckInput, Config, Finding, Rule, RuleInfo, Severity, export_rule, finding, pointer};
+use rule_common::url::{RESERVED_DOMAINS, RESERVED_TLDS, within};
 
 struct ValidHost;
-
-/// Domains reserved for documentation (RFC 2606); they never reach a real service.
-const RESERVED_DOMAINS: &[&str] = &["example.com", "example.net", "example.org"];
-/// Top-level domains that are reserved or only resolve inside a private network.
-const RESERVED_TLDS: &[&str] = &["example", "test", "invalid", "local", "localhost", "internal"];
 
 /// The user-info and host of an absolute URL with an authority (`scheme://...`), the host
 /// lower-cased, without port, brackets or trailing dot. `None` for URLs without an authority.
@@ -120,7 +116,7 @@ fn host_problem(host: &str, bracketed: bool) -> Option<String> {
     if host.ends_with(".localhost") {
         return Some(format!("points at localhost (`{host}`)"));
     }
-    if let Some(domain) = RESERVED_DOMAINS.iter().find(|d| host == **d || host.ends_with(&format!(".{d}"))) {
+    if let Some(domain) = RESERVED_DOMAINS.iter().find(|d| within(host, d)) {
         return Some(format!("uses `{domain}`, a domain reserved for documentation"));
     }
     let tld = host.rsplit('.').next().unwrap_or(host);

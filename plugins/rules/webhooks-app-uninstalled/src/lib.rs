@@ -1,6 +1,7 @@
 //! `webhooks.app-uninstalled`: an app that keeps merchants' data hears when it is uninstalled.
 
 use assay_sdk::{CheckInput, Config, Finding, Rule, RuleInfo, Severity, export_rule, finding, pointer};
+use rule_common::text::plain_words;
 
 struct AppUninstalled;
 
@@ -39,14 +40,9 @@ const PERSONAL_WORDS: &[&str] = &[
 /// Words that negate a personal word right after them ("no customer data").
 const NEGATIONS: &[&str] = &["no", "not", "without", "non", "excluding"];
 
-/// Lower-cased words (runs of letters and digits) of `text`.
-fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
-}
-
 /// Whether a data-shared `data` description names personal data (not negated: "no customer data").
 fn personal(data: &str) -> bool {
-    let words = words(data);
+    let words = plain_words(data);
     words.iter().enumerate().any(|(i, w)| {
         PERSONAL_WORDS.contains(&w.as_str())
             && !words[i.saturating_sub(2)..i].iter().any(|p| NEGATIONS.contains(&p.as_str()))

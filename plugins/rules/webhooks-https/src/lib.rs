@@ -1,6 +1,7 @@
 //! `webhooks.https`: events about merchants' stores are delivered over HTTPS only.
 
 use assay_sdk::{CheckInput, Config, Finding, Rule, RuleInfo, Severity, export_rule, finding, pointer};
+use rule_common::url::scheme;
 
 struct WebhooksHttps;
 
@@ -16,7 +17,7 @@ impl Rule for WebhooksHttps {
         let mut findings = Vec::new();
         for (i, webhook) in input.listing.webhooks.iter().enumerate() {
             let url = &webhook.url;
-            let scheme = url.split_once(':').map_or(url.as_str(), |(s, _)| s).to_ascii_lowercase();
+            let scheme = scheme(url);
             if scheme == "https" {
                 continue;
             }

@@ -2,6 +2,7 @@
 //! request inspector.
 
 use assay_sdk::{CheckInput, Config, Finding, Rule, RuleInfo, Severity, export_rule, finding, pointer};
+use rule_common::url::{host, is_address_or_reserved, site, within};
 
 struct OwnDomain;
 
@@ -34,55 +35,6 @@ const TUNNELS: &[(&str, &str)] = &[
     ("smee.io", "a request-inspection service"),
     ("mockbin.org", "a request-inspection service"),
 ];
-/// Second-level public suffixes under which a registrable domain has three labels.
-const SECOND_LEVEL: &[&str] = &[
-    "co.uk", "org.uk", "ac.uk", "gov.uk", "me.uk", "com.au", "net.au", "org.au", "co.nz", "org.nz", "co.jp", "ne.jp",
-    "or.jp", "com.br", "com.mx", "co.in", "co.za", "com.cn", "com.tw", "com.sg", "com.hk", "co.kr", "com.tr", "com.ar",
-    "co.il", "com.my", "com.ph", "co.id",
-];
-
-/// The host of an absolute URL with an authority, lower-cased, without user-info, port or
-/// trailing dot.
-fn host(url: &str) -> Option<String> {
-    let rest = url.split_once("://")?.1;
-    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
-    let host_port = authority.rsplit('@').next().unwrap_or(authority);
-    let host = if host_port.starts_with('[') {
-        host_port.split(']').next().map(|h| format!("{h}]"))?
-    } else {
-        host_port.split(':').next().unwrap_or(host_port).to_owned()
-    };
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
-    (!host.is_empty()).then_some(host)
-}
-
-/// Whether `host` is `domain` or a subdomain of it.
-fn within(host: &str, domain: &str) -> bool {
-    host == domain || host.strip_suffix(domain).is_some_and(|h| h.ends_with('.'))
-}
-
-/// Top-level domains that are reserved or private (`urls.valid-host` reports hosts under them).
-const RESERVED_TLDS: &[&str] = &["example", "test", "invalid", "local", "localhost", "internal"];
-
-/// Whether `host` is an IP address, `localhost` or under a reserved top-level domain: it has no
-/// site to compare, and `urls.valid-host` reports it.
-fn is_address(host: &str) -> bool {
-    let tld = host.rsplit('.').next().unwrap_or(host);
-    host.starts_with('[')
-        || tld.chars().all(|c| c.is_ascii_digit())
-        || RESERVED_TLDS.contains(&tld)
-        || ["example.com", "example.net", "example.org"].iter().any(|d| within(host, d))
-}
-
-/// The registrable domain of a host name (`hooks.acme-apps.com` → `acme-apps.com`), approximated
-/// without the full public-suffix list.
-fn site(host: &str) -> String {
-    let labels: Vec<&str> = host.split('.').collect();
-    let n = labels.len();
-    let keep = if n >= 3 && SECOND_LEVEL.contains(&labels[n - 2..].join(".").as_str()) { 3 } else { 2 };
-    labels[n.saturating_sub(keep)..].join(".")
-}
-
 impl Rule for OwnDomain {
     fn info() -> RuleInfo {
         RuleInfo::new("webhooks.own-domain", "Webhooks go to the app's own servers", "1.0.0", Severity::Error)
@@ -109,7 +61,7 @@ impl Rule for OwnDomain {
         .flatten()
         .filter_map(host)
         .chain(l.support.email.as_deref().and_then(|e| e.rsplit_once('@')).map(|(_, d)| d.trim().to_ascii_lowercase()))
-        .filter(|h| !h.is_empty() && !is_address(h))
+        .filter(|h| !h.is_empty() && !is_address_or_reserved(h))
         .map(|h| site(&h))
         .collect();
         own.sort();
@@ -129,7 +81,7 @@ impl Rule for OwnDomain {
                 );
                 continue;
             }
-            if is_address(&host) || own.is_empty() || own.contains(&site(&host)) {
+            if is_address_or_reserved(&host) || own.is_empty() || own.contains(&site(&host)) {
                 continue;
             }
             findings.push(
@@ -165,13 +117,5 @@ mod tests {
         assert!(tunnel("https://eo2x1.m.pipedream.net"));
         assert!(!tunnel("https://hooks.acme-apps.com/orders"));
         assert!(!tunnel("https://myngrok.io.acme-apps.com/"));
-    }
-
-    #[test]
-    fn sites_compare_registrable_domains() {
-        assert_eq!(site("hooks.acme-apps.com"), "acme-apps.com");
-        assert_eq!(site("api.acme.co.uk"), "acme.co.uk");
-        assert!(is_address("203.0.113.9") && is_address("[2001:db8::1]") && !is_address("acme.io"));
-        assert!(is_address("label-printer.local") && is_address("hooks.example.com"));
     }
 }
