@@ -66,7 +66,8 @@ pub fn run(config: &Config, args: &CheckArgs) -> Result<ExitCode, Failure> {
     for (name, bytes) in partner_checks(&listing_path(&args.path), &listing.parsed.manifest, &args.checks)? {
         checks.push(CheckSpec::partner(name, Arc::from(bytes)));
     }
-    let host = setup::host(&config.sandbox)?;
+    // Against a service, findings link to its rule pages, as the service's own findings do.
+    let host = setup::host_with(&config.sandbox, setup::limits(&config.sandbox), args.server.clone())?;
     tracing::info!(checks = checks.len(), seed = args.seed, "reviewing {}", listing.file);
     let input = ReviewInput::new(&listing.parsed.manifest, previous.as_ref().map(|p| &p.parsed.manifest), &checks);
     let review = host.review(ReviewInput { seed: args.seed, ..input });
@@ -229,8 +230,20 @@ fn service_context(
     slug: &str,
     pack: &mut assay_host::RulePack,
 ) -> Result<ServiceContext, Failure> {
-    let context: assay_api::rules::CheckContext =
-        crate::client::expect(client.get(&format!("/v1/listings/{slug}/check-context"))?)?;
+    let context: assay_api::rules::CheckContext = match client.get(&format!("/v1/listings/{slug}/check-context"))? {
+        crate::client::Answer::Ok(context) => context,
+        // A listing not created yet is checked as its first submission would be: the active
+        // pack, nothing to compare with, no waivers.
+        crate::client::Answer::Refused(404, _) => {
+            eprintln!(
+                "checking {slug} as {} would review a first version: the listing is not there (or not yours), so \
+                 there is no approved version to compare with and no waiver",
+                client.base()
+            );
+            return Ok(ServiceContext { previous: None, waivers: Vec::new() });
+        }
+        crate::client::Answer::Refused(status, problem) => return Err(crate::client::refused(status, &problem)),
+    };
     let pulled = assay_service::rollout::pack_digest(&pack.source, &pack.components);
     if context.pack.digest != pulled {
         let packs = setup::packs_dir(&config.sandbox);

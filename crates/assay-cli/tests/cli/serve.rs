@@ -1060,6 +1060,18 @@ fn a_local_check_against_the_server_decides_as_the_service_does() {
         assert!(has("version.bump-understated", "blocker", false), "compared with 1.4.0: {local_findings:?}");
         assert!(has("urls.https", "error", true), "the waiver covers it: {local_findings:?}");
         assert_eq!(local_report["verdict"], "fail");
+        let help = local_report["findings"][0]["help_url"].as_str().unwrap();
+        assert!(
+            help.starts_with(&format!("{}/rules/", server.url)),
+            "findings link to the service's rule pages: {help}"
+        );
+        // A listing the service does not have yet is checked as its first version would be.
+        let fresh = run(assay()
+            .args(["check", "examples/listings/shouting", "--server", &server.url, "--format", "json"])
+            .env("ASSAY_TOKEN", &partner));
+        assert!(fresh.stderr.contains("would review a first version"), "{}", fresh.stderr);
+        let fresh = finding_keys(&serde_json::from_str::<Value>(&fresh.stdout).unwrap()["findings"], "waived_by");
+        assert!(fresh.iter().any(|(r, s, ..)| r == "copy.shouting" && s == "error"), "the service's pack: {fresh:?}");
         // Without --server the same listing is checked with this binary's pack and nothing else.
         let offline = run(assay().args(["check", next.to_str().unwrap(), "--format", "json"]));
         let offline = finding_keys(&serde_json::from_str::<Value>(&offline.stdout).unwrap()["findings"], "waived_by");
