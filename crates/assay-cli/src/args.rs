@@ -686,6 +686,16 @@ pub struct ServerArgs {
     /// The largest submission (manifest and components), in MiB.
     #[arg(long, value_name = "MIB")]
     pub max_upload_mib: Option<u32>,
+    /// How long a client has to send a request's headers, in seconds; an idle keep-alive
+    /// connection is closed after as long.
+    #[arg(long, value_name = "SECS")]
+    pub header_timeout_secs: Option<u32>,
+    /// How long a client has to send a request's body, in seconds.
+    #[arg(long, value_name = "SECS")]
+    pub body_timeout_secs: Option<u32>,
+    /// Client connections served at once; further ones wait to be accepted.
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<u32>,
     /// How often the scheduler applies deprecation schedules (deprecating versions on their
     /// deprecated-from date and retiring them at their sunset), in seconds.
     #[arg(long, value_name = "SECS")]
@@ -1628,6 +1638,9 @@ pub fn flags(global: &Global, command: &Command) -> toml::Table {
     if let Some(a) = server {
         put(&mut layer, "server.listen", a.listen.map(|l| l.to_string()));
         put(&mut layer, "server.max_upload_mib", a.max_upload_mib);
+        put(&mut layer, "server.header_timeout_secs", a.header_timeout_secs);
+        put(&mut layer, "server.body_timeout_secs", a.body_timeout_secs);
+        put(&mut layer, "server.max_connections", a.max_connections);
         put(&mut layer, "server.scheduler_interval_secs", a.scheduler_interval_secs);
         put(&mut layer, "server.webhook_interval_secs", a.webhook_interval_secs);
         put(&mut layer, "server.webhook_concurrency", a.webhook_concurrency);

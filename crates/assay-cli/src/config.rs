@@ -46,6 +46,12 @@ pub struct Server {
     pub listen: SocketAddr,
     #[serde(deserialize_with = "within::<_, _, 1, 1024>")]
     pub max_upload_mib: u32,
+    #[serde(deserialize_with = "within::<_, _, 1, 300>")]
+    pub header_timeout_secs: u32,
+    #[serde(deserialize_with = "within::<_, _, 1, 3600>")]
+    pub body_timeout_secs: u32,
+    #[serde(deserialize_with = "within::<_, _, 1, 65_536>")]
+    pub max_connections: u32,
     #[serde(deserialize_with = "within::<_, _, 1, 720>")]
     pub session_hours: u32,
     pub secure_cookies: bool,
@@ -71,6 +77,9 @@ impl Default for Server {
         Server {
             listen: SocketAddr::from(([127, 0, 0, 1], 8420)),
             max_upload_mib: 48,
+            header_timeout_secs: 10,
+            body_timeout_secs: 60,
+            max_connections: 1024,
             session_hours: 12,
             secure_cookies: false,
             scheduler_interval_secs: 60,

@@ -383,35 +383,56 @@ fn wait(client: &Client, path: &str, mut rollout: PackRollout) -> Result<PackRol
 fn render(rollout: &PackRollout, format: ClientFormat) -> Result<ExitCode, Failure> {
     if format == ClientFormat::Json {
         print_json(rollout)?;
-        return Ok(ExitCode::SUCCESS);
+    } else {
+        print!("{}", rollout_text(rollout));
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A rollout for people: its phase, the re-check's progress and the blast radius — "so far"
+/// while the re-check is still queued or running, with the command that follows it.
+fn rollout_text(rollout: &PackRollout) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
     let p = &rollout.progress;
-    println!("{}@{} — {}", rollout.name, rollout.version, existing_phase(rollout));
-    println!(
+    let running = p.waiting + p.running > 0;
+    let _ = writeln!(out, "{}@{} — {}", rollout.name, rollout.version, existing_phase(rollout));
+    let _ = writeln!(
+        out,
         "re-checked {}/{} live listings: {} pass, {} fail, {} error{}",
         p.done + p.dead,
         p.total,
         rollout.verdicts.pass,
         rollout.verdicts.fail,
         rollout.verdicts.error,
-        if p.waiting + p.running > 0 { " (still running)" } else { "" }
+        if running { " (still running)" } else { "" }
     );
+    if running {
+        let _ = writeln!(
+            out,
+            "the re-check of {} is queued or running; follow it with `assay rules status {}@{} --wait`",
+            live_listings(p.waiting + p.running),
+            rollout.name,
+            rollout.version
+        );
+    }
+    let so_far = if running { " so far" } else { "" };
     if rollout.rules.is_empty() {
-        println!("blast radius: no live listing fails this pack");
-        return Ok(ExitCode::SUCCESS);
+        let _ = writeln!(out, "blast radius{so_far}: no live listing fails this pack");
+        return out;
     }
-    println!("\nblast radius, by rule:");
+    let _ = writeln!(out, "\nblast radius{so_far}, by rule:");
     for rule in &rollout.rules {
-        println!("  {:<40} {:>6} listing(s)", rule.rule_id, rule.listings);
+        let _ = writeln!(out, "  {:<40} {:>6} listing(s)", rule.rule_id, rule.listings);
     }
-    println!("\nlistings that would fail:");
+    let _ = writeln!(out, "\nlistings that would fail:");
     for a in rollout.affected.iter().take(50) {
-        println!("  {}@{} ({}): {}", a.slug, a.version, a.partner, a.rules.join(", "));
+        let _ = writeln!(out, "  {}@{} ({}): {}", a.slug, a.version, a.partner, a.rules.join(", "));
     }
     if rollout.verdicts.fail > 50 {
-        println!("  … and {} more (`--format json` lists up to 500)", rollout.verdicts.fail - 50);
+        let _ = writeln!(out, "  … and {} more (`--format json` lists up to 500)", rollout.verdicts.fail - 50);
     }
-    Ok(ExitCode::SUCCESS)
+    out
 }
 
 /// Up to the first ". " that is followed by a capital letter ("e.g. orders" does not end it).
@@ -620,6 +641,26 @@ fn junit_results(results: &[CaseResult<'_>], elapsed: Duration) -> anyhow::Resul
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_rollout_still_rechecking_says_so_and_how_to_follow_it() {
+        let rollout = |waiting: i64, done: i64| -> assay_api::packs::PackRollout {
+            serde_json::from_value(serde_json::json!({
+                "name": "p", "version": "0.3.0", "digest": "ab", "phase": "shadow", "enforce_at": null,
+                "applied_at": null, "published_by": "admin",
+                "progress": { "total": 2, "waiting": waiting, "running": 0, "done": done, "dead": 0,
+                              "started_at": "2026-12-07T00:00:00Z", "eta_secs": null },
+                "verdicts": { "pass": done, "fail": 0, "error": 0 }, "rules": [], "affected": [],
+            }))
+            .unwrap()
+        };
+        let queued = super::rollout_text(&rollout(2, 0));
+        assert!(queued.contains("(still running)"), "{queued}");
+        assert!(queued.contains("follow it with `assay rules status p@0.3.0 --wait`"), "{queued}");
+        assert!(queued.contains("blast radius so far: no live listing fails"), "{queued}");
+        let done = super::rollout_text(&rollout(0, 2));
+        assert!(!done.contains("follow it") && done.contains("blast radius: no live listing fails"), "{done}");
+    }
+
     #[test]
     fn first_sentence_skips_abbreviations() {
         assert_eq!(super::first_sentence("Checks x (e.g. y). More."), "Checks x (e.g. y).");

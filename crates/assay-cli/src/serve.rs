@@ -7,7 +7,6 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use assay_server::ServerConfig;
 use assay_service::{Capability, Role, Service};
-use assay_store::Backend;
 
 use crate::args::ServeArgs;
 use crate::config::Config;
@@ -38,13 +37,7 @@ async fn serve(config: &Config, args: &ServeArgs) -> Result<ExitCode, Failure> {
             }
         });
     }
-    if store.backend() == Backend::Sqlite {
-        // One process owns a SQLite store: reviews a crash interrupted resume at once.
-        let released = store.release_leases().await.context("releasing review leases").map_err(Failure::Host)?;
-        if released > 0 {
-            tracing::info!(released, "resuming reviews interrupted by the last shutdown");
-        }
-    }
+    crate::worker::join_as_node(&store).await?;
     let server = &config.server;
     let webhooks = assay_service::WebhookConfig {
         allow_private: server.allow_private_webhooks,
@@ -164,12 +157,17 @@ async fn serve(config: &Config, args: &ServeArgs) -> Result<ExitCode, Failure> {
         "assay: serving http://{address} (web console at /, API under /v1, OpenAPI at /openapi.json); Ctrl-C stops"
     );
     let app = assay_server::router(service.clone(), http);
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            shutdown_signal().await;
-            tracing::info!("shutting down: finishing requests in flight");
-        })
-        .await;
+    let limits = assay_server::listen::Limits {
+        header_timeout: std::time::Duration::from_secs(server.header_timeout_secs.into()),
+        body_timeout: std::time::Duration::from_secs(server.body_timeout_secs.into()),
+        max_connections: server.max_connections as usize,
+        ..assay_server::listen::Limits::default()
+    };
+    assay_server::listen::serve(listener, app, limits, async {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing requests in flight");
+    })
+    .await;
     // Workers finish the review in hand; an unfinished one resumes on the next start.
     let _ = stop.send(true);
     for worker in workers {
@@ -184,7 +182,6 @@ async fn serve(config: &Config, args: &ServeArgs) -> Result<ExitCode, Failure> {
         tracing::warn!(error = %assay_service::error_chain(&e), "the final audit checkpoint failed");
     }
     store.close().await;
-    served.context("serving HTTP").map_err(Failure::Host)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -29,6 +29,7 @@ async fn work(config: &Config) -> Result<ExitCode, Failure> {
             None,
         ));
     }
+    join_as_node(&store).await?;
     let service = setup::service(config, store.clone())?;
     let count = config.service.workers;
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -49,4 +50,18 @@ async fn work(config: &Config) -> Result<ExitCode, Failure> {
     }
     store.close().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Join the store as a node (see `Store::join_as_node`): the jobs a previous incarnation of
+/// this process held — one that crashed or was killed — are claimed again at once.
+pub(crate) async fn join_as_node(store: &assay_store::Store) -> Result<(), Failure> {
+    let joined = store.join_as_node().await.context("joining the job queue as a node").map_err(Failure::Host)?;
+    match joined.slot {
+        Some(slot) if joined.released > 0 => {
+            tracing::info!(node = slot, released = joined.released, "resuming jobs a stopped process held");
+        }
+        Some(slot) => tracing::info!(node = slot, "joined the job queue"),
+        None => tracing::warn!("every node slot is taken: this process's jobs, should it crash, wait out their leases"),
+    }
+    Ok(())
 }

@@ -38,3 +38,18 @@ pub struct DeadJob {
     /// How many times it was claimed.
     pub attempts: i64,
 }
+
+/// One kind of job's numbers, for the operators' gauges.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JobGauge {
+    /// `review` or `recheck`.
+    pub kind: String,
+    /// Waiting to be claimed (including those waiting for a retry).
+    pub waiting: i64,
+    /// Claimed under a live lease.
+    pub running: i64,
+    /// Dead-lettered.
+    pub dead: i64,
+    /// How long the oldest waiting one has waited, in seconds (0 when none waits).
+    pub oldest_waiting_secs: i64,
+}

@@ -168,9 +168,9 @@ pub async fn submit_version(
     responses(
         (status = 200, description = "The version", body = Version, headers(
             ("ETag" = String, description = "Changes with every state change"),
-            ("Deprecation" = String, description = "When a deprecation schedule covers the version: when it is (or was) deprecated, `@<unix seconds>` (RFC 9745)"),
+            ("Deprecation" = String, description = "When a deprecation schedule covers the version: when it is (or was) deprecated; when the partner withdrew it (or rolled back past it): when it was withdrawn. `@<unix seconds>` (RFC 9745)"),
             ("Sunset" = String, description = "When it is retired, an HTTP-date (RFC 8594)"),
-            ("Link" = String, description = "The deprecation notice, `rel=\"deprecation\"` and `rel=\"sunset\"`"),
+            ("Link" = String, description = "The deprecation notice, `rel=\"deprecation\"` and `rel=\"sunset\"`; for a withdrawn version, the listing's live version, `rel=\"successor-version\"` (RFC 5829)"),
         )),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such version the caller may see", body = Problem, content_type = "application/problem+json"),
@@ -189,6 +189,9 @@ pub async fn get_version(
     }
     if let Some(deprecation) = state.service.deprecation_of(&slug, &version).await? {
         crate::notices::deprecation_headers(&deprecation, &mut headers);
+    }
+    if let Some(withdrawal) = state.service.withdrawal_of(&view).await? {
+        crate::notices::withdrawal_headers(&slug, &withdrawal, &mut headers);
     }
     Ok((headers, Json(crate::dto::version(&view))).into_response())
 }

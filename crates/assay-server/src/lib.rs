@@ -36,6 +36,7 @@ pub mod dto;
 pub mod email;
 pub mod events;
 pub mod exceptions;
+pub mod listen;
 pub mod notices;
 pub mod oidc;
 pub mod ops;

@@ -318,6 +318,20 @@ pub fn deprecation_headers(deprecation: &DeprecationRecord, headers: &mut Header
     }
 }
 
+/// A withdrawn version's headers: `Deprecation` from when it was withdrawn, and a `Link` to
+/// the listing's live version, `rel="successor-version"` (RFC 5829), when it has one.
+pub fn withdrawal_headers(slug: &str, withdrawal: &assay_service::Withdrawal, headers: &mut HeaderMap) {
+    if let Ok(value) = HeaderValue::from_str(&format!("@{}", withdrawal.at)) {
+        headers.insert("deprecation", value);
+    }
+    if let Some(successor) = &withdrawal.successor
+        && let Ok(value) =
+            HeaderValue::from_str(&format!("</v1/listings/{slug}/versions/{successor}>; rel=\"successor-version\""))
+    {
+        headers.append(header::LINK, value);
+    }
+}
+
 /// The caller's standing: per listing, what is live, blocked (and by which rules), deprecated
 /// and pending, and every fix-by date (waiver expiries, sunsets, breaking notices). Partners.
 #[utoipa::path(

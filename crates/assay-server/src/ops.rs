@@ -14,33 +14,121 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::AppState;
 
-/// The process's Prometheus recorder, installed on first use. A second server in the same
-/// process (tests) shares it.
+/// What a metric is, for `# TYPE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Only goes up.
+    Counter,
+    /// Goes up and down.
+    Gauge,
+    /// Observations in buckets (`_bucket`, `_sum`, `_count`).
+    Histogram,
+}
+
+/// Every metric assay exports: name, kind and the `# HELP` text. `docs/operations.md` lists
+/// them and the Grafana dashboard in `docs/grafana/` uses only these (a test holds both).
+pub const METRICS: &[(&str, Kind, &str)] = &[
+    ("assay_http_requests_total", Kind::Counter, "HTTP requests answered, by method, route template and status."),
+    (
+        "assay_http_request_duration_seconds",
+        Kind::Histogram,
+        "Time to answer an HTTP request, by method, route template and status.",
+    ),
+    (
+        "assay_submit_to_verdict_seconds",
+        Kind::Histogram,
+        "From a version's submission to its recorded automated verdict.",
+    ),
+    ("assay_review_host_seconds", Kind::Histogram, "Time a review spends in the sandboxed plugin host."),
+    ("assay_review_store_seconds", Kind::Histogram, "Time recording a review's result takes (one transaction)."),
+    ("assay_reviews_total", Kind::Counter, "Automated reviews recorded, by verdict."),
+    ("assay_rechecks_total", Kind::Counter, "Re-check verdicts recorded."),
+    (
+        "assay_review_first_decision_seconds",
+        Kind::Histogram,
+        "From a version reaching the review queue to a reviewer's first decision, time on hold excluded.",
+    ),
+    ("assay_review_hold_seconds", Kind::Histogram, "How long a hold paused a version's review."),
+    ("assay_versions_awaiting_reviewer", Kind::Gauge, "Versions waiting for a reviewer's decision (holds included)."),
+    ("assay_reviews_past_target", Kind::Gauge, "Versions waiting for a reviewer past their review target."),
+    (
+        "assay_pending_reviews",
+        Kind::Gauge,
+        "Automated review jobs waiting or running (not versions waiting for a reviewer).",
+    ),
+    ("assay_jobs", Kind::Gauge, "Jobs by kind (review, recheck) and state (waiting, running, dead)."),
+    (
+        "assay_job_oldest_waiting_seconds",
+        Kind::Gauge,
+        "Age of the oldest job waiting to be claimed, by kind (0 when none waits).",
+    ),
+    ("assay_dead_jobs_total", Kind::Counter, "Jobs this process's workers dead-lettered after their last retry."),
+    ("assay_webhook_delivery_seconds", Kind::Histogram, "Time a webhook delivery attempt takes, answered or not."),
+    ("assay_webhook_failures_total", Kind::Counter, "Webhook delivery attempts that failed."),
+    ("assay_webhook_endpoints_failing", Kind::Gauge, "Webhook endpoints whose deliveries fail now."),
+    ("assay_email_failures_total", Kind::Counter, "E-mail send attempts that failed."),
+];
+
+/// The job kinds the `assay_jobs` gauges are reported for (a drained kind reads 0).
+const JOB_KINDS: [&str; 2] = ["review", "recheck"];
+
+/// The process's Prometheus recorder, installed on first use, with every metric described
+/// (`# HELP`) and registered (so each is exported before its first observation). A second
+/// server in the same process (tests) shares it.
 pub fn prometheus() -> PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE
         .get_or_init(|| {
-            // The review clock's histograms get buckets people read in hours and days.
-            let hours: Vec<f64> = [1.0, 4.0, 8.0, 24.0, 48.0, 72.0, 120.0, 168.0, 336.0].map(|h| h * 3600.0).to_vec();
-            let builder = ["assay_review_first_decision_seconds", "assay_review_hold_seconds"]
-                .into_iter()
-                .try_fold(PrometheusBuilder::new(), |b, name| {
-                    b.set_buckets_for_metric(Matcher::Full(name.into()), &hours)
-                });
-            let Ok(builder) = builder else {
-                tracing::warn!("the review clock's buckets were refused; /metrics will be empty");
-                return PrometheusBuilder::new().build_recorder().handle();
-            };
-            match builder.install_recorder() {
-                Ok(handle) => handle,
-                // Someone else installed a recorder: render an empty one rather than fail.
+            let handle = match recorder() {
+                Ok(builder) => match builder.install_recorder() {
+                    Ok(handle) => handle,
+                    // Someone else installed a recorder: render an empty one rather than fail.
+                    Err(e) => {
+                        tracing::warn!(error = %e, "metrics recorder already installed; /metrics will be empty");
+                        return PrometheusBuilder::new().build_recorder().handle();
+                    }
+                },
                 Err(e) => {
-                    tracing::warn!(error = %e, "metrics recorder already installed; /metrics will be empty");
-                    PrometheusBuilder::new().build_recorder().handle()
+                    tracing::warn!(error = %e, "the histogram buckets were refused; /metrics will be empty");
+                    return PrometheusBuilder::new().build_recorder().handle();
+                }
+            };
+            for &(name, kind, help) in METRICS {
+                match kind {
+                    Kind::Counter => metrics::describe_counter!(name, help),
+                    Kind::Gauge => metrics::describe_gauge!(name, help),
+                    Kind::Histogram => metrics::describe_histogram!(name, help),
                 }
             }
+            // Unlabelled metrics exist from the start; labelled ones appear with their labels.
+            for name in [
+                "assay_rechecks_total",
+                "assay_dead_jobs_total",
+                "assay_webhook_failures_total",
+                "assay_email_failures_total",
+            ] {
+                metrics::counter!(name).absolute(0);
+            }
+            for &(name, kind, _) in METRICS {
+                if kind == Kind::Histogram && !name.starts_with("assay_http_") {
+                    drop(metrics::histogram!(name));
+                }
+            }
+            handle
         })
         .clone()
+}
+
+/// The builder: every histogram a histogram (never a summary), with buckets people read — the
+/// request path in milliseconds to a minute, the review clock in hours and days.
+fn recorder() -> Result<PrometheusBuilder, metrics_exporter_prometheus::BuildError> {
+    let fast = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
+    let hours: Vec<f64> = [1.0, 4.0, 8.0, 24.0, 48.0, 72.0, 120.0, 168.0, 336.0].map(|h| h * 3600.0).to_vec();
+    ["assay_review_first_decision_seconds", "assay_review_hold_seconds"]
+        .into_iter()
+        .try_fold(PrometheusBuilder::new().set_buckets(&fast)?, |b, name| {
+            b.set_buckets_for_metric(Matcher::Full(name.into()), &hours)
+        })
 }
 
 /// Liveness: the process answers.
@@ -89,11 +177,23 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 /// Prometheus text exposition.
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus metrics", body = String, content_type = "text/plain")))]
 pub async fn metrics_text(State(state): State<AppState>) -> Response {
-    if let Ok(pending) = state.service.pending_reviews().await {
-        metrics::gauge!("assay_pending_reviews").set(pending as f64);
-    }
-    if let Ok(late) = state.service.reviews_past_target().await {
-        metrics::gauge!("assay_reviews_past_target").set(late as f64);
+    match state.service.operator_gauges().await {
+        Ok(g) => {
+            metrics::gauge!("assay_versions_awaiting_reviewer").set(g.awaiting_reviewer as f64);
+            metrics::gauge!("assay_reviews_past_target").set(g.past_target as f64);
+            metrics::gauge!("assay_pending_reviews").set(g.pending_reviews as f64);
+            metrics::gauge!("assay_webhook_endpoints_failing").set(g.failing_endpoints as f64);
+            for kind in JOB_KINDS {
+                let jobs = g.jobs.iter().find(|j| j.kind == kind).cloned().unwrap_or_default();
+                for (state, n) in [("waiting", jobs.waiting), ("running", jobs.running), ("dead", jobs.dead)] {
+                    metrics::gauge!("assay_jobs", "kind" => kind, "state" => state).set(n as f64);
+                }
+                metrics::gauge!("assay_job_oldest_waiting_seconds", "kind" => kind)
+                    .set(jobs.oldest_waiting_secs as f64);
+            }
+        }
+        // The gauges keep their last values; readiness reports the store.
+        Err(e) => tracing::warn!(error = %assay_service::error_chain(&e), "/metrics: the store did not answer"),
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
 }

@@ -27,6 +27,8 @@ mod console;
 mod email;
 #[path = "api/exceptions.rs"]
 mod exceptions;
+#[path = "api/listen.rs"]
+mod listen;
 #[path = "api/outbound.rs"]
 mod outbound;
 #[path = "api/people.rs"]
@@ -552,6 +554,28 @@ async fn health_readiness_and_metrics() {
         "{text}"
     );
     assert!(text.contains("assay_review_host_seconds"), "{text}");
+    // Every metric is described and exported; histograms are histograms, not summaries.
+    for &(name, kind, help) in assay_server::ops::METRICS {
+        assert!(text.contains(&format!("# HELP {name} {help}")), "{name} has no HELP: {text}");
+        let kind = match kind {
+            assay_server::ops::Kind::Counter => "counter",
+            assay_server::ops::Kind::Gauge => "gauge",
+            assay_server::ops::Kind::Histogram => "histogram",
+        };
+        assert!(text.contains(&format!("# TYPE {name} {kind}")), "{name} is not a {kind}: {text}");
+    }
+    assert!(!text.contains("quantile=\""), "no summaries: {text}");
+    for series in ["assay_versions_awaiting_reviewer ", "assay_jobs{kind=\"recheck\",state=\"dead\"} "] {
+        assert!(text.contains(series), "{series}: {text}");
+    }
+    let verdicts = text.lines().find_map(|l| l.strip_prefix("assay_submit_to_verdict_seconds_count ")).unwrap();
+    assert!(verdicts.parse::<f64>().unwrap() >= 1.0, "the review was timed from its submission: {text}");
+    // The gauges read the store (this app's; the recorder is shared by every test here): the
+    // reviewed version waits for a reviewer, while its review job is done.
+    let gauges = app.service.operator_gauges().await.unwrap();
+    assert_eq!((gauges.awaiting_reviewer, gauges.pending_reviews), (1, 0), "{gauges:?}");
+    let review = gauges.jobs.iter().find(|j| j.kind == "review");
+    assert!(review.is_none_or(|j| (j.waiting, j.running, j.dead) == (0, 0, 0)), "{gauges:?}");
     assert!(metrics.headers.contains_key("x-request-id"));
     // A client's own request id is echoed.
     let request = Request::get("/healthz").header("x-request-id", "trace-me-42").body(Body::empty()).unwrap();
@@ -1158,6 +1182,17 @@ async fn a_partner_rolls_back_to_an_earlier_approved_version() {
         async move { app.call(Method::GET, &path, Some(&app.acme), None).await.body["state"].clone() }
     };
     assert_eq!((state("1.5.0").await, state("1.6.0").await), (json!("withdrawn"), json!("rejected")));
+    // The withdrawn version says so in its headers: deprecated since now, 1.4.0 succeeds it.
+    let withdrawn = app.call(Method::GET, &format!("/v1/listings/{slug}/versions/1.5.0"), Some(&app.acme), None).await;
+    let since = withdrawn.headers["deprecation"].to_str().unwrap();
+    let at: i64 = since.strip_prefix('@').unwrap().parse().unwrap();
+    assert!((at - jiff::Timestamp::now().as_second()).abs() < 120, "{since}");
+    assert_eq!(
+        withdrawn.headers[header::LINK],
+        format!("</v1/listings/{slug}/versions/{v1}>; rel=\"successor-version\"")
+    );
+    let live = app.call(Method::GET, &format!("/v1/listings/{slug}/versions/{v1}"), Some(&app.acme), None).await;
+    assert!(!live.headers.contains_key("deprecation"), "the live version is not deprecated");
     let standing = app.call(Method::GET, "/v1/standing", Some(&app.acme), None).await;
     assert!(standing.body.to_string().contains(&v1), "{}", standing.body);
     let timeline = app.call(Method::GET, &format!("/v1/listings/{slug}/timeline"), Some(&app.acme), None).await;
@@ -1198,4 +1233,32 @@ async fn a_listing_that_releases_automatically_goes_live_when_approved() {
     assert!(text.contains("listing.auto_release") && text.contains("released automatically"), "{text}");
     let off = app.call(Method::PATCH, &path, Some(&app.acme), Some(json!({"auto_release": false}))).await;
     assert_eq!(off.body["auto_release"], false);
+}
+
+/// The Grafana dashboard in docs/grafana/ uses only metrics the service exports, and
+/// docs/operations.md describes every one of them.
+#[test]
+fn the_dashboard_and_the_docs_name_only_metrics_that_exist() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let dashboard: Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("docs/grafana/assay.json")).unwrap()).unwrap();
+    let known: Vec<&str> = assay_server::ops::METRICS.iter().map(|(name, ..)| *name).collect();
+    let mut used = std::collections::BTreeSet::new();
+    for panel in dashboard["panels"].as_array().unwrap() {
+        for target in panel["targets"].as_array().into_iter().flatten() {
+            let expr = target["expr"].as_str().unwrap();
+            let words = expr.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'));
+            for word in words.filter(|w| w.starts_with("assay_")) {
+                let base = ["_bucket", "_sum", "_count"].iter().find_map(|s| word.strip_suffix(s)).unwrap_or(word);
+                assert!(known.contains(&base), "panel `{}` uses `{word}`, which assay does not export", panel["title"]);
+                used.insert(base.to_owned());
+            }
+            assert_eq!(target["datasource"]["uid"], "${datasource}", "panel `{}`", panel["title"]);
+        }
+    }
+    assert!(used.len() >= 15, "the dashboard shows most metrics: {used:?}");
+    let docs = std::fs::read_to_string(root.join("docs/operations.md")).unwrap();
+    for name in known {
+        assert!(docs.contains(&format!("`{name}`")), "docs/operations.md does not describe {name}");
+    }
 }

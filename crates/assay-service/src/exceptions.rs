@@ -166,7 +166,20 @@ impl Service {
             ));
         }
         let asked = current.granted_versions.clone().unwrap_or_else(|| current.versions.clone());
-        let versions = range(&versions.unwrap_or(asked), "/versions")?;
+        let ceiling = range(&asked, "/versions")?;
+        let versions = range(&versions.unwrap_or(asked.clone()), "/versions")?;
+        if !assay_core::waiver::range_within(&versions, &ceiling) {
+            return Err(ServiceError::invalid(
+                "/versions",
+                format!("a grant can cover fewer versions than `{asked}` (what was asked, or first granted), not more"),
+            ));
+        }
+        if semver::Version::parse(&current.version).is_ok_and(|v| !versions.matches(&v)) {
+            return Err(ServiceError::invalid(
+                "/versions",
+                format!("`{versions}` leaves out {}, the version the exception is for", current.version),
+            ));
+        }
         let second_needed = self.config.two_person_blockers && current.severity == "blocker";
         let decision = match current.state {
             ExceptionState::Requested if second_needed => {

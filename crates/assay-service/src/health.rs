@@ -20,6 +20,22 @@ pub struct Readiness {
     pub audit_broken: Option<(i64, String)>,
 }
 
+/// The gauges `/metrics` reports, read from the store when it is scraped (so every node
+/// reports the shared queue as it is).
+#[derive(Debug, Clone, Default)]
+pub struct OperatorGauges {
+    /// Versions awaiting a reviewer's decision (the review queue, holds included).
+    pub awaiting_reviewer: i64,
+    /// Of those, how many are past their review target.
+    pub past_target: i64,
+    /// Automated review jobs waiting or running.
+    pub pending_reviews: i64,
+    /// Jobs by kind: waiting, running, dead, the oldest waiting one's age.
+    pub jobs: Vec<assay_core::queue::JobGauge>,
+    /// Webhook endpoints whose deliveries fail.
+    pub failing_endpoints: i64,
+}
+
 impl Service {
     /// Whether the database answers (and is migrated: the queue is read through the schema),
     /// with the pack reviews run.
@@ -39,6 +55,21 @@ impl Service {
     /// Review jobs waiting to be claimed.
     pub async fn pending_reviews(&self) -> Result<i64, ServiceError> {
         Ok(self.store.pending_reviews().await?)
+    }
+
+    /// What operators watch, read at scrape time: the queue of versions waiting for a
+    /// reviewer, jobs by kind, and webhook endpoints that fail.
+    pub async fn operator_gauges(&self) -> Result<OperatorGauges, ServiceError> {
+        let now = self.clock.now();
+        let target = self.config.review_target_days;
+        let queue = self.store.review_queue().await?;
+        Ok(OperatorGauges {
+            awaiting_reviewer: queue.len() as i64,
+            past_target: queue.iter().filter(|e| e.due_at(target, now) < now).count() as i64,
+            pending_reviews: self.store.pending_reviews().await?,
+            jobs: self.store.job_gauges().await?,
+            failing_endpoints: self.store.failing_endpoints().await?,
+        })
     }
 
     /// The built-in rule pack's manifest: its name, version and rules.

@@ -70,8 +70,8 @@ pub use email::{
     EmailConfig, EmailContent, EmailPreference, EmailPreferences, EmailReport, Mailer, OutgoingEmail, Unsubscribed,
 };
 pub use error::{Internal, ServiceError, error_chain};
-pub use health::Readiness;
-pub use notices::{DeprecationRequest, NoticeRequest, ScheduleReport};
+pub use health::{OperatorGauges, Readiness};
+pub use notices::{DeprecationRequest, NoticeRequest, ScheduleReport, Withdrawal};
 pub use people::{
     CapabilityEvent, CapabilityOutcome, CapabilityRequest, Member, MemberRequest, Partner, TokenInfo, TokenRequest,
 };

@@ -45,6 +45,15 @@ pub struct DeprecationRequest {
     pub action_required: String,
 }
 
+/// A withdrawn version: when it was withdrawn, and the listing's live version now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Withdrawal {
+    /// When, seconds since the Unix epoch.
+    pub at: i64,
+    /// The newest live (`published`) version of the listing, if any.
+    pub successor: Option<String>,
+}
+
 /// What one pass of the scheduler changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ScheduleReport {
@@ -220,6 +229,31 @@ impl Service {
             found.extend(self.store.api_deprecations(&api).await?);
         }
         Ok(found.into_iter().min_by_key(|d| d.schedule.sunset))
+    }
+
+    /// When the partner withdrew a version, and the listing's live version that succeeds it:
+    /// a withdrawn version is deprecated from that moment (`Deprecation` header), pointing at
+    /// its successor. `None` for a version that is not withdrawn. `view` is the version as
+    /// its caller may already see it.
+    pub async fn withdrawal_of(&self, view: &crate::VersionView) -> Result<Option<Withdrawal>, ServiceError> {
+        if view.record.state != VersionState::Withdrawn {
+            return Ok(None);
+        }
+        let subject = format!("listing:{}@{}", view.record.slug, view.record.version);
+        let events = self.store.listing_events(&view.record.slug).await?;
+        let at = events
+            .iter()
+            .rev()
+            .find(|e| e.subject == subject && e.action == "version.withdraw")
+            .map_or_else(|| self.clock.now(), |e| e.at);
+        let successor = view
+            .listing
+            .versions
+            .iter()
+            .rev()
+            .find(|(_, state)| *state == VersionState::Published)
+            .map(|(version, _)| version.clone());
+        Ok(Some(Withdrawal { at, successor }))
     }
 
     /// One pass of the scheduler: every live version a listing deprecation covers is

@@ -131,14 +131,6 @@ impl Service {
         (entry.held_for(now), entry.due_at(self.config.review_target_days, now))
     }
 
-    /// How many waiting versions are past their due date.
-    pub async fn reviews_past_target(&self) -> Result<i64, ServiceError> {
-        let now = self.clock.now();
-        let target = self.config.review_target_days;
-        let all = self.store.review_queue().await?;
-        Ok(all.iter().filter(|e| e.due_at(target, now) < now).count() as i64)
-    }
-
     /// Where a version stands in the queue, for whoever may see it; `None` unless it awaits a
     /// reviewer.
     pub async fn queue_place(

@@ -133,6 +133,11 @@ impl Service {
         match result {
             Ok(recorded) => {
                 metrics::counter!("assay_reviews_total", "verdict" => verdict.as_str()).increment(1);
+                if let Some(queued) = claimed.enqueued_ms {
+                    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+                    let waited = (now.as_millis() as i64 - queued).max(0) as f64 / 1000.0;
+                    metrics::histogram!("assay_submit_to_verdict_seconds").record(waited);
+                }
                 tracing::info!(%slug, %version, %verdict, state = %recorded.state, host_ms = host_time.as_millis() as u64, "review finished");
                 Ok(Some(recorded))
             }
@@ -207,7 +212,10 @@ impl Service {
     async fn fail_jobs(&self, leases: &[Lease], message: &str) {
         for lease in leases {
             match self.store.fail_job(*lease, message).await {
-                Ok(JobFate::Dead) => tracing::error!(job = lease.job.0, error = %message, "job dead-lettered"),
+                Ok(JobFate::Dead) => {
+                    metrics::counter!("assay_dead_jobs_total").increment(1);
+                    tracing::error!(job = lease.job.0, error = %message, "job dead-lettered")
+                }
                 Ok(JobFate::Retry(at)) => {
                     tracing::warn!(job = lease.job.0, retry_at = at, error = %message, "job failed; will retry")
                 }

@@ -33,11 +33,11 @@ pub use store::{
     ClaimedRecheck, ClaimedReview, Completed, DISPATCHER, DeadJob, DeliveryRecord, DeprecationRecord,
     DeprecationTarget, DueEmail, DueMessage, EmailAttempt, EmailCounts, EndpointHealth, EndpointRecord,
     ExceptionDecision, ExceptionFilter, HealthPolicy, InvitationRecord, InvitationRefused, JobCounts, JobFate,
-    LAST_USED_RESOLUTION_SECS, LastDecision, Lease, ListingRecord, MAX_ATTEMPTS, MAX_LOST, MemberChange, NewCheck,
-    NewDeprecation, NewEmail, NewException, NewMessage, NewNotice, NewPack, NewToken, NewUser, NewWaiver, NoticeRecord,
-    PackMode, PackRecord, PartnerRecord, PendingLogin, QueueEntry, RecheckRecord, RecheckResult, ReviewRecord, Store,
-    StoreError, StoredReview, Submission, TokenFilter, TokenOwner, TokenRecord, TokenStatus, UserRecord, VerdictCounts,
-    WaiverRecord,
+    JobGauge, LAST_USED_RESOLUTION_SECS, LastDecision, Lease, ListingRecord, MAX_ATTEMPTS, MAX_LOST, MemberChange,
+    NewCheck, NewDeprecation, NewEmail, NewException, NewMessage, NewNotice, NewPack, NewToken, NewUser, NewWaiver,
+    NodeJoin, NoticeRecord, PackMode, PackRecord, PartnerRecord, PendingLogin, QueueEntry, RecheckRecord,
+    RecheckResult, ReviewRecord, Store, StoreError, StoredReview, Submission, TokenFilter, TokenOwner, TokenRecord,
+    TokenStatus, UserRecord, VerdictCounts, WaiverRecord,
 };
 
 #[cfg(test)]

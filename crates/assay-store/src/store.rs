@@ -34,7 +34,8 @@ pub use appeals::{AppealFilter, LastDecision};
 pub use email::{DueEmail, EmailAttempt, EmailCounts, NewEmail};
 pub use exceptions::{ExceptionDecision, ExceptionFilter, NewException};
 pub use jobs::{
-    ClaimedRecheck, ClaimedReview, Completed, DeadJob, JobCounts, JobFate, Lease, MAX_ATTEMPTS, MAX_LOST, RecheckResult,
+    ClaimedRecheck, ClaimedReview, Completed, DeadJob, JobCounts, JobFate, JobGauge, Lease, MAX_ATTEMPTS, MAX_LOST,
+    NodeJoin, RecheckResult,
 };
 pub use listings::{ListingRecord, QueueEntry};
 pub use notices::{DeprecationRecord, DeprecationTarget, NewDeprecation, NewNotice, NoticeRecord};
@@ -120,6 +121,8 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     faults: FaultHook,
+    /// This process's node slot, once it joined (`Store::join_as_node`).
+    node: Arc<std::sync::OnceLock<jobs::NodeSlot>>,
 }
 
 /// A new version as [`Store::submit_version`] takes it.
@@ -165,6 +168,11 @@ pub(crate) fn now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
+/// Milliseconds since the Unix epoch.
+pub(crate) fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
 impl Store {
     /// Open (creating and migrating if needed) the SQLite store in `dir`.
     pub async fn open_data_dir(dir: &Path) -> Result<Store, StoreError> {
@@ -199,7 +207,7 @@ impl Store {
             Backend::Sqlite => sqlx::migrate!("../../migrations/sqlite").run(&pool).await?,
             Backend::Postgres => sqlx::migrate!("../../migrations/postgres").run(&pool).await?,
         }
-        Ok(Store { pool, backend, faults: FaultHook::default() })
+        Ok(Store { pool, backend, faults: FaultHook::default(), node: Arc::default() })
     }
 
     /// Which database this is.
@@ -397,12 +405,13 @@ impl Store {
         self.fault("submit.version-inserted");
         insert_components(&mut tx, Components::Version, id, checks, at).await?;
         sqlx::query(
-            "INSERT INTO jobs (kind, version_id, reason, dedupe, state, created_at) \
-             VALUES ('review', $1, 'submission', $2, 'pending', $3)",
+            "INSERT INTO jobs (kind, version_id, reason, dedupe, state, created_at, enqueued_ms) \
+             VALUES ('review', $1, 'submission', $2, 'pending', $3, $4)",
         )
         .bind(id)
         .bind(format!("review:{id}"))
         .bind(at)
+        .bind(now_ms())
         .execute(&mut *tx)
         .await?;
         let detail = format!("digest={digest} checks={}", checks.len());

@@ -116,6 +116,7 @@ conformance!(
     invitations_are_accepted_once_by_their_address_until_they_expire,
     sign_ins_in_progress_are_taken_once,
     the_last_owner_stays_and_a_member_who_leaves_loses_their_tokens,
+    a_rollback_moves_every_version_at_once_or_none,
 );
 
 async fn invitations_are_accepted_once_by_their_address_until_they_expire(store: Store) {
@@ -1709,4 +1710,93 @@ async fn exception_requests_are_decided_once_and_a_grant_is_a_waiver(store: Stor
         actions,
         ["exception.request", "exception.grant", "exception.request", "exception.grant_pending", "exception.deny"]
     );
+}
+
+async fn a_rollback_moves_every_version_at_once_or_none(store: Store) {
+    let (slug, v1) = submitted(&store).await;
+    let approve = |version: String| {
+        let (store, slug) = (store.clone(), slug.clone());
+        async move {
+            let steps = [
+                (VersionState::Submitted, Transition::StartChecks),
+                (VersionState::Checking, Transition::ChecksFinished(Verdict::Pass)),
+                (VersionState::AwaitingReview, Transition::Approve),
+            ];
+            for (from, transition) in steps {
+                store.transition("reviewer", &slug, &version, from, transition, "ok").await.unwrap();
+            }
+        }
+    };
+    approve(v1.clone()).await;
+    store.submit_version("test", &submission(&slug, "1.1.0")).await.unwrap();
+    approve("1.1.0".into()).await;
+    store.transition("partner", &slug, "1.1.0", VersionState::Approved, Transition::Publish, "go").await.unwrap();
+    assert!(store.set_auto_release("partner", &slug, true).await.unwrap());
+    assert!(store.listing(&slug).await.unwrap().unwrap().auto_release);
+    assert!(!store.set_auto_release("partner", "no-such-listing", true).await.unwrap());
+
+    // Naming a state the newer version is not in: a conflict, and nothing moved.
+    let stale = [("1.1.0".to_owned(), VersionState::Approved)];
+    let err = store.roll_back("partner", &slug, (&v1, VersionState::Approved), &stale).await;
+    assert!(matches!(err, Err(StoreError::Conflict { current: VersionState::Published })), "{err:?}");
+    let state = |version: &'static str| {
+        let (store, slug) = (store.clone(), slug.clone());
+        async move { store.version(&slug, version).await.unwrap().unwrap().state }
+    };
+    assert_eq!((state("1.0.0").await, state("1.1.0").await), (VersionState::Approved, VersionState::Published));
+
+    let newer = [("1.1.0".to_owned(), VersionState::Published)];
+    store.roll_back("partner", &slug, (&v1, VersionState::Approved), &newer).await.unwrap();
+    assert_eq!((state("1.0.0").await, state("1.1.0").await), (VersionState::Published, VersionState::Withdrawn));
+    let events = store.listing_events(&slug).await.unwrap();
+    assert!(events.iter().any(|e| e.action == "version.withdraw" && e.detail.contains("rolled back to 1.0.0")));
+    assert!(events.iter().any(|e| e.action == "listing.auto_release"));
+    assert!(store.verify_audit().await.unwrap().is_ok());
+}
+
+/// Node slots on a shared database: a live process's leases are never released by another
+/// process joining, and a process that takes a dead one's slot releases its leases at once.
+/// PostgreSQL only (a SQLite store has one process, which releases every lease on start).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_live_nodes_jobs_stay_its_own_and_a_dead_nodes_are_taken_back_at_once() {
+    for fresh in backends().await {
+        let Some((admin, name)) = fresh.postgres.clone() else {
+            assert_eq!(fresh.store.join_as_node().await.unwrap().slot, Some(0));
+            cleanup(fresh).await;
+            continue;
+        };
+        let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
+        let first = Store::open(&url).await.unwrap();
+        assert_eq!(first.join_as_node().await.unwrap(), assay_store::NodeJoin { slot: Some(0), released: 0 });
+        assert_eq!(first.join_as_node().await.unwrap().slot, Some(0), "joining twice keeps the slot");
+        submitted(&first).await;
+        let claim = first.claim_review("first", 3600).await.unwrap().unwrap();
+
+        // A second live process takes another slot and leaves the first one's job alone.
+        let second = Store::open(&url).await.unwrap();
+        assert_eq!(second.join_as_node().await.unwrap(), assay_store::NodeJoin { slot: Some(1), released: 0 });
+        assert!(second.claim_review("second", 3600).await.unwrap().is_none(), "a live node's job was taken");
+
+        // The first process dies (its connections with it); its restart takes slot 0 back and
+        // with it the job, long before the lease's hour is up.
+        first.close().await;
+        drop(first);
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let (restarted, joined) = loop {
+            let store = Store::open(&url).await.unwrap();
+            let joined = store.join_as_node().await.unwrap();
+            if joined.slot == Some(0) || std::time::Instant::now() > deadline {
+                break (store, joined);
+            }
+            // The server has not noticed the dead session yet.
+            store.close().await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        assert_eq!(joined, assay_store::NodeJoin { slot: Some(0), released: 1 });
+        let again = restarted.claim_review("restarted", 3600).await.unwrap().unwrap();
+        assert_eq!((again.lease.job, again.lease.attempt), (claim.lease.job, 2));
+        second.close().await;
+        restarted.close().await;
+        cleanup(fresh).await;
+    }
 }

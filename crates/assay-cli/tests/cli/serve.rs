@@ -57,9 +57,11 @@ impl Server {
 
     pub(super) fn start_with(data: &Data, fault: Option<&str>, extra: &[&str]) -> Server {
         let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("assay"));
-        cmd.current_dir(root())
-            .args(["serve", "--listen", "127.0.0.1:0", "--review-lease-secs", "2"])
-            .args(extra)
+        cmd.current_dir(root()).args(["serve", "--listen", "127.0.0.1:0"]);
+        if !extra.contains(&"--review-lease-secs") {
+            cmd.args(["--review-lease-secs", "2"]);
+        }
+        cmd.args(extra)
             .args(data.args())
             .env("ASSAY_CACHE_DIR", Path::new(env!("CARGO_TARGET_TMPDIR")).join("assay-cache"))
             .env("RUST_LOG", "info,sqlx=warn")
@@ -456,8 +458,10 @@ fn a_crash_mid_transaction_loses_nothing_and_records_nothing_twice() {
             store.close().await;
         });
 
-        // 2. Abort while recording the review: the submission and its job survive.
-        let server = Server::start(&data, Some("review.before-commit"));
+        // 2. Abort while recording the review: the submission and its job survive. The lease
+        // is long (120 s), so step 3 shows the restarted process does not wait it out.
+        let long_lease = ["--review-lease-secs", "120"];
+        let server = Server::start_with(&data, Some("review.before-commit"), &long_lease);
         let out = client(&server, &partner, &listing);
         assert_eq!(out.code, 0, "{}", out.stderr);
         server.wait_for_crash();
@@ -470,12 +474,15 @@ fn a_crash_mid_transaction_loses_nothing_and_records_nothing_twice() {
             store.close().await;
         });
 
-        // 3. Restart: the interrupted review finishes, once. (PostgreSQL waits for the lease.)
-        // SQLite releases leases on start (one process owns it); on PostgreSQL the restarted
-        // node takes the job over when the dead worker's lease lapses (2 s here).
-        let server = Server::start(&data, None);
+        // 3. Restart within the lease: the interrupted review finishes at once, and once.
+        // SQLite releases every lease on start (one process owns it); on PostgreSQL the
+        // restarted process takes the dead one's node slot and releases that slot's leases.
+        let restarted = Instant::now();
+        let server = Server::start_with(&data, None, &long_lease);
         let status = wait_for_state(&server, &partner, "acme-stock-sync@1.4.0");
         assert_eq!(status["verdict"], "pass");
+        let resumed_after = restarted.elapsed();
+        assert!(resumed_after < Duration::from_secs(60), "the review waited out its lease: {resumed_after:?}");
         server.kill();
         runtime().block_on(async {
             let store = data.open().await;
@@ -485,7 +492,7 @@ fn a_crash_mid_transaction_loses_nothing_and_records_nothing_twice() {
             store.close().await;
         });
         println!(
-            "crash mid-transaction on {}: nothing half-written, the interrupted review finished once",
+            "crash mid-transaction on {}: nothing half-written, the interrupted review finished once, {resumed_after:?} after the restart (lease 120 s)",
             data.name()
         );
     }
@@ -718,6 +725,20 @@ fn a_rule_pack_rolls_out_from_the_command_line() {
     assert_eq!(wait_until(&server, &partner, "acme-clean@1.4.0", "approved")["state"], "approved");
     let list = client(&server, &reviewer, &["rules", "status"]);
     assert!(list.stdout.contains("assay-builtin@0.2.0") && list.stdout.contains("enforced"), "{}", list.stdout);
+
+    // Published without --wait, the answer says the re-check is under way, not that nothing fails.
+    let later = stricter_pack(&dir.path().join("later"), "0.3.0");
+    let queued = client(&server, &admin, &["rules", "publish", later.to_str().unwrap(), "--shadow"]);
+    assert_eq!(queued.code, 0, "{}{}", queued.stdout, queued.stderr);
+    let checked = queued.stdout.lines().find(|l| l.starts_with("re-checked ")).unwrap().to_owned();
+    if checked.contains("(still running)") {
+        assert!(
+            queued.stdout.contains("follow it with `assay rules status assay-builtin@0.3.0 --wait`")
+                && !queued.stdout.contains("blast radius: no live listing fails"),
+            "{}",
+            queued.stdout
+        );
+    }
 
     // A new version of the partner's own check re-checks the live version with it.
     let check = dir.path().join("panic.wasm");

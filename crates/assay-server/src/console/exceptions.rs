@@ -141,6 +141,8 @@ struct RegisterPage {
     layout: super::Layout,
     rows: Vec<ExceptionRow>,
     status: String,
+    partner: String,
+    rule: String,
     staff: bool,
 }
 
@@ -148,25 +150,33 @@ struct RegisterPage {
 pub(crate) struct RegisterQuery {
     #[serde(default)]
     status: String,
+    #[serde(default)]
+    partner: String,
+    #[serde(default)]
+    rule: String,
 }
 
-/// `GET /exceptions?status=`: the register.
+/// `GET /exceptions?status=&partner=&rule=`: the register.
 pub(crate) async fn register(
     State(state): State<AppState>,
     viewer: Viewer,
     Query(query): Query<RegisterQuery>,
 ) -> Result<Response, ConsoleError> {
-    let status = Some(query.status.clone()).filter(|s| !s.is_empty());
-    let all = state
-        .service
-        .exceptions(&viewer.who, &ExceptionQuery { status, ..Default::default() })
-        .await
-        .or_page(&viewer, "/exceptions")?;
+    let given = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+    let filter = ExceptionQuery {
+        status: given(&query.status),
+        partner: given(&query.partner),
+        rule: given(&query.rule),
+        ..Default::default()
+    };
+    let all = state.service.exceptions(&viewer.who, &filter).await.or_page(&viewer, "/exceptions")?;
     let now = state.service.now();
     let page = RegisterPage {
         layout: viewer.layout("/exceptions"),
         rows: all.iter().map(|e| row(e, now)).collect(),
         status: query.status,
+        partner: query.partner,
+        rule: query.rule,
         staff: viewer.who.is_staff(),
     };
     Ok(render(&page))

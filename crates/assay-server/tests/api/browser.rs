@@ -807,6 +807,13 @@ async fn exception_path(
     client.goto(&format!("{base}/exceptions")).await?;
     let register = text_of(client, "main").await;
     assert!(register.contains(&format!("{slug}@{version}")) && register.contains("requested"), "{register}");
+    // The register filters by partner and by rule.
+    client.goto(&format!("{base}/exceptions?partner=globex")).await?;
+    let none = text_of(client, "main").await;
+    assert!(none.contains("No exceptions of globex") && !none.contains(&format!("{slug}@")), "{none}");
+    client.goto(&format!("{base}/exceptions?partner=acme&rule=copy.placeholder")).await?;
+    assert!(text_of(client, "main").await.contains("No exceptions for copy.placeholder of acme"));
+    client.goto(&format!("{base}/exceptions?partner=acme")).await?;
     client.find(Locator::Css(&format!("a[href='{page}#exceptions']"))).await?.click().await?;
     expect_path(client, &page, "the register links to the version").await;
     let granted_until =

@@ -58,6 +58,15 @@ async fn a_partner_asks_a_reviewer_grants_for_less_and_the_finding_is_waived_unt
     let longer =
         decide(&app, &app.reviewer, id, json!({"action": "grant", "rationale": "ok", "expires_at": later(90)})).await;
     assert_problem(&longer, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field");
+    let wider =
+        decide(&app, &app.reviewer, id, json!({"action": "grant", "rationale": "ok", "versions": ">=0.1.0"})).await;
+    assert_problem(&wider, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field");
+    assert!(wider.body.to_string().contains("fewer versions than `^1`"), "{}", wider.body);
+    let beside =
+        decide(&app, &app.reviewer, id, json!({"action": "grant", "rationale": "ok", "versions": ">=1.99.0, <2.0.0"}))
+            .await;
+    assert_problem(&beside, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field");
+    assert!(beside.body.to_string().contains("leaves out"), "{}", beside.body);
     let by_partner = decide(&app, &app.acme, id, json!({"action": "grant", "rationale": "please"})).await;
     assert_problem(&by_partner, StatusCode::FORBIDDEN, "forbidden");
     let until = later(30);
@@ -107,6 +116,12 @@ async fn a_partner_asks_a_reviewer_grants_for_less_and_the_finding_is_waived_unt
     assert_eq!(live.body[0]["id"], id, "{}", live.body);
     let lapsed = app.call(Method::GET, "/v1/exceptions?status=lapsed", Some(&app.reviewer), None).await;
     assert_eq!(lapsed.body, json!([]));
+    let by_partner = app.call(Method::GET, "/v1/exceptions?partner=acme", Some(&app.reviewer), None).await;
+    assert_eq!(by_partner.body[0]["id"], id, "{}", by_partner.body);
+    let other = app.call(Method::GET, "/v1/exceptions?partner=globex", Some(&app.reviewer), None).await;
+    assert_eq!(other.body, json!([]));
+    let other_rule = app.call(Method::GET, "/v1/exceptions?rule=copy.shouting", Some(&app.reviewer), None).await;
+    assert_eq!(other_rule.body, json!([]));
     let bad = app.call(Method::GET, "/v1/exceptions?status=maybe", Some(&app.reviewer), None).await;
     assert_problem(&bad, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field");
 }

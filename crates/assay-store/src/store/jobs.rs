@@ -13,6 +13,13 @@
 //!   is claimed alone next time, so one poison job cannot take a batch down with it; after
 //!   [`MAX_LOST`] losses the partner components it runs are quarantined (never run again) and it
 //!   gets one more try without them, and if it has none it is dead.
+//! - **Restart recovery.** Each process joins as a *node*: it takes the first free slot, a
+//!   PostgreSQL session advisory lock held on a connection of its own for as long as it lives
+//!   ([`Store::join_as_node`]), and stamps its claims with it. A slot is free only when the
+//!   process that held it is gone (its connection died with it), so the leases stamped with a
+//!   slot just taken belong to a dead process: they are released at once, and a process
+//!   restarted after `kill -9` resumes its reviews without waiting out their leases. On SQLite
+//!   one process owns the store and releases every lease when it starts.
 //! - **Scale-out.** On PostgreSQL claims use `FOR UPDATE SKIP LOCKED`, so any number of workers
 //!   share the queue without waiting on each other; re-check completions take no global lock.
 //!   A review's claim and completion change its version's state and the audit chain, so they
@@ -24,7 +31,7 @@ use sqlx::AnyConnection;
 use super::waivers::{WaiverRow, waiver_columns};
 use super::{Backend, Count, Id, Store, StoreError, Tally, VersionRow, advance, append, corrupt, now, select_versions};
 use crate::model::{JobId, VersionId, VersionRecord};
-pub use assay_core::queue::{DeadJob, JobCounts};
+pub use assay_core::queue::{DeadJob, JobCounts, JobGauge};
 
 /// How many times a job may fail before it is dead.
 pub const MAX_ATTEMPTS: i64 = 5;
@@ -36,6 +43,36 @@ pub const MAX_LOST: i64 = 3;
 /// The first retry waits this long; each further one twice as long, up to [`MAX_BACKOFF_SECS`].
 const BACKOFF_SECS: i64 = 5;
 const MAX_BACKOFF_SECS: i64 = 600;
+
+/// The PostgreSQL advisory-lock class of node slots (`pg_try_advisory_lock(class, slot)`):
+/// "asnd".
+const NODE_LOCK_CLASS: i32 = 0x6173_6e64;
+
+/// How many node slots a shared database offers: processes beyond that many run without one
+/// (and fall back to waiting out a dead predecessor's leases).
+const NODE_SLOTS: i32 = 1024;
+
+/// A process's node slot, and on PostgreSQL the connection holding its lock.
+pub(crate) struct NodeSlot {
+    slot: i64,
+    _lock: Option<std::sync::Mutex<AnyConnection>>,
+}
+
+impl std::fmt::Debug for NodeSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeSlot").field("slot", &self.slot).finish_non_exhaustive()
+    }
+}
+
+/// What joining as a node found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NodeJoin {
+    /// The slot taken (`None`: every slot is held by a live process).
+    pub slot: Option<i64>,
+    /// Leases a previous holder of the slot (or, on SQLite, any earlier process) left behind,
+    /// released so their jobs are claimed again at once.
+    pub released: u64,
+}
 
 /// A claimed job's identity: completing or renewing it needs both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +101,9 @@ pub struct ClaimedReview {
     pub checks: Vec<(String, String, Vec<u8>)>,
     /// The names of the version's partner checks that are quarantined and will not run.
     pub quarantined: Vec<String>,
+    /// When the review was queued (the submission), milliseconds since the Unix epoch; `None`
+    /// for jobs queued before this was recorded.
+    pub enqueued_ms: Option<i64>,
 }
 
 /// A re-check job a worker holds the lease of.
@@ -277,6 +317,7 @@ impl Store {
                 previous_version,
                 checks,
                 quarantined,
+                enqueued_ms: claim.enqueued_ms,
             }));
         }
     }
@@ -438,12 +479,15 @@ impl Store {
     ) -> Result<Vec<Claim>, StoreError> {
         let sql = format!(
             "UPDATE jobs SET lease = lease + 1, attempts = attempts + 1, worker = $1, leased_until = {} + $2, \
-             lost = lost + CASE WHEN leased_until IS NULL THEN 0 ELSE 1 END \
-             WHERE id IN ({}) RETURNING id, version_id, pack_id, reason, lease, attempts, lost, kind",
+             node = $3, lost = lost + CASE WHEN leased_until IS NULL THEN 0 ELSE 1 END \
+             WHERE id IN ({}) RETURNING id, version_id, pack_id, reason, lease, attempts, lost, kind, enqueued_ms",
             self.db_now(),
-            params(3, ids.len())
+            params(4, ids.len())
         );
-        let mut query = sqlx::query_as::<_, ClaimRow>(sqlx::AssertSqlSafe(sql)).bind(worker).bind(lease_secs);
+        let mut query = sqlx::query_as::<_, ClaimRow>(sqlx::AssertSqlSafe(sql))
+            .bind(worker)
+            .bind(lease_secs)
+            .bind(self.node.get().map(|n| n.slot));
         for id in ids {
             query = query.bind(*id);
         }
@@ -623,6 +667,43 @@ impl Store {
         Ok(extended > 0)
     }
 
+    /// Join as a node (see the module's "Restart recovery"): take the first free slot and
+    /// release the leases its previous holder left. On SQLite, where one process owns the
+    /// store, the slot is 0 and every lease is released. Once per process; a second call
+    /// returns the slot taken and releases nothing.
+    pub async fn join_as_node(&self) -> Result<NodeJoin, StoreError> {
+        if let Some(node) = self.node.get() {
+            return Ok(NodeJoin { slot: Some(node.slot), released: 0 });
+        }
+        if self.backend == Backend::Sqlite {
+            let released = self.release_leases().await?;
+            let _ = self.node.set(NodeSlot { slot: 0, _lock: None });
+            return Ok(NodeJoin { slot: Some(0), released });
+        }
+        let mut conn = self.pool.acquire().await?.detach();
+        for slot in 0..NODE_SLOTS {
+            let Taken { taken } = sqlx::query_as::<_, Taken>("SELECT pg_try_advisory_lock($1, $2) AS taken")
+                .bind(NODE_LOCK_CLASS)
+                .bind(slot)
+                .fetch_one(&mut conn)
+                .await?;
+            if !taken {
+                continue;
+            }
+            let sql = "UPDATE jobs SET leased_until = NULL, lost = lost + 1 \
+                       WHERE node = $1 AND state = 'pending' AND leased_until IS NOT NULL";
+            let released = sqlx::query(sql).bind(i64::from(slot)).execute(&self.pool).await?.rows_affected();
+            let node = NodeSlot { slot: i64::from(slot), _lock: Some(std::sync::Mutex::new(conn)) };
+            if self.node.set(node).is_err() {
+                // Another task of this process joined meanwhile; this slot's lock ends with
+                // the connection it was taken on.
+                return Ok(NodeJoin { slot: self.node.get().map(|n| n.slot), released });
+            }
+            return Ok(NodeJoin { slot: Some(i64::from(slot)), released });
+        }
+        Ok(NodeJoin { slot: None, released: 0 })
+    }
+
     /// Free every lease, so a restarted single-process service resumes interrupted jobs at
     /// once instead of waiting for their leases to run out. Each counts as a lost worker (a
     /// component that crashes the process is quarantined as it would be on a shared database).
@@ -671,6 +752,31 @@ impl Store {
             }
         }
         Ok(counts)
+    }
+
+    /// Per kind of job: how many wait, run and are dead, and the oldest waiting one's age.
+    pub async fn job_gauges(&self) -> Result<Vec<JobGauge>, StoreError> {
+        let now = self.db_now();
+        let sql = format!(
+            "SELECT kind, \
+             SUM(CASE WHEN state = 'pending' AND (leased_until IS NULL OR leased_until < {now}) THEN 1 ELSE 0 END) AS waiting, \
+             SUM(CASE WHEN state = 'pending' AND leased_until >= {now} THEN 1 ELSE 0 END) AS running, \
+             SUM(CASE WHEN state = 'dead' THEN 1 ELSE 0 END) AS dead, \
+             COALESCE({now} - MIN(CASE WHEN state = 'pending' AND (leased_until IS NULL OR leased_until < {now}) \
+               THEN created_at END), 0) AS oldest_waiting_secs \
+             FROM jobs WHERE state <> 'done' GROUP BY kind ORDER BY kind"
+        );
+        let rows = sqlx::query_as::<_, JobGaugeRow>(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| JobGauge {
+                kind: r.kind,
+                waiting: r.waiting,
+                running: r.running,
+                dead: r.dead,
+                oldest_waiting_secs: r.oldest_waiting_secs.max(0),
+            })
+            .collect())
     }
 
     /// Jobs whose lease lapsed more than `grace_secs` ago and that nobody took over: stuck.
@@ -739,6 +845,23 @@ struct Claim {
     pack: Option<i64>,
     reason: String,
     kind: String,
+    enqueued_ms: Option<i64>,
+}
+
+/// Whether an advisory lock was taken.
+#[derive(sqlx::FromRow)]
+struct Taken {
+    taken: bool,
+}
+
+/// [`JobGauge`] as the query returns it.
+#[derive(sqlx::FromRow)]
+struct JobGaugeRow {
+    kind: String,
+    waiting: i64,
+    running: i64,
+    dead: i64,
+    oldest_waiting_secs: i64,
 }
 
 /// A job as a claim stamps it (`RETURNING`).
@@ -752,13 +875,22 @@ struct ClaimRow {
     attempts: i64,
     lost: i64,
     kind: String,
+    enqueued_ms: Option<i64>,
 }
 
 impl ClaimRow {
     /// The claim, and how many times the job's worker was lost.
     fn claim(self) -> (Claim, i64) {
         let lease = Lease { job: JobId(self.id), token: self.lease, attempt: self.attempts };
-        (Claim { lease, version: self.version_id, pack: self.pack_id, reason: self.reason, kind: self.kind }, self.lost)
+        let claim = Claim {
+            lease,
+            version: self.version_id,
+            pack: self.pack_id,
+            reason: self.reason,
+            kind: self.kind,
+            enqueued_ms: self.enqueued_ms,
+        };
+        (claim, self.lost)
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::{AuditRow, Id, Store, StoreError, Tally, append, now, select_audit};
+use super::{AuditRow, Count, Id, Store, StoreError, Tally, append, now, select_audit};
 use crate::audit::AuditEvent;
 use crate::model::PartnerId;
 pub use assay_core::webhook::{DeliveryRecord, EndpointHealth, EndpointRecord};
@@ -234,6 +234,16 @@ pub(super) async fn move_cursor(
 }
 
 impl Store {
+    /// How many webhook endpoints are failing now (their last delivery failed; paused ones
+    /// included when a failure paused them).
+    pub async fn failing_endpoints(&self) -> Result<i64, StoreError> {
+        let Count { n } =
+            sqlx::query_as::<_, Count>("SELECT COUNT(*) AS n FROM webhook_endpoints WHERE failing_since IS NOT NULL")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(n)
+    }
+
     /// Register an endpoint for `partner`, with an audit event (the secret is not logged).
     pub async fn create_endpoint(
         &self,
