@@ -68,7 +68,8 @@ pub fn run(args: &SubmitArgs) -> Result<ExitCode, Failure> {
     }))
 }
 
-/// Poll until the review finished, with a spinner on a terminal.
+/// Wait until the review finished, with a spinner on a terminal: long polls (`?wait=`), which
+/// the service answers as soon as the verdict is recorded.
 fn wait_for_review(client: &Client, url: &str, limit: Duration) -> Result<Version, Failure> {
     let spinner = if std::io::stderr().is_terminal() {
         let bar = indicatif::ProgressBar::new_spinner();
@@ -80,7 +81,9 @@ fn wait_for_review(client: &Client, url: &str, limit: Duration) -> Result<Versio
     let started = Instant::now();
     let mut delay = Duration::from_millis(100);
     let result = loop {
-        let version: Version = expect(client.get(url)?)?;
+        let left = limit.saturating_sub(started.elapsed()).clamp(Duration::from_secs(1), Duration::from_secs(20));
+        let asked = Instant::now();
+        let version: Version = expect(client.get(&format!("{url}?wait={}s", left.as_secs()))?)?;
         if !matches!(version.state.as_str(), "submitted" | "checking") {
             break Ok(version);
         }
@@ -96,8 +99,11 @@ fn wait_for_review(client: &Client, url: &str, limit: Duration) -> Result<Versio
                 version.version
             )));
         }
-        std::thread::sleep(delay);
-        delay = (delay * 2).min(Duration::from_secs(2));
+        // A service that answered at once did not wait (an older one): back off instead.
+        if asked.elapsed() < left / 2 {
+            std::thread::sleep(delay);
+            delay = (delay * 2).min(Duration::from_secs(2));
+        }
     };
     if let Some(bar) = spinner {
         bar.finish_and_clear();

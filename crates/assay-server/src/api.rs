@@ -161,10 +161,57 @@ pub async fn submit_version(
     Ok(created(&dto.url.clone(), StatusCode::ACCEPTED, dto))
 }
 
+/// How to read a version.
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct VersionParams {
+    /// A long poll: while the automated review is still running (`submitted`, `checking`),
+    /// answer as soon as its verdict is recorded, or after this long with the version as it
+    /// is then. `500ms`, `30s` or `30` (seconds); at most 60 s.
+    #[param(pattern = r"^[0-9]{1,6}(ms|s)?$", example = "30s")]
+    pub wait: Option<String>,
+}
+
+/// The query's `wait`, given at most once (read by hand: a malformed query string is a
+/// problem document like every other refusal, not the extractor's plain text).
+fn wait_param(query: Option<&str>) -> Result<Option<String>, ApiError> {
+    let mut waits = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .filter(|(name, _)| name == "wait")
+        .map(|(_, value)| value.into_owned());
+    let wait = waits.next();
+    if waits.next().is_some() {
+        let message = "give `wait` once".to_owned();
+        return Err(ApiError::from(assay_service::ServiceError::invalid("/wait", message)));
+    }
+    Ok(wait)
+}
+
+/// `30s`, `500ms` or `30` (seconds), at most [`assay_service::LONG_POLL_MAX`].
+fn wait_duration(text: &str) -> Result<std::time::Duration, ApiError> {
+    let refuse = || {
+        let message = format!("`{text}` is not a wait of at most 60 s (`500ms`, `30s` or `30`)");
+        ApiError::from(assay_service::ServiceError::invalid("/wait", message))
+    };
+    let (digits, millis) = match text.strip_suffix("ms") {
+        Some(digits) => (digits, true),
+        None => (text.strip_suffix('s').unwrap_or(text), false),
+    };
+    if digits.is_empty() || digits.len() > 6 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(refuse());
+    }
+    let n: u64 = digits.parse().map_err(|_| refuse())?;
+    let wait = if millis { std::time::Duration::from_millis(n) } else { std::time::Duration::from_secs(n) };
+    if wait > assay_service::LONG_POLL_MAX {
+        return Err(refuse());
+    }
+    Ok(wait)
+}
+
 /// A version with its state, verdict (live waivers applied), findings and resource usage.
+/// With `wait`, a long poll for the automated review's verdict.
 #[utoipa::path(
     get, path = "/v1/listings/{slug}/versions/{version}", tag = "versions",
-    params(("slug" = String, Path, description = "The listing"), ("version" = String, Path, description = "The version")),
+    params(("slug" = String, Path, description = "The listing"), ("version" = String, Path, description = "The version"), VersionParams),
     responses(
         (status = 200, description = "The version", body = Version, headers(
             ("ETag" = String, description = "Changes with every state change"),
@@ -174,6 +221,7 @@ pub async fn submit_version(
         )),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such version the caller may see", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A `wait` that is not a duration of at most 60 s", body = Problem, content_type = "application/problem+json"),
     ),
     security(("token" = []))
 )]
@@ -181,8 +229,12 @@ pub async fn get_version(
     State(state): State<AppState>,
     Caller(who): Caller,
     ApiPath((slug, version)): ApiPath<(String, String)>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Result<Response, ApiError> {
-    let view = state.service.version(&who, &slug, &version).await?;
+    let view = match wait_param(query.as_deref())?.as_deref().map(wait_duration).transpose()? {
+        Some(wait) => state.service.version_when_reviewed(&who, &slug, &version, wait).await?,
+        None => state.service.version(&who, &slug, &version).await?,
+    };
     let mut headers = HeaderMap::new();
     if let Ok(etag) = HeaderValue::from_str(&format!("\"r{}\"", view.record.revision)) {
         headers.insert(header::ETAG, etag);

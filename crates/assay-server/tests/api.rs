@@ -1262,3 +1262,47 @@ fn the_dashboard_and_the_docs_name_only_metrics_that_exist() {
         assert!(docs.contains(&format!("`{name}`")), "docs/operations.md does not describe {name}");
     }
 }
+
+/// `?wait=` is a long poll: it answers once the review is recorded, not before and not after
+/// its wait; a decided version answers at once; a wait that is not one is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_poll_answers_when_the_verdict_is_recorded() {
+    let app = Arc::new(app().await);
+    let manifest = example("clean");
+    let slug = slug_of(&manifest);
+    let created =
+        app.call(Method::POST, "/v1/listings", Some(&app.acme), Some(json!({"slug": slug, "name": "Example"}))).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let submitted = app.submit(&slug, &app.acme, &manifest, &[]).await;
+    let url = submitted.body["url"].as_str().unwrap().to_owned();
+
+    let poll = {
+        let (app, url) = (app.clone(), url.clone());
+        tokio::spawn(async move {
+            let started = std::time::Instant::now();
+            let reply = app.call(Method::GET, &format!("{url}?wait=30s"), Some(&app.acme), None).await;
+            (reply, started.elapsed())
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(!poll.is_finished(), "the long poll answered before the review ran");
+    app.service.review_next().await.unwrap().unwrap();
+    let (reply, waited) = tokio::time::timeout(std::time::Duration::from_secs(20), poll).await.unwrap().unwrap();
+    assert_eq!((reply.status, reply.body["verdict"].as_str()), (StatusCode::OK, Some("pass")), "{}", reply.body);
+    assert!(waited < std::time::Duration::from_secs(20), "answered by its timeout, not the review: {waited:?}");
+
+    // Decided: no waiting at all.
+    let long = format!("{url}?wait=60s");
+    let decided = app.call(Method::GET, &long, Some(&app.acme), None);
+    let decided =
+        tokio::time::timeout(std::time::Duration::from_secs(5), decided).await.expect("a decided version waited");
+    assert_eq!(decided.body["state"], "awaiting_review");
+    for bad in ["61s", "abc", "-1", "1m", "s", "1s&wait=2s"] {
+        let refused = app.call(Method::GET, &format!("{url}?wait={bad}"), Some(&app.acme), None).await;
+        assert_problem(&refused, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field");
+    }
+    // Another partner waits for nothing: 404 at once.
+    let foreign = app.call(Method::GET, &long, Some(&app.globex), None);
+    let foreign = tokio::time::timeout(std::time::Duration::from_secs(5), foreign).await.unwrap();
+    assert_problem(&foreign, StatusCode::NOT_FOUND, "not_found");
+}

@@ -76,7 +76,9 @@ pub use people::{
     CapabilityEvent, CapabilityOutcome, CapabilityRequest, Member, MemberRequest, Partner, TokenInfo, TokenRequest,
 };
 pub use rollout::{PackUpload, Phase, Rollout};
-pub use service::{Action, PartnerMove, Service, ServiceConfig, UploadedCheck, WaiverRequest};
+pub use service::{
+    Action, LONG_POLL_MAX, LONG_POLL_RECHECK, PartnerMove, Service, ServiceConfig, UploadedCheck, WaiverRequest,
+};
 pub use sessions::{ListingPage, QueuePage, TimelinePage};
 pub use signin::{Invitation, SignIn, VerifiedIdentity};
 pub use standing::{ExceptionSummary, FixBy, ListingStanding, Standing};

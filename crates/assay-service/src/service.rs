@@ -18,6 +18,12 @@ use crate::bundle::RunBundle;
 use crate::clock::{Clock, SystemClock};
 use crate::view::{self, VersionView};
 
+/// How often a long poll reads the version again when no review of this process wakes it.
+pub const LONG_POLL_RECHECK: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// The longest a long poll waits.
+pub const LONG_POLL_MAX: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// How the service runs.
 #[derive(Debug, Clone)]
 pub struct ServiceConfig {
@@ -137,6 +143,9 @@ pub struct Service {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) config: ServiceConfig,
     pub(crate) wake: Arc<Notify>,
+    /// Woken whenever this process records a review: long polls (`version_when_reviewed`)
+    /// answer at once.
+    pub(crate) reviewed: Arc<Notify>,
     /// One permit per upload compiling now.
     compiles: Arc<Semaphore>,
     /// Sends webhooks, when this process delivers them.
@@ -174,6 +183,7 @@ impl Service {
             clock: Arc::new(SystemClock),
             config,
             wake: Arc::new(Notify::new()),
+            reviewed: Arc::new(Notify::new()),
             compiles,
             sender: None,
             webhooks: crate::webhooks::WebhookConfig::default(),
@@ -395,6 +405,33 @@ impl Service {
         {
             Ok(_) | Err(assay_store::StoreError::Conflict { .. }) => Ok(()),
             Err(e) => Err(e.into()),
+        }
+    }
+
+    /// [`Service::version`], once the version's automated review has finished (it is no
+    /// longer `submitted` or `checking`) or `wait` has passed, whichever comes first: a long
+    /// poll. Reviews recorded by this process answer at once; those of other processes
+    /// (`assay worker` on a shared database) within [`LONG_POLL_RECHECK`].
+    pub async fn version_when_reviewed(
+        &self,
+        who: &Principal,
+        slug: &str,
+        version: &str,
+        wait: std::time::Duration,
+    ) -> Result<VersionView, ServiceError> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            // Listening before reading, so a review recorded in between is not missed.
+            let reviewed = self.reviewed.notified();
+            tokio::pin!(reviewed);
+            reviewed.as_mut().enable();
+            let view = self.version(who, slug, version).await?;
+            let pending = matches!(view.record.state, VersionState::Submitted | VersionState::Checking);
+            let now = tokio::time::Instant::now();
+            if !pending || now >= deadline {
+                return Ok(view);
+            }
+            let _ = tokio::time::timeout_at(deadline.min(now + LONG_POLL_RECHECK), reviewed).await;
         }
     }
 
