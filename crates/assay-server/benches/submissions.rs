@@ -1,12 +1,14 @@
 //! Submissions → verdicts through the whole service, on loopback, on SQLite and PostgreSQL.
 //!
 //! `cargo bench -p assay-server --bench submissions` (PostgreSQL when `ASSAY_TEST_POSTGRES_URL`
-//! names a server). For each backend: a real `assay_server::router` on 127.0.0.1, the review
-//! worker, and `CLIENTS` client threads that each submit a version (multipart, over HTTP) and
-//! poll it until its verdict. Reported: verdicts per second, p50/p99 submit→verdict latency,
-//! and where the worker's time went (plugin host vs store), from the service's own metrics.
-//! The baseline, measured in the same process: the same reviews straight through
-//! `Host::review`, no HTTP and no store.
+//! names a server). For each backend: a real `assay_server::router` served by
+//! `assay_server::listen::serve` on 127.0.0.1, 4 review workers (`assay serve`'s default), and
+//! client threads that each submit a version (multipart, over HTTP) and wait for its verdict —
+//! polling every 10 ms (what clients did before the long poll), or with one long poll
+//! (`?wait=30s`, what `assay submit` does now) — with 1, 4 and 8 clients. Reported: verdicts per
+//! second, p50/p99 submit→verdict latency, and where the worker's time went (plugin host vs
+//! store), from the service's own metrics. The baseline, measured in the same process: the same
+//! reviews straight through `Host::review`, no HTTP and no store.
 
 #![allow(clippy::unwrap_used)] // a benchmark fails by panicking
 
@@ -20,9 +22,19 @@ use assay_service::{Capability, Role, Service, ServiceConfig};
 use assay_store::Store;
 
 const SUBMISSIONS: usize = 400;
-const CLIENTS: usize = 4;
-/// How often a client asks whether its verdict is in (`assay submit` backs off from 100 ms).
+/// Review workers, as `assay serve` runs by default.
+const WORKERS: usize = 4;
+/// How often a polling client asks whether its verdict is in.
 const POLL: Duration = Duration::from_millis(10);
+
+/// How a client waits for its verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wait {
+    /// `GET` every [`POLL`].
+    Poll,
+    /// One `GET …?wait=30s`.
+    LongPoll,
+}
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
@@ -42,12 +54,13 @@ fn main() {
         host.review(ReviewInput::new(&listing, None, &checks));
     }
     let baseline = SUBMISSIONS as f64 / started.elapsed().as_secs_f64();
-    println!("baseline: Host::review of the 20-rule pack, no HTTP, no store: {baseline:.0} reviews/s");
+    let rules = checks.len();
+    println!("baseline: Host::review of the {rules}-rule pack, no HTTP, no store: {baseline:.0} reviews/s");
     println!();
     println!(
-        "| backend | workers | verdicts/s | vs baseline | p50 submit→verdict | p99 | worker time in host | in store |"
+        "| backend | clients | waiting by | verdicts/s | vs baseline | p50 submit→verdict | p99 | worker time in host | in store |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---|---:|---:|---:|---:|---:|---:|");
 
     let dir = tempfile::tempdir().unwrap();
     let mut backends = vec![("SQLite", format!("sqlite://{}?mode=rwc", dir.path().join("assay.db").display()))];
@@ -60,10 +73,11 @@ fn main() {
         cleanup = Some((admin, name));
     }
     for (backend, url) in backends {
-        // `assay serve --workers`: 1, and the default 2.
-        for workers in [1, 2] {
-            let row = runtime.block_on(bench(&url, workers, host.clone(), pack.clone(), &template, baseline));
-            println!("| {backend} | {workers} | {row}");
+        for (clients, wait) in [(4, Wait::Poll), (1, Wait::LongPoll), (4, Wait::LongPoll), (8, Wait::LongPoll)] {
+            let run = Run { clients, wait, baseline };
+            let row = runtime.block_on(bench(&url, run, host.clone(), pack.clone(), &template));
+            let by = if wait == Wait::Poll { "polling every 10 ms" } else { "long poll" };
+            println!("| {backend} | {clients} | {by} | {row}");
         }
     }
     if let Some((admin, name)) = cleanup {
@@ -71,14 +85,16 @@ fn main() {
     }
 }
 
-async fn bench(
-    url: &str,
-    workers: usize,
-    host: Arc<Host>,
-    pack: Arc<RulePack>,
-    template: &str,
+/// One row: how many clients, how they wait, and the baseline rate to compare with.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    clients: usize,
+    wait: Wait,
     baseline: f64,
-) -> String {
+}
+
+async fn bench(url: &str, run: Run, host: Arc<Host>, pack: Arc<RulePack>, template: &str) -> String {
+    let Run { clients, wait, baseline } = run;
     let store = Store::open(url).await.unwrap();
     let partner = store.ensure_partner("bench", "acme", &[Capability::List]).await.unwrap();
     let token = store.create_token("bench", Role::Owner, Some(partner)).await.unwrap();
@@ -86,14 +102,18 @@ async fn bench(
     let app = assay_server::router(service.clone(), assay_server::ServerConfig::default());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    for _ in 0..workers {
+    let limits = assay_server::listen::Limits::default();
+    let mut listening = stopped.clone();
+    tokio::spawn(assay_server::listen::serve(listener, app, limits, async move {
+        drop(listening.wait_for(|s| *s).await);
+    }));
+    for _ in 0..WORKERS {
         let (worker, mut stopped) = (service.clone(), stopped.clone());
         tokio::spawn(async move { worker.run_worker(async move { drop(stopped.wait_for(|s| *s).await) }).await });
     }
 
-    let slug = format!("bench-{workers}-workers");
+    let slug = format!("bench-{clients}-{wait:?}").to_lowercase();
     let template = template.replace("slug = \"acme-stock-sync\"", &format!("slug = \"{slug}\""));
     let before = (metric("assay_review_host_seconds_sum"), metric("assay_review_store_seconds_sum"));
     let (latencies, elapsed) = tokio::task::spawn_blocking(move || {
@@ -106,13 +126,13 @@ async fn bench(
             .unwrap();
         assert_eq!(created.status(), 201);
         let started = Instant::now();
-        let threads: Vec<_> = (0..CLIENTS)
+        let threads: Vec<_> = (0..clients)
             .map(|client| {
                 let (agent, auth, base, template, slug) =
                     (agent.clone(), auth.clone(), base.clone(), template.clone(), slug.clone());
                 std::thread::spawn(move || {
                     let mut latencies = Vec::new();
-                    for i in (client..SUBMISSIONS).step_by(CLIENTS) {
+                    for i in (client..SUBMISSIONS).step_by(clients) {
                         let manifest = template.replace("version = \"1.4.0\"", &format!("version = \"2.0.{i}\""));
                         let t = Instant::now();
                         let form = ureq::unversioned::multipart::Form::new().part(
@@ -125,7 +145,10 @@ async fn bench(
                             .send(form)
                             .unwrap();
                         assert_eq!(reply.status(), 202, "{}", reply.body_mut().read_to_string().unwrap());
-                        let path = format!("{base}/v1/listings/{slug}/versions/2.0.{i}");
+                        let mut path = format!("{base}/v1/listings/{slug}/versions/2.0.{i}");
+                        if wait == Wait::LongPoll {
+                            path.push_str("?wait=30s");
+                        }
                         loop {
                             let v: serde_json::Value = agent
                                 .get(&path)
@@ -138,7 +161,9 @@ async fn bench(
                             if v["verdict"].is_string() {
                                 break;
                             }
-                            std::thread::sleep(POLL);
+                            if wait == Wait::Poll {
+                                std::thread::sleep(POLL);
+                            }
                         }
                         latencies.push(t.elapsed());
                     }

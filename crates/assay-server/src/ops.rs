@@ -40,7 +40,16 @@ pub const METRICS: &[(&str, Kind, &str)] = &[
         "From a version's submission to its recorded automated verdict.",
     ),
     ("assay_review_host_seconds", Kind::Histogram, "Time a review spends in the sandboxed plugin host."),
-    ("assay_review_store_seconds", Kind::Histogram, "Time recording a review's result takes (one transaction)."),
+    (
+        "assay_review_store_seconds",
+        Kind::Histogram,
+        "Time recording a review's result takes, waiting for its group commit included.",
+    ),
+    (
+        "assay_review_batch_size",
+        Kind::Histogram,
+        "Reviews recorded per transaction (reviews that finish together commit together).",
+    ),
     ("assay_reviews_total", Kind::Counter, "Automated reviews recorded, by verdict."),
     ("assay_rechecks_total", Kind::Counter, "Re-check verdicts recorded."),
     (
@@ -124,11 +133,13 @@ pub fn prometheus() -> PrometheusHandle {
 fn recorder() -> Result<PrometheusBuilder, metrics_exporter_prometheus::BuildError> {
     let fast = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
     let hours: Vec<f64> = [1.0, 4.0, 8.0, 24.0, 48.0, 72.0, 120.0, 168.0, 336.0].map(|h| h * 3600.0).to_vec();
+    let sizes = [1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 32.0];
     ["assay_review_first_decision_seconds", "assay_review_hold_seconds"]
         .into_iter()
         .try_fold(PrometheusBuilder::new().set_buckets(&fast)?, |b, name| {
             b.set_buckets_for_metric(Matcher::Full(name.into()), &hours)
-        })
+        })?
+        .set_buckets_for_metric(Matcher::Full("assay_review_batch_size".into()), &sizes)
 }
 
 /// Liveness: the process answers.

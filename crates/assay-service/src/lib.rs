@@ -54,6 +54,7 @@ pub mod exceptions;
 mod health;
 pub mod notices;
 pub mod people;
+mod recorder;
 pub mod review_queue;
 pub mod rollout;
 pub mod rules;

@@ -146,6 +146,8 @@ pub struct Service {
     /// Woken whenever this process records a review: long polls (`version_when_reviewed`)
     /// answer at once.
     pub(crate) reviewed: Arc<Notify>,
+    /// Group commit for the verdicts of reviews that finish together.
+    pub(crate) recorder: Arc<crate::recorder::Recorder>,
     /// One permit per upload compiling now.
     compiles: Arc<Semaphore>,
     /// Sends webhooks, when this process delivers them.
@@ -184,6 +186,7 @@ impl Service {
             config,
             wake: Arc::new(Notify::new()),
             reviewed: Arc::new(Notify::new()),
+            recorder: Arc::default(),
             compiles,
             sender: None,
             webhooks: crate::webhooks::WebhookConfig::default(),

@@ -114,20 +114,21 @@ impl Service {
             Some(runs) => view::decide(runs, &waivers, &version, self.clock.now()).0,
             None => Verdict::Error,
         };
-        let runs = runs.unwrap_or_default();
-        let limits = crate::bundle::BundleLimits::from(self.host.limits()).to_json();
-        let record = assay_store::ReviewRecord {
-            pack_name: &pack.manifest.name,
-            pack_version: &pack.manifest.version.to_string(),
-            runs: &runs,
+        let finished = crate::recorder::FinishedReview {
+            slug: slug.clone(),
+            version: version.clone(),
+            pack_name: pack.manifest.name.clone(),
+            pack_version: pack.manifest.version.to_string(),
+            runs: runs.unwrap_or_default(),
             verdict,
             job: Some(claimed.lease),
             seed: assay_host::platform::DEFAULT_SEED,
-            limits: &limits,
-            previous_version: claimed.previous_version.as_deref(),
+            limits: crate::bundle::BundleLimits::from(self.host.limits()).to_json(),
+            previous_version: claimed.previous_version.clone(),
         };
         let started = Instant::now();
-        let result = self.store.record_review(ACTOR, &slug, &version, &record).await;
+        // Recorded with the reviews that finish at the same time: one commit for all.
+        let result = self.recorder.record(&self.store, ACTOR, finished).await;
         metrics::histogram!("assay_review_host_seconds").record(host_time.as_secs_f64());
         metrics::histogram!("assay_review_store_seconds").record(started.elapsed().as_secs_f64());
         match result {

@@ -117,6 +117,7 @@ conformance!(
     sign_ins_in_progress_are_taken_once,
     the_last_owner_stays_and_a_member_who_leaves_loses_their_tokens,
     a_rollback_moves_every_version_at_once_or_none,
+    reviews_that_finish_together_are_recorded_in_one_transaction_each_on_its_own_terms,
 );
 
 async fn invitations_are_accepted_once_by_their_address_until_they_expire(store: Store) {
@@ -1799,4 +1800,54 @@ async fn a_live_nodes_jobs_stay_its_own_and_a_dead_nodes_are_taken_back_at_once(
         restarted.close().await;
         cleanup(fresh).await;
     }
+}
+
+async fn reviews_that_finish_together_are_recorded_in_one_transaction_each_on_its_own_terms(store: Store) {
+    let (slug, _) = submitted(&store).await;
+    for v in ["1.1.0", "1.2.0", "1.3.0"] {
+        store.submit_version("test", &submission(&slug, v)).await.unwrap();
+    }
+    // Four review jobs, claimed in order: 1.0.0, 1.1.0, 1.2.0, 1.3.0.
+    let mut claims = Vec::new();
+    while let Some(claim) = store.claim_review("worker", 3600).await.unwrap() {
+        claims.push(claim);
+    }
+    assert_eq!(claims.len(), 4);
+    // 1.2.0 moves on before its verdict (a reviewer's hand, say); 1.3.0's lease is taken over.
+    store
+        .transition("reviewer", &slug, "1.2.0", VersionState::Checking, Transition::ChecksFinished(Verdict::Error), "")
+        .await
+        .unwrap();
+    // (1.3.0 is the newest version: another claim bumped its job's token.)
+    let bumped = store
+        .execute_unchecked("UPDATE jobs SET lease = lease + 1 WHERE version_id = (SELECT MAX(id) FROM versions)")
+        .await
+        .unwrap();
+    assert_eq!(bumped, 1);
+    let runs = [run("urls.https", true, &[Severity::Error])];
+    let review = |claim: &assay_store::ClaimedReview| ReviewRecord {
+        pack_name: "assay-builtin",
+        pack_version: "0.1.0",
+        runs: &runs,
+        verdict: Verdict::Fail,
+        job: Some(claim.lease),
+        seed: 2026,
+        limits: "{}",
+        previous_version: None,
+    };
+    let batch: Vec<_> = claims.iter().map(|c| (slug.as_str(), c.version.version.as_str(), review(c))).collect();
+    let outcomes = store.record_reviews("worker", &batch).await.unwrap();
+    assert_eq!(outcomes.len(), 4);
+    assert_eq!(outcomes[0].as_ref().unwrap().state, VersionState::ChangesRequested);
+    assert_eq!(outcomes[1].as_ref().unwrap().state, VersionState::ChangesRequested);
+    assert!(matches!(outcomes[2], Err(StoreError::Conflict { .. })), "{:?}", outcomes[2]);
+    assert!(matches!(outcomes[3], Err(StoreError::LeaseLost)), "{:?}", outcomes[3]);
+    // Exactly the two that held were recorded, with their jobs ended and their audit events.
+    for (v, recorded) in [("1.0.0", true), ("1.1.0", true), ("1.2.0", false), ("1.3.0", false)] {
+        assert_eq!(store.latest_review(&slug, v).await.unwrap().is_some(), recorded, "{v}");
+    }
+    assert_eq!(store.version(&slug, "1.3.0").await.unwrap().unwrap().state, VersionState::Checking);
+    let events = store.listing_events(&slug).await.unwrap();
+    assert_eq!(events.iter().filter(|e| e.action == "version.review").count(), 2);
+    assert!(store.verify_audit().await.unwrap().is_ok());
 }

@@ -6,6 +6,8 @@ use assay_core::integration::PlatformCall;
 use assay_core::lifecycle;
 use assay_core::{CheckRun, Finding, ResourceUsage, Transition, Verdict, VersionState};
 
+use sqlx::AnyConnection;
+
 use super::jobs::Lease;
 use super::{Id, Store, StoreError, advance, append, corrupt, now};
 pub use assay_core::review::StoredReview;
@@ -152,11 +154,75 @@ impl Store {
         version: &str,
         review: &ReviewRecord<'_>,
     ) -> Result<crate::VersionRecord, StoreError> {
-        let next = lifecycle::apply(VersionState::Checking, Transition::ChecksFinished(review.verdict))?;
         let mut tx = self.write().await?;
-        let Some(version_id) = advance(&mut tx, slug, version, VersionState::Checking, next, false).await? else {
+        if self.record_in(&mut tx, actor, slug, version, review).await?.is_none() {
             drop(tx);
             return Err(self.lost_race(slug, version).await);
+        }
+        self.fault("review.before-commit");
+        tx.commit().await?;
+        self.version(slug, version).await?.ok_or_else(|| StoreError::NotFound(format!("version {version} of `{slug}`")))
+    }
+
+    /// Record several finished reviews in one transaction — one commit, one fsync — each as
+    /// [`Store::record_review`] would, with its own result: a review whose version moved on
+    /// ([`StoreError::Conflict`]) or whose lease lapsed ([`StoreError::LeaseLost`]) records
+    /// nothing (its savepoint is rolled back) and the others are recorded. A database error
+    /// fails the whole batch, and nothing of it is recorded.
+    pub async fn record_reviews(
+        &self,
+        actor: &str,
+        reviews: &[(&str, &str, ReviewRecord<'_>)],
+    ) -> Result<Vec<Result<crate::VersionRecord, StoreError>>, StoreError> {
+        let mut tx = self.write().await?;
+        let mut recorded = Vec::with_capacity(reviews.len());
+        for (slug, version, review) in reviews {
+            let mut savepoint = sqlx::Acquire::begin(&mut tx).await?;
+            match self.record_in(&mut savepoint, actor, slug, version, review).await {
+                Ok(Some(())) => {
+                    savepoint.commit().await?;
+                    recorded.push(Ok(()));
+                }
+                Ok(None) => {
+                    savepoint.rollback().await?;
+                    recorded.push(Err(None));
+                }
+                Err(StoreError::LeaseLost) => {
+                    savepoint.rollback().await?;
+                    recorded.push(Err(Some(StoreError::LeaseLost)));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        self.fault("review.before-commit");
+        tx.commit().await?;
+        let mut out = Vec::with_capacity(reviews.len());
+        for ((slug, version, _), result) in reviews.iter().zip(recorded) {
+            out.push(match result {
+                Ok(()) => self
+                    .version(slug, version)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound(format!("version {version} of `{slug}`"))),
+                Err(None) => Err(self.lost_race(slug, version).await),
+                Err(Some(e)) => Err(e),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Everything [`Store::record_review`] writes, on `tx`. `None` when the version is not
+    /// `checking` any more (nothing written).
+    async fn record_in(
+        &self,
+        tx: &mut AnyConnection,
+        actor: &str,
+        slug: &str,
+        version: &str,
+        review: &ReviewRecord<'_>,
+    ) -> Result<Option<()>, StoreError> {
+        let next = lifecycle::apply(VersionState::Checking, Transition::ChecksFinished(review.verdict))?;
+        let Some(version_id) = advance(&mut *tx, slug, version, VersionState::Checking, next, false).await? else {
+            return Ok(None);
         };
         let at = now();
         let previous_id: Option<i64> = match review.previous_version {
@@ -268,7 +334,7 @@ impl Store {
             query.execute(&mut *tx).await?;
         }
         if let Some(lease) = review.job
-            && !super::jobs::end_job(&mut tx, lease.job, Some((lease.token, self.db_now()))).await?
+            && !super::jobs::end_job(&mut *tx, lease.job, Some((lease.token, self.db_now()))).await?
         {
             return Err(StoreError::LeaseLost);
         }
@@ -280,10 +346,8 @@ impl Store {
             review.pack_version,
             review.runs.len()
         );
-        append(&mut tx, actor, "version.review", &format!("listing:{slug}@{version}"), &detail).await?;
-        self.fault("review.before-commit");
-        tx.commit().await?;
-        self.version(slug, version).await?.ok_or_else(|| StoreError::NotFound(format!("version {version} of `{slug}`")))
+        append(&mut *tx, actor, "version.review", &format!("listing:{slug}@{version}"), &detail).await?;
+        Ok(Some(()))
     }
 
     /// The latest review of a version, with every check run and its findings.

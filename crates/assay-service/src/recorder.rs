@@ -1,0 +1,168 @@
+//! Group commit for review verdicts: reviews that finish together are recorded together, in
+//! one transaction with one commit (and one fsync) for all of them.
+//!
+//! No added delay: a worker whose review finished queues it and takes the leader's lock; while
+//! a leader commits its batch, the reviews finishing meanwhile queue up, and the next leader
+//! records them all at once. Alone, a review is recorded at once, as before. Each review keeps
+//! its own outcome (a version that moved on or a lapsed lease records nothing of that review,
+//! through a savepoint); should the batch's transaction fail, each review is recorded alone.
+
+use std::sync::Mutex;
+
+use assay_core::CheckRun;
+use assay_core::Verdict;
+use assay_core::listing::VersionRecord;
+use assay_store::{Lease, ReviewRecord, Store, StoreError};
+use tokio::sync::oneshot;
+
+/// A finished review, owned while it waits for its commit.
+#[derive(Debug)]
+pub(crate) struct FinishedReview {
+    pub(crate) slug: String,
+    pub(crate) version: String,
+    pub(crate) pack_name: String,
+    pub(crate) pack_version: String,
+    pub(crate) runs: Vec<CheckRun>,
+    pub(crate) verdict: Verdict,
+    pub(crate) job: Option<Lease>,
+    pub(crate) seed: u64,
+    pub(crate) limits: String,
+    pub(crate) previous_version: Option<String>,
+}
+
+impl FinishedReview {
+    fn record(&self) -> ReviewRecord<'_> {
+        ReviewRecord {
+            pack_name: &self.pack_name,
+            pack_version: &self.pack_version,
+            runs: &self.runs,
+            verdict: self.verdict,
+            job: self.job,
+            seed: self.seed,
+            limits: &self.limits,
+            previous_version: self.previous_version.as_deref(),
+        }
+    }
+}
+
+type Reply = oneshot::Sender<Result<VersionRecord, StoreError>>;
+
+/// The queue of finished reviews and the lock its leader holds while committing.
+#[derive(Debug, Default)]
+pub(crate) struct Recorder {
+    queue: Mutex<Vec<(FinishedReview, Reply)>>,
+    leader: tokio::sync::Mutex<()>,
+    /// Transactions committed (batches), for tests.
+    #[cfg(test)]
+    commits: std::sync::atomic::AtomicUsize,
+}
+
+impl Recorder {
+    /// Record `review` (as `actor`), with whichever other reviews are waiting.
+    pub(crate) async fn record(
+        &self,
+        store: &Store,
+        actor: &str,
+        review: FinishedReview,
+    ) -> Result<VersionRecord, StoreError> {
+        let (reply, recorded) = oneshot::channel();
+        self.queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((review, reply));
+        {
+            let _leader = self.leader.lock().await;
+            let batch = std::mem::take(&mut *self.queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+            // Empty: an earlier leader recorded this review with its batch.
+            if !batch.is_empty() {
+                #[cfg(test)]
+                self.commits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                commit(store, actor, batch).await;
+            }
+        }
+        recorded.await.unwrap_or_else(|_| Err(StoreError::Corrupt("a review's commit was abandoned".into())))
+    }
+}
+
+/// One transaction for the whole batch; each review alone if that fails.
+async fn commit(store: &Store, actor: &str, batch: Vec<(FinishedReview, Reply)>) {
+    metrics::histogram!("assay_review_batch_size").record(batch.len() as f64);
+    if batch.len() > 1 {
+        let records: Vec<_> = batch.iter().map(|(r, _)| (r.slug.as_str(), r.version.as_str(), r.record())).collect();
+        match store.record_reviews(actor, &records).await {
+            Ok(outcomes) => {
+                for ((_, reply), outcome) in batch.into_iter().zip(outcomes) {
+                    let _ = reply.send(outcome);
+                }
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(error = %crate::error_chain(&e), reviews = records.len(), "a batch of verdicts failed to commit; recording each alone")
+            }
+        }
+    }
+    for (review, reply) in batch {
+        let _ = reply.send(store.record_review(actor, &review.slug, &review.version, &review.record()).await);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::sync::Arc;
+    use std::sync::atomic::Ordering;
+
+    use assay_core::{Capability, Verdict, VersionState};
+    use assay_store::{Store, Submission};
+
+    use super::{FinishedReview, Recorder};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn reviews_that_finish_while_a_commit_runs_are_recorded_together() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_data_dir(dir.path()).await.unwrap();
+        let partner = store.ensure_partner("test", "acme", &[Capability::List]).await.unwrap();
+        store.create_listing("test", partner, "acme", "Acme").await.unwrap();
+        let versions: Vec<String> = (0..8).map(|i| format!("1.0.{i}")).collect();
+        for v in &versions {
+            let submission = Submission { slug: "acme", version: v, manifest: "slug = \"acme\"", checks: &[] };
+            store.submit_version("test", &submission).await.unwrap();
+        }
+        let mut claims = Vec::new();
+        while let Some(claim) = store.claim_review("worker", 3600).await.unwrap() {
+            claims.push(claim);
+        }
+        let recorder = Arc::new(Recorder::default());
+        // A commit is running (its leader holds the lock) while eight reviews finish.
+        let running = recorder.leader.lock().await;
+        let tasks: Vec<_> = claims
+            .into_iter()
+            .map(|claim| {
+                let (recorder, store) = (recorder.clone(), store.clone());
+                let review = FinishedReview {
+                    slug: "acme".into(),
+                    version: claim.version.version.clone(),
+                    pack_name: "assay-builtin".into(),
+                    pack_version: "0.1.0".into(),
+                    runs: Vec::new(),
+                    verdict: Verdict::Pass,
+                    job: Some(claim.lease),
+                    seed: 1,
+                    limits: "{}".into(),
+                    previous_version: None,
+                };
+                tokio::spawn(async move { recorder.record(&store, "worker", review).await })
+            })
+            .collect();
+        while recorder.queue.lock().unwrap().len() < 8 {
+            tokio::task::yield_now().await;
+        }
+        drop(running);
+        for task in tasks {
+            assert_eq!(task.await.unwrap().unwrap().state, VersionState::AwaitingReview);
+        }
+        assert_eq!(recorder.commits.load(Ordering::Relaxed), 1, "eight verdicts, one transaction");
+        for v in &versions {
+            assert!(store.latest_review("acme", v).await.unwrap().is_some(), "{v}");
+        }
+        assert!(store.verify_audit().await.unwrap().is_ok());
+    }
+}
