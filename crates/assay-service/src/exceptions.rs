@@ -166,9 +166,9 @@ impl Service {
             ));
         }
         let asked = current.granted_versions.clone().unwrap_or_else(|| current.versions.clone());
-        let ceiling = range(&asked, "/versions")?;
+        let asked_range = range(&asked, "/versions")?;
         let versions = range(&versions.unwrap_or(asked.clone()), "/versions")?;
-        if !assay_core::waiver::range_within(&versions, &ceiling) {
+        if !assay_core::waiver::range_within(&versions, &asked_range) {
             return Err(ServiceError::invalid(
                 "/versions",
                 format!("a grant can cover fewer versions than `{asked}` (what was asked, or first granted), not more"),

@@ -63,11 +63,13 @@ impl Service {
         let now = self.clock.now();
         let target = self.config.review_target_days;
         let queue = self.store.review_queue().await?;
+        let jobs = self.store.job_gauges().await?;
+        let pending_reviews = jobs.iter().filter(|j| j.kind == "review").map(|j| j.waiting + j.running).sum();
         Ok(OperatorGauges {
             awaiting_reviewer: queue.len() as i64,
             past_target: queue.iter().filter(|e| e.due_at(target, now) < now).count() as i64,
-            pending_reviews: self.store.pending_reviews().await?,
-            jobs: self.store.job_gauges().await?,
+            pending_reviews,
+            jobs,
             failing_endpoints: self.store.failing_endpoints().await?,
         })
     }

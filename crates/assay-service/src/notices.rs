@@ -240,10 +240,10 @@ impl Service {
             return Ok(None);
         }
         let subject = format!("listing:{}@{}", view.record.slug, view.record.version);
-        let events = self.store.listing_events(&view.record.slug).await?;
+        // Newest first: the last withdrawal is the one that counts.
+        let events = self.store.listing_events_page(&view.record.slug, None, i64::MAX).await?;
         let at = events
             .iter()
-            .rev()
             .find(|e| e.subject == subject && e.action == "version.withdraw")
             .map_or_else(|| self.clock.now(), |e| e.at);
         let successor = view

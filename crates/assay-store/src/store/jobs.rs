@@ -690,9 +690,7 @@ impl Store {
             if !taken {
                 continue;
             }
-            let sql = "UPDATE jobs SET leased_until = NULL, lost = lost + 1 \
-                       WHERE node = $1 AND state = 'pending' AND leased_until IS NOT NULL";
-            let released = sqlx::query(sql).bind(i64::from(slot)).execute(&self.pool).await?.rows_affected();
+            let released = self.release_leases_of(Some(i64::from(slot))).await?;
             let node = NodeSlot { slot: i64::from(slot), _lock: Some(std::sync::Mutex::new(conn)) };
             if self.node.set(node).is_err() {
                 // Another task of this process joined meanwhile; this slot's lock ends with
@@ -709,13 +707,21 @@ impl Store {
     /// component that crashes the process is quarantined as it would be on a shared database).
     /// Only for SQLite, where one process owns the store; returns how many jobs were released.
     pub async fn release_leases(&self) -> Result<u64, StoreError> {
+        self.release_leases_of(None).await
+    }
+
+    /// Free the leases stamped with `node`'s slot, or every lease.
+    async fn release_leases_of(&self, node: Option<i64>) -> Result<u64, StoreError> {
+        let filter = if node.is_some() { " AND node = $1" } else { "" };
+        let sql = format!(
+            "UPDATE jobs SET leased_until = NULL, lost = lost + 1 WHERE state = 'pending' AND leased_until IS NOT NULL{filter}"
+        );
         let mut tx = self.write().await?;
-        let released = sqlx::query(
-            "UPDATE jobs SET leased_until = NULL, lost = lost + 1 WHERE state = 'pending' AND leased_until IS NOT NULL",
-        )
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        if let Some(node) = node {
+            query = query.bind(node);
+        }
+        let released = query.execute(&mut *tx).await?.rows_affected();
         tx.commit().await?;
         Ok(released)
     }
