@@ -249,14 +249,17 @@ pub fn update_checks(args: &ChecksUpdateArgs) -> Result<ExitCode, Failure> {
     }
     let started = Instant::now();
     let recheck = loop {
-        let list: Vec<Recheck> = expect(client.get(&updated.url)?)?;
+        // A long poll: answered as soon as this job's verdict is recorded (or after 20 s).
+        let asked = Instant::now();
+        let list: Vec<Recheck> = expect(client.get(&format!("{}?job={}&wait=20s", updated.url, updated.job_id))?)?;
         if let Some(new) = list.into_iter().find(|r| r.job_id == updated.job_id) {
             break new;
         }
         if started.elapsed() > Duration::from_secs(600) {
             return Err(Failure::Host(anyhow!("the re-check did not finish in 10 minutes; see {}", updated.url)));
         }
-        std::thread::sleep(POLL);
+        // An older service answers at once: do not ask it in a tight loop.
+        std::thread::sleep(POLL.saturating_sub(asked.elapsed()));
     };
     if args.format == ClientFormat::Json {
         print_json(&recheck)?;
@@ -328,8 +331,8 @@ fn existing_phase(r: &PackRollout) -> String {
     }
 }
 
-/// Poll the rollout until its re-check is complete: a progress bar with counts and ETA on a
-/// terminal, a line every few seconds otherwise.
+/// Follow the rollout until its re-check is complete, by long polls: a progress bar with counts
+/// and ETA on a terminal, a line every few seconds otherwise.
 fn wait(client: &Client, path: &str, mut rollout: PackRollout) -> Result<PackRollout, Failure> {
     let terminal = std::io::stderr().is_terminal();
     let bar = indicatif::ProgressBar::new(rollout.progress.total.max(0) as u64);
@@ -363,8 +366,12 @@ fn wait(client: &Client, path: &str, mut rollout: PackRollout) -> Result<PackRol
             );
             last_line = Instant::now();
         }
-        std::thread::sleep(POLL);
-        rollout = expect(client.get(path)?)?;
+        // A long poll: the service answers as soon as the re-check is done, or after 2 s with
+        // the progress then (so the bar moves). One that answers at once (an older service)
+        // is asked again after POLL.
+        let asked = Instant::now();
+        rollout = expect(client.get(&format!("{path}?wait=2s"))?)?;
+        std::thread::sleep(POLL.saturating_sub(asked.elapsed()));
     }
     bar.finish_and_clear();
     let p = &rollout.progress;

@@ -12,6 +12,18 @@
       form.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
     }, 0);
   });
+  // A version whose checks are running: ask for the page again with a long poll (the server
+  // answers as soon as the verdict is recorded) and show it then. Without this script the
+  // page refreshes itself every 3 s instead.
+  if (document.body.hasAttribute("data-await-verdict")) {
+    var poll = function () {
+      fetch(location.pathname + "?wait=25", { credentials: "same-origin" })
+        .then(function (r) { if (!r.ok) throw new Error(String(r.status)); return r.text(); })
+        .then(function (html) { if (html.indexOf("data-await-verdict") === -1) location.reload(); else poll(); })
+        .catch(function () { window.setTimeout(function () { location.reload(); }, 3000); });
+    };
+    poll();
+  }
   // Waiting times count up in place.
   function ago(seconds) {
     if (seconds < 90) return seconds + " s";

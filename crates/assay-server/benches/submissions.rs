@@ -6,9 +6,13 @@
 //! client threads that each submit a version (multipart, over HTTP) and wait for its verdict —
 //! polling every 10 ms (what clients did before the long poll), or with one long poll
 //! (`?wait=30s`, what `assay submit` does now) — with 1, 4 and 8 clients. Reported: verdicts per
-//! second, p50/p99 submit→verdict latency, and where the worker's time went (plugin host vs
-//! store), from the service's own metrics. The baseline, measured in the same process: the same
-//! reviews straight through `Host::review`, no HTTP and no store.
+//! second, p50/p99 submit→verdict latency, where the worker's time went (plugin host vs
+//! store), and how busy the store's one writer was (the share of the run it was held, and the
+//! time writers waited for it per verdict), from the service's own metrics. The baseline,
+//! measured in the same process: the same reviews straight through `Host::review`, no HTTP and
+//! no store. `ASSAY_BENCH_CLIENTS=1,8` runs only those long-polling rows;
+//! `ASSAY_BENCH_NODES=1,2,4` adds PostgreSQL rows with the 4 workers split over that many nodes
+//! (each its own store and service, as `assay worker` processes would be).
 
 #![allow(clippy::unwrap_used)] // a benchmark fails by panicking
 
@@ -58,9 +62,9 @@ fn main() {
     println!("baseline: Host::review of the {rules}-rule pack, no HTTP, no store: {baseline:.0} reviews/s");
     println!();
     println!(
-        "| backend | clients | waiting by | verdicts/s | vs baseline | p50 submit→verdict | p99 | worker time in host | in store |"
+        "| backend | clients | waiting by | verdicts/s | vs baseline | p50 submit→verdict | p99 | worker time in host | in store | writer busy | writer wait per verdict |"
     );
-    println!("|---|---:|---|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
 
     let dir = tempfile::tempdir().unwrap();
     let mut backends = vec![("SQLite", format!("sqlite://{}?mode=rwc", dir.path().join("assay.db").display()))];
@@ -72,16 +76,45 @@ fn main() {
         backends.push(("PostgreSQL", format!("{server}/{name}")));
         cleanup = Some((admin, name));
     }
-    for (backend, url) in backends {
-        for (clients, wait) in [(4, Wait::Poll), (1, Wait::LongPoll), (4, Wait::LongPoll), (8, Wait::LongPoll)] {
-            let run = Run { clients, wait, baseline };
-            let row = runtime.block_on(bench(&url, run, host.clone(), pack.clone(), &template));
+    for (backend, url) in &backends {
+        for (clients, wait) in runs() {
+            let run = Run { clients, wait, baseline, nodes: 1 };
+            let row = runtime.block_on(bench(url, run, host.clone(), pack.clone(), &template));
             let by = if wait == Wait::Poll { "polling every 10 ms" } else { "long poll" };
             println!("| {backend} | {clients} | {by} | {row}");
         }
     }
+    // The same 4 workers split over 1, 2 and 4 nodes on PostgreSQL — each node its own store
+    // (pool, writer's turn) and service, as `assay worker` processes on one database would be:
+    // whether more nodes add throughput or queue at the audit chain's one lock.
+    if let Some((_, url)) = backends.iter().find(|(b, _)| *b == "PostgreSQL")
+        && let Ok(list) = std::env::var("ASSAY_BENCH_NODES")
+    {
+        println!();
+        println!(
+            "| nodes | clients | verdicts/s | vs baseline | p50 submit→verdict | p99 | worker time in host | in store | writer busy | writer wait per verdict |"
+        );
+        println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        for nodes in list.split(',').map(|n| n.trim().parse::<usize>().expect("ASSAY_BENCH_NODES: numbers")) {
+            let run = Run { clients: 8, wait: Wait::LongPoll, baseline, nodes };
+            let row = runtime.block_on(bench(url, run, host.clone(), pack.clone(), &template));
+            println!("| {nodes} | 8 | {row}");
+        }
+    }
     if let Some((admin, name)) = cleanup {
         runtime.block_on(setup::admin_sql(&admin, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")));
+    }
+}
+
+/// The rows: polling against long polling at 4 clients, and long polling at 1, 4 and 8.
+/// `ASSAY_BENCH_CLIENTS=8` (a comma-separated list) runs only those long-polling rows.
+fn runs() -> Vec<(usize, Wait)> {
+    let all = vec![(4, Wait::Poll), (1, Wait::LongPoll), (4, Wait::LongPoll), (8, Wait::LongPoll)];
+    match std::env::var("ASSAY_BENCH_CLIENTS") {
+        Ok(list) => {
+            list.split(',').map(|n| (n.trim().parse().expect("ASSAY_BENCH_CLIENTS: numbers"), Wait::LongPoll)).collect()
+        }
+        Err(_) => all,
     }
 }
 
@@ -91,14 +124,16 @@ struct Run {
     clients: usize,
     wait: Wait,
     baseline: f64,
+    /// Nodes the [`WORKERS`] are split over; the first also serves HTTP.
+    nodes: usize,
 }
 
 async fn bench(url: &str, run: Run, host: Arc<Host>, pack: Arc<RulePack>, template: &str) -> String {
-    let Run { clients, wait, baseline } = run;
+    let Run { clients, wait, baseline, nodes } = run;
     let store = Store::open(url).await.unwrap();
     let partner = store.ensure_partner("bench", "acme", &[Capability::List]).await.unwrap();
     let token = store.create_token("bench", Role::Owner, Some(partner)).await.unwrap();
-    let service = Service::new(store.clone(), host, pack, ServiceConfig::default());
+    let service = Service::new(store.clone(), host.clone(), pack.clone(), ServiceConfig::default());
     let app = assay_server::router(service.clone(), assay_server::ServerConfig::default());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -108,14 +143,22 @@ async fn bench(url: &str, run: Run, host: Arc<Host>, pack: Arc<RulePack>, templa
     tokio::spawn(assay_server::listen::serve(listener, app, limits, async move {
         drop(listening.wait_for(|s| *s).await);
     }));
-    for _ in 0..WORKERS {
-        let (worker, mut stopped) = (service.clone(), stopped.clone());
+    let mut node_services = vec![service.clone()];
+    let mut node_stores = Vec::new();
+    for _ in 1..nodes {
+        let node = Store::open(url).await.unwrap();
+        node_stores.push(node.clone());
+        node_services.push(Service::new(node, host.clone(), pack.clone(), ServiceConfig::default()));
+    }
+    for i in 0..WORKERS {
+        let (worker, mut stopped) = (node_services[i % nodes].clone(), stopped.clone());
         tokio::spawn(async move { worker.run_worker(async move { drop(stopped.wait_for(|s| *s).await) }).await });
     }
 
-    let slug = format!("bench-{clients}-{wait:?}").to_lowercase();
+    let slug = format!("bench-{clients}-{wait:?}-{nodes}").to_lowercase();
     let template = template.replace("slug = \"acme-stock-sync\"", &format!("slug = \"{slug}\""));
     let before = (metric("assay_review_host_seconds_sum"), metric("assay_review_store_seconds_sum"));
+    let writer_before = (metric("assay_store_write_held_seconds_sum"), metric("assay_store_write_wait_seconds_sum"));
     let (latencies, elapsed) = tokio::task::spawn_blocking(move || {
         let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
         let auth = format!("Bearer {token}");
@@ -181,12 +224,17 @@ async fn bench(url: &str, run: Run, host: Arc<Host>, pack: Arc<RulePack>, templa
     let _ = stop.send(true);
     let host_secs = metric("assay_review_host_seconds_sum") - before.0;
     let store_secs = metric("assay_review_store_seconds_sum") - before.1;
+    let held_secs = metric("assay_store_write_held_seconds_sum") - writer_before.0;
+    let wait_secs = metric("assay_store_write_wait_seconds_sum") - writer_before.1;
+    for node in node_stores {
+        node.close().await;
+    }
     store.close().await;
     let rate = latencies.len() as f64 / elapsed.as_secs_f64();
     let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
     let busy = host_secs + store_secs;
     format!(
-        "{rate:.0} | {:.2}× | {:.1} ms | {:.1} ms | {:.0} % ({:.2} ms/review) | {:.0} % ({:.2} ms/review) |",
+        "{rate:.0} | {:.2}× | {:.1} ms | {:.1} ms | {:.0} % ({:.2} ms/review) | {:.0} % ({:.2} ms/review) | {:.0} % | {:.2} ms |",
         rate / baseline,
         pct(0.50).as_secs_f64() * 1e3,
         pct(0.99).as_secs_f64() * 1e3,
@@ -194,6 +242,8 @@ async fn bench(url: &str, run: Run, host: Arc<Host>, pack: Arc<RulePack>, templa
         1e3 * host_secs / latencies.len() as f64,
         100.0 * store_secs / busy,
         1e3 * store_secs / latencies.len() as f64,
+        100.0 * held_secs / elapsed.as_secs_f64(),
+        1e3 * wait_secs / latencies.len() as f64,
     )
 }
 

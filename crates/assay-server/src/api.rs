@@ -172,18 +172,23 @@ pub struct VersionParams {
     pub wait: Option<String>,
 }
 
-/// The query's `wait`, given at most once (read by hand: a malformed query string is a
-/// problem document like every other refusal, not the extractor's plain text).
-fn wait_param(query: Option<&str>) -> Result<Option<String>, ApiError> {
-    let mut waits = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-        .filter(|(name, _)| name == "wait")
+/// The query parameter `name`, given at most once (read by hand: a malformed query string is
+/// a problem document like every other refusal, not the extractor's plain text).
+pub(crate) fn query_once(query: Option<&str>, name: &str) -> Result<Option<String>, ApiError> {
+    let mut values = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .filter(|(n, _)| n == name)
         .map(|(_, value)| value.into_owned());
-    let wait = waits.next();
-    if waits.next().is_some() {
-        let message = "give `wait` once".to_owned();
-        return Err(ApiError::from(assay_service::ServiceError::invalid("/wait", message)));
+    let value = values.next();
+    if values.next().is_some() {
+        let message = format!("give `{name}` once");
+        return Err(ApiError::from(assay_service::ServiceError::invalid(&format!("/{name}"), message)));
     }
-    Ok(wait)
+    Ok(value)
+}
+
+/// The query's `wait` (a long poll), if any: see [`wait_duration`].
+pub(crate) fn long_poll(query: Option<&str>) -> Result<Option<std::time::Duration>, ApiError> {
+    query_once(query, "wait")?.as_deref().map(wait_duration).transpose()
 }
 
 /// `30s`, `500ms` or `30` (seconds), at most [`assay_service::LONG_POLL_MAX`].
@@ -231,7 +236,7 @@ pub async fn get_version(
     ApiPath((slug, version)): ApiPath<(String, String)>,
     axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Result<Response, ApiError> {
-    let view = match wait_param(query.as_deref())?.as_deref().map(wait_duration).transpose()? {
+    let view = match long_poll(query.as_deref())? {
         Some(wait) => state.service.version_when_reviewed(&who, &slug, &version, wait).await?,
         None => state.service.version(&who, &slug, &version).await?,
     };

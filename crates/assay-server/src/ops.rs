@@ -50,6 +50,16 @@ pub const METRICS: &[(&str, Kind, &str)] = &[
         Kind::Histogram,
         "Reviews recorded per transaction (reviews that finish together commit together).",
     ),
+    (
+        "assay_store_write_wait_seconds",
+        Kind::Histogram,
+        "Time a write transaction waited for the store's one writer (this process's queue, then the database's lock).",
+    ),
+    (
+        "assay_store_write_held_seconds",
+        Kind::Histogram,
+        "Time a write transaction held the store's one writer; its rate is the share of time the writer is busy.",
+    ),
     ("assay_reviews_total", Kind::Counter, "Automated reviews recorded, by verdict."),
     ("assay_rechecks_total", Kind::Counter, "Re-check verdicts recorded."),
     (
@@ -129,17 +139,23 @@ pub fn prometheus() -> PrometheusHandle {
 }
 
 /// The builder: every histogram a histogram (never a summary), with buckets people read — the
-/// request path in milliseconds to a minute, the review clock in hours and days.
+/// request path in milliseconds to a minute, the store's writer from 100 µs, the review clock in
+/// hours and days.
 fn recorder() -> Result<PrometheusBuilder, metrics_exporter_prometheus::BuildError> {
     let fast = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
     let hours: Vec<f64> = [1.0, 4.0, 8.0, 24.0, 48.0, 72.0, 120.0, 168.0, 336.0].map(|h| h * 3600.0).to_vec();
     let sizes = [1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 32.0];
-    ["assay_review_first_decision_seconds", "assay_review_hold_seconds"]
+    // The store's writer: a transaction holds it for well under a millisecond when all is well.
+    let writer = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0];
+    let builder = ["assay_review_first_decision_seconds", "assay_review_hold_seconds"]
         .into_iter()
         .try_fold(PrometheusBuilder::new().set_buckets(&fast)?, |b, name| {
             b.set_buckets_for_metric(Matcher::Full(name.into()), &hours)
         })?
-        .set_buckets_for_metric(Matcher::Full("assay_review_batch_size".into()), &sizes)
+        .set_buckets_for_metric(Matcher::Full("assay_review_batch_size".into()), &sizes)?;
+    ["assay_store_write_wait_seconds", "assay_store_write_held_seconds"]
+        .into_iter()
+        .try_fold(builder, |b, name| b.set_buckets_for_metric(Matcher::Full(name.into()), &writer))
 }
 
 /// Liveness: the process answers.

@@ -140,12 +140,13 @@ pub async fn list_packs(
 /// radius — who would fail, on which rules.
 #[utoipa::path(
     get, path = "/v1/rule-packs/{name}/{version}", tag = "rule-packs",
-    params(("name" = String, Path, description = "The pack"), ("version" = String, Path, description = "Its version")),
+    params(("name" = String, Path, description = "The pack"), ("version" = String, Path, description = "Its version"), RolloutParams),
     responses(
         (status = 200, description = "The rollout", body = PackRollout),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a reviewer or admin token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such pack", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A `wait` that is not a duration of at most 60 s", body = Problem, content_type = "application/problem+json"),
     ),
     security(("token" = []))
 )]
@@ -153,8 +154,38 @@ pub async fn get_pack(
     State(state): State<AppState>,
     Caller(who): Caller,
     ApiPath((name, version)): ApiPath<(String, String)>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Result<Json<PackRollout>, ApiError> {
-    Ok(Json(crate::packs::pack_rollout(&state.service.rollout(&who, &name, &version).await?)))
+    let rollout = match crate::api::long_poll(query.as_deref())? {
+        Some(wait) => state.service.rollout_when_done(&who, &name, &version, wait).await?,
+        None => state.service.rollout(&who, &name, &version).await?,
+    };
+    Ok(Json(crate::packs::pack_rollout(&rollout)))
+}
+
+/// The rollout's query.
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RolloutParams {
+    /// A long poll: while the re-check has jobs waiting or running, answer as soon as it has
+    /// none, or after this long with the progress then (`assay rules publish --wait` asks with
+    /// `2s`, so its progress bar moves). `500ms`, `30s` or `30` (seconds); at most 60 s.
+    #[param(pattern = r"^[0-9]{1,6}(ms|s)?$", example = "2s")]
+    pub wait: Option<String>,
+}
+
+/// A version's re-checks' query.
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RecheckParams {
+    /// With `wait`: the re-check job to wait for (`job_id` of `PUT …/checks`).
+    #[param(minimum = 1, example = 42)]
+    pub job: Option<i64>,
+    /// A long poll, with `job`: answer as soon as that job's verdict is recorded, or after this
+    /// long with the re-checks then; at once when the job is not a re-check of this version
+    /// still to run. `500ms`, `30s` or `30` (seconds); at most 60 s.
+    #[param(pattern = r"^[0-9]{1,6}(ms|s)?$", example = "30s")]
+    pub wait: Option<String>,
 }
 
 /// Enforce a shadow pack after a grace period: each partner whose live listing it fails gets a
@@ -262,11 +293,12 @@ pub async fn update_checks(
 /// platform API deprecations.
 #[utoipa::path(
     get, path = "/v1/listings/{slug}/versions/{version}/rechecks", tag = "rule-packs",
-    params(("slug" = String, Path, description = "The listing"), ("version" = String, Path, description = "The version")),
+    params(("slug" = String, Path, description = "The listing"), ("version" = String, Path, description = "The version"), RecheckParams),
     responses(
         (status = 200, description = "The re-checks", body = Vec<Recheck>),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such version the caller may see", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A `wait` that is not a duration of at most 60 s, a `job` that is not a number, or a `wait` without a `job`", body = Problem, content_type = "application/problem+json"),
     ),
     security(("token" = []))
 )]
@@ -274,8 +306,23 @@ pub async fn rechecks(
     State(state): State<AppState>,
     Caller(who): Caller,
     ApiPath((slug, version)): ApiPath<(String, String)>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Result<Json<Vec<Recheck>>, ApiError> {
-    let records = state.service.rechecks(&who, &slug, &version).await?;
+    let invalid =
+        |pointer: &str, message: String| ApiError::from(assay_service::ServiceError::invalid(pointer, message));
+    let job = crate::api::query_once(query.as_deref(), "job")?
+        .map(|job| {
+            job.parse::<i64>()
+                .ok()
+                .filter(|j| *j > 0)
+                .ok_or_else(|| invalid("/job", format!("`{job}` is not a job id")))
+        })
+        .transpose()?;
+    let records = match (crate::api::long_poll(query.as_deref())?, job) {
+        (Some(wait), Some(job)) => state.service.rechecks_when_recorded(&who, &slug, &version, job, wait).await?,
+        (Some(_), None) => return Err(invalid("/job", "a `wait` needs the `job` to wait for".into())),
+        (None, _) => state.service.rechecks(&who, &slug, &version).await?,
+    };
     Ok(Json(
         records
             .into_iter()

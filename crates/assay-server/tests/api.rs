@@ -1306,3 +1306,71 @@ async fn a_long_poll_answers_when_the_verdict_is_recorded() {
     let foreign = tokio::time::timeout(std::time::Duration::from_secs(5), foreign).await.unwrap();
     assert_problem(&foreign, StatusCode::NOT_FOUND, "not_found");
 }
+
+/// The re-checks' long polls: a rollout's `?wait=` answers once its re-check has no job left,
+/// and a version's `rechecks?job=N&wait=` once job N's verdict is recorded — not before; a
+/// finished re-check answers at once; a `wait` without a `job`, or a `job` that is not one, is
+/// refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn re_check_long_polls_answer_when_the_re_check_is_recorded() {
+    let app = Arc::new(app().await);
+    let (slug, version) = app.reviewed("clean").await;
+    let decide = format!("/v1/listings/{slug}/versions/{version}/decisions");
+    let note = json!({"action": "approve", "note": "ship it"});
+    let approved = app.call(Method::POST, &decide, Some(&app.reviewer), Some(note)).await;
+    assert_eq!(approved.body["state"], "approved", "{}", approved.body);
+    let admin = app.service.authenticate(&app.admin).await.unwrap();
+    let manifest = assay_builtin::PACK_TOML.replace("version = \"0.1.0\"", "version = \"0.2.0\"");
+    let upload = assay_service::PackUpload { manifest, files: assay_builtin::files() };
+    app.service.publish_pack(&admin, upload).await.unwrap();
+
+    // The submission's review was job 1; the shadow pack's re-check of the live version is job 2.
+    let rechecks = format!("/v1/listings/{slug}/versions/{version}/rechecks");
+    let rollout_path = "/v1/rule-packs/assay-builtin/0.2.0";
+    let get = |path: String, token: String| {
+        let app = app.clone();
+        tokio::spawn(async move { app.call(Method::GET, &path, Some(&token), None).await })
+    };
+    let rollout = get(format!("{rollout_path}?wait=30s"), app.reviewer.clone());
+    let recheck = get(format!("{rechecks}?job=2&wait=30s"), app.acme.clone());
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(!rollout.is_finished(), "the rollout's long poll answered before the re-check ran");
+    assert!(!recheck.is_finished(), "the re-checks' long poll answered before the re-check ran");
+    assert_eq!(app.service.work_once("test").await.unwrap().rechecks, 1);
+    let within = std::time::Duration::from_secs(20);
+    let rollout = tokio::time::timeout(within, rollout).await.unwrap().unwrap();
+    assert_eq!(rollout.status, StatusCode::OK, "{}", rollout.body);
+    let progress = &rollout.body["progress"];
+    assert_eq!((&progress["waiting"], &progress["running"], &progress["done"]), (&json!(0), &json!(0), &json!(1)));
+    let recheck = tokio::time::timeout(within, recheck).await.unwrap().unwrap();
+    assert_eq!(recheck.status, StatusCode::OK, "{}", recheck.body);
+    assert_eq!(recheck.body.as_array().unwrap().iter().filter(|r| r["job_id"] == 2).count(), 1, "{}", recheck.body);
+
+    // Finished: no waiting at all.
+    let at_once = std::time::Duration::from_secs(5);
+    let path = format!("{rollout_path}?wait=60s");
+    let finished = app.call(Method::GET, &path, Some(&app.reviewer), None);
+    assert_eq!(
+        tokio::time::timeout(at_once, finished).await.expect("a finished re-check waited").status,
+        StatusCode::OK
+    );
+    let path = format!("{rechecks}?job=2&wait=60s");
+    let recorded = app.call(Method::GET, &path, Some(&app.acme), None);
+    assert_eq!(
+        tokio::time::timeout(at_once, recorded).await.expect("a recorded re-check waited").status,
+        StatusCode::OK
+    );
+    // A job that is not a re-check of this version still to run is not waited for either.
+    for job in [1, 999] {
+        let path = format!("{rechecks}?job={job}&wait=60s");
+        let other = app.call(Method::GET, &path, Some(&app.acme), None);
+        let other = tokio::time::timeout(at_once, other).await.expect("waited for a job that will not come");
+        assert_eq!(other.status, StatusCode::OK);
+    }
+    for query in ["wait=5s", "job=x&wait=1s", "job=0&wait=1s", "job=2&wait=2m", "job=2&job=3&wait=1s"] {
+        let refused = app.call(Method::GET, &format!("{rechecks}?{query}"), Some(&app.acme), None).await;
+        assert_problem(&refused, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field");
+    }
+    let refused = app.call(Method::GET, &format!("{rollout_path}?wait=forever"), Some(&app.reviewer), None).await;
+    assert_problem(&refused, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field");
+}

@@ -157,6 +157,35 @@ impl Service {
         self.rollout_of(pack).await
     }
 
+    /// [`Service::rollout`], once its re-check has no job waiting or running, or `wait` has
+    /// passed, whichever comes first: a long poll. Woken by this process's recorded re-checks,
+    /// and counting again at most every 100 ms (a count reads the whole re-check), so a storm's
+    /// batches do not each cost one; other processes' progress is seen within
+    /// [`crate::LONG_POLL_RECHECK`].
+    pub async fn rollout_when_done(
+        &self,
+        who: &Principal,
+        name: &str,
+        version: &str,
+        wait: std::time::Duration,
+    ) -> Result<Rollout, ServiceError> {
+        const SPACING: std::time::Duration = std::time::Duration::from_millis(100);
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let recorded = self.reviewed.notified();
+            tokio::pin!(recorded);
+            recorded.as_mut().enable();
+            let counted = tokio::time::Instant::now();
+            let rollout = self.rollout(who, name, version).await?;
+            let now = tokio::time::Instant::now();
+            if rollout.jobs.waiting + rollout.jobs.running == 0 || now >= deadline {
+                return Ok(rollout);
+            }
+            let _ = tokio::time::timeout_at(deadline.min(now + crate::LONG_POLL_RECHECK), recorded).await;
+            tokio::time::sleep_until(deadline.min(counted + SPACING)).await;
+        }
+    }
+
     /// Enforce a shadow pack `grace_days` (at most [`MAX_GRACE_DAYS`]) from now: each partner
     /// whose live listing it fails gets a change notice naming the rules and the deadline.
     /// Refused while the shadow re-check is still running, since the notices come from its

@@ -143,8 +143,8 @@ pub struct Service {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) config: ServiceConfig,
     pub(crate) wake: Arc<Notify>,
-    /// Woken whenever this process records a review: long polls (`version_when_reviewed`)
-    /// answer at once.
+    /// Woken whenever this process records a review or a batch of re-checks: long polls
+    /// (`version_when_reviewed`, `rechecks_when_recorded`, `rollout_when_done`) answer at once.
     pub(crate) reviewed: Arc<Notify>,
     /// Group commit for the verdicts of reviews that finish together.
     pub(crate) recorder: Arc<crate::recorder::Recorder>,
@@ -330,6 +330,33 @@ impl Service {
         Ok(self.store.rechecks(slug, version).await?)
     }
 
+    /// [`Service::rechecks`], once the re-check of `job` is among them or `wait` has passed,
+    /// whichever comes first: a long poll, as [`Service::version_when_reviewed`] is. A `job`
+    /// that is not a re-check of this version still to run answers at once.
+    pub async fn rechecks_when_recorded(
+        &self,
+        who: &Principal,
+        slug: &str,
+        version: &str,
+        job: i64,
+        wait: std::time::Duration,
+    ) -> Result<Vec<assay_core::review::RecheckRecord>, ServiceError> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let recorded = self.reviewed.notified();
+            tokio::pin!(recorded);
+            recorded.as_mut().enable();
+            // Asked before the list is read, so a job that finishes in between is in the list.
+            let pending = self.store.recheck_pending(job, slug, version).await?;
+            let rechecks = self.rechecks(who, slug, version).await?;
+            let now = tokio::time::Instant::now();
+            if !pending || rechecks.iter().any(|r| r.job == job) || now >= deadline {
+                return Ok(rechecks);
+            }
+            let _ = tokio::time::timeout_at(deadline.min(now + LONG_POLL_RECHECK), recorded).await;
+        }
+    }
+
     /// Compile and describe every check (off the async threads); the first refusal wins. At
     /// most [`ServiceConfig::parallel_compiles`] compile at once, and none is waited for longer
     /// than the host's compile limit: a compile that runs on keeps its slot until it ends, and
@@ -423,16 +450,20 @@ impl Service {
         wait: std::time::Duration,
     ) -> Result<VersionView, ServiceError> {
         let deadline = tokio::time::Instant::now() + wait;
+        // Whether the caller may see the version is decided once; each wake-up then reads the
+        // version's row alone (every recorded review wakes every waiting poll), and the whole
+        // view is built once, for the answer.
+        self.listing(who, slug).await?;
         loop {
             // Listening before reading, so a review recorded in between is not missed.
             let reviewed = self.reviewed.notified();
             tokio::pin!(reviewed);
             reviewed.as_mut().enable();
-            let view = self.version(who, slug, version).await?;
-            let pending = matches!(view.record.state, VersionState::Submitted | VersionState::Checking);
+            let state = self.version_record(slug, version).await?.state;
+            let pending = matches!(state, VersionState::Submitted | VersionState::Checking);
             let now = tokio::time::Instant::now();
             if !pending || now >= deadline {
-                return Ok(view);
+                return self.version(who, slug, version).await;
             }
             let _ = tokio::time::timeout_at(deadline.min(now + LONG_POLL_RECHECK), reviewed).await;
         }

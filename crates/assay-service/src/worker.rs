@@ -201,6 +201,9 @@ impl Service {
             tracing::warn!(refused = done.refused, "re-check results refused: their leases lapsed");
         }
         metrics::counter!("assay_rechecks_total").increment(done.recorded as u64);
+        if done.recorded > 0 {
+            self.reviewed.notify_waiters();
+        }
         if done.enforced > 0 {
             tracing::info!(
                 enforced = done.enforced,

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use assay_core::lifecycle::{self, TransitionError};
 use assay_core::listing::Decision;
@@ -123,6 +123,80 @@ pub struct Store {
     faults: FaultHook,
     /// This process's node slot, once it joined (`Store::join_as_node`).
     node: Arc<std::sync::OnceLock<jobs::NodeSlot>>,
+    /// The writer's turn: this process's write transactions take it, first come first served,
+    /// before they begin (see [`WriteTx`]).
+    turn: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// A write transaction that holds this process's writer turn until it ends.
+///
+/// Both databases have one writer at a time: SQLite by its file lock, PostgreSQL by the
+/// audit chain's advisory lock. A writer that finds the lock taken waits — on SQLite in its
+/// busy handler, which sleeps 1, 2, 5, 10… ms between tries, so under load a write waited
+/// several times as long as the writes ahead of it took; on PostgreSQL holding a pooled
+/// connection while it waits. Taking the turn first, in a fair queue, lets in-process writers
+/// go one after another with no sleeping and no idle connection, and leaves the database's
+/// own wait for writers in other processes (`assay worker`, the CLI). Derefs to the
+/// connection, as `sqlx::Transaction` does.
+///
+/// How long writers waited for their turn and held it are the histograms
+/// `assay_store_write_wait_seconds` and `assay_store_write_held_seconds`: the second's rate is
+/// the share of time the one writer is busy, which says whether it bounds throughput.
+pub(crate) struct WriteTx {
+    tx: Option<Transaction<'static, Any>>,
+    turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    /// When the turn was taken (`None`: a PostgreSQL queue transaction, which takes none).
+    since: Option<Instant>,
+}
+
+impl WriteTx {
+    /// Commit, then give up the turn.
+    pub(crate) async fn commit(mut self) -> Result<(), sqlx::Error> {
+        let committed = match self.tx.take() {
+            Some(tx) => tx.commit().await,
+            None => Ok(()),
+        };
+        self.held();
+        committed
+    }
+
+    /// Record how long the turn was held.
+    fn held(&mut self) {
+        if let Some(since) = self.since.take() {
+            metrics::histogram!("assay_store_write_held_seconds").record(since.elapsed().as_secs_f64());
+        }
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        self.tx.as_ref().expect("a write transaction is live until commit or drop")
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        self.tx.as_mut().expect("a write transaction is live until commit or drop")
+    }
+}
+
+impl Drop for WriteTx {
+    /// Dropped without a commit: roll back, and give up the turn only once the rollback is
+    /// done, so the next writer does not find the lock still held. (sqlx's own drop only
+    /// queues the rollback.)
+    fn drop(&mut self) {
+        self.held();
+        let (Some(tx), turn) = (self.tx.take(), self.turn.take()) else { return };
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(e) = tx.rollback().await {
+                    tracing::warn!(error = %e, "rolling back an abandoned write transaction failed");
+                }
+                drop(turn);
+            });
+        }
+    }
 }
 
 /// A new version as [`Store::submit_version`] takes it.
@@ -193,11 +267,16 @@ impl Store {
         };
         let mut options = AnyPoolOptions::new().max_connections(16);
         if backend == Backend::Sqlite {
-            options = options.after_connect(|conn, _| {
+            // A file connection does not go stale: no round trip to its thread per acquire.
+            options = options.test_before_acquire(false).after_connect(|conn, _| {
                 Box::pin(async move {
                     conn.execute("PRAGMA journal_mode = WAL").await?;
                     conn.execute("PRAGMA busy_timeout = 10000").await?;
                     conn.execute("PRAGMA foreign_keys = ON").await?;
+                    // Read pages through a memory map: a write by another connection empties
+                    // each connection's page cache, and without the map every page is read back
+                    // with a system call into a fresh allocation.
+                    conn.execute("PRAGMA mmap_size = 1073741824").await?;
                     Ok(())
                 })
             });
@@ -207,7 +286,7 @@ impl Store {
             Backend::Sqlite => sqlx::migrate!("../../migrations/sqlite").run(&pool).await?,
             Backend::Postgres => sqlx::migrate!("../../migrations/postgres").run(&pool).await?,
         }
-        Ok(Store { pool, backend, faults: FaultHook::default(), node: Arc::default() })
+        Ok(Store { pool, backend, faults: FaultHook::default(), node: Arc::default(), turn: Arc::default() })
     }
 
     /// Which database this is.
@@ -233,14 +312,30 @@ impl Store {
 
     /// A write transaction: `BEGIN IMMEDIATE` on SQLite (it takes the write lock up front, so
     /// it never fails upgrading from read to write), a serialized writer on PostgreSQL.
-    async fn write(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
-        match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+    /// Writers in this process take their turn first ([`WriteTx`]).
+    async fn write(&self) -> Result<WriteTx, sqlx::Error> {
+        let asked = Instant::now();
+        let turn = self.turn.clone().lock_owned().await;
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => {
                 let mut tx = self.pool.begin().await?;
                 tx.execute(PG_WRITE_LOCK).await?;
-                Ok(tx)
+                tx
             }
+        };
+        let since = Instant::now();
+        metrics::histogram!("assay_store_write_wait_seconds").record((since - asked).as_secs_f64());
+        Ok(WriteTx { tx: Some(tx), turn: Some(turn), since: Some(since) })
+    }
+
+    /// The writer's turn for one statement written outside a transaction, on SQLite (where it
+    /// would otherwise sleep in the busy handler behind a [`WriteTx`]); `None` on PostgreSQL,
+    /// where a single-row write waits on its row's lock only.
+    async fn single_write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match self.backend {
+            Backend::Sqlite => Some(self.turn.clone().lock_owned().await),
+            Backend::Postgres => None,
         }
     }
 
@@ -733,6 +828,7 @@ impl Store {
 
     /// Record a checkpoint; one taken at a seq that has one already is kept as it was.
     pub async fn add_audit_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StoreError> {
+        let _turn = self.single_write_turn().await;
         sqlx::query(
             "INSERT INTO audit_checkpoints (seq, hash, at, key_id, signature) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (seq) DO NOTHING",
@@ -1020,4 +1116,47 @@ pub enum TokenStatus {
     Revoked(i64),
     /// Its person left their organisation at this time (Unix seconds).
     OwnerLeft(i64),
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::time::Duration;
+
+    use super::Store;
+
+    /// A writer waits for the one holding the writer's turn, and a write transaction dropped
+    /// without a commit rolls back and gives the turn up; many writers at once each get it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn writers_take_turns_and_an_abandoned_write_rolls_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_data_dir(dir.path()).await.unwrap();
+        let mut tx = store.write().await.unwrap();
+        sqlx::query("INSERT INTO partners (name, capabilities, created_at) VALUES ('ghost', '', 0)")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        let next = {
+            let store = store.clone();
+            tokio::spawn(async move { store.ensure_partner("test", "acme", &[]).await })
+        };
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(!next.is_finished(), "a second writer went ahead while the first held the writer");
+        drop(tx);
+        tokio::time::timeout(Duration::from_secs(5), next).await.expect("the turn was not given up").unwrap().unwrap();
+        let ghost = sqlx::query("SELECT 1 FROM partners WHERE name = 'ghost'").fetch_optional(&store.pool).await;
+        assert!(ghost.unwrap().is_none(), "the abandoned write was rolled back");
+
+        let writers: Vec<_> = (0..64)
+            .map(|i| {
+                let store = store.clone();
+                tokio::spawn(async move { store.ensure_partner("test", &format!("p{i}"), &[]).await })
+            })
+            .collect();
+        for writer in writers {
+            writer.await.unwrap().unwrap();
+        }
+        assert_eq!(store.verify_audit().await.unwrap().unwrap(), 65, "one event per partner, chained");
+    }
 }

@@ -277,7 +277,13 @@ struct VersionPage {
 #[derive(Debug, Deserialize)]
 pub(crate) struct DoneQuery {
     done: Option<String>,
+    /// Seconds to wait for a running review's verdict before answering (the page's script
+    /// long-polls with it); anything but a number of seconds is ignored.
+    wait: Option<String>,
 }
+
+/// The longest a console page waits for a verdict: under the usual 30 s proxy timeouts.
+const CONSOLE_WAIT_MAX_SECS: u64 = 25;
 
 /// `GET /listings/{slug}/versions/{version}`: everything a reviewer decides on, and everything
 /// a partner needs to fix.
@@ -288,7 +294,15 @@ pub(crate) async fn version(
     Query(query): Query<DoneQuery>,
 ) -> Result<Response, ConsoleError> {
     let back = format!("/listings/{slug}");
-    let view = state.service.version(&viewer.who, &slug, &version).await.or_page(&viewer, &back)?;
+    let wait = query.wait.as_deref().and_then(|w| w.parse::<u64>().ok()).map(|w| w.min(CONSOLE_WAIT_MAX_SECS));
+    let view = match wait {
+        Some(secs) => {
+            let wait = std::time::Duration::from_secs(secs);
+            state.service.version_when_reviewed(&viewer.who, &slug, &version, wait).await
+        }
+        None => state.service.version(&viewer.who, &slug, &version).await,
+    }
+    .or_page(&viewer, &back)?;
     let base = state.service.last_approved(&viewer.who, &view.record).await.or_page(&viewer, &back)?;
     let rechecks = state.service.rechecks(&viewer.who, &slug, &version).await.or_page(&viewer, &back)?;
     let manifest = &view.record.manifest;

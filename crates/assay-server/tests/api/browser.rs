@@ -129,8 +129,8 @@ async fn expect_path(client: &Client, path: &str, why: &str) {
     }
 }
 
-/// The text of the first element matching `css`. The version page refreshes itself every few
-/// seconds while its checks run, and a click's navigation may still be under way, so the element
+/// The text of the first element matching `css`. The version page reloads itself when its
+/// checks finish (its script long-polls it), and a click's navigation may still be under way, so the element
 /// found can be replaced before its text is read: find it again until the page holds still.
 async fn text_of(client: &Client, css: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -214,7 +214,8 @@ async fn walkthrough(app: &App, client: &Client, base: &str) -> Result<(), fanto
     screenshot(client, "partner-submit").await;
     client.find(Locator::Css("form[enctype='multipart/form-data'] button[type=submit]")).await?.click().await?;
     expect_path(client, "/listings/acme-stock-sync/versions/1.4.0", "a submission opens its version").await;
-    // The worker reviews it; the page refreshes itself until the checks are done.
+    // The worker reviews it; the page's script long-polls until the verdict is in and then shows
+    // it (the no-script refresh does not run in a browser with scripts).
     let h1 = wait_for_heading(client, "awaiting_review").await;
     assert!(h1.starts_with("acme-stock-sync@1.4.0"), "{h1}");
     assert!(client.source().await?.contains("Checks and resource usage"));

@@ -193,6 +193,18 @@ async fn every_form_needs_the_sessions_csrf_token_and_this_origin() {
     let page = app.page(Method::GET, submitted.location(), Some(&session), None).await;
     assert!(page.html.contains("http-equiv=\"refresh\""), "the page follows the running checks");
     assert!(page.html.contains("The version was submitted"));
+    // With scripts, the page long-polls itself instead: `?wait=` answers once the verdict is in.
+    assert!(page.html.contains("<noscript><meta http-equiv=\"refresh\""), "refreshing is for pages without scripts");
+    assert!(page.html.contains("data-await-verdict"));
+    let path = "/listings/acme-stock-sync/versions/1.4.0?wait=20";
+    let (waited, reviewed) = tokio::join!(app.page(Method::GET, path, Some(&session), None), async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        app.service.review_next().await.unwrap()
+    });
+    assert!(reviewed.is_some(), "the review ran while the page waited");
+    assert_eq!(waited.status, StatusCode::OK);
+    assert!(!waited.html.contains("data-await-verdict"), "the page waited for the verdict: {}", waited.html);
+    assert!(waited.html.contains("awaiting_review"));
 }
 
 #[tokio::test]

@@ -98,11 +98,7 @@ struct StateCountRow {
 
 const EMAIL_CURSOR: &str = "email";
 
-async fn insert_emails(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    emails: &[NewEmail],
-    at: i64,
-) -> Result<u64, StoreError> {
+async fn insert_emails(tx: &mut sqlx::AnyConnection, emails: &[NewEmail], at: i64) -> Result<u64, StoreError> {
     let mut inserted = 0;
     for e in emails {
         inserted += sqlx::query(
@@ -116,7 +112,7 @@ async fn insert_emails(
         .bind(&e.subject)
         .bind(&e.content)
         .bind(at)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?
         .rows_affected();
     }

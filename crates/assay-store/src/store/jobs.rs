@@ -29,7 +29,9 @@ use assay_core::{Transition, VersionState};
 use sqlx::AnyConnection;
 
 use super::waivers::{WaiverRow, waiver_columns};
-use super::{Backend, Count, Id, Store, StoreError, Tally, VersionRow, advance, append, corrupt, now, select_versions};
+use super::{
+    Backend, Count, Id, Store, StoreError, Tally, VersionRow, WriteTx, advance, append, corrupt, now, select_versions,
+};
 use crate::model::{JobId, VersionId, VersionRecord};
 pub use assay_core::queue::{DeadJob, JobCounts, JobGauge};
 
@@ -177,10 +179,10 @@ impl Store {
     /// sessions): on SQLite a
     /// write transaction (`BEGIN IMMEDIATE`, so it never fails upgrading a read), on PostgreSQL
     /// a plain one — row locks and `SKIP LOCKED` keep workers apart, not the writer lock.
-    pub(crate) async fn queue_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+    pub(crate) async fn queue_tx(&self) -> Result<WriteTx, sqlx::Error> {
         match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => self.pool.begin().await,
+            Backend::Sqlite => self.write().await,
+            Backend::Postgres => Ok(WriteTx { tx: Some(self.pool.begin().await?), turn: None, since: None }),
         }
     }
 
@@ -191,6 +193,21 @@ impl Store {
             Backend::Sqlite => "CAST(strftime('%s', 'now') AS INTEGER)",
             Backend::Postgres => "CAST(FLOOR(EXTRACT(EPOCH FROM clock_timestamp())) AS BIGINT)",
         }
+    }
+
+    /// Whether job `job` is a re-check of `slug`@`version` that is still to run (waiting or
+    /// running): what a long poll for its verdict may wait for.
+    pub async fn recheck_pending(&self, job: i64, slug: &str, version: &str) -> Result<bool, StoreError> {
+        let row = sqlx::query(
+            "SELECT 1 FROM jobs j JOIN versions v ON v.id = j.version_id JOIN listings l ON l.id = v.listing_id \
+             WHERE j.id = $1 AND j.kind = 'recheck' AND j.state = 'pending' AND l.slug = $2 AND v.version = $3",
+        )
+        .bind(job)
+        .bind(slug)
+        .bind(version)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.is_some())
     }
 
     /// The partner checks a version ships: name, digest and component bytes, in order.
@@ -657,6 +674,7 @@ impl Store {
             "UPDATE jobs SET leased_until = {} + $1 WHERE id = $2 AND lease = $3 AND state = 'pending'",
             self.db_now()
         );
+        let _turn = self.single_write_turn().await;
         let extended = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(lease_secs)
             .bind(lease.job.0)

@@ -274,7 +274,7 @@ impl Store {
 }
 
 pub(super) async fn insert_notice(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tx: &mut sqlx::AnyConnection,
     actor: &str,
     new: &NewNotice<'_>,
 ) -> Result<i64, StoreError> {
@@ -294,7 +294,7 @@ pub(super) async fn insert_notice(
     .bind(new.audience.as_str())
     .bind(actor)
     .bind(now())
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *tx)
     .await?;
     let subject = new.slug.map_or_else(|| "platform".to_owned(), |slug| format!("listing:{slug}"));
     // `#id` first: the webhook dispatcher reads the notice back by it.

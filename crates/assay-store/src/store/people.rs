@@ -616,6 +616,7 @@ impl Store {
 
     /// Note that token `id` was used at `at`, at most once a [`LAST_USED_RESOLUTION_SECS`].
     pub async fn touch_token(&self, id: i64, at: i64) -> Result<(), StoreError> {
+        let _turn = self.single_write_turn().await;
         sqlx::query(
             "UPDATE tokens SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at <= $3)",
         )
@@ -630,7 +631,7 @@ impl Store {
 
 /// Add a person inside the caller's write transaction (see [`Store::create_user`]).
 pub(super) async fn insert_user(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tx: &mut sqlx::AnyConnection,
     actor: &str,
     new: &NewUser<'_>,
 ) -> Result<UserRecord, StoreError> {
@@ -641,7 +642,7 @@ pub(super) async fn insert_user(
     let at = now();
     let existing = sqlx::query_as::<_, Membership>("SELECT id, left_at FROM users WHERE email = $1")
         .bind(&email)
-        .fetch_optional(&mut **tx)
+        .fetch_optional(&mut *tx)
         .await?;
     let id = match existing {
         Some(Membership { left_at: None, .. }) => {
@@ -656,7 +657,7 @@ pub(super) async fn insert_user(
             .bind(new.role.as_str())
             .bind(at)
             .bind(id)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
             id
         }
@@ -668,12 +669,12 @@ pub(super) async fn insert_user(
         .bind(new.partner.map(|p| p.0))
         .bind(new.role.as_str())
         .bind(at)
-        .fetch_one(&mut **tx)
+        .fetch_one(&mut *tx)
         .await?
         .id,
     };
     let user =
-        sqlx::query_as::<_, UserRow>(select_users!("WHERE u.id = $1")).bind(id).fetch_one(&mut **tx).await?.record()?;
+        sqlx::query_as::<_, UserRow>(select_users!("WHERE u.id = $1")).bind(id).fetch_one(&mut *tx).await?.record()?;
     let detail = format!("name={:?} organisation={:?} role={}", user.name, user.organisation, user.role);
     append(tx, actor, "member.add", &user_subject(&email), &detail).await?;
     Ok(user)
@@ -688,7 +689,7 @@ fn display_capabilities(capabilities: &[Capability]) -> String {
 
 /// Insert a token (and its `token.create` or, with `rotated`, `token.rotate` event).
 async fn insert_token(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tx: &mut sqlx::AnyConnection,
     actor: &str,
     new: &NewToken<'_>,
     rotated: Option<i64>,
@@ -698,7 +699,7 @@ async fn insert_token(
             let member =
                 sqlx::query_as::<_, Member>("SELECT partner_id, role FROM users WHERE id = $1 AND left_at IS NULL")
                     .bind(user.0)
-                    .fetch_optional(&mut **tx)
+                    .fetch_optional(&mut *tx)
                     .await?
                     .ok_or_else(|| StoreError::NotFound(format!("member {}", user.0)))?;
             let role: Role = member.role.parse().map_err(StoreError::Corrupt)?;
@@ -727,11 +728,11 @@ async fn insert_token(
     .bind(new.name)
     .bind(user)
     .bind(new.scopes.encode())
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *tx)
     .await?;
     let row = sqlx::query_as::<_, TokenRow>(concat!("SELECT ", token_columns!(), token_joins!(), "WHERE t.id = $1"))
         .bind(id)
-        .fetch_one(&mut **tx)
+        .fetch_one(&mut *tx)
         .await?;
     let record = row.record()?;
     let owner = match &record.user {

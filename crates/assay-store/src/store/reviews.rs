@@ -177,7 +177,7 @@ impl Store {
         let mut tx = self.write().await?;
         let mut recorded = Vec::with_capacity(reviews.len());
         for (slug, version, review) in reviews {
-            let mut savepoint = sqlx::Acquire::begin(&mut tx).await?;
+            let mut savepoint = sqlx::Acquire::begin(&mut *tx).await?;
             match self.record_in(&mut savepoint, actor, slug, version, review).await {
                 Ok(Some(())) => {
                     savepoint.commit().await?;

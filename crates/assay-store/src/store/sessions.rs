@@ -64,6 +64,7 @@ impl Store {
 
     /// End a session; whether there was one.
     pub async fn end_session(&self, secret: &str) -> Result<bool, StoreError> {
+        let _turn = self.single_write_turn().await;
         let ended = sqlx::query("DELETE FROM sessions WHERE hash = $1")
             .bind(token::hash(secret))
             .execute(&self.pool)

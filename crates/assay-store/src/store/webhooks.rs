@@ -218,7 +218,7 @@ const WEBHOOK_CURSOR: &str = "audit";
 /// Move the audit cursor named `cursor` from `from` to `to` in `tx`: `false` (nothing moved)
 /// when another node moved it first.
 pub(super) async fn move_cursor(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tx: &mut sqlx::AnyConnection,
     cursor: &str,
     from: i64,
     to: i64,
@@ -227,7 +227,7 @@ pub(super) async fn move_cursor(
         .bind(to)
         .bind(cursor)
         .bind(from)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?
         .rows_affected();
     Ok(moved == 1)
@@ -733,11 +733,7 @@ impl Store {
     }
 }
 
-async fn insert_messages(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    messages: &[NewMessage],
-    at: i64,
-) -> Result<u64, StoreError> {
+async fn insert_messages(tx: &mut sqlx::AnyConnection, messages: &[NewMessage], at: i64) -> Result<u64, StoreError> {
     let mut inserted = 0;
     for m in messages {
         inserted += sqlx::query(
@@ -750,7 +746,7 @@ async fn insert_messages(
         .bind(&m.payload)
         .bind(at)
         .bind(at)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?
         .rows_affected();
     }
