@@ -57,8 +57,13 @@ async fn work(config: &Config) -> Result<ExitCode, Failure> {
 pub(crate) async fn join_as_node(store: &assay_store::Store) -> Result<(), Failure> {
     let joined = store.join_as_node().await.context("joining the job queue as a node").map_err(Failure::Host)?;
     match joined.slot {
-        Some(slot) if joined.released > 0 => {
-            tracing::info!(node = slot, released = joined.released, "resuming jobs a stopped process held");
+        Some(slot) if joined.released + joined.released_messages > 0 => {
+            tracing::info!(
+                node = slot,
+                released = joined.released,
+                messages = joined.released_messages,
+                "resuming jobs and sending again the messages a stopped process held"
+            );
         }
         Some(slot) => tracing::info!(node = slot, "joined the job queue"),
         None => tracing::warn!("every node slot is taken: this process's jobs, should it crash, wait out their leases"),

@@ -155,7 +155,9 @@ async fn bench(url: &str, run: Run, host: Arc<Host>, pack: Arc<RulePack>, templa
         tokio::spawn(async move { worker.run_worker(async move { drop(stopped.wait_for(|s| *s).await) }).await });
     }
 
-    let slug = format!("bench-{clients}-{wait:?}-{nodes}").to_lowercase();
+    static ROWS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let row = ROWS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let slug = format!("bench-{row}-{clients}-{wait:?}-{nodes}").to_lowercase();
     let template = template.replace("slug = \"acme-stock-sync\"", &format!("slug = \"{slug}\""));
     let before = (metric("assay_review_host_seconds_sum"), metric("assay_review_store_seconds_sum"));
     let writer_before = (metric("assay_store_write_held_seconds_sum"), metric("assay_store_write_wait_seconds_sum"));

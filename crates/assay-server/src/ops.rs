@@ -81,7 +81,11 @@ pub const METRICS: &[(&str, Kind, &str)] = &[
         Kind::Gauge,
         "Age of the oldest job waiting to be claimed, by kind (0 when none waits).",
     ),
-    ("assay_dead_jobs_total", Kind::Counter, "Jobs this process's workers dead-lettered after their last retry."),
+    (
+        "assay_dead_jobs_total",
+        Kind::Counter,
+        "Jobs this process dead-lettered: after their last retry, or after losing their worker too often.",
+    ),
     ("assay_webhook_delivery_seconds", Kind::Histogram, "Time a webhook delivery attempt takes, answered or not."),
     ("assay_webhook_failures_total", Kind::Counter, "Webhook delivery attempts that failed."),
     ("assay_webhook_endpoints_failing", Kind::Gauge, "Webhook endpoints whose deliveries fail now."),

@@ -1768,15 +1768,32 @@ async fn a_live_nodes_jobs_stay_its_own_and_a_dead_nodes_are_taken_back_at_once(
         };
         let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
         let first = Store::open(&url).await.unwrap();
-        assert_eq!(first.join_as_node().await.unwrap(), assay_store::NodeJoin { slot: Some(0), released: 0 });
+        let nothing = assay_store::NodeJoin { slot: Some(0), released: 0, released_messages: 0 };
+        assert_eq!(first.join_as_node().await.unwrap(), nothing);
         assert_eq!(first.join_as_node().await.unwrap().slot, Some(0), "joining twice keeps the slot");
         submitted(&first).await;
         let claim = first.claim_review("first", 3600).await.unwrap().unwrap();
+        // It is sending a webhook message, leased for an hour too.
+        let acme = first.ensure_partner("test", "acme", &[Capability::List]).await.unwrap();
+        let every = ["*".to_owned()];
+        let hook = first.create_endpoint("token:1", acme, "https://acme.example/hook", &every, "whsec_AAAA");
+        let endpoint = hook.await.unwrap().id;
+        let message = assay_store::NewMessage {
+            endpoint,
+            msg_id: "msg_1".into(),
+            event_type: "listing.version.reviewed".into(),
+            payload: "{}".into(),
+        };
+        first.enqueue_messages(&[message], 1_000).await.unwrap();
+        let none = std::collections::HashMap::new();
+        assert_eq!(first.claim_due_messages(1_000, 3600, 10, 8, &none).await.unwrap().len(), 1);
 
         // A second live process takes another slot and leaves the first one's job alone.
         let second = Store::open(&url).await.unwrap();
-        assert_eq!(second.join_as_node().await.unwrap(), assay_store::NodeJoin { slot: Some(1), released: 0 });
+        let second_join = assay_store::NodeJoin { slot: Some(1), released: 0, released_messages: 0 };
+        assert_eq!(second.join_as_node().await.unwrap(), second_join);
         assert!(second.claim_review("second", 3600).await.unwrap().is_none(), "a live node's job was taken");
+        assert!(second.claim_due_messages(1_001, 60, 10, 8, &none).await.unwrap().is_empty(), "and its message");
 
         // The first process dies (its connections with it); its restart takes slot 0 back and
         // with it the job, long before the lease's hour is up.
@@ -1793,9 +1810,11 @@ async fn a_live_nodes_jobs_stay_its_own_and_a_dead_nodes_are_taken_back_at_once(
             store.close().await;
             tokio::time::sleep(Duration::from_millis(100)).await;
         };
-        assert_eq!(joined, assay_store::NodeJoin { slot: Some(0), released: 1 });
+        assert_eq!(joined, assay_store::NodeJoin { slot: Some(0), released: 1, released_messages: 1 });
         let again = restarted.claim_review("restarted", 3600).await.unwrap().unwrap();
         assert_eq!((again.lease.job, again.lease.attempt), (claim.lease.job, 2));
+        let resent = restarted.claim_due_messages(1_001, 60, 10, 8, &none).await.unwrap();
+        assert_eq!(resent.iter().map(|m| m.msg_id.as_str()).collect::<Vec<_>>(), ["msg_1"], "sent again at once");
         second.close().await;
         restarted.close().await;
         cleanup(fresh).await;

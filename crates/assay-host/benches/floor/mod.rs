@@ -58,7 +58,13 @@ pub struct Floor {
 
 impl Floor {
     pub fn new(name: &'static str, config: &Config, bytes: &[u8]) -> Floor {
-        let engine = Engine::new(config).unwrap();
+        Floor::on(name, &Engine::new(config).unwrap(), bytes)
+    }
+
+    /// A floor on an engine it shares with others (one pooling allocator for a whole pack: an
+    /// engine each reserves its own pool, and 34 of them exhaust the process's mappings).
+    pub fn on(name: &'static str, engine: &Engine, bytes: &[u8]) -> Floor {
+        let engine = engine.clone();
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
         ListingRule::add_to_linker::<_, Bare>(&mut linker, |s| s).unwrap();

@@ -166,11 +166,13 @@ impl Store {
         let mut due = Vec::with_capacity(rows.len());
         for row in rows {
             let claimed = sqlx::query(
-                "UPDATE email_messages SET next_attempt_at = $1 WHERE id = $2 AND state = 'pending' AND next_attempt_at <= $3",
+                "UPDATE email_messages SET next_attempt_at = $1, node = $4 WHERE id = $2 AND state = 'pending' \
+                 AND next_attempt_at <= $3",
             )
             .bind(now + lease_secs)
             .bind(row.id)
             .bind(now)
+            .bind(self.node_slot())
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -207,7 +209,7 @@ impl Store {
             };
             sqlx::query(
                 "UPDATE email_messages SET attempts = attempts + 1, state = $1, next_attempt_at = $2, sent_at = $3, \
-                 last_error = $4 WHERE id = $5 AND state = 'pending'",
+                 last_error = $4, node = NULL WHERE id = $5 AND state = 'pending'",
             )
             .bind(state)
             .bind(next)

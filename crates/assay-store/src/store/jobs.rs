@@ -74,6 +74,8 @@ pub struct NodeJoin {
     /// Leases a previous holder of the slot (or, on SQLite, any earlier process) left behind,
     /// released so their jobs are claimed again at once.
     pub released: u64,
+    /// Webhook messages and e-mails it had in flight, due again at once.
+    pub released_messages: u64,
 }
 
 /// A claimed job's identity: completing or renewing it needs both.
@@ -504,7 +506,7 @@ impl Store {
         let mut query = sqlx::query_as::<_, ClaimRow>(sqlx::AssertSqlSafe(sql))
             .bind(worker)
             .bind(lease_secs)
-            .bind(self.node.get().map(|n| n.slot));
+            .bind(self.node_slot());
         for id in ids {
             query = query.bind(*id);
         }
@@ -545,6 +547,7 @@ impl Store {
                 out.push(claim);
             } else {
                 tracing::error!(job = claim.lease.job.0, %reason, "dead-lettering a job");
+                metrics::counter!("assay_dead_jobs_total").increment(1);
                 sqlx::query(
                     "UPDATE jobs SET state = 'dead', last_error = $1, leased_until = NULL, finished_at = $2 WHERE id = $3",
                 )
@@ -685,18 +688,24 @@ impl Store {
         Ok(extended > 0)
     }
 
+    /// The slot this process holds as a node, stamped on what it claims (`None` before it joins).
+    pub(super) fn node_slot(&self) -> Option<i64> {
+        self.node.get().map(|n| n.slot)
+    }
+
     /// Join as a node (see the module's "Restart recovery"): take the first free slot and
     /// release the leases its previous holder left. On SQLite, where one process owns the
     /// store, the slot is 0 and every lease is released. Once per process; a second call
     /// returns the slot taken and releases nothing.
     pub async fn join_as_node(&self) -> Result<NodeJoin, StoreError> {
         if let Some(node) = self.node.get() {
-            return Ok(NodeJoin { slot: Some(node.slot), released: 0 });
+            return Ok(NodeJoin { slot: Some(node.slot), released: 0, released_messages: 0 });
         }
         if self.backend == Backend::Sqlite {
             let released = self.release_leases().await?;
+            let released_messages = self.release_messages_of(None).await?;
             let _ = self.node.set(NodeSlot { slot: 0, _lock: None });
-            return Ok(NodeJoin { slot: Some(0), released });
+            return Ok(NodeJoin { slot: Some(0), released, released_messages });
         }
         let mut conn = self.pool.acquire().await?.detach();
         for slot in 0..NODE_SLOTS {
@@ -709,15 +718,36 @@ impl Store {
                 continue;
             }
             let released = self.release_leases_of(Some(i64::from(slot))).await?;
+            let released_messages = self.release_messages_of(Some(i64::from(slot))).await?;
             let node = NodeSlot { slot: i64::from(slot), _lock: Some(std::sync::Mutex::new(conn)) };
             if self.node.set(node).is_err() {
                 // Another task of this process joined meanwhile; this slot's lock ends with
                 // the connection it was taken on.
-                return Ok(NodeJoin { slot: self.node.get().map(|n| n.slot), released });
+                return Ok(NodeJoin { slot: self.node.get().map(|n| n.slot), released, released_messages });
             }
-            return Ok(NodeJoin { slot: Some(i64::from(slot)), released });
+            return Ok(NodeJoin { slot: Some(i64::from(slot)), released, released_messages });
         }
-        Ok(NodeJoin { slot: None, released: 0 })
+        Ok(NodeJoin { slot: None, released: 0, released_messages: 0 })
+    }
+
+    /// Make the webhook messages and e-mails `node`'s slot (or any node) had in flight due
+    /// again at once: their attempts were never recorded, so they are sent again (webhooks
+    /// are at least once; receivers deduplicate by message id).
+    async fn release_messages_of(&self, node: Option<i64>) -> Result<u64, StoreError> {
+        let filter = if node.is_some() { "node = $1" } else { "node IS NOT NULL" };
+        let mut tx = self.queue_tx().await?;
+        let mut released = 0;
+        for table in ["webhook_messages", "email_messages"] {
+            let sql =
+                format!("UPDATE {table} SET next_attempt_at = 0, node = NULL WHERE state = 'pending' AND {filter}");
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            if let Some(node) = node {
+                query = query.bind(node);
+            }
+            released += query.execute(&mut *tx).await?.rows_affected();
+        }
+        tx.commit().await?;
+        Ok(released)
     }
 
     /// Free every lease, so a restarted single-process service resumes interrupted jobs at

@@ -389,11 +389,13 @@ impl Store {
                 continue;
             }
             let claimed = sqlx::query(
-                "UPDATE webhook_messages SET next_attempt_at = $1 WHERE id = $2 AND state = 'pending' AND next_attempt_at <= $3",
+                "UPDATE webhook_messages SET next_attempt_at = $1, node = $4 WHERE id = $2 AND state = 'pending' \
+                 AND next_attempt_at <= $3",
             )
             .bind(now + lease_secs)
             .bind(row.id)
             .bind(now)
+            .bind(self.node_slot())
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -463,8 +465,8 @@ impl Store {
             };
             // A message another node finished meanwhile (its lease lapsed mid-send) stays finished.
             sqlx::query(
-                "UPDATE webhook_messages SET state = $1, next_attempt_at = $2, delivered_at = $3, last_error = $4 \
-                 WHERE id = $5 AND state = 'pending'",
+                "UPDATE webhook_messages SET state = $1, next_attempt_at = $2, delivered_at = $3, last_error = $4, \
+                 node = NULL WHERE id = $5 AND state = 'pending'",
             )
             .bind(state)
             .bind(next)
