@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use assay_core::CheckRun;
 use assay_core::Verdict;
 use assay_core::listing::VersionRecord;
-use assay_store::{Lease, ReviewRecord, Store, StoreError};
+use assay_store::{ClaimedReview, Lease, ReviewRecord, Store, StoreError};
 use tokio::sync::oneshot;
 
 /// A finished review, owned while it waits for its commit.
@@ -45,12 +45,20 @@ impl FinishedReview {
     }
 }
 
-type Reply = oneshot::Sender<Result<VersionRecord, StoreError>>;
+/// What a review's commit answers: its outcome, and the next review claimed for its worker in
+/// the same transaction (when it asked for one and one was waiting).
+type Recorded = (Result<VersionRecord, StoreError>, Option<ClaimedReview>);
+
+type Reply = oneshot::Sender<Recorded>;
+
+/// A finished review in the queue: the review, the lease (seconds) of the next review its
+/// worker wants claimed with the commit (`None`: none), and where its answer goes.
+type Queued = (FinishedReview, Option<i64>, Reply);
 
 /// The queue of finished reviews and the lock its leader holds while committing.
 #[derive(Debug, Default)]
 pub(crate) struct Recorder {
-    queue: Mutex<Vec<(FinishedReview, Reply)>>,
+    queue: Mutex<Vec<Queued>>,
     leader: tokio::sync::Mutex<()>,
     /// Transactions committed (batches), for tests.
     #[cfg(test)]
@@ -58,15 +66,18 @@ pub(crate) struct Recorder {
 }
 
 impl Recorder {
-    /// Record `review` (as `actor`), with whichever other reviews are waiting.
+    /// Record `review` (as `actor`), with whichever other reviews are waiting; with
+    /// `next_lease`, also claim the next waiting review (leased that many seconds) for this
+    /// worker in the same transaction.
     pub(crate) async fn record(
         &self,
         store: &Store,
         actor: &str,
         review: FinishedReview,
-    ) -> Result<VersionRecord, StoreError> {
+        next_lease: Option<i64>,
+    ) -> Recorded {
         let (reply, recorded) = oneshot::channel();
-        self.queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((review, reply));
+        self.queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((review, next_lease, reply));
         {
             let _leader = self.leader.lock().await;
             let batch = std::mem::take(&mut *self.queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
@@ -77,29 +88,37 @@ impl Recorder {
                 commit(store, actor, batch).await;
             }
         }
-        recorded.await.unwrap_or_else(|_| Err(StoreError::Corrupt("a review's commit was abandoned".into())))
+        recorded.await.unwrap_or_else(|_| (Err(StoreError::Corrupt("a review's commit was abandoned".into())), None))
     }
 }
 
-/// One transaction for the whole batch; each review alone if that fails.
-async fn commit(store: &Store, actor: &str, batch: Vec<(FinishedReview, Reply)>) {
+/// One transaction for the whole batch, with the next reviews its workers asked for; each
+/// review alone (and nothing claimed) if that fails.
+async fn commit(store: &Store, actor: &str, batch: Vec<Queued>) {
     metrics::histogram!("assay_review_batch_size").record(batch.len() as f64);
-    if batch.len() > 1 {
-        let records: Vec<_> = batch.iter().map(|(r, _)| (r.slug.as_str(), r.version.as_str(), r.record())).collect();
-        match store.record_reviews(actor, &records).await {
-            Ok(outcomes) => {
-                for ((_, reply), outcome) in batch.into_iter().zip(outcomes) {
-                    let _ = reply.send(outcome);
-                }
-                return;
+    let records: Vec<_> = batch.iter().map(|(r, ..)| (r.slug.as_str(), r.version.as_str(), r.record())).collect();
+    let wanted = batch.iter().filter(|(_, next, _)| next.is_some()).count();
+    let claim = batch.iter().find_map(|(_, next, _)| *next).map(|lease| (actor, lease, wanted));
+    match store.record_reviews_then_claim(actor, &records, claim).await {
+        Ok((outcomes, claimed)) => {
+            let mut claimed = claimed.into_iter();
+            for ((_, next, reply), outcome) in batch.into_iter().zip(outcomes) {
+                let _ = reply.send((outcome, next.and_then(|_| claimed.next())));
             }
-            Err(e) => {
-                tracing::warn!(error = %crate::error_chain(&e), reviews = records.len(), "a batch of verdicts failed to commit; recording each alone")
+            return;
+        }
+        Err(e) if batch.len() > 1 => {
+            tracing::warn!(error = %crate::error_chain(&e), reviews = records.len(), "a batch of verdicts failed to commit; recording each alone")
+        }
+        Err(e) => {
+            if let Some((_, _, reply)) = batch.into_iter().next() {
+                let _ = reply.send((Err(e), None));
             }
+            return;
         }
     }
-    for (review, reply) in batch {
-        let _ = reply.send(store.record_review(actor, &review.slug, &review.version, &review.record()).await);
+    for (review, _, reply) in batch {
+        let _ = reply.send((store.record_review(actor, &review.slug, &review.version, &review.record()).await, None));
     }
 }
 
@@ -149,7 +168,7 @@ mod tests {
                     limits: "{}".into(),
                     previous_version: None,
                 };
-                tokio::spawn(async move { recorder.record(&store, "worker", review).await })
+                tokio::spawn(async move { recorder.record(&store, "worker", review, None).await.0 })
             })
             .collect();
         while recorder.queue.lock().unwrap().len() < 8 {

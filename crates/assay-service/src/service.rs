@@ -148,6 +148,9 @@ pub struct Service {
     pub(crate) reviewed: Arc<Notify>,
     /// Group commit for the verdicts of reviews that finish together.
     pub(crate) recorder: Arc<crate::recorder::Recorder>,
+    /// Reviews claimed in the transaction that recorded the one before, for the next pass of
+    /// this process's workers.
+    pub(crate) carried: Arc<std::sync::Mutex<std::collections::VecDeque<assay_store::ClaimedReview>>>,
     /// One permit per upload compiling now.
     compiles: Arc<Semaphore>,
     /// Sends webhooks, when this process delivers them.
@@ -187,6 +190,7 @@ impl Service {
             wake: Arc::new(Notify::new()),
             reviewed: Arc::new(Notify::new()),
             recorder: Arc::default(),
+            carried: Arc::default(),
             compiles,
             sender: None,
             webhooks: crate::webhooks::WebhookConfig::default(),

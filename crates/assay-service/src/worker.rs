@@ -60,7 +60,7 @@ impl Service {
         let name = format!("{}:{}", std::process::id(), WORKERS.fetch_add(1, Ordering::Relaxed));
         tokio::pin!(shutdown);
         loop {
-            let busy = match self.work_once(&name).await {
+            let busy = match self.work(&name, true).await {
                 Ok(worked) => worked.any(),
                 Err(e) => {
                     tracing::error!(error = %error_chain(&e), "worker failed; retrying");
@@ -85,7 +85,13 @@ impl Service {
 
     /// One review if one is waiting, else one batch of re-checks.
     pub async fn work_once(&self, worker: &str) -> Result<Worked, ServiceError> {
-        if self.review_next().await?.is_some() {
+        self.work(worker, false).await
+    }
+
+    /// [`Service::work_once`]; with `claim_next`, a recorded review also claims the next
+    /// waiting one in its transaction, carried to this process's next pass (the worker loop).
+    async fn work(&self, worker: &str, claim_next: bool) -> Result<Worked, ServiceError> {
+        if self.review(claim_next).await?.is_some() {
             return Ok(Worked { reviews: 1, rechecks: 0 });
         }
         Ok(Worked { reviews: 0, rechecks: self.recheck_batch(worker).await? })
@@ -93,7 +99,21 @@ impl Service {
 
     /// Claim and finish one review; `None` when nothing is waiting.
     pub async fn review_next(&self) -> Result<Option<VersionRecord>, ServiceError> {
-        let Some(claimed) = self.store.claim_review(ACTOR, self.config.lease_secs).await? else { return Ok(None) };
+        self.review(false).await
+    }
+
+    /// Finish one review: one claimed with the last recorded review if there is one, else
+    /// one claimed now. With `claim_next`, the next waiting review is claimed in the same
+    /// transaction that records this one's verdict, one write transaction fewer per verdict.
+    async fn review(&self, claim_next: bool) -> Result<Option<VersionRecord>, ServiceError> {
+        let carried = self.carried.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop_front();
+        let claimed = match carried {
+            Some(claimed) => claimed,
+            None => match self.store.claim_review(ACTOR, self.config.lease_secs).await? {
+                Some(claimed) => claimed,
+                None => return Ok(None),
+            },
+        };
         let (slug, version) = (claimed.version.slug.clone(), claimed.version.version.clone());
         let pack = self.current_pack().await?;
         let started = Instant::now();
@@ -128,7 +148,11 @@ impl Service {
         };
         let started = Instant::now();
         // Recorded with the reviews that finish at the same time: one commit for all.
-        let result = self.recorder.record(&self.store, ACTOR, finished).await;
+        let next_lease = claim_next.then_some(self.config.lease_secs);
+        let (result, next) = self.recorder.record(&self.store, ACTOR, finished, next_lease).await;
+        if let Some(next) = next {
+            self.carried.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push_back(next);
+        }
         metrics::histogram!("assay_review_host_seconds").record(host_time.as_secs_f64());
         metrics::histogram!("assay_review_store_seconds").record(started.elapsed().as_secs_f64());
         match result {

@@ -118,6 +118,7 @@ conformance!(
     the_last_owner_stays_and_a_member_who_leaves_loses_their_tokens,
     a_rollback_moves_every_version_at_once_or_none,
     reviews_that_finish_together_are_recorded_in_one_transaction_each_on_its_own_terms,
+    a_recorded_review_claims_the_next_in_its_own_transaction,
 );
 
 async fn invitations_are_accepted_once_by_their_address_until_they_expire(store: Store) {
@@ -1868,5 +1869,47 @@ async fn reviews_that_finish_together_are_recorded_in_one_transaction_each_on_it
     assert_eq!(store.version(&slug, "1.3.0").await.unwrap().unwrap().state, VersionState::Checking);
     let events = store.listing_events(&slug).await.unwrap();
     assert_eq!(events.iter().filter(|e| e.action == "version.review").count(), 2);
+    assert!(store.verify_audit().await.unwrap().is_ok());
+}
+
+async fn a_recorded_review_claims_the_next_in_its_own_transaction(store: Store) {
+    let (slug, _) = submitted(&store).await;
+    store.submit_version("test", &submission(&slug, "1.1.0")).await.unwrap();
+    let first = store.claim_review("worker", 3600).await.unwrap().unwrap();
+    let runs = [run("urls.https", true, &[])];
+    let review = |claim: &assay_store::ClaimedReview| ReviewRecord {
+        pack_name: "assay-builtin",
+        pack_version: "0.1.0",
+        runs: &runs,
+        verdict: Verdict::Pass,
+        job: Some(claim.lease),
+        seed: 2026,
+        limits: "{}",
+        previous_version: None,
+    };
+    let batch = [(slug.as_str(), "1.0.0", review(&first))];
+    let (outcomes, next) = store.record_reviews_then_claim("worker", &batch, Some(("worker", 3600, 4))).await.unwrap();
+    assert_eq!(outcomes[0].as_ref().unwrap().state, VersionState::AwaitingReview);
+    // The one review waiting was claimed with the verdict: checking, under a lease, audited.
+    assert_eq!(next.iter().map(|c| c.version.version.as_str()).collect::<Vec<_>>(), ["1.1.0"]);
+    assert_eq!(next[0].version.state, VersionState::Checking);
+    let carried = next[0].clone();
+    assert_eq!(store.version(&slug, "1.1.0").await.unwrap().unwrap().state, VersionState::Checking);
+    assert!(store.claim_review("other", 3600).await.unwrap().is_none(), "the claimed review is not claimed twice");
+    let events = store.listing_events(&slug).await.unwrap();
+    assert_eq!(events.iter().filter(|e| e.action == "version.start_checks").count(), 2, "{events:?}");
+
+    // A review that records nothing (its version moved on) claims nothing either.
+    store.submit_version("test", &submission(&slug, "1.2.0")).await.unwrap();
+    let again = [(slug.as_str(), "1.0.0", review(&first))];
+    let (outcomes, next) = store.record_reviews_then_claim("worker", &again, Some(("worker", 3600, 1))).await.unwrap();
+    assert!(matches!(outcomes[0], Err(StoreError::Conflict { .. })), "{:?}", outcomes[0]);
+    assert!(next.is_empty());
+    assert_eq!(store.version(&slug, "1.2.0").await.unwrap().unwrap().state, VersionState::Submitted);
+    // Recorded with nothing waiting, or without asking: nothing claimed.
+    let second = [(slug.as_str(), "1.1.0", review(&carried))];
+    let (_, next) = store.record_reviews_then_claim("worker", &second, None).await.unwrap();
+    assert!(next.is_empty());
+    assert_eq!(store.version(&slug, "1.2.0").await.unwrap().unwrap().state, VersionState::Submitted);
     assert!(store.verify_audit().await.unwrap().is_ok());
 }

@@ -252,25 +252,55 @@ impl Store {
     /// Claim the oldest waiting review job for `lease_secs` seconds, starting its version's
     /// checks. `None` when nothing is waiting.
     pub async fn claim_review(&self, actor: &str, lease_secs: i64) -> Result<Option<ClaimedReview>, StoreError> {
-        let sql = format!(
+        // Look first without the writer: an idle poll (every worker, every pass) must not
+        // queue behind every other writer.
+        if !self.review_waiting().await? {
+            return Ok(None);
+        }
+        let mut tx = self.write().await?;
+        let claimed = self.claim_reviews_in(&mut tx, actor, lease_secs, 1).await?;
+        tx.commit().await?;
+        match claimed.into_iter().next() {
+            Some((claim, version)) => Ok(Some(self.claimed_review(claim, version).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Whether a review job is waiting to be claimed (read without the writer).
+    pub(crate) async fn review_waiting(&self) -> Result<bool, StoreError> {
+        let sql = format!("{} LIMIT 1", self.claimable_reviews());
+        Ok(sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_optional(&self.pool).await?.is_some())
+    }
+
+    /// The review jobs that may be claimed now, oldest first, as SQL.
+    fn claimable_reviews(&self) -> String {
+        format!(
             "SELECT id FROM jobs WHERE state = 'pending' AND kind = 'review' AND run_after <= {now} \
-             AND (leased_until IS NULL OR leased_until < {now}) ORDER BY id LIMIT 1",
+             AND (leased_until IS NULL OR leased_until < {now}) ORDER BY id",
             now = self.db_now()
-        );
-        loop {
-            // Look first without the writer lock: an idle poll (every worker, every pass) must
-            // not queue behind every other writer.
-            if sqlx::query(sqlx::AssertSqlSafe(sql.clone())).fetch_optional(&self.pool).await?.is_none() {
-                return Ok(None);
-            }
-            let mut tx = self.write().await?;
+        )
+    }
+
+    /// Claim up to `limit` waiting review jobs inside the caller's write transaction, moving
+    /// each version to `checking` with its audit event; a job whose version moved on before
+    /// its review ran is ended. The claims and their versions; [`Store::claimed_review`] reads
+    /// the rest once the transaction commits.
+    pub(crate) async fn claim_reviews_in(
+        &self,
+        tx: &mut AnyConnection,
+        actor: &str,
+        lease_secs: i64,
+        limit: usize,
+    ) -> Result<Vec<(Claim, VersionRecord)>, StoreError> {
+        let sql = format!("{} LIMIT 1", self.claimable_reviews());
+        let mut out = Vec::new();
+        while out.len() < limit {
             let Some(Id { id: job }) =
                 sqlx::query_as::<_, Id>(sqlx::AssertSqlSafe(sql.clone())).fetch_optional(&mut *tx).await?
             else {
-                return Ok(None);
+                break;
             };
-            let Some(claim) = self.stamp_claims(&mut tx, &[job], actor, lease_secs).await?.pop() else {
-                tx.commit().await?;
+            let Some(claim) = self.stamp_claims(&mut *tx, &[job], actor, lease_secs).await?.pop() else {
                 continue;
             };
             let mut version = sqlx::query_as::<_, VersionRow>(concat!(select_versions!(), " WHERE v.id = $1"))
@@ -281,7 +311,7 @@ impl Store {
             match version.state {
                 VersionState::Submitted => {
                     let moved = advance(
-                        &mut tx,
+                        &mut *tx,
                         &version.slug,
                         &version.version,
                         VersionState::Submitted,
@@ -294,7 +324,7 @@ impl Store {
                     }
                     let subject = format!("listing:{}@{}", version.slug, version.version);
                     append(
-                        &mut tx,
+                        &mut *tx,
                         actor,
                         &format!("version.{}", Transition::StartChecks.as_str()),
                         &subject,
@@ -309,36 +339,45 @@ impl Store {
                 }
                 // Withdrawn (or otherwise moved on) before its review ran: nothing to do.
                 _ => {
-                    end_job(&mut tx, JobId(job), None).await?;
-                    tx.commit().await?;
+                    end_job(&mut *tx, JobId(job), None).await?;
                     continue;
                 }
             }
-            tx.commit().await?;
-            let previous = sqlx::query_as::<_, PreviousRow>(
-                "SELECT manifest, version FROM versions WHERE listing_id = $1 AND id < $2 \
-                 AND state IN ('approved', 'published', 'deprecated') ORDER BY id DESC LIMIT 1",
-            )
-            .bind(version.listing.0)
-            .bind(version.id.0)
-            .fetch_optional(&self.pool)
-            .await?;
-            let (previous_manifest, previous_version) = previous.map(|p| (p.manifest, p.version)).unzip();
-            let mut checks = self.version_checks(version.id).await?;
-            let digests: Vec<&str> = checks.iter().map(|(_, d, _)| d.as_str()).collect();
-            let bad = self.quarantined(&digests).await?;
-            let quarantined = checks.iter().filter(|(_, d, _)| bad.contains(d)).map(|(n, ..)| n.clone()).collect();
-            checks.retain(|(_, d, _)| !bad.contains(d));
-            return Ok(Some(ClaimedReview {
-                lease: claim.lease,
-                version,
-                previous_manifest,
-                previous_version,
-                checks,
-                quarantined,
-                enqueued_ms: claim.enqueued_ms,
-            }));
+            out.push((claim, version));
         }
+        Ok(out)
+    }
+
+    /// Everything else a claimed review needs, read after its claim committed: the last
+    /// approved version to compare with, and the partner checks (quarantined ones left out).
+    pub(crate) async fn claimed_review(
+        &self,
+        claim: Claim,
+        version: VersionRecord,
+    ) -> Result<ClaimedReview, StoreError> {
+        let previous = sqlx::query_as::<_, PreviousRow>(
+            "SELECT manifest, version FROM versions WHERE listing_id = $1 AND id < $2 \
+             AND state IN ('approved', 'published', 'deprecated') ORDER BY id DESC LIMIT 1",
+        )
+        .bind(version.listing.0)
+        .bind(version.id.0)
+        .fetch_optional(&self.pool)
+        .await?;
+        let (previous_manifest, previous_version) = previous.map(|p| (p.manifest, p.version)).unzip();
+        let mut checks = self.version_checks(version.id).await?;
+        let digests: Vec<&str> = checks.iter().map(|(_, d, _)| d.as_str()).collect();
+        let bad = self.quarantined(&digests).await?;
+        let quarantined = checks.iter().filter(|(_, d, _)| bad.contains(d)).map(|(n, ..)| n.clone()).collect();
+        checks.retain(|(_, d, _)| !bad.contains(d));
+        Ok(ClaimedReview {
+            lease: claim.lease,
+            version,
+            previous_manifest,
+            previous_version,
+            checks,
+            quarantined,
+            enqueued_ms: claim.enqueued_ms,
+        })
     }
 
     /// Claim up to `limit` waiting re-check jobs for `lease_secs` seconds, oldest first. A job
@@ -893,7 +932,7 @@ pub(crate) fn params(from: usize, n: usize) -> String {
 }
 
 /// A stamped claim.
-struct Claim {
+pub(crate) struct Claim {
     lease: Lease,
     version: i64,
     pack: Option<i64>,

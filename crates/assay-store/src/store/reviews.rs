@@ -174,9 +174,39 @@ impl Store {
         actor: &str,
         reviews: &[(&str, &str, ReviewRecord<'_>)],
     ) -> Result<Vec<Result<crate::VersionRecord, StoreError>>, StoreError> {
+        Ok(self.record_reviews_then_claim(actor, reviews, None).await?.0)
+    }
+
+    /// [`Store::record_reviews`], and in the same transaction claim up to `claim.2` waiting
+    /// review jobs for `claim.0` with a lease of `claim.1` seconds, as [`Store::claim_review`]
+    /// would: a worker that just recorded its review goes on to the next without a
+    /// transaction of its own for the claim. Nothing is claimed when no review waits (looked
+    /// up before the writer is taken), or when the only review of the batch records nothing.
+    pub async fn record_reviews_then_claim(
+        &self,
+        actor: &str,
+        reviews: &[(&str, &str, ReviewRecord<'_>)],
+        claim: Option<(&str, i64, usize)>,
+    ) -> Result<(Vec<Result<crate::VersionRecord, StoreError>>, Vec<super::jobs::ClaimedReview>), StoreError> {
+        let claim = match claim {
+            Some(claim) if claim.2 > 0 && self.review_waiting().await? => Some(claim),
+            _ => None,
+        };
         let mut tx = self.write().await?;
         let mut recorded = Vec::with_capacity(reviews.len());
-        for (slug, version, review) in reviews {
+        if let [(slug, version, review)] = reviews {
+            // One review: no savepoint. If it records nothing, nothing is claimed either.
+            match self.record_in(&mut tx, actor, slug, version, review).await {
+                Ok(Some(())) => recorded.push(Ok(())),
+                Ok(None) => {
+                    drop(tx);
+                    return Ok((vec![Err(self.lost_race(slug, version).await)], Vec::new()));
+                }
+                Err(StoreError::LeaseLost) => return Ok((vec![Err(StoreError::LeaseLost)], Vec::new())),
+                Err(e) => return Err(e),
+            }
+        }
+        for (slug, version, review) in reviews.iter().skip(recorded.len()) {
             let mut savepoint = sqlx::Acquire::begin(&mut *tx).await?;
             match self.record_in(&mut savepoint, actor, slug, version, review).await {
                 Ok(Some(())) => {
@@ -194,6 +224,10 @@ impl Store {
                 Err(e) => return Err(e),
             }
         }
+        let claimed = match claim {
+            Some((worker, lease_secs, limit)) => self.claim_reviews_in(&mut tx, worker, lease_secs, limit).await?,
+            None => Vec::new(),
+        };
         self.fault("review.before-commit");
         tx.commit().await?;
         let mut out = Vec::with_capacity(reviews.len());
@@ -207,7 +241,11 @@ impl Store {
                 Err(Some(e)) => Err(e),
             });
         }
-        Ok(out)
+        let mut next = Vec::with_capacity(claimed.len());
+        for (claim, version) in claimed {
+            next.push(self.claimed_review(claim, version).await?);
+        }
+        Ok((out, next))
     }
 
     /// Everything [`Store::record_review`] writes, on `tx`. `None` when the version is not
