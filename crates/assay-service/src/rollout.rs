@@ -170,20 +170,12 @@ impl Service {
         wait: std::time::Duration,
     ) -> Result<Rollout, ServiceError> {
         const SPACING: std::time::Duration = std::time::Duration::from_millis(100);
-        let deadline = tokio::time::Instant::now() + wait;
-        loop {
-            let recorded = self.reviewed.notified();
-            tokio::pin!(recorded);
-            recorded.as_mut().enable();
-            let counted = tokio::time::Instant::now();
+        self.long_poll(wait, SPACING, || async move {
             let rollout = self.rollout(who, name, version).await?;
-            let now = tokio::time::Instant::now();
-            if rollout.jobs.waiting + rollout.jobs.running == 0 || now >= deadline {
-                return Ok(rollout);
-            }
-            let _ = tokio::time::timeout_at(deadline.min(now + crate::LONG_POLL_RECHECK), recorded).await;
-            tokio::time::sleep_until(deadline.min(counted + SPACING)).await;
-        }
+            let done = rollout.jobs.waiting + rollout.jobs.running == 0;
+            Ok((rollout, done))
+        })
+        .await
     }
 
     /// Enforce a shadow pack `grace_days` (at most [`MAX_GRACE_DAYS`]) from now: each partner

@@ -345,19 +345,44 @@ impl Service {
         job: i64,
         wait: std::time::Duration,
     ) -> Result<Vec<assay_core::review::RecheckRecord>, ServiceError> {
+        self.long_poll(wait, std::time::Duration::ZERO, || async move {
+            // Asked before the list is read, so a job that finishes in between is in the list.
+            let pending = self.store.recheck_pending(job, slug, version).await?;
+            let rechecks = self.rechecks(who, slug, version).await?;
+            let done = !pending || rechecks.iter().any(|r| r.job == job);
+            Ok((rechecks, done))
+        })
+        .await
+    }
+
+    /// A long poll: `poll` until it says it is done, or until `wait` has passed, and answer
+    /// what it read last. Between polls it waits to be woken by a verdict this process records
+    /// (`reviewed`, listened to before each poll, so one recorded in between is not
+    /// missed), or [`LONG_POLL_RECHECK`] for other processes', and at least `spacing` from
+    /// the poll before.
+    pub(crate) async fn long_poll<T, F, Polled>(
+        &self,
+        wait: std::time::Duration,
+        spacing: std::time::Duration,
+        mut poll: F,
+    ) -> Result<T, ServiceError>
+    where
+        F: FnMut() -> Polled,
+        Polled: std::future::Future<Output = Result<(T, bool), ServiceError>>,
+    {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             let recorded = self.reviewed.notified();
             tokio::pin!(recorded);
             recorded.as_mut().enable();
-            // Asked before the list is read, so a job that finishes in between is in the list.
-            let pending = self.store.recheck_pending(job, slug, version).await?;
-            let rechecks = self.rechecks(who, slug, version).await?;
+            let polled = tokio::time::Instant::now();
+            let (value, done) = poll().await?;
             let now = tokio::time::Instant::now();
-            if !pending || rechecks.iter().any(|r| r.job == job) || now >= deadline {
-                return Ok(rechecks);
+            if done || now >= deadline {
+                return Ok(value);
             }
             let _ = tokio::time::timeout_at(deadline.min(now + LONG_POLL_RECHECK), recorded).await;
+            tokio::time::sleep_until(deadline.min(polled + spacing)).await;
         }
     }
 
@@ -453,24 +478,16 @@ impl Service {
         version: &str,
         wait: std::time::Duration,
     ) -> Result<VersionView, ServiceError> {
-        let deadline = tokio::time::Instant::now() + wait;
         // Whether the caller may see the version is decided once; each wake-up then reads the
         // version's row alone (every recorded review wakes every waiting poll), and the whole
         // view is built once, for the answer.
         self.listing(who, slug).await?;
-        loop {
-            // Listening before reading, so a review recorded in between is not missed.
-            let reviewed = self.reviewed.notified();
-            tokio::pin!(reviewed);
-            reviewed.as_mut().enable();
+        self.long_poll(wait, std::time::Duration::ZERO, || async move {
             let state = self.version_record(slug, version).await?.state;
-            let pending = matches!(state, VersionState::Submitted | VersionState::Checking);
-            let now = tokio::time::Instant::now();
-            if !pending || now >= deadline {
-                return self.version(who, slug, version).await;
-            }
-            let _ = tokio::time::timeout_at(deadline.min(now + LONG_POLL_RECHECK), reviewed).await;
-        }
+            Ok(((), !matches!(state, VersionState::Submitted | VersionState::Checking)))
+        })
+        .await?;
+        self.version(who, slug, version).await
     }
 
     /// A version with its latest review and the verdict decided now.

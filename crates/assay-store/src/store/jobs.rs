@@ -741,8 +741,7 @@ impl Store {
             return Ok(NodeJoin { slot: Some(node.slot), released: 0, released_messages: 0 });
         }
         if self.backend == Backend::Sqlite {
-            let released = self.release_leases().await?;
-            let released_messages = self.release_messages_of(None).await?;
+            let (released, released_messages) = self.release_node(None).await?;
             let _ = self.node.set(NodeSlot { slot: 0, _lock: None });
             return Ok(NodeJoin { slot: Some(0), released, released_messages });
         }
@@ -756,61 +755,51 @@ impl Store {
             if !taken {
                 continue;
             }
-            let released = self.release_leases_of(Some(i64::from(slot))).await?;
-            let released_messages = self.release_messages_of(Some(i64::from(slot))).await?;
+            let (released, released_messages) = self.release_node(Some(i64::from(slot))).await?;
             let node = NodeSlot { slot: i64::from(slot), _lock: Some(std::sync::Mutex::new(conn)) };
             if self.node.set(node).is_err() {
                 // Another task of this process joined meanwhile; this slot's lock ends with
                 // the connection it was taken on.
-                return Ok(NodeJoin { slot: self.node.get().map(|n| n.slot), released, released_messages });
+                return Ok(NodeJoin { slot: self.node_slot(), released, released_messages });
             }
             return Ok(NodeJoin { slot: Some(i64::from(slot)), released, released_messages });
         }
         Ok(NodeJoin { slot: None, released: 0, released_messages: 0 })
     }
 
-    /// Make the webhook messages and e-mails `node`'s slot (or any node) had in flight due
-    /// again at once: their attempts were never recorded, so they are sent again (webhooks
-    /// are at least once; receivers deduplicate by message id).
-    async fn release_messages_of(&self, node: Option<i64>) -> Result<u64, StoreError> {
-        let filter = if node.is_some() { "node = $1" } else { "node IS NOT NULL" };
-        let mut tx = self.queue_tx().await?;
-        let mut released = 0;
-        for table in ["webhook_messages", "email_messages"] {
-            let sql =
-                format!("UPDATE {table} SET next_attempt_at = 0, node = NULL WHERE state = 'pending' AND {filter}");
+    /// Free every lease, so a restarted single-process service resumes interrupted jobs at
+    /// once instead of waiting for their leases to run out. Each counts as a lost worker (a
+    /// component that crashes the process is quarantined as it would be on a shared database).
+    /// Only for SQLite, where one process owns the store; returns how many jobs were released
+    /// (the messages in flight are released too).
+    pub async fn release_leases(&self) -> Result<u64, StoreError> {
+        Ok(self.release_node(None).await?.0)
+    }
+
+    /// Free the leases stamped with `node`'s slot, or every lease, and make the webhook
+    /// messages and e-mails it had in flight due again at once (their attempts were never
+    /// recorded, so they are sent again: webhooks are at least once, and receivers
+    /// deduplicate by message id). One transaction; how many jobs and how many messages.
+    async fn release_node(&self, node: Option<i64>) -> Result<(u64, u64), StoreError> {
+        let jobs = format!(
+            "UPDATE jobs SET leased_until = NULL, lost = lost + 1 WHERE state = 'pending' AND leased_until IS NOT NULL{}",
+            if node.is_some() { " AND node = $1" } else { "" }
+        );
+        let in_flight = if node.is_some() { "node = $1" } else { "node IS NOT NULL" };
+        let messages = ["webhook_messages", "email_messages"].map(|table| {
+            format!("UPDATE {table} SET next_attempt_at = 0, node = NULL WHERE state = 'pending' AND {in_flight}")
+        });
+        let mut tx = self.write().await?;
+        let mut released = [0; 3];
+        for (sql, count) in std::iter::once(jobs).chain(messages).zip(&mut released) {
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
             if let Some(node) = node {
                 query = query.bind(node);
             }
-            released += query.execute(&mut *tx).await?.rows_affected();
+            *count = query.execute(&mut *tx).await?.rows_affected();
         }
         tx.commit().await?;
-        Ok(released)
-    }
-
-    /// Free every lease, so a restarted single-process service resumes interrupted jobs at
-    /// once instead of waiting for their leases to run out. Each counts as a lost worker (a
-    /// component that crashes the process is quarantined as it would be on a shared database).
-    /// Only for SQLite, where one process owns the store; returns how many jobs were released.
-    pub async fn release_leases(&self) -> Result<u64, StoreError> {
-        self.release_leases_of(None).await
-    }
-
-    /// Free the leases stamped with `node`'s slot, or every lease.
-    async fn release_leases_of(&self, node: Option<i64>) -> Result<u64, StoreError> {
-        let filter = if node.is_some() { " AND node = $1" } else { "" };
-        let sql = format!(
-            "UPDATE jobs SET leased_until = NULL, lost = lost + 1 WHERE state = 'pending' AND leased_until IS NOT NULL{filter}"
-        );
-        let mut tx = self.write().await?;
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        if let Some(node) = node {
-            query = query.bind(node);
-        }
-        let released = query.execute(&mut *tx).await?.rows_affected();
-        tx.commit().await?;
-        Ok(released)
+        Ok((released[0], released[1] + released[2]))
     }
 
     /// How many review jobs are waiting or running.

@@ -154,14 +154,8 @@ impl Store {
         version: &str,
         review: &ReviewRecord<'_>,
     ) -> Result<crate::VersionRecord, StoreError> {
-        let mut tx = self.write().await?;
-        if self.record_in(&mut tx, actor, slug, version, review).await?.is_none() {
-            drop(tx);
-            return Err(self.lost_race(slug, version).await);
-        }
-        self.fault("review.before-commit");
-        tx.commit().await?;
-        self.version(slug, version).await?.ok_or_else(|| StoreError::NotFound(format!("version {version} of `{slug}`")))
+        let recorded = self.record_reviews(actor, &[(slug, version, *review)]).await?;
+        recorded.into_iter().next().unwrap_or_else(|| Err(StoreError::Corrupt("a review recorded no outcome".into())))
     }
 
     /// Record several finished reviews in one transaction — one commit, one fsync — each as
