@@ -51,6 +51,7 @@ pub mod conversation;
 pub mod email;
 mod error;
 pub mod exceptions;
+mod group;
 mod health;
 pub mod notices;
 pub mod people;

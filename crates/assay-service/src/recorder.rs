@@ -1,19 +1,15 @@
-//! Group commit for review verdicts: reviews that finish together are recorded together, in
-//! one transaction with one commit (and one fsync) for all of them.
-//!
-//! No added delay: a worker whose review finished queues it and takes the leader's lock; while
-//! a leader commits its batch, the reviews finishing meanwhile queue up, and the next leader
-//! records them all at once. Alone, a review is recorded at once, as before. Each review keeps
-//! its own outcome (a version that moved on or a lapsed lease records nothing of that review,
-//! through a savepoint); should the batch's transaction fail, each review is recorded alone.
-
-use std::sync::Mutex;
+//! Group commit for review verdicts ([`crate::group`]): reviews that finish together are
+//! recorded together, in one transaction with one commit (and one fsync) for all of them. Each
+//! review keeps its own outcome (a version that moved on or a lapsed lease records nothing of
+//! that review, through a savepoint); should the batch's transaction fail, each review is
+//! recorded alone.
 
 use assay_core::CheckRun;
 use assay_core::Verdict;
 use assay_core::listing::VersionRecord;
 use assay_store::{ClaimedReview, Lease, ReviewRecord, Store, StoreError};
-use tokio::sync::oneshot;
+
+use crate::group::GroupCommit;
 
 /// A finished review, owned while it waits for its commit.
 #[derive(Debug)]
@@ -49,20 +45,14 @@ impl FinishedReview {
 /// the same transaction (when it asked for one and one was waiting).
 type Recorded = (Result<VersionRecord, StoreError>, Option<ClaimedReview>);
 
-type Reply = oneshot::Sender<Recorded>;
+/// A finished review in the queue, with the lease (seconds) of the next review its worker wants
+/// claimed with the commit (`None`: none).
+type Queued = crate::group::Queued<(FinishedReview, Option<i64>), Recorded>;
 
-/// A finished review in the queue: the review, the lease (seconds) of the next review its
-/// worker wants claimed with the commit (`None`: none), and where its answer goes.
-type Queued = (FinishedReview, Option<i64>, Reply);
-
-/// The queue of finished reviews and the lock its leader holds while committing.
+/// The queue of finished reviews.
 #[derive(Debug, Default)]
 pub(crate) struct Recorder {
-    queue: Mutex<Vec<Queued>>,
-    leader: tokio::sync::Mutex<()>,
-    /// Transactions committed (batches), for tests.
-    #[cfg(test)]
-    commits: std::sync::atomic::AtomicUsize,
+    group: GroupCommit<(FinishedReview, Option<i64>), Recorded>,
 }
 
 impl Recorder {
@@ -76,19 +66,8 @@ impl Recorder {
         review: FinishedReview,
         next_lease: Option<i64>,
     ) -> Recorded {
-        let (reply, recorded) = oneshot::channel();
-        self.queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((review, next_lease, reply));
-        {
-            let _leader = self.leader.lock().await;
-            let batch = std::mem::take(&mut *self.queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
-            // Empty: an earlier leader recorded this review with its batch.
-            if !batch.is_empty() {
-                #[cfg(test)]
-                self.commits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                commit(store, actor, batch).await;
-            }
-        }
-        recorded.await.unwrap_or_else(|_| (Err(StoreError::Corrupt("a review's commit was abandoned".into())), None))
+        let recorded = self.group.join((review, next_lease), |batch| commit(store, actor, batch)).await;
+        recorded.unwrap_or_else(|| (Err(StoreError::Corrupt("a review's commit was abandoned".into())), None))
     }
 }
 
@@ -96,13 +75,13 @@ impl Recorder {
 /// review alone (and nothing claimed) if that fails.
 async fn commit(store: &Store, actor: &str, batch: Vec<Queued>) {
     metrics::histogram!("assay_review_batch_size").record(batch.len() as f64);
-    let records: Vec<_> = batch.iter().map(|(r, ..)| (r.slug.as_str(), r.version.as_str(), r.record())).collect();
-    let wanted = batch.iter().filter(|(_, next, _)| next.is_some()).count();
-    let claim = batch.iter().find_map(|(_, next, _)| *next).map(|lease| (actor, lease, wanted));
+    let records: Vec<_> = batch.iter().map(|((r, _), _)| (r.slug.as_str(), r.version.as_str(), r.record())).collect();
+    let wanted = batch.iter().filter(|((_, next), _)| next.is_some()).count();
+    let claim = batch.iter().find_map(|((_, next), _)| *next).map(|lease| (actor, lease, wanted));
     match store.record_reviews_then_claim(actor, &records, claim).await {
         Ok((outcomes, claimed)) => {
             let mut claimed = claimed.into_iter();
-            for ((_, next, reply), outcome) in batch.into_iter().zip(outcomes) {
+            for (((_, next), reply), outcome) in batch.into_iter().zip(outcomes) {
                 let _ = reply.send((outcome, next.and_then(|_| claimed.next())));
             }
             return;
@@ -111,13 +90,13 @@ async fn commit(store: &Store, actor: &str, batch: Vec<Queued>) {
             tracing::warn!(error = %crate::error_chain(&e), reviews = records.len(), "a batch of verdicts failed to commit; recording each alone")
         }
         Err(e) => {
-            if let Some((_, _, reply)) = batch.into_iter().next() {
+            if let Some((_, reply)) = batch.into_iter().next() {
                 let _ = reply.send((Err(e), None));
             }
             return;
         }
     }
-    for (review, _, reply) in batch {
+    for ((review, _), reply) in batch {
         let _ = reply.send((store.record_review(actor, &review.slug, &review.version, &review.record()).await, None));
     }
 }
@@ -151,7 +130,7 @@ mod tests {
         }
         let recorder = Arc::new(Recorder::default());
         // A commit is running (its leader holds the lock) while eight reviews finish.
-        let running = recorder.leader.lock().await;
+        let running = recorder.group.leader.lock().await;
         let tasks: Vec<_> = claims
             .into_iter()
             .map(|claim| {
@@ -171,14 +150,14 @@ mod tests {
                 tokio::spawn(async move { recorder.record(&store, "worker", review, None).await.0 })
             })
             .collect();
-        while recorder.queue.lock().unwrap().len() < 8 {
+        while recorder.group.queue.lock().unwrap().len() < 8 {
             tokio::task::yield_now().await;
         }
         drop(running);
         for task in tasks {
             assert_eq!(task.await.unwrap().unwrap().state, VersionState::AwaitingReview);
         }
-        assert_eq!(recorder.commits.load(Ordering::Relaxed), 1, "eight verdicts, one transaction");
+        assert_eq!(recorder.group.commits.load(Ordering::Relaxed), 1, "eight verdicts, one transaction");
         for v in &versions {
             assert!(store.latest_review("acme", v).await.unwrap().is_some(), "{v}");
         }

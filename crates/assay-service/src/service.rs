@@ -9,7 +9,7 @@ use assay_core::manifest::ListingSlug;
 use assay_core::waiver::WaiverRecord;
 use assay_core::{Manifest, Transition, VersionState};
 use assay_host::{CheckSpec, Host, RulePack};
-use assay_store::{NewCheck, NewWaiver, Store, Submission};
+use assay_store::{NewCheck, NewWaiver, Store, StoreError, Submission};
 use tokio::sync::{Notify, Semaphore};
 
 use crate::ServiceError;
@@ -148,6 +148,8 @@ pub struct Service {
     pub(crate) reviewed: Arc<Notify>,
     /// Group commit for the verdicts of reviews that finish together.
     pub(crate) recorder: Arc<crate::recorder::Recorder>,
+    /// Group commit for submissions that arrive together.
+    pub(crate) submitter: Arc<crate::group::GroupCommit<PendingSubmission, Submitted>>,
     /// Reviews claimed in the transaction that recorded the one before, for the next pass of
     /// this process's workers.
     pub(crate) carried: Arc<std::sync::Mutex<std::collections::VecDeque<assay_store::ClaimedReview>>>,
@@ -190,6 +192,7 @@ impl Service {
             wake: Arc::new(Notify::new()),
             reviewed: Arc::new(Notify::new()),
             recorder: Arc::default(),
+            submitter: Arc::default(),
             carried: Arc::default(),
             compiles,
             sender: None,
@@ -272,10 +275,19 @@ impl Service {
             return Err(ServiceError::invalid("", format!("at most {} checks per version", self.config.max_checks)));
         }
         let digests = self.validate_checks(&checks).await?;
-        let new_checks = stored(&checks, &digests);
-        let version = parsed.version.to_string();
-        let submission = Submission { slug, version: &version, manifest, checks: &new_checks };
-        let record = self.store.submit_version(&who.actor, &submission).await?;
+        let pending = PendingSubmission {
+            actor: who.actor.clone(),
+            slug: slug.to_owned(),
+            version: parsed.version.to_string(),
+            manifest: manifest.to_owned(),
+            checks,
+            digests,
+        };
+        let record = self
+            .submitter
+            .join(pending, |batch| submit_together(&self.store, batch))
+            .await
+            .unwrap_or_else(|| Err(StoreError::Corrupt("a submission's commit was abandoned".into())))?;
         self.wake.notify_one();
         Ok(record)
     }
@@ -745,4 +757,132 @@ fn not_allowed(e: TransitionError, current: VersionState) -> ServiceError {
 /// Validated uploads as the store takes them, with their digests.
 pub(crate) fn stored<'a>(checks: &'a [UploadedCheck], digests: &'a [String]) -> Vec<NewCheck<'a>> {
     checks.iter().zip(digests).map(|(c, digest)| NewCheck { name: &c.name, digest, bytes: &c.bytes }).collect()
+}
+
+/// A validated submission, owned while it waits for its commit ([`Service::submit`]).
+#[derive(Debug)]
+pub(crate) struct PendingSubmission {
+    actor: String,
+    slug: String,
+    version: String,
+    manifest: String,
+    checks: Vec<UploadedCheck>,
+    digests: Vec<String>,
+}
+
+impl PendingSubmission {
+    /// As the store takes it, with its checks as [`stored`] made them.
+    fn submission<'a>(&'a self, checks: &'a [NewCheck<'a>]) -> Submission<'a> {
+        Submission { slug: &self.slug, version: &self.version, manifest: &self.manifest, checks }
+    }
+}
+
+/// What a submission's commit answers.
+type Submitted = Result<VersionRecord, StoreError>;
+
+/// Submissions that arrive together, stored in one transaction; each alone if that fails.
+async fn submit_together(store: &Store, batch: Vec<crate::group::Queued<PendingSubmission, Submitted>>) {
+    let (pending, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+    let checks: Vec<Vec<NewCheck<'_>>> = pending.iter().map(|p| stored(&p.checks, &p.digests)).collect();
+    let submissions: Vec<_> =
+        pending.iter().zip(&checks).map(|(p, checks)| (p.actor.as_str(), p.submission(checks))).collect();
+    match store.submit_versions(&submissions).await {
+        Ok(outcomes) => {
+            for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                let _ = reply.send(outcome);
+            }
+            return;
+        }
+        Err(e) if submissions.len() > 1 => {
+            tracing::warn!(error = %crate::error_chain(&e), submissions = submissions.len(), "a batch of submissions failed to commit; storing each alone")
+        }
+        Err(e) => {
+            if let Some(reply) = replies.into_iter().next() {
+                let _ = reply.send(Err(e));
+            }
+            return;
+        }
+    }
+    for ((actor, submission), reply) in submissions.iter().zip(replies) {
+        let _ = reply.send(store.submit_version(actor, submission).await);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::sync::Arc;
+    use std::sync::atomic::Ordering;
+
+    use assay_core::Capability;
+    use assay_store::{Store, StoreError};
+
+    use super::{PendingSubmission, Submitted, UploadedCheck, submit_together};
+    use crate::group::GroupCommit;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn submissions_that_arrive_while_a_commit_runs_are_stored_together() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_data_dir(dir.path()).await.unwrap();
+        let partner = store.ensure_partner("test", "acme", &[Capability::List]).await.unwrap();
+        store.create_listing("test", partner, "acme", "Acme").await.unwrap();
+        let group: Arc<GroupCommit<PendingSubmission, Submitted>> = Arc::default();
+        // A commit is running (its leader holds the lock) while eight submissions arrive: six
+        // new versions, one of a listing that does not exist, and one version twice.
+        let running = group.leader.lock().await;
+        let wanted = ["1.0.0", "1.0.1", "1.0.2", "1.0.3", "1.0.4", "1.0.5", "1.0.0"];
+        let mut tasks = Vec::new();
+        for (i, (slug, version)) in wanted.iter().map(|v| ("acme", *v)).chain([("nobody", "1.0.0")]).enumerate() {
+            let (queue, store) = (group.clone(), store.clone());
+            let pending = PendingSubmission {
+                actor: format!("token:{i}"),
+                slug: slug.into(),
+                version: version.into(),
+                manifest: format!("slug = \"{slug}\"\nversion = \"{version}\""),
+                checks: vec![UploadedCheck { name: "check.wasm".into(), bytes: vec![i as u8; 16] }],
+                digests: vec![format!("{i:064}")],
+            };
+            tasks.push(tokio::spawn(async move {
+                queue.join(pending, |batch| submit_together(&store, batch)).await.unwrap()
+            }));
+            // Queued in this order, so the repeated version is the later one.
+            while group.queue.lock().unwrap().len() <= i {
+                tokio::task::yield_now().await;
+            }
+        }
+        drop(running);
+        let mut outcomes = Vec::new();
+        for task in tasks {
+            outcomes.push(task.await.unwrap());
+        }
+        assert_eq!(group.commits.load(Ordering::Relaxed), 1, "eight submissions, one transaction");
+        for (outcome, version) in outcomes.iter().zip(&wanted[..6]) {
+            assert_eq!(outcome.as_ref().unwrap().version, *version);
+        }
+        assert!(matches!(outcomes[6], Err(StoreError::Exists(_))), "{:?}", outcomes[6]);
+        assert!(matches!(outcomes[7], Err(StoreError::NotFound(_))), "{:?}", outcomes[7]);
+        // Each stored version has its own check and its own review job; the audit names each
+        // submitter.
+        for (i, version) in wanted[..6].iter().enumerate() {
+            let stored = store.version("acme", version).await.unwrap().unwrap();
+            let checks = store.version_checks(stored.id).await.unwrap();
+            assert_eq!(checks, vec![("check.wasm".to_owned(), format!("{i:064}"), vec![i as u8; 16])]);
+        }
+        let mut claimed = 0;
+        while store.claim_review("worker", 3600).await.unwrap().is_some() {
+            claimed += 1;
+        }
+        assert_eq!(claimed, 6);
+        let submits: Vec<_> = store
+            .audit_events()
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.action == "version.submit")
+            .map(|e| e.actor)
+            .collect();
+        assert_eq!(submits, (0..6).map(|i| format!("token:{i}")).collect::<Vec<_>>());
+        assert!(store.verify_audit().await.unwrap().is_ok());
+    }
 }

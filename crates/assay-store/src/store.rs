@@ -234,9 +234,9 @@ impl std::fmt::Debug for FaultHook {
 
 const SQLITE_FILE: &str = "assay.db";
 
-/// Serializes writers on PostgreSQL (the audit chain has one head), as `BEGIN IMMEDIATE` does
-/// on SQLite. Readers are never blocked.
-const PG_WRITE_LOCK: &str = "SELECT pg_advisory_xact_lock(7245001)";
+/// Begins a write on PostgreSQL: the transaction, and the lock that serializes writers (the
+/// audit chain has one head), as `BEGIN IMMEDIATE` does on SQLite. Readers are never blocked.
+const PG_BEGIN_WRITE: &str = "BEGIN; SELECT pg_advisory_xact_lock(7245001)";
 
 pub(crate) fn now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
@@ -318,11 +318,8 @@ impl Store {
         let turn = self.turn.clone().lock_owned().await;
         let tx = match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => {
-                let mut tx = self.pool.begin().await?;
-                tx.execute(PG_WRITE_LOCK).await?;
-                tx
-            }
+            // One round trip: both statements go in one simple query.
+            Backend::Postgres => self.pool.begin_with(PG_BEGIN_WRITE).await?,
         };
         let since = Instant::now();
         metrics::histogram!("assay_store_write_wait_seconds").record((since - asked).as_secs_f64());
@@ -477,9 +474,46 @@ impl Store {
     /// enqueue its review, in one transaction: after a crash the submission is either all there,
     /// job included, or not there at all. Components are stored once per digest.
     pub async fn submit_version(&self, actor: &str, submission: &Submission<'_>) -> Result<VersionRecord, StoreError> {
-        let Submission { slug, version, manifest, checks } = *submission;
+        let submitted = self.submit_versions(&[(actor, *submission)]).await?;
+        submitted
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| Err(StoreError::Corrupt("a submission stored no outcome".into())))
+    }
+
+    /// Store several submissions in one transaction — one commit, one fsync — each as
+    /// [`Store::submit_version`] would, with its own actor and result: one whose listing does
+    /// not exist or whose version exists already stores nothing (both are found before it
+    /// writes), and the others are stored. A database error fails the whole batch, and nothing
+    /// of it is stored.
+    pub async fn submit_versions(
+        &self,
+        submissions: &[(&str, Submission<'_>)],
+    ) -> Result<Vec<Result<VersionRecord, StoreError>>, StoreError> {
         let mut tx = self.write().await?;
-        let listing = listing_id(&mut tx, slug).await?;
+        let mut out = Vec::with_capacity(submissions.len());
+        for (actor, submission) in submissions {
+            out.push(match self.submit_in(&mut tx, actor, submission).await {
+                Err(e @ (StoreError::NotFound(_) | StoreError::Exists(_))) => Err(e),
+                Err(e) => return Err(e),
+                Ok(record) => Ok(record),
+            });
+        }
+        self.fault("submit.before-commit");
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// Everything [`Store::submit_version`] writes, on `tx`; *not found* and *exists* are
+    /// found before anything is written.
+    async fn submit_in(
+        &self,
+        tx: &mut AnyConnection,
+        actor: &str,
+        submission: &Submission<'_>,
+    ) -> Result<VersionRecord, StoreError> {
+        let Submission { slug, version, manifest, checks } = *submission;
+        let listing = listing_id(&mut *tx, slug).await?;
         let digest = hex::encode(Sha256::digest(manifest.as_bytes()));
         let at = now();
         let inserted = sqlx::query_as::<_, Id>(
@@ -498,7 +532,7 @@ impl Store {
             return Err(StoreError::Exists(format!("version {version} of `{slug}`")));
         };
         self.fault("submit.version-inserted");
-        insert_components(&mut tx, Components::Version, id, checks, at).await?;
+        insert_components(&mut *tx, Components::Version, id, checks, at).await?;
         sqlx::query(
             "INSERT INTO jobs (kind, version_id, reason, dedupe, state, created_at, enqueued_ms) \
              VALUES ('review', $1, 'submission', $2, 'pending', $3, $4)",
@@ -510,9 +544,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         let detail = format!("digest={digest} checks={}", checks.len());
-        append(&mut tx, actor, "version.submit", &format!("listing:{slug}@{version}"), &detail).await?;
-        self.fault("submit.before-commit");
-        tx.commit().await?;
+        append(&mut *tx, actor, "version.submit", &format!("listing:{slug}@{version}"), &detail).await?;
         Ok(VersionRecord {
             id: VersionId(id),
             listing: ListingId(listing),
@@ -886,35 +918,78 @@ async fn advance(
     Ok(row.map(|Id { id }| id))
 }
 
-/// Append to the audit chain inside the caller's write transaction.
+/// The audit head this process last appended: a guess at the next append's predecessor.
+///
+/// An append would read the head back before inserting after it, one statement more under the
+/// writer for every event. Instead it inserts after this guess in one statement that also
+/// checks the guess: the event at the guessed seq has the guessed hash and none comes after it.
+/// A guess gone stale (another process appended since, the transaction that appended it rolled
+/// back, another store in this process) inserts nothing, and the append reads the head and
+/// inserts as before. So the guess can never put an event in the wrong place, whichever
+/// database it came from, and one guess for the whole process is enough.
+static HEAD_GUESS: std::sync::Mutex<Option<(i64, String)>> = std::sync::Mutex::new(None);
+
+/// Append to the audit chain inside the caller's write transaction. Whether the guess of the
+/// head held (one statement) or the head was read back (two).
 async fn append(
     tx: &mut AnyConnection,
     actor: &str,
     action: &str,
     subject: &str,
     detail: &str,
-) -> Result<(), sqlx::Error> {
-    let head = sqlx::query_as::<_, ChainHead>("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
-        .fetch_optional(&mut *tx)
-        .await?;
-    let (seq, prev) = match head {
-        Some(ChainHead { seq, hash }) => (seq + 1, hash),
-        None => (1, audit::GENESIS.to_owned()),
+) -> Result<bool, sqlx::Error> {
+    let event = (now(), actor, action, subject, detail);
+    let guess = HEAD_GUESS.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    let guessed = match guess {
+        Some(head) => insert_after(tx, head, event).await?,
+        None => None,
     };
-    let at = now();
+    let held = guessed.is_some();
+    let appended = match guessed {
+        Some(appended) => appended,
+        None => {
+            let head = sqlx::query_as::<_, ChainHead>("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+                .fetch_optional(&mut *tx)
+                .await?
+                .map_or((0, audit::GENESIS.to_owned()), |ChainHead { seq, hash }| (seq, hash));
+            insert_after(tx, head, event)
+                .await?
+                .ok_or_else(|| sqlx::Error::Protocol("the audit chain's head moved under the writer lock".into()))?
+        }
+    };
+    *HEAD_GUESS.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(appended);
+    Ok(held)
+}
+
+/// Insert `event` (`at`, actor, action, subject, detail) right after `head` (`(0, GENESIS)`:
+/// first), only if `head` is the chain's head: the event at its seq has its hash, and none
+/// follows it. The new head, or `None` when `head` is not the head (nothing inserted).
+async fn insert_after(
+    tx: &mut AnyConnection,
+    (head, prev): (i64, String),
+    (at, actor, action, subject, detail): (i64, &str, &str, &str, &str),
+) -> Result<Option<(i64, String)>, sqlx::Error> {
+    let seq = head + 1;
     let hash = audit::hash(&prev, seq, at, actor, action, subject, detail);
-    sqlx::query("INSERT INTO audit_events (seq, at, actor, action, subject, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-        .bind(seq)
-        .bind(at)
-        .bind(actor)
-        .bind(action)
-        .bind(subject)
-        .bind(detail)
-        .bind(prev)
-        .bind(hash)
-        .execute(&mut *tx)
-        .await?;
-    Ok(())
+    let inserted = sqlx::query(
+        "INSERT INTO audit_events (seq, at, actor, action, subject, detail, prev_hash, hash) \
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8 \
+         WHERE ($9 = 0 OR EXISTS (SELECT 1 FROM audit_events WHERE seq = $9 AND hash = $7)) \
+         AND NOT EXISTS (SELECT 1 FROM audit_events WHERE seq > $9)",
+    )
+    .bind(seq)
+    .bind(at)
+    .bind(actor)
+    .bind(action)
+    .bind(subject)
+    .bind(detail)
+    .bind(prev)
+    .bind(&hash)
+    .bind(head)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    Ok((inserted == 1).then_some((seq, hash)))
 }
 
 /// Whose components a list is: a version's shipped checks, a pack's rules, a check update.
@@ -1124,7 +1199,7 @@ mod tests {
 
     use std::time::Duration;
 
-    use super::Store;
+    use super::{HEAD_GUESS, Store, append};
 
     /// A writer waits for the one holding the writer's turn, and a write transaction dropped
     /// without a commit rolls back and gives the turn up; many writers at once each get it.
@@ -1158,5 +1233,49 @@ mod tests {
             writer.await.unwrap().unwrap();
         }
         assert_eq!(store.verify_audit().await.unwrap().unwrap(), 65, "one event per partner, chained");
+    }
+
+    /// An append inserts after its guess of the head in one statement when the guess holds,
+    /// and in the right place when it does not: another process appended since, the
+    /// transaction that guessed rolled back, or the guess is of another database.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_stale_guess_of_the_audit_head_still_appends_in_its_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("assay.db").display());
+        // Two stores on one database, as two processes would be.
+        let (store, other) = (Store::open(&url).await.unwrap(), Store::open(&url).await.unwrap());
+        let reader = &store;
+        let head = move || async move { reader.audit_head().await.unwrap().map(|h| (h.seq, h.hash)) };
+        // The guess is this process's; other tests move it too, so each case sets it and
+        // appends at once.
+        let guess = |g: Option<(i64, String)>| *HEAD_GUESS.lock().unwrap() = g;
+        let append_now = |g: Option<(i64, String)>| {
+            let store = store.clone();
+            async move {
+                let mut tx = store.write().await.unwrap();
+                guess(g);
+                let held = append(&mut tx, "test", "test.append", "test", "").await.unwrap();
+                tx.commit().await.unwrap();
+                held
+            }
+        };
+        assert!(!append_now(None).await, "nothing to guess from: the head is read");
+        assert!(append_now(head().await).await, "the head as guessed: one statement");
+        let stale = head().await;
+        other.ensure_partner("test", "acme", &[]).await.unwrap();
+        assert!(!append_now(stale.clone()).await, "another process appended since the guess");
+        assert!(!append_now(Some((2, "0".repeat(64)))).await, "a guess of another chain");
+        assert!(!append_now(Some((99, "0".repeat(64)))).await, "a guess beyond the head");
+        // A transaction that appended, then rolled back, leaves a guess of an event that never was.
+        let mut tx = store.write().await.unwrap();
+        guess(head().await);
+        assert!(append(&mut tx, "test", "test.rolled-back", "test", "").await.unwrap());
+        drop(tx);
+        let never = HEAD_GUESS.lock().unwrap().clone();
+        assert!(!append_now(never).await, "the guessed event was rolled back");
+        let events = store.audit_events().await.unwrap();
+        assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), (1..=7).collect::<Vec<_>>());
+        assert!(events.iter().all(|e| e.action != "test.rolled-back"));
+        assert_eq!(store.verify_audit().await.unwrap(), Ok(7), "one chain, no gaps");
     }
 }

@@ -292,17 +292,15 @@ impl Store {
         lease_secs: i64,
         limit: usize,
     ) -> Result<Vec<(Claim, VersionRecord)>, StoreError> {
-        let sql = format!("{} LIMIT 1", self.claimable_reviews());
         let mut out = Vec::new();
         while out.len() < limit {
-            let Some(Id { id: job }) =
-                sqlx::query_as::<_, Id>(sqlx::AssertSqlSafe(sql.clone())).fetch_optional(&mut *tx).await?
-            else {
+            // The oldest claimable job is picked and stamped in one statement.
+            let (stamped, mut claims) = self.stamp_claims(&mut *tx, Claiming::OldestReview, actor, lease_secs).await?;
+            if stamped == 0 {
                 break;
-            };
-            let Some(claim) = self.stamp_claims(&mut *tx, &[job], actor, lease_secs).await?.pop() else {
-                continue;
-            };
+            }
+            let Some(claim) = claims.pop() else { continue };
+            let job = claim.lease.job.0;
             let mut version = sqlx::query_as::<_, VersionRow>(concat!(select_versions!(), " WHERE v.id = $1"))
                 .bind(claim.version)
                 .fetch_one(&mut *tx)
@@ -443,7 +441,7 @@ impl Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let claims = self.stamp_claims(&mut tx, &ids, worker, lease_secs).await?;
+        let (_, claims) = self.stamp_claims(&mut tx, Claiming::Ids(&ids), worker, lease_secs).await?;
         if claims.is_empty() {
             tx.commit().await?;
             return Ok(Vec::new());
@@ -526,31 +524,38 @@ impl Store {
         Ok(out)
     }
 
-    /// Stamp `ids` (already chosen, and locked on PostgreSQL) with a new lease, and deal with
-    /// jobs whose workers keep getting lost. Returns the claims to run.
+    /// Stamp the jobs `which` names (chosen by the caller and locked on PostgreSQL, or the
+    /// oldest claimable review, under the writer) with a new lease, and deal with jobs whose
+    /// workers keep getting lost. Returns how many were stamped, and the claims to run.
     async fn stamp_claims(
         &self,
         tx: &mut AnyConnection,
-        ids: &[i64],
+        which: Claiming<'_>,
         worker: &str,
         lease_secs: i64,
-    ) -> Result<Vec<Claim>, StoreError> {
+    ) -> Result<(usize, Vec<Claim>), StoreError> {
+        let jobs = match which {
+            Claiming::Ids(ids) => format!("IN ({})", params(4, ids.len())),
+            Claiming::OldestReview => format!("= ({} LIMIT 1)", self.claimable_reviews()),
+        };
         let sql = format!(
             "UPDATE jobs SET lease = lease + 1, attempts = attempts + 1, worker = $1, leased_until = {} + $2, \
              node = $3, lost = lost + CASE WHEN leased_until IS NULL THEN 0 ELSE 1 END \
-             WHERE id IN ({}) RETURNING id, version_id, pack_id, reason, lease, attempts, lost, kind, enqueued_ms",
+             WHERE id {jobs} RETURNING id, version_id, pack_id, reason, lease, attempts, lost, kind, enqueued_ms",
             self.db_now(),
-            params(4, ids.len())
         );
         let mut query = sqlx::query_as::<_, ClaimRow>(sqlx::AssertSqlSafe(sql))
             .bind(worker)
             .bind(lease_secs)
             .bind(self.node_slot());
-        for id in ids {
-            query = query.bind(*id);
+        if let Claiming::Ids(ids) = which {
+            for id in ids {
+                query = query.bind(*id);
+            }
         }
         let mut rows: Vec<(Claim, i64)> = query.fetch_all(&mut *tx).await?.into_iter().map(ClaimRow::claim).collect();
         rows.sort_by_key(|(c, _)| c.lease.job.0);
+        let stamped = rows.len();
         let mut out = Vec::with_capacity(rows.len());
         for (claim, lost) in rows {
             if lost < MAX_LOST {
@@ -600,7 +605,7 @@ impl Store {
                 }
             }
         }
-        Ok(out)
+        Ok((stamped, out))
     }
 
     /// Record re-check verdicts, each with its job's completion, in one transaction. A result
@@ -630,7 +635,7 @@ impl Store {
         let accepted: Vec<&RecheckResult> = results.iter().filter(|r| ended.contains(&r.lease.job.0)).collect();
         done.refused = results.len() - accepted.len();
         for chunk in accepted.chunks(200) {
-            let rows = super::reviews::placeholders(chunk.len(), 10);
+            let rows = super::reviews::placeholders(self.backend, chunk.len(), 10);
             let sql = format!(
                 "INSERT INTO rechecks (job_id, version_id, pack_id, pack_name, pack_version, verdict, blocking, findings, fuel, created_at) \
                  VALUES {rows}"
@@ -928,6 +933,15 @@ pub(crate) struct Claim {
     reason: String,
     kind: String,
     enqueued_ms: Option<i64>,
+}
+
+/// Which jobs [`Store::stamp_claims`] claims.
+#[derive(Clone, Copy)]
+enum Claiming<'a> {
+    /// These, picked by the caller.
+    Ids(&'a [i64]),
+    /// The oldest claimable review job, picked in the claim's own statement.
+    OldestReview,
 }
 
 /// Whether an advisory lock was taken.
