@@ -927,7 +927,19 @@ async fn advance(
 /// back, another store in this process) inserts nothing, and the append reads the head and
 /// inserts as before. So the guess can never put an event in the wrong place, whichever
 /// database it came from, and one guess for the whole process is enough.
-static HEAD_GUESS: std::sync::Mutex<Option<(i64, String)>> = std::sync::Mutex::new(None);
+static HEAD_GUESS: std::sync::Mutex<HeadGuess> = std::sync::Mutex::new(HeadGuess { head: None, trusted: false });
+
+/// The last head appended, and whether to insert after it unread.
+///
+/// A stale guess costs a statement (the insert that inserts nothing), so a guess that just
+/// missed is not trusted: the next append reads the head first, as it did before guesses, and
+/// trusts the guess again once the head it reads is the one it guessed. Where several
+/// processes append in turn (`assay worker` nodes on one database) guesses keep missing, and an
+/// append costs what it did before, not a statement more.
+struct HeadGuess {
+    head: Option<(i64, String)>,
+    trusted: bool,
+}
 
 /// Append to the audit chain inside the caller's write transaction. Whether the guess of the
 /// head held (one statement) or the head was read back (two).
@@ -939,25 +951,32 @@ async fn append(
     detail: &str,
 ) -> Result<bool, sqlx::Error> {
     let event = (now(), actor, action, subject, detail);
-    let guess = HEAD_GUESS.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
-    let guessed = match guess {
-        Some(head) => insert_after(tx, head, event).await?,
-        None => None,
+    let (guess, trusted) = {
+        let guess = HEAD_GUESS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        (guess.head.clone(), guess.trusted)
+    };
+    let guessed = match &guess {
+        Some(head) if trusted => insert_after(tx, head.clone(), event).await?,
+        _ => None,
     };
     let held = guessed.is_some();
-    let appended = match guessed {
-        Some(appended) => appended,
+    let (appended, trust) = match guessed {
+        Some(appended) => (appended, true),
         None => {
             let head = sqlx::query_as::<_, ChainHead>("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
                 .fetch_optional(&mut *tx)
                 .await?
                 .map_or((0, audit::GENESIS.to_owned()), |ChainHead { seq, hash }| (seq, hash));
-            insert_after(tx, head, event)
+            // Trusted next time only if this untrusted guess would have held.
+            let would_have_held = !trusted && guess.as_ref() == Some(&head);
+            let appended = insert_after(tx, head, event)
                 .await?
-                .ok_or_else(|| sqlx::Error::Protocol("the audit chain's head moved under the writer lock".into()))?
+                .ok_or_else(|| sqlx::Error::Protocol("the audit chain's head moved under the writer lock".into()))?;
+            (appended, would_have_held)
         }
     };
-    *HEAD_GUESS.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(appended);
+    *HEAD_GUESS.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+        HeadGuess { head: Some(appended), trusted: trust };
     Ok(held)
 }
 
@@ -1203,7 +1222,7 @@ mod tests {
 
     use std::time::Duration;
 
-    use super::{HEAD_GUESS, Store, append};
+    use super::{HEAD_GUESS, HeadGuess, Store, append};
 
     /// A writer waits for the one holding the writer's turn, and a write transaction dropped
     /// without a commit rolls back and gives the turn up; many writers at once each get it.
@@ -1250,9 +1269,9 @@ mod tests {
         let (store, other) = (Store::open(&url).await.unwrap(), Store::open(&url).await.unwrap());
         let reader = &store;
         let head = move || async move { reader.audit_head().await.unwrap().map(|h| (h.seq, h.hash)) };
-        // The guess is this process's; other tests move it too, so each case sets it and
-        // appends at once.
-        let guess = |g: Option<(i64, String)>| *HEAD_GUESS.lock().unwrap() = g;
+        // The guess is this process's; other tests move it too, so each case sets it (trusted)
+        // and appends at once.
+        let guess = |g: Option<(i64, String)>| *HEAD_GUESS.lock().unwrap() = HeadGuess { head: g, trusted: true };
         let append_now = |g: Option<(i64, String)>| {
             let store = store.clone();
             async move {
@@ -1275,11 +1294,42 @@ mod tests {
         guess(head().await);
         assert!(append(&mut tx, "test", "test.rolled-back", "test", "").await.unwrap());
         drop(tx);
-        let never = HEAD_GUESS.lock().unwrap().clone();
+        let never = HEAD_GUESS.lock().unwrap().head.clone();
         assert!(!append_now(never).await, "the guessed event was rolled back");
         let events = store.audit_events().await.unwrap();
         assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), (1..=7).collect::<Vec<_>>());
         assert!(events.iter().all(|e| e.action != "test.rolled-back"));
         assert_eq!(store.verify_audit().await.unwrap(), Ok(7), "one chain, no gaps");
+    }
+
+    /// A guess that missed is not tried again until the head read back shows it would have
+    /// held: where processes append in turn, an append costs no more than reading the head.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_guess_that_missed_is_trusted_again_only_once_it_would_hold() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_data_dir(dir.path()).await.unwrap();
+        store.ensure_partner("test", "acme", &[]).await.unwrap();
+        // Each case sets the guess and appends at once (other tests move the one guess).
+        let append_after = |g: HeadGuess| {
+            let store = store.clone();
+            async move {
+                let mut tx = store.write().await.unwrap();
+                *HEAD_GUESS.lock().unwrap() = g;
+                let held = append(&mut tx, "test", "test.append", "test", "").await.unwrap();
+                let trusted = HEAD_GUESS.lock().unwrap().trusted;
+                tx.commit().await.unwrap();
+                (held, trusted)
+            }
+        };
+        let stale = Some((99, "0".repeat(64)));
+        assert_eq!(append_after(HeadGuess { head: stale.clone(), trusted: true }).await, (false, false), "missed");
+        let head = store.audit_head().await.unwrap().map(|h| (h.seq, h.hash));
+        // Untrusted and right: the head is read (no insert tried), and the guess is trusted again.
+        assert_eq!(append_after(HeadGuess { head: head.clone(), trusted: false }).await, (false, true));
+        let head = store.audit_head().await.unwrap().map(|h| (h.seq, h.hash));
+        assert_eq!(append_after(HeadGuess { head, trusted: true }).await, (true, true), "held");
+        // Untrusted and wrong (another process appended): still untrusted.
+        assert_eq!(append_after(HeadGuess { head: stale, trusted: false }).await, (false, false));
+        assert_eq!(store.verify_audit().await.unwrap(), Ok(5));
     }
 }
