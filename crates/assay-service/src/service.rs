@@ -143,9 +143,12 @@ pub struct Service {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) config: ServiceConfig,
     pub(crate) wake: Arc<Notify>,
-    /// Woken whenever this process records a review or a batch of re-checks: long polls
-    /// (`version_when_reviewed`, `rechecks_when_recorded`, `rollout_when_done`) answer at once.
+    /// Woken whenever this process records a batch of re-checks: long polls
+    /// (`rechecks_when_recorded`, `rollout_when_done`) answer at once.
     pub(crate) reviewed: Arc<Notify>,
+    /// Long polls for a version's verdict (`version_when_reviewed`), by version: a review this
+    /// process records wakes only the polls waiting for it.
+    pub(crate) verdicts: Arc<VerdictWaiters>,
     /// Group commit for the verdicts of reviews that finish together.
     pub(crate) recorder: Arc<crate::recorder::Recorder>,
     /// Group commit for submissions that arrive together.
@@ -191,6 +194,7 @@ impl Service {
             config,
             wake: Arc::new(Notify::new()),
             reviewed: Arc::new(Notify::new()),
+            verdicts: Arc::default(),
             recorder: Arc::default(),
             submitter: Arc::default(),
             carried: Arc::default(),
@@ -357,7 +361,7 @@ impl Service {
         job: i64,
         wait: std::time::Duration,
     ) -> Result<Vec<assay_core::review::RecheckRecord>, ServiceError> {
-        self.long_poll(wait, std::time::Duration::ZERO, || async move {
+        self.long_poll(&self.reviewed, wait, std::time::Duration::ZERO, || async move {
             // Asked before the list is read, so a job that finishes in between is in the list.
             let pending = self.store.recheck_pending(job, slug, version).await?;
             let rechecks = self.rechecks(who, slug, version).await?;
@@ -368,12 +372,13 @@ impl Service {
     }
 
     /// A long poll: `poll` until it says it is done, or until `wait` has passed, and answer
-    /// what it read last. Between polls it waits to be woken by a verdict this process records
-    /// (`reviewed`, listened to before each poll, so one recorded in between is not
+    /// what it read last. Between polls it waits to be woken through `wake` by what this
+    /// process records (listened to before each poll, so one recorded in between is not
     /// missed), or [`LONG_POLL_RECHECK`] for other processes', and at least `spacing` from
     /// the poll before.
     pub(crate) async fn long_poll<T, F, Polled>(
         &self,
+        wake: &Notify,
         wait: std::time::Duration,
         spacing: std::time::Duration,
         mut poll: F,
@@ -384,7 +389,7 @@ impl Service {
     {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
-            let recorded = self.reviewed.notified();
+            let recorded = wake.notified();
             tokio::pin!(recorded);
             recorded.as_mut().enable();
             let polled = tokio::time::Instant::now();
@@ -491,10 +496,11 @@ impl Service {
         wait: std::time::Duration,
     ) -> Result<VersionView, ServiceError> {
         // Whether the caller may see the version is decided once; each wake-up then reads the
-        // version's row alone (every recorded review wakes every waiting poll), and the whole
-        // view is built once, for the answer.
+        // version's row alone (a recorded review wakes only the polls for its version), and the
+        // whole view is built once, for the answer.
         self.listing(who, slug).await?;
-        self.long_poll(wait, std::time::Duration::ZERO, || async move {
+        let wake = self.verdicts.listen(slug, version);
+        self.long_poll(&wake, wait, std::time::Duration::ZERO, || async move {
             let state = self.version_record(slug, version).await?.state;
             Ok(((), !matches!(state, VersionState::Submitted | VersionState::Checking)))
         })
@@ -759,6 +765,43 @@ pub(crate) fn stored<'a>(checks: &'a [UploadedCheck], digests: &'a [String]) -> 
     checks.iter().zip(digests).map(|(c, digest)| NewCheck { name: &c.name, digest, bytes: &c.bytes }).collect()
 }
 
+/// The long polls waiting for versions' verdicts, by `slug@version`: a recorded review wakes
+/// only its own version's polls, not every poll of every client (each woken poll reads its
+/// version's row, and on SQLite each read after a write refills a connection's page cache).
+#[derive(Debug, Default)]
+pub(crate) struct VerdictWaiters(std::sync::Mutex<std::collections::HashMap<String, std::sync::Weak<Notify>>>);
+
+impl VerdictWaiters {
+    /// What the polls for `slug`@`version` listen on, for as long as one holds it.
+    pub(crate) fn listen(&self, slug: &str, version: &str) -> Arc<Notify> {
+        let mut waiters = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let key = format!("{slug}@{version}");
+        if let Some(wake) = waiters.get(&key).and_then(std::sync::Weak::upgrade) {
+            return wake;
+        }
+        // Versions no poll waits for any more are forgotten as new ones come.
+        waiters.retain(|_, wake| wake.strong_count() > 0);
+        let wake = Arc::new(Notify::new());
+        waiters.insert(key, Arc::downgrade(&wake));
+        wake
+    }
+
+    /// Wake the polls waiting for `slug`@`version`, if any.
+    pub(crate) fn wake(&self, slug: &str, version: &str) {
+        let waiters = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(wake) = waiters.get(&format!("{slug}@{version}")).and_then(std::sync::Weak::upgrade) {
+            wake.notify_waiters();
+        }
+    }
+
+    /// How many versions polls wait for now.
+    #[cfg(test)]
+    pub(crate) fn waiting(&self) -> usize {
+        let waiters = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        waiters.values().filter(|wake| wake.strong_count() > 0).count()
+    }
+}
+
 /// A validated submission, owned while it waits for its commit ([`Service::submit`]).
 #[derive(Debug)]
 pub(crate) struct PendingSubmission {
@@ -818,8 +861,38 @@ mod tests {
     use assay_core::Capability;
     use assay_store::{Store, StoreError};
 
-    use super::{PendingSubmission, Submitted, UploadedCheck, submit_together};
+    use super::{PendingSubmission, Submitted, UploadedCheck, VerdictWaiters, submit_together};
     use crate::group::GroupCommit;
+
+    #[tokio::test]
+    async fn a_verdict_wakes_only_the_polls_for_its_version() {
+        use std::future::Future as _;
+        use std::task::{Context, Poll, Waker};
+
+        let waiters = VerdictWaiters::default();
+        let (first, second, other) =
+            (waiters.listen("acme", "1.0.0"), waiters.listen("acme", "1.0.0"), waiters.listen("acme", "1.0.1"));
+        assert!(Arc::ptr_eq(&first, &second), "polls for one version share one wake-up");
+        assert_eq!(waiters.waiting(), 2);
+        {
+            let (woken, again, asleep) = (first.notified(), second.notified(), other.notified());
+            tokio::pin!(woken, again, asleep);
+            for listening in [woken.as_mut(), again.as_mut(), asleep.as_mut()] {
+                listening.enable();
+            }
+            waiters.wake("acme", "1.0.0");
+            waiters.wake("acme", "2.0.0"); // nobody waits for it: nothing happens
+            let mut cx = Context::from_waker(Waker::noop());
+            assert!(woken.as_mut().poll(&mut cx).is_ready(), "the version's poll is woken");
+            assert!(again.as_mut().poll(&mut cx).is_ready(), "every poll of the version is woken");
+            assert_eq!(asleep.as_mut().poll(&mut cx), Poll::Pending, "another version's poll sleeps on");
+        }
+        // A version no poll waits for any more is forgotten.
+        drop((first, second));
+        let _next = waiters.listen("acme", "1.0.2");
+        assert_eq!(waiters.waiting(), 2);
+        assert_eq!(waiters.0.lock().unwrap().len(), 2, "1.0.0 was forgotten");
+    }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn submissions_that_arrive_while_a_commit_runs_are_stored_together() {

@@ -158,7 +158,7 @@ impl Service {
         match result {
             Ok(recorded) => {
                 metrics::counter!("assay_reviews_total", "verdict" => verdict.as_str()).increment(1);
-                self.reviewed.notify_waiters();
+                self.verdicts.wake(&slug, &version);
                 if let Some(queued) = claimed.enqueued_ms {
                     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
                     let waited = (now.as_millis() as i64 - queued).max(0) as f64 / 1000.0;
@@ -171,7 +171,7 @@ impl Service {
             Err(StoreError::Conflict { current }) => {
                 tracing::info!(%slug, %version, %current, "review result not needed any more");
                 self.store.finish_job(claimed.lease.job).await?;
-                self.reviewed.notify_waiters();
+                self.verdicts.wake(&slug, &version);
                 Ok(self.store.version(&slug, &version).await?)
             }
             // The lease lapsed while the review ran: whoever holds the job now records it.
