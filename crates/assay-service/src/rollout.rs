@@ -170,7 +170,7 @@ impl Service {
         wait: std::time::Duration,
     ) -> Result<Rollout, ServiceError> {
         const SPACING: std::time::Duration = std::time::Duration::from_millis(100);
-        self.long_poll(&self.reviewed, wait, SPACING, || async move {
+        self.long_poll(&self.rechecked, wait, SPACING, || async move {
             let rollout = self.rollout(who, name, version).await?;
             let done = rollout.jobs.waiting + rollout.jobs.running == 0;
             Ok((rollout, done))

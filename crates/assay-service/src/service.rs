@@ -145,7 +145,7 @@ pub struct Service {
     pub(crate) wake: Arc<Notify>,
     /// Woken whenever this process records a batch of re-checks: long polls
     /// (`rechecks_when_recorded`, `rollout_when_done`) answer at once.
-    pub(crate) reviewed: Arc<Notify>,
+    pub(crate) rechecked: Arc<Notify>,
     /// Long polls for a version's verdict (`version_when_reviewed`), by version: a review this
     /// process records wakes only the polls waiting for it.
     pub(crate) verdicts: Arc<VerdictWaiters>,
@@ -193,7 +193,7 @@ impl Service {
             clock: Arc::new(SystemClock),
             config,
             wake: Arc::new(Notify::new()),
-            reviewed: Arc::new(Notify::new()),
+            rechecked: Arc::new(Notify::new()),
             verdicts: Arc::default(),
             recorder: Arc::default(),
             submitter: Arc::default(),
@@ -361,7 +361,7 @@ impl Service {
         job: i64,
         wait: std::time::Duration,
     ) -> Result<Vec<assay_core::review::RecheckRecord>, ServiceError> {
-        self.long_poll(&self.reviewed, wait, std::time::Duration::ZERO, || async move {
+        self.long_poll(&self.rechecked, wait, std::time::Duration::ZERO, || async move {
             // Asked before the list is read, so a job that finishes in between is in the list.
             let pending = self.store.recheck_pending(job, slug, version).await?;
             let rechecks = self.rechecks(who, slug, version).await?;

@@ -226,7 +226,7 @@ impl Service {
         }
         metrics::counter!("assay_rechecks_total").increment(done.recorded as u64);
         if done.recorded > 0 {
-            self.reviewed.notify_waiters();
+            self.rechecked.notify_waiters();
         }
         if done.enforced > 0 {
             tracing::info!(

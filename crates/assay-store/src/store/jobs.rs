@@ -268,15 +268,14 @@ impl Store {
 
     /// Whether a review job is waiting to be claimed (read without the writer).
     pub(crate) async fn review_waiting(&self) -> Result<bool, StoreError> {
-        let sql = format!("{} LIMIT 1", self.claimable_reviews());
-        Ok(sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_optional(&self.pool).await?.is_some())
+        Ok(sqlx::query(sqlx::AssertSqlSafe(self.oldest_claimable_review())).fetch_optional(&self.pool).await?.is_some())
     }
 
-    /// The review jobs that may be claimed now, oldest first, as SQL.
-    fn claimable_reviews(&self) -> String {
+    /// The oldest review job that may be claimed now, as SQL.
+    fn oldest_claimable_review(&self) -> String {
         format!(
             "SELECT id FROM jobs WHERE state = 'pending' AND kind = 'review' AND run_after <= {now} \
-             AND (leased_until IS NULL OR leased_until < {now}) ORDER BY id",
+             AND (leased_until IS NULL OR leased_until < {now}) ORDER BY id LIMIT 1",
             now = self.db_now()
         )
     }
@@ -536,7 +535,7 @@ impl Store {
     ) -> Result<(usize, Vec<Claim>), StoreError> {
         let jobs = match which {
             Claiming::Ids(ids) => format!("IN ({})", params(4, ids.len())),
-            Claiming::OldestReview => format!("= ({} LIMIT 1)", self.claimable_reviews()),
+            Claiming::OldestReview => format!("= ({})", self.oldest_claimable_review()),
         };
         let sql = format!(
             "UPDATE jobs SET lease = lease + 1, attempts = attempts + 1, worker = $1, leased_until = {} + $2, \
