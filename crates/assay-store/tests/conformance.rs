@@ -1202,6 +1202,12 @@ async fn a_job_whose_workers_keep_dying_quarantines_its_components_then_dies(sto
     let claim = store.claim_rechecks("w", -1, 10, true).await.unwrap().pop().unwrap();
     assert!(claim.checks.is_empty(), "the quarantined component is left out");
     assert_eq!(store.quarantined(&[&digest]).await.unwrap(), std::slice::from_ref(&digest));
+    assert_eq!(
+        store.quarantined(&["sha256:never-stored", &digest]).await.unwrap(),
+        std::slice::from_ref(&digest),
+        "one query finds the quarantined among several digests"
+    );
+    assert!(store.quarantined(&[]).await.unwrap().is_empty());
     // It keeps dying with nothing left to quarantine: dead, with the reason.
     for _ in 1..assay_store::MAX_LOST {
         assert_eq!(store.claim_rechecks("w", -1, 10, true).await.unwrap().len(), 1);

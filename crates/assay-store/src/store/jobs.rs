@@ -233,20 +233,17 @@ impl Store {
         Ok(row.map(|BytesRow { bytes }| bytes))
     }
 
-    /// Which of `digests` are quarantined.
+    /// Which of `digests` are quarantined, in one query.
     pub async fn quarantined(&self, digests: &[&str]) -> Result<Vec<String>, StoreError> {
-        let mut out = Vec::new();
-        for digest in digests {
-            if sqlx::query("SELECT 1 FROM quarantine WHERE digest = $1")
-                .bind(*digest)
-                .fetch_optional(&self.pool)
-                .await?
-                .is_some()
-            {
-                out.push((*digest).to_owned());
-            }
+        if digests.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(out)
+        let sql = format!("SELECT digest FROM quarantine WHERE digest IN ({})", params(1, digests.len()));
+        let mut query = sqlx::query_as::<_, DigestRow>(sqlx::AssertSqlSafe(sql));
+        for digest in digests {
+            query = query.bind(*digest);
+        }
+        Ok(query.fetch_all(&self.pool).await?.into_iter().map(|DigestRow { digest }| digest).collect())
     }
 
     /// Claim the oldest waiting review job for `lease_secs` seconds, starting its version's
@@ -474,9 +471,9 @@ impl Store {
             &versions,
         )
         .await?;
+        let digests: Vec<&str> = updated.values().flatten().map(|(_, d)| d.as_str()).collect();
+        let bad = self.quarantined(&digests).await?;
         for list in updated.values_mut() {
-            let digests: Vec<&str> = list.iter().map(|(_, d)| d.as_str()).collect();
-            let bad = self.quarantined(&digests).await?;
             list.retain(|(_, d)| !bad.contains(d));
         }
         checks.extend(updated);
@@ -876,6 +873,18 @@ impl Store {
         Ok(n)
     }
 
+    /// How many unfinished jobs have lost their worker (crashed, killed, or its lease lapsed)
+    /// at least `times` times. A job lost [`MAX_LOST`] times has its partner components
+    /// quarantined on its next claim, or is dead when it has none.
+    pub async fn jobs_lost_at_least(&self, times: i64) -> Result<i64, StoreError> {
+        let Count { n } =
+            sqlx::query_as::<_, Count>("SELECT COUNT(*) AS n FROM jobs WHERE state = 'pending' AND lost >= $1")
+                .bind(times)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(n)
+    }
+
     /// Dead-lettered jobs, newest first.
     pub async fn dead_jobs(&self, limit: i64) -> Result<Vec<DeadJob>, StoreError> {
         let rows = sqlx::query_as::<_, DeadJobRow>(
@@ -1008,6 +1017,12 @@ struct BytesRow {
 struct PreviousRow {
     manifest: String,
     version: String,
+}
+
+/// A quarantined component's digest.
+#[derive(sqlx::FromRow)]
+struct DigestRow {
+    digest: String,
 }
 
 /// A partner check (shipped or updated) of a version.
