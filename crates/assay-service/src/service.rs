@@ -497,21 +497,29 @@ impl Service {
     ) -> Result<VersionView, ServiceError> {
         // Whether the caller may see the version is decided once; each wake-up then reads the
         // version's row alone (a recorded review wakes only the polls for its version), and the
-        // whole view is built once, for the answer.
-        self.listing(who, slug).await?;
+        // answer is built around the row the last wake-up read.
+        let listing = self.listing(who, slug).await?;
         let wake = self.verdicts.listen(slug, version);
-        self.long_poll(&wake, wait, std::time::Duration::ZERO, || async move {
-            let state = self.version_record(slug, version).await?.state;
-            Ok(((), !matches!(state, VersionState::Submitted | VersionState::Checking)))
-        })
-        .await?;
-        self.version(who, slug, version).await
+        let record = self
+            .long_poll(&wake, wait, std::time::Duration::ZERO, || async move {
+                let record = self.version_record(slug, version).await?;
+                let reviewed = !matches!(record.state, VersionState::Submitted | VersionState::Checking);
+                Ok((record, reviewed))
+            })
+            .await?;
+        self.version_view(listing, record).await
     }
 
     /// A version with its latest review and the verdict decided now.
     pub async fn version(&self, who: &Principal, slug: &str, version: &str) -> Result<VersionView, ServiceError> {
         let listing = self.listing(who, slug).await?;
         let record = self.version_record(slug, version).await?;
+        self.version_view(listing, record).await
+    }
+
+    /// The view of a version whose listing and row the caller has read (and may see).
+    async fn version_view(&self, listing: ListingRecord, record: VersionRecord) -> Result<VersionView, ServiceError> {
+        let (slug, version) = (listing.slug.as_str(), record.version.as_str());
         let review = self.store.latest_review(slug, version).await?;
         let waivers = self.store.waivers(slug).await?;
         let live: Vec<_> = waivers.iter().map(|w| w.waiver.clone()).collect();

@@ -85,6 +85,15 @@ macro_rules! select_queue {
     };
 }
 
+/// A queue entry with its place: how many wait before it, and in all.
+#[derive(sqlx::FromRow)]
+struct PlaceRow {
+    before: i64,
+    waiting: i64,
+    #[sqlx(flatten)]
+    entry: QueueRow,
+}
+
 #[derive(sqlx::FromRow)]
 struct QueueRow {
     id: i64,
@@ -261,23 +270,18 @@ impl Store {
     }
 
     /// A version's place in the queue: its entry, how many wait before it, and how many wait
-    /// in all; `None` unless it awaits a reviewer.
+    /// in all; `None` unless it awaits a reviewer. One statement, so the three agree (one
+    /// snapshot) and a version's page pays one query for them, not three.
     pub async fn queue_place(&self, id: VersionId) -> Result<Option<(QueueEntry, i64, i64)>, StoreError> {
-        let row =
-            sqlx::query_as::<_, QueueRow>(concat!(select_queue!(), " WHERE v.state = 'awaiting_review' AND v.id = $1"))
-                .bind(id.0)
-                .fetch_optional(&self.pool)
-                .await?;
-        let Some(entry) = row.map(QueueRow::entry).transpose()? else { return Ok(None) };
-        let Count { n: before } = sqlx::query_as::<_, Count>(
-            "SELECT COUNT(*) AS n FROM versions WHERE state = 'awaiting_review' \
-             AND (updated_at < $1 OR (updated_at = $1 AND id < $2))",
-        )
-        .bind(entry.waiting_since)
-        .bind(id.0)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(Some((entry, before, self.count_waiting().await?)))
+        let sql = select_queue!().replacen(
+            "SELECT ",
+            "SELECT (SELECT COUNT(*) FROM versions w WHERE w.state = 'awaiting_review' \
+             AND (w.updated_at < v.updated_at OR (w.updated_at = v.updated_at AND w.id < v.id))) AS before, \
+             (SELECT COUNT(*) FROM versions w WHERE w.state = 'awaiting_review') AS waiting, ",
+            1,
+        ) + " WHERE v.state = 'awaiting_review' AND v.id = $1";
+        let row = sqlx::query_as::<_, PlaceRow>(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_optional(&self.pool).await?;
+        row.map(|PlaceRow { before, waiting, entry }| Ok((entry.entry()?, before, waiting))).transpose()
     }
 
     /// How many versions await a reviewer's decision.
