@@ -903,19 +903,48 @@ async fn advance(
     next: VersionState,
     certify: bool,
 ) -> Result<Option<i64>, sqlx::Error> {
-    let row = sqlx::query_as::<_, Id>(
-        "UPDATE versions SET state = $1, revision = revision + 1, certified = CASE WHEN $2 = 1 THEN 1 ELSE certified END, updated_at = $3 \
-         WHERE state = $4 AND listing_id = (SELECT id FROM listings WHERE slug = $5) AND version = $6 RETURNING id",
-    )
-    .bind(next.as_str())
-    .bind(i64::from(certify))
-    .bind(now())
-    .bind(expected.as_str())
-    .bind(slug)
-    .bind(version)
-    .fetch_optional(&mut *tx)
-    .await?;
+    let row = advanced::<Id>(tx, (slug, version), expected, next, certify, "id").await?;
     Ok(row.map(|Id { id }| id))
+}
+
+/// [`advance`], returning the version as the transition left it: no read after the commit.
+pub(crate) async fn advance_to_record(
+    tx: &mut AnyConnection,
+    slug: &str,
+    version: &str,
+    expected: VersionState,
+    next: VersionState,
+) -> Result<Option<VersionRecord>, StoreError> {
+    const COLUMNS: &str = "id, listing_id, version, manifest, digest, state, revision, certified";
+    let row = advanced::<VersionRow>(tx, (slug, version), expected, next, false, COLUMNS).await?;
+    row.map(|row| VersionRow { slug: slug.to_owned(), ..row }.record()).transpose()
+}
+
+/// The transition's one statement, `RETURNING` the columns named.
+async fn advanced<R>(
+    tx: &mut AnyConnection,
+    (slug, version): (&str, &str),
+    expected: VersionState,
+    next: VersionState,
+    certify: bool,
+    returning: &str,
+) -> Result<Option<R>, sqlx::Error>
+where
+    R: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
+    let sql = format!(
+        "UPDATE versions SET state = $1, revision = revision + 1, certified = CASE WHEN $2 = 1 THEN 1 ELSE certified END, updated_at = $3 \
+         WHERE state = $4 AND listing_id = (SELECT id FROM listings WHERE slug = $5) AND version = $6 RETURNING {returning}"
+    );
+    sqlx::query_as::<_, R>(sqlx::AssertSqlSafe(sql))
+        .bind(next.as_str())
+        .bind(i64::from(certify))
+        .bind(now())
+        .bind(expected.as_str())
+        .bind(slug)
+        .bind(version)
+        .fetch_optional(&mut *tx)
+        .await
 }
 
 /// The audit head this process last appended: a guess at the next append's predecessor.
@@ -1117,11 +1146,13 @@ macro_rules! select_versions {
 }
 pub(crate) use select_versions;
 
-/// A version with its listing's slug ([`select_versions!`]).
+/// A version with its listing's slug ([`select_versions!`]; [`advance_to_record`] reads it
+/// without the slug, which its caller knows).
 #[derive(sqlx::FromRow)]
 struct VersionRow {
     id: i64,
     listing_id: i64,
+    #[sqlx(default)]
     slug: String,
     version: String,
     manifest: String,

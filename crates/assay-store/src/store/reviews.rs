@@ -9,7 +9,7 @@ use assay_core::{CheckRun, Finding, ResourceUsage, Transition, Verdict, VersionS
 use sqlx::AnyConnection;
 
 use super::jobs::Lease;
-use super::{Backend, Id, Store, StoreError, advance, append, corrupt, now};
+use super::{Backend, Id, Store, StoreError, advance_to_record, append, corrupt, now};
 pub use assay_core::review::StoredReview;
 
 /// A finished review, as [`Store::record_review`] takes it.
@@ -198,7 +198,7 @@ impl Store {
         if let [(slug, version, review)] = reviews {
             // One review: no savepoint. If it records nothing, nothing is claimed either.
             match self.record_in(&mut tx, actor, slug, version, review).await {
-                Ok(Some(())) => recorded.push(Ok(())),
+                Ok(Some(record)) => recorded.push(Ok(record)),
                 Ok(None) => {
                     drop(tx);
                     return Ok((vec![Err(self.lost_race(slug, version).await)], Vec::new()));
@@ -210,9 +210,9 @@ impl Store {
         for (slug, version, review) in reviews.iter().skip(recorded.len()) {
             let mut savepoint = sqlx::Acquire::begin(&mut *tx).await?;
             match self.record_in(&mut savepoint, actor, slug, version, review).await {
-                Ok(Some(())) => {
+                Ok(Some(record)) => {
                     savepoint.commit().await?;
-                    recorded.push(Ok(()));
+                    recorded.push(Ok(record));
                 }
                 Ok(None) => {
                     savepoint.rollback().await?;
@@ -234,10 +234,7 @@ impl Store {
         let mut out = Vec::with_capacity(reviews.len());
         for ((slug, version, _), result) in reviews.iter().zip(recorded) {
             out.push(match result {
-                Ok(()) => self
-                    .version(slug, version)
-                    .await?
-                    .ok_or_else(|| StoreError::NotFound(format!("version {version} of `{slug}`"))),
+                Ok(record) => Ok(record),
                 Err(None) => Err(self.lost_race(slug, version).await),
                 Err(Some(e)) => Err(e),
             });
@@ -249,8 +246,8 @@ impl Store {
         Ok((out, next))
     }
 
-    /// Everything [`Store::record_review`] writes, on `tx`. `None` when the version is not
-    /// `checking` any more (nothing written).
+    /// Everything [`Store::record_review`] writes, on `tx`, and the version as it left it.
+    /// `None` when the version is not `checking` any more (nothing written).
     async fn record_in(
         &self,
         tx: &mut AnyConnection,
@@ -258,11 +255,12 @@ impl Store {
         slug: &str,
         version: &str,
         review: &ReviewRecord<'_>,
-    ) -> Result<Option<()>, StoreError> {
+    ) -> Result<Option<crate::VersionRecord>, StoreError> {
         let next = lifecycle::apply(VersionState::Checking, Transition::ChecksFinished(review.verdict))?;
-        let Some(version_id) = advance(&mut *tx, slug, version, VersionState::Checking, next, false).await? else {
+        let Some(record) = advance_to_record(&mut *tx, slug, version, VersionState::Checking, next).await? else {
             return Ok(None);
         };
+        let version_id = record.id.0;
         let at = now();
         let previous_id: Option<i64> = match review.previous_version {
             Some(previous) => sqlx::query_as::<_, Id>(
@@ -386,7 +384,7 @@ impl Store {
             review.runs.len()
         );
         append(&mut *tx, actor, "version.review", &format!("listing:{slug}@{version}"), &detail).await?;
-        Ok(Some(()))
+        Ok(Some(record))
     }
 
     /// The latest review of a version, with every check run and its findings.
