@@ -513,14 +513,16 @@ impl Store {
         submission: &Submission<'_>,
     ) -> Result<VersionRecord, StoreError> {
         let Submission { slug, version, manifest, checks } = *submission;
-        let listing = listing_id(&mut *tx, slug).await?;
         let digest = hex::encode(Sha256::digest(manifest.as_bytes()));
         let at = now();
-        let inserted = sqlx::query_as::<_, Id>(
+        // The listing is looked up in the insert itself; only when nothing was inserted does a
+        // second look tell a missing listing from an existing version.
+        let inserted = sqlx::query_as::<_, InsertedVersion>(
             "INSERT INTO versions (listing_id, version, manifest, digest, state, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (listing_id, version) DO NOTHING RETURNING id",
+             SELECT l.id, $2, $3, $4, $5, $6, $6 FROM listings l WHERE l.slug = $1 \
+             ON CONFLICT (listing_id, version) DO NOTHING RETURNING id, listing_id",
         )
-        .bind(listing)
+        .bind(slug)
         .bind(version)
         .bind(manifest)
         .bind(&digest)
@@ -528,7 +530,8 @@ impl Store {
         .bind(at)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some(Id { id }) = inserted else {
+        let Some(InsertedVersion { id, listing_id: listing }) = inserted else {
+            listing_id(&mut *tx, slug).await?;
             return Err(StoreError::Exists(format!("version {version} of `{slug}`")));
         };
         self.fault("submit.version-inserted");
@@ -892,6 +895,18 @@ fn is_decision(transition: Transition) -> bool {
     matches!(transition, Transition::Approve | Transition::RequestChanges | Transition::Reject | Transition::Certify)
 }
 
+/// The transition's one statement, for [`advance`] and [`advance_to_record`]: `RETURNING` the
+/// columns given.
+macro_rules! advance_sql {
+    ($returning:literal) => {
+        concat!(
+            "UPDATE versions SET state = $1, revision = revision + 1, certified = CASE WHEN $2 = 1 THEN 1 ELSE certified END, updated_at = $3 \
+             WHERE state = $4 AND listing_id = (SELECT id FROM listings WHERE slug = $5) AND version = $6 RETURNING ",
+            $returning
+        )
+    };
+}
+
 /// The optimistic step every state change goes through: move the version from `expected` to
 /// `next` (bumping its revision, and certifying it if asked) only if it is still in `expected`.
 /// Returns its id, or `None` when another writer got there first (or it does not exist).
@@ -903,11 +918,13 @@ async fn advance(
     next: VersionState,
     certify: bool,
 ) -> Result<Option<i64>, sqlx::Error> {
-    let row = advanced::<Id>(tx, (slug, version), expected, next, certify, "id").await?;
+    let args = advance_args((slug, version), expected, next, certify)?;
+    let row = sqlx::query_as_with::<_, Id, _>(advance_sql!("id"), args).fetch_optional(&mut *tx).await?;
     Ok(row.map(|Id { id }| id))
 }
 
-/// [`advance`], returning the version as the transition left it: no read after the commit.
+/// [`advance`] (never certifying), returning the version as the transition left it: no read
+/// after the commit.
 pub(crate) async fn advance_to_record(
     tx: &mut AnyConnection,
     slug: &str,
@@ -915,36 +932,31 @@ pub(crate) async fn advance_to_record(
     expected: VersionState,
     next: VersionState,
 ) -> Result<Option<VersionRecord>, StoreError> {
-    const COLUMNS: &str = "id, listing_id, version, manifest, digest, state, revision, certified";
-    let row = advanced::<VersionRow>(tx, (slug, version), expected, next, false, COLUMNS).await?;
-    row.map(|row| VersionRow { slug: slug.to_owned(), ..row }.record()).transpose()
+    let args = advance_args((slug, version), expected, next, false)?;
+    let sql = advance_sql!("id, listing_id, version, manifest, digest, state, revision, certified");
+    let row = sqlx::query_as_with::<_, VersionColumns, _>(sql, args).fetch_optional(&mut *tx).await?;
+    row.map(|row| row.record(slug)).transpose()
 }
 
-/// The transition's one statement, `RETURNING` the columns named.
-async fn advanced<R>(
-    tx: &mut AnyConnection,
+/// The parameters of [`advance_sql!`], in order.
+fn advance_args(
     (slug, version): (&str, &str),
     expected: VersionState,
     next: VersionState,
     certify: bool,
-    returning: &str,
-) -> Result<Option<R>, sqlx::Error>
-where
-    R: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
-{
-    let sql = format!(
-        "UPDATE versions SET state = $1, revision = revision + 1, certified = CASE WHEN $2 = 1 THEN 1 ELSE certified END, updated_at = $3 \
-         WHERE state = $4 AND listing_id = (SELECT id FROM listings WHERE slug = $5) AND version = $6 RETURNING {returning}"
-    );
-    sqlx::query_as::<_, R>(sqlx::AssertSqlSafe(sql))
-        .bind(next.as_str())
-        .bind(i64::from(certify))
-        .bind(now())
-        .bind(expected.as_str())
-        .bind(slug)
-        .bind(version)
-        .fetch_optional(&mut *tx)
-        .await
+) -> Result<sqlx::any::AnyArguments, sqlx::Error> {
+    use sqlx::Arguments as _;
+    let mut args = sqlx::any::AnyArguments::default();
+    let added = [
+        args.add(next.as_str()),
+        args.add(i64::from(certify)),
+        args.add(now()),
+        args.add(expected.as_str()),
+        args.add(slug),
+        args.add(version),
+    ];
+    added.into_iter().collect::<Result<(), _>>().map_err(sqlx::Error::Encode)?;
+    Ok(args)
 }
 
 /// The audit head this process last appended: a guess at the next append's predecessor.
@@ -1146,14 +1158,19 @@ macro_rules! select_versions {
 }
 pub(crate) use select_versions;
 
-/// A version with its listing's slug ([`select_versions!`]; [`advance_to_record`] reads it
-/// without the slug, which its caller knows).
+/// A version just inserted, and its listing.
 #[derive(sqlx::FromRow)]
-struct VersionRow {
+struct InsertedVersion {
     id: i64,
     listing_id: i64,
-    #[sqlx(default)]
-    slug: String,
+}
+
+/// A version's own columns, without its listing's slug: what [`advance_to_record`] returns (its
+/// caller knows the slug), and the bulk of a [`VersionRow`].
+#[derive(sqlx::FromRow)]
+struct VersionColumns {
+    id: i64,
+    listing_id: i64,
     version: String,
     manifest: String,
     digest: String,
@@ -1163,12 +1180,12 @@ struct VersionRow {
     certified: i64,
 }
 
-impl VersionRow {
-    fn record(self) -> Result<VersionRecord, StoreError> {
+impl VersionColumns {
+    fn record(self, slug: &str) -> Result<VersionRecord, StoreError> {
         Ok(VersionRecord {
             id: VersionId(self.id),
             listing: ListingId(self.listing_id),
-            slug: self.slug,
+            slug: slug.to_owned(),
             version: self.version,
             manifest: self.manifest,
             digest: self.digest,
@@ -1176,6 +1193,20 @@ impl VersionRow {
             revision: self.revision,
             certified: self.certified != 0,
         })
+    }
+}
+
+/// A version with its listing's slug ([`select_versions!`]).
+#[derive(sqlx::FromRow)]
+struct VersionRow {
+    slug: String,
+    #[sqlx(flatten)]
+    version: VersionColumns,
+}
+
+impl VersionRow {
+    fn record(self) -> Result<VersionRecord, StoreError> {
+        self.version.record(&self.slug)
     }
 }
 

@@ -138,12 +138,21 @@ async fn text_of(client: &Client, css: &str) -> String {
         let read = async { client.find(Locator::Css(css)).await?.text().await };
         match read.await {
             Ok(text) => return text,
-            Err(e) if (e.is_stale_element_reference() || e.is_no_such_element()) && Instant::now() < deadline => {
+            Err(e)
+                if (e.is_stale_element_reference() || e.is_no_such_element() || replaced_under_us(&e))
+                    && Instant::now() < deadline =>
+            {
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
             Err(e) => panic!("reading {css}: {e}"),
         }
     }
+}
+
+/// Chromium's other word for a stale element: an element found in the document a navigation
+/// just replaced is reported as an "unknown error" from its inspector, not as stale.
+fn replaced_under_us(e: &fantoccini::error::CmdError) -> bool {
+    e.to_string().contains("does not belong to the document")
 }
 
 async fn heading(client: &Client) -> String {
