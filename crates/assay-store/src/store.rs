@@ -935,7 +935,7 @@ pub(crate) async fn advance_to_record(
     let args = advance_args((slug, version), expected, next, false)?;
     let sql = advance_sql!("id, listing_id, version, manifest, digest, state, revision, certified");
     let row = sqlx::query_as_with::<_, VersionColumns, _>(sql, args).fetch_optional(&mut *tx).await?;
-    row.map(|row| row.record(slug)).transpose()
+    row.map(|row| row.record(slug.to_owned())).transpose()
 }
 
 /// The parameters of [`advance_sql!`], in order.
@@ -1181,11 +1181,11 @@ struct VersionColumns {
 }
 
 impl VersionColumns {
-    fn record(self, slug: &str) -> Result<VersionRecord, StoreError> {
+    fn record(self, slug: String) -> Result<VersionRecord, StoreError> {
         Ok(VersionRecord {
             id: VersionId(self.id),
             listing: ListingId(self.listing_id),
-            slug: slug.to_owned(),
+            slug,
             version: self.version,
             manifest: self.manifest,
             digest: self.digest,
@@ -1206,7 +1206,7 @@ struct VersionRow {
 
 impl VersionRow {
     fn record(self) -> Result<VersionRecord, StoreError> {
-        self.version.record(&self.slug)
+        self.version.record(self.slug)
     }
 }
 

@@ -273,14 +273,14 @@ impl Store {
     /// in all; `None` unless it awaits a reviewer. One statement, so the three agree (one
     /// snapshot) and a version's page pays one query for them, not three.
     pub async fn queue_place(&self, id: VersionId) -> Result<Option<(QueueEntry, i64, i64)>, StoreError> {
-        let sql = select_queue!().replacen(
-            "SELECT ",
-            "SELECT (SELECT COUNT(*) FROM versions w WHERE w.state = 'awaiting_review' \
-             AND (w.updated_at < v.updated_at OR (w.updated_at = v.updated_at AND w.id < v.id))) AS before, \
-             (SELECT COUNT(*) FROM versions w WHERE w.state = 'awaiting_review') AS waiting, ",
-            1,
-        ) + " WHERE v.state = 'awaiting_review' AND v.id = $1";
-        let row = sqlx::query_as::<_, PlaceRow>(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_optional(&self.pool).await?;
+        const SQL: &str = concat!(
+            "SELECT q.*, (SELECT COUNT(*) FROM versions w WHERE w.state = 'awaiting_review' \
+             AND (w.updated_at < q.updated_at OR (w.updated_at = q.updated_at AND w.id < q.id))) AS before, \
+             (SELECT COUNT(*) FROM versions w WHERE w.state = 'awaiting_review') AS waiting FROM (",
+            select_queue!(),
+            " WHERE v.state = 'awaiting_review' AND v.id = $1) q"
+        );
+        let row = sqlx::query_as::<_, PlaceRow>(SQL).bind(id.0).fetch_optional(&self.pool).await?;
         row.map(|PlaceRow { before, waiting, entry }| Ok((entry.entry()?, before, waiting))).transpose()
     }
 
